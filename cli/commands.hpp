@@ -1,0 +1,34 @@
+// The driftrec subcommands. Each add_* registers one subcommand on the app; its callback
+// parses nothing by hand, calls one library function and prints. Errors travel as
+// exceptions: graph::InputError (bad usage or input) becomes exit 2, anything else exit 1.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "io/ingest.hpp"
+
+namespace driftrec::cli {
+
+void add_ingest(CLI::App& app);
+void add_info(CLI::App& app);
+void add_reslice(CLI::App& app);
+void add_generate(CLI::App& app);
+void add_demo(CLI::App& app);
+
+// Options every subcommand shares.
+struct CommonOptions {
+  int threads = 0;  // 0: OpenMP's default
+  void apply() const;
+};
+void add_threads_option(CLI::App& cmd, CommonOptions& opts);
+
+// True when progress lines should be drawn (stderr is a terminal).
+bool stderr_is_terminal();
+
+// A progress printer for long steps: redraws one line on stderr when it is a terminal,
+// prints nothing otherwise. Finish the line with end_progress().
+io::StageProgress make_progress();
+void end_progress();
+
+}  // namespace driftrec::cli

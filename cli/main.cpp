@@ -1,0 +1,45 @@
+// driftrec: predict how users' interests evolve. See `driftrec --help`.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "graph/types.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "driftrec: a time-sliced user x item graph engine that predicts how users' interests "
+      "evolve.\n\nTypical run:\n"
+      "  driftrec ingest data/movielens-latest-small/ratings.csv \\\n"
+      "      --labels data/movielens-latest-small/movies.csv --slice month -o ml.h5\n"
+      "  driftrec info ml.h5\n"
+      "Run `driftrec demo` for the whole pipeline on the bundled data.",
+      "driftrec"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "driftrec 0.1.0");
+  driftrec::cli::add_ingest(app);
+  driftrec::cli::add_info(app);
+  driftrec::cli::add_reslice(app);
+  driftrec::cli::add_generate(app);
+  driftrec::cli::add_demo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const driftrec::graph::InputError& e) {
+    fmt::print(stderr, "driftrec: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "driftrec: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,297 @@
+#include "io/event_reader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace driftrec::io {
+namespace {
+
+enum Role { kUser, kItem, kTime, kValue, kRoles };
+constexpr std::array<const char*, kRoles> kRoleNames = {"user", "item", "time", "value"};
+
+// Header names we recognise for each role (compared case-insensitively).
+const std::array<std::vector<std::string>, kRoles> kSynonyms = {{
+    {"user", "userid", "user_id", "uid", "customer", "customerid", "customer_id", "visitorid",
+     "visitor_id"},
+    {"item", "itemid", "item_id", "iid", "movieid", "movie_id", "productid", "product_id",
+     "trackid", "track_id", "artistid", "artist_id"},
+    {"time", "timestamp", "ts", "date", "datetime", "time_stamp", "created_at"},
+    {"value", "rating", "weight", "count", "plays", "playcount", "score"},
+}};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct Layout {
+  std::string format;
+  std::string delim;
+  bool header = false;
+  std::string header_line;
+  std::vector<std::string> names;  // column names for messages
+  std::array<int, kRoles> col{-1, -1, -1, -1};
+  std::size_t n_fields = 0;
+  TimeFormat time_format = TimeFormat::auto_detect;
+};
+
+std::string unescape_delimiter(const std::string& d) {
+  if (d == "tab" || d == "\\t") return "\t";
+  if (d == "space") return " ";
+  if (d == "pipe") return "|";
+  return d;
+}
+
+std::string guess_delimiter(std::string_view line) {
+  for (const char* d : {"::", "\t", ",", ";", "|"})
+    if (line.find(d) != std::string_view::npos) return d;
+  return ",";
+}
+
+int synonym_role(std::string_view name) {
+  std::string l = lower(trim(name));
+  for (int r = 0; r < kRoles; ++r)
+    if (std::find(kSynonyms[r].begin(), kSynonyms[r].end(), l) != kSynonyms[r].end()) return r;
+  return -1;
+}
+
+// Resolves --columns against the header (if any). Positions are 1-based.
+void apply_columns_spec(const std::string& path, const std::string& spec,
+                        const std::vector<std::string_view>& header, Layout& L) {
+  std::vector<std::string_view> parts;
+  std::string scratch;
+  split_fields(spec, ",", parts, scratch);
+  bool keyed = std::any_of(parts.begin(), parts.end(),
+                           [](std::string_view p) { return p.find('=') != std::string_view::npos; });
+  if (!keyed && (parts.size() < 3 || parts.size() > 4))
+    throw InputError(fmt::format("--columns '{}': expected user,item,time[,value] or "
+                                 "user=...,item=...,time=...[,value=...]",
+                                 spec));
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    std::string_view part = trim(parts[k]);
+    int role = static_cast<int>(k);
+    std::string_view ref = part;
+    if (keyed) {
+      auto eq = part.find('=');
+      if (eq == std::string_view::npos)
+        throw InputError(fmt::format("--columns '{}': '{}' is not of the form role=column", spec, part));
+      std::string key = lower(trim(part.substr(0, eq)));
+      auto it = std::find(kRoleNames.begin(), kRoleNames.end(), key);
+      if (it == kRoleNames.end())
+        throw InputError(fmt::format("--columns '{}': unknown role '{}'; expected user, item, time "
+                                     "or value",
+                                     spec, key));
+      role = static_cast<int>(it - kRoleNames.begin());
+      ref = trim(part.substr(eq + 1));
+    }
+    int col = -1;
+    std::int64_t pos;
+    for (std::size_t c = 0; c < header.size(); ++c)
+      if (trim(header[c]) == ref) col = static_cast<int>(c);
+    if (col < 0 && parse_int64(ref, pos)) {
+      if (pos < 1 || pos > 100000)
+        throw InputError(fmt::format("--columns '{}': position {} must be 1 or more", spec, pos));
+      col = static_cast<int>(pos - 1);
+    }
+    if (col < 0)
+      throw InputError(fmt::format("--columns '{}': {} has no column named '{}'{}", spec, path, ref,
+                                   header.empty() ? " (it has no header; give 1-based positions)"
+                                                  : ""));
+    L.col[role] = col;
+  }
+  for (int r : {kUser, kItem, kTime})
+    if (L.col[r] < 0)
+      throw InputError(fmt::format("--columns '{}': no column given for the {}", spec, kRoleNames[r]));
+}
+
+Layout resolve_layout(const std::string& path, std::string_view first,
+                      const EventReadOptions& o) {
+  Layout L;
+  std::string fname = std::filesystem::path(path).filename().string();
+  std::string format = o.format;
+  if (format == "auto") {
+    if (fname == "ratings.dat" || (first.find("::") != std::string_view::npos && o.delimiter.empty()))
+      format = "movielens-dat";
+    else if (fname == "u.data")
+      format = "ml100k";
+    else
+      format = "delimited";
+  }
+  L.format = format;
+  if (format == "movielens-dat" || format == "ml100k") {
+    L.delim = format == "ml100k" ? "\t" : "::";
+    L.col = {0, 1, 3, 2};
+    L.n_fields = 4;
+    L.names = {"user", "item", "rating", "timestamp"};
+    L.time_format = TimeFormat::seconds;
+    return L;
+  }
+  if (format == "movielens-csv") {
+    L.delim = ",";
+    if (first != "userId,movieId,rating,timestamp")
+      throw InputError(fmt::format("{}:1: expected the MovieLens header "
+                                   "'userId,movieId,rating,timestamp', found '{}'",
+                                   path, excerpt(first)));
+  } else if (format != "delimited") {
+    throw InputError(fmt::format("--format: expected auto, movielens-csv, movielens-dat, ml100k "
+                                 "or delimited, found '{}'",
+                                 format));
+  } else {
+    L.delim = o.delimiter.empty() ? guess_delimiter(first) : unescape_delimiter(o.delimiter);
+  }
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  if (!split_fields(first, L.delim, fields, scratch))
+    throw InputError(fmt::format("{}:1: unterminated quote", path));
+
+  int synonyms_found = 0;
+  std::array<int, kRoles> by_name{-1, -1, -1, -1};
+  for (std::size_t c = 0; c < fields.size(); ++c) {
+    int r = synonym_role(fields[c]);
+    if (r >= 0 && by_name[r] < 0) {
+      by_name[r] = static_cast<int>(c);
+      ++synonyms_found;
+    }
+  }
+  if (o.header == "yes" || format == "movielens-csv")
+    L.header = true;
+  else if (o.header == "no")
+    L.header = false;
+  else if (o.header == "auto") {
+    L.header = synonyms_found >= 2;
+    if (!L.header && !o.columns.empty()) {  // a header is there if --columns names its fields
+      for (auto f : fields)
+        if (o.columns.find(std::string(trim(f))) != std::string::npos && !trim(f).empty() &&
+            !std::isdigit(static_cast<unsigned char>(trim(f).front())))
+          L.header = true;
+    }
+  } else {
+    throw InputError(fmt::format("--header: expected auto, yes or no, found '{}'", o.header));
+  }
+  L.n_fields = fields.size();
+  if (format == "delimited" && first == "userId,movieId,rating,timestamp") L.format = "movielens-csv";
+  if (L.header) {
+    L.header_line = std::string(first);
+    for (auto f : fields) L.names.emplace_back(trim(f));
+  } else {
+    for (std::size_t c = 0; c < fields.size(); ++c) L.names.push_back(fmt::format("column {}", c + 1));
+  }
+  if (!o.columns.empty()) {
+    apply_columns_spec(path, o.columns, L.header ? fields : std::vector<std::string_view>{}, L);
+  } else if (L.header && by_name[kUser] >= 0 && by_name[kItem] >= 0 && by_name[kTime] >= 0) {
+    L.col = by_name;
+  } else {
+    throw InputError(fmt::format(
+        "{}: cannot tell which columns hold the user, item and time{}; pass --columns "
+        "user=<name or position>,item=...,time=...[,value=...] (positions start at 1)",
+        path, L.header ? fmt::format(" from the header '{}'", excerpt(first)) : " (no header line)"));
+  }
+  for (int r = 0; r < kRoles; ++r)
+    if (L.col[r] >= static_cast<int>(L.n_fields))
+      throw InputError(fmt::format("--columns: the {} column is {} but {}'s first line has {} fields",
+                                   kRoleNames[r], L.col[r] + 1, path, L.n_fields));
+  L.time_format = o.time_format;
+  return L;
+}
+
+}  // namespace
+
+void read_events(const std::string& path, const EventReadOptions& o, EventLog& log) {
+  LineReader reader(path);
+  std::string_view line;
+  bool any = false;
+  while (reader.next(line))
+    if (!trim(line).empty()) { any = true; break; }
+  if (!any)
+    throw InputError(fmt::format("{}: the file is empty; expected interaction lines (user, item, "
+                                 "time[, value])",
+                                 path));
+  Layout L = resolve_layout(path, line, o);
+  if (L.col[kValue] < 0) log.has_value = false;
+
+  std::vector<std::string_view> f;
+  std::string scratch;
+  std::string last_user;
+  Index last_user_index = -1;
+  bool have_line = !L.header;  // the first line is data unless it is the header
+  std::int64_t read_lines = 0;
+
+  for (;;) {
+    if (!have_line && !reader.next(line)) break;
+    have_line = false;
+    if (line.empty() || trim(line).empty()) continue;
+    if (o.progress && (++read_lines & 0xFFFFF) == 0) o.progress(reader.bytes_consumed(), reader.file_size());
+
+    // A problem with the line: fail with the whole story, or count it and move on.
+    auto bad = [&](const std::string& reason, const std::string& message) {
+      if (o.on_error == OnError::fail) throw InputError(fmt::format("{}: {}", reader.where(), message));
+      log.skipped.add(reason, reader.where());
+    };
+    auto bad_field = [&](int role, const std::string& expected, std::string_view found) {
+      int c = L.col[role];
+      bad(fmt::format("bad {} in column '{}'", kRoleNames[role], L.names[c]),
+          fmt::format("field '{}' (column {}, the {}): {}, found '{}'", L.names[c], c + 1,
+                      kRoleNames[role], expected, excerpt(found)));
+    };
+
+    if (L.header && line == L.header_line) {
+      bad("duplicate header", "the header line appears again; expected data");
+      continue;
+    }
+    if (!split_fields(line, L.delim, f, scratch)) {
+      bad("unterminated quote", "unterminated quote; expected a closing '\"'");
+      continue;
+    }
+    if (f.size() != L.n_fields) {
+      bad(f.size() < L.n_fields ? "missing fields" : "extra fields",
+          fmt::format("expected {} fields separated by '{}', found {}", L.n_fields,
+                      L.delim == "\t" ? "\\t" : L.delim, f.size()));
+      continue;
+    }
+    std::string_view u = trim(f[L.col[kUser]]);
+    std::string_view i = trim(f[L.col[kItem]]);
+    std::string_view t = trim(f[L.col[kTime]]);
+    if (auto p = id_problem(u); !p.empty()) { bad_field(kUser, p, u); continue; }
+    if (auto p = id_problem(i); !p.empty()) { bad_field(kItem, p, i); continue; }
+
+    if (L.time_format == TimeFormat::auto_detect) {
+      L.time_format = detect_time_format(t);
+      log.notes.push_back(fmt::format("{}: times read as {} (from line {})", path,
+                                      describe(L.time_format), reader.line_number()));
+    }
+    bool out_of_range = false;
+    std::optional<graph::Time> time = parse_time(t, L.time_format, out_of_range);
+    if (!time) {
+      if (out_of_range)
+        bad_field(kTime, "expected a time between 1900-01-01 and 9999-12-31", t);
+      else
+        bad_field(kTime, "expected " + describe(L.time_format), t);
+      continue;
+    }
+    float value = 1.0f;
+    if (L.col[kValue] >= 0) {
+      std::string_view v = trim(f[L.col[kValue]]);
+      if (!parse_finite_float(v, value)) { bad_field(kValue, "expected a finite number", v); continue; }
+    }
+    Index ui;
+    if (u == last_user) {
+      ui = last_user_index;
+    } else {
+      ui = log.users.find_or_add(u);
+      last_user.assign(u);
+      last_user_index = ui;
+    }
+    Index ii = log.items.find_or_add(i);
+    log.events.push_back({*time, ui, ii, value});
+  }
+  if (o.progress) o.progress(reader.file_size(), reader.file_size());
+  log.notes.push_back(fmt::format("{}: format {}, {} lines{}", path, L.format, reader.line_number(),
+                                  L.header ? " with a header" : ""));
+}
+
+}  // namespace driftrec::io

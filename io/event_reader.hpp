@@ -1,0 +1,40 @@
+// Readers for interaction logs: MovieLens ratings.csv, ratings.dat ("::"), u.data (tab),
+// and any delimited file whose user, item, time and optional value columns are named by
+// a header or by --columns. Ids are mapped to dense indices as they are first seen.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "graph/events.hpp"
+#include "io/id_map.hpp"
+#include "io/text.hpp"
+#include "io/time_parse.hpp"
+
+namespace driftrec::io {
+
+struct EventReadOptions {
+  std::string format = "auto";  // auto | movielens-csv | movielens-dat | ml100k | delimited
+  std::string delimiter;        // delimited: "," ";" "|" "::" "tab"...; empty: guessed
+  // "user=userId,item=movieId,time=timestamp,value=rating" (names or 1-based positions),
+  // or the short form "userId,movieId,timestamp[,rating]" in that order.
+  std::string columns;
+  std::string header = "auto";  // auto | yes | no
+  TimeFormat time_format = TimeFormat::auto_detect;
+  OnError on_error = OnError::fail;
+  ProgressFn progress;
+};
+
+struct EventLog {
+  std::vector<graph::Event> events;
+  IdMap users;
+  IdMap items;
+  bool has_value = true;           // false once a file without a value column is read
+  SkipReport skipped;
+  std::vector<std::string> notes;  // how each file was read, for the report
+};
+
+// Appends the events of `path` to `log`. Throws InputError for unreadable or malformed
+// input (with on_error = skip, malformed lines are counted in log.skipped instead).
+void read_events(const std::string& path, const EventReadOptions& opts, EventLog& log);
+
+}  // namespace driftrec::io

@@ -1,0 +1,93 @@
+// A thin RAII layer over the HDF5 C API: handles that close themselves, typed 1-d array
+// and attribute I/O, and reads that check type, rank and size before allocating.
+// Every failing call throws: reads throw InputError (the file is bad input), writes throw
+// std::runtime_error (the environment failed us: disk full, permissions).
+#pragma once
+#include <hdf5.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "graph/types.hpp"
+
+namespace driftrec::io::h5 {
+
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() { reset(); }
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) { reset(); id_ = o.id_; close_ = o.close_; o.id_ = -1; }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = -1;
+  }
+
+ private:
+  hid_t id_ = -1;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// Silences HDF5's own error printing (we report errors ourselves); call once at start.
+void quiet_errors();
+// The innermost message of HDF5's current error stack, or "".
+std::string last_error();
+
+template <class T> hid_t native_type() {
+  if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
+  else static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
+}
+
+// --- writing -----------------------------------------------------------------------
+Handle create_file(const std::string& path);  // truncates
+Handle create_group(hid_t loc, const std::string& name);
+// A chunked, shuffled, deflate-compressed 1-d dataset of n elements of `type`.
+Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n);
+template <class T>
+void write_block(hid_t dset, std::uint64_t offset, std::span<const T> data);
+template <class T>
+void write_array(hid_t loc, const std::string& name, std::span<const T> data) {
+  Handle d = create_array(loc, name, native_type<T>(), data.size());
+  write_block<T>(d, 0, data);
+}
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+void write_attr(hid_t obj, const std::string& name, const std::string& value);
+void write_attr(hid_t obj, const std::string& name, std::int64_t value);
+void write_attr(hid_t obj, const std::string& name, double value);
+
+// --- reading -----------------------------------------------------------------------
+// What a reader needs to word its errors and cap its allocations.
+struct ReadContext {
+  std::string file;
+  std::uint64_t max_bytes;  // larger datasets are rejected as corrupt
+};
+bool exists(hid_t loc, const std::string& path);
+Handle open_file(const std::string& path);  // read-only; InputError if not HDF5 or unreadable
+Handle open_group(hid_t loc, const std::string& name, const ReadContext& cx);
+std::uint64_t array_size(hid_t loc, const std::string& name, const ReadContext& cx);
+template <class T>
+std::vector<T> read_array(hid_t loc, const std::string& name, const ReadContext& cx);
+// Reads elements [offset, offset + count) of a 1-d array.
+template <class T>
+std::vector<T> read_range(hid_t loc, const std::string& name, std::uint64_t offset,
+                          std::uint64_t count, const ReadContext& cx);
+std::vector<std::string> read_strings(hid_t loc, const std::string& name, const ReadContext& cx);
+std::string read_attr_string(hid_t obj, const std::string& name, const ReadContext& cx);
+std::int64_t read_attr_int(hid_t obj, const std::string& name, const ReadContext& cx);
+bool has_attr(hid_t obj, const std::string& name);
+
+}  // namespace driftrec::io::h5

@@ -1,0 +1,131 @@
+#include "io/ingest.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace driftrec::io {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+nlohmann::json skip_json(const SkipReport& s) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [reason, info] : s.reasons()) j[reason] = {{"count", info.first}, {"first", info.second}};
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json IngestReport::to_json() const {
+  return {{"output", output},
+          {"users", users},
+          {"items", items},
+          {"labels", labels},
+          {"events", events},
+          {"labelled_items", labelled_items},
+          {"slices", slices},
+          {"slicing", slicing},
+          {"aggregate", aggregate},
+          {"input_bytes", input_bytes},
+          {"seconds", {{"read", seconds_read}, {"sort", seconds_sort}, {"write", seconds_write}, {"total", seconds_total}}},
+          {"skipped_event_lines", skip_json(skipped_events)},
+          {"skipped_label_lines", skip_json(skipped_labels)},
+          {"label_rows_for_unknown_items", label_rows_unknown_items},
+          {"label_pairs_repeated", label_pairs_repeated},
+          {"notes", notes}};
+}
+
+IngestReport ingest(const IngestOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.event_files.empty()) throw InputError("ingest: no event file given");
+  IngestReport r;
+  r.output = o.output;
+  // Fail on an existing target before reading gigabytes.
+  StoreWriter writer(o.output, o.overwrite);
+
+  EventLog log;
+  for (const std::string& path : o.event_files) {
+    EventReadOptions eo = o.events;
+    std::error_code ec;
+    r.input_bytes += std::filesystem::file_size(path, ec);
+    if (o.progress) eo.progress = [&](std::uint64_t d, std::uint64_t t) { o.progress("read", d, t); };
+    read_events(path, eo, log);
+  }
+  if (log.events.empty())
+    throw InputError(fmt::format("no valid events in {}{}", o.event_files.front(),
+                                 log.skipped.empty() ? "" : " (" + log.skipped.summary() + ")"));
+  graph::Aggregate aggregate = o.aggregate == "auto"
+                                   ? (log.has_value ? graph::Aggregate::sum : graph::Aggregate::count)
+                                   : graph::parse_aggregate(o.aggregate);
+
+  ItemLabels labels;
+  if (!o.labels_file.empty()) read_labels(o.labels_file, o.labels, log.items, labels);
+  r.seconds_read = seconds_since(t0);
+
+  auto t1 = std::chrono::steady_clock::now();
+  graph::sort_events(log.events);
+  StoreContent c;
+  c.events = graph::to_columns(std::move(log.events));
+  r.seconds_sort = seconds_since(t1);
+
+  auto t2 = std::chrono::steady_clock::now();
+  c.users = log.users.names();
+  c.items = log.items.names();
+  c.labels = labels.labels.names();
+  c.item_labels = item_label_matrix(labels, log.items.size());
+  auto slices = write_store(writer, c, o.slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
+    if (o.progress) o.progress("slices", d, t);
+  });
+  writer.commit();
+  r.seconds_write = seconds_since(t2);
+
+  r.users = log.users.size();
+  r.items = log.items.size();
+  r.labels = labels.labels.size();
+  r.events = static_cast<std::int64_t>(c.events.size());
+  for (graph::Index i = 0; i < c.item_labels.n_rows; ++i) r.labelled_items += c.item_labels.row_length(i) > 0;
+  r.slices = static_cast<std::int64_t>(slices.size());
+  r.slicing = o.slicing.spec();
+  r.aggregate = graph::to_string(aggregate);
+  r.skipped_events = log.skipped;
+  r.skipped_labels = labels.skipped;
+  r.label_rows_unknown_items = labels.unknown_item_rows;
+  r.label_pairs_repeated = labels.duplicate_pairs;
+  r.notes = log.notes;
+  r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
+  r.seconds_total = seconds_since(t0);
+  return r;
+}
+
+ResliceReport reslice(const std::string& store_path, const graph::Slicing& slicing,
+                      const std::string& aggregate, const StageProgress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ResliceReport r;
+  StoreContent c;
+  graph::Aggregate agg;
+  {
+    Store s = Store::open(store_path);
+    c.users = s.users();
+    c.items = s.items();
+    c.labels = s.labels();
+    c.item_labels = s.item_labels();
+    c.events = s.events();
+    r.dropped_results = s.results();
+    agg = aggregate == "keep" ? s.aggregate() : graph::parse_aggregate(aggregate);
+  }
+  StoreWriter writer(store_path, /*overwrite=*/true);
+  auto slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
+    if (progress) progress("slices", d, t);
+  });
+  writer.commit();
+  r.slicing = slicing.spec();
+  r.slices = static_cast<std::int64_t>(slices.size());
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+}  // namespace driftrec::io

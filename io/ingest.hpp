@@ -1,0 +1,59 @@
+// ingest: interaction logs + item labels -> a new driftrec store; reslice: a store's own
+// events -> the same store with new slices. Both write beside the target and rename into
+// place, so the target is either the old file or the complete new one.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/slicing.hpp"
+#include "io/event_reader.hpp"
+#include "io/label_reader.hpp"
+#include "io/store.hpp"
+
+namespace driftrec::io {
+
+// Progress of a long step: its name, work done and total (bytes, slices...).
+using StageProgress = std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)>;
+
+struct IngestOptions {
+  std::vector<std::string> event_files;
+  EventReadOptions events;
+  std::string labels_file;  // optional
+  LabelReadOptions labels;
+  graph::Slicing slicing;
+  std::string aggregate = "auto";  // auto: sum of values if every file has a value column, else count
+  std::string output;
+  bool overwrite = false;
+  StageProgress progress;
+};
+
+struct IngestReport {
+  std::string output;
+  std::int64_t users = 0, items = 0, labels = 0, events = 0, labelled_items = 0, slices = 0;
+  std::string slicing, aggregate;
+  std::uint64_t input_bytes = 0;
+  double seconds_read = 0, seconds_sort = 0, seconds_write = 0, seconds_total = 0;
+  SkipReport skipped_events, skipped_labels;
+  std::int64_t label_rows_unknown_items = 0, label_pairs_repeated = 0;
+  std::vector<std::string> notes;
+  nlohmann::json to_json() const;
+};
+
+IngestReport ingest(const IngestOptions& opts);
+
+struct ResliceReport {
+  std::string slicing;
+  std::int64_t slices = 0;
+  std::vector<std::string> dropped_results;  // results computed on the old slices
+  double seconds = 0;
+};
+
+// Rebuilds the slices of `store_path` from its stored events. `aggregate` "keep" keeps
+// the store's aggregation.
+ResliceReport reslice(const std::string& store_path, const graph::Slicing& slicing,
+                      const std::string& aggregate = "keep", const StageProgress& progress = {});
+
+}  // namespace driftrec::io

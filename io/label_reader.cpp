@@ -1,0 +1,259 @@
+#include "io/label_reader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace driftrec::io {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Collects entries, dropping repeated (item, label) pairs.
+class Collector {
+ public:
+  Collector(const IdMap& items, ItemLabels& out) : items_(items), out_(out) {}
+  // Returns false (and counts it) if the item has no events.
+  Index item(std::string_view id) {
+    Index i = items_.find(id);
+    if (i < 0) ++out_.unknown_item_rows;
+    return i;
+  }
+  void add(Index item, std::string_view label, float weight) {
+    Index l = out_.labels.find_or_add(label);
+    if (!seen_.insert({item, l}).second) {
+      ++out_.duplicate_pairs;
+      return;
+    }
+    out_.entries.push_back({item, l, weight});
+  }
+
+ private:
+  const IdMap& items_;
+  ItemLabels& out_;
+  std::set<std::pair<Index, Index>> seen_;
+};
+
+struct Context {
+  LineReader& reader;
+  const LabelReadOptions& opts;
+  ItemLabels& out;
+  // Fails, or counts the line as skipped; the caller then moves to the next line.
+  void bad(const std::string& reason, const std::string& message) const {
+    if (opts.on_error == OnError::fail)
+      throw InputError(fmt::format("{}: {}", reader.where(), message));
+    out.skipped.add(reason, reader.where());
+  }
+};
+
+bool next_nonblank(LineReader& r, std::string_view& line) {
+  while (r.next(line))
+    if (!trim(line).empty()) return true;
+  return false;
+}
+
+void read_movielens(LineReader& r, std::string_view first, const Context& cx, Collector& col) {
+  if (first != "movieId,title,genres")
+    throw InputError(fmt::format("{}:1: expected the MovieLens header 'movieId,title,genres', "
+                                 "found '{}'",
+                                 r.path(), excerpt(first)));
+  std::vector<std::string_view> f, genres;
+  std::string scratch, scratch2;
+  std::string_view line;
+  while (next_nonblank(r, line)) {
+    if (line == first) { cx.bad("duplicate header", "the header line appears again; expected data"); continue; }
+    if (!split_fields(line, ",", f, scratch)) { cx.bad("unterminated quote", "unterminated quote in the title"); continue; }
+    if (f.size() != 3) {
+      cx.bad("wrong number of fields", fmt::format("expected 3 fields (movieId,title,genres), found {}", f.size()));
+      continue;
+    }
+    ++cx.out.rows;
+    std::string_view id = trim(f[0]);
+    if (auto p = id_problem(id); !p.empty()) {
+      cx.bad("bad movieId", fmt::format("field 'movieId' (column 1): {}, found '{}'", p, excerpt(id)));
+      continue;
+    }
+    Index item = col.item(id);
+    if (item < 0) continue;
+    std::string_view g = trim(f[2]);
+    if (g == "(no genres listed)" || g.empty()) continue;
+    split_fields(g, "|", genres, scratch2);
+    for (std::string_view name : genres) {
+      name = trim(name);
+      if (auto p = id_problem(name); !p.empty()) {
+        cx.bad("bad genre", fmt::format("field 'genres' (column 3): {}, found '{}'", p, excerpt(name)));
+        break;
+      }
+      col.add(item, name, 1.0f);
+    }
+  }
+}
+
+std::vector<std::string> read_genre_names(const std::string& path) {
+  LineReader r(path);
+  std::vector<std::pair<std::int64_t, std::string>> named;
+  std::vector<std::string_view> f;
+  std::string scratch;
+  std::string_view line;
+  while (next_nonblank(r, line)) {
+    split_fields(line, "|", f, scratch);
+    std::int64_t idx;
+    if (f.size() != 2 || !parse_int64(trim(f[1]), idx) || idx < 0 || idx > 10000)
+      throw InputError(fmt::format("{}: expected 'genre name|index', found '{}'", r.where(), excerpt(line)));
+    if (auto p = id_problem(trim(f[0])); !p.empty())
+      throw InputError(fmt::format("{}: field 1 (genre name): {}", r.where(), p));
+    named.emplace_back(idx, std::string(trim(f[0])));
+  }
+  std::sort(named.begin(), named.end());
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < named.size(); ++k) {
+    if (named[k].first != static_cast<std::int64_t>(k))
+      throw InputError(fmt::format("{}: genre indices must run 0, 1, 2, ... without gaps; index {} "
+                                   "is missing or repeated",
+                                   path, k));
+    names.push_back(named[k].second);
+  }
+  if (names.empty()) throw InputError(fmt::format("{}: no genres listed", path));
+  return names;
+}
+
+void read_ml100k(LineReader& r, std::string_view first, const Context& cx, Collector& col) {
+  std::string genre_path = cx.opts.genre_names;
+  if (genre_path.empty())
+    genre_path = (std::filesystem::path(r.path()).parent_path() / "u.genre").string();
+  const std::vector<std::string> genres = read_genre_names(genre_path);
+  const std::size_t n_fields = 5 + genres.size();
+  std::vector<std::string_view> f;
+  std::string scratch;
+  std::string_view line = first;
+  bool have = true;
+  for (;;) {
+    if (!have && !next_nonblank(r, line)) break;
+    have = false;
+    split_fields(line, "|", f, scratch);
+    if (f.size() != n_fields) {
+      cx.bad("wrong number of fields", fmt::format("expected {} '|'-separated fields (5 + {} genre "
+                                                   "flags from {}), found {}",
+                                                   n_fields, genres.size(), genre_path, f.size()));
+      continue;
+    }
+    ++cx.out.rows;
+    std::string_view id = trim(f[0]);
+    if (auto p = id_problem(id); !p.empty()) {
+      cx.bad("bad movie id", fmt::format("field 1 (movie id): {}, found '{}'", p, excerpt(id)));
+      continue;
+    }
+    Index item = col.item(id);
+    if (item < 0) continue;
+    for (std::size_t g = 0; g < genres.size(); ++g) {
+      std::string_view flag = trim(f[5 + g]);
+      if (flag != "0" && flag != "1") {
+        cx.bad("bad genre flag", fmt::format("field {} (genre '{}'): expected 0 or 1, found '{}'",
+                                             6 + g, genres[g], excerpt(flag)));
+        break;
+      }
+      if (flag == "1") col.add(item, genres[g], 1.0f);
+    }
+  }
+}
+
+void read_long(LineReader& r, std::string_view first, const Context& cx, Collector& col) {
+  std::string delim = ",";
+  for (const char* d : {"\t", ",", ";", "|"})
+    if (first.find(d) != std::string_view::npos) { delim = d; break; }
+  std::vector<std::string_view> f;
+  std::string scratch;
+  split_fields(first, delim, f, scratch);
+  static const std::set<std::string> kItemNames = {"item", "itemid", "item_id", "movieid", "movie_id", "productid", "product_id"};
+  static const std::set<std::string> kLabelNames = {"label", "labels", "genre", "category", "tag", "class"};
+  bool header = !f.empty() && (kItemNames.count(lower(trim(f[0]))) > 0 ||
+                               (f.size() > 1 && kLabelNames.count(lower(trim(f[1]))) > 0));
+  std::string header_line(first);
+  std::string_view line = first;
+  bool have = !header;
+  for (;;) {
+    if (!have && !next_nonblank(r, line)) break;
+    have = false;
+    if (header && line == header_line) {
+      if (r.line_number() > 1) cx.bad("duplicate header", "the header line appears again; expected data");
+      continue;
+    }
+    split_fields(line, delim, f, scratch);
+    if (f.size() < 2 || f.size() > 3) {
+      cx.bad("wrong number of fields", fmt::format("expected item{0}label[{0}weight], found {1} field{2}",
+                                                   delim == "\t" ? "\\t" : delim, f.size(), f.size() == 1 ? "" : "s"));
+      continue;
+    }
+    ++cx.out.rows;
+    std::string_view id = trim(f[0]), label = trim(f[1]);
+    float weight = 1.0f;
+    if (auto p = id_problem(id); !p.empty()) {
+      cx.bad("bad item", fmt::format("field 1 (item): {}, found '{}'", p, excerpt(id)));
+      continue;
+    }
+    if (auto p = id_problem(label); !p.empty()) {
+      cx.bad("bad label", fmt::format("field 2 (label): {}, found '{}'", p, excerpt(label)));
+      continue;
+    }
+    if (f.size() == 3 && (!parse_finite_float(trim(f[2]), weight) || weight <= 0)) {
+      cx.bad("bad weight", fmt::format("field 3 (weight): expected a positive number, found '{}'", excerpt(trim(f[2]))));
+      continue;
+    }
+    Index item = col.item(id);
+    if (item >= 0) col.add(item, label, weight);
+  }
+}
+
+}  // namespace
+
+void read_labels(const std::string& path, const LabelReadOptions& opts, const IdMap& items,
+                 ItemLabels& out) {
+  LineReader r(path);
+  std::string_view first;
+  if (!next_nonblank(r, first))
+    throw InputError(fmt::format("{}: the file is empty; expected item labels", path));
+  std::string format = opts.format;
+  const std::string fname = std::filesystem::path(path).filename().string();
+  if (format == "auto") {
+    if (first == "movieId,title,genres")
+      format = "movielens";
+    else if (fname == "u.item")
+      format = "ml100k";
+    else
+      format = "long";
+  }
+  Context cx{r, opts, out};
+  Collector col(items, out);
+  if (format == "movielens")
+    read_movielens(r, first, cx, col);
+  else if (format == "ml100k")
+    read_ml100k(r, first, cx, col);
+  else if (format == "long")
+    read_long(r, first, cx, col);
+  else
+    throw InputError(fmt::format("--labels-format: expected auto, movielens, ml100k or long, found '{}'", format));
+
+  if (out.rows > 0 && out.unknown_item_rows == out.rows)
+    throw InputError(fmt::format("{}: none of its {} rows names an item that has events; the "
+                                 "labels probably use other item ids than the events",
+                                 path, out.rows));
+  if (out.rows == 0 && out.skipped.empty())
+    throw InputError(fmt::format("{}: no label rows after the header", path));
+  out.notes.push_back(fmt::format("{}: format {}, {} rows, {} for items without events (ignored), "
+                                  "{} repeated item-label pairs (ignored)",
+                                  path, format, out.rows, out.unknown_item_rows, out.duplicate_pairs));
+}
+
+graph::CsrMatrix item_label_matrix(const ItemLabels& labels, Index n_items) {
+  return graph::csr_from_triplets(n_items, labels.labels.size(), labels.entries);
+}
+
+}  // namespace driftrec::io

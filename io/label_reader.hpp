@@ -1,0 +1,39 @@
+// Readers for item -> label tables: MovieLens movies.csv (pipe-separated genres;
+// "(no genres listed)" is no label), MovieLens 100K u.item + u.genre (genre flags), and a
+// long format "item,label[,weight]". Only items that have events are kept; label ids are
+// dense in order of first appearance among the kept rows.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "io/id_map.hpp"
+#include "io/text.hpp"
+
+namespace driftrec::io {
+
+struct LabelReadOptions {
+  std::string format = "auto";  // auto | movielens | ml100k | long
+  std::string genre_names;      // ml100k: the u.genre file; empty: u.genre beside u.item
+  OnError on_error = OnError::fail;
+};
+
+struct ItemLabels {
+  IdMap labels;
+  std::vector<graph::Triplet> entries;  // (item, label, weight)
+  std::int64_t rows = 0;                // data rows read
+  std::int64_t unknown_item_rows = 0;   // rows naming an item with no events (ignored)
+  std::int64_t duplicate_pairs = 0;     // repeated (item, label) pairs (first kept)
+  SkipReport skipped;
+  std::vector<std::string> notes;
+};
+
+// Reads `path`, matching item ids against `items`. Throws InputError for malformed
+// input, and when no row at all names a known item (the ids almost surely differ).
+void read_labels(const std::string& path, const LabelReadOptions& opts, const IdMap& items,
+                 ItemLabels& out);
+
+// The items x labels CSR of `labels` (weights as given).
+graph::CsrMatrix item_label_matrix(const ItemLabels& labels, Index n_items);
+
+}  // namespace driftrec::io

@@ -1,0 +1,225 @@
+#include "io/store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace driftrec::io {
+namespace fs = std::filesystem;
+using graph::Index;
+
+std::string slice_group_name(std::size_t k) { return fmt::format("/slices/{:04d}", k); }
+
+namespace {
+
+void fsync_path(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+template <class T>
+void write_csr_group(hid_t file, const std::string& group, const graph::CsrMatrix& m) {
+  h5::Handle g = h5::create_group(file, group);
+  h5::write_array<std::int64_t>(g, "indptr", m.indptr);
+  h5::write_array<std::int32_t>(g, "indices", m.indices);
+  h5::write_array<float>(g, "data", m.data);
+}
+
+graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows, Index cols,
+                                const h5::ReadContext& cx) {
+  graph::CsrMatrix m;
+  m.n_rows = rows;
+  m.n_cols = cols;
+  m.indptr = h5::read_array<std::int64_t>(file, group + "/indptr", cx);
+  m.indices = h5::read_array<std::int32_t>(file, group + "/indices", cx);
+  m.data = h5::read_array<float>(file, group + "/data", cx);
+  graph::validate_csr(m, (cx.file + ": " + group).c_str());
+  return m;
+}
+
+}  // namespace
+
+StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move(target)) {
+  fs::path t(target_);
+  fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(fmt::format("{}: the folder {} does not exist", target_, dir.string()));
+  if (fs::is_directory(t, ec)) throw InputError(fmt::format("{}: is a folder, expected a store file path", target_));
+  if (fs::exists(t, ec) && !overwrite)
+    throw InputError(fmt::format("{}: already exists; pass --force to replace it", target_));
+  temp_ = (dir / fmt::format(".{}.tmp-{}", t.filename().string(), ::getpid())).string();
+  file_ = h5::create_file(temp_);
+}
+
+StoreWriter::~StoreWriter() {
+  if (!committed_) {
+    file_.reset();
+    ::unlink(temp_.c_str());
+  }
+}
+
+void StoreWriter::commit() {
+  file_.reset();
+  fsync_path(temp_, false);
+  if (::rename(temp_.c_str(), target_.c_str()) != 0)
+    throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temp_, target_, std::strerror(errno)));
+  committed_ = true;
+  fs::path dir = fs::path(target_).has_parent_path() ? fs::path(target_).parent_path() : fs::path(".");
+  fsync_path(dir.string(), true);
+}
+
+std::vector<SliceSummary> write_store(StoreWriter& w, const StoreContent& c,
+                                      const graph::Slicing& slicing, graph::Aggregate aggregate,
+                                      const ProgressFn& progress) {
+  hid_t f = w.file();
+  h5::write_attr(f, "format", std::string(kStoreFormat));
+  h5::write_attr(f, "version", kStoreVersion);
+  h5::write_attr(f, "created_by", std::string(kCreatedBy));
+  h5::write_attr(f, "slicing", slicing.spec());
+
+  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users); }
+  { h5::Handle g = h5::create_group(f, "/items"); h5::write_strings(g, "id", c.items); }
+  { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", c.labels); }
+  write_csr_group<float>(f, "/item_labels", c.item_labels);
+  {
+    h5::Handle g = h5::create_group(f, "/events");
+    h5::write_array<std::int32_t>(g, "user", c.events.user);
+    h5::write_array<std::int32_t>(g, "item", c.events.item);
+    h5::write_array<std::int64_t>(g, "time", c.events.time);
+    h5::write_array<float>(g, "value", c.events.value);
+  }
+
+  const graph::Periods periods = graph::make_periods(slicing, c.events.time);
+  const std::vector<std::size_t> first = graph::period_offsets(periods, c.events.time);
+  h5::Handle sg = h5::create_group(f, "/slices");
+  h5::write_attr(sg, "aggregate", std::string(graph::to_string(aggregate)));
+  h5::write_array<std::int64_t>(sg, "begin", periods.begin);
+  h5::write_array<std::int64_t>(sg, "end", periods.end);
+  const auto n_users = static_cast<Index>(c.users.size());
+  const auto n_items = static_cast<Index>(c.items.size());
+  std::vector<SliceSummary> summary(periods.size());
+  std::vector<char> item_seen(static_cast<std::size_t>(n_items));
+  for (std::size_t k = 0; k < periods.size(); ++k) {
+    graph::CsrMatrix m = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
+    write_csr_group<float>(f, slice_group_name(k), m);
+    SliceSummary& s = summary[k];
+    s.events = static_cast<std::int64_t>(first[k + 1] - first[k]);
+    s.nnz = m.nnz();
+    for (Index u = 0; u < n_users; ++u) s.users += m.row_length(u) > 0;
+    std::fill(item_seen.begin(), item_seen.end(), 0);
+    for (Index i : m.indices) {
+      s.items += !item_seen[static_cast<std::size_t>(i)];
+      item_seen[static_cast<std::size_t>(i)] = 1;
+    }
+    if (progress) progress(k + 1, periods.size());
+  }
+  return summary;
+}
+
+Store Store::open(const std::string& path) {
+  Store s;
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot open store: {}", path, ec.message()));
+  // Deflate expands at most ~1032x; a dataset claiming more than that is corrupt.
+  s.cx_ = {path, std::max<std::uint64_t>(std::uint64_t{1} << 30, size * 1100)};
+  s.file_ = h5::open_file(path);
+  const auto& cx = s.cx_;
+  hid_t f = s.file_;
+  if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format", cx) != kStoreFormat)
+    throw InputError(fmt::format("{}: an HDF5 file but not a driftrec store (no format=\"driftrec\" "
+                                 "attribute)",
+                                 path));
+  auto version = h5::read_attr_int(f, "version", cx);
+  if (version != kStoreVersion)
+    throw InputError(fmt::format("{}: store version {}; this driftrec reads version {}", path, version, kStoreVersion));
+  s.slicing_ = h5::read_attr_string(f, "slicing", cx);
+  s.created_by_ = h5::read_attr_string(f, "created_by", cx);
+
+  auto count = [&](const char* name) {
+    std::uint64_t n = h5::array_size(f, name, cx);
+    if (n > static_cast<std::uint64_t>(std::numeric_limits<Index>::max()))
+      throw InputError(fmt::format("{}: '{}' has {} entries, more than 32-bit ids allow", path, name, n));
+    return static_cast<Index>(n);
+  };
+  s.n_users_ = count("/users/id");
+  s.n_items_ = count("/items/id");
+  s.n_labels_ = count("/labels/name");
+  s.n_events_ = static_cast<std::int64_t>(h5::array_size(f, "/events/time", cx));
+  for (const char* col : {"/events/user", "/events/item", "/events/value"})
+    if (h5::array_size(f, col, cx) != static_cast<std::uint64_t>(s.n_events_))
+      throw InputError(fmt::format("{}: '{}' has a different length than /events/time", path, col));
+  if (h5::array_size(f, "/item_labels/indptr", cx) != static_cast<std::uint64_t>(s.n_items_) + 1)
+    throw InputError(fmt::format("{}: /item_labels/indptr does not have items + 1 entries", path));
+
+  h5::Handle sg = h5::open_group(f, "/slices", cx);
+  s.aggregate_ = graph::parse_aggregate(h5::read_attr_string(sg, "aggregate", cx));
+  s.periods_.begin = h5::read_array<std::int64_t>(f, "/slices/begin", cx);
+  s.periods_.end = h5::read_array<std::int64_t>(f, "/slices/end", cx);
+  const auto& p = s.periods_;
+  if (p.begin.size() != p.end.size())
+    throw InputError(fmt::format("{}: /slices/begin and /slices/end differ in length", path));
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    if (p.begin[k] >= p.end[k] || (k > 0 && p.begin[k] < p.end[k - 1]))
+      throw InputError(fmt::format("{}: slice {} has bounds [{}, {}) out of order", path, k, p.begin[k], p.end[k]));
+    if (!h5::exists(f, slice_group_name(k) + "/indptr"))
+      throw InputError(fmt::format("{}: slice {} is missing ({})", path, k, slice_group_name(k)));
+  }
+  return s;
+}
+
+std::vector<std::string> Store::users() const { return h5::read_strings(file_, "/users/id", cx_); }
+std::vector<std::string> Store::items() const { return h5::read_strings(file_, "/items/id", cx_); }
+std::vector<std::string> Store::labels() const { return h5::read_strings(file_, "/labels/name", cx_); }
+
+graph::CsrMatrix Store::item_labels() const {
+  return read_csr_group(file_, "/item_labels", n_items_, n_labels_, cx_);
+}
+
+graph::CsrMatrix Store::slice(std::size_t k) const {
+  if (k >= n_slices())
+    throw InputError(fmt::format("{}: slice {} requested but the store has {}", path(), k, n_slices()));
+  return read_csr_group(file_, slice_group_name(k), n_users_, n_items_, cx_);
+}
+
+graph::EventColumns Store::events() const {
+  graph::EventColumns e;
+  e.user = h5::read_array<std::int32_t>(file_, "/events/user", cx_);
+  e.item = h5::read_array<std::int32_t>(file_, "/events/item", cx_);
+  e.time = h5::read_array<std::int64_t>(file_, "/events/time", cx_);
+  e.value = h5::read_array<float>(file_, "/events/value", cx_);
+  for (std::size_t k = 0; k < e.size(); ++k) {
+    if (e.user[k] < 0 || e.user[k] >= n_users_ || e.item[k] < 0 || e.item[k] >= n_items_)
+      throw InputError(fmt::format("{}: event {} names user {} / item {} outside the id tables", path(), k, e.user[k], e.item[k]));
+    if (k > 0 && e.time[k] < e.time[k - 1])
+      throw InputError(fmt::format("{}: events are not sorted by time at event {}", path(), k));
+    if (!std::isfinite(e.value[k]))
+      throw InputError(fmt::format("{}: event {} has a non-finite value", path(), k));
+  }
+  return e;
+}
+
+std::vector<std::string> Store::results() const {
+  std::vector<std::string> names;
+  if (!h5::exists(file_, "/results")) return names;
+  h5::Handle g = h5::open_group(file_, "/results", cx_);
+  H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+             [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+               static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+               return 0;
+             },
+             &names);
+  return names;
+}
+
+}  // namespace driftrec::io

@@ -1,0 +1,100 @@
+// The driftrec HDF5 store (format "driftrec", version 1; schema in DESIGN.md):
+// ids, item labels, the whole event log (the source of truth) and the slices derived
+// from it. StoreWriter writes beside the target and renames into place on commit(), so a
+// crash or kill never leaves a half-written store at the target path. Store opens a file
+// read-only, checks its structure, and reads arrays with their invariants verified.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "graph/events.hpp"
+#include "graph/slicing.hpp"
+#include "io/hdf5.hpp"
+#include "io/text.hpp"
+
+namespace driftrec::io {
+
+inline constexpr const char* kStoreFormat = "driftrec";
+inline constexpr std::int64_t kStoreVersion = 1;
+inline constexpr const char* kCreatedBy = "driftrec 0.1.0";
+
+class StoreWriter {
+ public:
+  // Throws InputError if `target` exists and overwrite is false, or its folder is missing.
+  StoreWriter(std::string target, bool overwrite);
+  ~StoreWriter();  // removes the temporary file unless committed
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+  hid_t file() const { return file_; }
+  const std::string& temp_path() const { return temp_; }
+  // Closes, flushes to disk and renames the temporary file onto the target.
+  void commit();
+
+ private:
+  std::string target_, temp_;
+  h5::Handle file_;
+  bool committed_ = false;
+};
+
+// Everything a store holds except its slices, which derive from the events.
+struct StoreContent {
+  std::vector<std::string> users;
+  std::vector<std::string> items;
+  std::vector<std::string> labels;
+  graph::CsrMatrix item_labels;  // items x labels
+  graph::EventColumns events;    // sorted by (time, user, item)
+};
+
+struct SliceSummary {
+  std::int64_t events = 0;
+  std::int64_t users = 0;  // users with an event in the slice
+  std::int64_t items = 0;
+  std::int64_t nnz = 0;    // distinct (user, item) pairs
+};
+
+// Writes the whole store into `w` (root attributes, ids, labels, events, slices).
+// Returns one summary per slice.
+std::vector<SliceSummary> write_store(StoreWriter& w, const StoreContent& c,
+                                      const graph::Slicing& slicing, graph::Aggregate aggregate,
+                                      const ProgressFn& progress = {});
+
+class Store {
+ public:
+  // Opens and checks the structure: format and version attributes, every dataset present
+  // with consistent lengths. Throws InputError naming the file and the problem.
+  static Store open(const std::string& path);
+
+  const std::string& path() const { return cx_.file; }
+  std::string slicing() const { return slicing_; }
+  graph::Aggregate aggregate() const { return aggregate_; }
+  std::string created_by() const { return created_by_; }
+  graph::Index n_users() const { return n_users_; }
+  graph::Index n_items() const { return n_items_; }
+  graph::Index n_labels() const { return n_labels_; }
+  std::int64_t n_events() const { return n_events_; }
+  std::size_t n_slices() const { return periods_.size(); }
+  const graph::Periods& periods() const { return periods_; }
+
+  std::vector<std::string> users() const;
+  std::vector<std::string> items() const;
+  std::vector<std::string> labels() const;
+  graph::CsrMatrix item_labels() const;    // validated
+  graph::EventColumns events() const;      // validated: ids in range, sorted
+  graph::CsrMatrix slice(std::size_t k) const;  // validated
+  std::vector<std::string> results() const;     // names under /results
+
+ private:
+  Store() = default;
+  h5::Handle file_;
+  h5::ReadContext cx_;
+  std::string slicing_, created_by_;
+  graph::Aggregate aggregate_ = graph::Aggregate::sum;
+  graph::Index n_users_ = 0, n_items_ = 0, n_labels_ = 0;
+  std::int64_t n_events_ = 0;
+  graph::Periods periods_;
+};
+
+std::string slice_group_name(std::size_t k);  // "/slices/0007"
+
+}  // namespace driftrec::io

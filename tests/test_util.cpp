@@ -1,0 +1,59 @@
+#include "tests/test_util.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace driftrec::test {
+
+std::uint64_t test_seed() {
+  std::uint64_t seed;
+  if (const char* s = std::getenv("DRIFTREC_TEST_SEED"))
+    seed = std::strtoull(s, nullptr, 10);
+  else
+    seed = std::random_device{}();
+  UNSCOPED_INFO("seed = " << seed << " (rerun with DRIFTREC_TEST_SEED=" << seed << ")");
+  return seed;
+}
+
+TempDir::TempDir() {
+  std::string templ = (std::filesystem::temp_directory_path() / "driftrec-test-XXXXXX").string();
+  if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void write_file(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream f(p, std::ios::binary);
+  f << content;
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+RunResult run_cli(const std::string& args) {
+  TempDir dir;
+  std::string cmd = std::string(DRIFTREC_CLI_PATH) + " " + args + " >" +
+                    (dir / "out").string() + " 2>" + (dir / "err").string() + " </dev/null";
+  int status = std::system(cmd.c_str());
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {code, read_file(dir / "out"), read_file(dir / "err")};
+}
+
+std::filesystem::path source_dir() { return DRIFTREC_SOURCE_DIR; }
+
+}  // namespace driftrec::test

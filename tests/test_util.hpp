@@ -1,0 +1,40 @@
+// Helpers shared by the tests: seeds, scratch directories, running the CLI.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace driftrec::test {
+
+// The seed for a randomised test: DRIFTREC_TEST_SEED if set, else a fresh one; printed
+// either way (Catch2 shows it when the test fails).
+std::uint64_t test_seed();
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_file(const std::filesystem::path& p, const std::string& content);
+std::string read_file(const std::filesystem::path& p);
+
+struct RunResult {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs the driftrec CLI with the given argument string (shell-quoted by the caller).
+RunResult run_cli(const std::string& args);
+
+std::filesystem::path source_dir();
+
+}  // namespace driftrec::test
