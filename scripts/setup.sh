@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages driftrec builds and tests with (skips what is installed).
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config zlib1g-dev
+  libhdf5-dev hdf5-tools libeigen3-dev libboost-graph-dev
+  catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
+  python3 python3-h5py python3-numpy
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

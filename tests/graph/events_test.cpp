@@ -1,0 +1,34 @@
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <random>
+
+#include "graph/events.hpp"
+#include "tests/test_util.hpp"
+
+using namespace driftrec::graph;
+
+TEST_CASE("sort_events orders by (time, user, item) and keeps ties in input order", "[graph][events]") {
+  std::mt19937_64 rng(driftrec::test::test_seed());
+  std::vector<Event> e(5000);
+  for (std::size_t k = 0; k < e.size(); ++k)
+    e[k] = {static_cast<Time>(rng() % 50), static_cast<Index>(rng() % 5), static_cast<Index>(rng() % 5), static_cast<float>(k)};
+  std::vector<Event> ref = e;
+  std::stable_sort(ref.begin(), ref.end(), event_before);  // the serial reference
+  sort_events(e);
+  REQUIRE(events_sorted(e));
+  for (std::size_t k = 0; k < e.size(); ++k) REQUIRE(e[k].value == ref[k].value);
+}
+
+TEST_CASE("slice_matrix counts events or sums their values", "[graph][events]") {
+  std::vector<Event> e{{10, 0, 1, 2.5f}, {11, 0, 1, 1.0f}, {12, 1, 0, 4.0f}, {20, 1, 1, 3.0f}};
+  EventColumns c = to_columns(std::move(e));
+  REQUIRE(c.size() == 4);
+  CsrMatrix count = slice_matrix(c, 0, 3, 2, 2, Aggregate::count);
+  REQUIRE(count.indptr == std::vector<Offset>{0, 1, 2});
+  REQUIRE(count.indices == std::vector<Index>{1, 0});
+  REQUIRE(count.data == std::vector<float>{2.0f, 1.0f});
+  CsrMatrix sum = slice_matrix(c, 0, 3, 2, 2, Aggregate::sum);
+  REQUIRE(sum.data == std::vector<float>{3.5f, 4.0f});
+  REQUIRE(parse_aggregate("count") == Aggregate::count);
+  REQUIRE_THROWS_AS(parse_aggregate("mean"), InputError);
+}
