@@ -1,7 +1,6 @@
 #include "graph/events.hpp"
 
 #include <algorithm>
-#include <parallel/algorithm>
 
 #include <fmt/format.h>
 
@@ -13,11 +12,46 @@ bool events_sorted(std::span<const Event> events) {
   return true;
 }
 
+namespace {
+
+// Stable LSD radix sort of events by time: 11-bit digits of (time - min time), skipping
+// digits every event shares. Three passes cover a 2^33-second (272-year) span.
+void radix_sort_by_time(std::vector<Event>& events) {
+  constexpr int kBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  Time lo = events.front().time, hi = lo;
+  for (const Event& e : events) {
+    lo = std::min(lo, e.time);
+    hi = std::max(hi, e.time);
+  }
+  const auto span = static_cast<std::uint64_t>(hi - lo);
+  std::vector<Event> tmp(events.size());
+  for (int shift = 0; shift < 64 && (span >> shift) != 0; shift += kBits) {
+    std::vector<std::size_t> count(kBuckets + 1, 0);
+    for (const Event& e : events) ++count[((static_cast<std::uint64_t>(e.time - lo) >> shift) & (kBuckets - 1)) + 1];
+    if (*std::max_element(count.begin(), count.end()) == events.size()) continue;
+    for (std::size_t b = 1; b <= kBuckets; ++b) count[b] += count[b - 1];
+    for (const Event& e : events) tmp[count[(static_cast<std::uint64_t>(e.time - lo) >> shift) & (kBuckets - 1)]++] = e;
+    events.swap(tmp);
+  }
+}
+
+}  // namespace
+
 void sort_events(std::vector<Event>& events) {
   if (events_sorted(events)) return;
-  // libstdc++'s parallel mode runs a multiway mergesort over the OpenMP threads; it is
-  // stable, so equal keys keep the order in which they were read.
-  __gnu_parallel::stable_sort(events.begin(), events.end(), event_before);
+  // Time first (radix, linear), then (user, item) within runs of equal time, which are
+  // short in real logs; both steps are stable, so exact ties keep their input order.
+  radix_sort_by_time(events);
+  auto by_user_item = [](const Event& a, const Event& b) {
+    return a.user != b.user ? a.user < b.user : a.item < b.item;
+  };
+  for (std::size_t k = 0; k < events.size();) {
+    std::size_t end = k + 1;
+    while (end < events.size() && events[end].time == events[k].time) ++end;
+    if (end - k > 1) std::stable_sort(events.begin() + static_cast<std::ptrdiff_t>(k), events.begin() + static_cast<std::ptrdiff_t>(end), by_user_item);
+    k = end;
+  }
 }
 
 EventColumns to_columns(std::vector<Event>&& events) {

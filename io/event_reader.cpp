@@ -218,6 +218,30 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
   std::string scratch;
   std::string last_user;
   Index last_user_index = -1;
+  struct Pending {
+    std::size_t key_offset;  // user then item bytes in `keys`
+    std::size_t user_len, item_len;
+    std::uint64_t user_hash, item_hash;
+    graph::Time time;
+    float value;
+  };
+  constexpr std::size_t kBatch = 256;
+  std::vector<Pending> batch;
+  std::string keys;
+  batch.reserve(kBatch);
+  auto flush = [&] {
+    for (const Pending& p : batch) {
+      std::string_view u(keys.data() + p.key_offset, p.user_len);
+      std::string_view i(keys.data() + p.key_offset + p.user_len, p.item_len);
+      if (u != last_user) {  // logs are often grouped by user: skip the lookup
+        last_user_index = log.users.find_or_add(u, p.user_hash);
+        last_user.assign(u);
+      }
+      log.events.push_back({p.time, last_user_index, log.items.find_or_add(i, p.item_hash), p.value});
+    }
+    batch.clear();
+    keys.clear();
+  };
   bool have_line = !L.header;  // the first line is data unless it is the header
   std::int64_t read_lines = 0;
 
@@ -278,17 +302,16 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
       std::string_view v = trim(f[L.col[kValue]]);
       if (!parse_finite_float(v, value)) { bad_field(kValue, "expected a finite number", v); continue; }
     }
-    Index ui;
-    if (u == last_user) {
-      ui = last_user_index;
-    } else {
-      ui = log.users.find_or_add(u);
-      last_user.assign(u);
-      last_user_index = ui;
-    }
-    Index ii = log.items.find_or_add(i);
-    log.events.push_back({*time, ui, ii, value});
+    // Ids are resolved a batch at a time, after their slots were prefetched.
+    const std::uint64_t hu = IdMap::hash(u), hi = IdMap::hash(i);
+    log.users.prefetch(hu);
+    log.items.prefetch(hi);
+    batch.push_back({keys.size(), u.size(), i.size(), hu, hi, *time, value});
+    keys.append(u);
+    keys.append(i);
+    if (batch.size() == kBatch) flush();
   }
+  flush();
   if (o.progress) o.progress(reader.file_size(), reader.file_size());
   log.notes.push_back(fmt::format("{}: format {}, {} lines{}", path, L.format, reader.line_number(),
                                   L.header ? " with a header" : ""));

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <libdeflate.h>
 
 namespace driftrec::io::h5 {
 namespace {
@@ -92,22 +93,58 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
   return Handle(d, H5Dclose);
 }
 
-template <class T>
-void write_block(hid_t dset, std::uint64_t offset, std::span<const T> data) {
-  if (data.empty()) return;
-  hsize_t start = offset, count = data.size();
-  Handle file_space(H5Dget_space(dset), H5Sclose);
-  Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-  if (file_space < 0 || mem_space < 0 ||
-      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
-      H5Dwrite(dset, native_type<T>(), mem_space, file_space, H5P_DEFAULT, data.data()) < 0)
-    write_fail("write failed");
-}
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem) {
+  if (n == 0) return;
+  const std::uint64_t chunk = std::clamp<std::uint64_t>(n, 1, kChunkElements);
+  const std::uint64_t n_chunks = (n + chunk - 1) / chunk;
+  const std::size_t raw_bytes = chunk * elem;
+  const auto* in = static_cast<const unsigned char*>(data);
+  constexpr std::uint32_t kSkipDeflate = 1u << 1;  // filter mask bit of the 2nd filter
+  constexpr std::uint64_t kBatch = 16;
 
-template void write_block<std::int32_t>(hid_t, std::uint64_t, std::span<const std::int32_t>);
-template void write_block<std::int64_t>(hid_t, std::uint64_t, std::span<const std::int64_t>);
-template void write_block<float>(hid_t, std::uint64_t, std::span<const float>);
-template void write_block<double>(hid_t, std::uint64_t, std::span<const double>);
+  struct Out {
+    std::vector<unsigned char> bytes;
+    std::size_t size = 0;
+    std::uint32_t mask = 0;
+  };
+  std::vector<Out> out(std::min(kBatch, n_chunks));
+  for (std::uint64_t first = 0; first < n_chunks; first += kBatch) {
+    const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - first));
+#pragma omp parallel if (batch > 1)
+    {
+      std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> comp(
+          libdeflate_alloc_compressor(1), libdeflate_free_compressor);
+      std::vector<unsigned char> shuffled(raw_bytes);
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t b = 0; b < batch; ++b) {
+        const std::uint64_t c = first + static_cast<std::uint64_t>(b);
+        const std::uint64_t count = std::min(chunk, n - c * chunk);  // the last chunk is padded
+        const unsigned char* src = in + c * chunk * elem;
+        // HDF5's shuffle filter: byte j of every element, then byte j + 1, ...
+        std::fill(shuffled.begin(), shuffled.end(), 0);
+        for (std::size_t j = 0; j < elem; ++j) {
+          unsigned char* dst = shuffled.data() + j * chunk;
+          for (std::uint64_t i = 0; i < count; ++i) dst[i] = src[i * elem + j];
+        }
+        Out& o = out[static_cast<std::size_t>(b)];
+        o.bytes.resize(libdeflate_zlib_compress_bound(comp.get(), raw_bytes));
+        o.size = comp ? libdeflate_zlib_compress(comp.get(), shuffled.data(), raw_bytes, o.bytes.data(), o.bytes.size()) : 0;
+        o.mask = 0;
+        if (o.size == 0 || o.size >= raw_bytes) {  // incompressible: store shuffled only
+          std::copy(shuffled.begin(), shuffled.end(), o.bytes.begin());
+          o.size = raw_bytes;
+          o.mask = kSkipDeflate;
+        }
+      }
+    }
+    for (std::int64_t b = 0; b < batch; ++b) {
+      hsize_t offset = (first + static_cast<std::uint64_t>(b)) * chunk;
+      const Out& o = out[static_cast<std::size_t>(b)];
+      if (H5Dwrite_chunk(dset, H5P_DEFAULT, o.mask, &offset, o.size, o.bytes.data()) < 0)
+        write_fail("chunk write failed");
+    }
+  }
+}
 
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);

@@ -32,3 +32,16 @@ TEST_CASE("slice_matrix counts events or sums their values", "[graph][events]") 
   REQUIRE(parse_aggregate("count") == Aggregate::count);
   REQUIRE_THROWS_AS(parse_aggregate("mean"), InputError);
 }
+
+TEST_CASE("sort_events handles times spread over centuries and negative times", "[graph][events]") {
+  std::mt19937_64 rng(driftrec::test::test_seed());
+  std::vector<Event> e(20000);
+  for (std::size_t k = 0; k < e.size(); ++k)
+    e[k] = {static_cast<Time>(rng() % 10000000000ULL) - 2000000000LL, static_cast<Index>(rng() % 3),
+            static_cast<Index>(rng() % 3), static_cast<float>(k)};
+  e[17].time = e[4000].time;  // at least one tie
+  std::vector<Event> ref = e;
+  std::stable_sort(ref.begin(), ref.end(), event_before);
+  sort_events(e);
+  for (std::size_t k = 0; k < e.size(); ++k) REQUIRE(e[k].value == ref[k].value);
+}
