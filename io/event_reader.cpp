@@ -165,10 +165,17 @@ Layout resolve_layout(const std::string& path, std::string_view first,
   else if (o.header == "auto") {
     L.header = synonyms_found >= 2;
     if (!L.header && !o.columns.empty()) {  // a header is there if --columns names its fields
-      for (auto f : fields)
-        if (o.columns.find(std::string(trim(f))) != std::string::npos && !trim(f).empty() &&
-            !std::isdigit(static_cast<unsigned char>(trim(f).front())))
-          L.header = true;
+      std::vector<std::string_view> refs;
+      std::string spec_scratch;
+      split_fields(o.columns, ",", refs, spec_scratch);
+      for (std::string_view ref : refs) {
+        if (auto eq = ref.find('='); eq != std::string_view::npos) ref = ref.substr(eq + 1);
+        ref = trim(ref);
+        std::int64_t position;
+        if (parse_int64(ref, position)) continue;  // a position, not a name
+        for (auto f : fields)
+          if (trim(f) == ref) L.header = true;
+      }
     }
   } else {
     throw InputError(fmt::format("--header: expected auto, yes or no, found '{}'", o.header));
@@ -212,6 +219,10 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
                                  "time[, value])",
                                  path));
   Layout L = resolve_layout(path, line, o);
+  // Reserve from the first line's length: growing by doubling would briefly hold three
+  // times the events (old and new buffers), the peak memory of the whole ingest.
+  const std::uint64_t estimate = reader.file_size() / (line.size() + 1) * 11 / 10;
+  log.events.reserve(log.events.size() + std::min<std::uint64_t>(estimate, std::uint64_t{1} << 34));
   if (L.col[kValue] < 0) log.has_value = false;
 
   std::vector<std::string_view> f;

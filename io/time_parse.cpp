@@ -92,9 +92,11 @@ std::optional<Time> parse_iso8601(std::string_view s) {
         int oh, om = 0;
         if (!digits(s, p + 1, 2, oh)) return std::nullopt;
         std::size_t q = p + 3;
-        if (q < s.size() && s[q] == ':') ++q;
-        if (q < s.size() && !digits(s, q, 2, om)) return std::nullopt;
-        if (q < s.size()) q += 2;
+        if (q < s.size()) {  // minutes, with or without a colon
+          if (s[q] == ':') ++q;
+          if (!digits(s, q, 2, om)) return std::nullopt;
+          q += 2;
+        }
         if (q != s.size() || oh > 23 || om > 59) return std::nullopt;
         offset = (s[p] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
         p = q;
