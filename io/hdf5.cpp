@@ -69,7 +69,12 @@ std::string last_error() {
 
 Handle create_file(const std::string& path) {
   quiet_errors();
-  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The 1.10 file format checksums every object header, chunk index and the superblock,
+  // so a damaged store is reported by HDF5 instead of being followed into wild reads.
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) < 0)
+    write_fail("cannot set the file format version");
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   if (f < 0) write_fail(fmt::format("cannot create {}", path));
   return Handle(f, H5Fclose);
 }
@@ -146,14 +151,29 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
   }
 }
 
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
+namespace {
+// Fixed-length, NUL-padded UTF-8 strings. DESIGN.md's schema had variable-length strings,
+// but HDF5 keeps those in its global heap, which has no checksum: one damaged length there
+// crashed HDF5 1.10 inside H5HG_read (SIGSEGV) instead of failing the read. Fixed-length
+// strings live in checksummed structures (attributes) or ordinary compressed chunks (ids),
+// and h5py reads them as bytes like any string array.
+Handle fixed_string_type(std::size_t width) {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+  if (type < 0 || H5Tset_size(type, std::max<std::size_t>(width, 1)) < 0 ||
+      H5Tset_strpad(type, H5T_STR_NULLPAD) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
     write_fail("cannot make a string type");
-  std::vector<const char*> ptrs(values.size());
-  std::transform(values.begin(), values.end(), ptrs.begin(), [](const std::string& s) { return s.c_str(); });
+  return type;
+}
+}  // namespace
+
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  Handle type = fixed_string_type(width);
+  std::vector<char> buf(values.size() * width, '\0');
+  for (std::size_t k = 0; k < values.size(); ++k) std::copy(values[k].begin(), values[k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
   Handle d = create_array(loc, name, type, values.size());
-  if (!values.empty() && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+  if (!values.empty() && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
     write_fail(fmt::format("cannot write '{}'", name));
 }
 
@@ -167,11 +187,9 @@ void write_scalar_attr(hid_t obj, const std::string& name, hid_t type, const voi
 }  // namespace
 
 void write_attr(hid_t obj, const std::string& name, const std::string& value) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type, H5T_VARIABLE);
-  H5Tset_cset(type, H5T_CSET_UTF8);
-  const char* p = value.c_str();
-  write_scalar_attr(obj, name, type, &p);
+  Handle type = fixed_string_type(value.size());
+  std::string padded = value.empty() ? std::string(1, '\0') : value;
+  write_scalar_attr(obj, name, type, padded.data());
 }
 void write_attr(hid_t obj, const std::string& name, std::int64_t value) {
   write_scalar_attr(obj, name, H5T_NATIVE_INT64, &value);
@@ -250,21 +268,36 @@ template std::vector<float> read_array(hid_t, const std::string&, const ReadCont
 template std::vector<double> read_array(hid_t, const std::string&, const ReadContext&);
 template std::vector<std::int64_t> read_range(hid_t, const std::string&, std::uint64_t, std::uint64_t, const ReadContext&);
 
+namespace {
+// The width of a fixed-length string type, or a read failure for anything else.
+std::size_t fixed_string_width(hid_t stored, const std::string& what, const ReadContext& cx) {
+  if (H5Tget_class(stored) != H5T_STRING || H5Tis_variable_str(stored) != 0)
+    read_fail(cx, fmt::format("{} is not a fixed-length string", what));
+  std::size_t width = H5Tget_size(stored);
+  if (width == 0 || width > (std::size_t{1} << 20)) read_fail(cx, fmt::format("{} has a string width of {} bytes", what, width));
+  return width;
+}
+std::string unpad(const char* p, std::size_t width) {
+  std::size_t n = 0;
+  while (n < width && p[n] != '\0') ++n;
+  return std::string(p, n);
+}
+}  // namespace
+
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, const ReadContext& cx) {
   Handle d = open_dataset(loc, name, cx);
-  std::uint64_t n = checked_length(d, name, H5T_STRING, sizeof(char*), cx);
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type, H5T_VARIABLE);
-  H5Tset_cset(type, H5T_CSET_UTF8);
-  std::vector<char*> ptrs(n, nullptr);
+  Handle stored(H5Dget_type(d), H5Tclose);
+  if (stored < 0) read_fail(cx, fmt::format("cannot read the type of '{}'", name));
+  const std::size_t width = fixed_string_width(stored, fmt::format("dataset '{}'", name), cx);
+  const std::uint64_t n = checked_length(d, name, H5T_STRING, width, cx);
   std::vector<std::string> out;
   if (n == 0) return out;
-  Handle space(H5Dget_space(d), H5Sclose);
-  if (H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+  std::vector<char> buf(n * width);
+  Handle type = fixed_string_type(width);
+  if (H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
     read_fail(cx, fmt::format("cannot read strings '{}' (damaged?)", name));
   out.reserve(n);
-  for (char* p : ptrs) out.emplace_back(p ? p : "");
-  H5Dvlen_reclaim(type, space, H5P_DEFAULT, ptrs.data());
+  for (std::uint64_t k = 0; k < n; ++k) out.push_back(unpad(buf.data() + k * width, width));
   return out;
 }
 
@@ -273,18 +306,16 @@ bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c
 std::string read_attr_string(hid_t obj, const std::string& name, const ReadContext& cx) {
   if (!has_attr(obj, name)) read_fail(cx, fmt::format("missing attribute '{}'", name));
   Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (a < 0) read_fail(cx, fmt::format("cannot open attribute '{}'", name));
   Handle stored(H5Aget_type(a), H5Tclose);
-  if (a < 0 || stored < 0 || H5Tget_class(stored) != H5T_STRING)
-    read_fail(cx, fmt::format("attribute '{}' is not a string", name));
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type, H5T_VARIABLE);
-  H5Tset_cset(type, H5T_CSET_UTF8);
-  if (H5Tis_variable_str(stored) <= 0) read_fail(cx, fmt::format("attribute '{}' is not a variable-length string", name));
-  char* p = nullptr;
-  if (H5Aread(a, type, &p) < 0) read_fail(cx, fmt::format("cannot read attribute '{}'", name));
-  std::string out = p ? p : "";
-  H5free_memory(p);
-  return out;
+  Handle space(H5Aget_space(a), H5Sclose);
+  if (stored < 0 || space < 0 || H5Sget_simple_extent_npoints(space) != 1)
+    read_fail(cx, fmt::format("attribute '{}' is not a single string", name));
+  const std::size_t width = fixed_string_width(stored, fmt::format("attribute '{}'", name), cx);
+  std::vector<char> buf(width);
+  Handle type = fixed_string_type(width);
+  if (H5Aread(a, type, buf.data()) < 0) read_fail(cx, fmt::format("cannot read attribute '{}'", name));
+  return unpad(buf.data(), width);
 }
 
 std::int64_t read_attr_int(hid_t obj, const std::string& name, const ReadContext& cx) {

@@ -211,6 +211,7 @@ std::string id_problem(std::string_view id) {
   if (id.empty()) return "expected a non-empty id";
   if (id.size() > kMaxIdBytes) return fmt::format("expected an id of at most {} bytes", kMaxIdBytes);
   if (!valid_utf8(id)) return "expected an id in UTF-8";
+  if (id.find('\0') != std::string_view::npos) return "expected an id without NUL bytes";
   return {};
 }
 

@@ -14,6 +14,11 @@ import h5py
 import numpy as np
 
 
+def text(x):
+    """Fixed-length HDF5 strings come back from h5py as bytes."""
+    return x.decode("utf-8") if isinstance(x, bytes) else str(x)
+
+
 def main():
     driftrec, data = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
@@ -24,12 +29,12 @@ def main():
         info = json.loads(subprocess.run([driftrec, "info", store, "--json"], check=True,
                                          capture_output=True, text=True).stdout)
         with h5py.File(store, "r") as f:
-            assert f.attrs["format"] == "driftrec", f.attrs["format"]
+            assert text(f.attrs["format"]) == "driftrec", f.attrs["format"]
             assert int(f.attrs["version"]) == 1
-            assert f.attrs["slicing"] == "quarter"
-            users = [s.decode() for s in f["users/id"][:]]
-            items = [s.decode() for s in f["items/id"][:]]
-            labels = [s.decode() for s in f["labels/name"][:]]
+            assert text(f.attrs["slicing"]) == "quarter"
+            users = [text(s) for s in f["users/id"][:]]
+            items = [text(s) for s in f["items/id"][:]]
+            labels = [text(s) for s in f["labels/name"][:]]
             assert len(users) == info["users"] == 610, len(users)
             assert len(items) == info["items"] == 9724, len(items)
             assert len(labels) == info["labels"] == 19, labels

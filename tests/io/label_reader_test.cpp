@@ -1,0 +1,224 @@
+// Tests for io/label_reader: MovieLens movies.csv, MovieLens 100K u.item + u.genre and the
+// long item,label[,weight] format; items without events are counted and ignored, repeated
+// pairs counted, and a file that matches no item (or has no rows) is refused.
+#include "io/label_reader.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tests/test_util.hpp"
+
+using namespace driftrec::io;
+using driftrec::test::TempDir;
+using driftrec::test::write_file;
+
+namespace {
+
+using Entry = std::tuple<std::string, std::string, float>;  // item, label, weight
+
+std::vector<Entry> entries_of(const ItemLabels& l, const IdMap& items) {
+  std::vector<Entry> out;
+  for (const auto& t : l.entries)
+    out.emplace_back(std::string(items.name(t.row)), std::string(l.labels.name(t.col)), t.value);
+  return out;
+}
+
+ItemLabels read_text(const TempDir& dir, const std::string& name, const std::string& content,
+                     const IdMap& items, const LabelReadOptions& o = {}) {
+  write_file(dir / name, content);
+  ItemLabels out;
+  read_labels((dir / name).string(), o, items, out);
+  return out;
+}
+
+std::string error_of(const TempDir& dir, const std::string& name, const std::string& content,
+                     const IdMap& items, const LabelReadOptions& o = {}) {
+  try {
+    read_text(dir, name, content, items, o);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  FAIL("expected an InputError for " << name);
+  return {};
+}
+
+const IdMap kItems = IdMap::from_names({"1", "2", "11", "50"});
+
+const std::string kMovies =
+    "movieId,title,genres\n"
+    "1,Toy Story (1995),Adventure|Animation|Children\n"
+    "2,Jumanji (1995),Adventure|Fantasy\n"
+    "11,\"American President, The (1995)\",Comedy|Drama|Romance\n"
+    "50,\"Usual Suspects, The (1995)\",(no genres listed)\n"
+    "99,Unknown Movie (2000),Drama|Horror\n";
+
+}  // namespace
+
+TEST_CASE("read_labels reads movies.csv: pipe-separated genres and quoted titles with commas",
+          "[label_reader]") {
+  TempDir dir;
+  auto l = read_text(dir, "movies.csv", kMovies, kItems);
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "Adventure", 1.0f},
+                                                    {"1", "Animation", 1.0f},
+                                                    {"1", "Children", 1.0f},
+                                                    {"2", "Adventure", 1.0f},
+                                                    {"2", "Fantasy", 1.0f},
+                                                    {"11", "Comedy", 1.0f},
+                                                    {"11", "Drama", 1.0f},
+                                                    {"11", "Romance", 1.0f}});
+  // "(no genres listed)" is no label; Horror only belongs to an item without events.
+  CHECK(l.labels.names() == std::vector<std::string>{"Adventure", "Animation", "Children",
+                                                     "Fantasy", "Comedy", "Drama", "Romance"});
+  CHECK(l.rows == 5);
+  CHECK(l.unknown_item_rows == 1);
+  CHECK(l.duplicate_pairs == 0);
+
+  auto m = item_label_matrix(l, kItems.size());
+  CHECK(m.n_rows == 4);
+  CHECK(m.n_cols == 7);
+  CHECK(m.indptr == std::vector<driftrec::graph::Offset>{0, 3, 5, 8, 8});
+  CHECK(m.indices == std::vector<Index>{0, 1, 2, 0, 3, 4, 5, 6});
+}
+
+TEST_CASE("read_labels counts repeated item-label pairs and keeps the first", "[label_reader]") {
+  TempDir dir;
+  auto l = read_text(dir, "movies.csv",
+                     "movieId,title,genres\n1,A,Drama|Drama\n1,A again,Drama|Comedy\n", kItems);
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "Drama", 1.0f}, {"1", "Comedy", 1.0f}});
+  CHECK(l.duplicate_pairs == 2);
+}
+
+TEST_CASE("read_labels reports bad movies.csv lines with file and line", "[label_reader]") {
+  TempDir dir;
+  CHECK_THAT(error_of(dir, "movies.csv", "movieId,title,genres\n1,A,Drama\n2,\"B,Drama\n", kItems),
+             Catch::Contains("movies.csv:3") && Catch::Contains("quote"));
+  CHECK_THAT(error_of(dir, "movies.csv", "movieId,title,genres\n1,A,Drama\n2,B,C,Drama\n", kItems),
+             Catch::Contains("movies.csv:3") && Catch::Contains("expected 3 fields"));
+  LabelReadOptions o;
+  o.format = "movielens";
+  CHECK_THAT(error_of(dir, "m.csv", "id,name,genres\n1,A,Drama\n", kItems, o),
+             Catch::Contains("m.csv:1") && Catch::Contains("movieId,title,genres"));
+}
+
+TEST_CASE("read_labels reads MovieLens 100K u.item with genre names from u.genre",
+          "[label_reader]") {
+  TempDir dir;
+  write_file(dir / "u.genre", "unknown|0\nAction|1\nComedy|2\n\n");
+  const std::string item_text =
+      "1|Toy Story (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)|0|0|1\n"
+      "2|GoldenEye (1995)|01-Jan-1995||http://x|0|1|1\n"
+      "3|Four Rooms (1995)|01-Jan-1995||http://x|1|0|0\n";
+  SECTION("u.genre beside u.item") {
+    auto l = read_text(dir, "u.item", item_text, kItems);
+    CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "Comedy", 1.0f},
+                                                      {"2", "Action", 1.0f},
+                                                      {"2", "Comedy", 1.0f}});
+    CHECK(l.rows == 3);
+    CHECK(l.unknown_item_rows == 1);
+  }
+  SECTION("genre names given elsewhere, format named") {
+    std::filesystem::create_directory(dir / "g");
+    write_file(dir / "g" / "genres.txt", "Comedy|2\nunknown|0\nAction|1\n");  // any order
+    LabelReadOptions o;
+    o.format = "ml100k";
+    o.genre_names = (dir / "g" / "genres.txt").string();
+    auto l = read_text(dir, "items.psv", item_text, kItems, o);
+    CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "Comedy", 1.0f},
+                                                      {"2", "Action", 1.0f},
+                                                      {"2", "Comedy", 1.0f}});
+  }
+  SECTION("a bad genre flag names the genre") {
+    CHECK_THAT(error_of(dir, "u.item", "1|T|d||u|0|2|1\n", kItems),
+               Catch::Contains("u.item:1") && Catch::Contains("'Action'") && Catch::Contains("'2'"));
+  }
+  SECTION("a row with the wrong number of flags") {
+    CHECK_THAT(error_of(dir, "u.item", "1|T|d||u|0|1|1\n2|T|d||u|0|1\n", kItems),
+               Catch::Contains("u.item:2") && Catch::Contains("expected 8"));
+  }
+  SECTION("u.genre with a gap in its indices") {
+    write_file(dir / "u.genre", "unknown|0\nComedy|2\n");
+    CHECK_THAT(error_of(dir, "u.item", item_text, kItems), Catch::Contains("u.genre"));
+  }
+}
+
+TEST_CASE("read_labels reads the long format with a header and weights", "[label_reader]") {
+  TempDir dir;
+  auto l = read_text(dir, "labels.csv",
+                     "item,label,weight\n1,drama,0.5\n2,comedy,2\n1,comedy,1e0\n", kItems);
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "drama", 0.5f},
+                                                    {"2", "comedy", 2.0f},
+                                                    {"1", "comedy", 1.0f}});
+  CHECK(l.rows == 3);
+  auto m = item_label_matrix(l, kItems.size());
+  CHECK(m.indptr == std::vector<driftrec::graph::Offset>{0, 2, 3, 3, 3});
+  CHECK(m.indices == std::vector<Index>{0, 1, 1});
+  CHECK(m.data == std::vector<float>{0.5f, 1.0f, 2.0f});
+}
+
+TEST_CASE("read_labels reads the long format without a header in tabs with and without weights",
+          "[label_reader]") {
+  TempDir dir;
+  auto l = read_text(dir, "tags.tsv", "11\tnoir\n50\tnoir\t3\n404\tnoir\n11\tnoir\n", kItems);
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"11", "noir", 1.0f}, {"50", "noir", 3.0f}});
+  CHECK(l.rows == 4);
+  CHECK(l.unknown_item_rows == 1);
+  CHECK(l.duplicate_pairs == 1);
+}
+
+TEST_CASE("read_labels refuses a bad weight naming file and line and field", "[label_reader]") {
+  TempDir dir;
+  for (const char* w : {"-1", "0", "abc", "nan", ""}) {
+    INFO("weight '" << w << "'");
+    CHECK_THAT(error_of(dir, "labels.csv", std::string("item,label,weight\n1,a,1\n2,b,") + w + "\n", kItems),
+               Catch::Contains("labels.csv:3") && Catch::Contains("field 3 (weight)") &&
+                   Catch::Contains("positive number"));
+  }
+}
+
+TEST_CASE("read_labels with on_error=skip counts bad label rows and keeps the rest",
+          "[label_reader]") {
+  TempDir dir;
+  LabelReadOptions o;
+  o.on_error = OnError::skip;
+  auto l = read_text(dir, "labels.csv",
+                     "item,label,weight\n1,a,1\n2,b,-3\n2,c\n,d\n11,e,1,9\n2,\xFF\n", kItems, o);
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "a", 1.0f}, {"2", "c", 1.0f}});
+  const std::string p = (dir / "labels.csv").string();
+  using Counts = std::map<std::string, std::pair<std::int64_t, std::string>>;
+  CHECK(l.skipped.reasons() == Counts{{"bad weight", {1, p + ":3"}},
+                                      {"bad item", {1, p + ":5"}},
+                                      {"wrong number of fields", {1, p + ":6"}},
+                                      {"bad label", {1, p + ":7"}}});
+}
+
+TEST_CASE("read_labels refuses a labels file none of whose items has events", "[label_reader]") {
+  TempDir dir;
+  auto msg = error_of(dir, "labels.csv", "item,label\nx1,a\nx2,b\n", kItems);
+  CHECK_THAT(msg, Catch::Contains("labels.csv") && Catch::Contains("none of its 2 rows"));
+  CHECK_THAT(error_of(dir, "movies.csv", "movieId,title,genres\n500,A,Drama\n", kItems),
+             Catch::Contains("movies.csv") && Catch::Contains("none of its 1 rows"));
+}
+
+TEST_CASE("read_labels refuses an empty labels file and one with only a header",
+          "[label_reader]") {
+  TempDir dir;
+  CHECK_THAT(error_of(dir, "labels.csv", "", kItems),
+             Catch::Contains("labels.csv") && Catch::Contains("empty"));
+  CHECK_THAT(error_of(dir, "blank.csv", "\n\n", kItems),
+             Catch::Contains("blank.csv") && Catch::Contains("empty"));
+  CHECK_THAT(error_of(dir, "movies.csv", "movieId,title,genres\n", kItems),
+             Catch::Contains("movies.csv") && Catch::Contains("no label rows"));
+  CHECK_THAT(error_of(dir, "long.csv", "item,label\n", kItems),
+             Catch::Contains("long.csv") && Catch::Contains("no label rows"));
+}
+
+TEST_CASE("read_labels refuses an unknown --labels-format", "[label_reader]") {
+  TempDir dir;
+  LabelReadOptions o;
+  o.format = "xml";
+  CHECK_THAT(error_of(dir, "labels.csv", "1,a\n", kItems, o), Catch::Contains("--labels-format"));
+}
