@@ -77,8 +77,11 @@ void validate_csr(const CsrMatrix& m, const char* what) {
   if (m.indptr.back() != static_cast<Offset>(m.indices.size()))
     fail(fmt::format("indptr ends at {} but there are {} entries", m.indptr.back(),
                      m.indices.size()));
+  // Offsets first: entries are read only once every row's range is known to lie inside.
+  for (Index r = 0; r < m.n_rows; ++r)
+    if (m.indptr[r + 1] < m.indptr[r] || m.indptr[r + 1] > m.indptr.back())
+      fail(fmt::format("indptr decreases or overshoots at row {}", r));
   for (Index r = 0; r < m.n_rows; ++r) {
-    if (m.indptr[r + 1] < m.indptr[r]) fail(fmt::format("indptr decreases at row {}", r));
     for (Offset k = m.indptr[r]; k < m.indptr[r + 1]; ++k) {
       Index c = m.indices[k];
       if (c < 0 || c >= m.n_cols)
