@@ -23,12 +23,6 @@ const std::array<std::vector<std::string>, kRoles> kSynonyms = {{
     {"value", "rating", "weight", "count", "plays", "playcount", "score"},
 }};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 struct Layout {
   std::string format;
   std::string delim;
@@ -54,7 +48,7 @@ std::string guess_delimiter(std::string_view line) {
 }
 
 int synonym_role(std::string_view name) {
-  std::string l = lower(trim(name));
+  std::string l = ascii_lower(trim(name));
   for (int r = 0; r < kRoles; ++r)
     if (std::find(kSynonyms[r].begin(), kSynonyms[r].end(), l) != kSynonyms[r].end()) return r;
   return -1;
@@ -80,7 +74,7 @@ void apply_columns_spec(const std::string& path, const std::string& spec,
       auto eq = part.find('=');
       if (eq == std::string_view::npos)
         throw InputError(fmt::format("--columns '{}': '{}' is not of the form role=column", spec, part));
-      std::string key = lower(trim(part.substr(0, eq)));
+      std::string key = ascii_lower(trim(part.substr(0, eq)));
       auto it = std::find(kRoleNames.begin(), kRoleNames.end(), key);
       if (it == kRoleNames.end())
         throw InputError(fmt::format("--columns '{}': unknown role '{}'; expected user, item, time "

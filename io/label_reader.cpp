@@ -11,12 +11,6 @@
 namespace driftrec::io {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Collects entries, dropping repeated (item, label) pairs.
 class Collector {
  public:
@@ -174,8 +168,8 @@ void read_long(LineReader& r, std::string_view first, const Context& cx, Collect
   split_fields(first, delim, f, scratch);
   static const std::set<std::string> kItemNames = {"item", "itemid", "item_id", "movieid", "movie_id", "productid", "product_id"};
   static const std::set<std::string> kLabelNames = {"label", "labels", "genre", "category", "tag", "class"};
-  bool header = !f.empty() && (kItemNames.count(lower(trim(f[0]))) > 0 ||
-                               (f.size() > 1 && kLabelNames.count(lower(trim(f[1]))) > 0));
+  bool header = !f.empty() && (kItemNames.count(ascii_lower(trim(f[0]))) > 0 ||
+                               (f.size() > 1 && kLabelNames.count(ascii_lower(trim(f[1]))) > 0));
   std::string header_line(first);
   std::string_view line = first;
   bool have = !header;

@@ -164,6 +164,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 bool parse_int64(std::string_view s, std::int64_t& out) {
   if (!s.empty() && s.front() == '+') {
     s.remove_prefix(1);

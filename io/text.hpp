@@ -86,6 +86,7 @@ bool split_fields(std::string_view line, std::string_view delim,
                   std::vector<std::string_view>& fields, std::string& scratch);
 
 std::string_view trim(std::string_view s);
+std::string ascii_lower(std::string_view s);
 bool parse_int64(std::string_view s, std::int64_t& out);
 bool parse_finite_float(std::string_view s, float& out);
 bool valid_utf8(std::string_view s);
