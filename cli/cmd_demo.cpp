@@ -22,7 +22,10 @@ void add_demo(CLI::App& app) {
   cmd->callback([=] {
     common->apply();
     namespace fs = std::filesystem;
-    fs::create_directories(*out);
+    std::error_code ec;
+    fs::create_directories(*out, ec);
+    if (ec || !fs::is_directory(*out))
+      throw graph::InputError(fmt::format("--out {}: cannot use it as a folder{}{}", *out, ec ? ": " : "", ec.message()));
     io::IngestOptions o;
     o.event_files = {(fs::path(*data) / "ratings.csv").string()};
     o.labels_file = (fs::path(*data) / "movies.csv").string();

@@ -1,5 +1,6 @@
 // driftrec: predict how users' interests evolve. See `driftrec --help`.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include <fmt/core.h>
@@ -39,7 +40,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "driftrec: internal error: {}\n", e.what());
-    return 1;
+    // After a failed write (disk full) HDF5 may still hold a file it could not close;
+    // its exit handler would try again and crash. Leave without running exit handlers.
+    std::fflush(nullptr);
+    std::_Exit(1);
   }
   return 0;
 }

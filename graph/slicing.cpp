@@ -102,8 +102,10 @@ Slicing Slicing::parse(std::string_view spec) {
   if (spec == "year") return {K::year, 1};
   if (spec.starts_with("quantiles:"))
     return {K::quantiles, parse_positive(spec.substr(10), spec)};
-  if (spec.size() > 1 && spec.back() == 's')
-    return {K::seconds, parse_positive(spec.substr(0, spec.size() - 1), spec)};
+  const std::string_view digits = spec.substr(0, spec.empty() ? 0 : spec.size() - 1);
+  if (spec.size() > 1 && spec.back() == 's' &&
+      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return {K::seconds, parse_positive(digits, spec)};
   throw InputError(fmt::format(
       "slicing '{}': expected one of day, week, month, quarter, year, <N>s (e.g. 86400s) or "
       "quantiles:<N>",

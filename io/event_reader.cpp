@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -89,13 +90,19 @@ void apply_columns_spec(const std::string& path, const std::string& spec,
       if (trim(header[c]) == ref) col = static_cast<int>(c);
     if (col < 0 && parse_int64(ref, pos)) {
       if (pos < 1 || pos > 100000)
-        throw InputError(fmt::format("--columns '{}': position {} must be 1 or more", spec, pos));
+        throw InputError(fmt::format("--columns '{}': position {} must be between 1 and 100000", spec, pos));
       col = static_cast<int>(pos - 1);
     }
     if (col < 0)
       throw InputError(fmt::format("--columns '{}': {} has no column named '{}'{}", spec, path, ref,
                                    header.empty() ? " (it has no header; give 1-based positions)"
                                                   : ""));
+    if (L.col[role] >= 0)
+      throw InputError(fmt::format("--columns '{}': the {} is given twice", spec, kRoleNames[role]));
+    for (int other = 0; other < kRoles; ++other)
+      if (L.col[other] == col)
+        throw InputError(fmt::format("--columns '{}': one column cannot be both the {} and the {}", spec,
+                                     kRoleNames[other], kRoleNames[role]));
     L.col[role] = col;
   }
   for (int r : {kUser, kItem, kTime})
@@ -103,15 +110,18 @@ void apply_columns_spec(const std::string& path, const std::string& spec,
       throw InputError(fmt::format("--columns '{}': no column given for the {}", spec, kRoleNames[r]));
 }
 
-Layout resolve_layout(const std::string& path, std::string_view first,
+Layout resolve_layout(const std::string& path, std::string_view first, std::int64_t first_line,
                       const EventReadOptions& o) {
   Layout L;
   std::string fname = std::filesystem::path(path).filename().string();
   std::string format = o.format;
   if (format == "auto") {
-    if (fname == "ratings.dat" || (first.find("::") != std::string_view::npos && o.delimiter.empty()))
+    // The fixed MovieLens layouts only when the user described none of the file.
+    const bool described = !o.columns.empty() || !o.delimiter.empty() || o.header != "auto" ||
+                           o.time_format != TimeFormat::auto_detect;
+    if (!described && (fname == "ratings.dat" || first.find("::") != std::string_view::npos))
       format = "movielens-dat";
-    else if (fname == "u.data")
+    else if (!described && fname == "u.data")
       format = "ml100k";
     else
       format = "delimited";
@@ -128,9 +138,9 @@ Layout resolve_layout(const std::string& path, std::string_view first,
   if (format == "movielens-csv") {
     L.delim = ",";
     if (first != "userId,movieId,rating,timestamp")
-      throw InputError(fmt::format("{}:1: expected the MovieLens header "
+      throw InputError(fmt::format("{}:{}: expected the MovieLens header "
                                    "'userId,movieId,rating,timestamp', found '{}'",
-                                   path, excerpt(first)));
+                                   path, first_line, excerpt(first)));
   } else if (format != "delimited") {
     throw InputError(fmt::format("--format: expected auto, movielens-csv, movielens-dat, ml100k "
                                  "or delimited, found '{}'",
@@ -141,7 +151,7 @@ Layout resolve_layout(const std::string& path, std::string_view first,
   std::vector<std::string_view> fields;
   std::string scratch;
   if (!split_fields(first, L.delim, fields, scratch))
-    throw InputError(fmt::format("{}:1: unterminated quote", path));
+    throw InputError(fmt::format("{}:{}: a quoted field is not closed, or text follows its closing quote", path, first_line));
 
   int synonyms_found = 0;
   std::array<int, kRoles> by_name{-1, -1, -1, -1};
@@ -202,6 +212,16 @@ Layout resolve_layout(const std::string& path, std::string_view first,
 
 }  // namespace
 
+void validate_event_options(const EventReadOptions& o) {
+  static const std::set<std::string> kFormats = {"auto", "movielens-csv", "movielens-dat", "ml100k", "delimited"};
+  if (!kFormats.count(o.format))
+    throw InputError(fmt::format("--format: expected auto, movielens-csv, movielens-dat, ml100k or "
+                                 "delimited, found '{}'",
+                                 o.format));
+  if (o.header != "auto" && o.header != "yes" && o.header != "no")
+    throw InputError(fmt::format("--header: expected auto, yes or no, found '{}'", o.header));
+}
+
 void read_events(const std::string& path, const EventReadOptions& o, EventLog& log) {
   LineReader reader(path);
   std::string_view line;
@@ -212,7 +232,7 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
     throw InputError(fmt::format("{}: the file is empty; expected interaction lines (user, item, "
                                  "time[, value])",
                                  path));
-  Layout L = resolve_layout(path, line, o);
+  Layout L = resolve_layout(path, line, reader.line_number(), o);
   // Reserve from the first line's length: growing by doubling would briefly hold three
   // times the events (old and new buffers), the peak memory of the whole ingest.
   const std::uint64_t estimate = reader.file_size() / (line.size() + 1) * 11 / 10;
@@ -273,7 +293,7 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
       continue;
     }
     if (!split_fields(line, L.delim, f, scratch)) {
-      bad("unterminated quote", "unterminated quote; expected a closing '\"'");
+      bad("bad quoting", "a quoted field is not closed, or text follows its closing quote");
       continue;
     }
     if (f.size() != L.n_fields) {
@@ -288,18 +308,21 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
     if (auto p = id_problem(u); !p.empty()) { bad_field(kUser, p, u); continue; }
     if (auto p = id_problem(i); !p.empty()) { bad_field(kItem, p, i); continue; }
 
-    if (L.time_format == TimeFormat::auto_detect) {
-      L.time_format = detect_time_format(t);
-      log.notes.push_back(fmt::format("{}: times read as {} (from line {})", path,
-                                      describe(L.time_format), reader.line_number()));
-    }
+    // "auto" settles on the format of the first time that parses, so one bad first row
+    // cannot decide the format for the whole file.
+    const TimeFormat tf = L.time_format == TimeFormat::auto_detect ? detect_time_format(t) : L.time_format;
     bool out_of_range = false;
-    std::optional<graph::Time> time = parse_time(t, L.time_format, out_of_range);
+    std::optional<graph::Time> time = parse_time(t, tf, out_of_range);
+    if (time && L.time_format == TimeFormat::auto_detect) {
+      L.time_format = tf;
+      log.notes.push_back(fmt::format("{}: times read as {} (from line {})", path, describe(tf),
+                                      reader.line_number()));
+    }
     if (!time) {
       if (out_of_range)
         bad_field(kTime, "expected a time between 1900-01-01 and 9999-12-31", t);
       else
-        bad_field(kTime, "expected " + describe(L.time_format), t);
+        bad_field(kTime, "expected " + describe(tf), t);
       continue;
     }
     float value = 1.0f;

@@ -33,6 +33,9 @@ struct EventLog {
   std::vector<std::string> notes;  // how each file was read, for the report
 };
 
+// Throws InputError naming the option if a choice (format, header) is not one we know.
+void validate_event_options(const EventReadOptions& opts);
+
 // Appends the events of `path` to `log`. Throws InputError for unreadable or malformed
 // input (with on_error = skip, malformed lines are counted in log.skipped instead).
 void read_events(const std::string& path, const EventReadOptions& opts, EventLog& log);

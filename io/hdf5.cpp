@@ -1,6 +1,7 @@
 #include "io/hdf5.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 
@@ -113,10 +114,11 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
     std::uint32_t mask = 0;
   };
   std::vector<Out> out(std::min(kBatch, n_chunks));
+  std::exception_ptr error;  // exceptions must not leave an OpenMP region
   for (std::uint64_t first = 0; first < n_chunks; first += kBatch) {
     const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - first));
 #pragma omp parallel if (batch > 1)
-    {
+    try {
       std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> comp(
           libdeflate_alloc_compressor(1), libdeflate_free_compressor);
       std::vector<unsigned char> shuffled(raw_bytes);
@@ -141,7 +143,11 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
           o.mask = kSkipDeflate;
         }
       }
+    } catch (...) {
+#pragma omp critical(driftrec_write_chunks_error)
+      if (!error) error = std::current_exception();
     }
+    if (error) std::rethrow_exception(error);
     for (std::int64_t b = 0; b < batch; ++b) {
       hsize_t offset = (first + static_cast<std::uint64_t>(b)) * chunk;
       const Out& o = out[static_cast<std::size_t>(b)];
@@ -166,15 +172,27 @@ Handle fixed_string_type(std::size_t width) {
 }
 }  // namespace
 
+// Strings move in slabs of this many, so one long id among millions of short ones costs
+// slab x width bytes of memory, not count x width.
+constexpr std::uint64_t kStringSlab = 1 << 16;
+
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
   std::size_t width = 1;
   for (const auto& v : values) width = std::max(width, v.size());
   Handle type = fixed_string_type(width);
-  std::vector<char> buf(values.size() * width, '\0');
-  for (std::size_t k = 0; k < values.size(); ++k) std::copy(values[k].begin(), values[k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
   Handle d = create_array(loc, name, type, values.size());
-  if (!values.empty() && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
-    write_fail(fmt::format("cannot write '{}'", name));
+  std::vector<char> buf;
+  for (std::uint64_t first = 0; first < values.size(); first += kStringSlab) {
+    hsize_t start = first, count = std::min<std::uint64_t>(kStringSlab, values.size() - first);
+    buf.assign(count * width, '\0');
+    for (std::uint64_t k = 0; k < count; ++k)
+      std::copy(values[first + k].begin(), values[first + k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
+    Handle file_space(H5Dget_space(d), H5Sclose);
+    Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
+        H5Dwrite(d, type, mem_space, file_space, H5P_DEFAULT, buf.data()) < 0)
+      write_fail(fmt::format("cannot write '{}'", name));
+  }
 }
 
 namespace {
@@ -292,12 +310,19 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, const 
   const std::uint64_t n = checked_length(d, name, H5T_STRING, width, cx);
   std::vector<std::string> out;
   if (n == 0) return out;
-  std::vector<char> buf(n * width);
   Handle type = fixed_string_type(width);
-  if (H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
-    read_fail(cx, fmt::format("cannot read strings '{}' (damaged?)", name));
+  std::vector<char> buf;
   out.reserve(n);
-  for (std::uint64_t k = 0; k < n; ++k) out.push_back(unpad(buf.data() + k * width, width));
+  for (std::uint64_t first = 0; first < n; first += kStringSlab) {
+    hsize_t start = first, count = std::min<std::uint64_t>(kStringSlab, n - first);
+    buf.resize(count * width);
+    Handle file_space(H5Dget_space(d), H5Sclose);
+    Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
+        H5Dread(d, type, mem_space, file_space, H5P_DEFAULT, buf.data()) < 0)
+      read_fail(cx, fmt::format("cannot read strings '{}' (damaged?)", name));
+    for (std::uint64_t k = 0; k < count; ++k) out.push_back(unpad(buf.data() + k * width, width));
+  }
   return out;
 }
 

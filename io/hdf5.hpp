@@ -28,6 +28,12 @@ class Handle {
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
   hid_t get() const { return id_; }
+  // Gives up ownership (the caller closes and checks the result).
+  hid_t release() {
+    hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
   operator hid_t() const { return id_; }
   void reset() {
     if (id_ >= 0 && close_) close_(id_);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace driftrec::io {
 namespace {
@@ -42,6 +43,10 @@ nlohmann::json IngestReport::to_json() const {
 IngestReport ingest(const IngestOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.event_files.empty()) throw InputError("ingest: no event file given");
+  // Option typos fail before gigabytes are read.
+  if (o.aggregate != "auto") graph::parse_aggregate(o.aggregate);
+  validate_event_options(o.events);
+  validate_label_options(o.labels);
   IngestReport r;
   r.output = o.output;
   // Fail on an existing target before reading gigabytes.
@@ -51,12 +56,13 @@ IngestReport ingest(const IngestOptions& o) {
   for (const std::string& path : o.event_files) {
     EventReadOptions eo = o.events;
     std::error_code ec;
-    r.input_bytes += std::filesystem::file_size(path, ec);
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) r.input_bytes += size;
     if (o.progress) eo.progress = [&](std::uint64_t d, std::uint64_t t) { o.progress("read", d, t); };
     read_events(path, eo, log);
   }
   if (log.events.empty())
-    throw InputError(fmt::format("no valid events in {}{}", o.event_files.front(),
+    throw InputError(fmt::format("no valid events in {}{}", fmt::join(o.event_files, ", "),
                                  log.skipped.empty() ? "" : " (" + log.skipped.summary() + ")"));
   graph::Aggregate aggregate = o.aggregate == "auto"
                                    ? (log.has_value ? graph::Aggregate::sum : graph::Aggregate::count)
@@ -77,7 +83,7 @@ IngestReport ingest(const IngestOptions& o) {
   c.items = log.items.names();
   c.labels = labels.labels.names();
   c.item_labels = item_label_matrix(labels, log.items.size());
-  auto slices = write_store(writer, c, o.slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
+  const std::size_t slices = write_store(writer, c, o.slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
     if (o.progress) o.progress("slices", d, t);
   });
   writer.commit();
@@ -88,7 +94,7 @@ IngestReport ingest(const IngestOptions& o) {
   r.labels = labels.labels.size();
   r.events = static_cast<std::int64_t>(c.events.size());
   for (graph::Index i = 0; i < c.item_labels.n_rows; ++i) r.labelled_items += c.item_labels.row_length(i) > 0;
-  r.slices = static_cast<std::int64_t>(slices.size());
+  r.slices = static_cast<std::int64_t>(slices);
   r.slicing = o.slicing.spec();
   r.aggregate = graph::to_string(aggregate);
   r.skipped_events = log.skipped;
@@ -118,12 +124,12 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
     agg = aggregate == "keep" ? s.aggregate() : graph::parse_aggregate(aggregate);
   }
   StoreWriter writer(store_path, /*overwrite=*/true);
-  auto slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
+  const std::size_t slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });
   writer.commit();
   r.slicing = slicing.spec();
-  r.slices = static_cast<std::int64_t>(slices.size());
+  r.slices = static_cast<std::int64_t>(slices);
   r.seconds = seconds_since(t0);
   return r;
 }

@@ -54,17 +54,23 @@ bool next_nonblank(LineReader& r, std::string_view& line) {
   return false;
 }
 
+constexpr std::string_view kMovieLensHeader = "movieId,title,genres";
+
+// `first` views the reader's buffer: valid only until the next read.
 void read_movielens(LineReader& r, std::string_view first, const Context& cx, Collector& col) {
-  if (first != "movieId,title,genres")
-    throw InputError(fmt::format("{}:1: expected the MovieLens header 'movieId,title,genres', "
+  if (first != kMovieLensHeader)
+    throw InputError(fmt::format("{}: expected the MovieLens header 'movieId,title,genres', "
                                  "found '{}'",
-                                 r.path(), excerpt(first)));
+                                 r.where(), excerpt(first)));
   std::vector<std::string_view> f, genres;
   std::string scratch, scratch2;
   std::string_view line;
   while (next_nonblank(r, line)) {
-    if (line == first) { cx.bad("duplicate header", "the header line appears again; expected data"); continue; }
-    if (!split_fields(line, ",", f, scratch)) { cx.bad("unterminated quote", "unterminated quote in the title"); continue; }
+    if (line == kMovieLensHeader) { cx.bad("duplicate header", "the header line appears again; expected data"); continue; }
+    if (!split_fields(line, ",", f, scratch)) {
+      cx.bad("bad quoting", "a quoted field is not closed, or text follows its closing quote");
+      continue;
+    }
     if (f.size() != 3) {
       cx.bad("wrong number of fields", fmt::format("expected 3 fields (movieId,title,genres), found {}", f.size()));
       continue;
@@ -132,7 +138,10 @@ void read_ml100k(LineReader& r, std::string_view first, const Context& cx, Colle
   for (;;) {
     if (!have && !next_nonblank(r, line)) break;
     have = false;
-    split_fields(line, "|", f, scratch);
+    if (!split_fields(line, "|", f, scratch)) {
+      cx.bad("bad quoting", "a quoted field is not closed, or text follows its closing quote");
+      continue;
+    }
     if (f.size() != n_fields) {
       cx.bad("wrong number of fields", fmt::format("expected {} '|'-separated fields (5 + {} genre "
                                                    "flags from {}), found {}",
@@ -180,7 +189,10 @@ void read_long(LineReader& r, std::string_view first, const Context& cx, Collect
       if (r.line_number() > 1) cx.bad("duplicate header", "the header line appears again; expected data");
       continue;
     }
-    split_fields(line, delim, f, scratch);
+    if (!split_fields(line, delim, f, scratch)) {
+      cx.bad("bad quoting", "a quoted field is not closed, or text follows its closing quote");
+      continue;
+    }
     if (f.size() < 2 || f.size() > 3) {
       cx.bad("wrong number of fields", fmt::format("expected item{0}label[{0}weight], found {1} field{2}",
                                                    delim == "\t" ? "\\t" : delim, f.size(), f.size() == 1 ? "" : "s"));
@@ -208,6 +220,11 @@ void read_long(LineReader& r, std::string_view first, const Context& cx, Collect
 
 }  // namespace
 
+void validate_label_options(const LabelReadOptions& opts) {
+  if (opts.format != "auto" && opts.format != "movielens" && opts.format != "ml100k" && opts.format != "long")
+    throw InputError(fmt::format("--labels-format: expected auto, movielens, ml100k or long, found '{}'", opts.format));
+}
+
 void read_labels(const std::string& path, const LabelReadOptions& opts, const IdMap& items,
                  ItemLabels& out) {
   LineReader r(path);
@@ -217,7 +234,7 @@ void read_labels(const std::string& path, const LabelReadOptions& opts, const Id
   std::string format = opts.format;
   const std::string fname = std::filesystem::path(path).filename().string();
   if (format == "auto") {
-    if (first == "movieId,title,genres")
+    if (first == kMovieLensHeader)
       format = "movielens";
     else if (fname == "u.item")
       format = "ml100k";

@@ -28,6 +28,9 @@ struct ItemLabels {
   std::vector<std::string> notes;
 };
 
+// Throws InputError if opts.format is not one we know.
+void validate_label_options(const LabelReadOptions& opts);
+
 // Reads `path`, matching item ids against `items`. Throws InputError for malformed
 // input, and when no row at all names a known item (the ids almost surely differ).
 void read_labels(const std::string& path, const LabelReadOptions& opts, const IdMap& items,

@@ -19,14 +19,14 @@ std::string slice_group_name(std::size_t k) { return fmt::format("/slices/{:04d}
 
 namespace {
 
-void fsync_path(const std::string& path, bool directory) {
+bool fsync_path(const std::string& path, bool directory) {
   int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
   ::close(fd);
+  return ok;
 }
 
-template <class T>
 void write_csr_group(hid_t file, const std::string& group, const graph::CsrMatrix& m) {
   h5::Handle g = h5::create_group(file, group);
   h5::write_array<std::int64_t>(g, "indptr", m.indptr);
@@ -49,6 +49,8 @@ graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows
 }  // namespace
 
 StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move(target)) {
+  if (target_.empty() || target_.back() == '/')
+    throw InputError(fmt::format("output '{}': expected a file path such as out/store.h5", target_));
   fs::path t(target_);
   fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
   std::error_code ec;
@@ -57,8 +59,14 @@ StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move
   if (fs::is_directory(t, ec)) throw InputError(fmt::format("{}: is a folder, expected a store file path", target_));
   if (fs::exists(t, ec) && !overwrite)
     throw InputError(fmt::format("{}: already exists; pass --force to replace it", target_));
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw InputError(fmt::format("{}: cannot write in {}: {}", target_, dir.string(), std::strerror(errno)));
   temp_ = (dir / fmt::format(".{}.tmp-{}", t.filename().string(), ::getpid())).string();
-  file_ = h5::create_file(temp_);
+  try {
+    file_ = h5::create_file(temp_);
+  } catch (const std::runtime_error& e) {
+    throw InputError(fmt::format("{}: cannot create the store: {}", target_, e.what()));
+  }
 }
 
 StoreWriter::~StoreWriter() {
@@ -69,8 +77,14 @@ StoreWriter::~StoreWriter() {
 }
 
 void StoreWriter::commit() {
-  file_.reset();
-  fsync_path(temp_, false);
+  // Every step is checked before the rename: a store that did not reach the disk whole
+  // (disk full, quota) must never replace the target.
+  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0)
+    throw std::runtime_error(fmt::format("cannot flush {}: {} (disk full?)", temp_, h5::last_error()));
+  if (H5Fclose(file_.release()) < 0)
+    throw std::runtime_error(fmt::format("cannot close {}: {} (disk full?)", temp_, h5::last_error()));
+  if (!fsync_path(temp_, false))
+    throw std::runtime_error(fmt::format("cannot sync {} to disk: {}", temp_, std::strerror(errno)));
   if (::rename(temp_.c_str(), target_.c_str()) != 0)
     throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temp_, target_, std::strerror(errno)));
   committed_ = true;
@@ -78,7 +92,7 @@ void StoreWriter::commit() {
   fsync_path(dir.string(), true);
 }
 
-std::vector<SliceSummary> write_store(StoreWriter& w, const StoreContent& c,
+std::size_t write_store(StoreWriter& w, const StoreContent& c,
                                       const graph::Slicing& slicing, graph::Aggregate aggregate,
                                       const ProgressFn& progress) {
   hid_t f = w.file();
@@ -90,7 +104,7 @@ std::vector<SliceSummary> write_store(StoreWriter& w, const StoreContent& c,
   { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users); }
   { h5::Handle g = h5::create_group(f, "/items"); h5::write_strings(g, "id", c.items); }
   { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", c.labels); }
-  write_csr_group<float>(f, "/item_labels", c.item_labels);
+  write_csr_group(f, "/item_labels", c.item_labels);
   {
     h5::Handle g = h5::create_group(f, "/events");
     h5::write_array<std::int32_t>(g, "user", c.events.user);
@@ -107,23 +121,12 @@ std::vector<SliceSummary> write_store(StoreWriter& w, const StoreContent& c,
   h5::write_array<std::int64_t>(sg, "end", periods.end);
   const auto n_users = static_cast<Index>(c.users.size());
   const auto n_items = static_cast<Index>(c.items.size());
-  std::vector<SliceSummary> summary(periods.size());
-  std::vector<char> item_seen(static_cast<std::size_t>(n_items));
   for (std::size_t k = 0; k < periods.size(); ++k) {
     graph::CsrMatrix m = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
-    write_csr_group<float>(f, slice_group_name(k), m);
-    SliceSummary& s = summary[k];
-    s.events = static_cast<std::int64_t>(first[k + 1] - first[k]);
-    s.nnz = m.nnz();
-    for (Index u = 0; u < n_users; ++u) s.users += m.row_length(u) > 0;
-    std::fill(item_seen.begin(), item_seen.end(), 0);
-    for (Index i : m.indices) {
-      s.items += !item_seen[static_cast<std::size_t>(i)];
-      item_seen[static_cast<std::size_t>(i)] = 1;
-    }
+    write_csr_group(f, slice_group_name(k), m);
     if (progress) progress(k + 1, periods.size());
   }
-  return summary;
+  return periods.size();
 }
 
 Store Store::open(const std::string& path) {
@@ -190,6 +193,12 @@ graph::CsrMatrix Store::slice(std::size_t k) const {
   if (k >= n_slices())
     throw InputError(fmt::format("{}: slice {} requested but the store has {}", path(), k, n_slices()));
   return read_csr_group(file_, slice_group_name(k), n_users_, n_items_, cx_);
+}
+
+std::int64_t Store::slice_nnz(std::size_t k) const {
+  if (k >= n_slices())
+    throw InputError(fmt::format("{}: slice {} requested but the store has {}", path(), k, n_slices()));
+  return static_cast<std::int64_t>(h5::array_size(file_, slice_group_name(k) + "/indices", cx_));
 }
 
 graph::EventColumns Store::events() const {

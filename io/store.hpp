@@ -46,16 +46,9 @@ struct StoreContent {
   graph::EventColumns events;    // sorted by (time, user, item)
 };
 
-struct SliceSummary {
-  std::int64_t events = 0;
-  std::int64_t users = 0;  // users with an event in the slice
-  std::int64_t items = 0;
-  std::int64_t nnz = 0;    // distinct (user, item) pairs
-};
-
 // Writes the whole store into `w` (root attributes, ids, labels, events, slices).
-// Returns one summary per slice.
-std::vector<SliceSummary> write_store(StoreWriter& w, const StoreContent& c,
+// Returns the number of slices.
+std::size_t write_store(StoreWriter& w, const StoreContent& c,
                                       const graph::Slicing& slicing, graph::Aggregate aggregate,
                                       const ProgressFn& progress = {});
 
@@ -82,6 +75,7 @@ class Store {
   graph::CsrMatrix item_labels() const;    // validated
   graph::EventColumns events() const;      // validated: ids in range, sorted
   graph::CsrMatrix slice(std::size_t k) const;  // validated
+  std::int64_t slice_nnz(std::size_t k) const;  // without reading the slice
   std::vector<std::string> results() const;     // names under /results
 
  private:

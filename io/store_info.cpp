@@ -64,8 +64,7 @@ StoreInfo store_info(const Store& store) {
       if (us != static_cast<std::int64_t>(k)) { us = static_cast<std::int64_t>(k); ++s.users; }
       if (is != static_cast<std::int64_t>(k)) { is = static_cast<std::int64_t>(k); ++s.items; }
     }
-    graph::CsrMatrix m = store.slice(k);
-    s.nnz = m.nnz();
+    s.nnz = store.slice_nnz(k);
     info.slices.push_back(s);
   }
 
@@ -141,14 +140,16 @@ std::string StoreInfo::to_text(std::size_t max_rows) const {
   }
   line("");
   line(fmt::format("{:>5}  {:<20}  {:>10}  {:>8}  {:>8}", "slice", "begin (UTC)", "events", "users", "items"));
-  for (std::size_t k = 0; k < slices.size(); ++k) {
-    if (slices.size() > max_rows && k == max_rows / 2) {
-      line(fmt::format("  ... {} more slices (all of them with --json) ...", slices.size() - max_rows));
-      k = slices.size() - max_rows / 2;
-    }
+  // The first head and the last (max_rows - head) slices, with a count of those between.
+  const std::size_t n = slices.size();
+  const std::size_t shown = std::min(n, max_rows), head = shown / 2 + shown % 2;
+  auto row = [&](std::size_t k) {
     const auto& x = slices[k];
     line(fmt::format("{:>5}  {:<20}  {:>10}  {:>8}  {:>8}", k, format_time(x.begin), x.events, x.users, x.items));
-  }
+  };
+  for (std::size_t k = 0; k < head; ++k) row(k);
+  if (shown < n) line(fmt::format("  ... {} more slices (all of them with --json) ...", n - shown));
+  for (std::size_t k = n - (shown - head); k < n; ++k) row(k);
   return s;
 }
 

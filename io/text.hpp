@@ -19,7 +19,8 @@ using graph::InputError;
 // Longer lines are rejected: no log we read has them, and a missing newline in a huge
 // file would otherwise grow the buffer without bound.
 inline constexpr std::size_t kMaxLineBytes = 1 << 20;
-inline constexpr std::size_t kMaxIdBytes = 4096;
+// Ids are stored as fixed-length strings as wide as the longest one (see io/hdf5.hpp).
+inline constexpr std::size_t kMaxIdBytes = 1024;
 
 enum class OnError { fail, skip };
 OnError parse_on_error(std::string_view s);  // "fail" | "skip"
@@ -81,7 +82,8 @@ class LineReader {
 
 // Splits `line` at `delim` (one or more bytes). With a one-byte delimiter a field that
 // starts with '"' is quoted ("" inside is a quote); its unescaped text may live in
-// `scratch`, which is overwritten. Returns false for an unterminated quote.
+// `scratch`, which is overwritten. Returns false for an unterminated quote or text after
+// a closing quote.
 bool split_fields(std::string_view line, std::string_view delim,
                   std::vector<std::string_view>& fields, std::string& scratch);
 

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "io/ingest.hpp"
 #include "io/store.hpp"
 #include "tests/test_util.hpp"
@@ -391,4 +393,22 @@ TEST_CASE("cli: a SIGKILLed ingest with no previous store leaves no store", "[cl
     INFO(name);
     CHECK(name == ".store.h5.tmp-" + std::to_string(pid));
   }
+}
+
+TEST_CASE("ingest on a full disk exits 1 and leaves neither a store nor a temporary file", "[cli]") {
+  // ulimit -f makes writes past a few hundred KB fail as on a full disk (SIGXFSZ ignored).
+  TempDir dir;
+  const fs::path data = driftrec::test::source_dir() / "data" / "movielens-latest-small";
+  const std::string cmd = fmt::format(
+      "/bin/sh -c \"trap '' XFSZ; ulimit -f 400; exec '{}' ingest '{}' --labels '{}' -o '{}'\" "
+      ">/dev/null 2>'{}'",
+      DRIFTREC_CLI_PATH, (data / "ratings.csv").string(), (data / "movies.csv").string(),
+      (dir / "store.h5").string(), (dir / "err").string());
+  int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK_THAT(read_file(dir / "err"), Catch::Contains("internal error"));
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
+  CHECK(names == std::set<std::string>{"err"});
 }

@@ -118,3 +118,8 @@ TEST_CASE("a slicing with too many periods is refused with advice", "[graph][sli
   for (Time k = 0; k < static_cast<Time>(kMaxPeriods) + 5; ++k) t.push_back(k * 10);
   REQUIRE_THROWS_WITH(make_periods(Slicing::parse("1s"), t), Catch::Contains("coarser"));
 }
+
+TEST_CASE("a slicing typo ending in s gets the list of accepted forms", "[graph][slicing]") {
+  CHECK_THROWS_WITH(Slicing::parse("weeks"), Catch::Contains("expected one of day, week"));
+  CHECK_THROWS_WITH(Slicing::parse("bogus"), Catch::Contains("expected one of day, week"));
+}

@@ -373,8 +373,49 @@ TEST_CASE("read_events with on_error=skip counts bad lines per reason and keeps 
                                         {"bad time in column 'timestamp'", {1, p + ":7"}},
                                         {"duplicate header", {1, p + ":8"}},
                                         {"bad user in column 'userId'", {2, p + ":9"}},
-                                        {"unterminated quote", {1, p + ":10"}}});
+                                        {"bad quoting", {1, p + ":10"}}});
   CHECK(log.skipped.total() == 9);
   // Ids on skipped lines are not added.
   CHECK(log.users.names() == std::vector<std::string>{"1", "2", "3"});
+}
+
+TEST_CASE("read_events honours --columns in a '::' file instead of assuming ratings.dat",
+          "[event_reader]") {
+  TempDir dir;
+  EventReadOptions o;
+  o.columns = "user=a,item=b,time=c";
+  EventLog log = read_text(dir, "f.txt", "a::b::c\n1::2::964982703\n", o);
+  REQUIRE(log.events.size() == 1);
+  CHECK(log.events[0].time == 964982703);
+  CHECK(log.users.name(0) == "1");
+}
+
+TEST_CASE("read_events settles the time format on the first time that parses", "[event_reader]") {
+  TempDir dir;
+  EventReadOptions o;
+  o.on_error = OnError::skip;
+  EventLog log = read_text(dir, "f.csv",
+                           "user,item,time\nu1,i1,N/A\nu1,i2,2018-09-24\nu2,i2,2018-09-25T10:00:00Z\n", o);
+  REQUIRE(log.events.size() == 2);
+  CHECK(log.events[0].time == 1537747200);
+  CHECK(log.events[1].time == 1537869600);
+  CHECK(log.skipped.total() == 1);
+}
+
+TEST_CASE("read_events refuses --columns that name a role twice or share a column", "[event_reader]") {
+  TempDir dir;
+  EventReadOptions o;
+  o.columns = "user=a,item=a,time=c";
+  CHECK_THAT(error_of(dir, "f.csv", "a,b,c\n1,2,3\n", o), Catch::Contains("both the user and the item"));
+  o.columns = "user=a,user=b,item=b,time=c";
+  CHECK_THAT(error_of(dir, "g.csv", "a,b,c\n1,2,3\n", o), Catch::Contains("user is given twice"));
+}
+
+TEST_CASE("option typos are refused before any file is read", "[event_reader]") {
+  EventReadOptions o;
+  o.format = "csvv";
+  CHECK_THROWS_WITH(validate_event_options(o), Catch::Contains("--format"));
+  o = {};
+  o.header = "maybe";
+  CHECK_THROWS_WITH(validate_event_options(o), Catch::Contains("--header"));
 }

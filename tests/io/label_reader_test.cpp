@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "tests/test_util.hpp"
 
 using namespace driftrec::io;
@@ -221,4 +223,25 @@ TEST_CASE("read_labels refuses an unknown --labels-format", "[label_reader]") {
   LabelReadOptions o;
   o.format = "xml";
   CHECK_THAT(error_of(dir, "labels.csv", "1,a\n", kItems, o), Catch::Contains("--labels-format"));
+}
+
+TEST_CASE("a movies.csv row as long as the header is not mistaken for it after a buffer refill",
+          "[label_reader]") {
+  // Rows of exactly 20 bytes, like "movieId,title,genres": one of them straddles the
+  // reader's 8 MiB buffer refill, which moved the header's bytes under the old view.
+  TempDir dir;
+  std::string content = "movieId,title,genres\n";
+  std::vector<std::string> ids;
+  for (int k = 0; k < 500000; ++k) {
+    std::string id = fmt::format("m{:06d}", k);
+    content += id + ",TitleX,Drama\n";
+    if (k % 1000 == 0) ids.push_back(id);
+  }
+  write_file(dir / "movies.csv", content);
+  IdMap items = IdMap::from_names(ids);
+  ItemLabels out;
+  REQUIRE_NOTHROW(read_labels((dir / "movies.csv").string(), {}, items, out));
+  CHECK(out.rows == 500000);
+  CHECK(out.entries.size() == ids.size());
+  CHECK(out.skipped.empty());
 }

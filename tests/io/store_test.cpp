@@ -3,11 +3,13 @@
 // files are refused with InputError (never a crash), and StoreWriter's atomic-write
 // contract (no overwrite without asking, no temporary left behind).
 #include "io/store.hpp"
+#include "io/store_info.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <sstream>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -478,4 +480,33 @@ TEST_CASE("StoreWriter leaves no temporary file when destroyed without commit", 
     CHECK(dir_entries(dir.path()) == std::set<std::string>{"events.csv", "labels.csv", "store.h5"});
     CHECK_NOTHROW(open_and_read_all(path));
   }
+}
+
+TEST_CASE("info's slice table shows the first and last slices for any row budget", "[store]") {
+  driftrec::io::StoreInfo info;
+  for (int k = 0; k < 10; ++k) info.slices.push_back({k * 100, k * 100 + 100, 1, 1, 1, 1});
+  auto rows = [&](std::size_t budget) {
+    std::string text = info.to_text(budget);
+    std::vector<std::string> shown;
+    std::istringstream in(text);
+    std::string line;
+    bool table = false;
+    while (std::getline(in, line)) {
+      if (line.rfind("slice", 0) == 0) { table = true; continue; }
+      if (table && line.find("more slices") == std::string::npos && !line.empty())
+        shown.push_back(line.substr(0, 5));
+    }
+    return shown;
+  };
+  CHECK(rows(0).empty());
+  CHECK(rows(1) == std::vector<std::string>{"    0"});
+  CHECK(rows(3) == std::vector<std::string>{"    0", "    1", "    9"});
+  CHECK(rows(24).size() == 10);
+  CHECK_THAT(info.to_text(4), Catch::Contains("6 more slices"));
+}
+
+TEST_CASE("StoreWriter refuses an empty path and a folder it cannot create files in", "[store]") {
+  CHECK_THROWS_WITH(StoreWriter("", true), Catch::Contains("expected a file path"));
+  CHECK_THROWS_WITH(StoreWriter("out/", true), Catch::Contains("expected a file path"));
+  CHECK_THROWS_AS(StoreWriter("/proc/driftrec-test.h5", true), InputError);
 }
