@@ -68,13 +68,28 @@ std::string last_error() {
   return msg;
 }
 
-Handle create_file(const std::string& path) {
-  quiet_errors();
-  // The 1.10 file format checksums every object header, chunk index and the superblock,
-  // so a damaged store is reported by HDF5 instead of being followed into wild reads.
+namespace {
+// The 1.10 file format checksums every object header, chunk index and the superblock,
+// so a damaged store is reported by HDF5 instead of being followed into wild reads.
+Handle format_1_10_access() {
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) < 0)
     write_fail("cannot set the file format version");
+  return fapl;
+}
+}  // namespace
+
+Handle open_file_for_update(const std::string& path) {
+  quiet_errors();
+  Handle fapl = format_1_10_access();
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+  if (f < 0) write_fail(fmt::format("cannot open {} for writing", path));
+  return Handle(f, H5Fclose);
+}
+
+Handle create_file(const std::string& path) {
+  quiet_errors();
+  Handle fapl = format_1_10_access();
   hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   if (f < 0) write_fail(fmt::format("cannot create {}", path));
   return Handle(f, H5Fclose);

@@ -60,6 +60,7 @@ template <class T> hid_t native_type() {
 
 // --- writing -----------------------------------------------------------------------
 Handle create_file(const std::string& path);  // truncates
+Handle open_file_for_update(const std::string& path);  // read-write, same format bounds
 Handle create_group(hid_t loc, const std::string& name);
 // A chunked, shuffled, deflate-compressed 1-d dataset of n elements of `type`.
 Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n);

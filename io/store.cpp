@@ -49,6 +49,27 @@ graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows
 }  // namespace
 
 StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move(target)) {
+  prepare_paths(overwrite);
+  try {
+    file_ = h5::create_file(temp_);
+  } catch (const std::runtime_error& e) {
+    throw InputError(fmt::format("{}: cannot create the store: {}", target_, e.what()));
+  }
+}
+
+StoreWriter::StoreWriter(std::string existing, Amend) : target_(std::move(existing)) {
+  Store::open(target_);  // a clear error for anything but a store
+  prepare_paths(/*overwrite=*/true);
+  std::error_code ec;
+  fs::copy_file(target_, temp_, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    ::unlink(temp_.c_str());
+    throw std::runtime_error(fmt::format("cannot copy {} to {}: {}", target_, temp_, ec.message()));
+  }
+  file_ = h5::open_file_for_update(temp_);
+}
+
+void StoreWriter::prepare_paths(bool overwrite) {
   if (target_.empty() || target_.back() == '/')
     throw InputError(fmt::format("output '{}': expected a file path such as out/store.h5", target_));
   fs::path t(target_);
@@ -62,11 +83,6 @@ StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move
   if (::access(dir.c_str(), W_OK) != 0)
     throw InputError(fmt::format("{}: cannot write in {}: {}", target_, dir.string(), std::strerror(errno)));
   temp_ = (dir / fmt::format(".{}.tmp-{}", t.filename().string(), ::getpid())).string();
-  try {
-    file_ = h5::create_file(temp_);
-  } catch (const std::runtime_error& e) {
-    throw InputError(fmt::format("{}: cannot create the store: {}", target_, e.what()));
-  }
 }
 
 StoreWriter::~StoreWriter() {

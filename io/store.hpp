@@ -21,8 +21,13 @@ inline constexpr const char* kCreatedBy = "driftrec 0.1.0";
 
 class StoreWriter {
  public:
-  // Throws InputError if `target` exists and overwrite is false, or its folder is missing.
+  // A new store. Throws InputError if `target` exists and overwrite is false, or its
+  // folder is missing.
   StoreWriter(std::string target, bool overwrite);
+  // A changed copy of an existing store (to add results): the store is copied to the
+  // temporary file, which is opened for writing; commit() renames it over the original.
+  struct Amend {};
+  StoreWriter(std::string existing, Amend);
   ~StoreWriter();  // removes the temporary file unless committed
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -32,6 +37,7 @@ class StoreWriter {
   void commit();
 
  private:
+  void prepare_paths(bool overwrite);
   std::string target_, temp_;
   h5::Handle file_;
   bool committed_ = false;
@@ -77,6 +83,8 @@ class Store {
   graph::CsrMatrix slice(std::size_t k) const;  // validated
   std::int64_t slice_nnz(std::size_t k) const;  // without reading the slice
   std::vector<std::string> results() const;     // names under /results
+  hid_t file() const { return file_; }
+  const h5::ReadContext& context() const { return cx_; }
 
  private:
   Store() = default;

@@ -1,0 +1,74 @@
+#include "io/results.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace driftrec::io {
+
+void check_result_name(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 128 &&
+            std::all_of(name.begin(), name.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+            });
+  if (!ok)
+    throw InputError(fmt::format("--name '{}': expected 1 to 128 letters, digits, '_' or '-'", name));
+}
+
+h5::Handle create_result(StoreWriter& w, const std::string& name) {
+  check_result_name(name);
+  hid_t f = w.file();
+  if (!h5::exists(f, "/results")) h5::create_group(f, "/results");
+  const std::string path = "/results/" + name;
+  // The old result's bytes stay in the file unreachable (HDF5 does not reclaim them);
+  // h5repack compacts a store that was rewritten many times.
+  if (h5::exists(f, path) && H5Ldelete(f, path.c_str(), H5P_DEFAULT) < 0)
+    throw std::runtime_error(fmt::format("cannot replace result '{}'", name));
+  return h5::create_group(f, path);
+}
+
+h5::Handle open_result(const Store& store, const std::string& name) {
+  check_result_name(name);
+  auto names = store.results();
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    throw InputError(fmt::format("{}: no result named '{}' (it has: {})", store.path(), name,
+                                 names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+  return h5::open_group(store.file(), "/results/" + name, store.context());
+}
+
+void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
+                  std::uint64_t cols) {
+  hsize_t dims[2] = {rows, cols};
+  hsize_t chunk[2] = {std::clamp<hsize_t>(rows, 1, std::max<hsize_t>(1, (1 << 18) / std::max<hsize_t>(cols, 1))),
+                      std::max<hsize_t>(cols, 1)};
+  h5::Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+      H5Pset_deflate(dcpl, 1) < 0)
+    throw std::runtime_error(fmt::format("HDF5: cannot set up matrix '{}'", name));
+  h5::Handle d(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
+  if (d < 0 || (rows * cols > 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
+    throw std::runtime_error(fmt::format("HDF5: cannot write matrix '{}': {}", name, h5::last_error()));
+}
+
+Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {
+  auto fail = [&](const std::string& why) { throw InputError(fmt::format("{}: matrix '{}': {}", cx.file, name, why)); };
+  if (!h5::exists(loc, name)) fail("missing");
+  h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (d < 0) fail("cannot open");
+  h5::Handle type(H5Dget_type(d), H5Tclose);
+  h5::Handle space(H5Dget_space(d), H5Sclose);
+  if (type < 0 || H5Tget_class(type) != H5T_FLOAT || space < 0 || H5Sget_simple_extent_ndims(space) != 2)
+    fail("expected a 2-d float dataset");
+  hsize_t dims[2];
+  H5Sget_simple_extent_dims(space, dims, nullptr);
+  Matrix m{dims[0], dims[1], {}};
+  if (m.cols != 0 && m.rows > cx.max_bytes / sizeof(float) / m.cols) fail("larger than the file could hold (corrupt?)");
+  m.data.resize(m.rows * m.cols);
+  if (!m.data.empty() && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data.data()) < 0)
+    fail("cannot read (damaged?)");
+  return m;
+}
+
+}  // namespace driftrec::io

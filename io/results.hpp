@@ -1,0 +1,31 @@
+// /results/<name> in a store: what propagate, factorize and train compute, with their
+// parameters as attributes. A result is added to a copy of the store that is renamed over
+// the original (StoreWriter::Amend), so a failure or a kill leaves the store as it was.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "io/hdf5.hpp"
+#include "io/store.hpp"
+
+namespace driftrec::io {
+
+// Result names: letters, digits, '_' and '-'. Throws InputError otherwise.
+void check_result_name(const std::string& name);
+
+// Creates /results/<name> in `w` (replacing a result of that name) and returns the group.
+h5::Handle create_result(StoreWriter& w, const std::string& name);
+
+// Opens /results/<name>; InputError naming the results the store has if it is missing.
+h5::Handle open_result(const Store& store, const std::string& name);
+
+// Row-major float32 matrices as 2-d datasets (chunked by rows, compressed).
+void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
+                  std::uint64_t cols);
+struct Matrix {
+  std::uint64_t rows = 0, cols = 0;
+  std::vector<float> data;  // row-major
+};
+Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx);
+
+}  // namespace driftrec::io
