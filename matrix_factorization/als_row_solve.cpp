@@ -1,0 +1,225 @@
+// The ALS half-sweep: every row r of the solved side minimises its share of the
+// Hu-Koren-Volinsky objective (Hu, Koren & Volinsky 2008) with the other side fixed,
+//   A_r x = b_r,   A_r = G + sum_i (c_ri - 1) y_i y_i^T,   b_r = sum_i c_ri y_i + eta prior_r,
+//   G = Y^T Y + (lambda + eta) I  (computed once per half-sweep),
+// summing over the row's stored entries r_ri > 0 with c_ri = 1 + alpha r_ri.
+//
+// Two solvers:
+// - conjugate gradient, `cg_steps` steps from the current x_r (Takacs, Pilaszy & Tikk
+//   2011), never forming A_r; its vectorised kernel is in row_kernels.cpp, and G comes
+//   from float partial sums over fixed row blocks added in double;
+// - Cholesky (Eigen LLT, all in double): forms A_r and solves exactly; the reference.
+//
+// Rows are independent, so OpenMP runs them with a dynamic schedule (degrees are
+// skewed), each thread with its own scratch; a row's result never depends on the thread
+// count, nor does the Gram matrix (fixed blocks, added in block order). Every solved row
+// is checked to be finite, so a numerical failure is reported, never passed on.
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "matrix_factorization/implicit_als.hpp"
+#include "matrix_factorization/row_kernels.hpp"
+
+namespace driftrec::matrix_factorization {
+namespace {
+
+using graph::Index;
+using graph::Offset;
+using detail::RowProblem;
+
+constexpr int kRowChunk = 32;    // rows per dynamic-schedule grab
+constexpr int kGramBlocks = 32;  // fixed row blocks of a Gram matrix: thread-count independent
+
+struct CholeskyScratch {
+  explicit CholeskyScratch(int f) : a(f, f), b(f), yi(f), llt(f) {}
+  Eigen::MatrixXd a;
+  Eigen::VectorXd b, yi;
+  Eigen::LLT<Eigen::MatrixXd> llt;
+};
+
+// Forms A_r and b_r in double and solves exactly; false when A_r is not positive definite.
+bool cholesky_row(const Eigen::MatrixXd& g, const Factors& y, const RowProblem& q, float* x,
+                  CholeskyScratch& s) {
+  const auto f = g.rows();
+  s.a = g;
+  s.b.setZero();
+  if (q.prior)
+    for (Eigen::Index k = 0; k < f; ++k) s.b[k] = static_cast<double>(q.eta) * q.prior[k];
+  for (Offset e = 0; e < q.n; ++e) {
+    const float v = q.val[e];
+    if (!(v > 0)) continue;
+    const double w = static_cast<double>(q.alpha) * v;
+    s.yi = y.row(q.idx[e]).transpose().cast<double>();
+    s.a.selfadjointView<Eigen::Lower>().rankUpdate(s.yi, w);
+    s.b += (1.0 + w) * s.yi;
+  }
+  s.llt.compute(s.a);
+  if (s.llt.info() != Eigen::Success) return false;
+  s.b = s.llt.solve(s.b);
+  for (Eigen::Index k = 0; k < f; ++k) x[k] = static_cast<float>(s.b[k]);
+  return true;
+}
+
+// The first exception thrown inside an OpenMP region, rethrown after it.
+class FirstError {
+ public:
+  template <class Fn>
+  void run(Fn&& fn) {
+    try {
+      fn();
+    } catch (...) {
+#pragma omp critical(driftrec_als_error)
+      if (!error_) error_ = std::current_exception();
+      failed_.store(true, std::memory_order_relaxed);
+    }
+  }
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
+
+// Splits the rows into at most kGramBlocks fixed blocks (never by thread count) and
+// returns each block's partial Gram matrix, for the caller to add in block order.
+template <class Partial, class BlockFn>
+std::vector<Partial> gram_blocks(const Factors& f, const Partial& zero, BlockFn&& block_fn) {
+  const Eigen::Index n = f.rows();
+  const int blocks = static_cast<int>(std::min<Eigen::Index>(kGramBlocks, (n + 255) / 256));
+  std::vector<Partial> partial(blocks, zero);
+  FirstError errors;
+#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
+  for (int b = 0; b < blocks; ++b)
+    errors.run([&] {
+      const Eigen::Index lo = n * b / blocks, hi = n * (b + 1) / blocks;
+      block_fn(lo, hi, partial[b]);
+    });
+  errors.rethrow();
+  return partial;
+}
+
+// G = Y^T Y + diag I in float for the CG kernel: float sums within a block (at most a few
+// thousand rows each at scale), double across blocks.
+Factors cg_gram(const Factors& y, double diag) {
+  const int k = static_cast<int>(y.cols());
+  const auto partial = gram_blocks(y, Factors(Factors::Zero(k, k)),
+                                   [&](Eigen::Index lo, Eigen::Index hi, Factors& out) {
+                                     detail::syrk_lower(k, y.row(lo).data(), hi - lo, out.data());
+                                   });
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(k, k);
+  for (const auto& p : partial) g += p.cast<double>();
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  g.diagonal().array() += diag;
+  return g.cast<float>();
+}
+
+// The lowest row for which `flag` was raised, so that a message names the same row in
+// every run; -1 when none.
+class LowestRow {
+ public:
+  void raise(Index row) {
+    Index seen = row_.load(std::memory_order_relaxed);
+    while ((seen < 0 || row < seen) && !row_.compare_exchange_weak(seen, row)) {
+    }
+  }
+  Index get() const { return row_.load(); }
+
+ private:
+  std::atomic<Index> row_{-1};
+};
+
+bool row_finite(const float* x, int f) {
+  for (int k = 0; k < f; ++k)
+    if (!std::isfinite(x[k])) return false;
+  return true;
+}
+
+}  // namespace
+
+Eigen::MatrixXd gram(const Factors& f) {
+  const Eigen::Index k = f.cols();
+  const auto partial = gram_blocks(f, Eigen::MatrixXd(Eigen::MatrixXd::Zero(k, k)),
+                                   [&](Eigen::Index lo, Eigen::Index hi, Eigen::MatrixXd& out) {
+                                     const Eigen::MatrixXd rows = f.middleRows(lo, hi - lo).cast<double>();
+                                     out.selfadjointView<Eigen::Lower>().rankUpdate(rows.transpose());
+                                   });
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(k, k);
+  for (const auto& p : partial) g += p;  // in block order: same sum for any thread count
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  return g;
+}
+
+void solve_rows(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
+                const AlsOptions& options, const DriftPrior& prior) {
+  const int f = options.factors;
+  const bool use_prior = prior.rows != nullptr && prior.eta != 0;
+  const double diag = static_cast<double>(options.regularization + (use_prior ? prior.eta : 0.0f));
+  // G = Y^T Y + (lambda + eta) I, once per half-sweep: in double for the exact solver.
+  Eigen::MatrixXd g;
+  Factors g_float;
+  if (options.solver == Solver::cholesky) {
+    g = gram(fixed);
+    g.diagonal().array() += diag;
+  } else {
+    g_float = cg_gram(fixed, diag);
+  }
+
+  FirstError errors;
+  LowestRow not_definite, not_finite;
+  // Small problems run on one thread: a parallel region costs more than their rows.
+  const bool parallel = ratings.nnz() + ratings.n_rows > kSerialWork;
+#pragma omp parallel if (parallel)
+  {
+    std::optional<CholeskyScratch> chol;
+    std::vector<float> cg_scratch;
+    errors.run([&] {
+      if (options.solver == Solver::cholesky)
+        chol.emplace(f);
+      else
+        cg_scratch.resize(4 * static_cast<std::size_t>(f));
+    });
+#pragma omp for schedule(dynamic, kRowChunk)
+    for (Index row = 0; row < ratings.n_rows; ++row) {
+      if (errors.failed()) continue;
+      const Offset begin = ratings.indptr[row];
+      const RowProblem q{g_float.data(),
+                         fixed.data(),
+                         ratings.indices.data() + begin,
+                         ratings.data.data() + begin,
+                         ratings.indptr[row + 1] - begin,
+                         options.alpha,
+                         use_prior ? prior.rows->row(row).data() : nullptr,
+                         prior.eta};
+      float* x = solved.row(row).data();
+      if (options.solver == Solver::cg)
+        detail::cg_solve_row(f, q, options.cg_steps, x, cg_scratch.data());
+      else
+        errors.run([&] {
+          if (!cholesky_row(g, fixed, q, x, *chol)) not_definite.raise(row);
+        });
+      if (!row_finite(x, f)) not_finite.raise(row);
+    }
+  }
+  errors.rethrow();
+  if (const Index row = not_definite.get(); row >= 0)
+    throw NumericalError(fmt::format(
+        "row {}: the normal equations are not positive definite (Cholesky failed) at "
+        "regularization = {}; raise `regularization`",
+        row, options.regularization));
+  if (const Index row = not_finite.get(); row >= 0)
+    throw NumericalError(fmt::format(
+        "row {} became NaN or infinite at regularization = {}, alpha = {}; raise "
+        "`regularization` (or lower `alpha`)",
+        row, options.regularization, options.alpha));
+}
+
+}  // namespace driftrec::matrix_factorization

@@ -1,0 +1,206 @@
+// Implicit ALS (Hu, Koren & Volinsky 2008): the public face (validation, seeded
+// initialisation, the sweep loop with its NaN guard), the exact objective, and the
+// queries (top-k recommendation, item-item cosine). The row solvers are in
+// als_row_solve.cpp.
+//
+// The objective is evaluated without touching the users x items pairs: since absent
+// entries have c = 1 and p = 0,
+//   L = trace(X^T X Y^T Y) + sum_{stored r > 0} [c (1 - s)^2 - s^2] + lambda (|X|^2 + |Y|^2),
+// with s = x_u . y_i, and |X|^2 = trace(X^T X). Every sum runs in double in a fixed order.
+#include "matrix_factorization/implicit_als.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "graph/generator.hpp"
+
+namespace driftrec::matrix_factorization {
+namespace {
+
+using graph::Index;
+using graph::InputError;
+using graph::Offset;
+
+void check_ratings(const graph::CsrMatrix& m, const char* what) {
+  graph::validate_csr(m, what);
+  for (Index r = 0; r < m.n_rows; ++r)
+    for (Offset k = m.indptr[r]; k < m.indptr[r + 1]; ++k)
+      if (!std::isfinite(m.data[k]))
+        throw InputError(fmt::format("{}: the value at row {}, column {} is not finite", what, r,
+                                     m.indices[k]));
+}
+
+void check_model_shape(const AlsModel& model, const graph::CsrMatrix& m, int factors,
+                       const char* what) {
+  if (model.user.rows() != m.n_rows || model.item.rows() != m.n_cols ||
+      model.user.cols() != factors || model.item.cols() != factors)
+    throw InputError(fmt::format(
+        "{}: factors are {} x {} (users) and {} x {} (items), expected {} x {} and {} x {}", what,
+        model.user.rows(), model.user.cols(), model.item.rows(), model.item.cols(), m.n_rows,
+        factors, m.n_cols, factors));
+}
+
+double loss_unchecked(const graph::CsrMatrix& m, const AlsModel& model, const AlsOptions& o) {
+  const Eigen::MatrixXd xtx = gram(model.user), yty = gram(model.item);
+  const Eigen::Index f = model.user.cols();
+  std::vector<double> row_term(static_cast<std::size_t>(m.n_rows), 0.0);
+#pragma omp parallel for schedule(dynamic, 256) if (m.nnz() + m.n_rows > kSerialWork)
+  for (Index u = 0; u < m.n_rows; ++u) {
+    double sum = 0;
+    for (Offset k = m.indptr[u]; k < m.indptr[u + 1]; ++k) {
+      if (!(m.data[k] > 0)) continue;
+      const double c = 1.0 + static_cast<double>(o.alpha) * m.data[k];
+      double s = 0;
+      for (Eigen::Index j = 0; j < f; ++j)
+        s += static_cast<double>(model.user(u, j)) * model.item(m.indices[k], j);
+      sum += c * (1 - s) * (1 - s) - s * s;
+    }
+    row_term[u] = sum;
+  }
+  double stored = 0;
+  for (double t : row_term) stored += t;
+  const double all_pairs = (xtx.array() * yty.array()).sum();  // trace(XtX YtY), both symmetric
+  return all_pairs + stored + static_cast<double>(o.regularization) * (xtx.trace() + yty.trace());
+}
+
+void solve_side(const char* side, int sweep, const graph::CsrMatrix& ratings, const Factors& fixed,
+                Factors& solved, const AlsOptions& o, const DriftPrior& prior) {
+  try {
+    solve_rows(ratings, fixed, solved, o, prior);  // checks every solved row is finite
+  } catch (const NumericalError& e) {
+    throw NumericalError(fmt::format("implicit ALS: {} factors, sweep {}: {}", side, sweep, e.what()));
+  }
+}
+
+std::vector<ScoredItem> top_k(std::vector<ScoredItem> candidates, int k) {
+  const auto better = [](const ScoredItem& a, const ScoredItem& b) {
+    return a.score > b.score || (a.score == b.score && a.item < b.item);
+  };
+  const auto keep = std::min<std::size_t>(static_cast<std::size_t>(k), candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), better);
+  candidates.resize(keep);
+  return candidates;
+}
+
+void check_k(int k) {
+  if (k < 0) throw InputError(fmt::format("k must be >= 0 (got {})", k));
+}
+
+}  // namespace
+
+void AlsOptions::validate() const {
+  const auto fail = [](const std::string& why) { throw InputError("implicit ALS: " + why); };
+  if (factors < 1) fail(fmt::format("`factors` must be >= 1 (got {})", factors));
+  if (!(regularization >= 0) || !std::isfinite(regularization))
+    fail(fmt::format("`regularization` must be finite and >= 0 (got {})", regularization));
+  if (!(alpha >= 0) || !std::isfinite(alpha))
+    fail(fmt::format("`alpha` must be finite and >= 0 (got {})", alpha));
+  if (iterations < 0) fail(fmt::format("`iterations` must be >= 0 (got {})", iterations));
+  if (cg_steps < 1) fail(fmt::format("`cg_steps` must be >= 1 (got {})", cg_steps));
+}
+
+Factors initial_factors(Index rows, int factors, std::uint64_t seed, std::uint64_t stream) {
+  Factors f(rows, factors);
+#pragma omp parallel for schedule(static) if (rows > kSerialWork)
+  for (Index r = 0; r < rows; ++r) {
+    graph::Rng rng(seed, stream, static_cast<std::uint64_t>(r));
+    for (int k = 0; k < factors; ++k) f(r, k) = static_cast<float>(0.01 * rng.normal());
+  }
+  return f;
+}
+
+void run_sweeps(const graph::CsrMatrix& user_items, const graph::CsrMatrix& item_users,
+                AlsModel& model, const AlsOptions& options, const DriftPrior& user_prior,
+                const IterationCallback& on_iteration, bool compute_loss) {
+  using Clock = std::chrono::steady_clock;
+  for (int sweep = 1; sweep <= options.iterations; ++sweep) {
+    const auto start = Clock::now();
+    // X <- argmin with Y fixed (and the drift prior), then Y <- argmin with X fixed.
+    solve_side("user", sweep, user_items, model.item, model.user, options, user_prior);
+    solve_side("item", sweep, item_users, model.user, model.item, options, {});
+    IterationReport report;
+    report.iteration = sweep;
+    report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    report.loss = std::numeric_limits<double>::quiet_NaN();
+    if (compute_loss) {
+      report.loss = loss_unchecked(user_items, model, options);
+      if (user_prior.rows && user_prior.eta != 0)
+        report.loss += static_cast<double>(user_prior.eta) *
+                       (model.user.cast<double>() - user_prior.rows->cast<double>()).squaredNorm();
+    }
+    if (on_iteration) on_iteration(report);
+  }
+}
+
+AlsModel fit_implicit_als(const graph::CsrMatrix& user_items, const AlsOptions& options,
+                          const IterationCallback& on_iteration, const AlsModel* warm_start,
+                          bool compute_loss) {
+  options.validate();
+  check_ratings(user_items, "user_items");
+  AlsModel model;
+  if (warm_start) {
+    check_model_shape(*warm_start, user_items, options.factors, "warm_start");
+    if (!warm_start->user.allFinite() || !warm_start->item.allFinite())
+      throw InputError("warm_start: factors contain NaN or infinite values");
+    model = *warm_start;
+  } else {
+    model.user = initial_factors(user_items.n_rows, options.factors, options.seed, kUserStream);
+    model.item = initial_factors(user_items.n_cols, options.factors, options.seed, kItemStream);
+  }
+  if (options.iterations == 0) return model;
+  const graph::CsrMatrix item_users = graph::transpose(user_items);
+  run_sweeps(user_items, item_users, model, options, {}, on_iteration, compute_loss);
+  return model;
+}
+
+double implicit_als_loss(const graph::CsrMatrix& user_items, const AlsModel& model,
+                         const AlsOptions& options) {
+  options.validate();
+  check_ratings(user_items, "user_items");
+  check_model_shape(model, user_items, options.factors, "model");
+  return loss_unchecked(user_items, model, options);
+}
+
+std::vector<ScoredItem> recommend(const AlsModel& model, const graph::CsrMatrix& user_items,
+                                  Index user, int k, bool exclude_seen) {
+  check_k(k);
+  if (model.user.rows() != user_items.n_rows || model.item.rows() != user_items.n_cols ||
+      user_items.indptr.size() != static_cast<std::size_t>(user_items.n_rows) + 1)
+    throw InputError(fmt::format("recommend: user_items is {} x {} but the model has {} users and {} items",
+                                 user_items.n_rows, user_items.n_cols, model.user.rows(), model.item.rows()));
+  if (user < 0 || user >= user_items.n_rows)
+    throw InputError(fmt::format("recommend: user {} is outside [0, {})", user, user_items.n_rows));
+  const Eigen::VectorXf scores = model.item * model.user.row(user).transpose();
+  std::vector<ScoredItem> candidates;
+  candidates.reserve(static_cast<std::size_t>(scores.size()));
+  Offset seen = exclude_seen ? user_items.indptr[user] : user_items.indptr[user + 1];
+  const Offset seen_end = user_items.indptr[user + 1];
+  for (Index i = 0; i < user_items.n_cols; ++i) {
+    while (seen < seen_end && user_items.indices[seen] < i) ++seen;  // row is sorted
+    if (seen < seen_end && user_items.indices[seen] == i) continue;
+    candidates.push_back({i, scores[i]});
+  }
+  return top_k(std::move(candidates), k);
+}
+
+std::vector<ScoredItem> similar_items(const AlsModel& model, Index item, int k) {
+  check_k(k);
+  if (item < 0 || item >= model.item.rows())
+    throw InputError(fmt::format("similar_items: item {} is outside [0, {})", item, model.item.rows()));
+  const Eigen::VectorXf norms = model.item.rowwise().norm();
+  const Eigen::VectorXf dots = model.item * model.item.row(item).transpose();
+  std::vector<ScoredItem> candidates;
+  candidates.reserve(static_cast<std::size_t>(dots.size()));
+  for (Index i = 0; i < static_cast<Index>(dots.size()); ++i) {
+    if (i == item) continue;
+    const float denom = norms[i] * norms[item];
+    candidates.push_back({i, denom > 0 ? dots[i] / denom : 0.0f});
+  }
+  return top_k(std::move(candidates), k);
+}
+
+}  // namespace driftrec::matrix_factorization

@@ -1,0 +1,132 @@
+// Implicit-feedback ALS (Hu, Koren & Volinsky 2008, "Collaborative filtering for implicit
+// feedback datasets"), solved row by row with a few conjugate-gradient steps warm-started
+// from the previous solution (Takacs, Pilaszy & Tikk 2011, "Applications of the conjugate
+// gradient method for implicit feedback collaborative filtering"), with an exact Cholesky
+// solver as the reference. Factors are float32, row-major (one row per user / item).
+//
+// Objective, over ALL (u, i) pairs:
+//   L = sum_ui c_ui (p_ui - x_u . y_i)^2 + lambda (|X|^2 + |Y|^2)
+// with c_ui = 1 + alpha r_ui, p_ui = 1 for a stored entry r_ui > 0; entries r <= 0 and
+// absent entries have c = 1, p = 0. Each user row solves
+//   (Y^T Y + Y^T (C_u - I) Y + lambda I) x_u = Y^T C_u p_u
+// where Y^T Y is computed once per half-sweep, so a row costs O(nnz_u f + f^2) per CG step.
+#pragma once
+#include <Eigen/Dense>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <vector>
+
+#include "graph/csr.hpp"
+
+namespace driftrec::matrix_factorization {
+
+using Factors = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+enum class Solver { cg, cholesky };
+
+struct AlsOptions {
+  int factors = 64;
+  float regularization = 0.01f;  // lambda
+  float alpha = 1.0f;            // confidence c = 1 + alpha * r
+  int iterations = 15;           // full sweeps (users then items)
+  int cg_steps = 3;              // per row and half-sweep (Solver::cg)
+  Solver solver = Solver::cg;
+  std::uint64_t seed = 0;        // initial factors ~ N(0, 0.01^2), deterministic
+
+  // Throws graph::InputError naming the option and what was expected.
+  void validate() const;
+};
+
+struct AlsModel {
+  Factors user;  // users x factors
+  Factors item;  // items x factors
+};
+
+struct IterationReport {
+  int iteration = 0;   // 1-based
+  double loss = 0;     // the full objective after this sweep; NaN when not asked for
+  double seconds = 0;  // wall time of this sweep (without the loss)
+};
+using IterationCallback = std::function<void(const IterationReport&)>;
+
+// The factors became NaN or infinite, or a Cholesky factorisation failed: the problem is
+// ill-posed at these settings. The message names the side and sweep and suggests the fix.
+class NumericalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Fits user and item factors to `user_items` (users x items). Starts from `warm_start`
+// when given (its shapes must match), else from seeded factors (initial_factors). With
+// compute_loss, each IterationReport carries implicit_als_loss after its sweep (costs
+// about one extra half-sweep). Results are identical for any thread count (on one kind of
+// CPU: the CG kernel's last bits can differ between AVX-512, AVX2 and baseline x86-64).
+// Throws graph::InputError on bad options, a malformed or non-finite matrix or a
+// mismatched warm start; NumericalError when the factors stop being finite.
+AlsModel fit_implicit_als(const graph::CsrMatrix& user_items, const AlsOptions& options,
+                          const IterationCallback& on_iteration = {},
+                          const AlsModel* warm_start = nullptr, bool compute_loss = false);
+
+// The objective L above, exactly, in double: the all-pairs term as
+// trace(X^T X Y^T Y) plus a correction c (1 - s)^2 - s^2 on each stored entry r > 0.
+// O(nnz f + (users + items) f^2); identical for any thread count.
+double implicit_als_loss(const graph::CsrMatrix& user_items, const AlsModel& model,
+                         const AlsOptions& options);
+
+// rows x factors, entry (r, k) ~ N(0, 0.01^2) from a generator keyed by (seed, stream, r):
+// independent of thread count and of how many rows there are.
+Factors initial_factors(graph::Index rows, int factors, std::uint64_t seed, std::uint64_t stream);
+inline constexpr std::uint64_t kUserStream = 0x75736572;  // "user"
+inline constexpr std::uint64_t kItemStream = 0x6974656d;  // "item"
+
+// ---- Expert tier: inputs must already be validated; nothing is re-checked. ----
+
+// Rows + stored entries below which a loop runs on one thread (a parallel region costs
+// more than such a problem). Results do not depend on it.
+inline constexpr graph::Offset kSerialWork = 4096;
+
+// Ties each solved row to a prior: adds eta |x_r - prior_r|^2 to the objective, so the
+// row solves (... + (lambda + eta) I) x_r = ... + eta prior_r (temporal ALS).
+struct DriftPrior {
+  const Factors* rows = nullptr;  // same shape as the solved factors; null: no prior
+  float eta = 0;
+};
+
+// The Gram matrix F^T F, summed in double over fixed row blocks (deterministic for any
+// thread count).
+Eigen::MatrixXd gram(const Factors& f);
+
+// One half-sweep: re-solves every row r of `solved` against the fixed factors, using
+// the stored entries of row r of `ratings` (rows = solved rows, cols = fixed rows). CG
+// starts from the current row of `solved`. OpenMP over rows, dynamic schedule. Throws
+// NumericalError naming the lowest row whose solution is not finite, or whose normal
+// equations are not positive definite (Cholesky).
+void solve_rows(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
+                const AlsOptions& options, const DriftPrior& prior = {});
+
+// Sweeps: users against `user_items`, then items against its transpose `item_users`,
+// `options.iterations` times from `model`. With a prior on the user rows, the reported
+// loss includes eta |X - prior|^2. Throws NumericalError as fit_implicit_als does.
+void run_sweeps(const graph::CsrMatrix& user_items, const graph::CsrMatrix& item_users,
+                AlsModel& model, const AlsOptions& options, const DriftPrior& user_prior,
+                const IterationCallback& on_iteration, bool compute_loss);
+
+// ---- Queries ----
+
+struct ScoredItem {
+  graph::Index item;
+  float score;
+};
+
+// The k items with the highest x_u . y_i (ties toward the lower index), best first. With
+// exclude_seen, items stored in the user's row of `user_items` (any value) are skipped.
+std::vector<ScoredItem> recommend(const AlsModel& model, const graph::CsrMatrix& user_items,
+                                  graph::Index user, int k, bool exclude_seen = true);
+
+// The k items whose factors have the highest cosine with `item`'s (the item itself
+// excluded; a zero factor has cosine 0 with everything), best first, ties toward the
+// lower index.
+std::vector<ScoredItem> similar_items(const AlsModel& model, graph::Index item, int k);
+
+}  // namespace driftrec::matrix_factorization

@@ -1,0 +1,237 @@
+// CPU/OpenMP kernels of propagation/cpu/spmm.hpp: one row-gather loop, instantiated for
+// the common widths k, behind the spmm / fused_spmm entry points and the CpuBackend.
+#include "propagation/cpu/spmm.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace driftrec::propagation::cpu {
+namespace {
+
+using graph::Index;
+using graph::InputError;
+using graph::Offset;
+
+constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row ranges
+// Below this many edges + rows per thread, forking costs more than it saves (and on a
+// loaded machine a descheduled partner thread costs milliseconds per barrier), so small
+// products use fewer threads. The result does not depend on it.
+constexpr Offset kMinWorkPerThread = 16384;
+// Edges ahead whose x row is prefetched. The gather of x rows is latency-bound; on the
+// 2^20 x 2^18 R-MAT at k = 20 (one thread, this 2-core machine, noisy) prefetching 16 or
+// 32 edges ahead took a half-step from about 150-240 ms to 90-190 ms; 16 and 32 were
+// within the noise of each other.
+constexpr Offset kPrefetchEdges = 32;
+
+// Everything one pass reads and writes; a null pointer means "absent" (scale 1, no seed).
+struct Pass {
+  const Offset* indptr;
+  const Index* indices;
+  const float* values;
+  const float* x;
+  const float* in_scale;
+  const float* out_scale;
+  float alpha;
+  const float* seed;
+  float seed_coef;
+  float* y;
+  Index k;
+  bool want_change;
+  Offset nnz;  // bounds the prefetch
+};
+
+// Rows [r0, r1). K > 0 fixes k at compile time (accumulators in registers); K == 0 reads
+// k from the pass and keeps its k accumulators and k change maxima in `scratch` (2k floats).
+// The change is kept per column, as a select the compiler turns into maxps, and NaN or
+// infinity is caught by a probe sum d - d (0 for a finite d), both vectorised (a scalar
+// running max with a NaN branch took the users half-step from about 150 to 190 ms).
+template <int K, bool kInScale>
+float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
+  const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : static_cast<std::size_t>(p.k);
+  float local_acc[K > 0 ? K : 1], local_max[K > 0 ? K : 1];
+  float* acc = K > 0 ? local_acc : scratch;
+  float* max_change = K > 0 ? local_max : scratch + k;
+  for (std::size_t c = 0; c < k; ++c) max_change[c] = 0;
+  float probe = 0;
+  for (Index r = r0; r < r1; ++r) {
+    for (std::size_t c = 0; c < k; ++c) acc[c] = 0;
+    const Offset end = p.indptr[r + 1];
+    for (Offset e = p.indptr[r]; e < end; ++e) {
+      if (e + kPrefetchEdges < p.nnz) {  // a later edge's x row (every line) and in_scale
+        const Index j_ahead = p.indices[e + kPrefetchEdges];
+        const float* ahead = p.x + static_cast<std::size_t>(j_ahead) * k;
+        for (std::size_t c = 0; c < k; c += 16) __builtin_prefetch(ahead + c);
+        __builtin_prefetch(ahead + k - 1);
+        if constexpr (kInScale) __builtin_prefetch(p.in_scale + j_ahead);
+      }
+      const Index j = p.indices[e];
+      float w = p.values[e];
+      if constexpr (kInScale) w *= p.in_scale[j];
+      const float* xj = p.x + static_cast<std::size_t>(j) * k;
+      for (std::size_t c = 0; c < k; ++c) acc[c] += w * xj[c];
+    }
+    const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
+    if (p.seed) {
+      const float* sr = p.seed + static_cast<std::size_t>(r) * k;
+      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
+    } else {
+      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
+    }
+    float* yr = p.y + static_cast<std::size_t>(r) * k;
+    if (p.want_change) {
+      for (std::size_t c = 0; c < k; ++c) {
+        const float d = std::fabs(acc[c] - yr[c]);
+        max_change[c] = d > max_change[c] ? d : max_change[c];
+        probe += d - d;
+      }
+    }
+    for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
+  }
+  float change = probe;  // NaN if any change was NaN or infinite, else 0
+  for (std::size_t c = 0; c < k; ++c) change = std::max(change, max_change[c]);
+  return probe != probe ? std::numeric_limits<float>::quiet_NaN() : change;
+}
+
+// Keeps NaN sticky across ranges: once a NaN change is seen the result stays NaN.
+inline void note_change(float d, float& change) {
+  if (d > change || d != d) change = d;
+}
+
+template <int K, bool kInScale>
+float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads) {
+  const int parts = static_cast<int>(bounds.size()) - 1;
+  std::vector<float> change(static_cast<std::size_t>(parts), 0.0f);
+  // Allocated here, not inside the parallel region, so that bad_alloc cannot escape it.
+  std::vector<float> scratch(K > 0 ? 0 : static_cast<std::size_t>(threads) * 2 * p.k);
+#pragma omp parallel num_threads(threads)
+  {
+    float* mine = scratch.data() + (K > 0 ? 0 : static_cast<std::size_t>(omp_get_thread_num()) * 2 * p.k);
+#pragma omp for schedule(dynamic, 1)
+    for (int i = 0; i < parts; ++i) change[i] = run_rows<K, kInScale>(p, bounds[i], bounds[i + 1], mine);
+  }
+  float total = 0;
+  for (float c : change) note_change(c, total);
+  return total;
+}
+
+template <int K>
+float run_width(const Pass& p, const std::vector<Index>& bounds, int threads) {
+  return p.in_scale ? run_parallel<K, true>(p, bounds, threads)
+                    : run_parallel<K, false>(p, bounds, threads);
+}
+
+float run(const graph::CsrMatrix& a, const Pass& p, int threads) {
+  if (a.n_rows == 0 || p.k == 0) return 0;
+  const Offset work = a.nnz() + a.n_rows;
+  threads = static_cast<int>(std::clamp<Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
+  const auto bounds = partition_rows(a.indptr, threads * kRangesPerThread);
+  switch (p.k) {
+    case 1: return run_width<1>(p, bounds, threads);
+    case 8: return run_width<8>(p, bounds, threads);
+    case 16: return run_width<16>(p, bounds, threads);
+    case 20: return run_width<20>(p, bounds, threads);
+    case 32: return run_width<32>(p, bounds, threads);
+    default: return run_width<0>(p, bounds, threads);
+  }
+}
+
+Pass plain_pass(const graph::CsrMatrix& a, ConstDenseView x, DenseView y) {
+  return Pass{a.indptr.data(), a.indices.data(), a.data.data(), x.data, nullptr, nullptr,
+              1.0f, nullptr, 0.0f, y.data, y.cols, false, a.nnz()};
+}
+
+void check_product_shape(const char* what, Index a_rows, Index a_cols, ConstDenseView x,
+                         DenseView y) {
+  if (x.rows != a_cols || y.rows != a_rows || x.cols != y.cols)
+    throw InputError(fmt::format(
+        "{}: operands are x {} x {} and y {} x {}, expected x {} x k and y {} x k", what,
+        x.rows, x.cols, y.rows, y.cols, a_cols, a_rows));
+  if (x.cols < 0) throw InputError(fmt::format("{}: negative column count {}", what, x.cols));
+  if ((x.data == nullptr && x.rows > 0 && x.cols > 0) ||
+      (y.data == nullptr && y.rows > 0 && y.cols > 0))
+    throw InputError(fmt::format("{}: a non-empty operand has no data", what));
+}
+
+}  // namespace
+
+std::vector<Index> partition_rows(std::span<const Offset> indptr, int parts) {
+  const Index rows = indptr.empty() ? 0 : static_cast<Index>(indptr.size() - 1);
+  parts = std::max(parts, 1);
+  std::vector<Index> bounds(static_cast<std::size_t>(parts) + 1, rows);
+  bounds[0] = 0;
+  if (rows == 0) return bounds;
+  // cost(r) = indptr[r] + r is the cost of rows [0, r): non-decreasing, so each boundary
+  // is a binary search for the first row whose prefix cost reaches p / parts of the total.
+  const Offset total = indptr[rows] + rows;
+  for (int p = 1; p < parts; ++p) {
+    const Offset target = total / parts * p + total % parts * p / parts;
+    Index lo = bounds[p - 1], hi = rows;
+    while (lo < hi) {
+      const Index mid = lo + (hi - lo) / 2;
+      if (indptr[mid] + mid < target) lo = mid + 1;
+      else hi = mid;
+    }
+    bounds[p] = lo;
+  }
+  return bounds;
+}
+
+void spmm(const graph::CsrMatrix& a, ConstDenseView x, DenseView y, int threads) {
+  run(a, plain_pass(a, x, y), threads);
+}
+
+float fused_spmm(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView x, DenseView y,
+                 int threads) {
+  Pass p = plain_pass(a, x, y);
+  p.in_scale = s.in_scale.empty() ? nullptr : s.in_scale.data();
+  p.out_scale = s.out_scale.empty() ? nullptr : s.out_scale.data();
+  p.alpha = s.alpha;
+  p.seed = s.seed.data;
+  p.seed_coef = s.seed_coef;
+  p.want_change = true;
+  return run(a, p, threads);
+}
+
+CpuBackend::CpuBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {
+  if (threads < 0)
+    throw InputError(fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}",
+                                 threads));
+}
+
+void CpuBackend::multiply(const BipartiteGraph& g, Side out, ConstDenseView x, DenseView y) const {
+  const graph::CsrMatrix& a = out == Side::users ? g.user_items : g.item_users;
+  check_product_shape(out == Side::users ? "multiply (W x)" : "multiply (W^T x)", a.n_rows,
+                      a.n_cols, x, y);
+  spmm(a, x, y, threads_);
+}
+
+double CpuBackend::half_step(const BipartiteGraph& g, const HalfStep& step) const {
+  const bool users = step.out == Side::users;
+  const graph::CsrMatrix& a = users ? g.user_items : g.item_users;
+  const char* what = users ? "half_step (users)" : "half_step (items)";
+  check_product_shape(what, a.n_rows, a.n_cols, step.f_in, step.f_out);
+  if (step.seed.data && (step.seed.rows != step.f_out.rows || step.seed.cols != step.f_out.cols))
+    throw InputError(fmt::format("{}: seed is {} x {}, expected {} x {}", what, step.seed.rows,
+                                 step.seed.cols, step.f_out.rows, step.f_out.cols));
+  // F_out = alpha * D_out^-1/2 A D_in^-1/2 F_in + (1 - alpha) * seed_scale * Y_seed
+  FusedScales s;
+  s.out_scale = users ? g.user_inv_sqrt_degree : g.item_inv_sqrt_degree;
+  s.in_scale = users ? g.item_inv_sqrt_degree : g.user_inv_sqrt_degree;
+  s.alpha = step.alpha;
+  s.seed = step.seed;
+  s.seed_coef = (1.0f - step.alpha) * step.seed_scale;
+  return fused_spmm(a, s, step.f_in, step.f_out, threads_);
+}
+
+}  // namespace driftrec::propagation::cpu
+
+namespace driftrec::propagation {
+std::unique_ptr<Backend> make_cpu_backend(int threads) {
+  return std::make_unique<cpu::CpuBackend>(threads);
+}
+}  // namespace driftrec::propagation

@@ -1,0 +1,154 @@
+// Static label propagation (Zhou et al. 2004, bipartite form): validation, seeds, and
+// the iteration loop over the backend's fused half-steps. See label_propagation.hpp.
+#include "propagation/label_propagation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "propagation/cpu/spmm.hpp"
+
+namespace driftrec::propagation {
+namespace {
+
+using graph::Index;
+using graph::InputError;
+using graph::Offset;
+
+void check_finite(const DenseMatrix& m, const char* what) {
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c)
+      if (!std::isfinite(m(r, c)))
+        throw InputError(fmt::format("{}: the value at row {}, column {} is not finite", what, r, c));
+}
+
+}  // namespace
+
+void LabelPropagationOptions::validate() const {
+  if (!(alpha >= 0 && alpha < 1))
+    throw InputError(fmt::format("alpha: expected a value in [0, 1), got {}", alpha));
+  if (!(tolerance >= 0 && std::isfinite(tolerance)))
+    throw InputError(fmt::format("tolerance: expected a finite value >= 0, got {}", tolerance));
+  if (max_iterations < 1)
+    throw InputError(fmt::format("max_iterations: expected at least 1, got {}", max_iterations));
+  if (threads < 0)
+    throw InputError(
+        fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}", threads));
+}
+
+DenseMatrix item_seed_labels(const graph::CsrMatrix& item_labels) {
+  graph::validate_csr(item_labels, "item_labels");
+  DenseMatrix y = DenseMatrix::Zero(item_labels.n_rows, item_labels.n_cols);
+  for (Index i = 0; i < item_labels.n_rows; ++i) {
+    double sum = 0;
+    for (Offset e = item_labels.indptr[i]; e < item_labels.indptr[i + 1]; ++e) {
+      const float v = item_labels.data[e];
+      if (!std::isfinite(v) || v < 0)
+        throw InputError(fmt::format(
+            "item_labels: the weight of item {} on label {} is {}; expected finite and >= 0", i,
+            item_labels.indices[e], v));
+      sum += v;
+    }
+    if (sum <= 0) continue;  // unlabelled: a zero row
+    for (Offset e = item_labels.indptr[i]; e < item_labels.indptr[i + 1]; ++e)
+      y(i, item_labels.indices[e]) = static_cast<float>(item_labels.data[e] / sum);
+  }
+  return y;
+}
+
+DenseMatrix row_normalized(const DenseMatrix& f) {
+  DenseMatrix out = f;
+  for (Eigen::Index r = 0; r < out.rows(); ++r) {
+    double sum = 0;
+    for (Eigen::Index c = 0; c < out.cols(); ++c) sum += out(r, c);
+    if (sum > 0)
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        out(r, c) = static_cast<float>(out(r, c) / sum);
+  }
+  return out;
+}
+
+PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMatrix& item_labels,
+                                   const DenseMatrix* user_prior,
+                                   const LabelPropagationOptions& options,
+                                   const ProgressCallback& progress) {
+  options.validate();
+  if (item_labels.n_rows != w.n_cols)
+    throw InputError(fmt::format("item_labels: has {} rows (items) but W has {} columns (items)",
+                                 item_labels.n_rows, w.n_cols));
+  const DenseMatrix y_items = item_seed_labels(item_labels);
+  Seeds seeds;
+  seeds.items = view(y_items);
+  if (user_prior) {
+    if (user_prior->rows() != w.n_rows || user_prior->cols() != item_labels.n_cols)
+      throw InputError(fmt::format("user_prior: is {} x {}, expected users x labels = {} x {}",
+                                   user_prior->rows(), user_prior->cols(), w.n_rows,
+                                   item_labels.n_cols));
+    check_finite(*user_prior, "user_prior");
+    seeds.users = view(*user_prior);
+  }
+  const BipartiteGraph g = make_bipartite_graph(w, "W");
+  const cpu::CpuBackend backend(options.threads);
+  return propagate_labels(g, seeds, options, backend, progress);
+}
+
+PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,
+                                   const LabelPropagationOptions& options, const Backend& backend,
+                                   const ProgressCallback& progress, std::size_t period) {
+  options.validate();
+  const Index labels = seeds.items.cols;
+  if (seeds.items.rows != g.items() || (seeds.items.data == nullptr && labels > 0 && g.items() > 0))
+    throw InputError(fmt::format("item seeds: are {} x {}, expected {} items", seeds.items.rows,
+                                 labels, g.items()));
+  if (seeds.users.data && (seeds.users.rows != g.users() || seeds.users.cols != labels))
+    throw InputError(fmt::format("user seeds: are {} x {}, expected users x labels = {} x {}",
+                                 seeds.users.rows, seeds.users.cols, g.users(), labels));
+
+  PropagationResult result;
+  // F(0) = Y: F_U = user_scale * Y_U, F_I = Y_I.
+  result.user_labels = DenseMatrix::Zero(g.users(), labels);
+  if (seeds.users.data)
+    result.user_labels =
+        seeds.user_scale *
+        Eigen::Map<const DenseMatrix>(seeds.users.data, seeds.users.rows, seeds.users.cols);
+  result.item_labels = labels > 0 ? DenseMatrix(Eigen::Map<const DenseMatrix>(
+                                        seeds.items.data, seeds.items.rows, seeds.items.cols))
+                                  : DenseMatrix(g.items(), 0);
+
+  for (int it = 1; it <= options.max_iterations; ++it) {
+    HalfStep users;  // F_U <- alpha * S * F_I + (1 - alpha) * user_scale * Y_U
+    users.out = Side::users;
+    users.alpha = options.alpha;
+    users.f_in = view(std::as_const(result.item_labels));
+    users.f_out = view(result.user_labels);
+    users.seed = seeds.users;
+    users.seed_scale = seeds.user_scale;
+    const double change_users = backend.half_step(g, users);
+
+    HalfStep items;  // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
+    items.out = Side::items;
+    items.alpha = options.alpha;
+    items.f_in = view(std::as_const(result.user_labels));
+    items.f_out = view(result.item_labels);
+    items.seed = seeds.items;
+    const double change_items = backend.half_step(g, items);
+
+    if (!std::isfinite(change_users) || !std::isfinite(change_items))
+      throw NumericalError(fmt::format(
+          "label propagation: the scores stopped being finite at iteration {} (period {}); "
+          "check the edge weights for values near the float range",
+          it, period));
+    result.iterations = it;
+    result.residual = std::max(change_users, change_items);
+    if (progress) progress({period, it, result.residual});
+    if (result.residual <= options.tolerance) {
+      result.converged = true;
+      break;
+    }
+  }
+  return result;
+}
+
+}  // namespace driftrec::propagation

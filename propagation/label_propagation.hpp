@@ -1,0 +1,97 @@
+// Static label propagation on one bipartite user x item graph: Zhou, Bousquet, Lal,
+// Weston & Schoelkopf 2004, "Learning with local and global consistency", in its
+// bipartite form (DESIGN.md, "Temporal label propagation"). With S = D_U^-1/2 W D_I^-1/2
+// (D_U, D_I the weighted degrees of W), item seeds Y_I (row-normalised item labels, zero
+// rows for unlabelled items) and an optional user seed Y_U, it iterates
+//   F_U <- alpha * S   * F_I + (1 - alpha) * Y_U
+//   F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
+// from F_U = Y_U, F_I = Y_I (each half-step reading the other's newest values). The fixed
+// point is F = (1 - alpha)(I - alpha S_sym)^-1 Y for S_sym = [[0, S], [S^T, 0]] and
+// Y = [Y_U; Y_I]; alpha < 1 makes the iteration a contraction (|S| <= 1), so it exists and
+// is unique.
+//
+// Residual: max |F(n) - F(n-1)| over every entry of F_U and F_I in the last iteration
+// (the max-abs change). The run stops as converged once it is <= tolerance; after
+// max_iterations it stops with converged = false and the residual it reached:
+// non-convergence is reported, never passed off as a result.
+//
+// Two tiers: propagate_labels(W, item_labels, ...) validates and computes what it needs;
+// the expert tier takes a prepared BipartiteGraph, seeds and a backend, and only checks
+// shapes.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+
+#include "graph/csr.hpp"
+#include "propagation/backend.hpp"
+
+namespace driftrec::propagation {
+
+struct LabelPropagationOptions {
+  float alpha = 0.85f;        // weight of the neighbours against the seed, in [0, 1)
+  double tolerance = 1e-6;    // stop when the max-abs change of an iteration is <= this, >= 0
+  int max_iterations = 100;   // full iterations (both half-steps), >= 1
+  int threads = 0;            // CPU threads for the easy tier, >= 0; 0: OpenMP's default
+
+  // Throws graph::InputError naming the option and what was expected.
+  void validate() const;
+};
+
+struct PropagationResult {
+  DenseMatrix user_labels;  // F_U, users x labels: raw scores (not normalised)
+  DenseMatrix item_labels;  // F_I, items x labels: soft labels of every item
+  int iterations = 0;       // full iterations run
+  double residual = 0;      // max-abs change of F_U, F_I in the last iteration
+  bool converged = false;   // residual <= tolerance
+};
+
+struct IterationProgress {
+  std::size_t period = 0;  // 0 for a static run
+  int iteration = 0;       // 1-based
+  double residual = 0;
+};
+using ProgressCallback = std::function<void(const IterationProgress&)>;
+
+// The iterates stopped being finite (cannot happen for validated finite inputs; the guard
+// keeps a failure loud rather than silent).
+class NumericalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Y_I: each row of item_labels (items x labels, non-negative weights) divided by its sum;
+// rows that sum to 0 (unlabelled items) stay zero. Throws graph::InputError on a broken
+// matrix or a negative or non-finite weight.
+DenseMatrix item_seed_labels(const graph::CsrMatrix& item_labels);
+
+// Each row divided by its sum (in double); rows whose sum is not positive stay as they
+// are, so a user with no propagated mass keeps an all-zero row (no interests) rather
+// than a made-up uniform distribution.
+DenseMatrix row_normalized(const DenseMatrix& f);
+
+// Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
+// user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
+// prepared graph (use the expert tier with a moved-in graph to avoid it). Throws
+// graph::InputError naming the argument or option.
+PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMatrix& item_labels,
+                                   const DenseMatrix* user_prior,
+                                   const LabelPropagationOptions& options,
+                                   const ProgressCallback& progress = {});
+
+// The seeds of the expert tier, borrowed: Y_U = user_scale * users (users.data == nullptr:
+// zero) and Y_I = items (items x labels; its column count is the number of labels).
+struct Seeds {
+  ConstDenseView users;
+  float user_scale = 1;
+  ConstDenseView items;
+};
+
+// Expert tier: the graph is prepared, the seeds are finite. Checks options and shapes
+// only; options.threads is ignored (the backend has its own). `period` is passed to
+// the progress callback.
+PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,
+                                   const LabelPropagationOptions& options, const Backend& backend,
+                                   const ProgressCallback& progress = {}, std::size_t period = 0);
+
+}  // namespace driftrec::propagation

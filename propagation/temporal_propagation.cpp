@@ -1,0 +1,106 @@
+// Temporal label propagation: the decayed history, the user prior from the previous
+// period, and one static run (label_propagation.cpp) per period. See
+// temporal_propagation.hpp.
+#include "propagation/temporal_propagation.hpp"
+
+#include "graph/decay.hpp"
+
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "propagation/cpu/spmm.hpp"
+
+namespace driftrec::propagation {
+namespace {
+
+using graph::CsrMatrix;
+using graph::Index;
+using graph::InputError;
+using graph::Offset;
+
+
+void check_slices(const std::vector<CsrMatrix>& slices, const CsrMatrix& item_labels) {
+  for (std::size_t t = 0; t < slices.size(); ++t) {
+    const std::string what = fmt::format("slice {}", t);
+    const CsrMatrix& s = slices[t];
+    graph::validate_csr(s, what.c_str());
+    if (s.n_rows != slices[0].n_rows || s.n_cols != slices[0].n_cols)
+      throw InputError(fmt::format("{}: is {} x {} but slice 0 is {} x {}; every slice must have "
+                                   "the same users and items",
+                                   what, s.n_rows, s.n_cols, slices[0].n_rows, slices[0].n_cols));
+    for (Index r = 0; r < s.n_rows; ++r)
+      for (Offset e = s.indptr[r]; e < s.indptr[r + 1]; ++e)
+        if (!std::isfinite(s.data[e]) || s.data[e] < 0)
+          throw InputError(fmt::format(
+              "{}: the value at row {}, column {} is {}; edge weights must be finite and >= 0",
+              what, r, s.indices[e], s.data[e]));
+  }
+  if (!slices.empty() && item_labels.n_rows != slices[0].n_cols)
+    throw InputError(fmt::format("item_labels: has {} rows (items) but the slices have {} items",
+                                 item_labels.n_rows, slices[0].n_cols));
+}
+
+}  // namespace
+
+void TemporalOptions::validate() const {
+  propagation.validate();
+  if (!(gamma >= 0 && gamma <= 1))
+    throw InputError(fmt::format("gamma: expected a value in [0, 1], got {}", gamma));
+  if (!(mu >= 0 && mu <= 1))
+    throw InputError(fmt::format("mu: expected a value in [0, 1], got {}", mu));
+}
+
+void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
+                                  const CsrMatrix& item_labels, const TemporalOptions& options,
+                                  const Backend& backend, const PeriodCallback& on_period,
+                                  const ProgressCallback& progress) {
+  options.validate();
+  check_slices(slices, item_labels);
+  const DenseMatrix y_items = item_seed_labels(item_labels);
+  BipartiteGraph g;
+  DenseMatrix previous_users;  // raw F_U(t-1)
+  for (std::size_t t = 0; t < slices.size(); ++t) {
+    // G_t = gamma * G_{t-1} + W_t
+    CsrMatrix history = t == 0 || options.gamma == 0
+                            ? slices[t]
+                            : graph::decay_step(g.user_items, slices[t], options.gamma);
+    g = BipartiteGraph{};  // free G_{t-1} and its transpose before building the next
+    const std::string what = fmt::format("decayed history G_{} (gamma {})", t, options.gamma);
+    g = make_bipartite_graph(std::move(history), what.c_str());
+
+    Seeds seeds;
+    seeds.items = view(y_items);
+    if (t > 0 && options.mu > 0) {
+      seeds.users = view(std::as_const(previous_users));  // Y_U(t) = mu * F_U(t-1)
+      seeds.user_scale = options.mu;
+    }
+    PropagationResult r = propagate_labels(g, seeds, options.propagation, backend, progress, t);
+    PeriodResult out;
+    out.interests = row_normalized(r.user_labels);
+    out.item_labels = std::move(r.item_labels);
+    out.iterations = r.iterations;
+    out.residual = r.residual;
+    out.converged = r.converged;
+    previous_users = std::move(r.user_labels);
+    if (on_period) on_period(t, out);
+  }
+}
+
+std::vector<PeriodResult> propagate_temporal(const std::vector<CsrMatrix>& slices,
+                                             const CsrMatrix& item_labels,
+                                             const TemporalOptions& options,
+                                             const ProgressCallback& progress) {
+  options.validate();
+  const cpu::CpuBackend backend(options.propagation.threads);
+  std::vector<PeriodResult> out;
+  out.reserve(slices.size());
+  propagate_temporal_streaming(
+      slices, item_labels, options, backend,
+      [&](std::size_t, PeriodResult& r) { out.push_back(std::move(r)); }, progress);
+  return out;
+}
+
+}  // namespace driftrec::propagation

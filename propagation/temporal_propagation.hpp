@@ -1,0 +1,71 @@
+// Temporal label propagation over a sequence of user x item slices W_0 .. W_{T-1}
+// (DESIGN.md, "Temporal label propagation"): label propagation (Zhou, Bousquet, Lal,
+// Weston & Schoelkopf 2004, "Learning with local and global consistency", in the
+// bipartite form of label_propagation.hpp) run once per period t on the decayed history
+//   G_t = sum_{s <= t} gamma^(t-s) W_s      (gamma = 0: the slice alone)
+// with item seeds Y_I (row-normalised item labels, zero rows for unlabelled items) and
+// the user seed
+//   Y_U(t) = mu * F_U(t-1)                   (Y_U(0) = 0)
+// where F_U(t-1) is the previous period's RAW user scores, not its normalised interests:
+// they are on the same scale as the fresh evidence alpha * S_t F_I, so mu weighs old
+// against new evidence equally for every user, whatever the degrees; a normalised prior
+// (mass 1 per row) would swamp the propagated term of users of popular items. The whole
+// chain stays linear in Y_I. A user inactive in G_t keeps (1 - alpha) mu F_U(t-1), and so
+// keeps the previous interests.
+//
+// Output per period: `interests`, F_U(t) row-normalised (users x labels; a user whose
+// row is all zero -- no edge into labelled territory and no prior -- stays all zero, see
+// row_normalized), and `item_labels`, F_I(t) (items x labels soft labels, raw), with the
+// period's iterations, residual and convergence. Each period starts from F = Y.
+//
+// G_t is built incrementally, G_t = gamma G_{t-1} + W_t, in float, one row merge per
+// period (graph::decay_step, shared with temporal ALS).
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "propagation/backend.hpp"
+#include "propagation/label_propagation.hpp"
+
+namespace driftrec::propagation {
+
+struct TemporalOptions {
+  LabelPropagationOptions propagation;  // alpha, tolerance, max_iterations, threads
+  float gamma = 0.5f;                   // history decay, in [0, 1]
+  float mu = 0.5f;                      // memory of the previous period's F_U, in [0, 1]
+
+  // Throws graph::InputError naming the option and what was expected.
+  void validate() const;
+};
+
+struct PeriodResult {
+  DenseMatrix interests;    // users x labels: F_U(t) row-normalised (zero rows stay zero)
+  DenseMatrix item_labels;  // items x labels: F_I(t)
+  int iterations = 0;
+  double residual = 0;      // max-abs change in the period's last iteration
+  bool converged = false;
+};
+
+// Called once per period, in order; the callee may move from `result`.
+using PeriodCallback = std::function<void(std::size_t period, PeriodResult& result)>;
+
+// Streams the periods to on_period without keeping them (for long sequences of large
+// graphs). Memory: G_{t-1} and G_t with one stored transpose, F_U(t-1), F_U(t), F_I(t), Y_I.
+// Throws graph::InputError on bad options (naming the option), slices of different
+// shapes, a broken slice or a negative / non-finite weight (naming the slice), or
+// item_labels whose row count is not the item count.
+void propagate_temporal_streaming(const std::vector<graph::CsrMatrix>& slices,
+                                  const graph::CsrMatrix& item_labels,
+                                  const TemporalOptions& options, const Backend& backend,
+                                  const PeriodCallback& on_period,
+                                  const ProgressCallback& progress = {});
+
+// Every period's result, on the CPU backend with options.propagation.threads threads.
+std::vector<PeriodResult> propagate_temporal(const std::vector<graph::CsrMatrix>& slices,
+                                             const graph::CsrMatrix& item_labels,
+                                             const TemporalOptions& options,
+                                             const ProgressCallback& progress = {});
+
+}  // namespace driftrec::propagation
