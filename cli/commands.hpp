@@ -15,6 +15,8 @@ void add_info(CLI::App& app);
 void add_reslice(CLI::App& app);
 void add_generate(CLI::App& app);
 void add_demo(CLI::App& app);
+void add_factorize(CLI::App& app);
+void add_recommend(CLI::App& app);  // recommend and similar-items
 
 // Options every subcommand shares.
 struct CommonOptions {

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   driftrec::cli::add_info(app);
   driftrec::cli::add_reslice(app);
   driftrec::cli::add_generate(app);
+  driftrec::cli::add_factorize(app);
+  driftrec::cli::add_recommend(app);
   driftrec::cli::add_demo(app);
   try {
     app.parse(argc, argv);
