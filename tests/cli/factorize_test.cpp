@@ -95,7 +95,9 @@ TEST_CASE("recommend leaves out the user's items and similar-items leaves out th
 
   auto sim = run_cli(fmt::format("similar-items '{}' --item '{}' --k 5 --json", store, items[0]));
   REQUIRE(sim.exit_code == 0);
-  for (const auto& it : json::parse(sim.out)["items"]) CHECK(it["item"] != items[0]);
+  const json similar = json::parse(sim.out);  // not a temporary: the loop borrows from it
+  REQUIRE(similar["items"].size() == 5);
+  for (const auto& it : similar["items"]) CHECK(it["item"] != items[0]);
 }
 
 TEST_CASE("recommend and factorize refuse bad arguments with exit 2", "[cli][factorize]") {
