@@ -38,6 +38,12 @@ void write_file(const std::filesystem::path& p, const std::string& content) {
   if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
+std::set<std::string> dir_entries(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream ss;

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 
 namespace driftrec::test {
@@ -25,6 +26,8 @@ class TempDir {
 };
 
 void write_file(const std::filesystem::path& p, const std::string& content);
+// Names of the entries of a folder (to check that nothing, a temporary file say, was left).
+std::set<std::string> dir_entries(const std::filesystem::path& dir);
 std::string read_file(const std::filesystem::path& p);
 
 struct RunResult {

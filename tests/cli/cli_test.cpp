@@ -31,6 +31,7 @@
 using namespace driftrec;
 using driftrec::test::read_file;
 using driftrec::test::run_cli;
+using driftrec::test::dir_entries;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;
 namespace fs = std::filesystem;
@@ -43,12 +44,6 @@ namespace {
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
-
-std::set<std::string> dir_entries(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
-  return names;
-}
 
 fs::path ml_dir() { return test::source_dir() / "data" / "movielens-latest-small"; }
 
@@ -408,7 +403,5 @@ TEST_CASE("ingest on a full disk exits 1 and leaves neither a store nor a tempor
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
   CHECK_THAT(read_file(dir / "err"), Catch::Contains("internal error"));
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
-  CHECK(names == std::set<std::string>{"err"});
+  CHECK(dir_entries(dir.path()) == std::set<std::string>{"err"});
 }

@@ -12,17 +12,12 @@
 using namespace driftrec;
 using namespace driftrec::io;
 using driftrec::test::read_file;
+using driftrec::test::dir_entries;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::set<std::string> dir_entries(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
-  return names;
-}
 
 // Inputs live in their own folder so the output folder shows exactly what ingest left.
 struct Fixture {

@@ -56,9 +56,7 @@ TEST_CASE("adding a result keeps everything the store had and reads back", "[res
   CHECK(m.rows == 3);
   CHECK(m.cols == 2);
   CHECK(m.data == std::vector<float>{1, 2, 3, 4, 5, 6});
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
-  CHECK(names == std::set<std::string>{"events.csv", "store.h5"});  // no temporary left
+  CHECK(driftrec::test::dir_entries(dir.path()) == std::set<std::string>{"events.csv", "store.h5"});  // no temporary left
 }
 
 TEST_CASE("a result of the same name is replaced and others are kept", "[results]") {

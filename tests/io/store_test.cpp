@@ -25,6 +25,7 @@
 using namespace driftrec;
 using namespace driftrec::io;
 using driftrec::test::read_file;
+using driftrec::test::dir_entries;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;
 namespace fs = std::filesystem;
@@ -115,12 +116,6 @@ void check_same_csr(const graph::CsrMatrix& got, const graph::CsrMatrix& want) {
   CHECK(got.indptr == want.indptr);
   CHECK(got.indices == want.indices);
   CHECK(got.data == want.data);
-}
-
-std::set<std::string> dir_entries(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
-  return names;
 }
 
 // Opens the store and reads everything through the validated readers.
