@@ -15,18 +15,6 @@
 namespace driftrec::cli {
 namespace mf = matrix_factorization;
 
-namespace {
-
-// "all" or "last:N": which periods' factors to keep.
-std::size_t keep_from(const std::string& spec, std::size_t periods, const char* option) {
-  if (spec == "all") return 0;
-  std::int64_t n = 0;
-  if (spec.starts_with("last:") && io::parse_int64(spec.substr(5), n) && n >= 1)
-    return periods > static_cast<std::size_t>(n) ? periods - static_cast<std::size_t>(n) : 0;
-  throw graph::InputError(fmt::format("{} '{}': expected all or last:N with N >= 1", option, spec));
-}
-
-}  // namespace
 
 void add_factorize(CLI::App& app) {
   auto* cmd = app.add_subcommand("factorize", "Implicit ALS per period, tied across time (temporal ALS)");
@@ -73,8 +61,8 @@ void add_factorize(CLI::App& app) {
     io::Store store = io::Store::open(a->store);
     const std::size_t n = store.n_slices();
     if (n == 0) throw graph::InputError(fmt::format("{}: the store has no slices", a->store));
-    const std::size_t first_user = keep_from(a->keep_users, n, "--keep-users");
-    const std::size_t first_item = keep_from(a->keep_items, n, "--keep-items");
+    const std::size_t first_user = first_kept_period(a->keep_users, n, "--keep-users");
+    const std::size_t first_item = first_kept_period(a->keep_items, n, "--keep-items");
     std::vector<graph::CsrMatrix> slices;
     for (std::size_t k = 0; k < n; ++k) slices.push_back(store.slice(k));
     const std::string slicing = store.slicing();

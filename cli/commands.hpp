@@ -17,6 +17,7 @@ void add_generate(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_factorize(CLI::App& app);
 void add_recommend(CLI::App& app);  // recommend and similar-items
+void add_propagate(CLI::App& app);
 
 // Options every subcommand shares.
 struct CommonOptions {
@@ -24,6 +25,10 @@ struct CommonOptions {
   void apply() const;
 };
 void add_threads_option(CLI::App& cmd, CommonOptions& opts);
+
+// "all" or "last:N" (--keep options): the first period to keep out of `periods`.
+// Throws InputError naming `option` on anything else.
+std::size_t first_kept_period(const std::string& spec, std::size_t periods, const char* option);
 
 // True when progress lines should be drawn (stderr is a terminal).
 bool stderr_is_terminal();

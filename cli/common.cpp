@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "graph/types.hpp"
+#include "io/text.hpp"
 
 namespace driftrec::cli {
 
@@ -18,6 +19,14 @@ void CommonOptions::apply() const {
 
 void add_threads_option(CLI::App& cmd, CommonOptions& opts) {
   cmd.add_option("--threads", opts.threads, "OpenMP threads (0: all cores)")->default_val(0);
+}
+
+std::size_t first_kept_period(const std::string& spec, std::size_t periods, const char* option) {
+  if (spec == "all") return 0;
+  std::int64_t n = 0;
+  if (spec.starts_with("last:") && io::parse_int64(spec.substr(5), n) && n >= 1)
+    return periods > static_cast<std::size_t>(n) ? periods - static_cast<std::size_t>(n) : 0;
+  throw graph::InputError(fmt::format("{} '{}': expected all or last:N with N >= 1", option, spec));
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }

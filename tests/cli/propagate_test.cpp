@@ -1,0 +1,131 @@
+// driftrec propagate through the CLI, on a small generated log: what it saves, that it
+// equals the library's temporal propagation on the store's slices, and its errors.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "io/results.hpp"
+#include "propagation/temporal_propagation.hpp"
+#include "tests/test_util.hpp"
+
+using namespace driftrec;
+using driftrec::test::run_cli;
+using driftrec::test::TempDir;
+using json = nlohmann::json;
+
+namespace {
+
+std::string generated_store(const TempDir& dir) {
+  auto g = run_cli(fmt::format("generate --out '{}' --users 200 --items 150 --labels 6 --periods 5 "
+                               "--events-per-period 5 --labelled-fraction 0.8 --seed 11",
+                               (dir / "gen").string()));
+  REQUIRE(g.exit_code == 0);
+  const std::string store = (dir / "s.h5").string();
+  auto i = run_cli(fmt::format("ingest '{}' --labels '{}' --slice 2592000s -o '{}'", (dir / "gen" / "events.csv").string(),
+                               (dir / "gen" / "labels.csv").string(), store));
+  REQUIRE(i.exit_code == 0);
+  return store;
+}
+
+}  // namespace
+
+TEST_CASE("propagate --method label saves what the library computes, every period", "[cli][propagate]") {
+  TempDir dir;
+  const std::string store = generated_store(dir);
+  auto r = run_cli(fmt::format("propagate '{}' --alpha 0.8 --gamma 0.3 --mu 0.4 --json --threads 2", store));
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["result"] == "label");
+  CHECK(j["method"] == "label");
+  REQUIRE(j["periods"].size() == 5);
+  CHECK(j["not_converged"] == 0);
+
+  io::Store s = io::Store::open(store);
+  std::vector<graph::CsrMatrix> slices;
+  for (std::size_t k = 0; k < s.n_slices(); ++k) slices.push_back(s.slice(k));
+  propagation::TemporalOptions opt;
+  opt.propagation.alpha = 0.8f;
+  opt.gamma = 0.3f;
+  opt.mu = 0.4f;
+  opt.propagation.threads = 2;
+  const auto expected = propagation::propagate_temporal(slices, s.item_labels(), opt);
+
+  io::h5::Handle g = io::open_result(s, "label");
+  CHECK(io::h5::read_attr_string(g, "kind", s.context()) == "label_propagation");
+  const auto iterations = io::h5::read_array<std::int64_t>(g, "iterations", s.context());
+  const auto converged = io::h5::read_array<std::int32_t>(g, "converged", s.context());
+  REQUIRE(iterations.size() == 5);
+  for (std::size_t t = 0; t < 5; ++t) {
+    CHECK(iterations[t] == expected[t].iterations);
+    CHECK(j["periods"][t]["iterations"] == expected[t].iterations);
+    CHECK(converged[t] == 1);
+    io::Matrix m = io::read_matrix(g, fmt::format("interests/{:04d}", t), s.context());
+    REQUIRE(m.rows == static_cast<std::uint64_t>(s.n_users()));
+    REQUIRE(m.cols == static_cast<std::uint64_t>(s.n_labels()));
+    // Same threads, same numbers, bit for bit; each row a distribution or all zero.
+    for (std::uint64_t u = 0; u < m.rows; ++u) {
+      double sum = 0;
+      for (std::uint64_t l = 0; l < m.cols; ++l) {
+        REQUIRE(m.data[u * m.cols + l] == expected[t].interests(static_cast<Eigen::Index>(u), static_cast<Eigen::Index>(l)));
+        sum += m.data[u * m.cols + l];
+      }
+      CHECK((sum == 0 || std::abs(sum - 1) < 1e-5));
+    }
+    io::Matrix items = io::read_matrix(g, fmt::format("item_labels/{:04d}", t), s.context());
+    CHECK(items.rows == static_cast<std::uint64_t>(s.n_items()));
+  }
+}
+
+TEST_CASE("propagate --keep last:N saves only the last N periods", "[cli][propagate]") {
+  TempDir dir;
+  const std::string store = generated_store(dir);
+  auto r = run_cli(fmt::format("propagate '{}' --keep last:2 --name lp", store));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("/results/lp") != std::string::npos);
+  io::Store s = io::Store::open(store);
+  io::h5::Handle g = io::open_result(s, "lp");
+  for (int t = 0; t < 5; ++t) {
+    CHECK(io::h5::exists(g, fmt::format("interests/{:04d}", t)) == (t >= 3));
+    CHECK(io::h5::exists(g, fmt::format("item_labels/{:04d}", t)) == (t >= 3));
+  }
+  // Convergence is recorded for every period, kept or not.
+  CHECK(io::h5::read_array<double>(g, "residual", s.context()).size() == 5);
+}
+
+TEST_CASE("propagate reports non-convergence instead of hiding it", "[cli][propagate]") {
+  TempDir dir;
+  const std::string store = generated_store(dir);
+  auto r = run_cli(fmt::format("propagate '{}' --max-iterations 2 --tolerance 0 --json", store));
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["not_converged"] == 5);
+  CHECK(j["periods"][0]["converged"] == false);
+  CHECK(r.err.find("did not converge") != std::string::npos);
+}
+
+TEST_CASE("propagate refuses bad options with exit 2 and leaves the store as it was", "[cli][propagate]") {
+  TempDir dir;
+  const std::string store = generated_store(dir);
+  const std::string before = test::read_file(store);
+  for (const char* args : {"--method walk", "--alpha 1", "--gamma 2", "--mu -1", "--keep last:0", "--keep first:2",
+                           "--max-iterations 0", "--name 'a b'"}) {
+    auto r = run_cli(fmt::format("propagate '{}' {}", store, args));
+    INFO(args << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("error:") != std::string::npos);
+  }
+  CHECK(test::read_file(store) == before);
+  CHECK(test::dir_entries(dir.path()) == std::set<std::string>{"gen", "s.h5"});
+}
+
+TEST_CASE("propagate needs item labels", "[cli][propagate]") {
+  TempDir dir;
+  test::write_file(dir / "e.csv", "user,item,time\nu1,i1,1000\nu2,i1,2000\nu2,i2,3000\n");
+  const std::string store = (dir / "s.h5").string();
+  REQUIRE(run_cli(fmt::format("ingest '{}' --slice day -o '{}'", (dir / "e.csv").string(), store)).exit_code == 0);
+  auto r = run_cli(fmt::format("propagate '{}'", store));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no item labels") != std::string::npos);
+}
