@@ -106,8 +106,14 @@ PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,
     throw InputError(fmt::format("user seeds: are {} x {}, expected users x labels = {} x {}",
                                  seeds.users.rows, seeds.users.cols, g.users(), labels));
 
+  if ((seeds.start_users.data && (seeds.start_users.rows != g.users() || seeds.start_users.cols != labels)) ||
+      (seeds.start_items.data && (seeds.start_items.rows != g.items() || seeds.start_items.cols != labels)))
+    throw InputError(fmt::format("warm start: is users {} x {} and items {} x {}, expected {} x {} and {} x {}",
+                                 seeds.start_users.rows, seeds.start_users.cols, seeds.start_items.rows,
+                                 seeds.start_items.cols, g.users(), labels, g.items(), labels));
+
   PropagationResult result;
-  // F(0) = Y: F_U = user_scale * Y_U, F_I = Y_I.
+  // F(0) = Y: F_U = user_scale * Y_U, F_I = Y_I (or the warm start where given).
   result.user_labels = DenseMatrix::Zero(g.users(), labels);
   if (seeds.users.data)
     result.user_labels =
@@ -116,6 +122,10 @@ PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,
   result.item_labels = labels > 0 ? DenseMatrix(Eigen::Map<const DenseMatrix>(
                                         seeds.items.data, seeds.items.rows, seeds.items.cols))
                                   : DenseMatrix(g.items(), 0);
+  if (seeds.start_users.data)
+    result.user_labels = Eigen::Map<const DenseMatrix>(seeds.start_users.data, g.users(), labels);
+  if (seeds.start_items.data)
+    result.item_labels = Eigen::Map<const DenseMatrix>(seeds.start_items.data, g.items(), labels);
 
   for (int it = 1; it <= options.max_iterations; ++it) {
     HalfStep users;  // F_U <- alpha * S * F_I + (1 - alpha) * user_scale * Y_U

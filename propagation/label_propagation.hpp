@@ -85,6 +85,10 @@ struct Seeds {
   ConstDenseView users;
   float user_scale = 1;
   ConstDenseView items;
+  // Optional warm start F(0) (data == nullptr: start from the seeds). The fixed point does
+  // not depend on it; a start near it (the previous period's F) saves iterations.
+  ConstDenseView start_users;  // users x labels
+  ConstDenseView start_items;  // items x labels
 };
 
 // Expert tier: the graph is prepared, the seeds are finite. Checks options and shapes
