@@ -37,8 +37,10 @@ h5::Handle open_result(const Store& store, const std::string& name) {
   return h5::open_group(store.file(), "/results/" + name, store.context());
 }
 
-void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
-                  std::uint64_t cols) {
+namespace {
+
+void write_matrix_of(hid_t loc, const std::string& name, hid_t type, const void* data, std::uint64_t rows,
+                     std::uint64_t cols) {
   hsize_t dims[2] = {rows, cols};
   hsize_t chunk[2] = {std::clamp<hsize_t>(rows, 1, std::max<hsize_t>(1, (1 << 18) / std::max<hsize_t>(cols, 1))),
                       std::max<hsize_t>(cols, 1)};
@@ -47,9 +49,21 @@ void write_matrix(hid_t loc, const std::string& name, const float* data, std::ui
   if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
       H5Pset_deflate(dcpl, 1) < 0)
     throw std::runtime_error(fmt::format("HDF5: cannot set up matrix '{}'", name));
-  h5::Handle d(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
-  if (d < 0 || (rows * cols > 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
+  h5::Handle d(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
+  if (d < 0 || (rows * cols > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
     throw std::runtime_error(fmt::format("HDF5: cannot write matrix '{}': {}", name, h5::last_error()));
+}
+
+}  // namespace
+
+void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
+                  std::uint64_t cols) {
+  write_matrix_of(loc, name, H5T_NATIVE_FLOAT, data, rows, cols);
+}
+
+void write_matrix(hid_t loc, const std::string& name, const std::int32_t* data, std::uint64_t rows,
+                  std::uint64_t cols) {
+  write_matrix_of(loc, name, H5T_NATIVE_INT32, data, rows, cols);
 }
 
 Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {

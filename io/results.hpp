@@ -22,6 +22,8 @@ h5::Handle open_result(const Store& store, const std::string& name);
 // Row-major float32 matrices as 2-d datasets (chunked by rows, compressed).
 void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
                   std::uint64_t cols);
+void write_matrix(hid_t loc, const std::string& name, const std::int32_t* data, std::uint64_t rows,
+                  std::uint64_t cols);
 struct Matrix {
   std::uint64_t rows = 0, cols = 0;
   std::vector<float> data;  // row-major

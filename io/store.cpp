@@ -27,6 +27,8 @@ bool fsync_path(const std::string& path, bool directory) {
   return ok;
 }
 
+}  // namespace
+
 void write_csr_group(hid_t file, const std::string& group, const graph::CsrMatrix& m) {
   h5::Handle g = h5::create_group(file, group);
   h5::write_array<std::int64_t>(g, "indptr", m.indptr);
@@ -45,8 +47,6 @@ graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows
   graph::validate_csr(m, (cx.file + ": " + group).c_str());
   return m;
 }
-
-}  // namespace
 
 StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move(target)) {
   prepare_paths(overwrite);

@@ -19,6 +19,12 @@ inline constexpr const char* kStoreFormat = "driftrec";
 inline constexpr std::int64_t kStoreVersion = 1;
 inline constexpr const char* kCreatedBy = "driftrec 0.1.0";
 
+// A CSR matrix as the group {indptr int64, indices int32, data float32} (slices,
+// item labels, results); reading validates the CSR invariants against rows x cols.
+void write_csr_group(hid_t loc, const std::string& group, const graph::CsrMatrix& m);
+graph::CsrMatrix read_csr_group(hid_t loc, const std::string& group, graph::Index rows, graph::Index cols,
+                                const h5::ReadContext& cx);
+
 class StoreWriter {
  public:
   // A new store. Throws InputError if `target` exists and overwrite is false, or its
