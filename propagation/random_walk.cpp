@@ -197,8 +197,10 @@ graph::CsrMatrix walk_similarity(const BipartiteGraph& g, const WalkSimilarityOp
              for (Offset e = iu.indptr[i]; e < iu.indptr[i + 1]; ++e) {
                if (a[e] == 0) continue;
                const Index u = iu.indices[e];
+               const float a_iu = a[e];
+               // A stored zero (b = 0) touches j with nothing; the v > 0 test drops it.
                for (Offset f = ui.indptr[u]; f < ui.indptr[u + 1]; ++f)
-                 if (b[f] != 0) st.acc.add(ui.indices[f], a[e] * b[f]);
+                 st.acc.add(ui.indices[f], a_iu * b[f]);
              }
              st.candidates.clear();
              for (Index j : st.acc.touched_list()) {
