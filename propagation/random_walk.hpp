@@ -1,6 +1,6 @@
 // Random-walk collaborative filtering on the bipartite user x item graph W (DESIGN.md,
-// "Random-walk CF"): item-item similarities from three-step walks item -> user -> item,
-// P3alpha (Cooper, Lee, Radovanovic & Chen 2014, "Random walks in recommender systems:
+// "Random-walk CF"): item-item similarities from the item -> user -> item end of the
+// three-step walks user -> item -> user -> item, P3alpha (Cooper, Lee, Radovanovic & Chen 2014, "Random walks in recommender systems:
 // exact computation and simulations") and RP3beta (Paudel, Christoffel, Newell &
 // Bernstein 2017, "Updatable, accurate, diverse, and scalable recommendations for
 // interactive applications"); scores W_u S from such a similarity; and personalised
@@ -9,7 +9,8 @@
 // Definitions. W is users x items with finite weights >= 0; a stored 0 is no edge. With
 // the weighted degrees deg_u = sum_i W_ui and deg_i = sum_u W_ui, the transition
 // probabilities are P_ui = W_ui / deg_u (user -> item) and P_iu = W_ui / deg_i (item ->
-// user); both use the weights, so on a 0/1 matrix they are the binary walk of the papers.
+// user); both use the weights, so on a 0/1 matrix they are the binary walk of the papers
+// (implementations that binarise the item -> user step differ from this on weighted W).
 // Each transition probability is raised to alpha (elementwise, before the product):
 //   P3alpha:  S_ij = sum_u P_iu^alpha P_uj^alpha
 //   RP3beta:  S_ij = sum_u P_iu^alpha P_uj^alpha / pop_j^beta
@@ -23,7 +24,7 @@
 // (the STORED transpose W^T), for j in user_items(u), acc[j] += a_iu b_uj, where the
 // powered probabilities a, b are computed once per edge; a touched list of the columns
 // hit makes the row cost its flops, not n_items; then a partial selection keeps the top
-// k. Rows run in parallel under a dynamic schedule, each row by one thread in stored
+// k. Sums are in float, in stored order. Rows run in parallel under a dynamic schedule, each row by one thread in stored
 // order (no atomics, no scatter), so results are identical bit for bit for any thread
 // count. Memory: one float per edge in each direction, n_items floats + ints per thread.
 //
@@ -36,6 +37,8 @@
 // over the users of a batch; since T^T contracts L1 by 1 - c, the error of the last
 // iterate is at most residual (1 - c) / c. Stops as converged once residual <=
 // tolerance; after max_iterations reports converged = false with the residual reached.
+// The batched path works in float, so a tolerance much below 1e-6 may be out of its reach
+// on a large graph (reported as non-convergence, never hidden).
 // The batched form runs `block` users at once as a dense items x block operand, so each
 // step is two SpMMs through the Backend (W^T-side with the stored transpose, no scatter).
 #pragma once
@@ -79,7 +82,7 @@ struct ScoredItem {
 
 struct RecommendOptions {
   int k = 10;                 // items per user, >= 1
-  bool include_seen = false;  // also rank items stored in the user's row of W
+  bool include_seen = false;  // also rank the user's own items (W_uj > 0)
   int threads = 0;            // >= 0; 0: OpenMP's default
 
   void validate() const;
@@ -102,7 +105,7 @@ struct TopItems {
 };
 
 // score_uj = sum_i W_ui S_ij (summed in float, in stored order). Candidates are the items
-// with score > 0 (not in the user's row of W unless include_seen); the top k of them,
+// with score > 0, except the user's own items (W_uj > 0) unless include_seen; the top k,
 // ties toward the lower index. W users x items and S items x items are checked (CSR
 // invariants, finite, >= 0); InputError names "W" or "S". Row-parallel, same dense
 // accumulator as the similarity; identical for any thread count.
@@ -120,7 +123,8 @@ struct PageRankOptions {
   double tolerance = 1e-6;            // on the L1 change of an iteration, finite >= 0
   int max_iterations = 100;           // >= 1
   int block = 32;                     // users per dense block of the batched form, >= 1
-  int threads = 0;                    // easy tier only, >= 0; 0: OpenMP's default
+  int threads = 0;                    // >= 0, 0: OpenMP's default; the easy tier's backend
+                                      // and the dense passes of both tiers
 
   void validate() const;
 };
@@ -149,7 +153,7 @@ struct UserPageRank {
 UserPageRank personalized_pagerank(const graph::CsrMatrix& w, graph::Index user,
                                    const PageRankOptions& options);
 
-// Expert tier: a prepared graph and a backend (options.threads unused). Each block of
+// Expert tier: a prepared graph and a backend (which has its own threads). Each block of
 // users iterates until it converges or reaches max_iterations.
 PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const graph::Index> users,
                                      const PageRankOptions& options, const Backend& backend);

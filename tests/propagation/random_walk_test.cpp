@@ -172,7 +172,10 @@ TEST_CASE("the similarity and the scores are identical for 1 and 2 threads", "[p
   const std::uint64_t seed = test::test_seed();
   INFO("seed " << seed << " (DRIFTREC_TEST_SEED)");
   std::mt19937_64 rng(seed);
-  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 600, 400, 6000);
+  // Large enough that every parallel loop really forks: the row loops (>= 4096 rows +
+  // entries), the SpMMs (>= 16384 per thread) and the dense PageRank passes (> 65536
+  // entries, more than one 4096-row block).
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 3000, 5000, 40000);
   WalkSimilarityOptions o;
   o.alpha = 0.7f;
   o.beta = 0.4f;
@@ -193,9 +196,10 @@ TEST_CASE("the similarity and the scores are identical for 1 and 2 threads", "[p
   REQUIRE(t1.items == t2.items);
   REQUIRE(t1.scores == t2.scores);
 
-  std::vector<Index> users(70);
-  for (Index u = 0; u < 70; ++u) users[u] = u * 7;
+  std::vector<Index> users(32);  // one full block
+  for (Index u = 0; u < 32; ++u) users[u] = u * 89;
   PageRankOptions p;
+  p.tolerance = 1e-4;
   p.threads = 1;
   const PageRankResult p1 = personalized_pagerank(w, users, p);
   p.threads = 2;
