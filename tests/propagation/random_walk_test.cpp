@@ -229,36 +229,35 @@ TEST_CASE("a hand-computed 3 x 4 graph gives the exact similarities and scores",
     for (Offset e = s.indptr[i]; e < s.indptr[i + 1]; ++e) out.push_back({s.indices[e], s.data[e]});
     return out;
   };
-  const auto f = [](double v) { return v; };
 
   WalkSimilarityOptions o;  // alpha 1: S_ij = sum_u 1/deg_i 1/deg_u
   o.k = 2;
   graph::CsrMatrix s = p3alpha_similarity(w, o);
   // Row 1: S_10 = 1/6, S_12 = 1/6 + 1/9, S_13 = 1/9 (S_11 = 4/9 is the diagonal, left out).
-  REQUIRE(row(s, 0) == Row{{1, f(0.5)}});
-  REQUIRE(row(s, 1) == Row{{0, f(1.0 / 6)}, {2, f(1.0 / 6 + 1.0 / 9)}});
-  REQUIRE(row(s, 2) == Row{{1, f(1.0 / 4 + 1.0 / 6)}, {3, f(1.0 / 6)}});
-  REQUIRE(row(s, 3) == Row{{1, f(1.0 / 3)}, {2, f(1.0 / 3)}});
+  REQUIRE(row(s, 0) == Row{{1, 0.5}});
+  REQUIRE(row(s, 1) == Row{{0, 1.0 / 6}, {2, 1.0 / 6 + 1.0 / 9}});
+  REQUIRE(row(s, 2) == Row{{1, 1.0 / 4 + 1.0 / 6}, {3, 1.0 / 6}});
+  REQUIRE(row(s, 3) == Row{{1, 1.0 / 3}, {2, 1.0 / 3}});
 
   o.k = 1;  // row 3 ties S_31 = S_32 = 1/3: the lower index wins
-  REQUIRE(row(p3alpha_similarity(w, o), 3) == Row{{1, f(1.0 / 3)}});
+  REQUIRE(row(p3alpha_similarity(w, o), 3) == Row{{1, 1.0 / 3}});
   o.include_self = true;  // row 1: S_11 = 1/6 + 1/6 + 1/9 = 4/9 is now the best
-  REQUIRE(row(p3alpha_similarity(w, o), 1) == Row{{1, f(4.0 / 9)}});
+  REQUIRE(row(p3alpha_similarity(w, o), 1) == Row{{1, 4.0 / 9}});
   o.include_self = false;
 
   o.alpha = 2;  // row 1 with every probability squared: 1/9 * (1/4, 1/4 + 1/9, 1/9)
   o.k = 3;
   REQUIRE(row(p3alpha_similarity(w, o), 1) ==
-          Row{{0, f(1.0 / 36)}, {2, f(1.0 / 36 + 1.0 / 81)}, {3, f(1.0 / 81)}});
+          Row{{0, 1.0 / 36}, {2, 1.0 / 36 + 1.0 / 81}, {3, 1.0 / 81}});
 
   o.alpha = 1;  // RP3beta, beta 1: column j divided by pop_j = 1, 3, 2, 1
   o.beta = 1;
   o.k = 2;
   const graph::CsrMatrix r = rp3beta_similarity(w, o);
-  REQUIRE(row(r, 1) == Row{{0, f(1.0 / 6)}, {2, f((1.0 / 6 + 1.0 / 9) / 2)}});
-  REQUIRE(row(r, 3) == Row{{1, f(1.0 / 9)}, {2, f(1.0 / 6)}});
+  REQUIRE(row(r, 1) == Row{{0, 1.0 / 6}, {2, (1.0 / 6 + 1.0 / 9) / 2}});
+  REQUIRE(row(r, 3) == Row{{1, 1.0 / 9}, {2, 1.0 / 6}});
   o.normalize_rows = true;  // row 3: 1/9 and 1/6 over their sum 5/18
-  REQUIRE(row(rp3beta_similarity(w, o), 3) == Row{{1, f(0.4)}, {2, f(0.6)}});
+  REQUIRE(row(rp3beta_similarity(w, o), 3) == Row{{1, 0.4}, {2, 0.6}});
 
   // Scores W_u S with the P3alpha S (k = 2): user 0 sums rows 0 and 1 -> item 1: 1/2,
   // item 2: 5/18, item 0: 1/6; items 0 and 1 are seen.
