@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/propagate_walk.hpp"
 #include "io/results.hpp"
 #include "propagation/temporal_propagation.hpp"
 
@@ -117,6 +118,7 @@ void add_propagate(CLI::App& app) {
   struct Args {
     std::string store, method = "label", name;
     LabelArgs label;
+    WalkArgs walk;
     bool json = false;
     CommonOptions common;
   };
@@ -137,16 +139,25 @@ void add_propagate(CLI::App& app) {
   cmd->add_option("--max-iterations", a->label.t.propagation.max_iterations, "Iterations per period at most")
       ->default_val(100);
   cmd->add_option("--keep", a->label.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
+  add_walk_options(*cmd, a->walk);
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     a->common.apply();
     if (a->name.empty()) a->name = a->method;
     io::check_result_name(a->name);
     const bool label = a->method == "label";
-    if (!label)
+    if (!label && !is_walk_method(a->method))
       throw graph::InputError(fmt::format("--method: expected label, p3alpha, rp3beta or ppr, found '{}'", a->method));
-    a->label.t.validate();
+    if (label) {
+      a->label.t.validate();
+    } else {
+      a->walk.gamma = a->label.t.gamma;
+      a->walk.tolerance = a->label.t.propagation.tolerance;
+      a->walk.max_iterations = a->label.t.propagation.max_iterations;
+      if (cmd->count("--alpha") > 0) a->walk.alpha = a->label.t.propagation.alpha;
+      validate_walk(a->method, a->walk);
+    }
 
     io::Store store = io::Store::open(a->store);
     if (store.n_slices() == 0) throw graph::InputError(fmt::format("{}: the store has no slices", a->store));
@@ -154,7 +165,8 @@ void add_propagate(CLI::App& app) {
     io::StoreWriter writer(a->store, io::StoreWriter::Amend{});
     io::h5::Handle g = io::create_result(writer, a->name);
     const auto t0 = std::chrono::steady_clock::now();
-    nlohmann::json summary = run_label(store, g, a->label, a->common.threads);
+    nlohmann::json summary = label ? run_label(store, g, a->label, a->common.threads)
+                                   : run_walk(store, g, a->method, a->walk, a->common.threads);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     io::h5::write_attr(g, "kind", label ? std::string("label_propagation") : a->method);
     io::h5::write_attr(g, "slicing", slicing);
@@ -175,6 +187,8 @@ void add_propagate(CLI::App& app) {
                  "alpha {}, gamma {}, mu {}) in {:.2f} s\n",
                  a->store, a->name, store.n_slices(), total, summary["not_converged"].get<std::size_t>(),
                  a->label.t.propagation.alpha, a->label.t.gamma, a->label.t.mu, seconds);
+    } else {
+      print_walk_summary(a->store, a->name, a->method, summary, seconds);
     }
   });
 }

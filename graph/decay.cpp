@@ -1,5 +1,7 @@
 #include "graph/decay.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 namespace driftrec::graph {
@@ -22,8 +24,10 @@ CsrMatrix decay_step(const CsrMatrix& history, const CsrMatrix& slice, float gam
       const Index ca = a < a_end ? history.indices[a] : g.n_cols;
       const Index cb = b < b_end ? slice.indices[b] : g.n_cols;
       if (ca < cb) {
+        const float v = gamma * history.data[a++];
+        if (std::abs(v) < kMinDecayedWeight) continue;  // forgotten (see decay.hpp)
         g.indices.push_back(ca);
-        g.data.push_back(gamma * history.data[a++]);
+        g.data.push_back(v);
       } else if (cb < ca) {
         g.indices.push_back(cb);
         g.data.push_back(slice.data[b++]);

@@ -73,16 +73,6 @@ class RowAccumulator {
   Index row_ = -1;
 };
 
-// Keeps the best min(k, size) candidates (higher score, then lower index), best first.
-void keep_best(std::vector<ScoredItem>& c, int k) {
-  const auto better = [](const ScoredItem& a, const ScoredItem& b) {
-    return a.score > b.score || (a.score == b.score && a.item < b.item);
-  };
-  const auto keep = std::min(c.size(), static_cast<std::size_t>(k));
-  std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(keep), c.end(), better);
-  c.resize(keep);
-}
-
 // Runs body(row) for rows [0, n) in parallel (dynamic schedule: degrees are skewed). Each
 // row is computed by one thread; an exception thrown in a row is rethrown after the loop.
 template <typename PerThread, typename Body>
@@ -153,6 +143,15 @@ void check_recommend_inputs(const graph::CsrMatrix& w, const graph::CsrMatrix& s
 }
 
 }  // namespace
+
+void keep_best(std::vector<ScoredItem>& c, int k) {
+  const auto better = [](const ScoredItem& a, const ScoredItem& b) {
+    return a.score > b.score || (a.score == b.score && a.item < b.item);
+  };
+  const auto keep = std::min(c.size(), static_cast<std::size_t>(std::max(k, 0)));
+  std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(keep), c.end(), better);
+  c.resize(keep);
+}
 
 void WalkSimilarityOptions::validate() const {
   if (!(alpha > 0 && std::isfinite(alpha)))

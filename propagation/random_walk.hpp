@@ -42,6 +42,7 @@
 // The batched form runs `block` users at once as a dense items x block operand, so each
 // step is two SpMMs through the Backend (W^T-side with the stored transpose, no scatter).
 #pragma once
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -87,6 +88,9 @@ struct RecommendOptions {
 
   void validate() const;
 };
+
+// Keeps the best min(k, size) candidates (higher score, then lower index), best first.
+void keep_best(std::vector<ScoredItem>& candidates, int k);
 
 // users x k, row-major: row u holds the user's best items, best first. Rows with fewer
 // than k candidates are padded with item -1 and score -infinity.
@@ -157,5 +161,20 @@ UserPageRank personalized_pagerank(const graph::CsrMatrix& w, graph::Index user,
 // users iterates until it converges or reaches max_iterations.
 PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const graph::Index> users,
                                      const PageRankOptions& options, const Backend& backend);
+
+// Top-K items of every user by personalised PageRank (the user's own items excluded
+// unless recommend.include_seen; candidates have p > 0; ties toward the lower index), run
+// in chunks of users so memory stays O(chunk x items) whatever the user count.
+// `on_chunk(users_done, users)` reports progress. Convergence as in PageRankResult,
+// over all users.
+struct PageRankTopItems {
+  TopItems top;
+  int iterations = 0;
+  double residual = 0;
+  bool converged = true;
+};
+PageRankTopItems pagerank_top_items(const BipartiteGraph& g, const PageRankOptions& options,
+                                    const RecommendOptions& recommend, const Backend& backend,
+                                    const std::function<void(graph::Index, graph::Index)>& on_chunk = {});
 
 }  // namespace driftrec::propagation

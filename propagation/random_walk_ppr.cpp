@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -184,6 +185,57 @@ UserPageRank personalized_pagerank(const graph::CsrMatrix& w, Index user, const 
     out.converged = out.residual <= o.tolerance;
   }
   out.scores.assign(p.begin(), p.end());
+  return out;
+}
+
+PageRankTopItems pagerank_top_items(const BipartiteGraph& g, const PageRankOptions& o,
+                                    const RecommendOptions& recommend, const Backend& backend,
+                                    const std::function<void(Index, Index)>& on_chunk) {
+  o.validate();
+  recommend.validate();
+  const Index n_users = g.users(), n_items = g.items();
+  PageRankTopItems out;
+  out.top.users = n_users;
+  out.top.k = recommend.k;
+  out.top.items.assign(static_cast<std::size_t>(n_users) * recommend.k, -1);
+  out.top.scores.assign(out.top.items.size(), -std::numeric_limits<float>::infinity());
+  // About 64 MiB of dense scores per chunk, and whole blocks of users.
+  const Index per_chunk = std::max<Index>(
+      o.block, static_cast<Index>(std::min<std::int64_t>(n_users, (std::int64_t{1} << 24) / std::max<Index>(n_items, 1))) /
+                   o.block * o.block);
+  std::vector<Index> users;
+  for (Index first = 0; first < n_users; first += per_chunk) {
+    const Index last = std::min(n_users, first + per_chunk);
+    users.resize(static_cast<std::size_t>(last - first));
+    for (Index u = first; u < last; ++u) users[static_cast<std::size_t>(u - first)] = u;
+    const PageRankResult r = personalized_pagerank(g, users, o, backend);
+    out.iterations = std::max(out.iterations, r.iterations);
+    out.residual = std::max(out.residual, r.residual);
+    out.converged = out.converged && r.converged;
+#pragma omp parallel num_threads(o.threads > 0 ? o.threads : omp_get_max_threads())
+    {
+      std::vector<ScoredItem> candidates;
+      std::vector<char> seen(static_cast<std::size_t>(n_items), 0);
+#pragma omp for schedule(dynamic, 16)
+      for (Index u = first; u < last; ++u) {
+        const auto& w = g.user_items;
+        if (!recommend.include_seen)
+          for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e)
+            if (w.data[e] > 0) seen[w.indices[e]] = 1;
+        candidates.clear();
+        const float* p = r.scores.data() + static_cast<std::size_t>(u - first) * n_items;
+        for (Index j = 0; j < n_items; ++j)
+          if (p[j] > 0 && !seen[j]) candidates.push_back({j, p[j]});
+        keep_best(candidates, recommend.k);
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+          out.top.items[static_cast<std::size_t>(u) * recommend.k + i] = candidates[i].item;
+          out.top.scores[static_cast<std::size_t>(u) * recommend.k + i] = candidates[i].score;
+        }
+        for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e) seen[w.indices[e]] = 0;
+      }
+    }
+    if (on_chunk) on_chunk(last, n_users);
+  }
   return out;
 }
 
