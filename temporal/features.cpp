@@ -122,4 +122,26 @@ SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& 
   return d;
 }
 
+Batch<float> gather_batch(const SequenceData& d, std::span<const int> users, int steps,
+                          int first_target_step) {
+  const std::vector<int> cols(users.begin(), users.end());
+  const Eigen::Index b = static_cast<Eigen::Index>(cols.size());
+  Batch<float> batch;
+  for (int t = 0; t < steps; ++t) {
+    batch.inputs.push_back(d.features[t](Eigen::all, cols));
+    const bool has_target = t < d.steps() && t >= first_target_step;
+    batch.interest_targets.push_back(has_target ? Matrix<float>(d.interest_targets[t](Eigen::all, cols))
+                                                : Matrix<float>::Zero(d.labels, b));
+    batch.interest_mask.push_back(has_target ? Matrix<float>(d.interest_mask[t](Eigen::all, cols))
+                                             : Matrix<float>::Zero(1, b));
+    if (d.factor_size > 0) {
+      batch.factor_targets.push_back(has_target ? Matrix<float>(d.factor_targets[t](Eigen::all, cols))
+                                                : Matrix<float>::Zero(d.factor_size, b));
+      batch.factor_mask.push_back(has_target ? Matrix<float>(d.factor_mask[t](Eigen::all, cols))
+                                             : Matrix<float>::Zero(1, b));
+    }
+  }
+  return batch;
+}
+
 }  // namespace driftrec::temporal

@@ -27,6 +27,9 @@
 #include <Eigen/Dense>
 #include <vector>
 
+#include <span>
+
+#include "temporal/network.hpp"
 #include "temporal/parameters.hpp"
 
 namespace driftrec::temporal {
@@ -68,5 +71,12 @@ SequenceData assemble_sequences(const SequenceInputs& inputs, const FeatureOptio
 // The last two feature entries: log(1 + gap) for a gap already capped, log(1 + activity).
 float gap_feature(int gap);
 float activity_feature(float activity);
+
+// The columns `users` of steps 0..steps-1 as a model batch (steps <= periods; targets
+// exist for steps < periods - 1 only, later steps get empty masks). Targets of steps
+// before `first_target_step` are masked out, so the loss covers steps
+// first_target_step..steps-1 only.
+Batch<float> gather_batch(const SequenceData& data, std::span<const int> users, int steps,
+                          int first_target_step);
 
 }  // namespace driftrec::temporal

@@ -18,18 +18,18 @@ void xavier_block(Matrix<float>& m, Eigen::Index row0, Eigen::Index rows, graph:
       m(r, c) = static_cast<float>(a * (2 * rng.uniform() - 1));
 }
 
-// An H x H orthogonal block: the Q of a Gaussian matrix, signs fixed by R's diagonal so
-// that Q is uniformly (Haar) distributed and does not depend on Householder conventions.
+// An H x H orthogonal block: a Gaussian matrix orthonormalised column by column (modified
+// Gram-Schmidt), i.e. the Q of its QR factorisation with a positive diagonal in R, which is
+// uniformly (Haar) distributed.
 void orthogonal_block(Matrix<float>& m, Eigen::Index row0, graph::Rng& rng) {
   const Eigen::Index h = m.cols();
-  Eigen::MatrixXd g(h, h);
+  Eigen::MatrixXd q(h, h);
   for (Eigen::Index c = 0; c < h; ++c)
-    for (Eigen::Index r = 0; r < h; ++r) g(r, c) = rng.normal();
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(g);
-  Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(h, h);
-  const Eigen::MatrixXd r = qr.matrixQR().triangularView<Eigen::Upper>();
-  for (Eigen::Index k = 0; k < h; ++k)
-    if (r(k, k) < 0) q.col(k) = -q.col(k);
+    for (Eigen::Index r = 0; r < h; ++r) q(r, c) = rng.normal();
+  for (Eigen::Index k = 0; k < h; ++k) {
+    for (Eigen::Index j = 0; j < k; ++j) q.col(k) -= q.col(j).dot(q.col(k)) * q.col(j);
+    q.col(k).normalize();
+  }
   m.block(row0, 0, h, h) = q.cast<float>();
 }
 
