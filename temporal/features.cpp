@@ -15,8 +15,8 @@ using graph::InputError;
 void check_matrix(const RowMatrix& m, Eigen::Index rows, Eigen::Index cols, const char* what,
                   std::size_t t, bool non_negative) {
   if (m.rows() != rows || m.cols() != cols)
-    throw InputError(fmt::format("sequence features: {}[{}] is {} x {}, expected {} x {}", what,
-                                 t, m.rows(), m.cols(), rows, cols));
+    throw InputError(fmt::format("sequence features: {}[{}] is {} x {}, expected {} x {}", what, t,
+                                 m.rows(), m.cols(), rows, cols));
   for (Eigen::Index r = 0; r < m.rows(); ++r)
     for (Eigen::Index c = 0; c < m.cols(); ++c) {
       const float v = m(r, c);
@@ -44,8 +44,8 @@ void validate_inputs(const SequenceInputs& in) {
     check_matrix(in.interest_truth[t], users, labels, "interest_truth", t, true);
     if (f > 0) check_matrix(in.factors[t], users, f, "factors", t, false);
     if (in.activity[t].size() != static_cast<std::size_t>(users))
-      throw InputError(fmt::format("sequence features: activity[{}] has {} users, expected {}",
-                                   t, in.activity[t].size(), users));
+      throw InputError(fmt::format("sequence features: activity[{}] has {} users, expected {}", t,
+                                   in.activity[t].size(), users));
     for (std::size_t u = 0; u < in.activity[t].size(); ++u)
       if (!std::isfinite(in.activity[t][u]) || in.activity[t][u] < 0)
         throw InputError(fmt::format(
@@ -130,13 +130,15 @@ Batch<float> gather_batch(const SequenceData& d, std::span<const int> users, int
   for (int t = 0; t < steps; ++t) {
     batch.inputs.push_back(d.features[t](Eigen::all, cols));
     const bool has_target = t < d.steps() && t >= first_target_step;
-    batch.interest_targets.push_back(has_target ? Matrix<float>(d.interest_targets[t](Eigen::all, cols))
-                                                : Matrix<float>::Zero(d.labels, b));
+    batch.interest_targets.push_back(has_target
+                                         ? Matrix<float>(d.interest_targets[t](Eigen::all, cols))
+                                         : Matrix<float>::Zero(d.labels, b));
     batch.interest_mask.push_back(has_target ? Matrix<float>(d.interest_mask[t](Eigen::all, cols))
                                              : Matrix<float>::Zero(1, b));
     if (d.factor_size > 0) {
-      batch.factor_targets.push_back(has_target ? Matrix<float>(d.factor_targets[t](Eigen::all, cols))
-                                                : Matrix<float>::Zero(d.factor_size, b));
+      batch.factor_targets.push_back(has_target
+                                         ? Matrix<float>(d.factor_targets[t](Eigen::all, cols))
+                                         : Matrix<float>::Zero(d.factor_size, b));
       batch.factor_mask.push_back(has_target ? Matrix<float>(d.factor_mask[t](Eigen::all, cols))
                                              : Matrix<float>::Zero(1, b));
     }

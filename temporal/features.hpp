@@ -25,9 +25,8 @@
 // users is a column gather; memory is about T (D + L + f + 2) floats per user.
 #pragma once
 #include <Eigen/Dense>
-#include <vector>
-
 #include <span>
+#include <vector>
 
 #include "temporal/network.hpp"
 #include "temporal/parameters.hpp"
@@ -45,10 +44,10 @@ struct FeatureOptions {
 };
 
 struct SequenceInputs {
-  std::vector<RowMatrix> interests;        // T x (users x L)
-  std::vector<RowMatrix> factors;          // T x (users x f), or empty
+  std::vector<RowMatrix> interests;          // T x (users x L)
+  std::vector<RowMatrix> factors;            // T x (users x f), or empty
   std::vector<std::vector<float>> activity;  // T x users
-  std::vector<RowMatrix> interest_truth;   // T x (users x L)
+  std::vector<RowMatrix> interest_truth;     // T x (users x L)
 };
 
 struct SequenceData {

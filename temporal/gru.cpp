@@ -13,8 +13,8 @@ Matrix<S> sigmoid(const Matrix<S>& a) {
 }  // namespace
 
 template <class S>
-void gru_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs,
-                 const Matrix<S>& h0, GruTrace<S>& trace) {
+void gru_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, const Matrix<S>& h0,
+                 GruTrace<S>& trace) {
   const Eigen::Index h = p.hidden();
   const std::size_t steps = inputs.size();
   const Matrix<S>& w = p[kCellInput];
@@ -88,7 +88,7 @@ template void gru_backward<float>(const Parameters<float>&, const std::vector<Ma
                                   const GruTrace<float>&, const std::vector<Matrix<float>>&, int,
                                   Parameters<float>&);
 template void gru_backward<double>(const Parameters<double>&, const std::vector<Matrix<double>>&,
-                                   const GruTrace<double>&, const std::vector<Matrix<double>>&,
-                                   int, Parameters<double>&);
+                                   const GruTrace<double>&, const std::vector<Matrix<double>>&, int,
+                                   Parameters<double>&);
 
 }  // namespace driftrec::temporal

@@ -30,8 +30,8 @@ struct GruTrace {
 
 // Runs the cell over inputs[0..T-1] from h0 (H x B).
 template <class S>
-void gru_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs,
-                 const Matrix<S>& h0, GruTrace<S>& trace);
+void gru_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, const Matrix<S>& h0,
+                 GruTrace<S>& trace);
 
 // Accumulates into grad's cell tensors the gradient of a loss whose derivative with
 // respect to h_{t+1} (the state after step t, not through later steps) is d_hidden[t].

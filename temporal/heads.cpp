@@ -65,7 +65,8 @@ S factor_loss(const Parameters<S>& p, const Matrix<S>& hidden, const Matrix<S>& 
   const S loss = (diff.colwise().squaredNorm().array() * mask.array()).sum();
   if (grad != nullptr) {
     // d/dx_hat of w |x_hat - x|^2 = 2 w (x_hat - x)
-    const Matrix<S> d_out = (S(2) * scale) * (diff.array().rowwise() * mask.row(0).array()).matrix();
+    const Matrix<S> d_out =
+        (S(2) * scale) * (diff.array().rowwise() * mask.row(0).array()).matrix();
     (*grad)[kFactorWeight].noalias() += d_out * hidden.transpose();
     (*grad)[kFactorBias].noalias() += d_out.rowwise().sum();
     d_hidden->noalias() += p[kFactorWeight].transpose() * d_out;
@@ -73,13 +74,13 @@ S factor_loss(const Parameters<S>& p, const Matrix<S>& hidden, const Matrix<S>& 
   return loss;
 }
 
-#define DRIFTREC_INSTANTIATE_HEADS(S)                                                        \
-  template Matrix<S> softmax_columns<S>(const Matrix<S>&);                                  \
-  template Matrix<S> interest_distribution<S>(const Parameters<S>&, const Matrix<S>&);      \
-  template Matrix<S> predicted_factor<S>(const Parameters<S>&, const Matrix<S>&);           \
-  template S interest_loss<S>(const Parameters<S>&, const Matrix<S>&, const Matrix<S>&,     \
-                              const Matrix<S>&, S, Parameters<S>*, Matrix<S>*);             \
-  template S factor_loss<S>(const Parameters<S>&, const Matrix<S>&, const Matrix<S>&,       \
+#define DRIFTREC_INSTANTIATE_HEADS(S)                                                   \
+  template Matrix<S> softmax_columns<S>(const Matrix<S>&);                              \
+  template Matrix<S> interest_distribution<S>(const Parameters<S>&, const Matrix<S>&);  \
+  template Matrix<S> predicted_factor<S>(const Parameters<S>&, const Matrix<S>&);       \
+  template S interest_loss<S>(const Parameters<S>&, const Matrix<S>&, const Matrix<S>&, \
+                              const Matrix<S>&, S, Parameters<S>*, Matrix<S>*);         \
+  template S factor_loss<S>(const Parameters<S>&, const Matrix<S>&, const Matrix<S>&,   \
                             const Matrix<S>&, S, Parameters<S>*, Matrix<S>*);
 DRIFTREC_INSTANTIATE_HEADS(float)
 DRIFTREC_INSTANTIATE_HEADS(double)

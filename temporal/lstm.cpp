@@ -5,8 +5,8 @@
 namespace driftrec::temporal {
 
 template <class S>
-void lstm_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs,
-                  const Matrix<S>& h0, const Matrix<S>& c0, LstmTrace<S>& trace) {
+void lstm_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, const Matrix<S>& h0,
+                  const Matrix<S>& c0, LstmTrace<S>& trace) {
   const Eigen::Index h = p.hidden();
   const std::size_t steps = inputs.size();
   trace.h.assign(1, h0);
@@ -76,10 +76,10 @@ template void lstm_forward<double>(const Parameters<double>&, const std::vector<
                                    const Matrix<double>&, const Matrix<double>&,
                                    LstmTrace<double>&);
 template void lstm_backward<float>(const Parameters<float>&, const std::vector<Matrix<float>>&,
-                                   const LstmTrace<float>&, const std::vector<Matrix<float>>&,
-                                   int, Parameters<float>&);
-template void lstm_backward<double>(const Parameters<double>&,
-                                    const std::vector<Matrix<double>>&, const LstmTrace<double>&,
-                                    const std::vector<Matrix<double>>&, int, Parameters<double>&);
+                                   const LstmTrace<float>&, const std::vector<Matrix<float>>&, int,
+                                   Parameters<float>&);
+template void lstm_backward<double>(const Parameters<double>&, const std::vector<Matrix<double>>&,
+                                    const LstmTrace<double>&, const std::vector<Matrix<double>>&,
+                                    int, Parameters<double>&);
 
 }  // namespace driftrec::temporal

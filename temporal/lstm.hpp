@@ -27,8 +27,8 @@ struct LstmTrace {
 };
 
 template <class S>
-void lstm_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs,
-                  const Matrix<S>& h0, const Matrix<S>& c0, LstmTrace<S>& trace);
+void lstm_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, const Matrix<S>& h0,
+                  const Matrix<S>& c0, LstmTrace<S>& trace);
 
 // Accumulates into grad's cell tensors; d_hidden[t] is dL/dh_{t+1} from the heads.
 template <class S>

@@ -32,8 +32,8 @@ LossSums<S> heads_over_steps(const Parameters<S>& p, const Batch<S>& batch,
     sums.interest += interest_loss(p, h, batch.interest_targets[t], batch.interest_mask[t],
                                    interest_scale, grad, dh);
     if (has_factor)
-      sums.factor += factor_loss(p, h, batch.factor_targets[t], batch.factor_mask[t],
-                                 factor_scale, grad, dh);
+      sums.factor +=
+          factor_loss(p, h, batch.factor_targets[t], batch.factor_mask[t], factor_scale, grad, dh);
   }
   return sums;
 }

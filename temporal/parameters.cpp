@@ -8,7 +8,7 @@ namespace driftrec::temporal {
 namespace {
 
 constexpr std::array<std::string_view, kTensorCount> kNames = {
-    "cell_input", "cell_hidden", "cell_bias", "interest_weight",
+    "cell_input",    "cell_hidden",   "cell_bias",  "interest_weight",
     "interest_bias", "factor_weight", "factor_bias"};
 
 void xavier_block(Matrix<float>& m, Eigen::Index row0, Eigen::Index rows, graph::Rng& rng) {

@@ -29,28 +29,33 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
         "labels and {} factors",
         s.labels, s.factor_size, d.labels, d.factor_size));
   if (threads < 0)
-    throw graph::InputError(fmt::format("sequence prediction: `threads` must be >= 0 (got {})", threads));
+    throw graph::InputError(
+        fmt::format("sequence prediction: `threads` must be >= 0 (got {})", threads));
   Prediction out;
   out.interests.resize(d.users, d.labels);
   out.factors.resize(d.users, d.factor_size);
   const int chunks = (d.users + kChunkUsers - 1) / kChunkUsers;
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(chunks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : omp_get_max_threads())
-  for (int c = 0; c < chunks; ++c) {
-    try {
-      const int begin = c * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
-      std::vector<int> cols(static_cast<std::size_t>(end - begin));
-      for (int u = begin; u < end; ++u) cols[u - begin] = u;
-      std::vector<Matrix<float>> inputs;
-      for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
-      const Matrix<float> h = last_state(model.parameters, inputs);
-      out.interests.middleRows(begin, end - begin) =
-          interest_distribution(model.parameters, h).transpose();
-      if (d.factor_size > 0)
-        out.factors.middleRows(begin, end - begin) =
-            predicted_factor(model.parameters, h).transpose();
-    } catch (...) {
-      errors[c] = std::current_exception();
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
+  {
+    omp_set_num_threads(1);  // keep Eigen's products serial inside the team (see trainer.cpp)
+#pragma omp for schedule(dynamic, 1)
+    for (int c = 0; c < chunks; ++c) {
+      try {
+        const int begin = c * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
+        std::vector<int> cols(static_cast<std::size_t>(end - begin));
+        for (int u = begin; u < end; ++u) cols[u - begin] = u;
+        std::vector<Matrix<float>> inputs;
+        for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
+        const Matrix<float> h = last_state(model.parameters, inputs);
+        out.interests.middleRows(begin, end - begin) =
+            interest_distribution(model.parameters, h).transpose();
+        if (d.factor_size > 0)
+          out.factors.middleRows(begin, end - begin) =
+              predicted_factor(model.parameters, h).transpose();
+      } catch (...) {
+        errors[c] = std::current_exception();
+      }
     }
   }
   for (const auto& e : errors)

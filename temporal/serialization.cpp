@@ -71,7 +71,8 @@ SerializedModel serialize_model(const SequenceModel& model) {
 }
 
 SequenceModel deserialize_model(const SerializedModel& stored) {
-  const std::map<std::string, std::string> attrs(stored.attributes.begin(), stored.attributes.end());
+  const std::map<std::string, std::string> attrs(stored.attributes.begin(),
+                                                 stored.attributes.end());
   if (text(attrs, "format") != kModelFormat)
     throw InputError(fmt::format("sequence model: attribute `format` is \"{}\", expected \"{}\"",
                                  text(attrs, "format"), kModelFormat));
@@ -86,7 +87,8 @@ SequenceModel deserialize_model(const SerializedModel& stored) {
   else if (cell == "lstm")
     o.cell = CellKind::lstm;
   else
-    throw InputError(fmt::format("sequence model: attribute `cell` is \"{}\", expected gru or lstm", cell));
+    throw InputError(
+        fmt::format("sequence model: attribute `cell` is \"{}\", expected gru or lstm", cell));
   o.hidden = parse<int>(attrs, "hidden");
   o.bptt = parse<int>(attrs, "bptt");
   o.learning_rate = parse<float>(attrs, "learning_rate");
@@ -105,10 +107,10 @@ SequenceModel deserialize_model(const SerializedModel& stored) {
                     parse<int>(attrs, "factor_size")};
   if (shape.labels < 1 || shape.factor_size < 0 ||
       shape.input_size != shape.labels + shape.factor_size + 2)
-    throw InputError(fmt::format(
-        "sequence model: sizes do not agree: input_size {} should be labels ({}) + "
-        "factor_size ({}) + 2, with labels >= 1",
-        shape.input_size, shape.labels, shape.factor_size));
+    throw InputError(
+        fmt::format("sequence model: sizes do not agree: input_size {} should be labels ({}) + "
+                    "factor_size ({}) + 2, with labels >= 1",
+                    shape.input_size, shape.labels, shape.factor_size));
 
   model.parameters = zero_parameters<float>(o.cell, shape);
   if (stored.tensors.size() != kTensorCount)
@@ -122,15 +124,15 @@ SequenceModel deserialize_model(const SerializedModel& stored) {
                                    t.name, tensor_name(k)));
     if (t.rows != m.rows() || t.cols != m.cols() ||
         t.data.size() != static_cast<std::size_t>(m.size()))
-      throw InputError(fmt::format(
-          "sequence model: tensor `{}` is {} x {} with {} values, expected {} x {}", t.name,
-          t.rows, t.cols, t.data.size(), m.rows(), m.cols()));
+      throw InputError(
+          fmt::format("sequence model: tensor `{}` is {} x {} with {} values, expected {} x {}",
+                      t.name, t.rows, t.cols, t.data.size(), m.rows(), m.cols()));
     for (Eigen::Index r = 0; r < m.rows(); ++r)
       for (Eigen::Index c = 0; c < m.cols(); ++c) {
         const float v = t.data[static_cast<std::size_t>(r * m.cols() + c)];
         if (!std::isfinite(v))
-          throw InputError(fmt::format("sequence model: tensor `{}` has {} at ({}, {})", t.name,
-                                       v, r, c));
+          throw InputError(
+              fmt::format("sequence model: tensor `{}` has {} at ({}, {})", t.name, v, r, c));
         m(r, c) = v;
       }
   }

@@ -32,21 +32,27 @@ LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
   std::vector<LossSums<float>> sums(chunks);
   std::vector<Parameters<float>> grads(grad != nullptr ? chunks : 0);
   std::vector<std::exception_ptr> errors(chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(thread_count(threads))
-  for (std::size_t c = 0; c < chunks; ++c) {
-    try {
-      const std::size_t begin = c * kChunkUsers;
-      const std::size_t end = std::min(users.size(), begin + kChunkUsers);
-      const Batch<float> batch =
-          gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
-      Parameters<float>* g = nullptr;
-      if (grad != nullptr) {
-        grads[c] = zero_parameters<float>(p.cell, p.shape());
-        g = &grads[c];
+#pragma omp parallel num_threads(thread_count(threads))
+  {
+    // Eigen would otherwise parallelise larger products itself when this team has one
+    // thread; `threads` is the whole budget.
+    omp_set_num_threads(1);
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t c = 0; c < chunks; ++c) {
+      try {
+        const std::size_t begin = c * kChunkUsers;
+        const std::size_t end = std::min(users.size(), begin + kChunkUsers);
+        const Batch<float> batch =
+            gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
+        Parameters<float>* g = nullptr;
+        if (grad != nullptr) {
+          grads[c] = zero_parameters<float>(p.cell, p.shape());
+          g = &grads[c];
+        }
+        sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, g);
+      } catch (...) {
+        errors[c] = std::current_exception();
       }
-      sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, g);
-    } catch (...) {
-      errors[c] = std::current_exception();
     }
   }
   for (const auto& e : errors)
@@ -141,7 +147,8 @@ void SequenceModelOptions::validate() const {
   if (batch_users < 1) fail(fmt::format("`batch_users` must be >= 1 (got {})", batch_users));
   if (!(factor_weight >= 0) || !std::isfinite(factor_weight))
     fail(fmt::format("`factor_weight` must be finite and >= 0 (got {})", factor_weight));
-  if (!(l2 >= 0) || !std::isfinite(l2)) fail(fmt::format("`l2` must be finite and >= 0 (got {})", l2));
+  if (!(l2 >= 0) || !std::isfinite(l2))
+    fail(fmt::format("`l2` must be finite and >= 0 (got {})", l2));
   if (patience < 1) fail(fmt::format("`patience` must be >= 1 (got {})", patience));
   if (!(clip_norm >= 0) || !std::isfinite(clip_norm))
     fail(fmt::format("`clip_norm` must be finite and >= 0, 0 disabling clipping (got {})",
@@ -191,9 +198,8 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
   SequenceModel& model = result.model;
   model.options = options;
   model.features = d.options;
-  model.parameters = initial_parameters(options.cell, {d.input_size(), options.hidden, d.labels,
-                                                       d.factor_size},
-                                        options.seed);
+  model.parameters = initial_parameters(
+      options.cell, {d.input_size(), options.hidden, d.labels, d.factor_size}, options.seed);
   const StepLoss first = step_loss(model, d, validation_step, options.threads);
   if (first.interest_pairs + first.factor_pairs == 0)
     throw InputError("sequence model: no user has a target in the validation period (the last)");
@@ -210,21 +216,20 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
     double interest_sum = 0, factor_sum = 0;
     long long interest_pairs = 0, factor_pairs = 0;
     for (std::size_t begin = 0; begin < users.size(); begin += options.batch_users) {
-      const std::span<const int> batch(users.data() + begin,
-                                       std::min<std::size_t>(options.batch_users, users.size() - begin));
+      const std::span<const int> batch(
+          users.data() + begin, std::min<std::size_t>(options.batch_users, users.size() - begin));
       const auto [ni, nf] = count_pairs(d, batch, 0, validation_step);
       const float interest_scale = ni > 0 ? 1.0f / static_cast<float>(ni) : 0.0f;
-      const float factor_scale =
-          nf > 0 ? options.factor_weight / static_cast<float>(nf) : 0.0f;
+      const float factor_scale = nf > 0 ? options.factor_weight / static_cast<float>(nf) : 0.0f;
       Parameters<float> grad = zero_parameters<float>(options.cell, model.shape());
       const LossSums<double> s =
-          chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale,
-                       factor_scale, options.bptt, options.threads, &grad);
+          chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale, factor_scale,
+                       options.bptt, options.threads, &grad);
       if (!std::isfinite(s.interest) || !std::isfinite(s.factor))
-        throw TrainingError(fmt::format(
-            "sequence model: the training loss is not finite in epoch {}; lower "
-            "`learning_rate` or `clip_norm`",
-            epoch));
+        throw TrainingError(
+            fmt::format("sequence model: the training loss is not finite in epoch {}; lower "
+                        "`learning_rate` or `clip_norm`",
+                        epoch));
       interest_sum += s.interest;
       factor_sum += s.factor;
       interest_pairs += ni;
@@ -241,12 +246,13 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
     r.train_cross_entropy =
         interest_pairs > 0 ? interest_sum / static_cast<double>(interest_pairs) : 0.0;
     r.validation_cross_entropy = v.cross_entropy;
-    r.validation_loss = v.cross_entropy + (v.factor_pairs > 0 ? options.factor_weight * v.factor_mse : 0.0);
+    r.validation_loss =
+        v.cross_entropy + (v.factor_pairs > 0 ? options.factor_weight * v.factor_mse : 0.0);
     if (!std::isfinite(r.validation_loss))
-      throw TrainingError(fmt::format(
-          "sequence model: the validation loss is not finite in epoch {}; lower "
-          "`learning_rate` or `clip_norm`",
-          epoch));
+      throw TrainingError(
+          fmt::format("sequence model: the validation loss is not finite in epoch {}; lower "
+                      "`learning_rate` or `clip_norm`",
+                      epoch));
     r.improved = r.validation_loss < best_loss;
     if (r.improved) {
       best_loss = r.validation_loss;

@@ -41,7 +41,7 @@ struct SequenceModelOptions {
   int patience = 5;             // epochs without validation improvement before stopping, >= 1
   float clip_norm = 5.0f;       // global gradient norm cap, > 0; 0 disables clipping
   std::uint64_t seed = 0;
-  int threads = 0;              // >= 0; 0: OpenMP's default
+  int threads = 0;  // >= 0; 0: OpenMP's default
 
   // Throws graph::InputError naming the option and what was expected.
   void validate() const;
@@ -56,12 +56,12 @@ struct SequenceModel {
 };
 
 struct EpochReport {
-  int epoch = 0;                 // 1-based
-  double train_loss = 0;         // CE + factor_weight * MSE over the epoch's mini-batches
+  int epoch = 0;          // 1-based
+  double train_loss = 0;  // CE + factor_weight * MSE over the epoch's mini-batches
   double train_cross_entropy = 0;
-  double validation_loss = 0;    // CE + factor_weight * MSE on the validation step
+  double validation_loss = 0;  // CE + factor_weight * MSE on the validation step
   double validation_cross_entropy = 0;
-  bool improved = false;         // the best validation loss so far
+  bool improved = false;  // the best validation loss so far
   double seconds = 0;
 };
 using EpochCallback = std::function<void(const EpochReport&)>;

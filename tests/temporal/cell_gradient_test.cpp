@@ -25,7 +25,8 @@ void check_every_tensor(CellKind cell) {
   Parameters<double> grad = zero_parameters<double>(cell, shape);
   batch_loss(p, batch, interest_scale, factor_scale, bptt, &grad);
   const auto objective = [&](const Parameters<double>& q) {
-    const LossSums<double> s = batch_loss<double>(q, batch, interest_scale, factor_scale, bptt, nullptr);
+    const LossSums<double> s =
+        batch_loss<double>(q, batch, interest_scale, factor_scale, bptt, nullptr);
     return interest_scale * s.interest + factor_scale * s.factor;
   };
   for (std::size_t t = 0; t < kTensorCount; ++t) {

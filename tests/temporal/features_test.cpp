@@ -1,12 +1,13 @@
 // Feature assembly on a hand-computed case: the feature layout, activity and gap features
 // (with the cap), interest and factor targets, and every mask rule; then input validation
 // and batch gathering.
+#include "temporal/features.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 #include "graph/types.hpp"
-#include "temporal/features.hpp"
 
 using namespace driftrec::temporal;
 using driftrec::graph::InputError;

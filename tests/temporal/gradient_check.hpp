@@ -12,8 +12,8 @@
 
 namespace driftrec::temporal::testing {
 
-inline Parameters<double> random_parameters(CellKind cell, const Shape& shape,
-                                            std::mt19937_64& rng, double scale = 0.5) {
+inline Parameters<double> random_parameters(CellKind cell, const Shape& shape, std::mt19937_64& rng,
+                                            double scale = 0.5) {
   Parameters<double> p = zero_parameters<double>(cell, shape);
   std::normal_distribution<double> n01(0, scale);
   for (auto& m : p.tensor)

@@ -1,10 +1,11 @@
 // The heads alone: softmax against a direct evaluation, losses against hand-written sums,
 // and their gradients (parameters and hidden state) against central finite differences.
+#include "temporal/heads.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 
-#include "temporal/heads.hpp"
 #include "tests/temporal/gradient_check.hpp"
 #include "tests/test_util.hpp"
 
@@ -40,12 +41,13 @@ TEST_CASE("head losses are the masked sums of cross-entropy and squared error", 
       if (target(l, b) > 0) ce -= target(l, b) * std::log(dist(l, b));
     se += (xhat.col(b) - factor.col(b)).squaredNorm();
   }
-  CHECK(interest_loss<double>(p, h, target, mask, 1.0, nullptr, nullptr) == Approx(ce).epsilon(1e-13));
-  CHECK(factor_loss<double>(p, h, factor, mask, 1.0, nullptr, nullptr) == Approx(se).epsilon(1e-13));
+  CHECK(interest_loss<double>(p, h, target, mask, 1.0, nullptr, nullptr) ==
+        Approx(ce).epsilon(1e-13));
+  CHECK(factor_loss<double>(p, h, factor, mask, 1.0, nullptr, nullptr) ==
+        Approx(se).epsilon(1e-13));
 }
 
-TEST_CASE("head gradients match finite differences for parameters and hidden state",
-          "[temporal]") {
+TEST_CASE("head gradients match finite differences for parameters and hidden state", "[temporal]") {
   std::mt19937_64 rng(driftrec::test::test_seed());
   const Shape shape{2, 4, 5, 3};
   const Parameters<double> p = random_parameters(CellKind::lstm, shape, rng);
@@ -67,8 +69,8 @@ TEST_CASE("head gradients match finite differences for parameters and hidden sta
     const auto objective = [&](const Parameters<double>& q) {
       return scale * loss(q, h, nullptr, nullptr);
     };
-    for (std::size_t t : {interest ? kInterestWeight : kFactorWeight,
-                          interest ? kInterestBias : kFactorBias}) {
+    for (std::size_t t :
+         {interest ? kInterestWeight : kFactorWeight, interest ? kInterestBias : kFactorBias}) {
       const CheckResult r = check_tensor(p, t, grad[t], objective);
       CHECK(r.analytic_norm > 1e-4);
       CHECK(r.relative_error < 1e-7);

@@ -1,10 +1,11 @@
 // Prediction: the planted model predicts every user's next label, the batched and the
 // one-user predictions agree, results do not depend on the thread count, and shape
 // mismatches are refused.
+#include "temporal/predictor.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "graph/types.hpp"
-#include "temporal/predictor.hpp"
 #include "tests/temporal/planted.hpp"
 
 using namespace driftrec::temporal;

@@ -1,10 +1,11 @@
 // Serialisation: serialise -> deserialise gives the same parameters, options and
 // predictions bit for bit; corrupted attributes or tensors are refused by name.
+#include "temporal/serialization.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "graph/types.hpp"
 #include "temporal/predictor.hpp"
-#include "temporal/serialization.hpp"
 #include "tests/temporal/planted.hpp"
 
 using namespace driftrec::temporal;

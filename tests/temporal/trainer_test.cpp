@@ -1,11 +1,12 @@
 // The trainer: it learns a planted deterministic sequence to near-zero loss (GRU and LSTM),
 // it is bit-for-bit deterministic for a seed with 1 or 2 threads, early stopping keeps the
 // best validation epoch, and every option is validated.
+#include "temporal/trainer.hpp"
+
 #include <catch2/catch.hpp>
 #include <random>
 
 #include "graph/types.hpp"
-#include "temporal/trainer.hpp"
 #include "tests/temporal/planted.hpp"
 
 using namespace driftrec::temporal;
