@@ -32,16 +32,17 @@ void validate_inputs(const SequenceInputs& in) {
   if (periods == 0) throw InputError("sequence features: `interests` has no periods");
   const Eigen::Index users = in.interests[0].rows(), labels = in.interests[0].cols();
   if (labels == 0) throw InputError("sequence features: `interests` has no labels");
-  if (in.activity.size() != periods || in.interest_truth.size() != periods ||
+  const bool truth = !in.interest_truth.empty();
+  if (in.activity.size() != periods || (truth && in.interest_truth.size() != periods) ||
       (!in.factors.empty() && in.factors.size() != periods))
     throw InputError(fmt::format(
         "sequence features: periods disagree: interests {}, activity {}, interest_truth {}, "
-        "factors {} (expected the same count, factors may be empty)",
+        "factors {} (expected the same count; factors and interest_truth may be empty)",
         periods, in.activity.size(), in.interest_truth.size(), in.factors.size()));
   const Eigen::Index f = in.factors.empty() ? 0 : in.factors[0].cols();
   for (std::size_t t = 0; t < periods; ++t) {
     check_matrix(in.interests[t], users, labels, "interests", t, false);
-    check_matrix(in.interest_truth[t], users, labels, "interest_truth", t, true);
+    if (truth) check_matrix(in.interest_truth[t], users, labels, "interest_truth", t, true);
     if (f > 0) check_matrix(in.factors[t], users, f, "factors", t, false);
     if (in.activity[t].size() != static_cast<std::size_t>(users))
       throw InputError(fmt::format("sequence features: activity[{}] has {} users, expected {}", t,
@@ -101,7 +102,8 @@ SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& 
     Matrix<float> factor_mask = Matrix<float>::Zero(1, users);
     for (int u = 0; u < users; ++u) {
       if (last_active[u] < 0) continue;
-      const double mass = in.interest_truth[t + 1].row(u).cast<double>().sum();
+      const double mass =
+          in.interest_truth.empty() ? 0.0 : in.interest_truth[t + 1].row(u).cast<double>().sum();
       if (mass > 0) {
         target.col(u) =
             (in.interest_truth[t + 1].row(u).cast<double>() / mass).transpose().cast<float>();

@@ -7,7 +7,8 @@
 //                      (f = 0: no factor feature and no factor head)
 //   activity[t]        a_u(t) >= 0, the user's event count (or summed value) in period t
 //   interest_truth[t]  the label distribution of the items the user touched in period t
-//                      (users x L; an all-zero row = no truth; rows are renormalised)
+//                      (users x L; an all-zero row = no truth; rows are renormalised).
+//                      May be empty when only predicting: every interest target is masked.
 //
 // Feature of user u at period t (input_size D = L + f + 2):
 //   z_u(t) = [ F_U(t)_u , X(t)_u , log(1 + a_u(t)) , log(1 + gap_u(t)) ]
@@ -47,7 +48,7 @@ struct SequenceInputs {
   std::vector<RowMatrix> interests;          // T x (users x L)
   std::vector<RowMatrix> factors;            // T x (users x f), or empty
   std::vector<std::vector<float>> activity;  // T x users
-  std::vector<RowMatrix> interest_truth;     // T x (users x L)
+  std::vector<RowMatrix> interest_truth;     // T x (users x L), or empty (no targets)
 };
 
 struct SequenceData {

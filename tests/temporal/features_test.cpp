@@ -95,6 +95,19 @@ TEST_CASE("features: without factors the input is L + 2 wide and there is no fac
   CHECK(d.features[3](2, 0) == Approx(std::log(3.0)));
 }
 
+TEST_CASE("features: without interest truth (prediction only) every interest target is masked",
+          "[temporal]") {
+  SequenceInputs in = hand_case();
+  in.interest_truth.clear();
+  const SequenceData d = assemble_sequences(in, FeatureOptions{2});
+  const SequenceData with_truth = assemble_sequences(hand_case(), FeatureOptions{2});
+  for (int t = 0; t < 4; ++t) CHECK(d.features[t] == with_truth.features[t]);
+  for (int t = 0; t < 3; ++t) {
+    CHECK(d.interest_mask[t].isZero());
+    CHECK(d.factor_mask[t] == with_truth.factor_mask[t]);
+  }
+}
+
 TEST_CASE("features: bad inputs throw InputError naming what is wrong", "[temporal]") {
   SECTION("gap_cap") {
     CHECK_THROWS_WITH(assemble_sequences(hand_case(), FeatureOptions{0}),
