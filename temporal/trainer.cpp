@@ -200,8 +200,10 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
   model.features = d.options;
   model.parameters = initial_parameters(
       options.cell, {d.input_size(), options.hidden, d.labels, d.factor_size}, options.seed);
-  const StepLoss first = step_loss(model, d, validation_step, options.threads);
-  if (first.interest_pairs + first.factor_pairs == 0)
+  std::vector<int> all_users(static_cast<std::size_t>(d.users));
+  for (int u = 0; u < d.users; ++u) all_users[u] = u;
+  const auto [vi, vf] = count_pairs(d, all_users, validation_step, validation_step + 1);
+  if (vi + vf == 0)
     throw InputError("sequence model: no user has a target in the validation period (the last)");
 
   Adam adam(model.parameters, options.learning_rate);

@@ -2,6 +2,9 @@
 // over each user's feature sequence (features.hpp) with an interest head and a factor
 // head (heads.hpp), minimising
 //   CE (next-period interests) + factor_weight * MSE (next-period factor) + l2/2 |weights|^2
+// where CE is the cross-entropy and MSE the squared Euclidean error |x_hat - x|^2 (summed
+// over the f factor dimensions), each averaged over its unmasked (user, step) pairs of the
+// mini-batch. Reported losses leave out the l2 term.
 // with truncated back-propagation through time (network.hpp) and Adam (Kingma & Ba 2015,
 // "Adam: a method for stochastic optimization"), gradients clipped by their global norm
 // (Pascanu, Mikolov & Bengio 2013).
