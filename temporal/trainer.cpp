@@ -1,0 +1,279 @@
+#include "temporal/trainer.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <span>
+
+#include "graph/random.hpp"
+#include "graph/types.hpp"
+#include "temporal/network.hpp"
+
+namespace driftrec::temporal {
+namespace {
+
+using graph::InputError;
+
+int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+// The forward (and backward) pass over `users` cut into fixed chunks of kChunkUsers; chunk
+// c's gradient goes to grads[c] and the chunks are reduced in order, so the result does not
+// depend on the number of threads. Returns the summed loss sums.
+LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
+                              std::span<const int> users, int steps, int first_target_step,
+                              float interest_scale, float factor_scale, int bptt, int threads,
+                              Parameters<float>* grad) {
+  const std::size_t chunks = (users.size() + kChunkUsers - 1) / kChunkUsers;
+  std::vector<LossSums<float>> sums(chunks);
+  std::vector<Parameters<float>> grads(grad != nullptr ? chunks : 0);
+  std::vector<std::exception_ptr> errors(chunks);
+#pragma omp parallel num_threads(thread_count(threads))
+  {
+    // Eigen would otherwise parallelise larger products itself when this team has one
+    // thread; `threads` is the whole budget.
+    omp_set_num_threads(1);
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t c = 0; c < chunks; ++c) {
+      try {
+        const std::size_t begin = c * kChunkUsers;
+        const std::size_t end = std::min(users.size(), begin + kChunkUsers);
+        const Batch<float> batch =
+            gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
+        Parameters<float>* g = nullptr;
+        if (grad != nullptr) {
+          grads[c] = zero_parameters<float>(p.cell, p.shape());
+          g = &grads[c];
+        }
+        sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, g);
+      } catch (...) {
+        errors[c] = std::current_exception();
+      }
+    }
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  LossSums<double> total;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    total.interest += sums[c].interest;
+    total.factor += sums[c].factor;
+    if (grad != nullptr)
+      for (std::size_t t = 0; t < kTensorCount; ++t) (*grad)[t] += grads[c][t];
+  }
+  return total;
+}
+
+// Unmasked (user, step) pairs of `users` over steps [first, last).
+std::pair<long long, long long> count_pairs(const SequenceData& d, std::span<const int> users,
+                                            int first, int last) {
+  long long interest = 0, factor = 0;
+  for (int t = first; t < last; ++t)
+    for (int u : users) {
+      interest += d.interest_mask[t](0, u) != 0;
+      if (d.factor_size > 0) factor += d.factor_mask[t](0, u) != 0;
+    }
+  return {interest, factor};
+}
+
+// Adam (Kingma & Ba 2015) with bias correction, one moment pair per tensor.
+class Adam {
+ public:
+  Adam(const Parameters<float>& p, float learning_rate)
+      : m_(zero_parameters<float>(p.cell, p.shape())), v_(m_), learning_rate_(learning_rate) {}
+
+  void step(Parameters<float>& p, const Parameters<float>& g) {
+    ++t_;
+    const double c1 = 1 - std::pow(kBeta1, t_), c2 = 1 - std::pow(kBeta2, t_);
+    const float step = static_cast<float>(learning_rate_ * std::sqrt(c2) / c1);
+    for (std::size_t k = 0; k < kTensorCount; ++k) {
+      m_[k] = kBeta1 * m_[k] + (1 - kBeta1) * g[k];
+      v_[k] = kBeta2 * v_[k] + (1 - kBeta2) * g[k].cwiseProduct(g[k]);
+      // theta -= lr * m_hat / (sqrt(v_hat) + eps), with the corrections folded into `step`
+      p[k].array() -= step * m_[k].array() / (v_[k].array().sqrt() + kEpsilon * std::sqrt(c2));
+    }
+  }
+
+ private:
+  static constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEpsilon = 1e-8f;
+  Parameters<float> m_, v_;
+  float learning_rate_;
+  int t_ = 0;
+};
+
+void add_l2_and_clip(const Parameters<float>& p, Parameters<float>& g, float l2, float clip_norm) {
+  double norm2 = 0;
+  for (std::size_t k = 0; k < kTensorCount; ++k) {
+    if (l2 > 0 && is_weight(k)) g[k] += l2 * p[k];
+    norm2 += g[k].cast<double>().squaredNorm();
+  }
+  const double norm = std::sqrt(norm2);
+  if (!std::isfinite(norm))
+    throw TrainingError(
+        "sequence model: the gradient is not finite; lower `learning_rate` or `clip_norm`");
+  if (clip_norm > 0 && norm > clip_norm) {
+    const float scale = static_cast<float>(clip_norm / norm);
+    for (auto& m : g.tensor) m *= scale;
+  }
+}
+
+double combine(double interest_sum, long long interest_pairs, double factor_sum,
+               long long factor_pairs, float factor_weight) {
+  double loss = interest_pairs > 0 ? interest_sum / static_cast<double>(interest_pairs) : 0.0;
+  if (factor_pairs > 0) loss += factor_weight * factor_sum / static_cast<double>(factor_pairs);
+  return loss;
+}
+
+void check_model_fits(const Shape& s, const SequenceData& d) {
+  if (s.input_size != d.input_size() || s.labels != d.labels || s.factor_size != d.factor_size)
+    throw InputError(fmt::format(
+        "sequence model: the model expects {} labels and {} factors (input size {}), the "
+        "data has {} labels and {} factors (input size {})",
+        s.labels, s.factor_size, s.input_size, d.labels, d.factor_size, d.input_size()));
+}
+
+}  // namespace
+
+void SequenceModelOptions::validate() const {
+  const auto fail = [](const std::string& why) { throw InputError("sequence model: " + why); };
+  if (hidden < 1) fail(fmt::format("`hidden` must be >= 1 (got {})", hidden));
+  if (bptt < 1) fail(fmt::format("`bptt` must be >= 1 (got {})", bptt));
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate))
+    fail(fmt::format("`learning_rate` must be finite and > 0 (got {})", learning_rate));
+  if (epochs < 1) fail(fmt::format("`epochs` must be >= 1 (got {})", epochs));
+  if (batch_users < 1) fail(fmt::format("`batch_users` must be >= 1 (got {})", batch_users));
+  if (!(factor_weight >= 0) || !std::isfinite(factor_weight))
+    fail(fmt::format("`factor_weight` must be finite and >= 0 (got {})", factor_weight));
+  if (!(l2 >= 0) || !std::isfinite(l2))
+    fail(fmt::format("`l2` must be finite and >= 0 (got {})", l2));
+  if (patience < 1) fail(fmt::format("`patience` must be >= 1 (got {})", patience));
+  if (!(clip_norm >= 0) || !std::isfinite(clip_norm))
+    fail(fmt::format("`clip_norm` must be finite and >= 0, 0 disabling clipping (got {})",
+                     clip_norm));
+  if (threads < 0)
+    fail(fmt::format("`threads` must be 0 (OpenMP's default) or a positive count (got {})",
+                     threads));
+}
+
+StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, int threads) {
+  check_model_fits(model.shape(), d);
+  if (step < 0 || step >= d.steps())
+    throw InputError(fmt::format("sequence model: step {} is outside 0..{}", step, d.steps() - 1));
+  std::vector<int> users(static_cast<std::size_t>(d.users));
+  for (int u = 0; u < d.users; ++u) users[u] = u;
+  const auto [ni, nf] = count_pairs(d, users, step, step + 1);
+  const LossSums<double> s = chunked_pass(model.parameters, d, users, step + 1, step, 1.0f, 1.0f,
+                                          model.options.bptt, threads, nullptr);
+  StepLoss out;
+  out.interest_pairs = ni;
+  out.factor_pairs = nf;
+  out.cross_entropy = ni > 0 ? s.interest / static_cast<double>(ni) : 0.0;
+  out.factor_mse = nf > 0 ? s.factor / static_cast<double>(nf) : 0.0;
+  return out;
+}
+
+TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOptions& options,
+                                    const EpochCallback& on_epoch) {
+  options.validate();
+  if (d.periods < 3)
+    throw InputError(fmt::format(
+        "sequence model: needs at least 3 periods (training steps, a validation step and its "
+        "target), got {}",
+        d.periods));
+  const int validation_step = d.steps() - 1;  // train on steps 0..validation_step-1
+
+  std::vector<int> users;  // users with a training target
+  for (int u = 0; u < d.users; ++u) {
+    const std::array<int, 1> one{u};
+    const auto [ni, nf] = count_pairs(d, one, 0, validation_step);
+    if (ni + nf > 0) users.push_back(u);
+  }
+  if (users.empty())
+    throw InputError("sequence model: no user has a target in the training periods");
+
+  TrainingResult result;
+  SequenceModel& model = result.model;
+  model.options = options;
+  model.features = d.options;
+  model.parameters = initial_parameters(
+      options.cell, {d.input_size(), options.hidden, d.labels, d.factor_size}, options.seed);
+  std::vector<int> all_users(static_cast<std::size_t>(d.users));
+  for (int u = 0; u < d.users; ++u) all_users[u] = u;
+  const auto [vi, vf] = count_pairs(d, all_users, validation_step, validation_step + 1);
+  if (vi + vf == 0)
+    throw InputError("sequence model: no user has a target in the validation period (the last)");
+
+  Adam adam(model.parameters, options.learning_rate);
+  Parameters<float> best = model.parameters;
+  double best_loss = std::numeric_limits<double>::infinity();
+  int since_best = 0;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    graph::Rng rng(options.seed, 1, static_cast<std::uint64_t>(epoch));
+    for (std::size_t i = users.size(); i > 1; --i) std::swap(users[i - 1], users[rng.below(i)]);
+
+    double interest_sum = 0, factor_sum = 0;
+    long long interest_pairs = 0, factor_pairs = 0;
+    for (std::size_t begin = 0; begin < users.size(); begin += options.batch_users) {
+      const std::span<const int> batch(
+          users.data() + begin, std::min<std::size_t>(options.batch_users, users.size() - begin));
+      const auto [ni, nf] = count_pairs(d, batch, 0, validation_step);
+      const float interest_scale = ni > 0 ? 1.0f / static_cast<float>(ni) : 0.0f;
+      const float factor_scale = nf > 0 ? options.factor_weight / static_cast<float>(nf) : 0.0f;
+      Parameters<float> grad = zero_parameters<float>(options.cell, model.shape());
+      const LossSums<double> s =
+          chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale, factor_scale,
+                       options.bptt, options.threads, &grad);
+      if (!std::isfinite(s.interest) || !std::isfinite(s.factor))
+        throw TrainingError(
+            fmt::format("sequence model: the training loss is not finite in epoch {}; lower "
+                        "`learning_rate` or `clip_norm`",
+                        epoch));
+      interest_sum += s.interest;
+      factor_sum += s.factor;
+      interest_pairs += ni;
+      factor_pairs += nf;
+      add_l2_and_clip(model.parameters, grad, options.l2, options.clip_norm);
+      adam.step(model.parameters, grad);
+    }
+
+    const StepLoss v = step_loss(model, d, validation_step, options.threads);
+    EpochReport r;
+    r.epoch = epoch;
+    r.train_loss =
+        combine(interest_sum, interest_pairs, factor_sum, factor_pairs, options.factor_weight);
+    r.train_cross_entropy =
+        interest_pairs > 0 ? interest_sum / static_cast<double>(interest_pairs) : 0.0;
+    r.validation_cross_entropy = v.cross_entropy;
+    r.validation_loss =
+        v.cross_entropy + (v.factor_pairs > 0 ? options.factor_weight * v.factor_mse : 0.0);
+    if (!std::isfinite(r.validation_loss))
+      throw TrainingError(
+          fmt::format("sequence model: the validation loss is not finite in epoch {}; lower "
+                      "`learning_rate` or `clip_norm`",
+                      epoch));
+    r.improved = r.validation_loss < best_loss;
+    if (r.improved) {
+      best_loss = r.validation_loss;
+      best = model.parameters;
+      result.best_epoch = epoch;
+      since_best = 0;
+    } else {
+      ++since_best;
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.history.push_back(r);
+    if (on_epoch) on_epoch(r);
+    if (since_best >= options.patience) {
+      result.stopped_early = epoch < options.epochs;
+      break;
+    }
+  }
+  model.parameters = std::move(best);
+  return result;
+}
+
+}  // namespace driftrec::temporal

@@ -1,0 +1,159 @@
+// Feature assembly on a hand-computed case: the feature layout, activity and gap features
+// (with the cap), interest and factor targets, and every mask rule; then input validation
+// and batch gathering.
+#include "temporal/features.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+
+#include "graph/types.hpp"
+
+using namespace driftrec::temporal;
+using driftrec::graph::InputError;
+
+namespace {
+
+// 3 users, 2 labels, 1 factor, 4 periods. Activity:
+//   user 0: 1 0 0 2     user 1: 0 0 3 0     user 2: never active
+SequenceInputs hand_case() {
+  SequenceInputs in;
+  const float activity[4][3] = {{1, 0, 0}, {0, 0, 0}, {0, 3, 0}, {2, 0, 0}};
+  for (int t = 0; t < 4; ++t) {
+    RowMatrix f(3, 2), x(3, 1), truth = RowMatrix::Zero(3, 2);
+    for (int u = 0; u < 3; ++u) {
+      f(u, 0) = 0.1f * static_cast<float>(t + u);
+      f(u, 1) = 1 - f(u, 0);
+      x(u, 0) = static_cast<float>(10 * t + u);
+    }
+    in.interests.push_back(f);
+    in.factors.push_back(x);
+    in.activity.emplace_back(activity[t], activity[t] + 3);
+    in.interest_truth.push_back(truth);
+  }
+  in.interest_truth[2].row(0) << 1, 3;  // user 0, period 2 -> (0.25, 0.75)
+  in.interest_truth[3].row(0) << 2, 0;  // user 0, period 3 -> (1, 0)
+  in.interest_truth[2].row(1) << 1, 1;  // user 1 has no history before period 2: masked
+  in.interest_truth[3].row(1) << 0, 5;  // user 1, period 3 -> (0, 1)
+  in.interest_truth[3].row(2) << 1, 0;  // user 2 never active: masked
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("features: layout, activity and capped gap on a hand-computed case", "[temporal]") {
+  const SequenceData d = assemble_sequences(hand_case(), FeatureOptions{2});
+  REQUIRE(d.periods == 4);
+  REQUIRE(d.steps() == 3);
+  REQUIRE(d.input_size() == 5);
+  REQUIRE(d.features.size() == 4);
+  // gap_u(t): periods since the last active period before t, minus one; the cap (2) when
+  // never active before t.
+  const int gap[4][3] = {{2, 2, 2}, {0, 2, 2}, {1, 2, 2}, {2, 0, 2}};
+  const float activity[4][3] = {{1, 0, 0}, {0, 0, 0}, {0, 3, 0}, {2, 0, 0}};
+  for (int t = 0; t < 4; ++t)
+    for (int u = 0; u < 3; ++u) {
+      INFO("period " << t << ", user " << u);
+      const auto z = d.features[t].col(u);
+      CHECK(z(0) == Approx(0.1 * (t + u)));
+      CHECK(z(1) == Approx(1 - 0.1 * (t + u)));
+      CHECK(z(2) == static_cast<float>(10 * t + u));
+      CHECK(z(3) == Approx(std::log(1.0 + activity[t][u])));
+      CHECK(z(4) == Approx(std::log(1.0 + gap[t][u])));
+    }
+}
+
+TEST_CASE("features: next-period targets and masks on a hand-computed case", "[temporal]") {
+  const SequenceData d = assemble_sequences(hand_case(), FeatureOptions{2});
+  // Interest mask: truth of t + 1 non-empty and activity in 0..t.
+  const float interest_mask[3][3] = {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}};
+  // Factor mask: active at t + 1 and activity in 0..t.
+  const float factor_mask[3][3] = {{0, 0, 0}, {0, 0, 0}, {1, 0, 0}};
+  for (int t = 0; t < 3; ++t)
+    for (int u = 0; u < 3; ++u) {
+      INFO("step " << t << ", user " << u);
+      CHECK(d.interest_mask[t](0, u) == interest_mask[t][u]);
+      CHECK(d.factor_mask[t](0, u) == factor_mask[t][u]);
+      if (interest_mask[t][u] == 0) CHECK(d.interest_targets[t].col(u).isZero());
+      if (factor_mask[t][u] == 0) CHECK(d.factor_targets[t].col(u).isZero());
+    }
+  CHECK(d.interest_targets[1](0, 0) == Approx(0.25));
+  CHECK(d.interest_targets[1](1, 0) == Approx(0.75));
+  CHECK(d.interest_targets[2](0, 0) == 1.0f);
+  CHECK(d.interest_targets[2](1, 1) == 1.0f);
+  CHECK(d.factor_targets[2](0, 0) == 30.0f);  // X(3) of user 0
+}
+
+TEST_CASE("features: without factors the input is L + 2 wide and there is no factor target",
+          "[temporal]") {
+  SequenceInputs in = hand_case();
+  in.factors.clear();
+  const SequenceData d = assemble_sequences(in);
+  CHECK(d.factor_size == 0);
+  CHECK(d.input_size() == 4);
+  CHECK(d.factor_targets.empty());
+  CHECK(d.features[3](2, 0) == Approx(std::log(3.0)));
+}
+
+TEST_CASE("features: without interest truth (prediction only) every interest target is masked",
+          "[temporal]") {
+  SequenceInputs in = hand_case();
+  in.interest_truth.clear();
+  const SequenceData d = assemble_sequences(in, FeatureOptions{2});
+  const SequenceData with_truth = assemble_sequences(hand_case(), FeatureOptions{2});
+  for (int t = 0; t < 4; ++t) CHECK(d.features[t] == with_truth.features[t]);
+  for (int t = 0; t < 3; ++t) {
+    CHECK(d.interest_mask[t].isZero());
+    CHECK(d.factor_mask[t] == with_truth.factor_mask[t]);
+  }
+}
+
+TEST_CASE("features: bad inputs throw InputError naming what is wrong", "[temporal]") {
+  SECTION("gap_cap") {
+    CHECK_THROWS_WITH(assemble_sequences(hand_case(), FeatureOptions{0}),
+                      Catch::Contains("gap_cap"));
+  }
+  SECTION("negative activity") {
+    SequenceInputs in = hand_case();
+    in.activity[2][1] = -1;
+    CHECK_THROWS_WITH(assemble_sequences(in), Catch::Contains("activity[2] of user 1"));
+  }
+  SECTION("not finite interests") {
+    SequenceInputs in = hand_case();
+    in.interests[1](0, 1) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH(assemble_sequences(in), Catch::Contains("interests[1]"));
+  }
+  SECTION("negative truth") {
+    SequenceInputs in = hand_case();
+    in.interest_truth[3](2, 0) = -0.5f;
+    CHECK_THROWS_WITH(assemble_sequences(in), Catch::Contains("interest_truth[3]"));
+  }
+  SECTION("shape") {
+    SequenceInputs in = hand_case();
+    in.factors[2] = RowMatrix::Zero(3, 2);
+    CHECK_THROWS_WITH(assemble_sequences(in), Catch::Contains("factors[2] is 3 x 2"));
+  }
+  SECTION("period count") {
+    SequenceInputs in = hand_case();
+    in.activity.pop_back();
+    CHECK_THROWS_AS(assemble_sequences(in), InputError);
+  }
+  SECTION("no periods") { CHECK_THROWS_AS(assemble_sequences(SequenceInputs{}), InputError); }
+}
+
+TEST_CASE("gather_batch picks the users' columns and masks steps before the first target",
+          "[temporal]") {
+  const SequenceData d = assemble_sequences(hand_case(), FeatureOptions{2});
+  const std::vector<int> users{2, 0};
+  const Batch<float> b = gather_batch(d, users, 3, 2);
+  REQUIRE(b.inputs.size() == 3);
+  for (int t = 0; t < 3; ++t) {
+    CHECK(b.inputs[t].col(0) == d.features[t].col(2));
+    CHECK(b.inputs[t].col(1) == d.features[t].col(0));
+  }
+  CHECK(b.interest_mask[0].isZero());
+  CHECK(b.interest_mask[1].isZero());
+  CHECK(b.interest_mask[2](0, 1) == 1.0f);  // user 0 at step 2
+  CHECK(b.factor_mask[2](0, 1) == 1.0f);
+  CHECK(b.interest_targets[2].col(1) == d.interest_targets[2].col(0));
+}

@@ -1,0 +1,174 @@
+// The trainer: it learns a planted deterministic sequence to near-zero loss (GRU and LSTM),
+// it is bit-for-bit deterministic for a seed with 1 or 2 threads, early stopping keeps the
+// best validation epoch, and every option is validated.
+#include "temporal/trainer.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "graph/types.hpp"
+#include "tests/temporal/planted.hpp"
+
+using namespace driftrec::temporal;
+using namespace driftrec::temporal::testing;
+using driftrec::graph::InputError;
+
+namespace {
+
+SequenceModelOptions planted_options(CellKind cell) {
+  SequenceModelOptions o;
+  o.cell = cell;
+  o.hidden = 12;
+  o.bptt = 6;
+  o.learning_rate = 0.05f;
+  o.epochs = 80;
+  o.batch_users = 4;
+  o.patience = 1000;
+  o.seed = 7;
+  o.threads = 1;
+  return o;
+}
+
+bool identical(const Parameters<float>& a, const Parameters<float>& b) {
+  for (std::size_t k = 0; k < kTensorCount; ++k)
+    if (a[k].rows() != b[k].rows() || a[k].cols() != b[k].cols() || a[k] != b[k]) return false;
+  return true;
+}
+
+// Random interests, truths, factors and activity: nothing to learn, so the model overfits.
+SequenceData noise_data(int users, int periods, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u01(0, 1);
+  SequenceInputs in;
+  for (int t = 0; t < periods; ++t) {
+    RowMatrix f(users, 4), truth(users, 4), x(users, 3);
+    for (int u = 0; u < users; ++u) {
+      for (int l = 0; l < 4; ++l) {
+        f(u, l) = u01(rng);
+        truth(u, l) = u01(rng) < 0.4f ? u01(rng) : 0.0f;
+      }
+      for (int k = 0; k < 3; ++k) x(u, k) = u01(rng) - 0.5f;
+    }
+    in.interests.push_back(f);
+    in.interest_truth.push_back(truth);
+    in.factors.push_back(x);
+    std::vector<float> a(static_cast<std::size_t>(users));
+    for (auto& v : a) v = u01(rng) < 0.7f ? static_cast<float>(1 + rng() % 5) : 0.0f;
+    in.activity.push_back(a);
+  }
+  return assemble_sequences(in);
+}
+
+}  // namespace
+
+TEST_CASE("GRU and LSTM learn a planted sequence that needs memory to near-zero loss",
+          "[temporal]") {
+  constexpr int kUsers = 16;
+  for (CellKind cell : {CellKind::gru, CellKind::lstm}) {
+    for (bool with_factors : {false, true}) {
+      INFO(cell_name(cell) << (with_factors ? " with factors" : " without factors"));
+      const SequenceData d = assemble_sequences(planted_inputs(kUsers, 12, with_factors));
+      const TrainingResult r = train_sequence_model(d, planted_options(cell));
+      REQUIRE(!r.history.empty());
+      // At the start the loss is about log 3; at the end every step is near zero.
+      CHECK(r.history.front().train_cross_entropy > 0.5);
+      for (int step = 0; step < d.steps(); ++step) {
+        INFO("step " << step);
+        const StepLoss l = step_loss(r.model, d, step, 1);
+        CHECK(l.interest_pairs == kUsers);
+        CHECK(l.cross_entropy < 0.05);
+        if (with_factors) CHECK(l.factor_mse < 0.05);
+      }
+      CHECK(r.history[r.best_epoch - 1].validation_loss < 0.05);
+    }
+  }
+}
+
+TEST_CASE("training is bit-for-bit deterministic for a seed, with 1 or 2 threads", "[temporal]") {
+  const SequenceData d = noise_data(40, 6, 11);  // 40 users: chunks of 16, 16, 8
+  SequenceModelOptions o;
+  o.hidden = 6;
+  o.epochs = 4;
+  o.batch_users = 40;
+  o.seed = 3;
+  o.patience = 100;
+  for (CellKind cell : {CellKind::gru, CellKind::lstm}) {
+    INFO(cell_name(cell));
+    o.cell = cell;
+    o.threads = 2;
+    const TrainingResult a = train_sequence_model(d, o);
+    const TrainingResult b = train_sequence_model(d, o);
+    o.threads = 1;
+    const TrainingResult c = train_sequence_model(d, o);
+    CHECK(identical(a.model.parameters, b.model.parameters));
+    CHECK(identical(a.model.parameters, c.model.parameters));
+    for (std::size_t e = 0; e < a.history.size(); ++e) {
+      CHECK(a.history[e].train_loss == c.history[e].train_loss);
+      CHECK(a.history[e].validation_loss == c.history[e].validation_loss);
+    }
+    o.seed = 4;
+    const TrainingResult other = train_sequence_model(d, o);
+    CHECK(!identical(a.model.parameters, other.model.parameters));
+    o.seed = 3;
+  }
+}
+
+TEST_CASE("early stopping keeps the parameters of the best validation epoch", "[temporal]") {
+  const SequenceData d = noise_data(24, 6, 5);
+  SequenceModelOptions o;
+  o.hidden = 16;
+  o.learning_rate = 0.05f;
+  o.epochs = 60;
+  o.batch_users = 4;
+  o.patience = 3;
+  o.seed = 9;
+  o.threads = 1;
+  int reported = 0;
+  const TrainingResult r = train_sequence_model(d, o, [&](const EpochReport& e) {
+    ++reported;
+    CHECK(e.epoch == reported);
+  });
+  CHECK(reported == static_cast<int>(r.history.size()));
+  // Noise cannot be learned: the model overfits and validation stops improving.
+  REQUIRE(r.stopped_early);
+  CHECK(static_cast<int>(r.history.size()) == r.best_epoch + o.patience);
+  double best = r.history[0].validation_loss;
+  for (const EpochReport& e : r.history) best = std::min(best, e.validation_loss);
+  CHECK(r.history[r.best_epoch - 1].validation_loss == best);
+  CHECK(r.history[r.best_epoch - 1].improved);
+  // The returned model is the best epoch's: its validation loss is recomputed exactly.
+  const StepLoss v = step_loss(r.model, d, d.steps() - 1, 1);
+  CHECK(v.cross_entropy + o.factor_weight * v.factor_mse == Approx(best).epsilon(1e-12));
+}
+
+TEST_CASE("sequence model options are validated by name", "[temporal]") {
+  const auto bad = [](auto change, const char* name) {
+    SequenceModelOptions o;
+    change(o);
+    CHECK_THROWS_WITH(o.validate(), Catch::Contains(name));
+    CHECK_THROWS_AS(o.validate(), InputError);
+  };
+  CHECK_NOTHROW(SequenceModelOptions{}.validate());
+  bad([](auto& o) { o.hidden = 0; }, "`hidden`");
+  bad([](auto& o) { o.bptt = 0; }, "`bptt`");
+  bad([](auto& o) { o.learning_rate = 0; }, "`learning_rate`");
+  bad([](auto& o) { o.learning_rate = std::numeric_limits<float>::infinity(); }, "`learning_rate`");
+  bad([](auto& o) { o.epochs = 0; }, "`epochs`");
+  bad([](auto& o) { o.batch_users = 0; }, "`batch_users`");
+  bad([](auto& o) { o.factor_weight = -1; }, "`factor_weight`");
+  bad([](auto& o) { o.l2 = -0.1f; }, "`l2`");
+  bad([](auto& o) { o.patience = 0; }, "`patience`");
+  bad([](auto& o) { o.clip_norm = -1; }, "`clip_norm`");
+  bad([](auto& o) { o.threads = -1; }, "`threads`");
+}
+
+TEST_CASE("training refuses too few periods and data without targets", "[temporal]") {
+  SequenceModelOptions o;
+  o.epochs = 1;
+  CHECK_THROWS_WITH(train_sequence_model(assemble_sequences(planted_inputs(4, 2, false)), o),
+                    Catch::Contains("at least 3 periods"));
+  SequenceInputs in = planted_inputs(4, 5, false);
+  for (auto& t : in.interest_truth) t.setZero();
+  CHECK_THROWS_WITH(train_sequence_model(assemble_sequences(in), o),
+                    Catch::Contains("no user has a target"));
+}
