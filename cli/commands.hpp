@@ -18,6 +18,7 @@ void add_demo(CLI::App& app);
 void add_factorize(CLI::App& app);
 void add_recommend(CLI::App& app);  // recommend and similar-items
 void add_propagate(CLI::App& app);
+void add_evaluate(CLI::App& app);
 
 // Options every subcommand shares.
 struct CommonOptions {

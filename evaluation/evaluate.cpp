@@ -1,0 +1,272 @@
+#include "evaluation/evaluate.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "evaluation/baselines.hpp"
+#include "evaluation/metrics.hpp"
+#include "io/store_info.hpp"
+
+namespace driftrec::evaluation {
+
+using graph::Index;
+
+namespace {
+
+const char* const kInterestMetrics[] = {"cross_entropy", "kl", "recall@3", "ndcg@3",
+                                        "new_label_recall@3"};
+const char* const kTruthMetrics[] = {"cross_entropy", "kl"};
+
+// Every metric of one model on a list of pairs (one Series per metric).
+struct ModelSeries {
+  std::vector<Series> interest;  // kInterestMetrics order
+  std::vector<Series> item;      // per K: recall, ndcg, hr
+  std::vector<Series> truth;     // kTruthMetrics order
+  std::int64_t fallbacks = 0;
+
+  ModelSeries(const ModelSpec& spec, std::size_t n, std::size_t n_ks, bool with_truth) {
+    auto make = [n](std::size_t count) {
+      return std::vector<Series>(count, Series{std::vector<double>(n, 0.0), std::vector<std::uint8_t>(n, 0)});
+    };
+    if (spec.interest) interest = make(5);
+    if (spec.item) item = make(3 * n_ks);
+    if (spec.interest && with_truth) truth = make(2);
+  }
+};
+
+void set(Series& s, std::size_t i, double v) {
+  s.value[i] = v;
+  s.defined[i] = 1;
+}
+
+double mean_defined(const Series& s) {
+  double sum = 0;
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < s.value.size(); ++i)
+    if (s.defined[i]) {
+      sum += s.value[i];
+      ++n;
+    }
+  return n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Scores one fitted model on the pairs of one period.
+ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const Training& t,
+                        const std::vector<EvaluatedPair>& pairs,
+                        const std::vector<float>& popularity, const std::vector<int>& ks,
+                        const PlantedTruth* truth) {
+  const std::size_t n = pairs.size();
+  ModelSeries out(spec, n, ks.size(), truth != nullptr);
+  const int max_k = *std::max_element(ks.begin(), ks.end());
+  std::exception_ptr error;
+  std::int64_t fallbacks = 0;
+#pragma omp parallel reduction(+ : fallbacks)
+  {
+    std::vector<float> labels(static_cast<std::size_t>(t.n_labels));
+    std::vector<float> items(static_cast<std::size_t>(t.n_items));
+#pragma omp for schedule(dynamic, 4)
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        const EvaluatedPair& e = pairs[i];
+        if (spec.interest) {
+          std::fill(labels.begin(), labels.end(), 0.0f);
+          fitted.interest(e.user, labels);
+          const bool any = std::any_of(labels.begin(), labels.end(), [](float v) { return v > 0; });
+          if (!any) {
+            labels = popularity;
+            ++fallbacks;
+          }
+          const std::vector<double> p = floored_distribution(labels);
+          if (e.has_interest) {
+            const InterestScores s = interest_scores(e.interest, p, e.new_labels);
+            set(out.interest[0], i, s.cross_entropy);
+            set(out.interest[1], i, s.kl);
+            set(out.interest[2], i, s.recall3);
+            set(out.interest[3], i, s.ndcg3);
+            if (s.has_new_label_recall) set(out.interest[4], i, s.new_label_recall3);
+          }
+          if (truth) {
+            auto it = truth->interests.find({e.period, e.user});
+            if (it != truth->interests.end()) {
+              set(out.truth[0], i, cross_entropy(it->second, p));
+              set(out.truth[1], i, kl_divergence(it->second, p));
+            }
+          }
+        }
+        if (spec.item && !e.items.empty()) {
+          std::fill(items.begin(), items.end(), 0.0f);
+          fitted.items(e.user, items);
+          const std::vector<Index> eligible = eligible_items(t, e.user);
+          const std::vector<Index> top = top_k_of(items, eligible, max_k);
+          for (std::size_t k = 0; k < ks.size(); ++k) {
+            set(out.item[3 * k], i, recall_at(top, e.items, ks[k]));
+            set(out.item[3 * k + 1], i, ndcg_at(top, e.items, ks[k]));
+            set(out.item[3 * k + 2], i, hit_rate_at(top, e.items, ks[k]));
+          }
+        }
+      } catch (...) {
+#pragma omp critical(driftrec_evaluate_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  out.fallbacks = fallbacks;
+  return out;
+}
+
+nlohmann::json params_json(const Params& p) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : p) j[k] = v;
+  return j;
+}
+
+}  // namespace
+
+EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
+                          const EvaluateOptions& options) {
+  if (models.empty()) throw graph::InputError("evaluate: no models to evaluate");
+  if (options.ks.empty()) throw graph::InputError("--k: expected at least one cut-off");
+  for (int k : options.ks)
+    if (k < 1) throw graph::InputError(fmt::format("--k: expected cut-offs of at least 1, got {}", k));
+  if (options.resamples < 1)
+    throw graph::InputError(fmt::format("resamples: expected at least 1, got {}", options.resamples));
+  for (const ModelSpec& m : models)
+    if (m.grid.empty() || !m.fit || (!m.interest && !m.item))
+      throw std::invalid_argument(fmt::format("model '{}' has no grid, no fit or no task", m.name));
+
+  const Split split = make_split(data.periods.size(), options.test_periods);
+  EvaluationReport r;
+  r.store = data.store;
+  r.slicing = data.slicing;
+  r.ks = options.ks;
+  r.validation_period = split.validation;
+  r.test_period_index = split.test;
+  for (std::size_t p : split.test)
+    r.test_periods.push_back(io::format_time(data.periods.begin[p]) + "/" + io::format_time(data.periods.end[p]));
+
+  std::uint64_t total_fits = 0, done = 0;
+  for (const ModelSpec& m : models) total_fits += (m.grid.size() > 1 ? m.grid.size() : 0) + split.test.size();
+  auto progress = [&](const std::string& stage) {
+    if (options.progress) options.progress(stage.c_str(), done, total_fits);
+  };
+
+  std::vector<double> seconds(models.size(), 0.0);
+  auto clock = [] { return std::chrono::steady_clock::now(); };
+  auto since = [&](auto t0) { return std::chrono::duration<double>(clock() - t0).count(); };
+
+  // Validation: tune every model with more than one setting.
+  std::vector<Params> chosen(models.size());
+  {
+    bool any_grid = std::any_of(models.begin(), models.end(), [](const ModelSpec& m) { return m.grid.size() > 1; });
+    Training t;
+    std::vector<EvaluatedPair> pairs;
+    std::vector<float> popularity;
+    if (any_grid) {
+      t = make_training(data, split.validation);
+      pairs = evaluated_pairs(data, t);
+      popularity = popularity_interest(t);
+    }
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      const ModelSpec& spec = models[m];
+      chosen[m] = spec.grid.front();
+      if (spec.grid.size() == 1) continue;
+      const char* metric_name = spec.interest ? "cross_entropy" : nullptr;
+      const std::string item_metric = fmt::format("ndcg@{}", options.ks.front());
+      nlohmann::json tried = nlohmann::json::array();
+      double best = std::numeric_limits<double>::quiet_NaN();
+      for (const Params& p : spec.grid) {
+        progress(fmt::format("validate {}", spec.name));
+        const auto t0 = clock();
+        auto fitted = spec.fit(t, p);
+        ModelSeries s = score_model(spec, *fitted, t, pairs, popularity, options.ks, nullptr);
+        seconds[m] += since(t0);
+        ++done;
+        const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[1]);
+        tried.push_back({{"params", params_json(p)},
+                         {"metric", metric_name ? metric_name : item_metric},
+                         {"value", std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v)}});
+        const bool better = spec.interest ? v < best : v > best;
+        if (!std::isnan(v) && (std::isnan(best) || better)) {
+          best = v;
+          chosen[m] = p;
+        }
+      }
+      if (std::isnan(best))
+        r.notes.push_back(fmt::format("{}: no validation pair defines the selection metric; "
+                                      "kept the first setting", spec.name));
+      r.validation[spec.name] = tried;
+    }
+  }
+  for (std::size_t m = 0; m < models.size(); ++m) r.hyperparameters[models[m].name] = params_json(chosen[m]);
+
+  // Test periods: refit each model on the data before the period and score its pairs.
+  std::vector<std::vector<ModelSeries>> per_period(split.test.size());
+  std::vector<std::int64_t> fallbacks(models.size(), 0);
+  std::size_t total_pairs = 0;
+  for (std::size_t q = 0; q < split.test.size(); ++q) {
+    const Training t = make_training(data, split.test[q]);
+    const std::vector<EvaluatedPair> pairs = evaluated_pairs(data, t);
+    const std::vector<float> popularity = popularity_interest(t);
+    for (const auto& e : pairs) r.pairs.push_back({e.user, e.period});
+    total_pairs += pairs.size();
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      progress(fmt::format("test {}", models[m].name));
+      const auto t0 = clock();
+      auto fitted = models[m].fit(t, chosen[m]);
+      if (std::string note = fitted->note(); !note.empty())
+        r.notes.push_back(fmt::format("{} (period {}): {}", models[m].name, r.test_periods[q], note));
+      per_period[q].push_back(score_model(models[m], *fitted, t, pairs, popularity, options.ks, options.truth));
+      fallbacks[m] += per_period[q].back().fallbacks;
+      seconds[m] += since(t0);
+      ++done;
+    }
+  }
+  progress("bootstrap");
+
+  // Rows in model order; each row's series pools the periods in order.
+  auto pooled = [&](std::size_t m, auto member, std::size_t j) {
+    Series s;
+    for (std::size_t q = 0; q < split.test.size(); ++q) {
+      const Series& x = (per_period[q][m].*member)[j];
+      s.value.insert(s.value.end(), x.value.begin(), x.value.end());
+      s.defined.insert(s.defined.end(), x.defined.begin(), x.defined.end());
+    }
+    return s;
+  };
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const ModelSpec& spec = models[m];
+    if (spec.interest) {
+      for (std::size_t j = 0; j < 5; ++j) {
+        r.rows.push_back({spec.name, "interest", kInterestMetrics[j], {}});
+        r.series.push_back(pooled(m, &ModelSeries::interest, j));
+      }
+      r.fallbacks[spec.name] = fallbacks[m];
+    }
+    if (spec.item)
+      for (std::size_t k = 0; k < options.ks.size(); ++k)
+        for (std::size_t j = 0; j < 3; ++j) {
+          static const char* const kItem[] = {"recall", "ndcg", "hr"};
+          r.rows.push_back({spec.name, "item", fmt::format("{}@{}", kItem[j], options.ks[k]), {}});
+          r.series.push_back(pooled(m, &ModelSeries::item, 3 * k + j));
+        }
+    if (spec.interest && options.truth)
+      for (std::size_t j = 0; j < 2; ++j) {
+        r.rows.push_back({spec.name, "interest_truth", kTruthMetrics[j], {}});
+        r.series.push_back(pooled(m, &ModelSeries::truth, j));
+      }
+  }
+  for (std::size_t m = 0; m < models.size(); ++m) r.seconds[models[m].name] = seconds[m];
+  const std::vector<Estimate> est = bootstrap(r.series, total_pairs, options.seed, options.resamples);
+  for (std::size_t i = 0; i < r.rows.size(); ++i) r.rows[i].estimate = est[i];
+  done = total_fits;
+  progress("done");
+  return r;
+}
+
+}  // namespace driftrec::evaluation

@@ -1,0 +1,80 @@
+// One evaluation run (DESIGN.md, "Evaluation protocol"): split the store's periods
+// (split.hpp), tune every model's hyper-parameters on the validation period (fitted on
+// the data before it), refit each model with its chosen setting for every test period on
+// the data strictly before that period, score every evaluated (user, period) pair, and
+// put a 95% bootstrap interval on every mean (bootstrap.hpp; one set of resamples over
+// the pooled pairs shared by every model and metric).
+//
+// Selection on validation: models with an interest prediction minimise the mean
+// cross-entropy; item-only models maximise the mean ndcg@K of the first K asked for. Ties
+// keep the earlier grid entry.
+//
+// Interest predictions that are all zero (or not positive anywhere) are replaced by
+// popularity's prediction for that period, and counted as fallbacks.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluation/bootstrap.hpp"
+#include "evaluation/model.hpp"
+#include "evaluation/split.hpp"
+
+namespace driftrec::evaluation {
+
+// The planted interests of generated data, per (period index, user), over the store's
+// labels (see truth.hpp).
+struct PlantedTruth {
+  std::map<std::pair<std::size_t, graph::Index>, std::vector<double>> interests;
+  std::string description;  // what was read and what was dropped, for the report
+};
+
+struct EvaluateOptions {
+  std::int64_t test_periods = 3;
+  std::vector<int> ks{10, 20};
+  std::uint64_t seed = 0;  // bootstrap resamples
+  int resamples = kBootstrapResamples;
+  const PlantedTruth* truth = nullptr;  // adds "interest_truth" rows when given
+  // Progress: a stage name and steps done / total (model fits).
+  std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)> progress;
+};
+
+struct ResultRow {
+  std::string model;
+  std::string task;    // "interest" | "item" | "interest_truth"
+  std::string metric;  // cross_entropy, kl, recall@3, ..., recall@10, ndcg@10, hr@10
+  Estimate estimate;   // value, ci95, users (defined pairs)
+};
+
+struct PairId {
+  graph::Index user = 0;
+  std::size_t period = 0;
+};
+
+struct EvaluationReport {
+  std::string store, slicing;
+  std::size_t validation_period = 0;
+  std::vector<std::size_t> test_period_index;
+  std::vector<std::string> test_periods;  // "begin/end" in ISO 8601 UTC
+  std::vector<PairId> pairs;              // the pooled evaluated pairs, by period then user
+  std::vector<ResultRow> rows;            // every (model, task, metric), also those with users = 0
+  std::vector<Series> series;             // per row: the value of every pair
+  nlohmann::json hyperparameters = nlohmann::json::object();  // {model: {name: value}}
+  nlohmann::json validation = nlohmann::json::object();       // {model: [{params, metric, value}]}
+  nlohmann::json fallbacks = nlohmann::json::object();        // {model: pairs given popularity}
+  nlohmann::json seconds = nlohmann::json::object();          // {model: fit + scoring wall time}
+  std::vector<std::string> notes;
+  std::vector<int> ks;
+};
+
+// Throws graph::InputError on a bad option (naming it): --test-periods out of range, a K
+// below 1, no models.
+EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
+                          const EvaluateOptions& options);
+
+}  // namespace driftrec::evaluation

@@ -1,0 +1,30 @@
+// Item-KNN (Sarwar, Karypis, Konstan & Riedl 2001, "Item-based collaborative filtering
+// recommendation algorithms"; the tuned baseline of Dacrema, Cremonesi & Jannach 2019):
+// cosine similarity between the item columns of the BINARISED training matrix B (b_ui = 1
+// if u touched i before P),
+//   s(i, j) = |U_i ∩ U_j| / sqrt(|U_i| |U_j|),   s(i, i) = 0,
+// each item keeping only its `neighbours` most similar items (ties toward the lower
+// index); a user's score for item j is the sum of s(i, j) over the user's training items i
+// that keep j as a neighbour.
+//
+// Co-occurrence counts come from one sparse pass per item over its users' rows
+// (O(sum_u |I_u|^2) in all), parallel over items; the result does not depend on the
+// thread count.
+#pragma once
+#include "evaluation/model.hpp"
+#include "graph/csr.hpp"
+
+namespace driftrec::evaluation {
+
+// The pruned similarity rows: row i holds item i's neighbours and their cosines, column
+// ids ascending. `history` is users x items (any stored entry counts as 1).
+graph::CsrMatrix item_knn_similarity(const graph::CsrMatrix& history, int neighbours);
+
+// The scores of every item for `user`: sum over the user's items i of row i of `similarity`.
+void item_knn_scores(const graph::CsrMatrix& history, const graph::CsrMatrix& similarity,
+                     graph::Index user, std::span<float> out);
+
+// The model: grid over `neighbours`.
+ModelSpec item_knn_model(std::vector<int> neighbours = {50, 200});
+
+}  // namespace driftrec::evaluation

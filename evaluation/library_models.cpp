@@ -1,0 +1,146 @@
+#include "evaluation/library_models.hpp"
+
+#include <algorithm>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include "matrix_factorization/implicit_als.hpp"
+#include "matrix_factorization/temporal_als.hpp"
+#include "propagation/temporal_propagation.hpp"
+
+namespace driftrec::evaluation {
+
+namespace mf = matrix_factorization;
+using graph::Index;
+
+namespace {
+
+// Item scores y_i . x for one user's factor row x.
+class FactorScores : public FittedModel {
+ public:
+  FactorScores(mf::Factors user, mf::Factors item) : user_(std::move(user)), item_(std::move(item)) {}
+  void items(Index u, std::span<float> out) const override {
+    Eigen::Map<Eigen::VectorXf> scores(out.data(), static_cast<Eigen::Index>(out.size()));
+    scores.noalias() = item_ * user_.row(u).transpose();
+  }
+
+ private:
+  mf::Factors user_, item_;
+};
+
+class PropagatedInterests : public FittedModel {
+ public:
+  PropagatedInterests(propagation::DenseMatrix f, std::string note)
+      : f_(std::move(f)), note_(std::move(note)) {}
+  void interest(Index u, std::span<float> out) const override {
+    for (Eigen::Index l = 0; l < f_.cols(); ++l) out[static_cast<std::size_t>(l)] = f_(u, l);
+  }
+  std::string note() const override { return note_; }
+
+ private:
+  propagation::DenseMatrix f_;
+  std::string note_;
+};
+
+}  // namespace
+
+std::vector<graph::CsrMatrix> windowed_slices(const Training& t, int window) {
+  const std::size_t w = static_cast<std::size_t>(std::max(window, 1));
+  if (t.slices.size() <= w + 1) return t.slices;
+  const std::size_t first = t.slices.size() - w;
+  std::vector<graph::Triplet> triplets;
+  for (std::size_t k = 0; k < first; ++k) {
+    const graph::CsrMatrix& s = t.slices[k];
+    for (Index u = 0; u < s.n_rows; ++u)
+      for (graph::Offset q = s.indptr[u]; q < s.indptr[u + 1]; ++q) triplets.push_back({u, s.indices[q], s.data[q]});
+  }
+  std::vector<graph::CsrMatrix> out;
+  out.reserve(w + 1);
+  out.push_back(graph::csr_from_triplets(t.n_users, t.n_items, triplets));
+  out.insert(out.end(), t.slices.begin() + static_cast<std::ptrdiff_t>(first), t.slices.end());
+  return out;
+}
+
+ModelSpec als_model(const LibraryModelOptions& o) {
+  ModelSpec m;
+  m.name = "als";
+  m.item = true;
+  m.grid.clear();
+  for (double factors : {32.0, 64.0})
+    for (double reg : {0.1, 10.0}) m.grid.push_back({{"factors", factors}, {"regularization", reg}});
+  m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    mf::AlsOptions a;
+    a.factors = static_cast<int>(param(p, "factors"));
+    a.regularization = static_cast<float>(param(p, "regularization"));
+    a.iterations = o.als_iterations;
+    a.seed = o.seed;
+    mf::AlsModel model = mf::fit_implicit_als(t.history, a);
+    return std::make_unique<FactorScores>(std::move(model.user), std::move(model.item));
+  };
+  return m;
+}
+
+ModelSpec temporal_als_model(const LibraryModelOptions& o) {
+  ModelSpec m;
+  m.name = "temporal_als";
+  m.item = true;
+  m.grid.clear();
+  for (double gamma : {0.5, 0.9})
+    for (double eta : {0.1, 1.0}) m.grid.push_back({{"gamma", gamma}, {"eta", eta}});
+  m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    mf::TemporalAlsOptions a;
+    a.als.factors = 32;
+    a.als.regularization = 0.1f;
+    a.als.iterations = o.temporal_als_iterations;
+    a.als.seed = o.seed;
+    a.gamma = static_cast<float>(param(p, "gamma"));
+    a.eta = static_cast<float>(param(p, "eta"));
+    const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
+    mf::AlsModel last;
+    mf::fit_temporal_als(slices, a, {}, [&](std::size_t period, const mf::AlsModel& model) {
+      if (period + 1 == slices.size()) last = model;
+    });
+    return std::make_unique<FactorScores>(std::move(last.user), std::move(last.item));
+  };
+  return m;
+}
+
+ModelSpec label_propagation_model(const LibraryModelOptions& o) {
+  ModelSpec m;
+  m.name = "label_propagation";
+  m.interest = true;
+  m.grid.clear();
+  for (double alpha : {0.5, 0.85})
+    for (double gamma : {0.5, 0.9}) m.grid.push_back({{"alpha", alpha}, {"gamma", gamma}, {"mu", 0.5}});
+  m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    propagation::TemporalOptions a;
+    a.propagation.alpha = static_cast<float>(param(p, "alpha"));
+    a.propagation.tolerance = 1e-4;
+    a.propagation.max_iterations = 100;
+    a.gamma = static_cast<float>(param(p, "gamma"));
+    a.mu = static_cast<float>(param(p, "mu"));
+    auto backend = propagation::make_cpu_backend(0);
+    const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
+    propagation::DenseMatrix last;
+    std::size_t not_converged = 0;
+    double worst = 0;
+    propagation::propagate_temporal_streaming(
+        slices, t.item_labels, a, *backend,
+        [&](std::size_t period, propagation::PeriodResult& r) {
+          if (!r.converged) {
+            ++not_converged;
+            worst = std::max(worst, r.residual);
+          }
+          if (period + 1 == slices.size()) last = std::move(r.interests);
+        });
+    std::string note;
+    if (not_converged > 0)
+      note = fmt::format("did not converge (tolerance {}) in {} of {} periods; largest residual {:.3g}",
+                         a.propagation.tolerance, not_converged, slices.size(), worst);
+    return std::make_unique<PropagatedInterests>(std::move(last), std::move(note));
+  };
+  return m;
+}
+
+}  // namespace driftrec::evaluation

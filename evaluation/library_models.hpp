@@ -1,0 +1,42 @@
+// Rows for the models other modules implement, wrapped as ModelSpecs fitted on the
+// Training of period P (data strictly before P):
+//   als                static implicit ALS (matrix_factorization::fit_implicit_als; Hu,
+//                      Koren & Volinsky 2008) on the aggregated training matrix
+//                      W_0 + .. + W_{P-1}; item scores x_u . y_i;
+//   temporal_als       temporal ALS (matrix_factorization::fit_temporal_als) over the
+//                      training slices; item scores from the last training period's user
+//                      factors and item factors, x_u(P-1) . y_i(P-1);
+//   label_propagation  temporal label propagation (propagation::propagate_temporal, Zhou
+//                      et al. 2004 on the bipartite graph) over the training slices; the
+//                      interests are F_U(P-1) row-normalised. A user whose row is all zero
+//                      (no path to a labelled item) gets popularity's prediction.
+// The two temporal models run over a window of the training periods, to bound their cost
+// (a fit costs one propagation or ALS run per period it sees, and a long log has hundreds):
+// the last `window` training slices, preceded by ONE slice holding the sum of every earlier
+// training slice (the history before the window, seen as one period). With window >= P - 1
+// that is the training slices themselves.
+#pragma once
+#include <cstdint>
+
+#include "evaluation/model.hpp"
+
+namespace driftrec::evaluation {
+
+struct LibraryModelOptions {
+  std::uint64_t seed = 0;  // initial ALS factors
+  int als_iterations = 10;
+  int temporal_als_iterations = 3;  // sweeps per period
+  int window = 12;                  // periods the temporal models see one by one, >= 1
+};
+
+// The slices a temporal model is fitted on (see above).
+std::vector<graph::CsrMatrix> windowed_slices(const Training& t, int window);
+
+// Grid: factors x regularization (alpha 1, CG solver).
+ModelSpec als_model(const LibraryModelOptions& o);
+// Grid: gamma x eta (32 factors, regularization 0.1).
+ModelSpec temporal_als_model(const LibraryModelOptions& o);
+// Grid: alpha x gamma (mu 0.5, tolerance 1e-4, at most 100 iterations per period).
+ModelSpec label_propagation_model(const LibraryModelOptions& o);
+
+}  // namespace driftrec::evaluation

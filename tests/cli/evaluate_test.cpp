@@ -1,0 +1,99 @@
+// driftrec evaluate through the CLI, on a small generated log with its planted truth.
+#include <catch2/catch.hpp>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.hpp"
+
+using driftrec::test::run_cli;
+using driftrec::test::TempDir;
+using json = nlohmann::json;
+
+namespace {
+
+// 200 users over 6 periods of 30 days, ingested with the generator's slicing.
+std::string generated_store(const TempDir& dir) {
+  auto g = run_cli(fmt::format("generate --out '{}' --users 200 --items 150 --labels 6 --periods 6 "
+                               "--events-per-period 4 --seed 3",
+                               (dir / "gen").string()));
+  REQUIRE(g.exit_code == 0);
+  const std::string store = (dir / "s.h5").string();
+  auto i = run_cli(fmt::format("ingest '{}' --labels '{}' --slice 2592000s -o '{}'",
+                               (dir / "gen" / "events.csv").string(), (dir / "gen" / "labels.csv").string(), store));
+  REQUIRE(i.exit_code == 0);
+  return store;
+}
+
+}  // namespace
+
+TEST_CASE("evaluate prints the table and writes the JSON report", "[cli_evaluate]") {
+  TempDir dir;
+  const std::string store = generated_store(dir);
+  const std::string out = (dir / "report.json").string();
+  auto r = run_cli(fmt::format("evaluate '{}' --test-periods 2 --k 5,10 --json '{}' --seed 4 --truth '{}' --threads 2",
+                               store, out, (dir / "gen" / "truth.csv").string()));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("cross_entropy") && Catch::Contains("recall@10") &&
+                        Catch::Contains("interest_truth") && Catch::Contains("temporal_als"));
+
+  const json j = json::parse(driftrec::test::read_file(out));
+  CHECK(j["store"] == store);
+  CHECK(j["slicing"] == "2592000s");
+  REQUIRE(j["test_periods"].size() == 2);
+  CHECK(j["test_periods"][0].is_string());
+  CHECK(j["users_evaluated"].is_number_integer());
+  CHECK(j["users_evaluated"].get<int>() > 100);
+  std::set<std::string> models, item_metrics, interest_metrics, truth_metrics;
+  for (const auto& row : j["results"]) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : row.items()) keys.insert(k);
+    CHECK(keys == std::set<std::string>{"model", "task", "metric", "value", "ci95", "users"});
+    CHECK(row["value"].is_number());
+    CHECK(row["ci95"].size() == 2);
+    CHECK(row["users"].is_number_integer());
+    models.insert(row["model"].get<std::string>());
+    const std::string task = row["task"].get<std::string>();
+    if (task == "interest") interest_metrics.insert(row["metric"].get<std::string>());
+    else if (task == "item") item_metrics.insert(row["metric"].get<std::string>());
+    else if (task == "interest_truth") truth_metrics.insert(row["metric"].get<std::string>());
+    else FAIL("unexpected task " << task);
+  }
+  CHECK(models == std::set<std::string>{"popularity", "recent_popularity", "last_period", "ewma", "item_knn",
+                                        "als", "label_propagation", "temporal_als"});
+  CHECK(item_metrics == std::set<std::string>{"recall@5", "ndcg@5", "hr@5", "recall@10", "ndcg@10", "hr@10"});
+  // The generator plants new labels (--jump), so new-label recall has pairs.
+  CHECK(interest_metrics == std::set<std::string>{"cross_entropy", "kl", "recall@3", "ndcg@3", "new_label_recall@3"});
+  CHECK(truth_metrics == std::set<std::string>{"cross_entropy", "kl"});
+  CHECK(j["hyperparameters"]["temporal_als"].contains("eta"));
+  CHECK(j["bootstrap"]["resamples"] == 1000);
+
+  // The same seed, the same report (wall time aside).
+  const std::string out2 = (dir / "report2.json").string();
+  auto r2 = run_cli(fmt::format("evaluate '{}' --test-periods 2 --k 5,10 --json '{}' --seed 4 --truth '{}' --threads 2",
+                                store, out2, (dir / "gen" / "truth.csv").string()));
+  REQUIRE(r2.exit_code == 0);
+  CHECK(json::parse(driftrec::test::read_file(out2))["results"] == j["results"]);
+}
+
+TEST_CASE("evaluate rejects bad options with exit 2 and a clear message", "[cli_evaluate]") {
+  TempDir dir;
+  const std::string store = generated_store(dir);
+  auto too_many = run_cli(fmt::format("evaluate '{}' --test-periods 6", store));
+  CHECK(too_many.exit_code == 2);
+  CHECK_THAT(too_many.err, Catch::Contains("--test-periods 6") && Catch::Contains("6 non-empty periods"));
+  auto no_validation = run_cli(fmt::format("evaluate '{}' --test-periods 5", store));
+  CHECK(no_validation.exit_code == 2);
+  CHECK_THAT(no_validation.err, Catch::Contains("use at most 4"));
+  auto zero = run_cli(fmt::format("evaluate '{}' --test-periods 0", store));
+  CHECK(zero.exit_code == 2);
+  auto bad_k = run_cli(fmt::format("evaluate '{}' --test-periods 1 --k 10,zero", store));
+  CHECK(bad_k.exit_code == 2);
+  CHECK_THAT(bad_k.err, Catch::Contains("--k"));
+  auto no_truth = run_cli(fmt::format("evaluate '{}' --test-periods 1 --truth '{}'", store, (dir / "missing.csv").string()));
+  CHECK(no_truth.exit_code == 2);
+  auto no_store = run_cli(fmt::format("evaluate '{}' --test-periods 1", (dir / "missing.h5").string()));
+  CHECK(no_store.exit_code == 2);
+}
