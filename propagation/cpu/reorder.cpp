@@ -40,6 +40,24 @@ VertexOrder degree_order(const BipartiteGraph& g) {
   return {by_degree(g.user_items), by_degree(g.item_users)};
 }
 
+VertexOrder degree_order(const graph::CsrMatrix& w) {
+  std::vector<Offset> item_degree(static_cast<std::size_t>(w.n_cols), 0);
+  for (const Index c : w.indices) ++item_degree[static_cast<std::size_t>(c)];
+  VertexOrder order{by_degree(w), std::vector<Index>(static_cast<std::size_t>(w.n_cols))};
+  std::iota(order.item_old.begin(), order.item_old.end(), Index{0});
+  std::stable_sort(order.item_old.begin(), order.item_old.end(),
+                   [&](Index a, Index b) { return item_degree[a] > item_degree[b]; });
+  return order;
+}
+
+OrderedGraph make_ordered_graph(graph::CsrMatrix w, int threads, const char* what) {
+  graph::validate_csr(w, what);
+  VertexOrder order = degree_order(w);
+  graph::CsrMatrix relabelled = relabel(w, order, threads);
+  w = graph::CsrMatrix{};  // release the original before the transpose is built
+  return {make_bipartite_graph(std::move(relabelled), what), std::move(order)};
+}
+
 graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, int threads) {
   if (order.user_old.size() != static_cast<std::size_t>(w.n_rows) ||
       order.item_old.size() != static_cast<std::size_t>(w.n_cols))

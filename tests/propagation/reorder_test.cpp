@@ -75,3 +75,23 @@ TEST_CASE("a half-step on the degree-ordered graph, mapped back, equals the orig
   REQUIRE((got - want).cwiseAbs().maxCoeff() <= 1e-5f * (1.0f + want.cwiseAbs().maxCoeff()));
   REQUIRE_THROWS_AS(cpu::to_order(view(f_items), order.user_old), graph::InputError);
 }
+
+TEST_CASE("make_ordered_graph equals relabelling the built graph", "[propagation][rmat]") {
+  std::mt19937_64 rng(test::test_seed());
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 700, 300, 9000);
+  const BipartiteGraph g = make_bipartite_graph(w);
+  const cpu::VertexOrder order = cpu::degree_order(g);
+  const cpu::OrderedGraph og = cpu::make_ordered_graph(w, 2);
+  REQUIRE(og.order.user_old == order.user_old);
+  REQUIRE(og.order.item_old == order.item_old);
+  const BipartiteGraph want = make_bipartite_graph(cpu::relabel(w, order, 1));
+  REQUIRE(og.graph.user_items.indptr == want.user_items.indptr);
+  REQUIRE(og.graph.user_items.indices == want.user_items.indices);
+  REQUIRE(og.graph.user_items.data == want.user_items.data);
+  REQUIRE(og.graph.item_users.indices == want.item_users.indices);
+  REQUIRE(og.graph.user_inv_sqrt_degree == want.user_inv_sqrt_degree);
+  REQUIRE(og.graph.item_inv_sqrt_degree == want.item_inv_sqrt_degree);
+  graph::CsrMatrix bad = w;
+  bad.indices[0] = 300;  // out of range
+  REQUIRE_THROWS_WITH(cpu::make_ordered_graph(bad, 1, "slice 3"), Catch::Contains("slice 3"));
+}
