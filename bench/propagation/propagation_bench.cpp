@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
   std::vector<Offset> edges{Offset{1} << 24};
   std::vector<int> ks{1, 8, 20, 32}, threads_list{1, 2};
   int iterations = 5, edge_factor = 16, col_shift = 2;
-  bool large = false, no_graphblas = false, no_eigen = false, levers = false;
+  bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false;
   std::uint64_t seed = 1;
   std::string json_out;
   app.add_option("--edges", edges, "R-MAT edges drawn per graph (list)");
@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
   app.add_flag("--large", large, "add a 10^8-edge graph (needs about 3 GB plus the anchors' copies)");
   app.add_flag("--no-graphblas", no_graphblas, "skip the GraphBLAS anchor");
   app.add_flag("--no-eigen", no_eigen, "skip the Eigen anchor");
+  app.add_flag("--degree-order", degree_order,
+               "run everything (driftrec and the anchors) on the graph relabelled by degree");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
   CLI11_PARSE(app, argc, argv);
   if (large) edges.push_back(100'000'000);
@@ -164,7 +166,9 @@ int main(int argc, char** argv) {
     rc.seed = seed;
     const int max_threads = *std::max_element(threads_list.begin(), threads_list.end());
     auto t0 = Clock::now();
-    BipartiteGraph g = propagation::make_bipartite_graph(graph::rmat_matrix(rc, max_threads), "rmat");
+    BipartiteGraph g =
+        degree_order ? propagation::cpu::make_ordered_graph(graph::rmat_matrix(rc, max_threads), max_threads, "rmat").graph
+                     : propagation::make_bipartite_graph(graph::rmat_matrix(rc, max_threads), "rmat");
     const double build_s = since(t0);
     const double nnz = double(g.nnz()), users = g.users(), items = g.items();
     const std::size_t graph_rss = bench::proc_status_bytes("VmRSS");
@@ -330,7 +334,8 @@ int main(int argc, char** argv) {
     out["graphs"].push_back({{"edges_drawn", e}, {"nnz", g.nnz()}, {"users", g.users()},
                              {"items", g.items()}, {"row_scale", rc.row_scale},
                              {"col_scale", rc.col_scale}, {"a", rc.a}, {"b", rc.b}, {"c", rc.c},
-                             {"scrambled_ids", rc.scramble_ids}, {"build_seconds", build_s},
+                             {"scrambled_ids", rc.scramble_ids}, {"degree_ordered", degree_order},
+                             {"build_seconds", build_s},
                              {"rss_after_build_bytes", graph_rss}, {"memory", memory}});
   }
   out["load_average_end"] = bench::load_average_1min();
