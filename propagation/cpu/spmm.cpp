@@ -5,8 +5,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -34,6 +37,8 @@ struct Pass {
   const Index* indices;
   const float* values;
   const float* x;
+  const std::uint16_t* xb;  // the bfloat16 operand (in_scale folded in), or null
+  std::size_t ldx;          // elements between rows of xb
   const float* in_scale;
   const float* out_scale;
   float alpha;
@@ -50,7 +55,18 @@ struct Pass {
 // The change is kept per column, as a select the compiler turns into maxps, and NaN or
 // infinity is caught by a probe sum d - d (0 for a finite d), both vectorised (a scalar
 // running max with a NaN branch took the users half-step from about 150 to 190 ms).
-template <int K, bool kInScale>
+inline float bf16_to_float(std::uint16_t h) {
+  return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+}
+
+// Round to nearest even; NaN stays NaN (the quiet bit is set so it cannot become inf).
+inline std::uint16_t float_to_bf16(float f) {
+  const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40u);
+  return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+template <int K, bool kInScale, bool kBf16 = false>
 float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
   const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : static_cast<std::size_t>(p.k);
   float local_acc[K > 0 ? K : 1], local_max[K > 0 ? K : 1];
@@ -64,16 +80,26 @@ float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
     for (Offset e = p.indptr[r]; e < end; ++e) {
       if (e + kPrefetchEdges < p.nnz) {  // a later edge's x row (every line) and in_scale
         const Index j_ahead = p.indices[e + kPrefetchEdges];
-        const float* ahead = p.x + static_cast<std::size_t>(j_ahead) * k;
-        for (std::size_t c = 0; c < k; c += 16) __builtin_prefetch(ahead + c);
-        __builtin_prefetch(ahead + k - 1);
+        if constexpr (kBf16) {
+          const std::uint16_t* ahead = p.xb + static_cast<std::size_t>(j_ahead) * p.ldx;
+          for (std::size_t c = 0; c < k; c += 32) __builtin_prefetch(ahead + c);
+        } else {
+          const float* ahead = p.x + static_cast<std::size_t>(j_ahead) * k;
+          for (std::size_t c = 0; c < k; c += 16) __builtin_prefetch(ahead + c);
+          __builtin_prefetch(ahead + k - 1);
+        }
         if constexpr (kInScale) __builtin_prefetch(p.in_scale + j_ahead);
       }
       const Index j = p.indices[e];
       float w = p.values[e];
       if constexpr (kInScale) w *= p.in_scale[j];
-      const float* xj = p.x + static_cast<std::size_t>(j) * k;
-      for (std::size_t c = 0; c < k; ++c) acc[c] += w * xj[c];
+      if constexpr (kBf16) {
+        const std::uint16_t* xj = p.xb + static_cast<std::size_t>(j) * p.ldx;
+        for (std::size_t c = 0; c < k; ++c) acc[c] += w * bf16_to_float(xj[c]);
+      } else {
+        const float* xj = p.x + static_cast<std::size_t>(j) * k;
+        for (std::size_t c = 0; c < k; ++c) acc[c] += w * xj[c];
+      }
     }
     const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
     if (p.seed) {
@@ -102,7 +128,7 @@ inline void note_change(float d, float& change) {
   if (d > change || d != d) change = d;
 }
 
-template <int K, bool kInScale>
+template <int K, bool kInScale, bool kBf16>
 float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads) {
   const int parts = static_cast<int>(bounds.size()) - 1;
   std::vector<float> change(static_cast<std::size_t>(parts), 0.0f);
@@ -112,7 +138,7 @@ float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads)
   {
     float* mine = scratch.data() + (K > 0 ? 0 : static_cast<std::size_t>(omp_get_thread_num()) * 2 * p.k);
 #pragma omp for schedule(dynamic, 1)
-    for (int i = 0; i < parts; ++i) change[i] = run_rows<K, kInScale>(p, bounds[i], bounds[i + 1], mine);
+    for (int i = 0; i < parts; ++i) change[i] = run_rows<K, kInScale, kBf16>(p, bounds[i], bounds[i + 1], mine);
   }
   float total = 0;
   for (float c : change) note_change(c, total);
@@ -121,8 +147,9 @@ float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads)
 
 template <int K>
 float run_width(const Pass& p, const std::vector<Index>& bounds, int threads) {
-  return p.in_scale ? run_parallel<K, true>(p, bounds, threads)
-                    : run_parallel<K, false>(p, bounds, threads);
+  if (p.xb) return run_parallel<K, false, true>(p, bounds, threads);
+  return p.in_scale ? run_parallel<K, true, false>(p, bounds, threads)
+                    : run_parallel<K, false, false>(p, bounds, threads);
 }
 
 float run(const graph::CsrMatrix& a, const Pass& p, int threads) {
@@ -141,8 +168,9 @@ float run(const graph::CsrMatrix& a, const Pass& p, int threads) {
 }
 
 Pass plain_pass(const graph::CsrMatrix& a, ConstDenseView x, DenseView y) {
-  return Pass{a.indptr.data(), a.indices.data(), a.data.data(), x.data, nullptr, nullptr,
-              1.0f, nullptr, 0.0f, y.data, y.cols, false, a.nnz()};
+  return Pass{a.indptr.data(), a.indices.data(), a.data.data(), x.data, nullptr,
+              static_cast<std::size_t>(y.cols), nullptr, nullptr, 1.0f, nullptr, 0.0f, y.data,
+              y.cols, false, a.nnz()};
 }
 
 void check_product_shape(const char* what, Index a_rows, Index a_cols, ConstDenseView x,
@@ -158,6 +186,40 @@ void check_product_shape(const char* what, Index a_rows, Index a_cols, ConstDens
 }
 
 }  // namespace
+
+std::size_t bf16_row_stride(Index k) {
+  const auto uk = static_cast<std::size_t>(std::max<Index>(k, 1));
+  return uk <= 32 ? std::bit_ceil(uk) : (uk + 31) / 32 * 32;
+}
+
+void pack_bf16(ConstDenseView x, std::span<const float> scale, std::uint16_t* out, int threads) {
+  const std::size_t k = static_cast<std::size_t>(x.cols), ld = bf16_row_stride(x.cols);
+#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static)
+  for (Index r = 0; r < x.rows; ++r) {
+    const float s = scale.empty() ? 1.0f : scale[r];
+    const float* xr = x.data + static_cast<std::size_t>(r) * k;
+    std::uint16_t* o = out + static_cast<std::size_t>(r) * ld;
+    for (std::size_t c = 0; c < k; ++c) o[c] = float_to_bf16(s * xr[c]);
+    for (std::size_t c = k; c < ld; ++c) o[c] = 0;
+  }
+}
+
+float fused_spmm_bf16(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView x,
+                      DenseView y, int threads, std::vector<std::uint16_t>& scratch) {
+  const std::size_t need = static_cast<std::size_t>(x.rows) * bf16_row_stride(x.cols);
+  if (scratch.size() < need) scratch.resize(need);
+  threads = std::max(threads, 1);
+  if (x.rows > 0 && x.cols > 0) pack_bf16(x, s.in_scale, scratch.data(), threads);
+  Pass p = plain_pass(a, x, y);
+  p.xb = scratch.data();
+  p.ldx = bf16_row_stride(x.cols);
+  p.out_scale = s.out_scale.empty() ? nullptr : s.out_scale.data();
+  p.alpha = s.alpha;
+  p.seed = s.seed.data;
+  p.seed_coef = s.seed_coef;
+  p.want_change = true;
+  return run(a, p, threads);
+}
 
 std::vector<Index> partition_rows(std::span<const Offset> indptr, int parts) {
   const Index rows = indptr.empty() ? 0 : static_cast<Index>(indptr.size() - 1);
@@ -197,7 +259,9 @@ float fused_spmm(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView
   return run(a, p, threads);
 }
 
-CpuBackend::CpuBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {
+CpuBackend::CpuBackend(int threads, GatherPrecision gather)
+    : threads_(threads > 0 ? threads : omp_get_max_threads()), gather_(gather),
+      scratch_(std::make_shared<Scratch>()) {
   if (threads < 0)
     throw InputError(fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}",
                                  threads));
@@ -225,6 +289,10 @@ double CpuBackend::half_step(const BipartiteGraph& g, const HalfStep& step) cons
   s.alpha = step.alpha;
   s.seed = step.seed;
   s.seed_coef = (1.0f - step.alpha) * step.seed_scale;
+  if (gather_ == GatherPrecision::bfloat16) {
+    const std::lock_guard<std::mutex> lock(scratch_->mutex);
+    return fused_spmm_bf16(a, s, step.f_in, step.f_out, threads_, scratch_->bf16);
+  }
   return fused_spmm(a, s, step.f_in, step.f_out, threads_);
 }
 

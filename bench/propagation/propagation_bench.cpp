@@ -1,0 +1,347 @@
+// propagation_bench: one temporal label-propagation iteration (Backend::half_step for the
+// users, then for the items, both with seeds, as propagation/label_propagation.cpp runs
+// it) on skewed R-MAT bipartite graphs, timed beside its anchors in the same process: a
+// STREAM triad, SuiteSparse:GraphBLAS GrB_mxm (PLUS_TIMES_FP32) and Eigen's sparse x
+// dense product on the same matrix and k. Prints one JSON object (and writes it to
+// --json-out) with every figure, every anchor and every ratio; README.md beside this file
+// states the byte model.
+//
+// Levers (--levers): the same iteration on a copy of the graph and the dense matrices
+// whose pages are collapsed into 2 MiB huge pages, timed interleaved with the plain copy.
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/propagation/anchors.hpp"
+#include "graph/rmat.hpp"
+#include "propagation/backend.hpp"
+#include "propagation/cpu/huge_pages.hpp"
+#include "propagation/cpu/reorder.hpp"
+#include "propagation/cpu/spmm.hpp"
+
+namespace {
+
+using namespace driftrec;
+using bench::Timing;
+using graph::Index;
+using graph::Offset;
+using propagation::BipartiteGraph;
+using propagation::DenseMatrix;
+using propagation::Side;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Operands {
+  DenseMatrix f_users, f_items, y_users, y_items;  // state and seeds, float32 row-major
+  std::size_t bytes() const {
+    return sizeof(float) * static_cast<std::size_t>(f_users.size() + f_items.size() +
+                                                    y_users.size() + y_items.size());
+  }
+};
+
+DenseMatrix random_rows(Index rows, Index k, std::mt19937_64& rng) {
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  DenseMatrix m(rows, k);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng) / static_cast<float>(k);
+  return m;
+}
+
+Operands make_operands(const BipartiteGraph& g, Index k, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Operands o;
+  o.f_users = random_rows(g.users(), k, rng);
+  o.f_items = random_rows(g.items(), k, rng);
+  o.y_users = random_rows(g.users(), k, rng);
+  o.y_items = random_rows(g.items(), k, rng);
+  return o;
+}
+
+// One iteration as label propagation runs it: users from items, then items from users.
+double iteration(const propagation::Backend& be, const BipartiteGraph& g, Operands& o) {
+  const auto t0 = Clock::now();
+  propagation::HalfStep s;
+  s.alpha = 0.8f;
+  s.out = Side::users;
+  s.f_in = propagation::view(std::as_const(o.f_items));
+  s.f_out = propagation::view(o.f_users);
+  s.seed = propagation::view(std::as_const(o.y_users));
+  s.seed_scale = 0.5f;  // mu: the temporal prior
+  be.half_step(g, s);
+  s.out = Side::items;
+  s.f_in = propagation::view(std::as_const(o.f_users));
+  s.f_out = propagation::view(o.f_items);
+  s.seed = propagation::view(std::as_const(o.y_items));
+  s.seed_scale = 1.0f;
+  be.half_step(g, s);
+  return since(t0);
+}
+
+// The compulsory-traffic model of one fused half-step writing R rows from C input rows:
+// every index and value once, the row offsets, both degree vectors, every x row once,
+// every y row read (for the change) and written once, every seed row read once.
+double fused_bytes(double nnz, double r, double c, double k) {
+  return nnz * (4 + 4) + (r + 1) * 8 + r * 4 + c * 4 + c * k * 4 + 3 * r * k * 4;
+}
+// The same model for a plain product y = A x (the anchors): no scales, no seed, no read of y.
+double product_bytes(double nnz, double r, double c, double k) {
+  return nnz * (4 + 4) + (r + 1) * 8 + c * k * 4 + r * k * 4;
+}
+
+// max |a - b| / (|b| + 1e-6 max|b|): the worst relative difference, floored near zero.
+double max_rel_diff(const DenseMatrix& a, const DenseMatrix& b) {
+  if (a.size() != b.size() || b.size() == 0) return a.size() == b.size() ? 0.0 : INFINITY;
+  const double floor = 1e-6 * double(b.cwiseAbs().maxCoeff()) + 1e-30;
+  double worst = 0;
+  for (Eigen::Index i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::fabs(double(a.data()[i]) - b.data()[i]) / (std::fabs(double(b.data()[i])) + floor));
+  return worst;
+}
+
+json timing_json(const Timing& t, double bytes, double flops, double triad) {
+  return {{"ms_best", t.best * 1e3},
+          {"ms_median", t.median * 1e3},
+          {"gb_per_s", bytes / t.best / 1e9},
+          {"gflop_per_s", flops / t.best / 1e9},
+          {"fraction_of_triad", bytes / t.best / 1e9 / triad}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"propagation_bench: label propagation on R-MAT graphs vs triad, GraphBLAS, Eigen"};
+  std::vector<Offset> edges{Offset{1} << 24};
+  std::vector<int> ks{1, 8, 20, 32}, threads_list{1, 2};
+  int iterations = 5, edge_factor = 16, col_shift = 2;
+  bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false;
+  std::uint64_t seed = 1;
+  std::string json_out;
+  app.add_option("--edges", edges, "R-MAT edges drawn per graph (list)");
+  app.add_option("--edge-factor", edge_factor, "rows = 2^round(log2(edges / edge-factor))");
+  app.add_option("--col-shift", col_shift, "cols = rows / 2^col-shift");
+  app.add_option("--k", ks, "label counts (list)");
+  app.add_option("--threads", threads_list, "thread counts (list)");
+  app.add_option("--iterations", iterations, "timed iterations per figure (after one warm-up)");
+  app.add_option("--seed", seed, "R-MAT seed");
+  app.add_option("--json-out", json_out, "also write the JSON here");
+  app.add_flag("--large", large, "add a 10^8-edge graph (needs about 3 GB plus the anchors' copies)");
+  app.add_flag("--no-graphblas", no_graphblas, "skip the GraphBLAS anchor");
+  app.add_flag("--no-eigen", no_eigen, "skip the Eigen anchor");
+  app.add_flag("--degree-order", degree_order,
+               "run everything (driftrec and the anchors) on the graph relabelled by degree");
+  app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
+  CLI11_PARSE(app, argc, argv);
+  if (large) edges.push_back(100'000'000);
+
+  json out;
+  out["benchmark"] = "propagation_bench";
+  out["model"] = {
+      {"fused_half_step_bytes",
+       "nnz*(4+4) + (R+1)*8 + R*4 + C*4 + C*k*4 + 3*R*k*4  (ids+values, offsets, out/in degree "
+       "scales, x rows read once, y read for the change + written, seed read)"},
+      {"iteration_bytes", "users half-step (R=users, C=items) + items half-step (R=items, C=users)"},
+      {"anchor_product_bytes", "nnz*(4+4) + (R+1)*8 + C*k*4 + R*k*4, float32/int32 sizes for every method"},
+      {"flops", "2*nnz*k per product, 4*nnz*k per iteration"},
+      {"triad_bytes", "24 bytes per element (a = b + s*c, doubles, no write-allocate)"}};
+  out["load_average_start"] = bench::load_average_1min();
+  out["graphblas_available"] = bench::GraphblasAnchor::available() && !no_graphblas;
+  out["runs"] = json::array();
+
+  for (const Offset e : edges) {
+    graph::RmatConfig rc;
+    rc.edges = e;
+    rc.row_scale = static_cast<int>(std::lround(std::log2(std::max<double>(2.0, double(e) / edge_factor))));
+    rc.col_scale = std::max(0, rc.row_scale - col_shift);
+    rc.seed = seed;
+    const int max_threads = *std::max_element(threads_list.begin(), threads_list.end());
+    auto t0 = Clock::now();
+    BipartiteGraph g =
+        degree_order ? propagation::cpu::make_ordered_graph(graph::rmat_matrix(rc, max_threads), max_threads, "rmat").graph
+                     : propagation::make_bipartite_graph(graph::rmat_matrix(rc, max_threads), "rmat");
+    const double build_s = since(t0);
+    const double nnz = double(g.nnz()), users = g.users(), items = g.items();
+    const std::size_t graph_rss = bench::proc_status_bytes("VmRSS");
+    std::cerr << fmt::format("graph {}x{} drawn {} nnz {} built in {:.1f}s\n", g.users(), g.items(), e,
+                             g.nnz(), build_s);
+
+    // Memory: the peak while propagating (graph + dense operands), per edge.
+    json memory = json::array();
+    for (const int k : ks) {
+      const bool reset = bench::reset_peak_rss();
+      Operands o = make_operands(g, k, seed);
+      const propagation::cpu::CpuBackend be(max_threads);
+      iteration(be, g, o);
+      const double peak = double(bench::proc_status_bytes("VmHWM"));
+      memory.push_back({{"k", k}, {"peak_reset_ok", reset}, {"peak_rss_bytes", peak},
+                        {"dense_bytes", o.bytes()},
+                        {"peak_rss_bytes_per_edge", peak / nnz},
+                        {"peak_rss_minus_dense_bytes_per_edge", (peak - double(o.bytes())) / nnz}});
+    }
+
+    std::unique_ptr<bench::GraphblasAnchor> gb;
+    if (!no_graphblas && bench::GraphblasAnchor::available()) gb = std::make_unique<bench::GraphblasAnchor>(g);
+    std::unique_ptr<bench::EigenAnchor> eig;
+    if (!no_eigen) eig = std::make_unique<bench::EigenAnchor>(g);
+
+    for (const int k : ks) {
+      Operands o = make_operands(g, k, seed);
+      const double it_bytes = fused_bytes(nnz, users, items, k) + fused_bytes(nnz, items, users, k);
+      const double prod_bytes = product_bytes(nnz, users, items, k) + product_bytes(nnz, items, users, k);
+      const double flops = 4 * nnz * k;
+      for (const int t : threads_list) {
+        json run;
+        run["edges_drawn"] = e;
+        run["nnz"] = g.nnz();
+        run["users"] = g.users();
+        run["items"] = g.items();
+        run["k"] = k;
+        run["threads"] = t;
+        run["load_average_before"] = bench::load_average_1min();
+        const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
+        run["triad_gb_per_s"] = triad;
+        const propagation::cpu::CpuBackend be(t);
+        std::vector<double> ours;
+        iteration(be, g, o);  // warm-up
+        for (int i = 0; i < iterations; ++i) ours.push_back(iteration(be, g, o));
+        const Timing ot = bench::summarize(ours);
+        run["driftrec"] = timing_json(ot, it_bytes, flops, triad);
+        run["bytes_per_iteration_model"] = it_bytes;
+        // The anchors' check: y = W f_items by driftrec's spmm, on the state they are given.
+        DenseMatrix ref(g.users(), k);
+        propagation::cpu::spmm(g.user_items, propagation::view(std::as_const(o.f_items)),
+                               propagation::view(ref), t);
+        if (gb) {
+          DenseMatrix y;
+          const Timing gt = bench::summarize(gb->time(o.f_users, o.f_items, t, iterations, y));
+          run["graphblas"] = timing_json(gt, prod_bytes, flops, triad);
+          run["graphblas"]["max_rel_diff_vs_driftrec_spmm"] = max_rel_diff(y, ref);
+          run["speedup_vs_graphblas"] = gt.best / ot.best;
+        } else {
+          run["graphblas"] = "unavailable";
+        }
+        if (eig) {
+          DenseMatrix y;
+          const Timing et = bench::summarize(eig->time(o.f_users, o.f_items, t, iterations, y));
+          run["eigen"] = timing_json(et, prod_bytes, flops, triad);
+          run["eigen"]["max_rel_diff_vs_driftrec_spmm"] = max_rel_diff(y, ref);
+          run["eigen"]["threads_note"] = "Eigen runs a row-major sparse x row-major dense product on one thread";
+          run["speedup_vs_eigen"] = et.best / ot.best;
+        }
+        run["load_average_after"] = bench::load_average_1min();
+        std::cerr << run.dump() << "\n";
+        out["runs"].push_back(run);
+      }
+    }
+    gb.reset();
+    eig.reset();
+
+    if (levers) {
+      // Each lever on its own copy of the operands (and, for huge pages, of the graph),
+      // all variants timed interleaved, iteration by iteration, in this process.
+      BipartiteGraph huge = g;
+      const std::size_t graph_advised = propagation::cpu::advise_huge_pages(huge);
+      const auto t_order = Clock::now();
+      const propagation::cpu::VertexOrder order = propagation::cpu::degree_order(g);
+      const BipartiteGraph sorted =
+          propagation::make_bipartite_graph(propagation::cpu::relabel(g.user_items, order, max_threads), "sorted");
+      const double reorder_s = since(t_order);
+      BipartiteGraph sorted_huge = sorted;
+      propagation::cpu::advise_huge_pages(sorted_huge);
+      using propagation::cpu::GatherPrecision;
+      struct Variant {
+        const char* name;
+        const BipartiteGraph* graph;
+        GatherPrecision gather;
+        bool huge_dense;
+        bool reordered;
+      };
+      const Variant variants[] = {
+          {"float32", &g, GatherPrecision::float32, false, false},
+          {"float32_huge_pages", &huge, GatherPrecision::float32, true, false},
+          {"bf16_gather", &g, GatherPrecision::bfloat16, false, false},
+          {"float32_degree_order", &sorted, GatherPrecision::float32, false, true},
+          {"bf16_degree_order", &sorted, GatherPrecision::bfloat16, false, true},
+          {"bf16_degree_order_huge_pages", &sorted_huge, GatherPrecision::bfloat16, true, true}};
+      for (const int k : ks) {
+        const double it_bytes = fused_bytes(nnz, users, items, k) + fused_bytes(nnz, items, users, k);
+        for (const int t : threads_list) {
+          std::vector<Operands> ops;
+          std::vector<propagation::cpu::CpuBackend> backends;
+          std::vector<std::vector<double>> secs(std::size(variants));
+          for (const Variant& v : variants) {
+            ops.push_back(make_operands(g, k, seed));
+            if (v.reordered) {
+              Operands& o = ops.back();
+              o.f_users = propagation::cpu::to_order(propagation::view(std::as_const(o.f_users)), order.user_old);
+              o.f_items = propagation::cpu::to_order(propagation::view(std::as_const(o.f_items)), order.item_old);
+              o.y_users = propagation::cpu::to_order(propagation::view(std::as_const(o.y_users)), order.user_old);
+              o.y_items = propagation::cpu::to_order(propagation::view(std::as_const(o.y_items)), order.item_old);
+            }
+            if (v.huge_dense)
+              for (DenseMatrix* m : {&ops.back().f_users, &ops.back().f_items, &ops.back().y_users, &ops.back().y_items})
+                propagation::cpu::advise_huge_pages(m->data(), sizeof(float) * m->size());
+            backends.emplace_back(t, v.gather);
+          }
+          const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
+          for (int i = -1; i < iterations; ++i)
+            for (std::size_t v = 0; v < std::size(variants); ++v) {
+              const double s = iteration(backends[v], *variants[v].graph, ops[v]);
+              if (i >= 0) secs[v].push_back(s);
+            }
+          for (std::size_t v = 0; v < std::size(variants); ++v)
+            if (variants[v].reordered) {  // back to the original ids for the comparison
+              Operands& o = ops[v];
+              DenseMatrix u(o.f_users.rows(), o.f_users.cols()), it(o.f_items.rows(), o.f_items.cols());
+              propagation::cpu::from_order(propagation::view(std::as_const(o.f_users)), order.user_old, propagation::view(u));
+              propagation::cpu::from_order(propagation::view(std::as_const(o.f_items)), order.item_old, propagation::view(it));
+              o.f_users = std::move(u);
+              o.f_items = std::move(it);
+            }
+          json lever{{"edges_drawn", e}, {"reorder_seconds", reorder_s}, {"k", k}, {"threads", t}, {"triad_gb_per_s", triad},
+                     {"graph_advised_bytes", graph_advised}, {"anon_huge_bytes", bench::anon_huge_bytes()},
+                     {"load_average", bench::load_average_1min()}};
+          const Timing base = bench::summarize(secs[0]);
+          for (std::size_t v = 0; v < std::size(variants); ++v) {
+            const Timing tv = bench::summarize(secs[v]);
+            json j = timing_json(tv, it_bytes, 4 * nnz * k, triad);
+            j["speedup_vs_float32_best"] = base.best / tv.best;
+            j["speedup_vs_float32_median"] = base.median / tv.median;
+            // After the same iterations from the same state: the worst entry's difference
+            // relative to the largest entry of its matrix, and whether it is bitwise equal.
+            const double scale_u = ops[0].f_users.cwiseAbs().maxCoeff(), scale_i = ops[0].f_items.cwiseAbs().maxCoeff();
+            j["max_abs_diff_rel_to_max_users"] = (ops[v].f_users - ops[0].f_users).cwiseAbs().maxCoeff() / scale_u;
+            j["max_abs_diff_rel_to_max_items"] = (ops[v].f_items - ops[0].f_items).cwiseAbs().maxCoeff() / scale_i;
+            j["max_rel_diff_users"] = max_rel_diff(ops[v].f_users, ops[0].f_users);
+            j["bitwise_equal_to_float32"] = ops[v].f_users == ops[0].f_users && ops[v].f_items == ops[0].f_items;
+            lever[variants[v].name] = j;
+          }
+          std::cerr << lever.dump() << "\n";
+          out["levers"].push_back(lever);
+        }
+      }
+    }
+    out["graphs"].push_back({{"edges_drawn", e}, {"nnz", g.nnz()}, {"users", g.users()},
+                             {"items", g.items()}, {"row_scale", rc.row_scale},
+                             {"col_scale", rc.col_scale}, {"a", rc.a}, {"b", rc.b}, {"c", rc.c},
+                             {"scrambled_ids", rc.scramble_ids}, {"degree_ordered", degree_order},
+                             {"build_seconds", build_s},
+                             {"rss_after_build_bytes", graph_rss}, {"memory", memory}});
+  }
+  out["load_average_end"] = bench::load_average_1min();
+  out["process_peak_rss_bytes"] = bench::proc_status_bytes("VmHWM");
+  const std::string text = out.dump(2);
+  std::cout << text << "\n";
+  if (!json_out.empty()) std::ofstream(json_out) << text << "\n";
+  return 0;
+}
