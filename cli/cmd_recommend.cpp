@@ -6,18 +6,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/factors.hpp"
+#include "cli/sequence_result.hpp"
 #include "io/store_info.hpp"
 
 namespace driftrec::cli {
 namespace mf = matrix_factorization;
 
 namespace {
-
-graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what, const std::string& path) {
-  auto it = std::find(ids.begin(), ids.end(), id);
-  if (it == ids.end()) throw graph::InputError(fmt::format("{}: no {} with id '{}'", path, what, id));
-  return static_cast<graph::Index>(it - ids.begin());
-}
 
 // Label names of every item, for showing what a recommendation is.
 std::vector<std::string> item_label_text(const io::Store& store) {
@@ -54,7 +49,7 @@ void add_recommend(CLI::App& app) {
               "had before that period ends are excluded unless --include-seen.\n"
               "Example: driftrec recommend ml.h5 --user 414 --k 10");
   struct Args {
-    std::string store, user, result = "als", filter;
+    std::string store, user, result = "als", filter, model;
     int k = 10;
     std::int64_t period = -1;
     bool include_seen = false, json = false;
@@ -65,13 +60,24 @@ void add_recommend(CLI::App& app) {
   cmd->add_option("--k", a->k, "How many items")->default_val(10);
   cmd->add_option("--result", a->result, "Result name (driftrec factorize --name)")->default_val("als");
   cmd->add_option("--period", a->period, "Period index (default: the latest with factors)");
+  cmd->add_option("--model", a->model,
+                  "A sequence model (driftrec train --name): rank the NEXT period's items by the predicted factor "
+                  "blended with the predicted interests (the blend chosen on validation) instead of --result");
   cmd->add_option("--filter-items", a->filter, "File of item ids (one per line) never to recommend")->check(CLI::ExistingFile);
   cmd->add_flag("--include-seen", a->include_seen, "Also rank items the user already had");
   cmd->add_flag("--json", a->json, "Print JSON");
   cmd->callback([a] {
     if (a->k < 1) throw graph::InputError("--k: expected 1 or more");
     io::Store store = io::Store::open(a->store);
-    LoadedModel lm = load_factors(store, a->result, a->period >= 0 ? std::optional<std::size_t>(a->period) : std::nullopt);
+    std::optional<LoadedSequence> sequence;
+    LoadedModel lm;
+    if (!a->model.empty()) {
+      if (a->period >= 0) throw graph::InputError("--period: a sequence model (--model) predicts the period after the last");
+      sequence = load_sequence_result(store, a->model);
+      lm.period = store.n_slices() - 1;
+    } else {
+      lm = load_factors(store, a->result, a->period >= 0 ? std::optional<std::size_t>(a->period) : std::nullopt);
+    }
     const std::vector<std::string> users = store.users(), items = store.items();
     const graph::Index u = find_id(users, a->user, "user", a->store);
 
@@ -97,9 +103,25 @@ void add_recommend(CLI::App& app) {
     seen.indices.assign(excluded.begin(), excluded.end());
     seen.data.assign(seen.indices.size(), 1.0f);
     for (graph::Index r = u + 1; r <= seen.n_rows; ++r) seen.indptr[static_cast<std::size_t>(r)] = static_cast<graph::Offset>(seen.indices.size());
-    auto top = mf::recommend(lm.model, seen, u, a->k, /*exclude_seen=*/true);
+    std::vector<mf::ScoredItem> top;
+    if (sequence) {
+      std::vector<float> scores(static_cast<std::size_t>(store.n_items()));
+      evaluation::hybrid_scores(sequence->item_factors, propagation::item_seed_labels(store.item_labels()),
+                                sequence->next_factors.row(u).transpose(), sequence->next_interests.row(u).transpose(),
+                                sequence->interest_weight, scores);
+      for (graph::Index i = 0; i < store.n_items(); ++i)
+        if (!excluded.contains(i)) top.push_back({i, scores[static_cast<std::size_t>(i)]});
+      const auto keep = std::min(top.size(), static_cast<std::size_t>(a->k));
+      std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
+                        [](const mf::ScoredItem& x, const mf::ScoredItem& y) {
+                          return x.score > y.score || (x.score == y.score && x.item < y.item);
+                        });
+      top.resize(keep);
+    } else {
+      top = mf::recommend(lm.model, seen, u, a->k, /*exclude_seen=*/true);
+    }
     print_items(top, items, item_label_text(store), "score", a->json,
-                {{"user", a->user}, {"result", a->result}, {"period", lm.period},
+                {{"user", a->user}, {"result", sequence ? a->model : a->result}, {"period", lm.period},
                  {"period_begin_utc", io::format_time(store.periods().begin[lm.period])}, {"excluded", excluded.size()}});
   });
 

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "evaluation/sequence_models.hpp"
 #include "io/ingest.hpp"
 
 namespace driftrec::cli {
@@ -19,6 +22,20 @@ void add_factorize(CLI::App& app);
 void add_recommend(CLI::App& app);  // recommend and similar-items
 void add_propagate(CLI::App& app);
 void add_evaluate(CLI::App& app);
+void add_train(CLI::App& app);  // train and predict
+
+// `driftrec train` as a call (the demo runs it too).
+struct TrainArgs {
+  std::string store, name = "sequence";
+  evaluation::SequenceOptions options;
+};
+struct TrainSummary {
+  nlohmann::json json;
+};
+TrainSummary run_train(const TrainArgs& args);
+
+// The index of `id` in `ids`; InputError naming the store and what was looked for.
+graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what, const std::string& path);
 
 // Options every subcommand shares.
 struct CommonOptions {

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   driftrec::cli::add_recommend(app);
   driftrec::cli::add_propagate(app);
   driftrec::cli::add_evaluate(app);
+  driftrec::cli::add_train(app);
   driftrec::cli::add_demo(app);
   try {
     app.parse(argc, argv);

@@ -1,5 +1,7 @@
 #include "evaluation/item_knn.hpp"
 
+#include "propagation/random_walk.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -91,10 +93,11 @@ void item_knn_scores(const graph::CsrMatrix& history, const graph::CsrMatrix& si
 
 namespace {
 
+// Scores W_u S from a similarity S: item-KNN's and RP3beta's.
 class ItemKnn : public FittedModel {
  public:
-  ItemKnn(const graph::CsrMatrix& history, int neighbours)
-      : history_(history), similarity_(item_knn_similarity(history, neighbours)) {}
+  ItemKnn(const graph::CsrMatrix& history, graph::CsrMatrix similarity)
+      : history_(history), similarity_(std::move(similarity)) {}
   void items(Index user, std::span<float> out) const override {
     item_knn_scores(history_, similarity_, user, out);
   }
@@ -112,7 +115,24 @@ ModelSpec item_knn_model(std::vector<int> neighbours) {
   m.grid.clear();
   for (int k : neighbours) m.grid.push_back({{"neighbours", static_cast<double>(k)}});
   m.fit = [](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    return std::make_unique<ItemKnn>(t.history, static_cast<int>(param(p, "neighbours")));
+    return std::make_unique<ItemKnn>(t.history, item_knn_similarity(t.history, static_cast<int>(param(p, "neighbours"))));
+  };
+  return m;
+}
+
+ModelSpec rp3beta_model() {
+  ModelSpec m;
+  m.name = "rp3beta";
+  m.item = true;
+  m.grid.clear();
+  for (double alpha : {0.5, 1.0})
+    for (double beta : {0.3, 0.6}) m.grid.push_back({{"alpha", alpha}, {"beta", beta}});
+  m.fit = [](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    propagation::WalkSimilarityOptions o;
+    o.alpha = static_cast<float>(param(p, "alpha"));
+    o.beta = static_cast<float>(param(p, "beta"));
+    o.k = 100;
+    return std::make_unique<ItemKnn>(t.history, propagation::rp3beta_similarity(t.history, o));
   };
   return m;
 }

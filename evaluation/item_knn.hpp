@@ -27,4 +27,9 @@ void item_knn_scores(const graph::CsrMatrix& history, const graph::CsrMatrix& si
 // The model: grid over `neighbours`.
 ModelSpec item_knn_model(std::vector<int> neighbours = {50, 200});
 
+// RP3beta (Paudel et al. 2017; propagation/random_walk.hpp) on the training history: the
+// top-100 similarity rows, scored like item-KNN (the sum of the rows of the user's
+// items). Grid: alpha {0.5, 1} x beta {0.3, 0.6}.
+ModelSpec rp3beta_model();
+
 }  // namespace driftrec::evaluation

@@ -2,6 +2,7 @@
 
 #include "evaluation/baselines.hpp"
 #include "evaluation/item_knn.hpp"
+#include "evaluation/sequence_models.hpp"
 
 namespace driftrec::evaluation {
 
@@ -14,14 +15,17 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   models.push_back(ewma_model());
   // Item models.
   models.push_back(item_knn_model());
-  // REGISTRATION POINT (RP3beta): the random-walk item model of propagation/random_walk.hpp
-  // (Paudel et al. 2017) is wired in here at merge, as a ModelSpec named "rp3beta" with
-  // item = true and a small grid over alpha and beta, scoring a user's items through its
-  // top-k item-item similarity rows the way item_knn_model does.
+  models.push_back(rp3beta_model());
   models.push_back(als_model(options));
   // Rows of the temporal modules.
   models.push_back(label_propagation_model(options));
   models.push_back(temporal_als_model(options));
+  // The sequence model (temporal/) over propagated interests and temporal ALS factors.
+  SequenceOptions sequence;
+  sequence.window = options.window;
+  sequence.model.seed = options.seed;
+  sequence.als.als.seed = options.seed;
+  for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
   return models;
 }
 
