@@ -23,6 +23,8 @@ SequenceOptions::SequenceOptions() {
   als.als.regularization = 0.1f;
   als.eta = 1.0f;
   als.gamma = 0.5f;
+  // Early stopping ends training; 30 epochs stopped still improving on generated data.
+  model.epochs = 80;
 }
 
 void SequenceOptions::validate() const {

@@ -62,7 +62,6 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
   const DenseMatrix y_items = item_seed_labels(item_labels);
   BipartiteGraph g;
   DenseMatrix previous_users;  // raw F_U(t-1)
-  DenseMatrix previous_items;  // F_I(t-1), the warm start of period t
   for (std::size_t t = 0; t < slices.size(); ++t) {
     // G_t = gamma * G_{t-1} + W_t
     CsrMatrix history = t == 0 || options.gamma == 0
@@ -78,14 +77,12 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
       seeds.users = view(std::as_const(previous_users));  // Y_U(t) = mu * F_U(t-1)
       seeds.user_scale = options.mu;
     }
-    if (t > 0) {  // start from F(t-1): the graph changes little, so it is near F(t)
-      seeds.start_users = view(std::as_const(previous_users));
-      seeds.start_items = view(std::as_const(previous_items));
-    }
+    // Each period starts cold, from F = Y. A warm start from F(t-1) saved ~12% of the
+    // iterations on MovieLens but left a user in a part of G_t with no label and no prior
+    // a tiny residue where the fixed point is 0, and normalising made that an "interest".
     PropagationResult r = propagate_labels(g, seeds, options.propagation, backend, progress, t);
     PeriodResult out;
     out.interests = row_normalized(r.user_labels);
-    previous_items = r.item_labels;
     out.item_labels = std::move(r.item_labels);
     out.iterations = r.iterations;
     out.residual = r.residual;

@@ -16,8 +16,7 @@
 // Output per period: `interests`, F_U(t) row-normalised (users x labels; a user whose
 // row is all zero -- no edge into labelled territory and no prior -- stays all zero, see
 // row_normalized), and `item_labels`, F_I(t) (items x labels soft labels, raw), with the
-// period's iterations, residual and convergence. Period t starts from F(t-1) (a warm start: the
-// fixed point does not depend on it, and the graph changes little between periods).
+// period's iterations, residual and convergence. Each period starts from F = Y.
 //
 // G_t is built incrementally, G_t = gamma G_{t-1} + W_t, in float, one row merge per
 // period (graph::decay_step, shared with temporal ALS).
