@@ -62,4 +62,15 @@ RunResult run_cli(const std::string& args) {
 
 std::filesystem::path source_dir() { return DRIFTREC_SOURCE_DIR; }
 
+std::string generated_store(const TempDir& dir, const std::string& generate_args) {
+  const auto gen = dir / "gen";
+  auto g = run_cli("generate --out '" + gen.string() + "' " + generate_args);
+  REQUIRE(g.exit_code == 0);
+  const std::string store = (dir / "s.h5").string();
+  auto i = run_cli("ingest '" + (gen / "events.csv").string() + "' --labels '" + (gen / "labels.csv").string() +
+                   "' --slice 2592000s -o '" + store + "'");
+  REQUIRE(i.exit_code == 0);
+  return store;
+}
+
 }  // namespace driftrec::test

@@ -40,4 +40,8 @@ RunResult run_cli(const std::string& args);
 
 std::filesystem::path source_dir();
 
+// `driftrec generate <generate_args>` into dir/gen, ingested with the generator's slicing
+// (30-day periods) and labels into dir/s.h5; returns the store's path. REQUIREs success.
+std::string generated_store(const TempDir& dir, const std::string& generate_args);
+
 }  // namespace driftrec::test

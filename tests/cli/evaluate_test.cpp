@@ -11,26 +11,12 @@ using driftrec::test::run_cli;
 using driftrec::test::TempDir;
 using json = nlohmann::json;
 
-namespace {
-
 // 200 users over 6 periods of 30 days, ingested with the generator's slicing.
-std::string generated_store(const TempDir& dir) {
-  auto g = run_cli(fmt::format("generate --out '{}' --users 200 --items 150 --labels 6 --periods 6 "
-                               "--events-per-period 4 --seed 3",
-                               (dir / "gen").string()));
-  REQUIRE(g.exit_code == 0);
-  const std::string store = (dir / "s.h5").string();
-  auto i = run_cli(fmt::format("ingest '{}' --labels '{}' --slice 2592000s -o '{}'",
-                               (dir / "gen" / "events.csv").string(), (dir / "gen" / "labels.csv").string(), store));
-  REQUIRE(i.exit_code == 0);
-  return store;
-}
-
-}  // namespace
+constexpr const char* kLog = "--users 200 --items 150 --labels 6 --periods 6 --events-per-period 4 --seed 3";
 
 TEST_CASE("evaluate prints the table and writes the JSON report", "[cli_evaluate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = driftrec::test::generated_store(dir, kLog);
   const std::string out = (dir / "report.json").string();
   auto r = run_cli(fmt::format("evaluate '{}' --test-periods 2 --k 5,10 --json '{}' --seed 4 --truth '{}' --threads 2",
                                store, out, (dir / "gen" / "truth.csv").string()));
@@ -80,7 +66,7 @@ TEST_CASE("evaluate prints the table and writes the JSON report", "[cli_evaluate
 
 TEST_CASE("evaluate rejects bad options with exit 2 and a clear message", "[cli_evaluate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = driftrec::test::generated_store(dir, kLog);
   auto too_many = run_cli(fmt::format("evaluate '{}' --test-periods 6", store));
   CHECK(too_many.exit_code == 2);
   CHECK_THAT(too_many.err, Catch::Contains("--test-periods 6") && Catch::Contains("6 non-empty periods"));

@@ -14,26 +14,12 @@ using driftrec::test::run_cli;
 using driftrec::test::TempDir;
 using json = nlohmann::json;
 
-namespace {
-
-// A generated log of 300 users over 6 periods, ingested with the generator's slicing.
-std::string small_store(const TempDir& dir) {
-  auto g = run_cli(fmt::format("generate --out '{}' --users 300 --items 200 --labels 8 --periods 6 "
-                               "--events-per-period 6 --seed 5",
-                               (dir / "gen").string()));
-  REQUIRE(g.exit_code == 0);
-  const std::string store = (dir / "s.h5").string();
-  auto i = run_cli(fmt::format("ingest '{}' --labels '{}' --slice 2592000s -o '{}'", (dir / "gen" / "events.csv").string(),
-                               (dir / "gen" / "labels.csv").string(), store));
-  REQUIRE(i.exit_code == 0);
-  return store;
-}
-
-}  // namespace
+// The generated log these tests run on.
+constexpr const char* kLog = "--users 300 --items 200 --labels 8 --periods 6 --events-per-period 6 --seed 5";
 
 TEST_CASE("factorize saves user factors of every period and item factors of the last", "[cli][factorize]") {
   TempDir dir;
-  const std::string store = small_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   auto r = run_cli(fmt::format("factorize '{}' --factors 8 --iterations 3 --eta 1 --gamma 0.5 --json --threads 2", store));
   REQUIRE(r.exit_code == 0);
   json j = json::parse(r.out);
@@ -56,7 +42,7 @@ TEST_CASE("factorize saves user factors of every period and item factors of the 
 
 TEST_CASE("factorize is deterministic for a seed and thread count", "[cli][factorize]") {
   TempDir dir;
-  const std::string store = small_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   auto read_last = [&](const std::string& name) {
     io::Store s = io::Store::open(store);
     return io::read_matrix(io::open_result(s, name), "item_factors/0005", s.context()).data;
@@ -68,7 +54,7 @@ TEST_CASE("factorize is deterministic for a seed and thread count", "[cli][facto
 
 TEST_CASE("recommend leaves out the user's items and similar-items leaves out the item", "[cli][factorize]") {
   TempDir dir;
-  const std::string store = small_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   REQUIRE(run_cli(fmt::format("factorize '{}' --factors 8 --iterations 3", store)).exit_code == 0);
   io::Store s = io::Store::open(store);
   const auto users = s.users();
@@ -102,7 +88,7 @@ TEST_CASE("recommend leaves out the user's items and similar-items leaves out th
 
 TEST_CASE("recommend and factorize refuse bad arguments with exit 2", "[cli][factorize]") {
   TempDir dir;
-  const std::string store = small_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   CHECK(run_cli(fmt::format("recommend '{}' --user u1", store)).exit_code == 2);  // no result yet
   CHECK(run_cli(fmt::format("factorize '{}' --factors 0", store)).exit_code == 2);
   CHECK(run_cli(fmt::format("factorize '{}' --keep-users last:0", store)).exit_code == 2);

@@ -17,25 +17,12 @@ using driftrec::test::run_cli;
 using driftrec::test::TempDir;
 using json = nlohmann::json;
 
-namespace {
-
-std::string generated_store(const TempDir& dir) {
-  auto g = run_cli(fmt::format("generate --out '{}' --users 200 --items 150 --labels 6 --periods 5 "
-                               "--events-per-period 5 --labelled-fraction 0.8 --seed 11",
-                               (dir / "gen").string()));
-  REQUIRE(g.exit_code == 0);
-  const std::string store = (dir / "s.h5").string();
-  auto i = run_cli(fmt::format("ingest '{}' --labels '{}' --slice 2592000s -o '{}'", (dir / "gen" / "events.csv").string(),
-                               (dir / "gen" / "labels.csv").string(), store));
-  REQUIRE(i.exit_code == 0);
-  return store;
-}
-
-}  // namespace
+// The generated log these tests run on.
+constexpr const char* kLog = "--users 200 --items 150 --labels 6 --periods 5 --events-per-period 5 --labelled-fraction 0.8 --seed 11";
 
 TEST_CASE("propagate --method label saves what the library computes, every period", "[cli][propagate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   auto r = run_cli(fmt::format("propagate '{}' --alpha 0.8 --gamma 0.3 --mu 0.4 --json --threads 2", store));
   REQUIRE(r.exit_code == 0);
   const json j = json::parse(r.out);
@@ -82,7 +69,7 @@ TEST_CASE("propagate --method label saves what the library computes, every perio
 
 TEST_CASE("propagate --keep last:N saves only the last N periods", "[cli][propagate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   auto r = run_cli(fmt::format("propagate '{}' --keep last:2 --name lp", store));
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("/results/lp") != std::string::npos);
@@ -98,7 +85,7 @@ TEST_CASE("propagate --keep last:N saves only the last N periods", "[cli][propag
 
 TEST_CASE("propagate reports non-convergence instead of hiding it", "[cli][propagate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   auto r = run_cli(fmt::format("propagate '{}' --max-iterations 2 --tolerance 0 --json", store));
   REQUIRE(r.exit_code == 0);
   const json j = json::parse(r.out);
@@ -109,7 +96,7 @@ TEST_CASE("propagate reports non-convergence instead of hiding it", "[cli][propa
 
 TEST_CASE("propagate refuses bad options with exit 2 and leaves the store as it was", "[cli][propagate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   const std::string before = test::read_file(store);
   for (const char* args : {"--method walk", "--alpha 1", "--gamma 2", "--mu -1", "--keep last:0", "--keep first:2",
                            "--max-iterations 0", "--name 'a b'"}) {
@@ -153,7 +140,7 @@ std::vector<std::int32_t> read_ints(hid_t loc, const char* name, hsize_t& rows, 
 
 TEST_CASE("propagate --method rp3beta / p3alpha / ppr save what the library computes", "[cli][propagate]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   io::Store before = io::Store::open(store);
   graph::CsrMatrix history = before.slice(0);
   for (std::size_t t = 1; t < before.n_slices(); ++t) history = graph::decay_step(history, before.slice(t), 0.7f);

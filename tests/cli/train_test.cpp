@@ -14,25 +14,12 @@ using driftrec::test::run_cli;
 using driftrec::test::TempDir;
 using json = nlohmann::json;
 
-namespace {
-
-std::string generated_store(const TempDir& dir) {
-  auto g = run_cli(fmt::format("generate --out '{}' --users 150 --items 120 --labels 6 --periods 7 "
-                               "--events-per-period 6 --seed 21",
-                               (dir / "gen").string()));
-  REQUIRE(g.exit_code == 0);
-  const std::string store = (dir / "s.h5").string();
-  auto i = run_cli(fmt::format("ingest '{}' --labels '{}' --slice 2592000s -o '{}'", (dir / "gen" / "events.csv").string(),
-                               (dir / "gen" / "labels.csv").string(), store));
-  REQUIRE(i.exit_code == 0);
-  return store;
-}
-
-}  // namespace
+// The generated log these tests run on.
+constexpr const char* kLog = "--users 150 --items 120 --labels 6 --periods 7 --events-per-period 6 --seed 21";
 
 TEST_CASE("train saves a loadable model and next-period predictions, deterministically", "[cli][train]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   auto r = run_cli(fmt::format("train '{}' --epochs 5 --hidden 8 --json --threads 2 --seed 3", store));
   REQUIRE(r.exit_code == 0);
   const json j = json::parse(r.out);
@@ -61,7 +48,7 @@ TEST_CASE("train saves a loadable model and next-period predictions, determinist
 TEST_CASE("predict lists the top labels with new ones flagged; recommend --model skips the user's items",
           "[cli][train]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   REQUIRE(run_cli(fmt::format("train '{}' --epochs 3 --hidden 8 --cell lstm", store)).exit_code == 0);
   io::Store s = io::Store::open(store);
   const std::string user = s.users()[0];
@@ -100,7 +87,7 @@ TEST_CASE("predict lists the top labels with new ones flagged; recommend --model
 
 TEST_CASE("train, predict and recommend --model refuse bad input with exit 2", "[cli][train]") {
   TempDir dir;
-  const std::string store = generated_store(dir);
+  const std::string store = test::generated_store(dir, kLog);
   for (const char* args : {"--cell rnn", "--epochs 0", "--hidden 0", "--learning-rate -1", "--window 0", "--name 'x y'"}) {
     auto r = run_cli(fmt::format("train '{}' {}", store, args));
     INFO(args << ": " << r.err);
