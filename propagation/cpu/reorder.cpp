@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <omp.h>
 
 namespace driftrec::propagation::cpu {
 namespace {
@@ -71,7 +72,7 @@ graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, in
   for (Index p = 0; p < w.n_rows; ++p) out.indptr[p + 1] = out.indptr[p] + w.row_length(order.user_old[p]);
   out.indices.resize(w.indices.size());
   out.data.resize(w.data.size());
-#pragma omp parallel num_threads(std::max(threads, 1))
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
   {
     std::vector<std::pair<Index, float>> row;
 #pragma omp for schedule(dynamic, 256)

@@ -44,7 +44,8 @@ struct OrderedGraph {
 OrderedGraph make_ordered_graph(graph::CsrMatrix w, int threads, const char* what = "W");
 
 // W with rows and columns renumbered by the order (row p = user user_old[p]; column ids
-// mapped to item positions, increasing within each row), built with `threads` threads.
+// mapped to item positions, increasing within each row), built with `threads` threads
+// (<= 0: OpenMP's default).
 graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, int threads);
 
 // out row p = m row old_of_new[p] (into the new order).
