@@ -37,12 +37,12 @@ void check_weights(const graph::CsrMatrix& w, const char* what) {
 }
 
 // F_U, F_I computed on the graph in `order` back to the original ids.
-void to_original_ids(PropagationResult& r, const cpu::VertexOrder& order) {
+void to_original_ids(PropagationResult& r, const cpu::VertexOrder& order, int threads) {
   DenseMatrix users(r.user_labels.rows(), r.user_labels.cols());
-  cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users));
+  cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
   r.user_labels = std::move(users);
   DenseMatrix items(r.item_labels.rows(), r.item_labels.cols());
-  cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items));
+  cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
   r.item_labels = std::move(items);
 }
 
@@ -122,15 +122,15 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   check_weights(w, "W");
   const cpu::VertexOrder order = cpu::degree_order(w);
   const BipartiteGraph g = make_bipartite_graph(cpu::relabel(w, order, options.threads), "W");
-  const DenseMatrix items_ordered = cpu::to_order(seeds.items, order.item_old);
+  const DenseMatrix items_ordered = cpu::to_order(seeds.items, order.item_old, options.threads);
   DenseMatrix users_ordered;
   seeds.items = view(items_ordered);
   if (seeds.users.data) {
-    users_ordered = cpu::to_order(seeds.users, order.user_old);
+    users_ordered = cpu::to_order(seeds.users, order.user_old, options.threads);
     seeds.users = view(std::as_const(users_ordered));
   }
   PropagationResult r = propagate_labels(g, seeds, options, backend, progress);
-  to_original_ids(r, order);
+  to_original_ids(r, order, options.threads);
   return r;
 }
 

@@ -102,13 +102,13 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     Seeds seeds;
     seeds.items = view(y_items);
     if (ordered) {
-      items_ordered = cpu::to_order(view(y_items), order.item_old);
+      items_ordered = cpu::to_order(view(y_items), order.item_old, threads);
       seeds.items = view(std::as_const(items_ordered));
     }
     if (t > 0 && options.mu > 0) {
       seeds.users = view(std::as_const(previous_users));  // Y_U(t) = mu * F_U(t-1)
       if (ordered) {
-        users_ordered = cpu::to_order(view(std::as_const(previous_users)), order.user_old);
+        users_ordered = cpu::to_order(view(std::as_const(previous_users)), order.user_old, threads);
         seeds.users = view(std::as_const(users_ordered));
       }
       seeds.user_scale = options.mu;
@@ -121,10 +121,10 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     items_ordered = DenseMatrix{};
     if (ordered) {  // back to the original ids
       DenseMatrix users(r.user_labels.rows(), r.user_labels.cols());
-      cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users));
+      cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
       r.user_labels = std::move(users);
       DenseMatrix items(r.item_labels.rows(), r.item_labels.cols());
-      cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items));
+      cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
       r.item_labels = std::move(items);
     }
     PeriodResult out;

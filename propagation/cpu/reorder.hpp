@@ -48,9 +48,11 @@ OrderedGraph make_ordered_graph(graph::CsrMatrix w, int threads, const char* wha
 // (<= 0: OpenMP's default).
 graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, int threads);
 
-// out row p = m row old_of_new[p] (into the new order).
-DenseMatrix to_order(ConstDenseView m, std::span<const graph::Index> old_of_new);
+// out row p = m row old_of_new[p] (into the new order). threads <= 0: OpenMP's default;
+// small matrices are copied on one thread.
+DenseMatrix to_order(ConstDenseView m, std::span<const graph::Index> old_of_new, int threads = 0);
 // out row old_of_new[p] = m row p (back to the original order); out has m's shape.
-void from_order(ConstDenseView m, std::span<const graph::Index> old_of_new, DenseView out);
+void from_order(ConstDenseView m, std::span<const graph::Index> old_of_new, DenseView out,
+                int threads = 0);
 
 }  // namespace driftrec::propagation::cpu
