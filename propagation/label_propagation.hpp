@@ -25,10 +25,20 @@
 // The gathers then touch fewer distinct cache lines and pages; results equal the
 // unordered ones up to float rounding (each row sums in another order). The relabelling
 // costs one sort of every row plus the seeds' and results' permutations. Measured with
-// bench/propagation/propagation_bench --full-path (2-core shared machine, k = 20,
-// propagate_labels with 10 iterations, relabelling included; see bench/propagation/README.md):
-//   REORDER_FIGURES
-// so Reorder::automatic orders a graph with at least kReorderMinNonzeros stored entries.
+// bench/propagation/propagation_bench --full-path (2-core shared machine, load 1.1-1.3,
+// k = 20, R-MAT with scrambled ids, propagate_labels end to end, per iteration and setup
+// separated by timing 1 and 10 iterations; results/2026-11-28-reorder.json):
+//      nnz     threads  off ms/it  on ms/it  extra setup  break-even
+//      77 k       1        0.48      0.46       2.2 ms    113 iterations (all in L3)
+//      77 k       2        0.28      0.29       1.4 ms    never
+//     846 k       1        6.5       5.6         29 ms     34 iterations
+//     846 k       2        2.9       3.1         15 ms    never
+//     3.6 M       1       41.4      27.8        139 ms     10 iterations
+//     3.6 M       2       20.5      15.6         76 ms     16 iterations
+//    15.5 M       1        277       155        763 ms      6 iterations
+//    15.5 M       2        145        89        428 ms      8 iterations
+// A run to the default tolerance usually takes tens of iterations, so Reorder::automatic orders a
+// graph from kReorderMinNonzeros (2^21, about 2.1 M) stored entries on.
 #pragma once
 #include <cstddef>
 #include <functional>
