@@ -13,6 +13,8 @@
 // permuted by to_order, and map the results back with from_order. The
 // relabelled graph replaces the original (same 16 bytes per edge); results equal the
 // original ones up to float rounding (each row sums its terms in a different order).
+// propagate_labels' easy tier and the temporal runs do this themselves
+// (LabelPropagationOptions::reorder, label_propagation.hpp).
 #pragma once
 #include <span>
 #include <vector>
