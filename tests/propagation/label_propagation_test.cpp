@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -257,8 +258,10 @@ TEST_CASE("degree order on gives the unordered results in the original ids",
     REQUIRE(on.iterations == off.iterations);
     require_close(on.user_labels, off.user_labels);
     require_close(on.item_labels, off.item_labels);
-    // The residual is a difference of iterates, so its rounding error is absolute.
-    REQUIRE(on.residual == Approx(off.residual).margin(1e-6));
+    // The residual is a difference of two iterates, each within the entry tolerance
+    // above, so it may differ by twice that tolerance at the largest entry.
+    const double largest = std::max(off.user_labels.cwiseAbs().maxCoeff(), off.item_labels.cwiseAbs().maxCoeff());
+    REQUIRE(std::fabs(on.residual - off.residual) <= 2 * (1e-5 + 1e-6) * largest);
   }
 }
 
