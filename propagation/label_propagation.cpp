@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "propagation/cpu/reorder.hpp"
 #include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::propagation {
@@ -22,6 +23,27 @@ void check_finite(const DenseMatrix& m, const char* what) {
     for (Eigen::Index c = 0; c < m.cols(); ++c)
       if (!std::isfinite(m(r, c)))
         throw InputError(fmt::format("{}: the value at row {}, column {} is not finite", what, r, c));
+}
+
+// Weights finite and >= 0, checked before relabelling so that a message names the
+// caller's row (make_bipartite_graph checks again, on the relabelled rows).
+void check_weights(const graph::CsrMatrix& w, const char* what) {
+  for (Index r = 0; r < w.n_rows; ++r)
+    for (Offset e = w.indptr[r]; e < w.indptr[r + 1]; ++e)
+      if (!std::isfinite(w.data[e]) || w.data[e] < 0)
+        throw InputError(fmt::format(
+            "{}: the value at row {}, column {} is {}; edge weights must be finite and >= 0", what,
+            r, w.indices[e], w.data[e]));
+}
+
+// F_U, F_I computed on the graph in `order` back to the original ids.
+void to_original_ids(PropagationResult& r, const cpu::VertexOrder& order, int threads) {
+  DenseMatrix users(r.user_labels.rows(), r.user_labels.cols());
+  cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
+  r.user_labels = std::move(users);
+  DenseMatrix items(r.item_labels.rows(), r.item_labels.cols());
+  cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
+  r.item_labels = std::move(items);
 }
 
 }  // namespace
@@ -89,9 +111,27 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
     check_finite(*user_prior, "user_prior");
     seeds.users = view(*user_prior);
   }
-  const BipartiteGraph g = make_bipartite_graph(w, "W");
   const cpu::CpuBackend backend(options.threads);
-  return propagate_labels(g, seeds, options, backend, progress);
+  if (!options.reorders(w.nnz())) {
+    const BipartiteGraph g = make_bipartite_graph(w, "W");
+    return propagate_labels(g, seeds, options, backend, progress);
+  }
+  // Degree order: W relabelled from the caller's matrix (no copy in the original order),
+  // the seeds permuted in, F_U and F_I mapped back.
+  graph::validate_csr(w, "W");
+  check_weights(w, "W");
+  const cpu::VertexOrder order = cpu::degree_order(w);
+  const BipartiteGraph g = make_bipartite_graph(cpu::relabel(w, order, options.threads), "W");
+  const DenseMatrix items_ordered = cpu::to_order(seeds.items, order.item_old, options.threads);
+  DenseMatrix users_ordered;
+  seeds.items = view(items_ordered);
+  if (seeds.users.data) {
+    users_ordered = cpu::to_order(seeds.users, order.user_old, options.threads);
+    seeds.users = view(std::as_const(users_ordered));
+  }
+  PropagationResult r = propagate_labels(g, seeds, options, backend, progress);
+  to_original_ids(r, order, options.threads);
+  return r;
 }
 
 PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "propagation/cpu/reorder.hpp"
 #include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::propagation {
@@ -60,27 +61,72 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
   options.validate();
   check_slices(slices, item_labels);
   const DenseMatrix y_items = item_seed_labels(item_labels);
+  const int threads = options.propagation.threads;
   BipartiteGraph g;
-  DenseMatrix previous_users;  // raw F_U(t-1)
+  // g's positions -> original ids when g is in degree order; `ordered` says whether it is.
+  cpu::VertexOrder order;
+  bool ordered = false;
+  DenseMatrix previous_users;  // raw F_U(t-1), in the ORIGINAL order
   for (std::size_t t = 0; t < slices.size(); ++t) {
-    // G_t = gamma * G_{t-1} + W_t
-    CsrMatrix history = t == 0 || options.gamma == 0
-                            ? slices[t]
-                            : graph::decay_step(g.user_items, slices[t], options.gamma);
+    g.item_users = CsrMatrix{};  // the decay step needs G_{t-1} only, not its transpose
+    // G_t = gamma * G_{t-1} + W_t, in g's order: when G_{t-1} is degree-ordered the slice
+    // is relabelled into that order first (a slice-sized copy, not one of G).
+    const bool decayed = t > 0 && options.gamma != 0;
+    CsrMatrix history = !decayed ? slices[t]
+                        : ordered ? graph::decay_step(g.user_items, cpu::relabel(slices[t], order, threads),
+                                                      options.gamma)
+                                  : graph::decay_step(g.user_items, slices[t], options.gamma);
+    const bool history_ordered = decayed && ordered;
     g = BipartiteGraph{};  // free G_{t-1} and its transpose before building the next
     const std::string what = fmt::format("decayed history G_{} (gamma {})", t, options.gamma);
-    g = make_bipartite_graph(std::move(history), what.c_str());
+    // A history already in the previous order is ordered again (its degrees changed),
+    // whatever its size, so that it never has to be mapped back.
+    ordered = history_ordered || options.propagation.reorders(history.nnz());
+    if (ordered) {
+      graph::validate_csr(history, what.c_str());
+      cpu::VertexOrder fresh = cpu::degree_order(history);  // positions in history's order
+      CsrMatrix relabelled = cpu::relabel(history, fresh, threads);
+      history = CsrMatrix{};
+      if (history_ordered) {  // compose: new position -> previous position -> original id
+        for (Index& p : fresh.user_old) p = order.user_old[static_cast<std::size_t>(p)];
+        for (Index& p : fresh.item_old) p = order.item_old[static_cast<std::size_t>(p)];
+      }
+      order = std::move(fresh);
+      g = make_bipartite_graph(std::move(relabelled), what.c_str());
+    } else {
+      g = make_bipartite_graph(std::move(history), what.c_str());
+    }
 
+    // Seeds in g's order; F_U(t-1) is kept in the original order between periods.
+    DenseMatrix items_ordered, users_ordered;
     Seeds seeds;
     seeds.items = view(y_items);
+    if (ordered) {
+      items_ordered = cpu::to_order(view(y_items), order.item_old, threads);
+      seeds.items = view(std::as_const(items_ordered));
+    }
     if (t > 0 && options.mu > 0) {
       seeds.users = view(std::as_const(previous_users));  // Y_U(t) = mu * F_U(t-1)
+      if (ordered) {
+        users_ordered = cpu::to_order(view(std::as_const(previous_users)), order.user_old, threads);
+        seeds.users = view(std::as_const(users_ordered));
+      }
       seeds.user_scale = options.mu;
     }
     // Each period starts cold, from F = Y. A warm start from F(t-1) saved ~12% of the
     // iterations on MovieLens but left a user in a part of G_t with no label and no prior
     // a tiny residue where the fixed point is 0, and normalising made that an "interest".
     PropagationResult r = propagate_labels(g, seeds, options.propagation, backend, progress, t);
+    users_ordered = DenseMatrix{};
+    items_ordered = DenseMatrix{};
+    if (ordered) {  // back to the original ids
+      DenseMatrix users(r.user_labels.rows(), r.user_labels.cols());
+      cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
+      r.user_labels = std::move(users);
+      DenseMatrix items(r.item_labels.rows(), r.item_labels.cols());
+      cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
+      r.item_labels = std::move(items);
+    }
     PeriodResult out;
     out.interests = row_normalized(r.user_labels);
     out.item_labels = std::move(r.item_labels);

@@ -20,6 +20,14 @@
 //
 // G_t is built incrementally, G_t = gamma G_{t-1} + W_t, in float, one row merge per
 // period (graph::decay_step, shared with temporal ALS).
+//
+// Degree order (options.propagation.reorder, see label_propagation.hpp): when G_t has at
+// least LabelPropagationOptions::kReorderMinNonzeros entries (Reorder::automatic) or
+// always (Reorder::on), G_t is relabelled by its own degrees each period and the seeds
+// permuted in; results, and F_U(t-1) between periods, stay in the original ids. G_{t-1}
+// stays in its order: W_t is relabelled into it for the decay step, then the sum is
+// ordered again (so once G is ordered with gamma > 0 it stays ordered). Results equal
+// the unordered run up to float rounding.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -52,7 +60,8 @@ struct PeriodResult {
 using PeriodCallback = std::function<void(std::size_t period, PeriodResult& result)>;
 
 // Streams the periods to on_period without keeping them (for long sequences of large
-// graphs). Memory: G_{t-1} and G_t with one stored transpose, F_U(t-1), F_U(t), F_I(t), Y_I.
+// graphs). Memory: G_{t-1} and G_t with one stored transpose, F_U(t-1), F_U(t), F_I(t), Y_I
+// (in degree order also W_t relabelled, and the permuted seeds and results).
 // Throws graph::InputError on bad options (naming the option), slices of different
 // shapes, a broken slice or a negative / non-finite weight (naming the slice), or
 // item_labels whose row count is not the item count.

@@ -28,6 +28,7 @@
 #include "propagation/cpu/huge_pages.hpp"
 #include "propagation/cpu/reorder.hpp"
 #include "propagation/cpu/spmm.hpp"
+#include "propagation/label_propagation.hpp"
 
 namespace {
 
@@ -109,6 +110,53 @@ double max_rel_diff(const DenseMatrix& a, const DenseMatrix& b) {
   return worst;
 }
 
+// The easy tier end to end (graph build, relabelling, seeds, iterations, mapping back):
+// propagate_labels on W with 1 and with n iterations (tolerance 0), reorder off and on
+// interleaved, best of `repeats`; per iteration = (T_n - T_1) / (n - 1), setup = T_1 - that.
+json full_path(const graph::CsrMatrix& w, int k, int threads, int repeats, std::uint64_t seed) {
+  constexpr int n = 10;
+  std::mt19937_64 rng(seed);
+  std::vector<graph::Triplet> labels;
+  for (Index i = 0; i < w.n_cols; ++i) labels.push_back({i, static_cast<Index>(rng() % k), 1.0f});
+  const graph::CsrMatrix item_labels = graph::csr_from_triplets(w.n_cols, k, labels);
+  const DenseMatrix prior = random_rows(w.n_rows, k, rng);
+  using propagation::Reorder;
+  json j{{"k", k}, {"threads", threads}, {"iterations", n}, {"load_average_before", bench::load_average_1min()}};
+  propagation::PropagationResult result[2];
+  for (const int its : {1, n}) {
+    std::vector<double> secs[2];
+    for (int r = 0; r < repeats; ++r)
+      for (const Reorder mode : {Reorder::off, Reorder::on}) {
+        propagation::LabelPropagationOptions o;
+        o.tolerance = 0;
+        o.max_iterations = its;
+        o.threads = threads;
+        o.reorder = mode;
+        const auto t0 = Clock::now();
+        result[mode == Reorder::on] = propagation::propagate_labels(w, item_labels, &prior, o);
+        secs[mode == Reorder::on].push_back(since(t0));
+      }
+    for (const int on : {0, 1})
+      j[on ? "reorder_on" : "reorder_off"][fmt::format("seconds_{}_iterations", its)] = bench::summarize(secs[on]).best;
+  }
+  for (const char* mode : {"reorder_off", "reorder_on"}) {
+    json& m = j[mode];
+    const double t1 = m["seconds_1_iterations"], tn = m[fmt::format("seconds_{}_iterations", n)];
+    m["ms_per_iteration_amortised"] = tn / n * 1e3;  // setup included, spread over n
+    m["ms_per_iteration"] = (tn - t1) / (n - 1) * 1e3;
+    m["setup_ms"] = (t1 - (tn - t1) / (n - 1)) * 1e3;
+  }
+  const double on_it = j["reorder_on"]["ms_per_iteration"], off_it = j["reorder_off"]["ms_per_iteration"];
+  const double extra_setup = double(j["reorder_on"]["setup_ms"]) - double(j["reorder_off"]["setup_ms"]);
+  j["speedup_amortised"] = double(j["reorder_off"]["ms_per_iteration_amortised"]) / double(j["reorder_on"]["ms_per_iteration_amortised"]);
+  j["speedup_per_iteration"] = off_it / on_it;
+  j["break_even_iterations"] = off_it > on_it ? json(extra_setup / (off_it - on_it)) : json("never");
+  j["max_rel_diff_users_on_vs_off"] = max_rel_diff(result[1].user_labels, result[0].user_labels);
+  j["max_rel_diff_items_on_vs_off"] = max_rel_diff(result[1].item_labels, result[0].item_labels);
+  j["load_average_after"] = bench::load_average_1min();
+  return j;
+}
+
 json timing_json(const Timing& t, double bytes, double flops, double triad) {
   return {{"ms_best", t.best * 1e3},
           {"ms_median", t.median * 1e3},
@@ -124,7 +172,8 @@ int main(int argc, char** argv) {
   std::vector<Offset> edges{Offset{1} << 24};
   std::vector<int> ks{1, 8, 20, 32}, threads_list{1, 2};
   int iterations = 5, edge_factor = 16, col_shift = 2;
-  bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false;
+  bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false,
+       full = false;
   std::uint64_t seed = 1;
   std::string json_out;
   app.add_option("--edges", edges, "R-MAT edges drawn per graph (list)");
@@ -140,6 +189,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-eigen", no_eigen, "skip the Eigen anchor");
   app.add_flag("--degree-order", degree_order,
                "run everything (driftrec and the anchors) on the graph relabelled by degree");
+  app.add_flag("--full-path", full,
+               "also time propagate_labels end to end (1 and 10 iterations), reorder off vs on");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
   CLI11_PARSE(app, argc, argv);
   if (large) edges.push_back(100'000'000);
@@ -245,6 +296,16 @@ int main(int argc, char** argv) {
     }
     gb.reset();
     eig.reset();
+
+    if (full && !degree_order)
+      for (const int k : ks)
+        for (const int t : threads_list) {
+          json j = full_path(g.user_items, k, t, iterations, seed);
+          j["edges_drawn"] = e;
+          j["nnz"] = g.nnz();
+          std::cerr << j.dump() << "\n";
+          out["full_path"].push_back(j);
+        }
 
     if (levers) {
       // Each lever on its own copy of the operands (and, for huge pages, of the graph),

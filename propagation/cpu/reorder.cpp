@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <omp.h>
 
 namespace driftrec::propagation::cpu {
 namespace {
@@ -26,6 +27,13 @@ std::vector<Index> inverse(const std::vector<Index>& old_of_new) {
   std::vector<Index> inv(old_of_new.size());
   for (std::size_t p = 0; p < old_of_new.size(); ++p) inv[static_cast<std::size_t>(old_of_new[p])] = static_cast<Index>(p);
   return inv;
+}
+
+// Threads for a pass over `work` elements: one below 2^16 (a parallel region would cost
+// more than the copy), else `threads` (<= 0: OpenMP's default).
+int threads_for(std::size_t work, int threads) {
+  if (work < (std::size_t{1} << 16)) return 1;
+  return threads > 0 ? threads : omp_get_max_threads();
 }
 
 void check_rows(ConstDenseView m, std::span<const Index> old_of_new, const char* what) {
@@ -71,7 +79,7 @@ graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, in
   for (Index p = 0; p < w.n_rows; ++p) out.indptr[p + 1] = out.indptr[p] + w.row_length(order.user_old[p]);
   out.indices.resize(w.indices.size());
   out.data.resize(w.data.size());
-#pragma omp parallel num_threads(std::max(threads, 1))
+#pragma omp parallel num_threads(threads_for(w.indices.size(), threads))
   {
     std::vector<std::pair<Index, float>> row;
 #pragma omp for schedule(dynamic, 256)
@@ -91,23 +99,23 @@ graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, in
   return out;
 }
 
-DenseMatrix to_order(ConstDenseView m, std::span<const Index> old_of_new) {
+DenseMatrix to_order(ConstDenseView m, std::span<const Index> old_of_new, int threads) {
   check_rows(m, old_of_new, "to_order");
   DenseMatrix out(m.rows, m.cols);
   const std::size_t k = static_cast<std::size_t>(m.cols);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast<std::size_t>(out.size()), threads))
   for (Index p = 0; p < m.rows; ++p)
     std::copy_n(m.data + static_cast<std::size_t>(old_of_new[p]) * k, k, out.data() + static_cast<std::size_t>(p) * k);
   return out;
 }
 
-void from_order(ConstDenseView m, std::span<const Index> old_of_new, DenseView out) {
+void from_order(ConstDenseView m, std::span<const Index> old_of_new, DenseView out, int threads) {
   check_rows(m, old_of_new, "from_order");
   if (out.rows != m.rows || out.cols != m.cols)
     throw graph::InputError(fmt::format("from_order: out is {} x {}, expected {} x {}", out.rows,
                                         out.cols, m.rows, m.cols));
   const std::size_t k = static_cast<std::size_t>(m.cols);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast<std::size_t>(m.rows) * k, threads))
   for (Index p = 0; p < m.rows; ++p)
     std::copy_n(m.data + static_cast<std::size_t>(p) * k, k, out.data + static_cast<std::size_t>(old_of_new[p]) * k);
 }

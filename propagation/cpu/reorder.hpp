@@ -13,6 +13,8 @@
 // permuted by to_order, and map the results back with from_order. The
 // relabelled graph replaces the original (same 16 bytes per edge); results equal the
 // original ones up to float rounding (each row sums its terms in a different order).
+// propagate_labels' easy tier and the temporal runs do this themselves
+// (LabelPropagationOptions::reorder, label_propagation.hpp).
 #pragma once
 #include <span>
 #include <vector>
@@ -44,12 +46,15 @@ struct OrderedGraph {
 OrderedGraph make_ordered_graph(graph::CsrMatrix w, int threads, const char* what = "W");
 
 // W with rows and columns renumbered by the order (row p = user user_old[p]; column ids
-// mapped to item positions, increasing within each row), built with `threads` threads.
+// mapped to item positions, increasing within each row), built with `threads` threads
+// (<= 0: OpenMP's default).
 graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, int threads);
 
-// out row p = m row old_of_new[p] (into the new order).
-DenseMatrix to_order(ConstDenseView m, std::span<const graph::Index> old_of_new);
+// out row p = m row old_of_new[p] (into the new order). threads <= 0: OpenMP's default;
+// small matrices are copied on one thread.
+DenseMatrix to_order(ConstDenseView m, std::span<const graph::Index> old_of_new, int threads = 0);
 // out row old_of_new[p] = m row p (back to the original order); out has m's shape.
-void from_order(ConstDenseView m, std::span<const graph::Index> old_of_new, DenseView out);
+void from_order(ConstDenseView m, std::span<const graph::Index> old_of_new, DenseView out,
+                int threads = 0);
 
 }  // namespace driftrec::propagation::cpu

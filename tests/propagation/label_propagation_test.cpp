@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 
@@ -213,4 +215,74 @@ TEST_CASE("a label set with no labels gives empty score matrices and converges a
   REQUIRE(r.item_labels.rows() == 9);
   REQUIRE(r.converged);
   REQUIRE(r.iterations == 1);
+}
+
+namespace {
+
+// |a - b| <= 1e-5 |b| + 1e-6 max|b| for every entry: equal up to float rounding (the
+// ordered graph sums each row's terms in another order).
+void require_close(const DenseMatrix& a, const DenseMatrix& b) {
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  if (b.size() == 0) return;
+  const double floor = 1e-6 * double(b.cwiseAbs().maxCoeff());
+  for (Eigen::Index i = 0; i < b.size(); ++i) {
+    INFO("entry " << i << ": " << a.data()[i] << " vs " << b.data()[i]);
+    REQUIRE(std::fabs(double(a.data()[i]) - b.data()[i]) <= 1e-5 * std::fabs(double(b.data()[i])) + floor);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("degree order on gives the unordered results in the original ids",
+          "[propagation][label_propagation][reorder]") {
+  std::mt19937_64 rng(test::test_seed());
+  for (int round = 0; round < 8; ++round) {
+    const Index users = 200 + static_cast<Index>(rng() % 400), items = 50 + static_cast<Index>(rng() % 300);
+    const graph::CsrMatrix w = test::random_skewed_matrix(rng, users, items, 3000 + rng() % 5000);
+    const Index labels = 1 + static_cast<Index>(rng() % 12);
+    const graph::CsrMatrix item_labels = test::random_item_labels(rng, items, labels, 0.3);
+    const DenseMatrix prior = test::random_dense(rng, users, labels).cwiseAbs();
+    const bool with_prior = round % 2 == 0;
+    LabelPropagationOptions o;
+    o.alpha = 0.85f;
+    o.tolerance = 0;  // the same 30 iterations on both, so only rounding differs
+    o.max_iterations = 30;
+    o.threads = 1 + round % 2;
+    INFO("round " << round << ": " << users << " x " << items << ", " << w.nnz() << " entries, "
+                  << labels << " labels" << (with_prior ? ", with a user prior" : ""));
+    o.reorder = Reorder::off;
+    const PropagationResult off = propagate_labels(w, item_labels, with_prior ? &prior : nullptr, o);
+    o.reorder = Reorder::on;
+    const PropagationResult on = propagate_labels(w, item_labels, with_prior ? &prior : nullptr, o);
+    REQUIRE(on.iterations == off.iterations);
+    require_close(on.user_labels, off.user_labels);
+    require_close(on.item_labels, off.item_labels);
+    // The residual is a difference of two iterates, each within the entry tolerance
+    // above, so it may differ by twice that tolerance at the largest entry.
+    const double largest = std::max(off.user_labels.cwiseAbs().maxCoeff(), off.item_labels.cwiseAbs().maxCoeff());
+    REQUIRE(std::fabs(on.residual - off.residual) <= 2 * (1e-5 + 1e-6) * largest);
+  }
+}
+
+TEST_CASE("degree order: automatic orders large graphs only; bad weights name the caller's row",
+          "[propagation][label_propagation][reorder]") {
+  LabelPropagationOptions o;
+  REQUIRE(o.reorder == Reorder::automatic);
+  REQUIRE_FALSE(o.reorders(LabelPropagationOptions::kReorderMinNonzeros - 1));
+  REQUIRE(o.reorders(LabelPropagationOptions::kReorderMinNonzeros));
+  o.reorder = Reorder::on;
+  REQUIRE(o.reorders(0));
+  o.reorder = Reorder::off;
+  REQUIRE_FALSE(o.reorders(LabelPropagationOptions::kReorderMinNonzeros * 4));
+
+  // Row 7 is light, so the degree order moves it; the message still names row 7.
+  std::vector<graph::Triplet> t;
+  for (Index c = 0; c < 10; ++c) t.push_back({0, c, 1.0f});
+  t.push_back({7, 3, -2.0f});
+  const graph::CsrMatrix w = graph::csr_from_triplets(8, 10, t);
+  std::mt19937_64 rng(test::test_seed());
+  o.reorder = Reorder::on;
+  REQUIRE_THROWS_WITH(propagate_labels(w, test::random_item_labels(rng, 10, 3, 0.2), nullptr, o),
+                      Catch::Contains("W: the value at row 7, column 3 is -2"));
 }

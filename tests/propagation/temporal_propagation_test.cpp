@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
 #include <random>
+#include <utility>
 
 #include "propagation/temporal_propagation.hpp"
 #include "tests/propagation/random_graphs.hpp"
@@ -195,4 +198,49 @@ TEST_CASE("bad temporal options and slices throw InputError naming them", "[prop
   REQUIRE_THROWS_WITH(propagate_temporal(slices, test::random_item_labels(rng, 7, 3, 0.2), o),
                       Catch::Contains("item_labels"));
   REQUIRE(propagate_temporal({}, item_labels, o).empty());
+}
+
+TEST_CASE("temporal propagation in degree order equals the unordered run, prior carried in original ids",
+          "[propagation][temporal][temporal_propagation][reorder]") {
+  std::mt19937_64 rng(test::test_seed());
+  // gamma > 0: G_{t-1} stays ordered and W_t is relabelled into it; gamma = 0: each
+  // period ordered afresh. mu > 0 in both, so a prior mapped wrongly would show.
+  for (const float gamma : {0.6f, 0.0f}) {
+    const Index users = 300, items = 120;
+    auto slices = random_slices(rng, users, items, 5, 2500);
+    // Period 3 is someone else's activity: different heavy users and items.
+    slices[3] = test::random_skewed_matrix(rng, users, items, 2500);
+    for (Index& c : slices[3].indices) c = items - 1 - c;
+    for (Index r = 0; r < users; ++r)
+      std::sort(slices[3].indices.begin() + slices[3].indptr[r], slices[3].indices.begin() + slices[3].indptr[r + 1]);
+    const graph::CsrMatrix item_labels = test::random_item_labels(rng, items, 6, 0.3);
+    TemporalOptions o;
+    o.gamma = gamma;
+    o.mu = 0.7f;
+    o.propagation.alpha = 0.85f;
+    o.propagation.tolerance = 0;  // the same 25 iterations per period on both
+    o.propagation.max_iterations = 25;
+    o.propagation.threads = 2;
+    o.propagation.reorder = Reorder::off;
+    const auto off = propagate_temporal(slices, item_labels, o);
+    o.propagation.reorder = Reorder::on;
+    const auto on = propagate_temporal(slices, item_labels, o);
+    REQUIRE(on.size() == off.size());
+    for (std::size_t t = 0; t < off.size(); ++t) {
+      INFO("gamma " << gamma << ", period " << t);
+      REQUIRE(on[t].iterations == off[t].iterations);
+      // |on - off| <= 1e-5 |off| + 1e-6 max|off| for every entry.
+      for (const auto& [a, b] : {std::pair{&on[t].interests, &off[t].interests},
+                                 std::pair{&on[t].item_labels, &off[t].item_labels}}) {
+        REQUIRE(a->rows() == b->rows());
+        const double floor = 1e-6 * double(b->cwiseAbs().maxCoeff());
+        for (Eigen::Index i = 0; i < b->size(); ++i)
+          REQUIRE(std::fabs(double(a->data()[i]) - b->data()[i]) <= 1e-5 * std::fabs(double(b->data()[i])) + floor);
+      }
+    }
+    // The prior matters: without it period 4 would look different.
+    o.mu = 0;
+    const auto no_memory = propagate_temporal(slices, item_labels, o);
+    REQUIRE((no_memory[4].interests - off[4].interests).cwiseAbs().maxCoeff() > 1e-3);
+  }
 }
