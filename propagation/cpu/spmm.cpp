@@ -21,10 +21,6 @@ using graph::InputError;
 using graph::Offset;
 
 constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row ranges
-// Below this many edges + rows per thread, forking costs more than it saves (and on a
-// loaded machine a descheduled partner thread costs milliseconds per barrier), so small
-// products use fewer threads. The result does not depend on it.
-constexpr Offset kMinWorkPerThread = 16384;
 // Edges ahead whose x row is prefetched. The gather of x rows is latency-bound; on the
 // 2^20 x 2^18 R-MAT at k = 20 (one thread, this 2-core machine, noisy) prefetching 16 or
 // 32 edges ahead took a half-step from about 150-240 ms to 90-190 ms; 16 and 32 were

@@ -40,6 +40,13 @@
 
 namespace driftrec::propagation::cpu {
 
+// Below this many edges + rows per thread a product uses fewer threads. Forking pays
+// little there and a descheduled partner thread costs milliseconds per barrier on a
+// loaded machine: temporal propagation over MovieLens's 267 monthly graphs (<= 60k edges
+// + rows each) took 7.6 s on 2 threads unloaded but 54 s beside two busy processes at
+// 16384; at 2^17 (one thread for those graphs) 7.8 s and 11 s. Results do not depend on it.
+inline constexpr graph::Offset kMinWorkPerThread = graph::Offset{1} << 17;
+
 // parts + 1 row boundaries (first 0, last rows, non-decreasing): range p = [b[p], b[p+1])
 // costs about (nnz + rows) / parts, counting a row's edges plus one for the row itself.
 // A single row heavier than that makes its range heavier; it is never split.

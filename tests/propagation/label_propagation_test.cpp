@@ -133,10 +133,10 @@ TEST_CASE("the progress callback sees every iteration and the final residual",
 
 TEST_CASE("label propagation is bitwise identical on 1 and 2 threads", "[propagation][label_propagation]") {
   std::mt19937_64 rng(test::test_seed());
-  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 4000, 1500, 60000);
-  const graph::CsrMatrix item_labels = test::random_item_labels(rng, 1500, 20, 0.3);
-  // Enough work on both sides for the kernels to use two threads (16384 edges + rows each).
-  REQUIRE(w.nnz() + w.n_cols >= 2 * 16384);
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 40000, 15000, 4 * cpu::kMinWorkPerThread);
+  const graph::CsrMatrix item_labels = test::random_item_labels(rng, 15000, 20, 0.3);
+  // Enough work on both sides for the kernels to use two threads.
+  REQUIRE(w.nnz() + w.n_cols >= 2 * cpu::kMinWorkPerThread);
   LabelPropagationOptions o;
   o.alpha = 0.85f;
   o.max_iterations = 10;  // bitwise equality needs no convergence; keeps it short

@@ -1,7 +1,7 @@
 // The CPU kernels against dead-simple serial loops (in double) on random skewed
 // matrices, for k in {1, 3, 8, 16, 20, 32, 37} (the fixed-width instantiations and the
-// generic path) and 1..3 threads. The matrices hold > 3 x 16384 edges + rows, so that
-// the kernels really run on three threads (smaller products use fewer).
+// generic path) and 1..3 threads. The thread tests' matrices hold > 3 x kMinWorkPerThread
+// edges + rows, so that the kernels really run on three threads (smaller products use fewer).
 #include <catch2/catch.hpp>
 #include <random>
 #include <utility>
@@ -83,8 +83,8 @@ std::vector<float> random_scales(std::mt19937_64& rng, Index n) {
 TEST_CASE("spmm equals a serial loop on random skewed matrices for every width and thread count",
           "[propagation][spmm]") {
   std::mt19937_64 rng(test::test_seed());
-  const graph::CsrMatrix a = test::random_skewed_matrix(rng, 4000, 1000, 70000);
-  REQUIRE(a.nnz() + a.n_rows >= 3 * 16384);  // so that three threads really run
+  const graph::CsrMatrix a = test::random_skewed_matrix(rng, 40000, 10000, 5 * cpu::kMinWorkPerThread);
+  REQUIRE(a.nnz() + a.n_rows >= 3 * cpu::kMinWorkPerThread);  // so that three threads really run
   for (int k : kWidths) {
     const DenseMatrix x = test::random_dense(rng, a.n_cols, k);
     const Reference ref = serial_product(a, x, nullptr, nullptr);
@@ -169,8 +169,9 @@ TEST_CASE("fused_spmm reports a NaN change when a new value is NaN", "[propagati
 
 TEST_CASE("kernel results are bitwise identical for 1, 2 and 3 threads", "[propagation][spmm]") {
   std::mt19937_64 rng(test::test_seed());
-  const BipartiteGraph g = make_bipartite_graph(test::random_skewed_matrix(rng, 3000, 800, 60000));
-  REQUIRE(g.nnz() + g.users() >= 3 * 16384);  // so that three threads really run
+  const BipartiteGraph g =
+      make_bipartite_graph(test::random_skewed_matrix(rng, 30000, 8000, 5 * cpu::kMinWorkPerThread));
+  REQUIRE(g.nnz() + g.items() >= 3 * cpu::kMinWorkPerThread);  // so that three threads really run, both sides
   for (int k : {1, 20, 37}) {
     INFO("k = " << k);
     const DenseMatrix f_in = test::random_dense(rng, g.items(), k);

@@ -4,6 +4,7 @@
 #include <random>
 #include <utility>
 
+#include "propagation/cpu/spmm.hpp"
 #include "propagation/temporal_propagation.hpp"
 #include "tests/propagation/random_graphs.hpp"
 #include "tests/test_util.hpp"
@@ -154,10 +155,10 @@ TEST_CASE("temporal propagation reports non-convergence per period", "[propagati
 
 TEST_CASE("temporal propagation is bitwise identical on 1 and 2 threads", "[propagation][temporal]") {
   std::mt19937_64 rng(test::test_seed());
-  const auto slices = random_slices(rng, 2000, 600, 2, 50000);
-  const graph::CsrMatrix item_labels = test::random_item_labels(rng, 600, 8, 0.3);
-  // Enough work for the kernels to use two threads (16384 edges + rows each).
-  for (const auto& s : slices) REQUIRE(s.nnz() + s.n_cols >= 2 * 16384);
+  const auto slices = random_slices(rng, 20000, 6000, 2, 4 * cpu::kMinWorkPerThread);
+  const graph::CsrMatrix item_labels = test::random_item_labels(rng, 6000, 8, 0.3);
+  // Enough work for the kernels to use two threads.
+  for (const auto& s : slices) REQUIRE(s.nnz() + s.n_cols >= 2 * cpu::kMinWorkPerThread);
   TemporalOptions o;
   o.propagation.max_iterations = 8;  // bitwise equality needs no convergence; keeps it short
   o.propagation.threads = 1;
