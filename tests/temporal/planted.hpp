@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "temporal/features.hpp"
+#include "temporal/trainer.hpp"
 
 namespace driftrec::temporal::testing {
 
@@ -32,6 +33,21 @@ inline SequenceInputs planted_inputs(int users, int periods, bool with_factors) 
     in.activity.emplace_back(static_cast<std::size_t>(users), 1.0f);
   }
   return in;
+}
+
+// Training options that learn the planted sequence to near-zero loss in a few seconds.
+inline SequenceModelOptions planted_options(CellKind cell, std::uint64_t seed) {
+  SequenceModelOptions o;
+  o.cell = cell;
+  o.hidden = 12;
+  o.bptt = 6;
+  o.learning_rate = 0.05f;
+  o.epochs = 80;
+  o.batch_users = 4;
+  o.patience = 1000;
+  o.seed = seed;
+  o.threads = 1;
+  return o;
 }
 
 }  // namespace driftrec::temporal::testing

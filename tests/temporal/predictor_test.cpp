@@ -12,30 +12,12 @@ using namespace driftrec::temporal;
 using namespace driftrec::temporal::testing;
 using driftrec::graph::InputError;
 
-namespace {
-
-TrainingResult planted_model(const SequenceData& d, CellKind cell) {
-  SequenceModelOptions o;
-  o.cell = cell;
-  o.hidden = 12;
-  o.bptt = 6;
-  o.learning_rate = 0.05f;
-  o.epochs = 80;
-  o.batch_users = 4;
-  o.patience = 1000;
-  o.seed = 21;
-  o.threads = 1;
-  return train_sequence_model(d, o);
-}
-
-}  // namespace
-
 TEST_CASE("the planted model predicts each user's next label and factor", "[temporal]") {
   const int users = 18, periods = 11;  // 18 users: chunks of 16 and 2
   const SequenceData d = assemble_sequences(planted_inputs(users, periods, true));
   for (CellKind cell : {CellKind::gru, CellKind::lstm}) {
     INFO(cell_name(cell));
-    const TrainingResult r = planted_model(d, cell);
+    const TrainingResult r = train_sequence_model(d, planted_options(cell, 21));
     const Prediction p = predict_next(r.model, d, 1);
     REQUIRE(p.interests.rows() == users);
     REQUIRE(p.interests.cols() == 3);
