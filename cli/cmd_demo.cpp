@@ -58,7 +58,7 @@ void add_demo(CLI::App& app) {
     std::error_code ec;
     fs::create_directories(*out, ec);
     if (ec || !fs::is_directory(*out))
-      throw graph::InputError(fmt::format("--out {}: cannot use it as a folder{}{}", *out, ec ? ": " : "", ec.message()));
+      throw InputError(fmt::format("--out {}: cannot use it as a folder{}{}", *out, ec ? ": " : "", ec.message()));
     io::IngestOptions o;
     o.event_files = {(fs::path(*data) / "ratings.csv").string()};
     o.labels_file = (fs::path(*data) / "movies.csv").string();

@@ -29,7 +29,7 @@ std::vector<int> parse_ks(const std::string& spec) {
         io::trim(std::string_view(spec).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     std::int64_t k = 0;
     if (!io::parse_int64(field, k) || k < 1 || k > 100000)
-      throw graph::InputError(fmt::format(
+      throw InputError(fmt::format(
           "--k '{}': expected a comma-separated list of cut-offs between 1 and 100000, e.g. 10,20", spec));
     ks.push_back(static_cast<int>(k));
     if (comma == std::string::npos) break;
@@ -104,7 +104,7 @@ void add_evaluate(CLI::App& app) {
       nlohmann::json j = ev::report_json(report, c);
       j["wall_seconds"] = seconds;
       std::ofstream f(a->json);
-      if (!f) throw graph::InputError(fmt::format("--json {}: cannot open the file for writing", a->json));
+      if (!f) throw InputError(fmt::format("--json {}: cannot open the file for writing", a->json));
       f << j.dump(2) << "\n";
       f.close();
       if (!f) throw std::runtime_error(fmt::format("--json {}: write failed", a->json));

@@ -53,14 +53,14 @@ void add_factorize(CLI::App& app) {
     a->common.apply();
     io::check_result_name(a->name);
     if (a->solver != "cg" && a->solver != "cholesky")
-      throw graph::InputError(fmt::format("--solver: expected cg or cholesky, found '{}'", a->solver));
+      throw InputError(fmt::format("--solver: expected cg or cholesky, found '{}'", a->solver));
     a->t.als.solver = a->solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
     a->t.compute_loss = a->verbose;
     a->t.validate();
 
     io::Store store = io::Store::open(a->store);
     const std::size_t n = store.n_slices();
-    if (n == 0) throw graph::InputError(fmt::format("{}: the store has no slices", a->store));
+    if (n == 0) throw InputError(fmt::format("{}: the store has no slices", a->store));
     const std::size_t first_user = first_kept_period(a->keep_users, n, "--keep-users");
     const std::size_t first_item = first_kept_period(a->keep_items, n, "--keep-items");
     std::vector<graph::CsrMatrix> slices;

@@ -44,7 +44,7 @@ struct GenerateOptions {
 // Counts travel as 64-bit so that 3000000000 is reported, not wrapped.
 graph::Index count_option(std::int64_t v, const char* option) {
   if (v <= 0 || v > std::numeric_limits<graph::Index>::max())
-    throw graph::InputError(
+    throw InputError(
         fmt::format("{}: expected a positive count below 2^31, got {}", option, v));
   return static_cast<graph::Index>(v);
 }
@@ -62,7 +62,7 @@ graph::DriftConfig make_config(const GenerateOptions& o) {
   c.events_per_period = o.events_per_period;
   if (o.events_given) {
     if (o.events <= 0)
-      throw graph::InputError(
+      throw InputError(
           fmt::format("--events: expected a positive total number of events, got {}", o.events));
     // Activity averages exactly 1 over users, so this mean gives N events up to noise.
     c.events_per_period = static_cast<double>(o.events) /

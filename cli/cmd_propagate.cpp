@@ -37,7 +37,7 @@ nlohmann::json run_label(const io::Store& store, hid_t g, const LabelArgs& a,
                          int threads) {
   const std::size_t n = store.n_slices();
   if (store.n_labels() == 0)
-    throw graph::InputError(fmt::format("{}: the store has no item labels; ingest with --labels to propagate them",
+    throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels to propagate them",
                                         store.path()));
   const std::size_t first = first_kept_period(a.keep, n, "--keep");
   std::vector<graph::CsrMatrix> slices;
@@ -148,7 +148,7 @@ void add_propagate(CLI::App& app) {
     io::check_result_name(a->name);
     const bool label = a->method == "label";
     if (!label && !is_walk_method(a->method))
-      throw graph::InputError(fmt::format("--method: expected label, p3alpha, rp3beta or ppr, found '{}'", a->method));
+      throw InputError(fmt::format("--method: expected label, p3alpha, rp3beta or ppr, found '{}'", a->method));
     if (label) {
       a->label.t.validate();
     } else {
@@ -160,7 +160,7 @@ void add_propagate(CLI::App& app) {
     }
 
     io::Store store = io::Store::open(a->store);
-    if (store.n_slices() == 0) throw graph::InputError(fmt::format("{}: the store has no slices", a->store));
+    if (store.n_slices() == 0) throw InputError(fmt::format("{}: the store has no slices", a->store));
     const std::string slicing = store.slicing();
     io::StoreWriter writer(a->store, io::StoreWriter::Amend{});
     io::h5::Handle g = io::create_result(writer, a->name);

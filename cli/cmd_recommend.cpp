@@ -67,12 +67,12 @@ void add_recommend(CLI::App& app) {
   cmd->add_flag("--include-seen", a->include_seen, "Also rank items the user already had");
   cmd->add_flag("--json", a->json, "Print JSON");
   cmd->callback([a] {
-    if (a->k < 1) throw graph::InputError("--k: expected 1 or more");
+    if (a->k < 1) throw InputError("--k: expected 1 or more");
     io::Store store = io::Store::open(a->store);
     std::optional<LoadedSequence> sequence;
     LoadedModel lm;
     if (!a->model.empty()) {
-      if (a->period >= 0) throw graph::InputError("--period: a sequence model (--model) predicts the period after the last");
+      if (a->period >= 0) throw InputError("--period: a sequence model (--model) predicts the period after the last");
       sequence = load_sequence_result(store, a->model);
       lm.period = store.n_slices() - 1;
     } else {
@@ -141,7 +141,7 @@ void add_recommend(CLI::App& app) {
   sim->add_option("--period", s->period, "Period index (default: the latest with factors)");
   sim->add_flag("--json", s->json, "Print JSON");
   sim->callback([s] {
-    if (s->k < 1) throw graph::InputError("--k: expected 1 or more");
+    if (s->k < 1) throw InputError("--k: expected 1 or more");
     io::Store store = io::Store::open(s->store);
     LoadedModel lm = load_factors(store, s->result, s->period >= 0 ? std::optional<std::size_t>(s->period) : std::nullopt);
     const std::vector<std::string> items = store.items();

@@ -19,9 +19,9 @@ TrainSummary run_train(const TrainArgs& a) {
   io::check_result_name(a.name);
   const io::Store store = io::Store::open(a.store);
   if (store.n_labels() == 0)
-    throw graph::InputError(fmt::format("{}: the store has no item labels; ingest with --labels", a.store));
+    throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels", a.store));
   if (store.n_slices() < 4)
-    throw graph::InputError(fmt::format("{}: the store has {} periods; training needs at least 4 (reslice finer)",
+    throw InputError(fmt::format("{}: the store has {} periods; training needs at least 4 (reslice finer)",
                                         a.store, store.n_slices()));
   const auto t0 = std::chrono::steady_clock::now();
   const ev::EvaluationData data = ev::load_evaluation_data(store);
@@ -94,7 +94,7 @@ void add_train(CLI::App& app) {
   add_threads_option(*cmd, *common);
   cmd->callback([a, cell, common, json] {
     common->apply();
-    if (*cell != "gru" && *cell != "lstm") throw graph::InputError(fmt::format("--cell: expected gru or lstm, found '{}'", *cell));
+    if (*cell != "gru" && *cell != "lstm") throw InputError(fmt::format("--cell: expected gru or lstm, found '{}'", *cell));
     a->options.model.cell = *cell == "gru" ? temporal::CellKind::gru : temporal::CellKind::lstm;
     a->options.model.threads = common->threads;
     a->options.als.als.seed = a->options.model.seed;
@@ -126,7 +126,7 @@ void add_train(CLI::App& app) {
   pred->add_option("--top", p->top, "Labels to show")->default_val(5);
   pred->add_flag("--json", p->json, "Print JSON");
   pred->callback([p] {
-    if (p->top < 1) throw graph::InputError("--top: expected 1 or more");
+    if (p->top < 1) throw InputError("--top: expected 1 or more");
     const io::Store store = io::Store::open(p->store);
     const LoadedSequence s = load_sequence_result(store, p->model);
     const graph::Index u = find_id(store.users(), p->user, "user", p->store);

@@ -1,6 +1,6 @@
 // The driftrec subcommands. Each add_* registers one subcommand on the app; its callback
 // parses nothing by hand, calls one library function and prints. Errors travel as
-// exceptions: graph::InputError (bad usage or input) becomes exit 2, anything else exit 1.
+// exceptions: InputError (bad usage or input) becomes exit 2, anything else exit 1.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>

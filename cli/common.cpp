@@ -14,7 +14,7 @@
 namespace driftrec::cli {
 
 void CommonOptions::apply() const {
-  if (threads < 0) throw graph::InputError("--threads: expected a positive number or 0 (all cores)");
+  if (threads < 0) throw InputError("--threads: expected a positive number or 0 (all cores)");
   if (threads > 0) omp_set_num_threads(threads);
 }
 
@@ -27,12 +27,12 @@ std::size_t first_kept_period(const std::string& spec, std::size_t periods, cons
   std::int64_t n = 0;
   if (spec.starts_with("last:") && io::parse_int64(spec.substr(5), n) && n >= 1)
     return periods > static_cast<std::size_t>(n) ? periods - static_cast<std::size_t>(n) : 0;
-  throw graph::InputError(fmt::format("{} '{}': expected all or last:N with N >= 1", option, spec));
+  throw InputError(fmt::format("{} '{}': expected all or last:N with N >= 1", option, spec));
 }
 
 graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what, const std::string& path) {
   auto it = std::find(ids.begin(), ids.end(), id);
-  if (it == ids.end()) throw graph::InputError(fmt::format("{}: no {} with id '{}'", path, what, id));
+  if (it == ids.end()) throw InputError(fmt::format("{}: no {} with id '{}'", path, what, id));
   return static_cast<graph::Index>(it - ids.begin());
 }
 

@@ -16,7 +16,7 @@ LoadedModel load_factors(const io::Store& store, const std::string& name, std::o
   LoadedModel out;
   if (period) {
     if (!has("user_factors", *period) || !has("item_factors", *period))
-      throw graph::InputError(fmt::format("{}: result '{}' has no user and item factors for period {} (factorize "
+      throw InputError(fmt::format("{}: result '{}' has no user and item factors for period {} (factorize "
                                           "with --keep-items all to keep every period's item factors)",
                                           store.path(), name, *period));
     out.period = *period;
@@ -29,12 +29,12 @@ LoadedModel load_factors(const io::Store& store, const std::string& name, std::o
         break;
       }
     if (!found)
-      throw graph::InputError(fmt::format("{}: result '{}' has no period with both user and item factors", store.path(), name));
+      throw InputError(fmt::format("{}: result '{}' has no period with both user and item factors", store.path(), name));
   }
   auto load = [&](const char* side, std::int64_t rows) {
     io::Matrix m = io::read_matrix(g, fmt::format("{}/{:04d}", side, out.period), store.context());
     if (static_cast<std::int64_t>(m.rows) != rows)
-      throw graph::InputError(fmt::format("{}: {} of result '{}' have {} rows, the store has {}", store.path(), side,
+      throw InputError(fmt::format("{}: {} of result '{}' have {} rows, the store has {}", store.path(), side,
                                           name, m.rows, rows));
     return mf::Factors(Eigen::Map<const mf::Factors>(m.data.data(), static_cast<Eigen::Index>(m.rows),
                                                      static_cast<Eigen::Index>(m.cols)));
@@ -42,7 +42,7 @@ LoadedModel load_factors(const io::Store& store, const std::string& name, std::o
   out.model.user = load("user_factors", store.n_users());
   out.model.item = load("item_factors", store.n_items());
   if (out.model.user.cols() != out.model.item.cols())
-    throw graph::InputError(fmt::format("{}: result '{}' has user and item factors of different widths", store.path(), name));
+    throw InputError(fmt::format("{}: result '{}' has user and item factors of different widths", store.path(), name));
   return out;
 }
 

@@ -40,7 +40,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
-  } catch (const driftrec::graph::InputError& e) {
+  } catch (const driftrec::InputError& e) {
+    fmt::print(stderr, "driftrec: error: {}\n", e.what());
+    return 2;
+  } catch (const driftrec::NumericalError& e) {
+    // A numerical failure the user fixes by changing the parameter the message names.
     fmt::print(stderr, "driftrec: error: {}\n", e.what());
     return 2;
   } catch (const std::exception& e) {

@@ -52,16 +52,16 @@ void write_top(hid_t g, const pr::TopItems& top) {
 
 void validate_walk(const std::string& method, const WalkArgs& a) {
   if (!(a.gamma >= 0 && a.gamma <= 1))
-    throw graph::InputError(fmt::format("--gamma: expected a value in [0, 1], got {}", a.gamma));
+    throw InputError(fmt::format("--gamma: expected a value in [0, 1], got {}", a.gamma));
   pr::RecommendOptions r;
   r.k = a.top;
   try {
     r.validate();
     if (method == "ppr") pagerank_options(a, 0).validate();
     else similarity_options(method, a, 0).validate();
-  } catch (const graph::InputError& e) {
+  } catch (const InputError& e) {
     // The library names its option (k, alpha...); say which flag that is.
-    throw graph::InputError(fmt::format("{} (flags: --top is k of the saved items, --neighbours k of the "
+    throw InputError(fmt::format("{} (flags: --top is k of the saved items, --neighbours k of the "
                                         "similarity, --restart the restart probability)",
                                         e.what()));
   }

@@ -17,7 +17,7 @@ template <class M>
 M read_rows(const io::Store& store, hid_t g, const std::string& name, std::int64_t rows) {
   io::Matrix m = io::read_matrix(g, name, store.context());
   if (rows >= 0 && static_cast<std::int64_t>(m.rows) != rows)
-    throw graph::InputError(fmt::format("{}: {} has {} rows, expected {}", store.path(), name, m.rows, rows));
+    throw InputError(fmt::format("{}: {} has {} rows, expected {}", store.path(), name, m.rows, rows));
   return Eigen::Map<const M>(m.data.data(), static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
 }
 
@@ -52,7 +52,7 @@ LoadedSequence load_sequence_result(const io::Store& store, const std::string& n
   io::h5::Handle g = io::open_result(store, name);
   const auto& cx = store.context();
   if (const std::string kind = io::h5::read_attr_string(g, "kind", cx); kind != "sequence_model")
-    throw graph::InputError(fmt::format("{}: result '{}' is a {} result, not a sequence model (driftrec train)",
+    throw InputError(fmt::format("{}: result '{}' is a {} result, not a sequence model (driftrec train)",
                                         store.path(), name, kind));
   temporal::SerializedModel m;
   const std::string all_names = io::h5::read_attr_string(g, "model_attributes", cx);
@@ -75,10 +75,10 @@ LoadedSequence load_sequence_result(const io::Store& store, const std::string& n
   out.item_factors = read_rows<matrix_factorization::Factors>(store, g, "item_factors", store.n_items());
   float w = 0;
   if (!io::parse_finite_float(io::h5::read_attr_string(g, "interest_weight", cx), w) || w < 0 || w > 1)
-    throw graph::InputError(fmt::format("{}: result '{}': interest_weight is not a number in [0, 1]", store.path(), name));
+    throw InputError(fmt::format("{}: result '{}': interest_weight is not a number in [0, 1]", store.path(), name));
   out.interest_weight = w;
   if (out.next_interests.cols() != store.n_labels() || out.next_factors.cols() != out.item_factors.cols())
-    throw graph::InputError(fmt::format("{}: result '{}': predictions and factors do not fit the store", store.path(), name));
+    throw InputError(fmt::format("{}: result '{}': predictions and factors do not fit the store", store.path(), name));
   return out;
 }
 

@@ -130,12 +130,12 @@ nlohmann::json params_json(const Params& p) {
 
 EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
                           const EvaluateOptions& options) {
-  if (models.empty()) throw graph::InputError("evaluate: no models to evaluate");
-  if (options.ks.empty()) throw graph::InputError("--k: expected at least one cut-off");
+  if (models.empty()) throw InputError("evaluate: no models to evaluate");
+  if (options.ks.empty()) throw InputError("--k: expected at least one cut-off");
   for (int k : options.ks)
-    if (k < 1) throw graph::InputError(fmt::format("--k: expected cut-offs of at least 1, got {}", k));
+    if (k < 1) throw InputError(fmt::format("--k: expected cut-offs of at least 1, got {}", k));
   if (options.resamples < 1)
-    throw graph::InputError(fmt::format("resamples: expected at least 1, got {}", options.resamples));
+    throw InputError(fmt::format("resamples: expected at least 1, got {}", options.resamples));
   for (const ModelSpec& m : models)
     if (m.grid.empty() || !m.fit || (!m.interest && !m.item))
       throw std::invalid_argument(fmt::format("model '{}' has no grid, no fit or no task", m.name));

@@ -72,7 +72,7 @@ struct EvaluationReport {
   std::vector<int> ks;
 };
 
-// Throws graph::InputError on a bad option (naming it): --test-periods out of range, a K
+// Throws InputError on a bad option (naming it): --test-periods out of range, a K
 // below 1, no models.
 EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
                           const EvaluateOptions& options);

@@ -28,7 +28,7 @@ SequenceOptions::SequenceOptions() {
 }
 
 void SequenceOptions::validate() const {
-  if (window < 1) throw graph::InputError(fmt::format("window: expected >= 1 periods, got {}", window));
+  if (window < 1) throw InputError(fmt::format("window: expected >= 1 periods, got {}", window));
   propagation.validate();
   als.validate();
   features.validate();

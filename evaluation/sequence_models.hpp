@@ -66,7 +66,7 @@ struct TrainedSequence {
   matrix_factorization::Factors validation_item_factors;
   int not_converged = 0;
 };
-// Needs P >= 3 periods of training data. Throws graph::InputError as the trainer does.
+// Needs P >= 3 periods of training data. Throws InputError as the trainer does.
 TrainedSequence train_sequence(const Training& t, const SequenceOptions& o, const SequenceProgress& progress = {});
 
 // Hybrid item scores (out: one per item) from a predicted factor and interest distribution.

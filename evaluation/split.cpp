@@ -51,10 +51,10 @@ EvaluationData make_evaluation_data(Index n_users, Index n_items, graph::CsrMatr
 
 Split make_split(std::size_t n_periods, std::int64_t test_periods) {
   if (test_periods < 1)
-    throw graph::InputError(
+    throw InputError(
         fmt::format("--test-periods: expected at least 1, got {}", test_periods));
   if (static_cast<std::uint64_t>(test_periods) + 2 > n_periods)
-    throw graph::InputError(fmt::format(
+    throw InputError(fmt::format(
         "--test-periods {}: the store has {} non-empty periods, and the split needs at least "
         "{} (one or more to train on, one to validate on, {} to test); use at most {}",
         test_periods, n_periods, test_periods + 2, test_periods,

@@ -53,7 +53,7 @@ struct Split {
 };
 
 // The last `test_periods` periods; needs n_periods >= test_periods + 2 (a period to train
-// on before the validation period). Throws graph::InputError naming --test-periods.
+// on before the validation period). Throws InputError naming --test-periods.
 Split make_split(std::size_t n_periods, std::int64_t test_periods);
 
 // What a model may see when it predicts period P: the data strictly before P.

@@ -24,9 +24,9 @@ PlantedTruth read_planted_truth(const std::string& path, const EvaluationData& d
   std::vector<std::string_view> f;
   std::string scratch;
   if (!reader.next(line))
-    throw graph::InputError(fmt::format("--truth {}: the file is empty; expected truth.csv from driftrec generate", path));
+    throw InputError(fmt::format("--truth {}: the file is empty; expected truth.csv from driftrec generate", path));
   if (io::trim(line) != "user,period,begin,label,weight")
-    throw graph::InputError(fmt::format("--truth {}:1: expected the header user,period,begin,label,weight "
+    throw InputError(fmt::format("--truth {}:1: expected the header user,period,begin,label,weight "
                                         "(truth.csv from driftrec generate), found '{}'",
                                         path, io::excerpt(line)));
   PlantedTruth t;
@@ -37,14 +37,14 @@ PlantedTruth read_planted_truth(const std::string& path, const EvaluationData& d
     if (io::trim(line).empty()) continue;
     ++rows;
     if (!io::split_fields(line, ",", f, scratch) || f.size() != 5)
-      throw graph::InputError(fmt::format("--truth {}: expected 5 fields user,period,begin,label,weight", reader.where()));
+      throw InputError(fmt::format("--truth {}: expected 5 fields user,period,begin,label,weight", reader.where()));
     std::int64_t begin = 0;
     float weight = 0;
     if (!io::parse_int64(io::trim(f[2]), begin))
-      throw graph::InputError(fmt::format("--truth {}: field 'begin': expected Unix seconds, found '{}'",
+      throw InputError(fmt::format("--truth {}: field 'begin': expected Unix seconds, found '{}'",
                                           reader.where(), io::excerpt(f[2])));
     if (!io::parse_finite_float(io::trim(f[4]), weight) || weight < 0)
-      throw graph::InputError(fmt::format("--truth {}: field 'weight': expected a non-negative number, found '{}'",
+      throw InputError(fmt::format("--truth {}: field 'weight': expected a non-negative number, found '{}'",
                                           reader.where(), io::excerpt(f[4])));
     auto p = period_of.find(begin);
     if (p == period_of.end()) continue;
@@ -65,7 +65,7 @@ PlantedTruth read_planted_truth(const std::string& path, const EvaluationData& d
     dist[static_cast<std::size_t>(l->second)] += weight;
   }
   if (!any_period && !periods.empty())
-    throw graph::InputError(fmt::format(
+    throw InputError(fmt::format(
         "--truth {}: no row begins at a test period of the store (first test period begins at "
         "{}); ingest the generated events with the --slice that meta.json names",
         path, data.periods.begin[periods.front()]));

@@ -16,7 +16,7 @@
 
 namespace driftrec::evaluation {
 
-// Throws graph::InputError naming the file, line and field for a malformed row, or the
+// Throws InputError naming the file, line and field for a malformed row, or the
 // file when none of `periods` begins at a row's `begin`.
 PlantedTruth read_planted_truth(const std::string& path, const EvaluationData& data,
                                 std::span<const std::size_t> periods);

@@ -2,20 +2,13 @@
 // 64-bit offsets for edges (a graph may hold more than 2^31 edges), 64-bit times.
 #pragma once
 #include <cstdint>
-#include <stdexcept>
-#include <string>
+
+#include "core/error.hpp"  // InputError, NumericalError: every module throws them
 
 namespace driftrec::graph {
 
 using Index = std::int32_t;   // dense user / item / label id, in order of first appearance
 using Offset = std::int64_t;  // position in an edge array (CSR indptr)
 using Time = std::int64_t;    // Unix seconds, UTC
-
-// A user's bad input or bad arguments: the CLI maps it to exit code 2. The message is
-// complete (names the file, line, field or argument and what was expected).
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 }  // namespace driftrec::graph

@@ -16,7 +16,7 @@ constexpr std::uint64_t kChunkElements = 1 << 18;
 // Two tiers: a bad file is the user's input; a failed write is ours to report as internal.
 [[noreturn]] void read_fail(const ReadContext& cx, const std::string& what) {
   std::string detail = last_error();
-  throw graph::InputError(fmt::format("{}: {}{}{}", cx.file, what, detail.empty() ? "" : ": ", detail));
+  throw InputError(fmt::format("{}: {}{}{}", cx.file, what, detail.empty() ? "" : ": ", detail));
 }
 [[noreturn]] void write_fail(const std::string& what) {
   std::string detail = last_error();

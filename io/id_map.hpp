@@ -15,7 +15,6 @@
 namespace driftrec::io {
 
 using graph::Index;
-using graph::InputError;
 
 class IdMap {
  public:

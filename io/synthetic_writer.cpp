@@ -186,7 +186,7 @@ SyntheticSummary write_synthetic(const graph::DriftConfig& config,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir))
-    throw graph::InputError(fmt::format("--out: cannot create directory '{}': {}", dir.string(),
+    throw InputError(fmt::format("--out: cannot create directory '{}': {}", dir.string(),
                                         ec ? ec.message() : "a file of that name exists"));
 
   SyntheticSummary s;

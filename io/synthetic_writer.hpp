@@ -61,7 +61,7 @@ inline constexpr const char* kSyntheticTruthFile = "truth.csv";
 inline constexpr const char* kSyntheticMetaFile = "meta.json";
 
 // Generates the log for `config` and writes the four files under `dir` (created if
-// missing; existing files of those names are replaced). Throws graph::InputError for a
+// missing; existing files of those names are replaced). Throws InputError for a
 // bad config or a directory that cannot be created, std::runtime_error (naming the file)
 // when a write fails; temporary files are removed either way. Identical files for any
 // thread count.

@@ -14,7 +14,6 @@
 
 namespace driftrec::io {
 
-using graph::InputError;
 
 // Longer lines are rejected: no log we read has them, and a missing newline in a huge
 // file would otherwise grow the buffer without bound.

@@ -22,7 +22,6 @@ namespace driftrec::matrix_factorization {
 namespace {
 
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 void check_ratings(const graph::CsrMatrix& m, const char* what) {

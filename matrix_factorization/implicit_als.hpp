@@ -11,6 +11,7 @@
 //   (Y^T Y + Y^T (C_u - I) Y + lambda I) x_u = Y^T C_u p_u
 // where Y^T Y is computed once per half-sweep, so a row costs O(nnz_u f + f^2) per CG step.
 #pragma once
+#include "core/error.hpp"  // InputError, NumericalError
 #include <Eigen/Dense>
 #include <cstdint>
 #include <functional>
@@ -34,7 +35,7 @@ struct AlsOptions {
   Solver solver = Solver::cg;
   std::uint64_t seed = 0;        // initial factors ~ N(0, 0.01^2), deterministic
 
-  // Throws graph::InputError naming the option and what was expected.
+  // Throws InputError naming the option and what was expected.
   void validate() const;
 };
 
@@ -50,19 +51,12 @@ struct IterationReport {
 };
 using IterationCallback = std::function<void(const IterationReport&)>;
 
-// The factors became NaN or infinite, or a Cholesky factorisation failed: the problem is
-// ill-posed at these settings. The message names the side and sweep and suggests the fix.
-class NumericalError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Fits user and item factors to `user_items` (users x items). Starts from `warm_start`
 // when given (its shapes must match), else from seeded factors (initial_factors). With
 // compute_loss, each IterationReport carries implicit_als_loss after its sweep (costs
 // about one extra half-sweep). Results are identical for any thread count (on one kind of
 // CPU: the CG kernel's last bits can differ between AVX-512, AVX2 and baseline x86-64).
-// Throws graph::InputError on bad options, a malformed or non-finite matrix or a
+// Throws InputError on bad options, a malformed or non-finite matrix or a
 // mismatched warm start; NumericalError when the factors stop being finite.
 AlsModel fit_implicit_als(const graph::CsrMatrix& user_items, const AlsOptions& options,
                           const IterationCallback& on_iteration = {},

@@ -14,7 +14,6 @@ namespace {
 
 using graph::CsrMatrix;
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 void check_gamma(float gamma) {

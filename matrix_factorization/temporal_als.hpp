@@ -24,18 +24,18 @@ struct TemporalAlsOptions {
   float gamma = 0;            // history decay, in [0, 1]
   bool compute_loss = false;  // fill IterationReport::loss (including the drift term)
 
-  // Throws graph::InputError naming the option.
+  // Throws InputError naming the option.
   void validate() const;
 };
 
 using PeriodIterationCallback = std::function<void(std::size_t period, const IterationReport&)>;
 
-// G_0 .. G_{T-1}. Throws graph::InputError on a bad gamma or slices of different shapes.
+// G_0 .. G_{T-1}. Throws InputError on a bad gamma or slices of different shapes.
 std::vector<graph::CsrMatrix> decayed_history(const std::vector<graph::CsrMatrix>& slices,
                                               float gamma);
 
 // One model per slice (all slices users x items of the same shape). Deterministic for a
-// seed, for any thread count. Throws graph::InputError on bad options or slices,
+// seed, for any thread count. Throws InputError on bad options or slices,
 // NumericalError when the factors stop being finite.
 std::vector<AlsModel> fit_temporal_als(const std::vector<graph::CsrMatrix>& slices,
                                        const TemporalAlsOptions& options,

@@ -30,7 +30,7 @@ BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what) {
     for (Offset e = w.indptr[r]; e < w.indptr[r + 1]; ++e) {
       const float v = w.data[e];
       if (!std::isfinite(v) || v < 0)
-        throw graph::InputError(fmt::format(
+        throw InputError(fmt::format(
             "{}: the value at row {}, column {} is {}; edge weights must be finite and >= 0",
             what, r, w.indices[e], v));
       user_degree[r] += v;

@@ -15,7 +15,6 @@ namespace driftrec::propagation {
 namespace {
 
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 void check_finite(const DenseMatrix& m, const char* what) {

@@ -40,6 +40,7 @@
 // A run to the default tolerance usually takes tens of iterations, so Reorder::automatic orders a
 // graph from kReorderMinNonzeros (2^21, about 2.1 M) stored entries on.
 #pragma once
+#include "core/error.hpp"  // InputError, NumericalError
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
@@ -67,7 +68,7 @@ struct LabelPropagationOptions {
     return reorder == Reorder::on || (reorder == Reorder::automatic && nnz >= kReorderMinNonzeros);
   }
 
-  // Throws graph::InputError naming the option and what was expected.
+  // Throws InputError naming the option and what was expected.
   void validate() const;
 };
 
@@ -86,15 +87,8 @@ struct IterationProgress {
 };
 using ProgressCallback = std::function<void(const IterationProgress&)>;
 
-// The iterates stopped being finite (cannot happen for validated finite inputs; the guard
-// keeps a failure loud rather than silent).
-class NumericalError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Y_I: each row of item_labels (items x labels, non-negative weights) divided by its sum;
-// rows that sum to 0 (unlabelled items) stay zero. Throws graph::InputError on a broken
+// rows that sum to 0 (unlabelled items) stay zero. Throws InputError on a broken
 // matrix or a negative or non-finite weight.
 DenseMatrix item_seed_labels(const graph::CsrMatrix& item_labels);
 
@@ -106,7 +100,7 @@ DenseMatrix row_normalized(const DenseMatrix& f);
 // Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
 // user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
 // prepared graph (use the expert tier with a moved-in graph to avoid it). Throws
-// graph::InputError naming the argument or option. With options.reorders(nnz) the graph
+// InputError naming the argument or option. With options.reorders(nnz) the graph
 // is built in degree order (W relabelled straight from the caller's matrix, so still one
 // copy of W besides the caller's) and the results mapped back to the original ids.
 PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMatrix& item_labels,

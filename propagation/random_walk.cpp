@@ -16,7 +16,6 @@ namespace driftrec::propagation {
 namespace {
 
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 // Rows + stored entries below which the row loop stays on one thread (a parallel region

@@ -61,7 +61,7 @@ struct WalkSimilarityOptions {
   bool normalize_rows = false;  // divide each kept row by its sum
   int threads = 0;              // >= 0; 0: OpenMP's default
 
-  // Throws graph::InputError naming the option and what was expected.
+  // Throws InputError naming the option and what was expected.
   void validate() const;
 };
 

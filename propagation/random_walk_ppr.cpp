@@ -13,14 +13,13 @@
 
 #include <fmt/format.h>
 
-#include "propagation/label_propagation.hpp"  // NumericalError
+#include "propagation/label_propagation.hpp"
 #include "propagation/random_walk.hpp"
 
 namespace driftrec::propagation {
 namespace {
 
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 // Item rows per block of the dense passes; the per-column L1 sums are added per block and

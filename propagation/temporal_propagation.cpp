@@ -19,7 +19,6 @@ namespace {
 
 using graph::CsrMatrix;
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 

@@ -44,7 +44,7 @@ struct TemporalOptions {
   float gamma = 0.5f;                   // history decay, in [0, 1]
   float mu = 0.5f;                      // memory of the previous period's F_U, in [0, 1]
 
-  // Throws graph::InputError naming the option and what was expected.
+  // Throws InputError naming the option and what was expected.
   void validate() const;
 };
 
@@ -62,7 +62,7 @@ using PeriodCallback = std::function<void(std::size_t period, PeriodResult& resu
 // Streams the periods to on_period without keeping them (for long sequences of large
 // graphs). Memory: G_{t-1} and G_t with one stored transpose, F_U(t-1), F_U(t), F_I(t), Y_I
 // (in degree order also W_t relabelled, and the permuted seeds and results).
-// Throws graph::InputError on bad options (naming the option), slices of different
+// Throws InputError on bad options (naming the option), slices of different
 // shapes, a broken slice or a negative / non-finite weight (naming the slice), or
 // item_labels whose row count is not the item count.
 void propagate_temporal_streaming(const std::vector<graph::CsrMatrix>& slices,

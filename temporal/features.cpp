@@ -10,7 +10,6 @@
 namespace driftrec::temporal {
 namespace {
 
-using graph::InputError;
 
 void check_matrix(const RowMatrix& m, Eigen::Index rows, Eigen::Index cols, const char* what,
                   std::size_t t, bool non_negative) {

@@ -40,7 +40,7 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 struct FeatureOptions {
   int gap_cap = 12;  // periods; >= 1
 
-  // Throws graph::InputError naming the option.
+  // Throws InputError naming the option.
   void validate() const;
 };
 
@@ -64,7 +64,7 @@ struct SequenceData {
   std::vector<Matrix<float>> factor_mask;       // steps x (1 x users); empty when f = 0
 };
 
-// Throws graph::InputError when the periods disagree in shape, a value is not finite, an
+// Throws InputError when the periods disagree in shape, a value is not finite, an
 // activity or truth entry is negative, or there are no periods.
 SequenceData assemble_sequences(const SequenceInputs& inputs, const FeatureOptions& options = {});
 

@@ -24,12 +24,12 @@ Matrix<float> last_state(const Parameters<float>& p, const std::vector<Matrix<fl
 Prediction predict_next(const SequenceModel& model, const SequenceData& d, int threads) {
   const Shape s = model.shape();
   if (s.input_size != d.input_size() || s.labels != d.labels || s.factor_size != d.factor_size)
-    throw graph::InputError(fmt::format(
+    throw InputError(fmt::format(
         "sequence prediction: the model expects {} labels and {} factors, the data has {} "
         "labels and {} factors",
         s.labels, s.factor_size, d.labels, d.factor_size));
   if (threads < 0)
-    throw graph::InputError(
+    throw InputError(
         fmt::format("sequence prediction: `threads` must be >= 0 (got {})", threads));
   Prediction out;
   out.interests.resize(d.users, d.labels);
@@ -66,7 +66,7 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
 UserPrediction predict_user(const SequenceModel& model, const Matrix<float>& features) {
   const Shape s = model.shape();
   if (features.rows() != s.input_size || features.cols() == 0)
-    throw graph::InputError(fmt::format(
+    throw InputError(fmt::format(
         "sequence prediction: features are {} x {}, expected {} rows (the input size) and at "
         "least one period",
         features.rows(), features.cols(), s.input_size));

@@ -17,7 +17,7 @@ struct Prediction {
 
 // Every user of `data`, reading all data.periods periods: the prediction for the period
 // after the last. Users are run in chunks in parallel; the result does not depend on the
-// thread count. Throws graph::InputError when the data's shape does not fit the model.
+// thread count. Throws InputError when the data's shape does not fit the model.
 Prediction predict_next(const SequenceModel& model, const SequenceData& data, int threads = 0);
 
 struct UserPrediction {
@@ -26,7 +26,7 @@ struct UserPrediction {
 };
 
 // One user's sequence: features is D x T, column t = z(t) (e.g. a column of each of
-// data.features). Throws graph::InputError on a wrong row count or no periods.
+// data.features). Throws InputError on a wrong row count or no periods.
 UserPrediction predict_user(const SequenceModel& model, const Matrix<float>& features);
 
 }  // namespace driftrec::temporal

@@ -12,7 +12,6 @@
 namespace driftrec::temporal {
 namespace {
 
-using graph::InputError;
 
 template <class T>
 T parse(const std::map<std::string, std::string>& attrs, const std::string& key) {

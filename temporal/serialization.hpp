@@ -30,7 +30,7 @@ struct SerializedModel {
 
 SerializedModel serialize_model(const SequenceModel& model);
 
-// Throws graph::InputError naming the attribute or tensor when one is missing, cannot be
+// Throws InputError naming the attribute or tensor when one is missing, cannot be
 // parsed, fails validation, has the wrong shape for the stated sizes, or holds a
 // non-finite value. Attributes not listed above are ignored.
 SequenceModel deserialize_model(const SerializedModel& stored);

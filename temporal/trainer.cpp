@@ -17,7 +17,6 @@
 namespace driftrec::temporal {
 namespace {
 
-using graph::InputError;
 
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
@@ -112,7 +111,7 @@ void add_l2_and_clip(const Parameters<float>& p, Parameters<float>& g, float l2,
   }
   const double norm = std::sqrt(norm2);
   if (!std::isfinite(norm))
-    throw TrainingError(
+    throw NumericalError(
         "sequence model: the gradient is not finite; lower `learning_rate` or `clip_norm`");
   if (clip_norm > 0 && norm > clip_norm) {
     const float scale = static_cast<float>(clip_norm / norm);
@@ -228,7 +227,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
           chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale, factor_scale,
                        options.bptt, options.threads, &grad);
       if (!std::isfinite(s.interest) || !std::isfinite(s.factor))
-        throw TrainingError(
+        throw NumericalError(
             fmt::format("sequence model: the training loss is not finite in epoch {}; lower "
                         "`learning_rate` or `clip_norm`",
                         epoch));
@@ -251,7 +250,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
     r.validation_loss =
         v.cross_entropy + (v.factor_pairs > 0 ? options.factor_weight * v.factor_mse : 0.0);
     if (!std::isfinite(r.validation_loss))
-      throw TrainingError(
+      throw NumericalError(
           fmt::format("sequence model: the validation loss is not finite in epoch {}; lower "
                       "`learning_rate` or `clip_norm`",
                       epoch));

@@ -20,6 +20,7 @@
 // arithmetic does not depend on the thread count, so the trained parameters are bit for
 // bit the same for a given seed with any number of threads.
 #pragma once
+#include "core/error.hpp"  // InputError, NumericalError
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
@@ -46,7 +47,7 @@ struct SequenceModelOptions {
   std::uint64_t seed = 0;
   int threads = 0;  // >= 0; 0: OpenMP's default
 
-  // Throws graph::InputError naming the option and what was expected.
+  // Throws InputError naming the option and what was expected.
   void validate() const;
 };
 
@@ -76,14 +77,8 @@ struct TrainingResult {
   bool stopped_early = false;
 };
 
-// The loss became NaN or infinite: the message suggests the fix.
-class TrainingError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Throws graph::InputError on bad options, fewer than 3 periods, or no target in the
-// training or validation steps; TrainingError when the loss stops being finite.
+// Throws InputError on bad options, fewer than 3 periods, or no target in the
+// training or validation steps; NumericalError when the loss stops being finite.
 TrainingResult train_sequence_model(const SequenceData& data, const SequenceModelOptions& options,
                                     const EpochCallback& on_epoch = {});
 

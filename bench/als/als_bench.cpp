@@ -108,7 +108,7 @@ nlohmann::json fingerprint(const CsrMatrix& m) {
 
 CsrMatrix train_from_store(const driftrec::io::Store& store) {
   if (store.n_slices() < 2)
-    throw driftrec::graph::InputError(fmt::format(
+    throw driftrec::InputError(fmt::format(
         "{}: has {} slice(s); the temporal split needs at least 2", store.path(), store.n_slices()));
   std::vector<driftrec::graph::Triplet> t;
   for (std::size_t k = 0; k + 1 < store.n_slices(); ++k) {
@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       write_npy(fs::path(save_dir) / "item_factors.npy", model.item.data(), model.item.rows(), model.item.cols());
     }
     std::cout << j.dump(2) << "\n";
-  } catch (const driftrec::graph::InputError& e) {
+  } catch (const driftrec::InputError& e) {
     std::cerr << "als_bench: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

@@ -38,7 +38,7 @@ int threads_for(std::size_t work, int threads) {
 
 void check_rows(ConstDenseView m, std::span<const Index> old_of_new, const char* what) {
   if (static_cast<std::size_t>(m.rows) != old_of_new.size())
-    throw graph::InputError(fmt::format("{}: the matrix has {} rows, the order {}", what, m.rows,
+    throw InputError(fmt::format("{}: the matrix has {} rows, the order {}", what, m.rows,
                                         old_of_new.size()));
 }
 
@@ -69,7 +69,7 @@ OrderedGraph make_ordered_graph(graph::CsrMatrix w, int threads, const char* wha
 graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, int threads) {
   if (order.user_old.size() != static_cast<std::size_t>(w.n_rows) ||
       order.item_old.size() != static_cast<std::size_t>(w.n_cols))
-    throw graph::InputError(fmt::format("relabel: the order is {} users x {} items, W is {} x {}",
+    throw InputError(fmt::format("relabel: the order is {} users x {} items, W is {} x {}",
                                         order.user_old.size(), order.item_old.size(), w.n_rows, w.n_cols));
   const std::vector<Index> item_new = inverse(order.item_old);
   graph::CsrMatrix out;
@@ -112,7 +112,7 @@ DenseMatrix to_order(ConstDenseView m, std::span<const Index> old_of_new, int th
 void from_order(ConstDenseView m, std::span<const Index> old_of_new, DenseView out, int threads) {
   check_rows(m, old_of_new, "from_order");
   if (out.rows != m.rows || out.cols != m.cols)
-    throw graph::InputError(fmt::format("from_order: out is {} x {}, expected {} x {}", out.rows,
+    throw InputError(fmt::format("from_order: out is {} x {}, expected {} x {}", out.rows,
                                         out.cols, m.rows, m.cols));
   const std::size_t k = static_cast<std::size_t>(m.cols);
 #pragma omp parallel for schedule(static) num_threads(threads_for(static_cast<std::size_t>(m.rows) * k, threads))

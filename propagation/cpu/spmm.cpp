@@ -17,7 +17,6 @@ namespace driftrec::propagation::cpu {
 namespace {
 
 using graph::Index;
-using graph::InputError;
 using graph::Offset;
 
 constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row ranges

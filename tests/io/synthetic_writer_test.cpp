@@ -259,12 +259,12 @@ TEST_CASE("a failed write leaves no files behind and names the problem", "[synth
   try {
     io::write_synthetic(c, dir / "plain");
     FAIL("expected an InputError");
-  } catch (const graph::InputError& e) {
+  } catch (const InputError& e) {
     CHECK_THAT(e.what(), Catch::Contains("--out") && Catch::Contains("plain"));
   }
   auto bad = c;
   bad.labelled_fraction = 2;
-  CHECK_THROWS_AS(io::write_synthetic(bad, dir / "never"), graph::InputError);
+  CHECK_THROWS_AS(io::write_synthetic(bad, dir / "never"), InputError);
   CHECK(!std::filesystem::exists(dir / "never"));
   CHECK(listing(dir.path()) == std::vector<std::string>{"plain"});
 }

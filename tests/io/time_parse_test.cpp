@@ -155,6 +155,6 @@ TEST_CASE("parse_time_format accepts the documented names and rejects others", "
   CHECK(parse_time_format("ms") == TimeFormat::millis);
   CHECK(parse_time_format("millis") == TimeFormat::millis);
   CHECK(parse_time_format("iso") == TimeFormat::iso);
-  CHECK_THROWS_AS(parse_time_format("epoch"), driftrec::graph::InputError);
+  CHECK_THROWS_AS(parse_time_format("epoch"), driftrec::InputError);
   CHECK(to_string(TimeFormat::millis) == "millis");
 }

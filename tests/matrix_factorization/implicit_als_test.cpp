@@ -17,7 +17,7 @@
 using namespace driftrec::matrix_factorization;
 using driftrec::graph::CsrMatrix;
 using driftrec::graph::Index;
-using driftrec::graph::InputError;
+using driftrec::InputError;
 using driftrec::graph::Offset;
 using driftrec::graph::Triplet;
 

@@ -448,7 +448,7 @@ TEST_CASE("bad options and inputs throw InputError naming them", "[propagation][
     return rp3beta_similarity(w, o);
   };
   using Catch::Contains;
-  REQUIRE_THROWS_AS(sim([](auto& o) { o.alpha = 0; }), graph::InputError);
+  REQUIRE_THROWS_AS(sim([](auto& o) { o.alpha = 0; }), InputError);
   REQUIRE_THROWS_WITH(sim([](auto& o) { o.alpha = 0; }), Contains("alpha"));
   REQUIRE_THROWS_WITH(sim([](auto& o) { o.alpha = std::numeric_limits<float>::infinity(); }), Contains("alpha"));
   REQUIRE_THROWS_WITH(sim([](auto& o) { o.beta = -0.1f; }), Contains("beta"));
@@ -461,7 +461,7 @@ TEST_CASE("bad options and inputs throw InputError naming them", "[propagation][
 
   graph::CsrMatrix negative = w;
   negative.data[1] = -1;
-  REQUIRE_THROWS_AS(p3alpha_similarity(negative, {}), graph::InputError);
+  REQUIRE_THROWS_AS(p3alpha_similarity(negative, {}), InputError);
   REQUIRE_THROWS_WITH(p3alpha_similarity(negative, {}), Contains("W"));
 
   RecommendOptions ro;

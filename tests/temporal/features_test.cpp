@@ -10,7 +10,7 @@
 #include "graph/types.hpp"
 
 using namespace driftrec::temporal;
-using driftrec::graph::InputError;
+using driftrec::InputError;
 
 namespace {
 

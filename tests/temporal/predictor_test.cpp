@@ -10,7 +10,7 @@
 
 using namespace driftrec::temporal;
 using namespace driftrec::temporal::testing;
-using driftrec::graph::InputError;
+using driftrec::InputError;
 
 TEST_CASE("the planted model predicts each user's next label and factor", "[temporal]") {
   const int users = 18, periods = 11;  // 18 users: chunks of 16 and 2

@@ -11,7 +11,7 @@
 
 using namespace driftrec::temporal;
 using namespace driftrec::temporal::testing;
-using driftrec::graph::InputError;
+using driftrec::InputError;
 
 namespace {
 
