@@ -1,4 +1,4 @@
-// The driftrec HDF5 store (format "driftrec", version 1; schema in DESIGN.md):
+// The driftrec HDF5 store (format "driftrec", version 1; schema in docs/store.md):
 // ids, item labels, the whole event log (the source of truth) and the slices derived
 // from it. StoreWriter writes beside the target and renames into place on commit(), so a
 // crash or kill never leaves a half-written store at the target path. Store opens a file
