@@ -1,4 +1,5 @@
 #include "io/store.hpp"
+#include "io/hdf5.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

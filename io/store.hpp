@@ -7,22 +7,23 @@
 #include <string>
 #include <vector>
 
+#include "core/version.hpp"
 #include "graph/csr.hpp"
 #include "graph/events.hpp"
 #include "graph/slicing.hpp"
-#include "io/hdf5.hpp"
+#include "io/h5_handle.hpp"
 #include "io/text.hpp"
 
 namespace driftrec::io {
 
 inline constexpr const char* kStoreFormat = "driftrec";
 inline constexpr std::int64_t kStoreVersion = 1;
-inline constexpr const char* kCreatedBy = "driftrec 0.1.0";
+inline constexpr const char* kCreatedBy = "driftrec " DRIFTREC_VERSION;
 
 // A CSR matrix as the group {indptr int64, indices int32, data float32} (slices,
 // item labels, results); reading validates the CSR invariants against rows x cols.
-void write_csr_group(hid_t loc, const std::string& group, const graph::CsrMatrix& m);
-graph::CsrMatrix read_csr_group(hid_t loc, const std::string& group, graph::Index rows, graph::Index cols,
+void write_csr_group(h5::Hid loc, const std::string& group, const graph::CsrMatrix& m);
+graph::CsrMatrix read_csr_group(h5::Hid loc, const std::string& group, graph::Index rows, graph::Index cols,
                                 const h5::ReadContext& cx);
 
 class StoreWriter {
@@ -37,7 +38,7 @@ class StoreWriter {
   ~StoreWriter();  // removes the temporary file unless committed
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
-  hid_t file() const { return file_; }
+  h5::Hid file() const { return file_; }
   const std::string& temp_path() const { return temp_; }
   // Closes, flushes to disk and renames the temporary file onto the target.
   void commit();
@@ -89,7 +90,7 @@ class Store {
   graph::CsrMatrix slice(std::size_t k) const;  // validated
   std::int64_t slice_nnz(std::size_t k) const;  // without reading the slice
   std::vector<std::string> results() const;     // names under /results
-  hid_t file() const { return file_; }
+  h5::Hid file() const { return file_; }
   const h5::ReadContext& context() const { return cx_; }
 
  private:

@@ -9,10 +9,13 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 sanitize=1
 [ "${1:-}" = "--no-sanitize" ] && sanitize=0
+# ccache lets later builds of the same sources (the Python extension) reuse the objects.
+export CCACHE_BASEDIR=$PWD CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDRIFTREC_BUILD_TESTS=ON >/dev/null
 cmake --build build -j2
 (cd build && ctest -j2 --output-on-failure --no-tests=error)
+scripts/consumer_check.sh build
 
 if ((sanitize)); then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDRIFTREC_SANITIZE=ON -DDRIFTREC_BUILD_TESTS=ON -DDRIFTREC_BUILD_BENCH=OFF \

@@ -2,6 +2,7 @@
 // under several slicings, count vs sum), reslice equals a direct ingest, damaged or foreign
 // files are refused with driftrec::InputError (never a crash), and StoreWriter's atomic-write
 // contract (no overwrite without asking, no temporary left behind).
+#include "io/hdf5.hpp"
 #include "io/store.hpp"
 #include "io/store_info.hpp"
 
