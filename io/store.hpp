@@ -1,6 +1,6 @@
 // The driftrec HDF5 store (format "driftrec", version 1; schema in docs/store.md):
-// ids, item labels, the whole event log (the source of truth) and the slices derived
-// from it. StoreWriter writes beside the target and renames into place on commit(), so a
+// ids, item titles (optional), item labels, the whole event log (the source of truth) and
+// the slices derived from it. StoreWriter writes beside the target and renames into place on commit(), so a
 // crash or kill never leaves a half-written store at the target path. Store opens a file
 // read-only, checks its structure, and reads arrays with their invariants verified.
 #pragma once
@@ -54,6 +54,9 @@ class StoreWriter {
 struct StoreContent {
   std::vector<std::string> users;
   std::vector<std::string> items;
+  // Empty, or one per item ("" where it has none). /items/title is written only when at
+  // least one title is non-empty, so stores of untitled data look as before.
+  std::vector<std::string> item_titles;
   std::vector<std::string> labels;
   graph::CsrMatrix item_labels;  // items x labels
   graph::EventColumns events;    // sorted by (time, user, item)
@@ -84,6 +87,11 @@ class Store {
 
   std::vector<std::string> users() const;
   std::vector<std::string> items() const;
+  // Whether the store keeps item titles (/items/title, optional: older stores and stores
+  // of untitled data have none).
+  bool has_titles() const { return has_titles_; }
+  // One per item, "" where it has none; all "" when the store keeps no titles.
+  std::vector<std::string> item_titles() const;
   std::vector<std::string> labels() const;
   graph::CsrMatrix item_labels() const;    // validated
   graph::EventColumns events() const;      // validated: ids in range, sorted
@@ -99,6 +107,7 @@ class Store {
   h5::ReadContext cx_;
   std::string slicing_, created_by_;
   graph::Aggregate aggregate_ = graph::Aggregate::sum;
+  bool has_titles_ = false;
   graph::Index n_users_ = 0, n_items_ = 0, n_labels_ = 0;
   std::int64_t n_events_ = 0;
   graph::Periods periods_;
