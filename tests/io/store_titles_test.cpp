@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/ingest.hpp"
+#include "io/hdf5.hpp"
 #include "io/store.hpp"
 #include "io/store_info.hpp"
 #include "tests/test_util.hpp"
