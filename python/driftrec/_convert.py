@@ -46,8 +46,10 @@ def ids(values, name):
     list of str."""
     arr = _one_dim(values, name)
     kind = arr.dtype.kind
+    if arr.size == 0:  # np.asarray([]) is float64: an empty column has no dtype to check
+        return np.zeros(0, dtype=np.int64)
     if kind in "iu":
-        if kind == "u" and arr.size and arr.max() > _INT64_MAX:
+        if kind == "u" and arr.max() > _INT64_MAX:
             raise InputError(f"{name}: id {arr.max()} does not fit in 64 bits")
         return np.ascontiguousarray(arr, dtype=np.int64)
     if kind == "U":
