@@ -18,6 +18,7 @@ using namespace driftrec;
 using namespace driftrec::io;
 using driftrec::test::read_file;
 using driftrec::test::dir_entries;
+using driftrec::test::check_same_store;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;
 namespace fs = std::filesystem;
@@ -245,33 +246,6 @@ struct RandomLog {
   }
 };
 
-void check_same_csr(const graph::CsrMatrix& a, const graph::CsrMatrix& b) {
-  CHECK(a.n_rows == b.n_rows);
-  CHECK(a.n_cols == b.n_cols);
-  CHECK(a.indptr == b.indptr);
-  CHECK(a.indices == b.indices);
-  CHECK(a.data == b.data);
-}
-
-void check_same_store(const std::string& path_a, const std::string& path_b) {
-  Store a = Store::open(path_a), b = Store::open(path_b);
-  CHECK(a.users() == b.users());
-  CHECK(a.items() == b.items());
-  CHECK(a.labels() == b.labels());
-  CHECK(a.slicing() == b.slicing());
-  CHECK(a.aggregate() == b.aggregate());
-  check_same_csr(a.item_labels(), b.item_labels());
-  const graph::EventColumns ea = a.events(), eb = b.events();
-  CHECK(ea.user == eb.user);
-  CHECK(ea.item == eb.item);
-  CHECK(ea.time == eb.time);
-  CHECK(ea.value == eb.value);
-  CHECK(a.periods().begin == b.periods().begin);
-  CHECK(a.periods().end == b.periods().end);
-  REQUIRE(a.n_slices() == b.n_slices());
-  for (std::size_t k = 0; k < a.n_slices(); ++k) check_same_csr(a.slice(k), b.slice(k));
-}
-
 }  // namespace
 
 TEST_CASE("ingest_columns writes the store that ingesting the same data from CSV writes",
@@ -313,22 +287,41 @@ TEST_CASE("ingest_columns writes the store that ingesting the same data from CSV
   check_same_store(from_file.output, from_columns.output);
 }
 
+namespace {
+
+// Four events a day apart with string ids, and the options writing them to out/s.h5.
+struct SmallColumns {
+  std::vector<std::string_view> users{"u1", "u2", "u3", "u4"}, items{"a", "b", "c", "d"};
+  std::vector<graph::Time> times{86400, 86401, 86402, 86403};
+  std::vector<float> values{1, 2, 3, 4};
+  EventColumnsIn columns() const {
+    EventColumnsIn in;
+    in.user.strings = users;
+    in.item.strings = items;
+    in.time = times;
+    in.value = values;
+    return in;
+  }
+  static ColumnIngestOptions options(const TempDir& out) {
+    ColumnIngestOptions o;
+    o.slicing = graph::Slicing::parse("day");
+    o.output = (out / "s.h5").string();
+    return o;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("ingest_columns names the column and row of a bad value and writes nothing",
           "[ingest][ingest_columns]") {
   Fixture f;
-  std::vector<std::int64_t> users{1, 2, 3};
-  std::vector<std::string_view> items{"a", "b", "c"};
-  std::vector<graph::Time> times{86400, 86401, 86402};
-  std::vector<float> values{1, 2, 3};
-  EventColumnsIn in;
-  in.user.integers = users;
+  SmallColumns c;
+  std::vector<std::int64_t> users{1, 2, 3, 4};
+  EventColumnsIn in = c.columns();
+  in.user.strings.clear();
+  in.user.integers = users;  // integer ids are checked alike
   in.user.is_integer = true;
-  in.item.strings = items;
-  in.time = times;
-  in.value = values;
-  ColumnIngestOptions o;
-  o.slicing = graph::Slicing::parse("day");
-  o.output = (f.out / "s.h5").string();
+  const ColumnIngestOptions o = SmallColumns::options(f.out);
   auto error_of = [&](const EventColumnsIn& e, const LabelColumnsIn* l = nullptr) -> std::string {
     try {
       ingest_columns(e, l, o);
@@ -339,7 +332,7 @@ TEST_CASE("ingest_columns names the column and row of a bad value and writes not
     return {};
   };
   SECTION("a non-finite value") {
-    values[1] = std::numeric_limits<float>::quiet_NaN();
+    c.values[1] = std::numeric_limits<float>::quiet_NaN();
     CHECK_THAT(error_of(in), Catch::Contains("value[1]") && Catch::Contains("finite"));
   }
   SECTION("an empty item id") {
@@ -347,11 +340,11 @@ TEST_CASE("ingest_columns names the column and row of a bad value and writes not
     CHECK_THAT(error_of(in), Catch::Contains("item[2]") && Catch::Contains("non-empty id"));
   }
   SECTION("a time out of range") {
-    times[0] = -3000000000LL;
+    c.times[0] = -3000000000LL;
     CHECK_THAT(error_of(in), Catch::Contains("time[0]") && Catch::Contains("1900-01-01"));
   }
   SECTION("columns of different lengths") {
-    in.time = std::span<const graph::Time>(times).first(2);
+    in.time = std::span<const graph::Time>(c.times).first(2);
     CHECK_THAT(error_of(in), Catch::Contains("differ in length") && Catch::Contains("time 2"));
   }
   SECTION("no rows") {
@@ -380,18 +373,12 @@ TEST_CASE("ingest_columns names the column and row of a bad value and writes not
 TEST_CASE("ingest_columns with on_error=skip keeps good rows and counts bad ones",
           "[ingest][ingest_columns]") {
   Fixture f;
-  std::vector<std::string_view> users{"u1", "", "u3", "u4"}, items{"a", "b", "c", "d"};
-  std::vector<graph::Time> times{86400, 86401, 86402, 86403};
-  std::vector<float> values{1, 2, std::numeric_limits<float>::infinity(), 4};
-  EventColumnsIn in;
-  in.user.strings = users;
-  in.item.strings = items;
-  in.time = times;
-  in.value = values;
-  ColumnIngestOptions o;
-  o.slicing = graph::Slicing::parse("day");
-  o.output = (f.out / "s.h5").string();
+  SmallColumns c;
+  c.users[1] = "";
+  c.values[2] = std::numeric_limits<float>::infinity();
+  ColumnIngestOptions o = SmallColumns::options(f.out);
   o.on_error = OnError::skip;
+  const EventColumnsIn in = c.columns();
   const IngestReport r = ingest_columns(in, nullptr, o);
   CHECK(r.events == 2);
   CHECK(r.skipped_events.total() == 2);
