@@ -19,6 +19,9 @@ from ._store import Events, Periods, Store
 
 __version__ = "0.1.0"
 
+# Tracebacks and pickles name them where users import them from.
+InputError.__module__ = NumericalError.__module__ = "driftrec"
+
 __all__ = [
     "ALS",
     "Events",
