@@ -122,7 +122,7 @@ def fit(matrix, seed=3):
     return driftrec.ALS(factors=5, iterations=2, random_state=seed).fit(matrix)
 
 
-@pytest.mark.parametrize("variant", ["float64", "int64 data", "csc", "coo with duplicates", "unsorted indices",
+@pytest.mark.parametrize("variant", ["float64", "int64 data", "csc", "coo with duplicates", "csr with duplicates", "unsorted indices",
                                      "dense Fortran", "read-only", "csr_array", "int32 indptr"])
 def test_fit_converts_any_sparse_layout(ratings, variant):
     base = fit(ratings)
@@ -137,6 +137,12 @@ def test_fit_converts_any_sparse_layout(ratings, variant):
         coo = ratings.tocoo()
         half = coo.data / 2
         m = sp.coo_matrix((np.r_[half, half], (np.r_[coo.row, coo.row], np.r_[coo.col, coo.col])), shape=coo.shape)
+    elif variant == "csr with duplicates":  # each entry stored as two halves, side by side
+        lengths = np.diff(ratings.indptr) * 2
+        m = sp.csr_matrix((np.repeat(ratings.data / 2, 2), np.repeat(ratings.indices, 2),
+                           np.r_[0, np.cumsum(lengths)]), shape=ratings.shape)
+        assert not m.has_canonical_format
+        before = (m.indices.copy(), m.data.copy())
     elif variant == "unsorted indices":
         m = ratings.copy()
         for r in range(m.shape[0]):
@@ -160,7 +166,7 @@ def test_fit_converts_any_sparse_layout(ratings, variant):
     model = fit(m)
     np.testing.assert_array_equal(model.user_factors, base.user_factors)
     np.testing.assert_array_equal(model.item_factors, base.item_factors)
-    if variant == "unsorted indices":  # the caller's matrix is left as it was
+    if variant in ("unsorted indices", "csr with duplicates"):  # the caller's matrix is left as it was
         np.testing.assert_array_equal(m.indices, before[0])
         np.testing.assert_array_equal(m.data, before[1])
 

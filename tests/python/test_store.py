@@ -154,6 +154,9 @@ def test_datetime_times_are_unix_seconds(tmp_path):
                                            slice="day", force=True)
         np.testing.assert_array_equal(store.events.time, base.events.time, err_msg=name)
         np.testing.assert_array_equal(store.periods.begin, base.periods.begin, err_msg=name)
+    # Sub-second times floor to the second, before 1970 too (as the CLI reads milliseconds).
+    store = driftrec.Store.from_arrays(tmp_path / "c.h5", [1, 2], [1, 2], pd.to_datetime([-1500, 1500], unit="ms"))
+    np.testing.assert_array_equal(np.sort(store.events.time), [-2, 1])
 
 
 def test_skip_mode_counts_bad_rows(tmp_path):
