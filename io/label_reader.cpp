@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -310,6 +311,26 @@ void read_long(LineReader& r, std::string_view first, const Context& cx, Collect
   }
 }
 
+// The checks and the note that end every label read; `source` names the file or argument.
+void finish_labels(const std::string& source, const std::string& format, ItemLabels& out) {
+  if (out.rows > 0 && out.unknown_item_rows == out.rows)
+    throw InputError(fmt::format("{}: none of its {} rows names an item that has events; the "
+                                 "labels probably use other item ids than the events",
+                                 source, out.rows));
+  if (out.rows == 0 && out.skipped.empty()) throw InputError(fmt::format("{}: no label rows", source));
+  out.notes.push_back(fmt::format("{}: format {}, {} rows, {} for items without events (ignored), "
+                                  "{} repeated item-label pairs (ignored)",
+                                  source, format, out.rows, out.unknown_item_rows, out.duplicate_pairs));
+  if (!out.titles.empty()) {
+    const auto titled = std::count_if(out.titles.begin(), out.titles.end(), [](const std::string& t) { return !t.empty(); });
+    std::string note = fmt::format("{}: {} items with a title", source, titled);
+    if (out.repeated_titles > 0)
+      note += fmt::format("; {} rows gave an item a second, different title (first kept)", out.repeated_titles);
+    if (out.latin1_titles > 0) note += fmt::format("; {} titles read as ISO-8859-1 (not UTF-8)", out.latin1_titles);
+    out.notes.push_back(note);
+  }
+}
+
 }  // namespace
 
 void validate_label_options(const LabelReadOptions& opts) {
@@ -344,23 +365,36 @@ void read_labels(const std::string& path, const LabelReadOptions& opts, const Id
   else
     throw InputError(fmt::format("--labels-format: expected auto, movielens, ml100k or long, found '{}'", format));
 
-  if (out.rows > 0 && out.unknown_item_rows == out.rows)
-    throw InputError(fmt::format("{}: none of its {} rows names an item that has events; the "
-                                 "labels probably use other item ids than the events",
-                                 path, out.rows));
-  if (out.rows == 0 && out.skipped.empty())
-    throw InputError(fmt::format("{}: no label rows after the header", path));
-  out.notes.push_back(fmt::format("{}: format {}, {} rows, {} for items without events (ignored), "
-                                  "{} repeated item-label pairs (ignored)",
-                                  path, format, out.rows, out.unknown_item_rows, out.duplicate_pairs));
-  if (!out.titles.empty()) {
-    const auto titled = std::count_if(out.titles.begin(), out.titles.end(), [](const std::string& t) { return !t.empty(); });
-    std::string note = fmt::format("{}: {} items with a title", path, titled);
-    if (out.repeated_titles > 0)
-      note += fmt::format("; {} rows gave an item a second, different title (first kept)", out.repeated_titles);
-    if (out.latin1_titles > 0) note += fmt::format("; {} titles read as ISO-8859-1 (not UTF-8)", out.latin1_titles);
-    out.notes.push_back(note);
+  finish_labels(path, format, out);
+}
+
+void read_label_columns(const LabelColumnsIn& in, OnError on_error, const IdMap& items, ItemLabels& out) {
+  const std::size_t n = in.item.size();
+  if (in.label.size() != n || (!in.weight.empty() && in.weight.size() != n))
+    throw InputError(fmt::format("labels: the columns differ in length: item {}, label {}{}", n, in.label.size(),
+                                 in.weight.empty() ? "" : fmt::format(", weight {}", in.weight.size())));
+  Collector col(items, out);
+  std::string item_scratch, label_scratch;
+  for (std::size_t r = 0; r < n; ++r) {
+    auto bad = [&](const char* column, const std::string& expected, const std::string& found) {
+      if (on_error == OnError::fail)
+        throw InputError(fmt::format("{}[{}]: {}, found '{}'", column, r, expected, found));
+      out.skipped.add(fmt::format("bad {}", column), fmt::format("row {}", r));
+    };
+    ++out.rows;
+    const std::string_view id = in.item.at(r, item_scratch);
+    const std::string_view label = in.label.at(r, label_scratch);
+    const float weight = in.weight.empty() ? 1.0f : in.weight[r];
+    if (auto p = id_problem(id); !p.empty()) { bad("item", p, excerpt(id)); continue; }
+    if (auto p = id_problem(label); !p.empty()) { bad("label", p, excerpt(label)); continue; }
+    if (!std::isfinite(weight) || weight <= 0) {
+      bad("weight", "expected a positive number", fmt::format("{}", weight));
+      continue;
+    }
+    Index item = col.item(id);
+    if (item >= 0) col.add(item, label, weight);
   }
+  finish_labels("labels", "in-memory columns", out);
 }
 
 graph::CsrMatrix item_label_matrix(const ItemLabels& labels, Index n_items) {

@@ -5,6 +5,7 @@
 // format has them: movies.csv's title, u.item's second field, and a long file's column
 // named "title" in its header; the store keeps them for showing recommendations.
 #pragma once
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,17 @@ void validate_label_options(const LabelReadOptions& opts);
 // input, and when no row at all names a known item (the ids almost surely differ).
 void read_labels(const std::string& path, const LabelReadOptions& opts, const IdMap& items,
                  ItemLabels& out);
+
+// Item -> label pairs held in memory, one per row; every column has the same length.
+struct LabelColumnsIn {
+  IdColumn item;
+  IdColumn label;
+  std::span<const float> weight;  // empty: 1 for every pair
+};
+
+// Reads `in` as read_labels reads a long-format table, with the same checks and counts;
+// messages name the column and row ("label[3]: expected a non-empty id, found ''").
+void read_label_columns(const LabelColumnsIn& in, OnError on_error, const IdMap& items, ItemLabels& out);
 
 // The items x labels CSR of `labels` (weights as given).
 graph::CsrMatrix item_label_matrix(const ItemLabels& labels, Index n_items);

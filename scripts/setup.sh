@@ -6,6 +6,7 @@ packages=(
   libhdf5-dev hdf5-tools libeigen3-dev libboost-graph-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
   python3 python3-h5py python3-numpy
+  python3-venv python3-dev ccache  # scripts/python_test.sh: the venv and the extension module
   libgraphblas-dev  # the GraphBLAS anchor of bench/propagation (optional at build time)
 )
 missing=()
