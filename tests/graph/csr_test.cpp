@@ -5,6 +5,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::graph;
+using driftrec::InputError;
 
 namespace {
 // Dense reference: the sum of all triplet values at each (row, col).

@@ -6,6 +6,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::graph;
+using driftrec::InputError;
 
 TEST_CASE("sort_events orders by (time, user, item) and keeps ties in input order", "[graph][events]") {
   std::mt19937_64 rng(driftrec::test::test_seed());

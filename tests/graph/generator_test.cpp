@@ -17,6 +17,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::graph;
+using driftrec::InputError;
 
 namespace {
 

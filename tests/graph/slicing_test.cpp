@@ -6,6 +6,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::graph;
+using driftrec::InputError;
 
 namespace {
 // Reference: the C library's UTC calendar (gmtime_r) for a time's year/month/day.

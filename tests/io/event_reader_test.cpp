@@ -12,6 +12,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::io;
+using driftrec::InputError;
 using driftrec::graph::Event;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;

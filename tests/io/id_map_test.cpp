@@ -11,6 +11,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::io;
+using driftrec::InputError;
 
 TEST_CASE("IdMap gives the same indices as an unordered_map reference across table growth",
           "[id_map]") {

@@ -15,6 +15,7 @@
 #include "tests/test_util.hpp"
 
 using namespace driftrec::io;
+using driftrec::InputError;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;
 

@@ -18,6 +18,7 @@ using namespace driftrec::matrix_factorization;
 using driftrec::graph::CsrMatrix;
 using driftrec::graph::Index;
 using driftrec::InputError;
+using driftrec::NumericalError;
 using driftrec::graph::Offset;
 using driftrec::graph::Triplet;
 
