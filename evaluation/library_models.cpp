@@ -120,13 +120,12 @@ ModelSpec label_propagation_model(const LibraryModelOptions& o) {
     a.propagation.max_iterations = 100;
     a.gamma = static_cast<float>(param(p, "gamma"));
     a.mu = static_cast<float>(param(p, "mu"));
-    auto backend = propagation::make_cpu_backend(0);
     const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
     propagation::DenseMatrix last;
     std::size_t not_converged = 0;
     double worst = 0;
     propagation::propagate_temporal_streaming(
-        slices, t.item_labels, a, *backend,
+        slices, t.item_labels, a,
         [&](std::size_t period, propagation::PeriodResult& r) {
           if (!r.converged) {
             ++not_converged;

@@ -6,6 +6,7 @@
 #include <random>
 #include <utility>
 
+#include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/spmm.hpp"
 #include "tests/propagation/random_graphs.hpp"
 #include "tests/test_util.hpp"
@@ -107,13 +108,15 @@ TEST_CASE("W^T x through the stored transpose equals a serial scatter loop",
     const Eigen::MatrixXd want = serial_transpose_product(g.user_items, x);
     const Reference mag = serial_product(g.item_users, x.cwiseAbs(), nullptr, nullptr);
     DenseMatrix y(g.items(), k);
-    cpu::CpuBackend(2).multiply(g, Side::items, view(x), view(y));
+    const cpu::CpuBackend backend(2);
+    const auto pg = backend.prepare(g);
+    backend.multiply(*pg, Side::items, view(x), view(y));
     require_close(y, want, mag.value);
     // And the forward side through the backend.
     const DenseMatrix xi = test::random_dense(rng, g.items(), k);
     const Reference fwd = serial_product(g.user_items, xi, nullptr, nullptr);
     DenseMatrix yu(g.users(), k);
-    cpu::CpuBackend(2).multiply(g, Side::users, view(xi), view(yu));
+    backend.multiply(*pg, Side::users, view(xi), view(yu));
     require_close(yu, fwd.value, fwd.magnitude);
   }
 }
@@ -187,7 +190,8 @@ TEST_CASE("kernel results are bitwise identical for 1, 2 and 3 threads", "[propa
       step.f_out = view(f_out);
       step.seed = view(seed);
       step.seed_scale = 0.5f;
-      const float change = static_cast<float>(cpu::CpuBackend(threads).half_step(g, step));
+      const cpu::CpuBackend backend(threads);
+      const float change = static_cast<float>(backend.half_step(*backend.prepare(g), step));
       if (threads == 1) {
         first = f_out;
         first_change = change;
@@ -228,16 +232,17 @@ TEST_CASE("the CPU backend rejects operands of the wrong shape with InputError",
   std::mt19937_64 rng(test::test_seed());
   const BipartiteGraph g = make_bipartite_graph(test::random_skewed_matrix(rng, 50, 30, 200));
   const cpu::CpuBackend backend(1);
+  const auto pg = backend.prepare(g);
   DenseMatrix x(g.items(), 4), y(g.users(), 4), y_wrong_k(g.users(), 5), x_wrong(g.users(), 4);
-  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x), view(y_wrong_k)), InputError);
-  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x_wrong), view(y)), InputError);
-  REQUIRE_NOTHROW(backend.multiply(g, Side::users, view(std::as_const(x)), view(y)));
+  REQUIRE_THROWS_AS(backend.multiply(*pg, Side::users, view(x), view(y_wrong_k)), InputError);
+  REQUIRE_THROWS_AS(backend.multiply(*pg, Side::users, view(x_wrong), view(y)), InputError);
+  REQUIRE_NOTHROW(backend.multiply(*pg, Side::users, view(std::as_const(x)), view(y)));
   HalfStep step;
   step.out = Side::users;
   step.f_in = view(std::as_const(x));
   step.f_out = view(y);
   const DenseMatrix bad_seed(g.users(), 3);
   step.seed = view(bad_seed);
-  REQUIRE_THROWS_WITH(backend.half_step(g, step), Catch::Contains("seed"));
+  REQUIRE_THROWS_WITH(backend.half_step(*pg, step), Catch::Contains("seed"));
   REQUIRE_THROWS_AS(cpu::CpuBackend(-1), InputError);
 }
