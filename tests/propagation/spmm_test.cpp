@@ -54,22 +54,7 @@ Eigen::MatrixXd serial_transpose_product(const graph::CsrMatrix& a, const DenseM
 // Every entry within 1e-5 of the sum of its terms' magnitudes (float32 summation of up
 // to a few thousand terms), plus 1e-6; reports the worst entry.
 void require_close(const DenseMatrix& got, const Eigen::MatrixXd& want, const Eigen::MatrixXd& mag) {
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
-  double worst = 0;
-  Eigen::Index worst_r = 0, worst_c = 0;
-  for (Eigen::Index r = 0; r < want.rows(); ++r)
-    for (Eigen::Index c = 0; c < want.cols(); ++c) {
-      const double excess = std::abs(got(r, c) - want(r, c)) / (1e-5 * mag(r, c) + 1e-6);
-      if (!(excess <= worst)) {
-        worst = excess;
-        worst_r = r;
-        worst_c = c;
-      }
-    }
-  INFO("worst at row " << worst_r << ", column " << worst_c << ": got " << got(worst_r, worst_c)
-                       << ", want " << want(worst_r, worst_c));
-  REQUIRE(worst <= 1.0);
+  test::require_within(got, want, (1e-5 * mag.array() + 1e-6).matrix());
 }
 
 std::vector<float> random_scales(std::mt19937_64& rng, Index n) {
