@@ -25,20 +25,35 @@ std::vector<std::string> item_label_text(const io::Store& store) {
   return out;
 }
 
+// An item's title for JSON: the text, or null where it has none.
+nlohmann::json title_json(const std::vector<std::string>& titles, graph::Index item) {
+  const std::string& t = titles[static_cast<std::size_t>(item)];
+  return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t);
+}
+
+// `titles`: io::Store::item_titles(); the text table has a title column when `show_titles`.
 void print_items(const std::vector<mf::ScoredItem>& items, const std::vector<std::string>& item_ids,
-                 const std::vector<std::string>& labels, const char* score_name, bool json, nlohmann::json head) {
+                 const std::vector<std::string>& titles, bool show_titles, const std::vector<std::string>& labels,
+                 const char* score_name, bool json, nlohmann::json head) {
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : items)
-      list.push_back({{"item", item_ids[static_cast<std::size_t>(s.item)]}, {score_name, s.score}, {"labels", labels[static_cast<std::size_t>(s.item)]}});
+      list.push_back({{"item", item_ids[static_cast<std::size_t>(s.item)]}, {"title", title_json(titles, s.item)},
+                      {score_name, s.score}, {"labels", labels[static_cast<std::size_t>(s.item)]}});
     head["items"] = list;
     fmt::print("{}\n", head.dump(2));
     return;
   }
-  fmt::print("{:>4}  {:<16}  {:>9}  {}\n", "rank", "item", score_name, "labels");
-  for (std::size_t r = 0; r < items.size(); ++r)
-    fmt::print("{:>4}  {:<16}  {:>9.4f}  {}\n", r + 1, item_ids[static_cast<std::size_t>(items[r].item)], items[r].score,
-               labels[static_cast<std::size_t>(items[r].item)]);
+  // The title column is as wide as the longest title shown.
+  std::size_t width = 5;
+  for (const auto& s : items) width = std::max(width, fmt::formatted_size("{}", titles[static_cast<std::size_t>(s.item)]));
+  const std::string title_head = show_titles ? fmt::format("  {:<{}}", "title", width) : "";
+  fmt::print("{:>4}  {:<16}{}  {:>9}  {}\n", "rank", "item", title_head, score_name, "labels");
+  for (std::size_t r = 0; r < items.size(); ++r) {
+    const auto i = static_cast<std::size_t>(items[r].item);
+    const std::string title = show_titles ? fmt::format("  {:<{}}", titles[i], width) : "";
+    fmt::print("{:>4}  {:<16}{}  {:>9.4f}  {}\n", r + 1, item_ids[i], title, items[r].score, labels[i]);
+  }
 }
 
 }  // namespace
@@ -120,7 +135,7 @@ void add_recommend(CLI::App& app) {
     } else {
       top = mf::recommend(lm.model, seen, u, a->k, /*exclude_seen=*/true);
     }
-    print_items(top, items, item_label_text(store), "score", a->json,
+    print_items(top, items, store.item_titles(), store.has_titles(), item_label_text(store), "score", a->json,
                 {{"user", a->user}, {"result", sequence ? a->model : a->result}, {"period", lm.period},
                  {"period_begin_utc", io::format_time(store.periods().begin[lm.period])}, {"excluded", excluded.size()}});
   });
@@ -148,8 +163,13 @@ void add_recommend(CLI::App& app) {
     const graph::Index i = find_id(items, s->item, "item", s->store);
     auto top = mf::similar_items(lm.model, i, s->k);
     const auto labels = item_label_text(store);
-    if (!s->json) fmt::print("items like {} ({}), period {}:\n", s->item, labels[static_cast<std::size_t>(i)], lm.period);
-    print_items(top, items, labels, "cosine", s->json, {{"item", s->item}, {"result", s->result}, {"period", lm.period}});
+    const auto titles = store.item_titles();
+    const std::string& title = titles[static_cast<std::size_t>(i)];
+    if (!s->json)
+      fmt::print("items like {}{} ({}), period {}:\n", s->item, title.empty() ? "" : " \"" + title + "\"",
+                 labels[static_cast<std::size_t>(i)], lm.period);
+    print_items(top, items, titles, store.has_titles(), labels, "cosine", s->json,
+                {{"item", s->item}, {"title", title_json(titles, i)}, {"result", s->result}, {"period", lm.period}});
   });
 }
 

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "io/hdf5.hpp"
 #include "io/store.hpp"
 
 namespace driftrec::cli {

@@ -1,4 +1,4 @@
-// One evaluation run (DESIGN.md, "Evaluation protocol"): split the store's periods
+// One evaluation run (docs/evaluation.md, "Evaluation protocol"): split the store's periods
 // (split.hpp), tune every model's hyper-parameters on the validation period (fitted on
 // the data before it), refit each model with its chosen setting for every test period on
 // the data strictly before that period, score every evaluated (user, period) pair, and

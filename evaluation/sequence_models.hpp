@@ -1,9 +1,9 @@
 // The sequence model of temporal/ (a GRU or LSTM over each user's per-period features,
-// DESIGN.md "Sequence model") run end to end on the data strictly before a period P, and
+// docs/math.md "Sequence model") run end to end on the data strictly before a period P, and
 // its rows in `driftrec evaluate`:
 //   features   per training period t < P: F_U(t) from temporal label propagation, x_u(t)
 //              from temporal ALS, the user's event count, the gap (temporal/features.hpp);
-//              interest truth of t = the DESIGN.md truth formula on the user's events of t;
+//              interest truth of t = docs/evaluation.md's truth formula on the user's events of t;
 //   training   on steps predicting periods 1..P-2, early stopping on the step predicting
 //              P-1 (temporal/trainer.hpp), then one pass over periods 0..P-1 predicts P;
 //   rows       sequence_gru / sequence_lstm: the predicted interest distribution, and item

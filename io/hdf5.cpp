@@ -173,7 +173,7 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
 }
 
 namespace {
-// Fixed-length, NUL-padded UTF-8 strings. DESIGN.md's schema had variable-length strings,
+// Fixed-length, NUL-padded UTF-8 strings (docs/store.md). The design had variable-length strings,
 // but HDF5 keeps those in its global heap, which has no checksum: one damaged length there
 // crashed HDF5 1.10 inside H5HG_read (SIGSEGV) instead of failing the read. Fixed-length
 // strings live in checksummed structures (attributes) or ordinary compressed chunks (ids),

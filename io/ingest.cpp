@@ -81,6 +81,7 @@ IngestReport ingest(const IngestOptions& o) {
   auto t2 = std::chrono::steady_clock::now();
   c.users = log.users.names();
   c.items = log.items.names();
+  c.item_titles = std::move(labels.titles);
   c.labels = labels.labels.names();
   c.item_labels = item_label_matrix(labels, log.items.size());
   const std::size_t slices = write_store(writer, c, o.slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
@@ -117,6 +118,7 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
     Store s = Store::open(store_path);
     c.users = s.users();
     c.items = s.items();
+    if (s.has_titles()) c.item_titles = s.item_titles();
     c.labels = s.labels();
     c.item_labels = s.item_labels();
     c.events = s.events();

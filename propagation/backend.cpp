@@ -1,6 +1,6 @@
 // BipartiteGraph: W, its stored transpose and the inverse square roots of the weighted
 // degrees, D_U^-1/2 and D_I^-1/2 of S = D_U^-1/2 W D_I^-1/2 (Zhou et al. 2004, in the
-// bipartite form of DESIGN.md, "Temporal label propagation"); and the public entry points
+// bipartite form of docs/math.md, "Temporal label propagation"); and the public entry points
 // of Backend, which check every argument once so that no backend's kernels need to.
 #include <cmath>
 #include <utility>

@@ -1,6 +1,6 @@
 // Static label propagation on one bipartite user x item graph: Zhou, Bousquet, Lal,
 // Weston & Schoelkopf 2004, "Learning with local and global consistency", in its
-// bipartite form (DESIGN.md, "Temporal label propagation"). With S = D_U^-1/2 W D_I^-1/2
+// bipartite form (docs/math.md, "Temporal label propagation"). With S = D_U^-1/2 W D_I^-1/2
 // (D_U, D_I the weighted degrees of W), item seeds Y_I (row-normalised item labels, zero
 // rows for unlabelled items) and an optional user seed Y_U, it iterates
 //   F_U <- alpha * S   * F_I + (1 - alpha) * Y_U

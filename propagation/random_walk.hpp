@@ -1,4 +1,4 @@
-// Random-walk collaborative filtering on the bipartite user x item graph W (DESIGN.md,
+// Random-walk collaborative filtering on the bipartite user x item graph W (docs/math.md,
 // "Random-walk CF"): item-item similarities from the item -> user -> item end of the
 // three-step walks user -> item -> user -> item, P3alpha (Cooper, Lee, Radovanovic & Chen 2014, "Random walks in recommender systems:
 // exact computation and simulations") and RP3beta (Paudel, Christoffel, Newell &

@@ -1,5 +1,5 @@
 // Temporal label propagation over a sequence of user x item slices W_0 .. W_{T-1}
-// (DESIGN.md, "Temporal label propagation"): label propagation (Zhou, Bousquet, Lal,
+// (docs/math.md, "Temporal label propagation"): label propagation (Zhou, Bousquet, Lal,
 // Weston & Schoelkopf 2004, "Learning with local and global consistency", in the
 // bipartite form of label_propagation.hpp) run once per period t on the decayed history
 //   G_t = sum_{s <= t} gamma^(t-s) W_s      (gamma = 0: the slice alone)
