@@ -39,8 +39,9 @@ graph::Index find_id(const std::vector<std::string>& ids, const std::string& id,
 
 // Options every subcommand shares. Commands pass `threads` into the options of the
 // library calls that take a thread count (propagation, random walks, ALS, the sequence
-// model); apply() checks it and, for the passes that take none yet (ingest, I/O
-// compression, the evaluation's baselines), still sets OpenMP's default.
+// model, the evaluation); apply() checks it and, for the passes that take none yet
+// (ingest and the synthetic generator, HDF5 chunk compression), still sets OpenMP's
+// default.
 struct CommonOptions {
   int threads = 0;  // 0: OpenMP's default
   void apply() const;

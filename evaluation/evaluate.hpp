@@ -40,6 +40,7 @@ struct EvaluateOptions {
   std::uint64_t seed = 0;  // bootstrap resamples
   int resamples = kBootstrapResamples;
   const PlantedTruth* truth = nullptr;  // adds "interest_truth" rows when given
+  int threads = 0;  // >= 0: threads scoring the pairs and resampling; 0: OpenMP's default
   // Progress: a stage name and steps done / total (model fits).
   std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)> progress;
 };
