@@ -78,6 +78,7 @@ void add_evaluate(CLI::App& app) {
     o.test_periods = a->test_periods;
     o.ks = ks;
     o.seed = a->seed;
+    o.threads = a->common.threads;
     if (!a->truth.empty()) {
       truth = ev::read_planted_truth(a->truth, data, split.test);
       o.truth = &truth;
@@ -87,6 +88,7 @@ void add_evaluate(CLI::App& app) {
 
     ev::LibraryModelOptions lo;
     lo.seed = a->seed;
+    lo.threads = a->common.threads;
     const auto t0 = std::chrono::steady_clock::now();
     const ev::EvaluationReport report = ev::evaluate(data, ev::default_models(lo), o);
     end_progress();

@@ -55,6 +55,7 @@ void add_factorize(CLI::App& app) {
     if (a->solver != "cg" && a->solver != "cholesky")
       throw InputError(fmt::format("--solver: expected cg or cholesky, found '{}'", a->solver));
     a->t.als.solver = a->solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
+    a->t.als.threads = a->common.threads;
     a->t.compute_loss = a->verbose;
     a->t.validate();
 

@@ -51,9 +51,10 @@ nlohmann::json run_label(const io::Store& store, hid_t g, const LabelArgs& a,
   std::vector<std::int32_t> converged(n);
   nlohmann::json periods = nlohmann::json::array();
   auto progress = make_progress();
-  const auto backend = pr::make_cpu_backend(threads);
+  pr::TemporalOptions options = a.t;
+  options.propagation.threads = threads;
   pr::propagate_temporal_streaming(
-      slices, labels, a.t, *backend,
+      slices, labels, options,
       [&](std::size_t t, pr::PeriodResult& r) {
         if (t >= first) {
           write_dense(users_group, t, r.interests);

@@ -97,6 +97,8 @@ void add_train(CLI::App& app) {
     if (*cell != "gru" && *cell != "lstm") throw InputError(fmt::format("--cell: expected gru or lstm, found '{}'", *cell));
     a->options.model.cell = *cell == "gru" ? temporal::CellKind::gru : temporal::CellKind::lstm;
     a->options.model.threads = common->threads;
+    a->options.propagation.propagation.threads = common->threads;
+    a->options.als.als.threads = common->threads;
     a->options.als.als.seed = a->options.model.seed;
     const TrainSummary s = run_train(*a);
     if (*json) {

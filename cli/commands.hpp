@@ -37,7 +37,11 @@ TrainSummary run_train(const TrainArgs& args);
 // The index of `id` in `ids`; InputError naming the store and what was looked for.
 graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what, const std::string& path);
 
-// Options every subcommand shares.
+// Options every subcommand shares. Commands pass `threads` into the options of the
+// library calls that take a thread count (propagation, random walks, ALS, the sequence
+// model, the evaluation); apply() checks it and, for the passes that take none yet
+// (ingest and the synthetic generator, HDF5 chunk compression), still sets OpenMP's
+// default.
 struct CommonOptions {
   int threads = 0;  // 0: OpenMP's default
   void apply() const;

@@ -78,7 +78,6 @@ nlohmann::json run_walk(const io::Store& store, hid_t g, const std::string& meth
     if (progress) progress("history", t + 1, n);
   }
   const pr::BipartiteGraph graph = pr::make_bipartite_graph(std::move(history), "decayed history");
-  const auto backend = pr::make_cpu_backend(threads);
   pr::RecommendOptions r;
   r.k = a.top;
   r.threads = threads;
@@ -87,7 +86,7 @@ nlohmann::json run_walk(const io::Store& store, hid_t g, const std::string& meth
   io::h5::write_attr(g, "top", static_cast<std::int64_t>(a.top));
   if (method == "ppr") {
     const pr::PageRankOptions o = pagerank_options(a, threads);
-    const pr::PageRankTopItems p = pr::pagerank_top_items(graph, o, r, *backend, [&](graph::Index done, graph::Index all) {
+    const pr::PageRankTopItems p = pr::pagerank_top_items(graph, o, r, [&](graph::Index done, graph::Index all) {
       if (progress) progress("pagerank", static_cast<std::uint64_t>(done), static_cast<std::uint64_t>(all));
     });
     end_progress();

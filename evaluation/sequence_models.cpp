@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "evaluation/metrics.hpp"
-#include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::evaluation {
 namespace mf = matrix_factorization;
@@ -46,8 +45,7 @@ SequenceFeatures sequence_features(const Training& t, const SequenceOptions& o, 
   out.item_label_seeds = pr::item_seed_labels(t.item_labels);
 
   // F_U(t): temporal label propagation over the training periods.
-  const pr::cpu::CpuBackend backend(o.propagation.propagation.threads);
-  pr::propagate_temporal_streaming(slices, t.item_labels, o.propagation, backend,
+  pr::propagate_temporal_streaming(slices, t.item_labels, o.propagation,
                                    [&](std::size_t p, pr::PeriodResult& r) {
                                      if (!r.converged) ++out.not_converged;
                                      out.inputs.interests.push_back(std::move(r.interests));

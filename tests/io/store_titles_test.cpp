@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/hdf5.hpp"  // the tests open stores with the HDF5 C API
 #include "io/ingest.hpp"
 #include "io/hdf5.hpp"
 #include "io/store.hpp"
