@@ -47,8 +47,7 @@ pr::TemporalOptions temporal_options(double alpha, double gamma, double mu, doub
 Kept run(const std::vector<graph::CsrMatrix>& slices, const graph::CsrMatrix& item_labels,
          const pr::TemporalOptions& o, std::size_t first_kept, bool keep_item_labels) {
   Kept k;
-  const auto backend = pr::make_cpu_backend(o.propagation.threads);
-  pr::propagate_temporal_streaming(slices, item_labels, o, *backend, [&](std::size_t t, pr::PeriodResult& r) {
+  pr::propagate_temporal_streaming(slices, item_labels, o, [&](std::size_t t, pr::PeriodResult& r) {
     if (t >= first_kept) {
       k.interests.push_back(std::move(r.interests));
       if (keep_item_labels) k.item_labels.push_back(std::move(r.item_labels));

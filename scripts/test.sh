@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: once optimised, once under AddressSanitizer +
-# UndefinedBehaviorSanitizer. Pass --no-sanitize to skip the second pass.
+# UndefinedBehaviorSanitizer; between them the installed C++ package is built against
+# (examples/cpp) and the Python module is built and its pytest suite run.
+# Pass --no-sanitize to skip the second pass.
 # Both configure lines turn the tests on themselves (scripts/demo.sh configures build/
 # with them off, and a reused cache would keep that), and ctest fails a pass that finds
 # no test instead of passing it.
@@ -16,6 +18,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDRIFTREC_BUILD_TESTS=ON >/dev/n
 cmake --build build -j2
 (cd build && ctest -j2 --output-on-failure --no-tests=error)
 scripts/consumer_check.sh build
+scripts/python_test.sh
 
 if ((sanitize)); then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDRIFTREC_SANITIZE=ON -DDRIFTREC_BUILD_TESTS=ON -DDRIFTREC_BUILD_BENCH=OFF \

@@ -12,12 +12,10 @@ argument, column or row; NumericalError (an ArithmeticError) for a numerical fai
 parameter change fixes (the message names it); RuntimeError for anything else.
 """
 
-from ._driftrec import InputError, NumericalError
+from ._driftrec import InputError, NumericalError, __version__
 from ._als import ALS
 from ._propagate import Propagation, propagate, propagate_slices
 from ._store import Events, Periods, Store
-
-__version__ = "0.1.0"
 
 # Tracebacks and pickles name them where users import them from.
 InputError.__module__ = NumericalError.__module__ = "driftrec"
