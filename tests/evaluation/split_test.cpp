@@ -15,9 +15,9 @@ TEST_CASE("make_split takes the last N periods and validates on the one before",
   CHECK(s.test == std::vector<std::size_t>{2, 3, 4});
   CHECK(make_split(5, 1).validation == 3);
   // A period to train on must remain before the validation period.
-  CHECK_THROWS_AS(make_split(5, 4), InputError);
-  CHECK_THROWS_AS(make_split(5, 5), InputError);
-  CHECK_THROWS_AS(make_split(5, 0), InputError);
+  CHECK_THROWS_AS(make_split(5, 4), driftrec::InputError);
+  CHECK_THROWS_AS(make_split(5, 5), driftrec::InputError);
+  CHECK_THROWS_AS(make_split(5, 0), driftrec::InputError);
   CHECK_THROWS_WITH(make_split(5, 7), Catch::Contains("--test-periods 7") && Catch::Contains("5 non-empty periods"));
 }
 

@@ -61,7 +61,7 @@ TEST_CASE("transpose swaps rows and columns and keeps rows sorted", "[graph][csr
 
 TEST_CASE("csr_from_triplets rejects entries outside the shape", "[graph][csr]") {
   std::vector<Triplet> t{{0, 0, 1.0f}, {2, 1, 1.0f}};
-  REQUIRE_THROWS_AS(csr_from_triplets(2, 2, t), InputError);
+  REQUIRE_THROWS_AS(csr_from_triplets(2, 2, t), driftrec::InputError);
 }
 
 TEST_CASE("validate_csr names the broken invariant", "[graph][csr]") {
@@ -71,7 +71,7 @@ TEST_CASE("validate_csr names the broken invariant", "[graph][csr]") {
   REQUIRE_THROWS_WITH(validate_csr(bad, "slice 3"), Catch::Contains("slice 3") && Catch::Contains("column 7"));
   bad = m;
   bad.indptr[1] = 5;
-  REQUIRE_THROWS_AS(validate_csr(bad, "x"), InputError);
+  REQUIRE_THROWS_AS(validate_csr(bad, "x"), driftrec::InputError);
   bad = m;
   bad.indptr.pop_back();
   REQUIRE_THROWS_WITH(validate_csr(bad, "x"), Catch::Contains("indptr"));

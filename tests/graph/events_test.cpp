@@ -30,7 +30,7 @@ TEST_CASE("slice_matrix counts events or sums their values", "[graph][events]") 
   CsrMatrix sum = slice_matrix(c, 0, 3, 2, 2, Aggregate::sum);
   REQUIRE(sum.data == std::vector<float>{3.5f, 4.0f});
   REQUIRE(parse_aggregate("count") == Aggregate::count);
-  REQUIRE_THROWS_AS(parse_aggregate("mean"), InputError);
+  REQUIRE_THROWS_AS(parse_aggregate("mean"), driftrec::InputError);
 }
 
 TEST_CASE("sort_events handles times spread over centuries and negative times", "[graph][events]") {

@@ -300,8 +300,8 @@ TEST_CASE("config validation names the option and what was expected", "[generato
     mutate(c);
     try {
       c.validate();
-      FAIL("no InputError for " << option);
-    } catch (const InputError& e) {
+      FAIL("no driftrec::InputError for " << option);
+    } catch (const driftrec::InputError& e) {
       CHECK_THAT(e.what(), Catch::Contains(option));
     }
   };
@@ -318,7 +318,7 @@ TEST_CASE("config validation names the option and what was expected", "[generato
   expect_error([](DriftConfig& c) { c.periods = 100000; c.period_seconds = 1LL << 40; },
                "--period");
   CHECK_NOTHROW(DriftConfig{}.validate());
-  CHECK_THROWS_AS(DriftGenerator([] { DriftConfig c; c.users = 0; return c; }()), InputError);
+  CHECK_THROWS_AS(DriftGenerator([] { DriftConfig c; c.users = 0; return c; }()), driftrec::InputError);
 }
 
 TEST_CASE("the random samplers have the right means and variances", "[generator]") {

@@ -47,7 +47,7 @@ TEST_CASE("Slicing parses every documented form and rejects others", "[graph][sl
   for (const char* s : {"day", "week", "month", "quarter", "year", "3600s", "quantiles:10"})
     REQUIRE(Slicing::parse(s).spec() == s);
   for (const char* s : {"", "monthly", "0s", "-5s", "s", "quantiles:", "quantiles:0", "12"})
-    REQUIRE_THROWS_AS(Slicing::parse(s), InputError);
+    REQUIRE_THROWS_AS(Slicing::parse(s), driftrec::InputError);
 }
 
 TEST_CASE("calendar periods start where the calendar says and skip empty ones", "[graph][slicing]") {

@@ -1,6 +1,6 @@
 // Tests for io/event_reader through read_events: the MovieLens formats, delimited files
 // with columns named by header or position, the three time formats, and every kind of bad
-// line, in fail mode (one InputError naming file, line and field) and skip mode (counts per
+// line, in fail mode (one driftrec::InputError naming file, line and field) and skip mode (counts per
 // reason, good lines kept).
 #include "io/event_reader.hpp"
 
@@ -45,15 +45,15 @@ EventLog read_text(const TempDir& dir, const std::string& name, const std::strin
   return log;
 }
 
-// The message of the InputError that reading `content` as `name` throws.
+// The message of the driftrec::InputError that reading `content` as `name` throws.
 std::string error_of(const TempDir& dir, const std::string& name, const std::string& content,
                      const EventReadOptions& o = {}) {
   try {
     read_text(dir, name, content, o);
-  } catch (const InputError& e) {
+  } catch (const driftrec::InputError& e) {
     return e.what();
   }
-  FAIL("expected an InputError for " << name);
+  FAIL("expected an driftrec::InputError for " << name);
   return {};
 }
 

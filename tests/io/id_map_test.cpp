@@ -64,7 +64,7 @@ TEST_CASE("IdMap::from_names keeps the given order and refuses duplicates", "[id
   CHECK(m.find("a") == 1);
   CHECK(m.find("b") == 2);
   CHECK(m.names() == std::vector<std::string>{"c", "a", "b"});
-  CHECK_THROWS_AS(IdMap::from_names({"c", "a", "c"}), InputError);
+  CHECK_THROWS_AS(IdMap::from_names({"c", "a", "c"}), driftrec::InputError);
   CHECK_THROWS_WITH(IdMap::from_names({"c", "a", "c"}), Catch::Contains("'c'"));
   CHECK(IdMap::from_names({}).size() == 0);
 }

@@ -37,10 +37,10 @@ struct Fixture {
   std::string error_of(const IngestOptions& o) {
     try {
       ingest(o);
-    } catch (const InputError& e) {
+    } catch (const driftrec::InputError& e) {
       return e.what();
     }
-    FAIL("expected ingest to throw InputError");
+    FAIL("expected ingest to throw driftrec::InputError");
     return {};
   }
 };
@@ -95,7 +95,7 @@ TEST_CASE("ingest aggregates by count when a file has no value column or when as
   SECTION("a bad --aggregate") {
     auto o = f.opts(kGood);
     o.aggregate = "mean";
-    CHECK_THROWS_AS(ingest(o), InputError);
+    CHECK_THROWS_AS(ingest(o), driftrec::InputError);
     CHECK(dir_entries(f.out.path()).empty());
   }
 }

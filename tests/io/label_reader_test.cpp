@@ -41,10 +41,10 @@ std::string error_of(const TempDir& dir, const std::string& name, const std::str
                      const IdMap& items, const LabelReadOptions& o = {}) {
   try {
     read_text(dir, name, content, items, o);
-  } catch (const InputError& e) {
+  } catch (const driftrec::InputError& e) {
     return e.what();
   }
-  FAIL("expected an InputError for " << name);
+  FAIL("expected an driftrec::InputError for " << name);
   return {};
 }
 

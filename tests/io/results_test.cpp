@@ -88,11 +88,11 @@ TEST_CASE("a failure while adding a result leaves the store byte-identical", "[r
 TEST_CASE("result names are checked and a missing result lists the ones there are", "[results]") {
   TempDir dir;
   const std::string path = small_store(dir);
-  CHECK_THROWS_AS(check_result_name("a/b"), InputError);
-  CHECK_THROWS_AS(check_result_name(""), InputError);
+  CHECK_THROWS_AS(check_result_name("a/b"), driftrec::InputError);
+  CHECK_THROWS_AS(check_result_name(""), driftrec::InputError);
   CHECK_NOTHROW(check_result_name("als_64-v2"));
   add_result(path, "als", 1.0f);
   Store s = Store::open(path);
   CHECK_THROWS_WITH(open_result(s, "pagerank"), Catch::Contains("no result named 'pagerank'") && Catch::Contains("als"));
-  CHECK_THROWS_AS(StoreWriter((dir / "events.csv").string(), StoreWriter::Amend{}), InputError);
+  CHECK_THROWS_AS(StoreWriter((dir / "events.csv").string(), StoreWriter::Amend{}), driftrec::InputError);
 }

@@ -1,6 +1,6 @@
 // Tests for io/store: what ingest writes reads back exactly (ids, labels, events, slices
 // under several slicings, count vs sum), reslice equals a direct ingest, damaged or foreign
-// files are refused with InputError (never a crash), and StoreWriter's atomic-write
+// files are refused with driftrec::InputError (never a crash), and StoreWriter's atomic-write
 // contract (no overwrite without asking, no temporary left behind).
 #include "io/store.hpp"
 #include "io/store_info.hpp"
@@ -132,7 +132,7 @@ void open_and_read_all(const std::string& path) {
 enum class ChildRead { ok_or_input_error, other_exception, crashed, hung };
 
 std::ostream& operator<<(std::ostream& os, ChildRead r) {
-  const char* names[] = {"ok or InputError", "another exception", "crashed", "hung"};
+  const char* names[] = {"ok or driftrec::InputError", "another exception", "crashed", "hung"};
   return os << names[static_cast<int>(r)];
 }
 
@@ -147,7 +147,7 @@ ChildRead read_in_child(const std::string& path) {
     int code = 0;
     try {
       open_and_read_all(path);
-    } catch (const InputError&) {
+    } catch (const driftrec::InputError&) {
       code = 0;
     } catch (...) {
       code = 4;
@@ -163,10 +163,10 @@ ChildRead read_in_child(const std::string& path) {
 std::string open_error(const std::string& path) {
   try {
     Store::open(path);
-  } catch (const InputError& e) {
+  } catch (const driftrec::InputError& e) {
     return e.what();
   }
-  FAIL("expected Store::open to throw InputError for " << path);
+  FAIL("expected Store::open to throw driftrec::InputError for " << path);
   return {};
 }
 
@@ -232,7 +232,7 @@ TEST_CASE("month slices hold the summed values of each user and item", "[store]"
   auto mar = s.slice(2);
   CHECK(mar.indptr == std::vector<graph::Offset>{0, 1, 1, 1});
   CHECK(mar.data == std::vector<float>{2.5f});
-  CHECK_THROWS_AS(s.slice(3), InputError);
+  CHECK_THROWS_AS(s.slice(3), driftrec::InputError);
 }
 
 TEST_CASE("slices under month/week/day/86400s/quantiles:2 match a reference",
@@ -305,7 +305,7 @@ TEST_CASE("reslice keeps the aggregation unless told and can switch it to count"
   check_same_csr(s.slice(0), reference_slice(1577836800, 1580515200, graph::Aggregate::count));
 }
 
-TEST_CASE("Store::open refuses truncated stores with InputError", "[store]") {
+TEST_CASE("Store::open refuses truncated stores with driftrec::InputError", "[store]") {
   TempDir dir;
   std::string path = make_store(dir);
   const std::string bytes = read_file(path);
@@ -374,7 +374,7 @@ TEST_CASE("Store::open refuses a store whose event columns differ in length", "[
   CHECK_THAT(open_error(path), Catch::Contains("/events/item"));
 }
 
-TEST_CASE("Store reads of randomly byte-flipped stores either succeed or throw InputError",
+TEST_CASE("Store reads of randomly byte-flipped stores either succeed or throw driftrec::InputError",
           "[store]") {
   TempDir dir;
   std::string path = make_store(dir);
@@ -413,7 +413,7 @@ TEST_CASE("a store keeps no strings in HDF5's unchecksummed global heap", "[stor
 TEST_CASE("StoreWriter refuses to replace an existing file unless told to", "[store]") {
   TempDir dir;
   write_file(dir / "store.h5", "precious");
-  CHECK_THROWS_AS(StoreWriter((dir / "store.h5").string(), false), InputError);
+  CHECK_THROWS_AS(StoreWriter((dir / "store.h5").string(), false), driftrec::InputError);
   CHECK_THROWS_WITH(StoreWriter((dir / "store.h5").string(), false),
                     Catch::Contains("store.h5") && Catch::Contains("already exists"));
   CHECK(read_file(dir / "store.h5") == "precious");
@@ -433,9 +433,9 @@ TEST_CASE("StoreWriter refuses to replace an existing file unless told to", "[st
 
 TEST_CASE("StoreWriter refuses a missing folder and a folder as target", "[store]") {
   TempDir dir;
-  CHECK_THROWS_AS(StoreWriter((dir / "no" / "store.h5").string(), true), InputError);
+  CHECK_THROWS_AS(StoreWriter((dir / "no" / "store.h5").string(), true), driftrec::InputError);
   fs::create_directory(dir / "sub");
-  CHECK_THROWS_AS(StoreWriter((dir / "sub").string(), true), InputError);
+  CHECK_THROWS_AS(StoreWriter((dir / "sub").string(), true), driftrec::InputError);
 }
 
 TEST_CASE("StoreWriter leaves no temporary file when destroyed without commit", "[store]") {
@@ -503,5 +503,5 @@ TEST_CASE("info's slice table shows the first and last slices for any row budget
 TEST_CASE("StoreWriter refuses an empty path and a folder it cannot create files in", "[store]") {
   CHECK_THROWS_WITH(StoreWriter("", true), Catch::Contains("expected a file path"));
   CHECK_THROWS_WITH(StoreWriter("out/", true), Catch::Contains("expected a file path"));
-  CHECK_THROWS_AS(StoreWriter("/proc/driftrec-test.h5", true), InputError);
+  CHECK_THROWS_AS(StoreWriter("/proc/driftrec-test.h5", true), driftrec::InputError);
 }

@@ -258,13 +258,13 @@ TEST_CASE("a failed write leaves no files behind and names the problem", "[synth
   const auto c = small_config(driftrec::test::test_seed());
   try {
     io::write_synthetic(c, dir / "plain");
-    FAIL("expected an InputError");
-  } catch (const InputError& e) {
+    FAIL("expected an driftrec::InputError");
+  } catch (const driftrec::InputError& e) {
     CHECK_THAT(e.what(), Catch::Contains("--out") && Catch::Contains("plain"));
   }
   auto bad = c;
   bad.labelled_fraction = 2;
-  CHECK_THROWS_AS(io::write_synthetic(bad, dir / "never"), InputError);
+  CHECK_THROWS_AS(io::write_synthetic(bad, dir / "never"), driftrec::InputError);
   CHECK(!std::filesystem::exists(dir / "never"));
   CHECK(listing(dir.path()) == std::vector<std::string>{"plain"});
 }

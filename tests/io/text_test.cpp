@@ -43,10 +43,10 @@ std::vector<std::string> read_all_lines(const std::string& path) {
 std::string input_error_of(const std::string& path) {
   try {
     read_all_lines(path);
-  } catch (const InputError& e) {
+  } catch (const driftrec::InputError& e) {
     return e.what();
   }
-  FAIL("expected an InputError reading " << path);
+  FAIL("expected an driftrec::InputError reading " << path);
   return {};
 }
 
@@ -127,11 +127,11 @@ TEST_CASE("LineReader reports where it is and how much it consumed", "[text]") {
   CHECK_FALSE(r.next(line));
 }
 
-TEST_CASE("LineReader throws InputError for a missing file and for a directory", "[text]") {
+TEST_CASE("LineReader throws driftrec::InputError for a missing file and for a directory", "[text]") {
   TempDir dir;
-  CHECK_THROWS_AS(LineReader((dir / "nope.csv").string()), InputError);
+  CHECK_THROWS_AS(LineReader((dir / "nope.csv").string()), driftrec::InputError);
   CHECK_THROWS_WITH(LineReader((dir / "nope.csv").string()), Catch::Contains("nope.csv"));
-  CHECK_THROWS_AS(LineReader(dir.path().string()), InputError);
+  CHECK_THROWS_AS(LineReader(dir.path().string()), driftrec::InputError);
 }
 
 TEST_CASE("LineReader accepts a line of exactly kMaxLineBytes", "[text]") {
@@ -308,5 +308,5 @@ TEST_CASE("SkipReport counts lines per reason and remembers the first place", "[
 TEST_CASE("parse_on_error accepts fail and skip only", "[text]") {
   CHECK(parse_on_error("fail") == OnError::fail);
   CHECK(parse_on_error("skip") == OnError::skip);
-  CHECK_THROWS_AS(parse_on_error("ignore"), InputError);
+  CHECK_THROWS_AS(parse_on_error("ignore"), driftrec::InputError);
 }

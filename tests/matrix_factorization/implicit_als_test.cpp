@@ -297,7 +297,7 @@ TEST_CASE("a fit continued from a warm start equals the uninterrupted fit", "[mf
   REQUIRE(rest.item == whole.item);
 }
 
-TEST_CASE("NaN factors raise a NumericalError that says to raise the regularization", "[mf][als]") {
+TEST_CASE("NaN factors raise a driftrec::NumericalError that says to raise the regularization", "[mf][als]") {
   std::mt19937_64 rng(driftrec::test::test_seed());
   const CsrMatrix m = random_ratings(rng, 30, 20, 0.2);
   for (Solver solver : {Solver::cg, Solver::cholesky}) {
@@ -308,8 +308,8 @@ TEST_CASE("NaN factors raise a NumericalError that says to raise the regularizat
     o.solver = solver;
     try {
       fit_implicit_als(m, o);
-      FAIL("expected a NumericalError");
-    } catch (const NumericalError& e) {
+      FAIL("expected a driftrec::NumericalError");
+    } catch (const driftrec::NumericalError& e) {
       const std::string what = e.what();
       INFO(what);
       REQUIRE(what.find("raise `regularization`") != std::string::npos);
@@ -318,12 +318,12 @@ TEST_CASE("NaN factors raise a NumericalError that says to raise the regularizat
   }
 }
 
-TEST_CASE("bad options and inputs throw InputError naming the culprit", "[mf][als]") {
+TEST_CASE("bad options and inputs throw driftrec::InputError naming the culprit", "[mf][als]") {
   const CsrMatrix m = driftrec::graph::csr_from_triplets(3, 4, std::vector<Triplet>{{0, 1, 1.0f}, {2, 3, 2.0f}});
   const auto message_of = [&](AlsOptions o) {
     try {
       fit_implicit_als(m, o);
-    } catch (const InputError& e) {
+    } catch (const driftrec::InputError& e) {
       return std::string(e.what());
     }
     return std::string("no error");
@@ -352,17 +352,17 @@ TEST_CASE("bad options and inputs throw InputError naming the culprit", "[mf][al
   REQUIRE_THROWS_WITH(fit_implicit_als(with_nan, AlsOptions{}), Catch::Contains("row 2, column 3 is not finite"));
   CsrMatrix broken = m;
   broken.indices[0] = 9;
-  REQUIRE_THROWS_AS(fit_implicit_als(broken, AlsOptions{}), InputError);
+  REQUIRE_THROWS_AS(fit_implicit_als(broken, AlsOptions{}), driftrec::InputError);
 
   AlsOptions small;
   small.factors = 2;
   const AlsModel wrong{Factors::Zero(3, 3), Factors::Zero(4, 3)};
   REQUIRE_THROWS_WITH(fit_implicit_als(m, small, {}, &wrong), Catch::Contains("warm_start"));
   const AlsModel model = fit_implicit_als(m, small);
-  REQUIRE_THROWS_AS(recommend(model, m, 3, 2), InputError);
-  REQUIRE_THROWS_AS(recommend(model, m, 0, -1), InputError);
-  REQUIRE_THROWS_AS(similar_items(model, 4, 2), InputError);
-  REQUIRE_THROWS_AS(implicit_als_loss(m, wrong, small), InputError);
+  REQUIRE_THROWS_AS(recommend(model, m, 3, 2), driftrec::InputError);
+  REQUIRE_THROWS_AS(recommend(model, m, 0, -1), driftrec::InputError);
+  REQUIRE_THROWS_AS(similar_items(model, 4, 2), driftrec::InputError);
+  REQUIRE_THROWS_AS(implicit_als_loss(m, wrong, small), driftrec::InputError);
 }
 
 TEST_CASE("recommend returns the best unseen items, ties toward the lower index", "[mf][als]") {

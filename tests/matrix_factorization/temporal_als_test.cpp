@@ -163,7 +163,7 @@ TEST_CASE("temporal fits are bit-identical for 1 and 2 threads", "[mf][temporal]
   }
 }
 
-TEST_CASE("bad temporal options and mismatched slices throw InputError", "[mf][temporal]") {
+TEST_CASE("bad temporal options and mismatched slices throw driftrec::InputError", "[mf][temporal]") {
   std::mt19937_64 rng(driftrec::test::test_seed());
   auto slices = random_slices(rng, 2, 5, 4, 0.5);
   TemporalAlsOptions o = small_options(1);

@@ -39,5 +39,5 @@ TEST_CASE("make_bipartite_graph rejects negative and non-finite weights, naming 
   }
   graph::CsrMatrix broken = graph::csr_from_triplets(2, 2, {});
   broken.indptr.pop_back();
-  REQUIRE_THROWS_AS(make_bipartite_graph(broken), InputError);
+  REQUIRE_THROWS_AS(make_bipartite_graph(broken), driftrec::InputError);
 }

@@ -171,7 +171,7 @@ TEST_CASE("row_normalized makes rows sum to 1 and keeps all-zero rows at zero",
   REQUIRE(row_normalized(f) == want);
 }
 
-TEST_CASE("bad options and mismatched inputs throw InputError naming them",
+TEST_CASE("bad options and mismatched inputs throw driftrec::InputError naming them",
           "[propagation][label_propagation]") {
   std::mt19937_64 rng(test::test_seed());
   const graph::CsrMatrix w = test::random_skewed_matrix(rng, 10, 8, 30);
@@ -189,7 +189,7 @@ TEST_CASE("bad options and mismatched inputs throw InputError naming them",
   REQUIRE_THROWS_WITH(run([&](auto& o) { o.tolerance = nan; }), Catch::Contains("tolerance"));
   REQUIRE_THROWS_WITH(run([](auto& o) { o.max_iterations = 0; }), Catch::Contains("max_iterations"));
   REQUIRE_THROWS_WITH(run([](auto& o) { o.threads = -2; }), Catch::Contains("threads"));
-  REQUIRE_THROWS_AS(run([](auto& o) { o.alpha = 1.5f; }), InputError);
+  REQUIRE_THROWS_AS(run([](auto& o) { o.alpha = 1.5f; }), driftrec::InputError);
 
   const LabelPropagationOptions o;
   const graph::CsrMatrix wrong_items = test::random_item_labels(rng, 9, 3, 0.2);

@@ -439,7 +439,7 @@ TEST_CASE("empty users, isolated items and stored zeros are no edges", "[propaga
   REQUIRE(personalized_pagerank(none, std::span<const Index>{}, {}).scores.size() == 0);
 }
 
-TEST_CASE("bad options and inputs throw InputError naming them", "[propagation][random_walk]") {
+TEST_CASE("bad options and inputs throw driftrec::InputError naming them", "[propagation][random_walk]") {
   const std::vector<graph::Triplet> t{{0, 0, 1}, {1, 1, 2}};
   const graph::CsrMatrix w = graph::csr_from_triplets(2, 2, t);
   const auto sim = [&](auto change) {
@@ -448,7 +448,7 @@ TEST_CASE("bad options and inputs throw InputError naming them", "[propagation][
     return rp3beta_similarity(w, o);
   };
   using Catch::Contains;
-  REQUIRE_THROWS_AS(sim([](auto& o) { o.alpha = 0; }), InputError);
+  REQUIRE_THROWS_AS(sim([](auto& o) { o.alpha = 0; }), driftrec::InputError);
   REQUIRE_THROWS_WITH(sim([](auto& o) { o.alpha = 0; }), Contains("alpha"));
   REQUIRE_THROWS_WITH(sim([](auto& o) { o.alpha = std::numeric_limits<float>::infinity(); }), Contains("alpha"));
   REQUIRE_THROWS_WITH(sim([](auto& o) { o.beta = -0.1f; }), Contains("beta"));
@@ -461,7 +461,7 @@ TEST_CASE("bad options and inputs throw InputError naming them", "[propagation][
 
   graph::CsrMatrix negative = w;
   negative.data[1] = -1;
-  REQUIRE_THROWS_AS(p3alpha_similarity(negative, {}), InputError);
+  REQUIRE_THROWS_AS(p3alpha_similarity(negative, {}), driftrec::InputError);
   REQUIRE_THROWS_WITH(p3alpha_similarity(negative, {}), Contains("W"));
 
   RecommendOptions ro;

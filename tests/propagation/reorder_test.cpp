@@ -73,7 +73,7 @@ TEST_CASE("a half-step on the degree-ordered graph, mapped back, equals the orig
   backend.half_step(s, step);
   cpu::from_order(view(got_s), order.user_old, view(got));
   REQUIRE((got - want).cwiseAbs().maxCoeff() <= 1e-5f * (1.0f + want.cwiseAbs().maxCoeff()));
-  REQUIRE_THROWS_AS(cpu::to_order(view(f_items), order.user_old), InputError);
+  REQUIRE_THROWS_AS(cpu::to_order(view(f_items), order.user_old), driftrec::InputError);
 }
 
 TEST_CASE("make_ordered_graph equals relabelling the built graph", "[propagation][rmat]") {

@@ -223,14 +223,14 @@ TEST_CASE("partition_rows cuts skewed rows into ranges of about equal edges plus
   REQUIRE(cpu::partition_rows(std::vector<Offset>{0}, 4) == std::vector<Index>(5, 0));
 }
 
-TEST_CASE("the CPU backend rejects operands of the wrong shape with InputError",
+TEST_CASE("the CPU backend rejects operands of the wrong shape with driftrec::InputError",
           "[propagation][spmm]") {
   std::mt19937_64 rng(test::test_seed());
   const BipartiteGraph g = make_bipartite_graph(test::random_skewed_matrix(rng, 50, 30, 200));
   const cpu::CpuBackend backend(1);
   DenseMatrix x(g.items(), 4), y(g.users(), 4), y_wrong_k(g.users(), 5), x_wrong(g.users(), 4);
-  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x), view(y_wrong_k)), InputError);
-  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x_wrong), view(y)), InputError);
+  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x), view(y_wrong_k)), driftrec::InputError);
+  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x_wrong), view(y)), driftrec::InputError);
   REQUIRE_NOTHROW(backend.multiply(g, Side::users, view(std::as_const(x)), view(y)));
   HalfStep step;
   step.out = Side::users;
@@ -239,5 +239,5 @@ TEST_CASE("the CPU backend rejects operands of the wrong shape with InputError",
   const DenseMatrix bad_seed(g.users(), 3);
   step.seed = view(bad_seed);
   REQUIRE_THROWS_WITH(backend.half_step(g, step), Catch::Contains("seed"));
-  REQUIRE_THROWS_AS(cpu::CpuBackend(-1), InputError);
+  REQUIRE_THROWS_AS(cpu::CpuBackend(-1), driftrec::InputError);
 }

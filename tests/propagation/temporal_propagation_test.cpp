@@ -172,7 +172,7 @@ TEST_CASE("temporal propagation is bitwise identical on 1 and 2 threads", "[prop
   }
 }
 
-TEST_CASE("bad temporal options and slices throw InputError naming them", "[propagation][temporal]") {
+TEST_CASE("bad temporal options and slices throw driftrec::InputError naming them", "[propagation][temporal]") {
   std::mt19937_64 rng(test::test_seed());
   const auto slices = random_slices(rng, 10, 8, 2, 30);
   const graph::CsrMatrix item_labels = test::random_item_labels(rng, 8, 3, 0.2);

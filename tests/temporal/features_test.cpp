@@ -108,7 +108,7 @@ TEST_CASE("features: without interest truth (prediction only) every interest tar
   }
 }
 
-TEST_CASE("features: bad inputs throw InputError naming what is wrong", "[temporal]") {
+TEST_CASE("features: bad inputs throw driftrec::InputError naming what is wrong", "[temporal]") {
   SECTION("gap_cap") {
     CHECK_THROWS_WITH(assemble_sequences(hand_case(), FeatureOptions{0}),
                       Catch::Contains("gap_cap"));
@@ -136,9 +136,9 @@ TEST_CASE("features: bad inputs throw InputError naming what is wrong", "[tempor
   SECTION("period count") {
     SequenceInputs in = hand_case();
     in.activity.pop_back();
-    CHECK_THROWS_AS(assemble_sequences(in), InputError);
+    CHECK_THROWS_AS(assemble_sequences(in), driftrec::InputError);
   }
-  SECTION("no periods") { CHECK_THROWS_AS(assemble_sequences(SequenceInputs{}), InputError); }
+  SECTION("no periods") { CHECK_THROWS_AS(assemble_sequences(SequenceInputs{}), driftrec::InputError); }
 }
 
 TEST_CASE("gather_batch picks the users' columns and masks steps before the first target",

@@ -48,9 +48,9 @@ TEST_CASE("prediction refuses data or features of another shape", "[temporal]") 
   SequenceModel m;
   m.parameters = initial_parameters(CellKind::gru, {5, 4, 3, 0}, 1);
   const SequenceData with_factors = assemble_sequences(planted_inputs(3, 4, true));
-  CHECK_THROWS_AS(predict_next(m, with_factors), InputError);
+  CHECK_THROWS_AS(predict_next(m, with_factors), driftrec::InputError);
   CHECK_THROWS_WITH(predict_user(m, Matrix<float>::Zero(7, 2)), Catch::Contains("expected 5 rows"));
-  CHECK_THROWS_AS(predict_user(m, Matrix<float>::Zero(5, 0)), InputError);
+  CHECK_THROWS_AS(predict_user(m, Matrix<float>::Zero(5, 0)), driftrec::InputError);
   const SequenceData fits = assemble_sequences(planted_inputs(3, 4, false));
   CHECK(predict_next(m, fits).interests.rows() == 3);
 }

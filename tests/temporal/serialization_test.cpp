@@ -68,7 +68,7 @@ TEST_CASE("deserialisation refuses corrupted models, naming the problem", "[temp
     SerializedModel s = good;
     corrupt(s);
     CHECK_THROWS_WITH(deserialize_model(s), Catch::Contains(message));
-    CHECK_THROWS_AS(deserialize_model(s), InputError);
+    CHECK_THROWS_AS(deserialize_model(s), driftrec::InputError);
   };
   refuses([](auto& s) { set_attribute(s, "format", "other"); }, "`format`");
   refuses([](auto& s) { set_attribute(s, "version", "2"); }, "`version`");

@@ -132,7 +132,7 @@ TEST_CASE("sequence model options are validated by name", "[temporal]") {
     SequenceModelOptions o;
     change(o);
     CHECK_THROWS_WITH(o.validate(), Catch::Contains(name));
-    CHECK_THROWS_AS(o.validate(), InputError);
+    CHECK_THROWS_AS(o.validate(), driftrec::InputError);
   };
   CHECK_NOTHROW(SequenceModelOptions{}.validate());
   bad([](auto& o) { o.hidden = 0; }, "`hidden`");
