@@ -1,5 +1,5 @@
 // `driftrec generate`: writes a synthetic interaction log with planted interest drift and
-// its known truth (graph/generator.hpp, io/synthetic_writer.hpp), ready for `ingest`.
+// its known truth (graph/generator.hpp, graph/synthetic_writer.hpp), ready for `ingest`.
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -13,7 +13,7 @@
 #include "cli/commands.hpp"
 #include "graph/generator.hpp"
 #include "graph/types.hpp"
-#include "io/synthetic_writer.hpp"
+#include "graph/synthetic_writer.hpp"
 
 namespace driftrec::cli {
 namespace {
@@ -82,14 +82,14 @@ void run_generate(const GenerateOptions& o) {
   o.common.apply();
   const graph::DriftConfig config = make_config(o);
 
-  io::SyntheticProgressFn progress;
+  graph::SyntheticProgressFn progress;
   if (io::StageProgress draw = make_progress()) {
-    progress = [draw = std::move(draw)](const io::SyntheticProgress& p) {
+    progress = [draw = std::move(draw)](const graph::SyntheticProgress& p) {
       draw("generate", static_cast<std::uint64_t>(p.users_done),
            static_cast<std::uint64_t>(p.users_total));
     };
   }
-  const io::SyntheticSummary s = io::write_synthetic(config, o.out, progress);
+  const graph::SyntheticSummary s = graph::write_synthetic(config, o.out, progress);
   end_progress();
 
   const std::string line = fmt::format(
@@ -98,7 +98,7 @@ void run_generate(const GenerateOptions& o) {
       s.events, s.users_with_events, s.items_with_events, config.periods, s.slice, s.seconds,
       s.events_per_second() / 1e6, s.megabytes_per_second(), s.dir.string());
   if (o.json) {
-    nlohmann::json j = io::synthetic_meta(config, s);
+    nlohmann::json j = graph::synthetic_meta(config, s);
     j["run"] = {{"seconds", s.seconds},
                 {"events_per_second", s.events_per_second()},
                 {"megabytes_per_second", s.megabytes_per_second()},
