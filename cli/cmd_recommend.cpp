@@ -106,7 +106,7 @@ void add_recommend(CLI::App& app) {
     std::vector<mf::ScoredItem> top;
     if (sequence) {
       std::vector<float> scores(static_cast<std::size_t>(store.n_items()));
-      evaluation::hybrid_scores(sequence->item_factors, propagation::item_seed_labels(store.item_labels()),
+      temporal::hybrid_scores(sequence->item_factors, propagation::item_seed_labels(store.item_labels()),
                                 sequence->next_factors.row(u).transpose(), sequence->next_interests.row(u).transpose(),
                                 sequence->interest_weight, scores);
       for (graph::Index i = 0; i < store.n_items(); ++i)

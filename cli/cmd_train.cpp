@@ -27,11 +27,12 @@ TrainSummary run_train(const TrainArgs& a) {
   const ev::EvaluationData data = ev::load_evaluation_data(store);
   const std::size_t n = data.slices.size();
   auto progress = make_progress();
-  const ev::TrainedSequence s = ev::train_sequence(ev::make_training(data, n), a.options, [&](const char* stage, std::uint64_t done, std::uint64_t total) {
+  const ev::Training history = ev::make_training(data, n);
+  const temporal::TrainedSequence s = temporal::train_sequence(history, a.options, [&](const char* stage, std::uint64_t done, std::uint64_t total) {
     if (progress) progress(stage, done, total);
   });
   end_progress();
-  const ev::WeightChoice w = ev::choose_interest_weight(data, n, s);
+  const temporal::WeightChoice w = temporal::choose_interest_weight(history, s);
 
   io::StoreWriter writer(a.store, io::StoreWriter::Amend{});
   io::h5::Handle g = io::create_result(writer, a.name);

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evaluation/sequence_models.hpp"
+#include "temporal/sequence_fit.hpp"
 #include "io/ingest.hpp"
 
 namespace driftrec::cli {
@@ -27,7 +27,7 @@ void add_train(CLI::App& app);  // train and predict
 // `driftrec train` as a call (the demo runs it too).
 struct TrainArgs {
   std::string store, name = "sequence";
-  evaluation::SequenceOptions options;
+  temporal::SequenceOptions options;
 };
 struct TrainSummary {
   nlohmann::json json;

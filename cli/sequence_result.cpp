@@ -23,7 +23,7 @@ M read_rows(const io::Store& store, hid_t g, const std::string& name, std::int64
 
 }  // namespace
 
-void write_sequence_result(hid_t g, const evaluation::TrainedSequence& s, double interest_weight) {
+void write_sequence_result(hid_t g, const temporal::TrainedSequence& s, double interest_weight) {
   const temporal::SerializedModel m = temporal::serialize_model(s.training.model);
   io::h5::Handle params = io::h5::create_group(g, "parameters");
   for (const temporal::NamedTensor& t : m.tensors)

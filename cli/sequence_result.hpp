@@ -12,13 +12,13 @@
 #pragma once
 #include <string>
 
-#include "evaluation/sequence_models.hpp"
+#include "temporal/sequence_fit.hpp"
 #include "io/results.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::cli {
 
-void write_sequence_result(hid_t g, const evaluation::TrainedSequence& s, double interest_weight);
+void write_sequence_result(hid_t g, const temporal::TrainedSequence& s, double interest_weight);
 
 struct LoadedSequence {
   temporal::SequenceModel model;  // validated by deserialize_model
