@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "io/store.hpp"
+
 namespace driftrec::io {
 namespace {
 

@@ -11,7 +11,6 @@
 #include "graph/slicing.hpp"
 #include "io/event_reader.hpp"
 #include "io/label_reader.hpp"
-#include "io/store.hpp"
 
 namespace driftrec::io {
 

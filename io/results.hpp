@@ -29,5 +29,10 @@ struct Matrix {
   std::vector<float> data;  // row-major
 };
 Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx);
+struct IndexMatrix {
+  std::uint64_t rows = 0, cols = 0;
+  std::vector<std::int32_t> data;  // row-major
+};
+IndexMatrix read_index_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx);
 
 }  // namespace driftrec::io

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "graph/slicing.hpp"
+#include "io/store.hpp"
+
 namespace driftrec::io {
 using graph::Index;
 

@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/components.hpp"
-#include "io/store.hpp"
+#include "graph/types.hpp"
 
 namespace driftrec::io {
+
+class Store;  // io/store.hpp
 
 struct DegreeStats {
   std::int64_t min = 0, max = 0;

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "io/store.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
