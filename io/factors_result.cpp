@@ -5,22 +5,13 @@
 namespace driftrec::io {
 namespace mf = matrix_factorization;
 
-namespace {
-
-void write_factors(hid_t group, std::size_t period, const mf::Factors& f) {
-  write_matrix(group, fmt::format("{:04d}", period), f.data(), static_cast<std::uint64_t>(f.rows()),
-               static_cast<std::uint64_t>(f.cols()));
-}
-
-}  // namespace
-
 FactorsResultWriter::FactorsResultWriter(StoreWriter& w, const std::string& name)
     : group_(create_result(w, name)),
       users_(h5::create_group(group_, "user_factors")),
       items_(h5::create_group(group_, "item_factors")) {}
 
-void FactorsResultWriter::write_user(std::size_t period, const mf::Factors& f) { write_factors(users_, period, f); }
-void FactorsResultWriter::write_item(std::size_t period, const mf::Factors& f) { write_factors(items_, period, f); }
+void FactorsResultWriter::write_user(std::size_t period, const mf::Factors& f) { write_rows(users_, period_name(period), f); }
+void FactorsResultWriter::write_item(std::size_t period, const mf::Factors& f) { write_rows(items_, period_name(period), f); }
 
 const char* solver_name(mf::Solver s) { return s == mf::Solver::cg ? "cg" : "cholesky"; }
 
@@ -44,7 +35,7 @@ void FactorsResultWriter::finish(const mf::TemporalAlsOptions& o, const std::str
 
 StoredFactors read_factors(const Store& store, const std::string& name, std::optional<std::size_t> period) {
   h5::Handle g = open_result(store, name);
-  auto has = [&](const char* side, std::size_t p) { return h5::exists(g, fmt::format("{}/{:04d}", side, p)); };
+  auto has = [&](const char* side, std::size_t p) { return h5::exists(g, fmt::format("{}/{}", side, period_name(p))); };
   StoredFactors out;
   if (period) {
     if (!has("user_factors", *period) || !has("item_factors", *period))
@@ -64,12 +55,11 @@ StoredFactors read_factors(const Store& store, const std::string& name, std::opt
       throw InputError(fmt::format("{}: result '{}' has no period with both user and item factors", store.path(), name));
   }
   auto load = [&](const char* side, std::int64_t rows) {
-    Matrix m = read_matrix(g, fmt::format("{}/{:04d}", side, out.period), store.context());
+    const Matrix m = read_matrix(g, fmt::format("{}/{}", side, period_name(out.period)), store.context());
     if (static_cast<std::int64_t>(m.rows) != rows)
       throw InputError(fmt::format("{}: {} of result '{}' have {} rows, the store has {}", store.path(), side,
                                    name, m.rows, rows));
-    return mf::Factors(Eigen::Map<const mf::Factors>(m.data.data(), static_cast<Eigen::Index>(m.rows),
-                                                     static_cast<Eigen::Index>(m.cols)));
+    return as_rows<mf::Factors>(m);
   };
   out.model.user = load("user_factors", store.n_users());
   out.model.item = load("item_factors", store.n_items());

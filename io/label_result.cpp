@@ -7,18 +7,12 @@ namespace pr = propagation;
 
 namespace {
 
-void write_dense(hid_t group, std::size_t period, const pr::DenseMatrix& m) {
-  write_matrix(group, fmt::format("{:04d}", period), m.data(), static_cast<std::uint64_t>(m.rows()),
-               static_cast<std::uint64_t>(m.cols()));
-}
-
 pr::DenseMatrix read_dense(const Store& store, hid_t g, const std::string& name, graph::Index rows) {
-  Matrix m = read_matrix(g, name, store.context());
+  const Matrix m = read_matrix(g, name, store.context());
   if (static_cast<std::int64_t>(m.rows) != rows || static_cast<std::int64_t>(m.cols) != store.n_labels())
     throw InputError(fmt::format("{}: {} is {} x {}, the store has {} x {} labels", store.path(), name, m.rows,
                                  m.cols, rows, store.n_labels()));
-  return Eigen::Map<const pr::DenseMatrix>(m.data.data(), static_cast<Eigen::Index>(m.rows),
-                                           static_cast<Eigen::Index>(m.cols));
+  return as_rows<pr::DenseMatrix>(m);
 }
 
 h5::Handle open_label_result(const Store& store, const std::string& name) {
@@ -38,8 +32,8 @@ LabelResultWriter::LabelResultWriter(StoreWriter& w, const std::string& name)
 
 void LabelResultWriter::write_period(std::size_t period, const pr::DenseMatrix& interests,
                                      const pr::DenseMatrix& item_labels) {
-  write_dense(users_, period, interests);
-  write_dense(items_, period, item_labels);
+  write_rows(users_, period_name(period), interests);
+  write_rows(items_, period_name(period), item_labels);
 }
 
 void LabelResultWriter::finish(const LabelResultInfo& info) {
@@ -84,7 +78,7 @@ LabelResultInfo read_label_result(const Store& store, const std::string& name) {
 
 LabelPeriod read_label_period(const Store& store, const std::string& name, std::size_t period) {
   const h5::Handle g = open_label_result(store, name);
-  const std::string key = fmt::format("{:04d}", period);
+  const std::string key = period_name(period);
   if (!h5::exists(g, "interests/" + key))
     throw InputError(fmt::format("{}: result '{}' did not keep period {} (propagate with --keep all)", store.path(),
                                  name, period));

@@ -28,6 +28,8 @@ h5::Handle create_result(StoreWriter& w, const std::string& name) {
   return h5::create_group(f, path);
 }
 
+std::string period_name(std::size_t period) { return fmt::format("{:04d}", period); }
+
 h5::Handle open_result(const Store& store, const std::string& name) {
   check_result_name(name);
   auto names = store.results();

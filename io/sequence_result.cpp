@@ -9,16 +9,11 @@ namespace driftrec::io {
 namespace {
 
 template <class M>
-void write_rows(hid_t g, const std::string& name, const M& m) {
-  write_matrix(g, name, m.data(), static_cast<std::uint64_t>(m.rows()), static_cast<std::uint64_t>(m.cols()));
-}
-
-template <class M>
 M read_rows(const Store& store, hid_t g, const std::string& name, std::int64_t rows) {
-  Matrix m = read_matrix(g, name, store.context());
-  if (rows >= 0 && static_cast<std::int64_t>(m.rows) != rows)
+  const Matrix m = read_matrix(g, name, store.context());
+  if (static_cast<std::int64_t>(m.rows) != rows)
     throw InputError(fmt::format("{}: {} has {} rows, expected {}", store.path(), name, m.rows, rows));
-  return Eigen::Map<const M>(m.data.data(), static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
+  return as_rows<M>(m);
 }
 
 }  // namespace

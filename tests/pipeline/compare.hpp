@@ -28,6 +28,17 @@ std::string input_error_of(F&& f) {
   return "(no InputError thrown)";
 }
 
+// error_of(change): the message of the InputError job(q) throws, q being `base` after
+// change(q).
+template <class Request, class Job>
+auto error_after(const Request& base, Job job) {
+  return [base, job](auto change) {
+    Request q = base;
+    change(q);
+    return input_error_of([&] { job(q); });
+  };
+}
+
 // A copy of `store` beside it, named `name`; returns its path.
 inline std::string copy_store(const std::string& store, const std::string& name) {
   const std::filesystem::path to = std::filesystem::path(store).parent_path() / name;

@@ -67,12 +67,9 @@ TEST_CASE("a bad factorize request throws InputError naming the field", "[pipeli
   const std::string store = test::generated_store(dir, kLog);
   const std::string before = test::read_file(store);
   using Q = pipeline::FactorizeRequest;
-  auto error_of = [&](auto change) {
-    Q q;
-    q.store = store;
-    change(q);
-    return test::input_error_of([&] { pipeline::factorize_store(q); });
-  };
+  Q base;
+  base.store = store;
+  const auto error_of = test::error_after(base, pipeline::factorize_store);
   CHECK_THAT(error_of([](Q& q) { q.keep_users = "last:0"; }), Catch::Contains("keep_users"));
   CHECK_THAT(error_of([](Q& q) { q.keep_items = "first:1"; }), Catch::Contains("keep_items"));
   CHECK_THAT(error_of([](Q& q) { q.options.als.factors = 0; }), Catch::Contains("factors"));

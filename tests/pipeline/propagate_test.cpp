@@ -113,13 +113,10 @@ TEST_CASE("a bad propagate request throws InputError naming the field and leaves
   const std::string store = test::generated_store(dir, kLog);
   const std::string before = test::read_file(store);
   const auto entries = test::dir_entries(dir.path());
-  auto error_of = [&](auto change) {
-    pipeline::PropagateRequest q;
-    q.store = store;
-    change(q);
-    return test::input_error_of([&] { pipeline::propagate_store(q); });
-  };
   using Q = pipeline::PropagateRequest;
+  Q base;
+  base.store = store;
+  const auto error_of = test::error_after(base, pipeline::propagate_store);
   CHECK_THAT(error_of([](Q& q) { q.method = "walk"; }), Catch::Contains("method"));
   CHECK_THAT(error_of([](Q& q) { q.keep = "some"; }), Catch::Contains("keep"));
   CHECK_THAT(error_of([](Q& q) { q.label.propagation.alpha = 1.5f; }), Catch::Contains("alpha"));

@@ -26,17 +26,23 @@ json cli_json(const std::string& args) {
   return json::parse(r.out);
 }
 
+// The generated store with the factors of factorize_store (result "als"); its path.
+std::string factorized_store(const test::TempDir& dir, int factors, const std::string& keep_items) {
+  const std::string store = test::generated_store(dir, kLog);
+  pipeline::FactorizeRequest f;
+  f.store = store;
+  f.options.als.factors = factors;
+  f.options.als.iterations = 2;
+  f.keep_items = keep_items;
+  pipeline::factorize_store(f);
+  return store;
+}
+
 }  // namespace
 
 TEST_CASE("recommend and similar_items return what the CLI prints", "[pipeline][recommend]") {
   test::TempDir dir;
-  const std::string store = test::generated_store(dir, kLog);
-  pipeline::FactorizeRequest f;
-  f.store = store;
-  f.options.als.factors = 5;
-  f.options.als.iterations = 2;
-  f.keep_items = "all";
-  pipeline::factorize_store(f);
+  const std::string store = factorized_store(dir, 5, "all");
   const io::Store st = io::Store::open(store);
   const std::string user = st.users()[3], item = st.items()[7];
   test::write_file(dir / "filter.txt", st.items()[0] + "\n" + st.items()[1] + "\n");
@@ -69,21 +75,13 @@ TEST_CASE("recommend and similar_items return what the CLI prints", "[pipeline][
 
 TEST_CASE("a bad recommend request throws InputError naming the field", "[pipeline][recommend]") {
   test::TempDir dir;
-  const std::string store = test::generated_store(dir, kLog);
-  pipeline::FactorizeRequest f;
-  f.store = store;
-  f.options.als.factors = 3;
-  f.options.als.iterations = 1;
-  pipeline::factorize_store(f);
+  const std::string store = factorized_store(dir, 3, "last:1");
   const std::string user = io::Store::open(store).users()[0];
   using Q = pipeline::RecommendRequest;
-  auto error_of = [&](auto change) {
-    Q q;
-    q.store = store;
-    q.user = user;
-    change(q);
-    return test::input_error_of([&] { pipeline::recommend(q); });
-  };
+  Q base;
+  base.store = store;
+  base.user = user;
+  const auto error_of = test::error_after(base, pipeline::recommend);
   CHECK_THAT(error_of([](Q& q) { q.k = 0; }), Catch::Contains("k:"));
   CHECK_THAT(error_of([](Q& q) { q.model = "sequence"; q.period = 1; }), Catch::Contains("period"));
   CHECK_THAT(error_of([](Q& q) { q.user = "nobody"; }), Catch::Contains("user with id 'nobody'"));

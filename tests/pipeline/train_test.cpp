@@ -87,12 +87,9 @@ TEST_CASE("a bad train or predict request throws InputError naming the field", "
   const std::string store = test::generated_store(dir, kLog);
   const std::string before = test::read_file(store);
   using Q = pipeline::TrainRequest;
-  auto error_of = [&](auto change) {
-    Q q;
-    q.store = store;
-    change(q);
-    return test::input_error_of([&] { pipeline::train_store(q); });
-  };
+  Q base;
+  base.store = store;
+  const auto error_of = test::error_after(base, pipeline::train_store);
   CHECK_THAT(error_of([](Q& q) { q.options.window = 0; }), Catch::Contains("window"));
   CHECK_THAT(error_of([](Q& q) { q.options.model.hidden = 0; }), Catch::Contains("hidden"));
   CHECK_THAT(error_of([](Q& q) { q.options.model.learning_rate = -1; }), Catch::Contains("learning_rate"));
