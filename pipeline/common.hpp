@@ -4,7 +4,9 @@
 // optional progress callback), reads and writes the store as `driftrec` does (results
 // added atomically: the store is copied, changed and renamed back, so a failure leaves it
 // as it was), and returns a plain summary whose to_json() is what `driftrec ... --json`
-// prints. Bad requests throw InputError naming the field; the jobs print nothing.
+// prints. Bad requests throw InputError naming the field; the jobs print nothing. A
+// request's `threads` (0: OpenMP's default) goes to every options struct of the job that
+// takes a thread count; none calls omp_set_num_threads.
 //
 // Public pipeline headers include no HDF5 or CLI11 header.
 #pragma once
