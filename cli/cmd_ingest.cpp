@@ -36,7 +36,7 @@ void add_ingest(CLI::App& app) {
   cmd->add_option("events", o->event_files, "Interaction log file(s)")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", o->output, "Store to write (HDF5)")->required();
   cmd->add_flag("--force", o->overwrite, "Replace the output store if it exists");
-  cmd->add_option("--labels", o->labels_file, "Item labels: movies.csv, u.item, or item,label[,weight]")->check(CLI::ExistingFile);
+  cmd->add_option("--labels", o->labels_file, "Item labels (and titles): movies.csv, u.item, or item,label[,weight] (a header may add a 'title' column)")->check(CLI::ExistingFile);
   cmd->add_option("--labels-format", o->labels.format, "auto|movielens|ml100k|long")->default_val("auto");
   cmd->add_option("--genre-names", o->labels.genre_names, "u.genre for --labels u.item (default: beside it)");
   cmd->add_option("--format", o->events.format, "auto|movielens-csv|movielens-dat|ml100k|delimited")->default_val("auto");

@@ -1,5 +1,7 @@
 // driftrec recommend / similar-items: top-K items from a factorize or train result
 // (pipeline/recommend.hpp).
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
@@ -9,10 +11,18 @@ namespace driftrec::cli {
 
 namespace {
 
-void print_items(const std::vector<pipeline::RankedItem>& items, const char* score_name) {
-  fmt::print("{:>4}  {:<16}  {:>9}  {}\n", "rank", "item", score_name, "labels");
-  for (std::size_t r = 0; r < items.size(); ++r)
-    fmt::print("{:>4}  {:<16}  {:>9.4f}  {}\n", r + 1, items[r].item, static_cast<double>(items[r].score), items[r].labels);
+// The text table; it has a title column, as wide as the longest title shown, when the
+// store has titles.
+void print_items(const std::vector<pipeline::RankedItem>& items, bool show_titles, const char* score_name) {
+  std::size_t width = 5;
+  for (const auto& s : items) width = std::max(width, fmt::formatted_size("{}", s.title));
+  const std::string title_head = show_titles ? fmt::format("  {:<{}}", "title", width) : "";
+  fmt::print("{:>4}  {:<16}{}  {:>9}  {}\n", "rank", "item", title_head, score_name, "labels");
+  for (std::size_t r = 0; r < items.size(); ++r) {
+    const std::string title = show_titles ? fmt::format("  {:<{}}", items[r].title, width) : "";
+    fmt::print("{:>4}  {:<16}{}  {:>9.4f}  {}\n", r + 1, items[r].item, title, static_cast<double>(items[r].score),
+               items[r].labels);
+  }
 }
 
 // --period: -1 (the default) is none.
@@ -51,7 +61,7 @@ void add_recommend(CLI::App& app) {
     if (a->json)
       fmt::print("{}\n", r.to_json().dump(2));
     else
-      print_items(r.items, "score");
+      print_items(r.items, r.has_titles, "score");
   });
 
   auto* sim = app.add_subcommand("similar-items", "Items closest to an item in a factorize result (cosine of item factors)");
@@ -76,8 +86,9 @@ void add_recommend(CLI::App& app) {
       fmt::print("{}\n", r.to_json().dump(2));
       return;
     }
-    fmt::print("items like {} ({}), period {}:\n", r.item, r.item_labels, r.period);
-    print_items(r.items, "cosine");
+    fmt::print("items like {}{} ({}), period {}:\n", r.item, r.item_title.empty() ? "" : " \"" + r.item_title + "\"",
+               r.item_labels, r.period);
+    print_items(r.items, r.has_titles, "cosine");
   });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "core/version.hpp"
 #include "graph/types.hpp"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
       "Run `driftrec demo` for the whole pipeline on the bundled data.",
       "driftrec"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "driftrec 0.1.0");
+  app.set_version_flag("--version", "driftrec " DRIFTREC_VERSION);
   driftrec::cli::add_ingest(app);
   driftrec::cli::add_info(app);
   driftrec::cli::add_reslice(app);

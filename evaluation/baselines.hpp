@@ -1,4 +1,4 @@
-// The simple baselines every report carries (DESIGN.md, "Evaluation protocol"), each a
+// The simple baselines every report carries (docs/evaluation.md, "Evaluation protocol"), each a
 // ModelSpec fitted on a Training (the data strictly before the predicted period P):
 //   popularity         items: events per item before P (repeats included);
 //                      interests: the label distribution of every event before P (the

@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/parallel.hpp"
 #include "graph/random.hpp"
 
 namespace driftrec::evaluation {
@@ -25,7 +26,7 @@ double quantile_sorted(std::span<const double> sorted, double q) {
 }
 
 std::vector<Estimate> bootstrap(std::span<const Series> series, std::size_t pairs,
-                                std::uint64_t seed, int resamples) {
+                                std::uint64_t seed, int resamples, int threads) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   if (pairs > std::numeric_limits<std::uint32_t>::max())
     throw std::length_error("bootstrap: more than 2^32 pairs");
@@ -36,26 +37,27 @@ std::vector<Estimate> bootstrap(std::span<const Series> series, std::size_t pair
   // means[s * resamples + b]; NaN where resample b defines nothing for series s.
   std::vector<double> means(n_series * static_cast<std::size_t>(std::max(resamples, 0)), kNaN);
   if (pairs > 0) {
-#pragma omp parallel
-    {
-      std::vector<double> count(pairs);
-#pragma omp for schedule(static)
-      for (int b = 0; b < resamples; ++b) {
-        std::fill(count.begin(), count.end(), 0.0);
-        for (std::uint32_t i : resample_indices(pairs, seed, b)) count[i] += 1;
-        for (std::size_t s = 0; s < n_series; ++s) {
-          const Series& x = series[s];
-          double sum = 0, weight = 0;
-          for (std::size_t i = 0; i < pairs; ++i)
-            if (x.defined[i]) {
-              sum += count[i] * x.value[i];
-              weight += count[i];
-            }
-          if (weight > 0)
-            means[s * static_cast<std::size_t>(resamples) + static_cast<std::size_t>(b)] = sum / weight;
-        }
-      }
-    }
+    // Each resample writes only its own means, so the schedule changes nothing.
+    core::ParallelFor o;
+    o.threads = threads;
+    core::parallel_for_with_state(
+        resamples, o, [pairs] { return std::vector<double>(pairs); },
+        [&](std::int64_t resample, std::vector<double>& count) {
+          const int b = static_cast<int>(resample);
+          std::fill(count.begin(), count.end(), 0.0);
+          for (std::uint32_t i : resample_indices(pairs, seed, b)) count[i] += 1;
+          for (std::size_t s = 0; s < n_series; ++s) {
+            const Series& x = series[s];
+            double sum = 0, weight = 0;
+            for (std::size_t i = 0; i < pairs; ++i)
+              if (x.defined[i]) {
+                sum += count[i] * x.value[i];
+                weight += count[i];
+              }
+            if (weight > 0)
+              means[s * static_cast<std::size_t>(resamples) + static_cast<std::size_t>(b)] = sum / weight;
+          }
+        });
   }
   std::vector<Estimate> out(n_series);
   for (std::size_t s = 0; s < n_series; ++s) {

@@ -38,8 +38,10 @@ std::vector<std::uint32_t> resample_indices(std::size_t pairs, std::uint64_t see
 double quantile_sorted(std::span<const double> sorted, double q);
 
 // Estimates for every series (each of size `pairs`) on the same `resamples` resamples.
-// Parallel over resamples (OpenMP); the result does not depend on the thread count.
+// Parallel over resamples on `threads` OpenMP threads (0: OpenMP's default); the result
+// does not depend on the thread count.
 std::vector<Estimate> bootstrap(std::span<const Series> series, std::size_t pairs,
-                                std::uint64_t seed, int resamples = kBootstrapResamples);
+                                std::uint64_t seed, int resamples = kBootstrapResamples,
+                                int threads = 0);
 
 }  // namespace driftrec::evaluation

@@ -1,13 +1,14 @@
 #include "evaluation/evaluate.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
 #include "evaluation/baselines.hpp"
 #include "evaluation/metrics.hpp"
 #include "io/store_info.hpp"
@@ -59,19 +60,31 @@ double mean_defined(const Series& s) {
 ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const Training& t,
                         const std::vector<EvaluatedPair>& pairs,
                         const std::vector<float>& popularity, const std::vector<int>& ks,
-                        const PlantedTruth* truth) {
+                        const PlantedTruth* truth, int threads) {
   const std::size_t n = pairs.size();
   ModelSeries out(spec, n, ks.size(), truth != nullptr);
   const int max_k = *std::max_element(ks.begin(), ks.end());
-  std::exception_ptr error;
-  std::int64_t fallbacks = 0;
-#pragma omp parallel reduction(+ : fallbacks)
-  {
-    std::vector<float> labels(static_cast<std::size_t>(t.n_labels));
-    std::vector<float> items(static_cast<std::size_t>(t.n_items));
-#pragma omp for schedule(dynamic, 4)
-    for (std::size_t i = 0; i < n; ++i) {
-      try {
+  // Pairs cost whatever the model's scoring costs (a sequence model's forward pass, a
+  // similarity row sum): dynamic schedule, small chunks. Each pair writes only its own
+  // slots, so the series do not depend on the schedule.
+  core::ParallelFor o;
+  o.threads = threads;
+  o.schedule = core::Schedule::dynamic;
+  o.chunk = 4;
+  struct Scratch {
+    std::vector<float> labels, items;
+  };
+  std::atomic<std::int64_t> fallbacks{0};
+  core::parallel_for_with_state(
+      static_cast<std::int64_t>(n), o,
+      [&] {
+        return Scratch{std::vector<float>(static_cast<std::size_t>(t.n_labels)),
+                       std::vector<float>(static_cast<std::size_t>(t.n_items))};
+      },
+      [&](std::int64_t pair, Scratch& scratch) {
+        const auto i = static_cast<std::size_t>(pair);
+        std::vector<float>& labels = scratch.labels;
+        std::vector<float>& items = scratch.items;
         const EvaluatedPair& e = pairs[i];
         if (spec.interest) {
           std::fill(labels.begin(), labels.end(), 0.0f);
@@ -79,7 +92,7 @@ ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const 
           const bool any = std::any_of(labels.begin(), labels.end(), [](float v) { return v > 0; });
           if (!any) {
             labels = popularity;
-            ++fallbacks;
+            fallbacks.fetch_add(1, std::memory_order_relaxed);
           }
           const std::vector<double> p = floored_distribution(labels);
           if (e.has_interest) {
@@ -109,14 +122,8 @@ ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const 
             set(out.item[3 * k + 2], i, hit_rate_at(top, e.items, ks[k]));
           }
         }
-      } catch (...) {
-#pragma omp critical(driftrec_evaluate_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
-  out.fallbacks = fallbacks;
+      });
+  out.fallbacks = fallbacks.load();
   return out;
 }
 
@@ -136,6 +143,9 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
     if (k < 1) throw InputError(fmt::format("--k: expected cut-offs of at least 1, got {}", k));
   if (options.resamples < 1)
     throw InputError(fmt::format("resamples: expected at least 1, got {}", options.resamples));
+  if (options.threads < 0)
+    throw InputError(fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}",
+                                 options.threads));
   for (const ModelSpec& m : models)
     if (m.grid.empty() || !m.fit || (!m.interest && !m.item))
       throw std::invalid_argument(fmt::format("model '{}' has no grid, no fit or no task", m.name));
@@ -184,7 +194,7 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
         progress(fmt::format("validate {}", spec.name));
         const auto t0 = clock();
         auto fitted = spec.fit(t, p);
-        ModelSeries s = score_model(spec, *fitted, t, pairs, popularity, options.ks, nullptr);
+        ModelSeries s = score_model(spec, *fitted, t, pairs, popularity, options.ks, nullptr, options.threads);
         seconds[m] += since(t0);
         ++done;
         const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[1]);
@@ -221,7 +231,7 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
       auto fitted = models[m].fit(t, chosen[m]);
       if (std::string note = fitted->note(); !note.empty())
         r.notes.push_back(fmt::format("{} (period {}): {}", models[m].name, r.test_periods[q], note));
-      per_period[q].push_back(score_model(models[m], *fitted, t, pairs, popularity, options.ks, options.truth));
+      per_period[q].push_back(score_model(models[m], *fitted, t, pairs, popularity, options.ks, options.truth, options.threads));
       fallbacks[m] += per_period[q].back().fallbacks;
       seconds[m] += since(t0);
       ++done;
@@ -262,7 +272,7 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
       }
   }
   for (std::size_t m = 0; m < models.size(); ++m) r.seconds[models[m].name] = seconds[m];
-  const std::vector<Estimate> est = bootstrap(r.series, total_pairs, options.seed, options.resamples);
+  const std::vector<Estimate> est = bootstrap(r.series, total_pairs, options.seed, options.resamples, options.threads);
   for (std::size_t i = 0; i < r.rows.size(); ++i) r.rows[i].estimate = est[i];
   done = total_fits;
   progress("done");

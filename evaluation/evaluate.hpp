@@ -1,4 +1,4 @@
-// One evaluation run (DESIGN.md, "Evaluation protocol"): split the store's periods
+// One evaluation run (docs/evaluation.md, "Evaluation protocol"): split the store's periods
 // (split.hpp), tune every model's hyper-parameters on the validation period (fitted on
 // the data before it), refit each model with its chosen setting for every test period on
 // the data strictly before that period, score every evaluated (user, period) pair, and
@@ -40,6 +40,7 @@ struct EvaluateOptions {
   std::uint64_t seed = 0;  // bootstrap resamples
   int resamples = kBootstrapResamples;
   const PlantedTruth* truth = nullptr;  // adds "interest_truth" rows when given
+  int threads = 0;  // >= 0: threads scoring the pairs and resampling; 0: OpenMP's default
   // Progress: a stage name and steps done / total (model fits).
   std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)> progress;
 };

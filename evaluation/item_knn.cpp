@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/parallel.hpp"
 #include "evaluation/metrics.hpp"
 
 namespace driftrec::evaluation {
@@ -21,50 +22,59 @@ graph::CsrMatrix item_knn_similarity(const graph::CsrMatrix& history, int neighb
 
   std::vector<std::vector<Index>> cols(static_cast<std::size_t>(n));
   std::vector<std::vector<float>> vals(static_cast<std::size_t>(n));
-#pragma omp parallel
-  {
-    std::vector<double> co(static_cast<std::size_t>(n), 0.0);
+  // Rows cost the sum of their users' degrees (skewed): dynamic schedule. Each row is
+  // computed by one thread into its own cols/vals, so the schedule changes nothing.
+  struct Scratch {
+    std::vector<double> co;  // co-occurrence counts, all 0 between rows
     std::vector<Index> touched;
     std::vector<double> sim;
-#pragma omp for schedule(dynamic, 64)
-    for (Index i = 0; i < n; ++i) {
-      touched.clear();
-      for (Offset k = item_users.indptr[i]; k < item_users.indptr[i + 1]; ++k) {
-        const Index u = item_users.indices[k];
-        for (Offset q = history.indptr[u]; q < history.indptr[u + 1]; ++q) {
-          const Index j = history.indices[q];
-          if (j == i) continue;
-          if (co[static_cast<std::size_t>(j)] == 0) touched.push_back(j);
-          co[static_cast<std::size_t>(j)] += 1;
+  };
+  core::ParallelFor o;
+  o.schedule = core::Schedule::dynamic;
+  o.chunk = 64;
+  core::parallel_for_with_state(
+      n, o, [n] { return Scratch{std::vector<double>(static_cast<std::size_t>(n), 0.0), {}, {}}; },
+      [&](std::int64_t row, Scratch& scratch) {
+        const auto i = static_cast<Index>(row);
+        std::vector<double>& co = scratch.co;
+        std::vector<Index>& touched = scratch.touched;
+        std::vector<double>& sim = scratch.sim;
+        touched.clear();
+        for (Offset k = item_users.indptr[i]; k < item_users.indptr[i + 1]; ++k) {
+          const Index u = item_users.indices[k];
+          for (Offset q = history.indptr[u]; q < history.indptr[u + 1]; ++q) {
+            const Index j = history.indices[q];
+            if (j == i) continue;
+            if (co[static_cast<std::size_t>(j)] == 0) touched.push_back(j);
+            co[static_cast<std::size_t>(j)] += 1;
+          }
         }
-      }
-      std::sort(touched.begin(), touched.end());
-      sim.assign(touched.size(), 0.0);
-      for (std::size_t q = 0; q < touched.size(); ++q) {
-        const auto j = static_cast<std::size_t>(touched[q]);
-        sim[q] = co[j] / std::sqrt(degree[static_cast<std::size_t>(i)] * degree[j]);
-        co[j] = 0;
-      }
-      // Keep the best `neighbours` (ties toward the lower item), stored by item id.
-      std::vector<Index> order(touched.size());
-      std::iota(order.begin(), order.end(), Index{0});
-      const std::size_t keep = std::min(order.size(), static_cast<std::size_t>(std::max(neighbours, 0)));
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
-                        [&](Index a, Index b) {
-                          if (sim[static_cast<std::size_t>(a)] != sim[static_cast<std::size_t>(b)])
-                            return sim[static_cast<std::size_t>(a)] > sim[static_cast<std::size_t>(b)];
-                          return a < b;  // touched is ascending, so this is the lower item
-                        });
-      order.resize(keep);
-      std::sort(order.begin(), order.end());
-      auto& c = cols[static_cast<std::size_t>(i)];
-      auto& v = vals[static_cast<std::size_t>(i)];
-      for (Index q : order) {
-        c.push_back(touched[static_cast<std::size_t>(q)]);
-        v.push_back(static_cast<float>(sim[static_cast<std::size_t>(q)]));
-      }
-    }
-  }
+        std::sort(touched.begin(), touched.end());
+        sim.assign(touched.size(), 0.0);
+        for (std::size_t q = 0; q < touched.size(); ++q) {
+          const auto j = static_cast<std::size_t>(touched[q]);
+          sim[q] = co[j] / std::sqrt(degree[static_cast<std::size_t>(i)] * degree[j]);
+          co[j] = 0;
+        }
+        // Keep the best `neighbours` (ties toward the lower item), stored by item id.
+        std::vector<Index> order(touched.size());
+        std::iota(order.begin(), order.end(), Index{0});
+        const std::size_t keep = std::min(order.size(), static_cast<std::size_t>(std::max(neighbours, 0)));
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                          [&](Index a, Index b) {
+                            if (sim[static_cast<std::size_t>(a)] != sim[static_cast<std::size_t>(b)])
+                              return sim[static_cast<std::size_t>(a)] > sim[static_cast<std::size_t>(b)];
+                            return a < b;  // touched is ascending, so this is the lower item
+                          });
+        order.resize(keep);
+        std::sort(order.begin(), order.end());
+        auto& c = cols[static_cast<std::size_t>(i)];
+        auto& v = vals[static_cast<std::size_t>(i)];
+        for (Index q : order) {
+          c.push_back(touched[static_cast<std::size_t>(q)]);
+          v.push_back(static_cast<float>(sim[static_cast<std::size_t>(q)]));
+        }
+      });
   graph::CsrMatrix s;
   s.n_rows = s.n_cols = n;
   s.indptr.assign(static_cast<std::size_t>(n) + 1, 0);

@@ -58,6 +58,7 @@ ModelSpec als_model(const LibraryModelOptions& o) {
     a.regularization = static_cast<float>(param(p, "regularization"));
     a.iterations = o.als_iterations;
     a.seed = o.seed;
+    a.threads = o.threads;
     mf::AlsModel model = mf::fit_implicit_als(t.history, a);
     return std::make_unique<FactorScores>(std::move(model.user), std::move(model.item));
   };
@@ -77,6 +78,7 @@ ModelSpec temporal_als_model(const LibraryModelOptions& o) {
     a.als.regularization = 0.1f;
     a.als.iterations = o.temporal_als_iterations;
     a.als.seed = o.seed;
+    a.als.threads = o.threads;
     a.gamma = static_cast<float>(param(p, "gamma"));
     a.eta = static_cast<float>(param(p, "eta"));
     const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
@@ -101,15 +103,15 @@ ModelSpec label_propagation_model(const LibraryModelOptions& o) {
     a.propagation.alpha = static_cast<float>(param(p, "alpha"));
     a.propagation.tolerance = 1e-4;
     a.propagation.max_iterations = 100;
+    a.propagation.threads = o.threads;
     a.gamma = static_cast<float>(param(p, "gamma"));
     a.mu = static_cast<float>(param(p, "mu"));
-    auto backend = propagation::make_cpu_backend(0);
     const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
     propagation::DenseMatrix last;
     std::size_t not_converged = 0;
     double worst = 0;
     propagation::propagate_temporal_streaming(
-        slices, t.item_labels, a, *backend,
+        slices, t.item_labels, a,
         [&](std::size_t period, propagation::PeriodResult& r) {
           if (!r.converged) {
             ++not_converged;

@@ -27,6 +27,8 @@ struct LibraryModelOptions {
   int als_iterations = 10;
   int temporal_als_iterations = 3;  // sweeps per period
   int window = 12;                  // periods the temporal models see one by one, >= 1
+  int threads = 0;                  // the models' threads (ALS, propagation, sequence model);
+                                    // 0: OpenMP's default
 };
 
 // The slices a temporal model is fitted on (see above).

@@ -1,4 +1,4 @@
-// The metrics of the evaluation protocol (DESIGN.md, "Exact definitions"), as pure
+// The metrics of the evaluation protocol (docs/evaluation.md, "Exact definitions"), as pure
 // functions on vectors so that any two implementations agree to the last digit.
 //
 // Interest task: a prediction p over labels is floored at kProbabilityFloor and

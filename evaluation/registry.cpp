@@ -25,6 +25,9 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   sequence.window = options.window;
   sequence.model.seed = options.seed;
   sequence.als.als.seed = options.seed;
+  sequence.als.als.threads = options.threads;
+  sequence.propagation.propagation.threads = options.threads;
+  sequence.model.threads = options.threads;
   for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
   return models;
 }

@@ -1,4 +1,4 @@
-// The global temporal split of the evaluation protocol (DESIGN.md, "Evaluation protocol"
+// The global temporal split of the evaluation protocol (docs/evaluation.md, "Evaluation protocol"
 // and "Exact definitions"; no look-ahead as in Ji et al. 2023, "A critical study on data
 // leakage in recommender system offline evaluation"): the last N non-empty periods are
 // test periods, the one before them is the validation period, and a model that predicts

@@ -1,5 +1,5 @@
 // History with decay: G_t = gamma * G_{t-1} + W_t, the graph that temporal label
-// propagation and temporal ALS see at period t (DESIGN.md). gamma = 0 keeps the slice alone.
+// propagation and temporal ALS see at period t (docs/math.md). gamma = 0 keeps the slice alone.
 #pragma once
 #include <limits>
 

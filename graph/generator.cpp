@@ -3,14 +3,13 @@
 // tables) and the per-user walk that emits truth and events.
 #include "graph/generator.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <numeric>
 
 #include <fmt/format.h>
+
+#include "core/parallel.hpp"
 
 namespace driftrec::graph {
 namespace {
@@ -153,41 +152,46 @@ DriftGenerator::DriftGenerator(const DriftConfig& config) : config_(config) {
       for (Index l : item_labels(i)) label_items[static_cast<std::size_t>(fill[l]++)] = i;
   }
   alias_.resize(item_label_idx_.size());
-#pragma omp parallel
-  {
+  // One task per label (label sizes are skewed); each writes only its own slots.
+  struct AliasScratch {
     std::vector<double> q;
     std::vector<std::int64_t> small, large;
-#pragma omp for schedule(dynamic, 1)
-    for (Index l = 0; l < n_labels; ++l) {
-      // Vose's alias method: slot k keeps item k with probability threshold and otherwise
-      // yields the alias that topped it up.
-      const Offset b = alias_ptr_[l];
-      const Offset n = alias_ptr_[l + 1] - b;
-      q.assign(static_cast<std::size_t>(n), 0.0);
-      double sum = 0;
-      for (Offset k = 0; k < n; ++k) sum += popularity_[label_items[b + k]];
-      small.clear();
-      large.clear();
-      for (Offset k = 0; k < n; ++k) {
-        q[k] = popularity_[label_items[b + k]] * static_cast<double>(n) / sum;
-        (q[k] < 1.0 ? small : large).push_back(k);
-      }
-      while (!small.empty() && !large.empty()) {
-        const auto s = small.back();
-        small.pop_back();
-        const auto g = large.back();
-        alias_[b + s] = {q[s], label_items[b + s], label_items[b + g]};
-        q[g] -= 1.0 - q[s];
-        if (q[g] < 1.0) {
-          large.pop_back();
-          small.push_back(g);
+  };
+  core::ParallelFor per_label;
+  per_label.schedule = core::Schedule::dynamic;
+  core::parallel_for_with_state(
+      n_labels, per_label, [] { return AliasScratch{}; },
+      [&](std::int64_t label, AliasScratch& scratch) {
+        const auto l = static_cast<Index>(label);
+        auto& [q, small, large] = scratch;
+        // Vose's alias method: slot k keeps item k with probability threshold and otherwise
+        // yields the alias that topped it up.
+        const Offset b = alias_ptr_[l];
+        const Offset n = alias_ptr_[l + 1] - b;
+        q.assign(static_cast<std::size_t>(n), 0.0);
+        double sum = 0;
+        for (Offset k = 0; k < n; ++k) sum += popularity_[label_items[b + k]];
+        small.clear();
+        large.clear();
+        for (Offset k = 0; k < n; ++k) {
+          q[k] = popularity_[label_items[b + k]] * static_cast<double>(n) / sum;
+          (q[k] < 1.0 ? small : large).push_back(k);
         }
-      }
-      // What is left is 1 up to rounding.
-      for (auto k : small) alias_[b + k] = {1.0, label_items[b + k], label_items[b + k]};
-      for (auto k : large) alias_[b + k] = {1.0, label_items[b + k], label_items[b + k]};
-    }
-  }
+        while (!small.empty() && !large.empty()) {
+          const auto s = small.back();
+          small.pop_back();
+          const auto g = large.back();
+          alias_[b + s] = {q[s], label_items[b + s], label_items[b + g]};
+          q[g] -= 1.0 - q[s];
+          if (q[g] < 1.0) {
+            large.pop_back();
+            small.push_back(g);
+          }
+        }
+        // What is left is 1 up to rounding.
+        for (auto k : small) alias_[b + k] = {1.0, label_items[b + k], label_items[b + k]};
+        for (auto k : large) alias_[b + k] = {1.0, label_items[b + k], label_items[b + k]};
+      });
 
   // Activity: mean of the raw lognormal draws, summed in fixed blocks.
   if (config_.activity_sigma > 0) {
@@ -195,9 +199,8 @@ DriftGenerator::DriftGenerator(const DriftConfig& config) : config_(config) {
         static_cast<Index>((std::int64_t{config_.users} + kActivityBlock - 1) / kActivityBlock);
     std::vector<double> partial(static_cast<std::size_t>(n_blocks), 0.0);
     const double s = config_.activity_sigma;
-#pragma omp parallel for schedule(static)
-    for (Index blk = 0; blk < n_blocks; ++blk) {
-      const std::int64_t first = std::int64_t{blk} * kActivityBlock;
+    core::parallel_for(n_blocks, core::ParallelFor{}, [&](std::int64_t blk) {
+      const std::int64_t first = blk * kActivityBlock;
       const std::int64_t end = std::min<std::int64_t>(config_.users, first + kActivityBlock);
       double acc = 0;
       for (std::int64_t u = first; u < end; ++u) {
@@ -205,7 +208,7 @@ DriftGenerator::DriftGenerator(const DriftConfig& config) : config_(config) {
         acc += std::exp(s * r.normal());
       }
       partial[static_cast<std::size_t>(blk)] = acc;
-    }
+    });
     double sum = 0;
     for (double p : partial) sum += p;
     activity_norm_ = static_cast<double>(config_.users) / sum;
@@ -362,28 +365,20 @@ DriftLog generate_drift_log(const DriftGenerator& generator) {
   const Index users = generator.config().users;
   const auto n_blocks = static_cast<Index>((std::int64_t{users} + kLogBlock - 1) / kLogBlock);
   std::vector<DriftLog> parts(static_cast<std::size_t>(n_blocks));
-  std::exception_ptr error;
-#pragma omp parallel
-  {
-    UserLog log;
-#pragma omp for schedule(dynamic, 1)
-    for (Index blk = 0; blk < n_blocks; ++blk) {
-      try {
+  core::ParallelFor per_block;
+  per_block.schedule = core::Schedule::dynamic;
+  core::parallel_for_with_state(
+      n_blocks, per_block, [] { return UserLog{}; },
+      [&](std::int64_t blk, UserLog& log) {
         auto& part = parts[static_cast<std::size_t>(blk)];
-        const std::int64_t first = std::int64_t{blk} * kLogBlock;
+        const std::int64_t first = blk * kLogBlock;
         const std::int64_t end = std::min<std::int64_t>(users, first + kLogBlock);
         for (std::int64_t u = first; u < end; ++u) {
           generator.generate_user(static_cast<Index>(u), log);
           part.events.insert(part.events.end(), log.events.begin(), log.events.end());
           part.truth.insert(part.truth.end(), log.truth.begin(), log.truth.end());
         }
-      } catch (...) {
-#pragma omp critical(driftrec_generate_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+      });
   DriftLog out;
   std::size_t n_events = 0, n_truth = 0;
   for (const auto& p : parts) {

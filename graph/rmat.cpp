@@ -2,8 +2,6 @@
 // merge, compaction.
 #include "graph/rmat.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -13,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
 #include "graph/random.hpp"
 
 namespace driftrec::graph {
@@ -108,7 +107,7 @@ void RmatConfig::validate() const {
 
 CsrMatrix rmat_matrix(const RmatConfig& config, int threads) {
   config.validate();
-  threads = threads > 0 ? threads : omp_get_max_threads();
+  threads = core::thread_count(threads);
   const EdgeSource src(config);
   const Index rows = config.rows(), cols = config.cols();
   const std::vector<Index> row_id = permutation(rows, config.seed, kRowPermStream, config.scramble_ids);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -17,14 +16,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "core/parallel.hpp"
 
 namespace driftrec::graph {
 namespace {
@@ -237,68 +238,65 @@ SyntheticSummary write_synthetic(const graph::DriftConfig& config,
   const std::int64_t n_blocks = (config.users + block - 1) / block;
 
   std::vector<std::uint8_t> item_seen(static_cast<std::size_t>(config.items), 0);
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  auto record = [&](std::exception_ptr e) {
-#pragma omp critical(driftrec_synthetic_error)
-    if (!error) error = e;
-    failed = true;
-  };
   SyntheticProgress report;
   report.users_total = config.users;
 
-#pragma omp parallel
-  {
+  // Blocks are generated in any order and written in block order (the ordered construct).
+  // Once anything throws, the capture skips all that is left: no later block is written.
+  struct ThreadState {
     TextBuffer events, truth;
     graph::UserLog log;
-    std::vector<std::uint8_t> seen(static_cast<std::size_t>(config.items), 0);
-    std::int64_t active_users = 0, block_events = 0, block_truth = 0;
+    std::vector<std::uint8_t> seen;  // items this thread's users touched
+    std::int64_t active_users = 0;
+    std::int64_t block_events = 0, block_truth = 0;
+  };
+  core::ExceptionCapture capture;
+#pragma omp parallel
+  {
+    std::optional<ThreadState> st;
+    capture.run([&] {
+      st.emplace();
+      st->seen.assign(static_cast<std::size_t>(config.items), 0);
+    });
 #pragma omp for ordered schedule(dynamic, 1)
     for (std::int64_t b = 0; b < n_blocks; ++b) {
-      events.clear();
-      truth.clear();
-      block_events = block_truth = 0;
-      if (!failed) {
-        try {
-          const std::int64_t end = std::min<std::int64_t>(config.users, (b + 1) * block);
-          for (std::int64_t u = b * block; u < end; ++u) {
-            generator.generate_user(static_cast<Index>(u), log);
-            format_user(config, log, static_cast<Index>(u), events, truth);
-            for (const auto& e : log.events) seen[static_cast<std::size_t>(e.item)] = 1;
-            active_users += !log.events.empty();
-            block_events += static_cast<std::int64_t>(log.events.size());
-            block_truth += static_cast<std::int64_t>(log.truth.size());
-          }
-        } catch (...) {
-          record(std::current_exception());
+      capture.run([&] {
+        st->events.clear();
+        st->truth.clear();
+        st->block_events = st->block_truth = 0;
+        const std::int64_t end = std::min<std::int64_t>(config.users, (b + 1) * block);
+        for (std::int64_t u = b * block; u < end; ++u) {
+          generator.generate_user(static_cast<Index>(u), st->log);
+          format_user(config, st->log, static_cast<Index>(u), st->events, st->truth);
+          for (const auto& e : st->log.events) st->seen[static_cast<std::size_t>(e.item)] = 1;
+          st->active_users += !st->log.events.empty();
+          st->block_events += static_cast<std::int64_t>(st->log.events.size());
+          st->block_truth += static_cast<std::int64_t>(st->log.truth.size());
         }
-      }
+      });
+      // Runs only if nothing has failed so far, so this block was generated in full.
 #pragma omp ordered
-      {
-        if (!failed) {
-          try {
-            events_file.write(events.view());
-            truth_file.write(truth.view());
-            s.events += block_events;
-            s.truth_rows += block_truth;
-            report.users_done = std::min<std::int64_t>(config.users, (b + 1) * block);
-            report.events = s.events;
-            report.bytes = labels_file.bytes() + truth_file.bytes() + events_file.bytes();
-            report.seconds = elapsed();
-            if (progress) progress(report);
-          } catch (...) {
-            record(std::current_exception());
-          }
-        }
-      }
+      capture.run([&] {
+        events_file.write(st->events.view());
+        truth_file.write(st->truth.view());
+        s.events += st->block_events;
+        s.truth_rows += st->block_truth;
+        report.users_done = std::min<std::int64_t>(config.users, (b + 1) * block);
+        report.events = s.events;
+        report.bytes = labels_file.bytes() + truth_file.bytes() + events_file.bytes();
+        report.seconds = elapsed();
+        if (progress) progress(report);
+      });
     }
+    if (st) {
 #pragma omp critical(driftrec_synthetic_merge)
-    {
-      s.users_with_events += active_users;
-      for (std::size_t i = 0; i < seen.size(); ++i) item_seen[i] |= seen[i];
+      {
+        s.users_with_events += st->active_users;
+        for (std::size_t i = 0; i < st->seen.size(); ++i) item_seen[i] |= st->seen[i];
+      }
     }
   }
-  if (error) std::rethrow_exception(error);
+  capture.rethrow();
   for (auto v : item_seen) s.items_with_events += v;
 
   labels_file.close();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -343,6 +344,44 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
   if (o.progress) o.progress(reader.file_size(), reader.file_size());
   log.notes.push_back(fmt::format("{}: format {}, {} lines{}", path, L.format, reader.line_number(),
                                   L.header ? " with a header" : ""));
+}
+
+void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& log) {
+  const std::size_t n = in.user.size();
+  if (in.item.size() != n || in.time.size() != n || (!in.value.empty() && in.value.size() != n))
+    throw InputError(fmt::format("events: the columns differ in length: user {}, item {}, time {}{}", n,
+                                 in.item.size(), in.time.size(),
+                                 in.value.empty() ? "" : fmt::format(", value {}", in.value.size())));
+  if (in.value.empty()) log.has_value = false;
+  log.events.reserve(log.events.size() + n);
+  std::string user_scratch, item_scratch;
+  std::size_t bad_rows = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    // A problem with the row: fail naming the column and row, or count it and move on.
+    auto bad = [&](const char* column, const std::string& expected, const std::string& found) {
+      if (on_error == OnError::fail)
+        throw InputError(fmt::format("{}[{}]: {}, found '{}'", column, r, expected, found));
+      log.skipped.add(fmt::format("bad {}", column), fmt::format("row {}", r));
+      ++bad_rows;
+    };
+    const std::string_view u = in.user.at(r, user_scratch);
+    const std::string_view i = in.item.at(r, item_scratch);
+    if (auto p = id_problem(u); !p.empty()) { bad("user", p, excerpt(u)); continue; }
+    if (auto p = id_problem(i); !p.empty()) { bad("item", p, excerpt(i)); continue; }
+    const graph::Time t = in.time[r];
+    if (t < kMinTime || t > kMaxTime) {
+      bad("time", "expected Unix seconds between 1900-01-01 and 9999-12-31", std::to_string(t));
+      continue;
+    }
+    float value = 1.0f;
+    if (!in.value.empty()) {
+      value = in.value[r];
+      if (!std::isfinite(value)) { bad("value", "expected a finite number", fmt::format("{}", value)); continue; }
+    }
+    log.events.push_back({t, log.users.find_or_add(u), log.items.find_or_add(i), value});
+  }
+  log.notes.push_back(fmt::format("in-memory columns: {} rows{}", n,
+                                  bad_rows ? fmt::format(", {} skipped", bad_rows) : std::string()));
 }
 
 }  // namespace driftrec::io

@@ -1,7 +1,10 @@
 // Readers for interaction logs: MovieLens ratings.csv, ratings.dat ("::"), u.data (tab),
 // and any delimited file whose user, item, time and optional value columns are named by
-// a header or by --columns. Ids are mapped to dense indices as they are first seen.
+// a header or by --columns; and columns already in memory (the Python module's arrays),
+// checked row by row as a file's fields are. Ids are mapped to dense indices as they are
+// first seen.
 #pragma once
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,5 +42,19 @@ void validate_event_options(const EventReadOptions& opts);
 // Appends the events of `path` to `log`. Throws InputError for unreadable or malformed
 // input (with on_error = skip, malformed lines are counted in log.skipped instead).
 void read_events(const std::string& path, const EventReadOptions& opts, EventLog& log);
+
+// One event per row; every column has the same length.
+struct EventColumnsIn {
+  IdColumn user;
+  IdColumn item;
+  std::span<const graph::Time> time;  // Unix seconds
+  std::span<const float> value;       // empty: no value column (aggregate "auto" counts)
+};
+
+// Appends the rows of `in` to `log` with a file's checks: ids as id_problem wants them,
+// times between kMinTime and kMaxTime, finite values. Throws InputError naming the
+// column and row ("value[7]: expected a finite number, found nan"), or on columns of
+// different lengths; with on_error = skip, bad rows are counted in log.skipped instead.
+void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& log);
 
 }  // namespace driftrec::io

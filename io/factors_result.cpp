@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "io/results.hpp"
+
 namespace driftrec::io {
 namespace mf = matrix_factorization;
 

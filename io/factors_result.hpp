@@ -10,7 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "io/results.hpp"
+#include "io/h5_handle.hpp"
+#include "io/store.hpp"
 #include "matrix_factorization/temporal_als.hpp"
 
 namespace driftrec::io {

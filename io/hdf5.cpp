@@ -1,12 +1,13 @@
 #include "io/hdf5.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <memory>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <libdeflate.h>
+
+#include "core/parallel.hpp"
 
 namespace driftrec::io::h5 {
 namespace {
@@ -129,40 +130,45 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
     std::uint32_t mask = 0;
   };
   std::vector<Out> out(std::min(kBatch, n_chunks));
-  std::exception_ptr error;  // exceptions must not leave an OpenMP region
+  // Per thread: a compressor and the shuffled chunk (a null compressor, if libdeflate has no
+  // memory, stores the chunks shuffled only).
+  struct Scratch {
+    std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> comp;
+    std::vector<unsigned char> shuffled;
+  };
   for (std::uint64_t first = 0; first < n_chunks; first += kBatch) {
     const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - first));
-#pragma omp parallel if (batch > 1)
-    try {
-      std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> comp(
-          libdeflate_alloc_compressor(1), libdeflate_free_compressor);
-      std::vector<unsigned char> shuffled(raw_bytes);
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t b = 0; b < batch; ++b) {
-        const std::uint64_t c = first + static_cast<std::uint64_t>(b);
-        const std::uint64_t count = std::min(chunk, n - c * chunk);  // the last chunk is padded
-        const unsigned char* src = in + c * chunk * elem;
-        // HDF5's shuffle filter: byte j of every element, then byte j + 1, ...
-        std::fill(shuffled.begin(), shuffled.end(), 0);
-        for (std::size_t j = 0; j < elem; ++j) {
-          unsigned char* dst = shuffled.data() + j * chunk;
-          for (std::uint64_t i = 0; i < count; ++i) dst[i] = src[i * elem + j];
-        }
-        Out& o = out[static_cast<std::size_t>(b)];
-        o.bytes.resize(libdeflate_zlib_compress_bound(comp.get(), raw_bytes));
-        o.size = comp ? libdeflate_zlib_compress(comp.get(), shuffled.data(), raw_bytes, o.bytes.data(), o.bytes.size()) : 0;
-        o.mask = 0;
-        if (o.size == 0 || o.size >= raw_bytes) {  // incompressible: store shuffled only
-          std::copy(shuffled.begin(), shuffled.end(), o.bytes.begin());
-          o.size = raw_bytes;
-          o.mask = kSkipDeflate;
-        }
-      }
-    } catch (...) {
-#pragma omp critical(driftrec_write_chunks_error)
-      if (!error) error = std::current_exception();
-    }
-    if (error) std::rethrow_exception(error);
+    core::ParallelFor per_chunk;
+    per_chunk.schedule = core::Schedule::dynamic;
+    per_chunk.parallel = batch > 1;
+    core::parallel_for_with_state(
+        batch, per_chunk,
+        [raw_bytes] {
+          return Scratch{{libdeflate_alloc_compressor(1), libdeflate_free_compressor},
+                         std::vector<unsigned char>(raw_bytes)};
+        },
+        [&](std::int64_t b, Scratch& scratch) {
+          const auto& comp = scratch.comp;
+          std::vector<unsigned char>& shuffled = scratch.shuffled;
+          const std::uint64_t c = first + static_cast<std::uint64_t>(b);
+          const std::uint64_t count = std::min(chunk, n - c * chunk);  // the last chunk is padded
+          const unsigned char* src = in + c * chunk * elem;
+          // HDF5's shuffle filter: byte j of every element, then byte j + 1, ...
+          std::fill(shuffled.begin(), shuffled.end(), 0);
+          for (std::size_t j = 0; j < elem; ++j) {
+            unsigned char* dst = shuffled.data() + j * chunk;
+            for (std::uint64_t i = 0; i < count; ++i) dst[i] = src[i * elem + j];
+          }
+          Out& o = out[static_cast<std::size_t>(b)];
+          o.bytes.resize(libdeflate_zlib_compress_bound(comp.get(), raw_bytes));
+          o.size = comp ? libdeflate_zlib_compress(comp.get(), shuffled.data(), raw_bytes, o.bytes.data(), o.bytes.size()) : 0;
+          o.mask = 0;
+          if (o.size == 0 || o.size >= raw_bytes) {  // incompressible: store shuffled only
+            std::copy(shuffled.begin(), shuffled.end(), o.bytes.begin());
+            o.size = raw_bytes;
+            o.mask = kSkipDeflate;
+          }
+        });
     for (std::int64_t b = 0; b < batch; ++b) {
       hsize_t offset = (first + static_cast<std::uint64_t>(b)) * chunk;
       const Out& o = out[static_cast<std::size_t>(b)];
@@ -173,7 +179,7 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
 }
 
 namespace {
-// Fixed-length, NUL-padded UTF-8 strings. DESIGN.md's schema had variable-length strings,
+// Fixed-length, NUL-padded UTF-8 strings (docs/store.md). The design had variable-length strings,
 // but HDF5 keeps those in its global heap, which has no checksum: one damaged length there
 // crashed HDF5 1.10 inside H5HG_read (SIGSEGV) instead of failing the read. Fixed-length
 // strings live in checksummed structures (attributes) or ordinary compressed chunks (ids),

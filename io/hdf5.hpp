@@ -1,4 +1,4 @@
-// A thin RAII layer over the HDF5 C API: handles that close themselves, typed 1-d array
+// Internal to io/ and pipeline/ (not installed: it includes hdf5.h). A thin RAII layer over the HDF5 C API: handles that close themselves, typed 1-d array
 // and attribute I/O, and reads that check type, rank and size before allocating.
 // Every failing call throws: reads throw InputError (the file is bad input), writes throw
 // std::runtime_error (the environment failed us: disk full, permissions).
@@ -12,38 +12,12 @@
 #include <vector>
 
 #include "graph/types.hpp"
+#include "io/h5_handle.hpp"
 
 namespace driftrec::io::h5 {
 
-class Handle {
- public:
-  Handle() = default;
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() { reset(); }
-  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) { reset(); id_ = o.id_; close_ = o.close_; o.id_ = -1; }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-  // Gives up ownership (the caller closes and checks the result).
-  hid_t release() {
-    hid_t id = id_;
-    id_ = -1;
-    return id;
-  }
-  operator hid_t() const { return id_; }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = -1;
-  }
-
- private:
-  hid_t id_ = -1;
-  herr_t (*close_)(hid_t) = nullptr;
-};
+// The handle type of the public headers is HDF5's own.
+static_assert(std::is_same_v<hid_t, Hid> && std::is_same_v<herr_t, int>);
 
 // Silences HDF5's own error printing (we report errors ourselves); call once at start.
 void quiet_errors();
@@ -80,11 +54,6 @@ void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, double value);
 
 // --- reading -----------------------------------------------------------------------
-// What a reader needs to word its errors and cap its allocations.
-struct ReadContext {
-  std::string file;
-  std::uint64_t max_bytes;  // larger datasets are rejected as corrupt
-};
 bool exists(hid_t loc, const std::string& path);
 Handle open_file(const std::string& path);  // read-only; InputError if not HDF5 or unreadable
 Handle open_group(hid_t loc, const std::string& name, const ReadContext& cx);

@@ -99,4 +99,10 @@ IdMap IdMap::from_names(const std::vector<std::string>& names) {
   return m;
 }
 
+std::string_view IdColumn::at(std::size_t row, std::string& scratch) const {
+  if (!is_integer) return strings[row];
+  scratch = fmt::format_int(integers[row]).str();
+  return scratch;
+}
+
 }  // namespace driftrec::io

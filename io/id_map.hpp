@@ -6,6 +6,7 @@
 // tag in the slot and are compared against the arena.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,18 @@ class IdMap {
   std::vector<std::uint64_t> offsets_{0};
   std::vector<std::uint64_t> hashes_;  // per id, for rehashing
   std::vector<Slot> slots_;            // size is a power of two
+};
+
+// A column of ids held in memory (the Python module's arrays): integers, which become the
+// decimal strings a log would hold (42 -> "42"), or borrowed strings.
+struct IdColumn {
+  std::span<const std::int64_t> integers;  // used when is_integer
+  std::vector<std::string_view> strings;
+  bool is_integer = false;
+
+  std::size_t size() const { return is_integer ? integers.size() : strings.size(); }
+  // Row `row` as text; an integer is formatted into `scratch`, which the view then borrows.
+  std::string_view at(std::size_t row, std::string& scratch) const;
 };
 
 }  // namespace driftrec::io

@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "io/store.hpp"
-
 namespace driftrec::io {
 namespace {
 
@@ -42,6 +40,66 @@ nlohmann::json IngestReport::to_json() const {
           {"notes", notes}};
 }
 
+namespace {
+
+// What ingest and ingest_columns share once the events are read: the aggregation, the
+// labels (read by `read_labels` against the event log's items), the sort, the store and
+// the report. `source` names the input in messages.
+using LabelReading = std::function<void(const IdMap& items, ItemLabels& labels)>;
+
+IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::string& source,
+                            const std::string& aggregate_option, const LabelReading& read_labels,
+                            const graph::Slicing& slicing, const StageProgress& progress,
+                            std::chrono::steady_clock::time_point t0, IngestReport r) {
+  if (log.events.empty())
+    throw InputError(fmt::format("no valid events in {}{}", source,
+                                 log.skipped.empty() ? "" : " (" + log.skipped.summary() + ")"));
+  graph::Aggregate aggregate = aggregate_option == "auto"
+                                   ? (log.has_value ? graph::Aggregate::sum : graph::Aggregate::count)
+                                   : graph::parse_aggregate(aggregate_option);
+
+  ItemLabels labels;
+  if (read_labels) read_labels(log.items, labels);
+  r.seconds_read = seconds_since(t0);
+
+  auto t1 = std::chrono::steady_clock::now();
+  graph::sort_events(log.events);
+  StoreContent c;
+  c.events = graph::to_columns(std::move(log.events));
+  r.seconds_sort = seconds_since(t1);
+
+  auto t2 = std::chrono::steady_clock::now();
+  c.users = log.users.names();
+  c.items = log.items.names();
+  c.item_titles = std::move(labels.titles);
+  c.labels = labels.labels.names();
+  c.item_labels = item_label_matrix(labels, log.items.size());
+  const std::size_t slices = write_store(writer, c, slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
+    if (progress) progress("slices", d, t);
+  });
+  writer.commit();
+  r.seconds_write = seconds_since(t2);
+
+  r.users = log.users.size();
+  r.items = log.items.size();
+  r.labels = labels.labels.size();
+  r.events = static_cast<std::int64_t>(c.events.size());
+  for (graph::Index i = 0; i < c.item_labels.n_rows; ++i) r.labelled_items += c.item_labels.row_length(i) > 0;
+  r.slices = static_cast<std::int64_t>(slices);
+  r.slicing = slicing.spec();
+  r.aggregate = graph::to_string(aggregate);
+  r.skipped_events = log.skipped;
+  r.skipped_labels = labels.skipped;
+  r.label_rows_unknown_items = labels.unknown_item_rows;
+  r.label_pairs_repeated = labels.duplicate_pairs;
+  r.notes = log.notes;
+  r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
+  r.seconds_total = seconds_since(t0);
+  return r;
+}
+
+}  // namespace
+
 IngestReport ingest(const IngestOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.event_files.empty()) throw InputError("ingest: no event file given");
@@ -63,50 +121,27 @@ IngestReport ingest(const IngestOptions& o) {
     if (o.progress) eo.progress = [&](std::uint64_t d, std::uint64_t t) { o.progress("read", d, t); };
     read_events(path, eo, log);
   }
-  if (log.events.empty())
-    throw InputError(fmt::format("no valid events in {}{}", fmt::join(o.event_files, ", "),
-                                 log.skipped.empty() ? "" : " (" + log.skipped.summary() + ")"));
-  graph::Aggregate aggregate = o.aggregate == "auto"
-                                   ? (log.has_value ? graph::Aggregate::sum : graph::Aggregate::count)
-                                   : graph::parse_aggregate(o.aggregate);
+  LabelReading labels;
+  if (!o.labels_file.empty())
+    labels = [&](const IdMap& items, ItemLabels& out) { read_labels(o.labels_file, o.labels, items, out); };
+  return write_ingested(writer, log, fmt::format("{}", fmt::join(o.event_files, ", ")), o.aggregate, labels,
+                        o.slicing, o.progress, t0, std::move(r));
+}
 
-  ItemLabels labels;
-  if (!o.labels_file.empty()) read_labels(o.labels_file, o.labels, log.items, labels);
-  r.seconds_read = seconds_since(t0);
-
-  auto t1 = std::chrono::steady_clock::now();
-  graph::sort_events(log.events);
-  StoreContent c;
-  c.events = graph::to_columns(std::move(log.events));
-  r.seconds_sort = seconds_since(t1);
-
-  auto t2 = std::chrono::steady_clock::now();
-  c.users = log.users.names();
-  c.items = log.items.names();
-  c.labels = labels.labels.names();
-  c.item_labels = item_label_matrix(labels, log.items.size());
-  const std::size_t slices = write_store(writer, c, o.slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
-    if (o.progress) o.progress("slices", d, t);
-  });
-  writer.commit();
-  r.seconds_write = seconds_since(t2);
-
-  r.users = log.users.size();
-  r.items = log.items.size();
-  r.labels = labels.labels.size();
-  r.events = static_cast<std::int64_t>(c.events.size());
-  for (graph::Index i = 0; i < c.item_labels.n_rows; ++i) r.labelled_items += c.item_labels.row_length(i) > 0;
-  r.slices = static_cast<std::int64_t>(slices);
-  r.slicing = o.slicing.spec();
-  r.aggregate = graph::to_string(aggregate);
-  r.skipped_events = log.skipped;
-  r.skipped_labels = labels.skipped;
-  r.label_rows_unknown_items = labels.unknown_item_rows;
-  r.label_pairs_repeated = labels.duplicate_pairs;
-  r.notes = log.notes;
-  r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
-  r.seconds_total = seconds_since(t0);
-  return r;
+IngestReport ingest_columns(const EventColumnsIn& events, const LabelColumnsIn* label_columns,
+                            const ColumnIngestOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.aggregate != "auto") graph::parse_aggregate(o.aggregate);
+  IngestReport r;
+  r.output = o.output;
+  StoreWriter writer(o.output, o.overwrite);
+  EventLog log;
+  read_event_columns(events, o.on_error, log);
+  LabelReading labels;
+  if (label_columns)
+    labels = [&](const IdMap& items, ItemLabels& out) { read_label_columns(*label_columns, o.on_error, items, out); };
+  return write_ingested(writer, log, "the event columns", o.aggregate, labels, o.slicing, o.progress, t0,
+                        std::move(r));
 }
 
 ResliceReport reslice(const std::string& store_path, const graph::Slicing& slicing,
@@ -119,6 +154,7 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
     Store s = Store::open(store_path);
     c.users = s.users();
     c.items = s.items();
+    if (s.has_titles()) c.item_titles = s.item_titles();
     c.labels = s.labels();
     c.item_labels = s.item_labels();
     c.events = s.events();

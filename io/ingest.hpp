@@ -1,5 +1,7 @@
-// ingest: interaction logs + item labels -> a new driftrec store; reslice: a store's own
-// events -> the same store with new slices. Both write beside the target and rename into
+// ingest: interaction logs + item labels -> a new driftrec store; ingest_columns: the same
+// from columns in memory (the Python module's arrays and DataFrames), with the same
+// checks, id mapping, sort and slicing; reslice: a store's own events -> the same store
+// with new slices. Both write beside the target and rename into
 // place, so the target is either the old file or the complete new one.
 #pragma once
 #include <functional>
@@ -11,6 +13,7 @@
 #include "graph/slicing.hpp"
 #include "io/event_reader.hpp"
 #include "io/label_reader.hpp"
+#include "io/store.hpp"
 
 namespace driftrec::io {
 
@@ -42,6 +45,22 @@ struct IngestReport {
 };
 
 IngestReport ingest(const IngestOptions& opts);
+
+struct ColumnIngestOptions {
+  graph::Slicing slicing;
+  std::string aggregate = "auto";  // auto: sum of values if values are given, else count
+  std::string output;
+  bool overwrite = false;
+  OnError on_error = OnError::fail;  // skip: count bad rows (events and labels) instead
+  StageProgress progress;
+};
+
+// Writes a store from events (and optionally item labels) held in memory: each row is
+// checked as a file's line is (read_event_columns, read_label_columns), then ids are
+// mapped, events sorted and sliced exactly as ingest does, so the same data gives the
+// same store either way. The report's input_bytes is 0.
+IngestReport ingest_columns(const EventColumnsIn& events, const LabelColumnsIn* labels,
+                            const ColumnIngestOptions& opts);
 
 struct ResliceReport {
   std::string slicing;

@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "io/results.hpp"
+#include "io/h5_handle.hpp"
+#include "io/store.hpp"
 #include "propagation/temporal_propagation.hpp"
 
 namespace driftrec::io {

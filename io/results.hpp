@@ -9,12 +9,10 @@
 #include <Eigen/Core>
 
 #include "io/hdf5.hpp"
+#include "io/result_name.hpp"
 #include "io/store.hpp"
 
 namespace driftrec::io {
-
-// Result names: letters, digits, '_' and '-'. Throws InputError otherwise.
-void check_result_name(const std::string& name);
 
 // Creates /results/<name> in `w` (replacing a result of that name) and returns the group.
 h5::Handle create_result(StoreWriter& w, const std::string& name);

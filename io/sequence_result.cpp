@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "io/results.hpp"
 #include "io/text.hpp"
 #include "temporal/serialization.hpp"
 

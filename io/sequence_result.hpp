@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "io/results.hpp"
+#include "io/store.hpp"
 #include "matrix_factorization/implicit_als.hpp"
 #include "temporal/features.hpp"
 #include "temporal/trainer.hpp"

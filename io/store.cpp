@@ -1,9 +1,11 @@
 #include "io/store.hpp"
+#include "io/hdf5.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -111,6 +113,9 @@ void StoreWriter::commit() {
 std::size_t write_store(StoreWriter& w, const StoreContent& c,
                                       const graph::Slicing& slicing, graph::Aggregate aggregate,
                                       const ProgressFn& progress) {
+  DRIFTREC_THROW_IF_NOT(c.item_titles.empty() || c.item_titles.size() == c.items.size(),
+                        fmt::format("write_store: {} item titles for {} items; expected none or one per item",
+                                    c.item_titles.size(), c.items.size()));
   hid_t f = w.file();
   h5::write_attr(f, "format", std::string(kStoreFormat));
   h5::write_attr(f, "version", kStoreVersion);
@@ -118,7 +123,12 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
   h5::write_attr(f, "slicing", slicing.spec());
 
   { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users); }
-  { h5::Handle g = h5::create_group(f, "/items"); h5::write_strings(g, "id", c.items); }
+  {
+    h5::Handle g = h5::create_group(f, "/items");
+    h5::write_strings(g, "id", c.items);
+    if (std::any_of(c.item_titles.begin(), c.item_titles.end(), [](const std::string& t) { return !t.empty(); }))
+      h5::write_strings(g, "title", c.item_titles);
+  }
   { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", c.labels); }
   write_csr_group(f, "/item_labels", c.item_labels);
   {
@@ -174,6 +184,9 @@ Store Store::open(const std::string& path) {
   s.n_users_ = count("/users/id");
   s.n_items_ = count("/items/id");
   s.n_labels_ = count("/labels/name");
+  s.has_titles_ = h5::exists(f, "/items/title");
+  if (s.has_titles_ && count("/items/title") != s.n_items_)
+    throw InputError(fmt::format("{}: /items/title has {} entries, /items/id {}", path, count("/items/title"), s.n_items_));
   s.n_events_ = static_cast<std::int64_t>(h5::array_size(f, "/events/time", cx));
   for (const char* col : {"/events/user", "/events/item", "/events/value"})
     if (h5::array_size(f, col, cx) != static_cast<std::uint64_t>(s.n_events_))
@@ -199,6 +212,13 @@ Store Store::open(const std::string& path) {
 
 std::vector<std::string> Store::users() const { return h5::read_strings(file_, "/users/id", cx_); }
 std::vector<std::string> Store::items() const { return h5::read_strings(file_, "/items/id", cx_); }
+std::vector<std::string> Store::item_titles() const {
+  if (!has_titles_) return std::vector<std::string>(static_cast<std::size_t>(n_items_));
+  std::vector<std::string> t = h5::read_strings(file_, "/items/title", cx_);
+  if (t.size() != static_cast<std::size_t>(n_items_))
+    throw InputError(fmt::format("{}: /items/title has {} entries, /items/id {}", path(), t.size(), n_items_));
+  return t;
+}
 std::vector<std::string> Store::labels() const { return h5::read_strings(file_, "/labels/name", cx_); }
 
 graph::CsrMatrix Store::item_labels() const {

@@ -1,28 +1,29 @@
-// The driftrec HDF5 store (format "driftrec", version 1; schema in DESIGN.md):
-// ids, item labels, the whole event log (the source of truth) and the slices derived
-// from it. StoreWriter writes beside the target and renames into place on commit(), so a
+// The driftrec HDF5 store (format "driftrec", version 1; schema in docs/store.md):
+// ids, item titles (optional), item labels, the whole event log (the source of truth) and
+// the slices derived from it. StoreWriter writes beside the target and renames into place on commit(), so a
 // crash or kill never leaves a half-written store at the target path. Store opens a file
 // read-only, checks its structure, and reads arrays with their invariants verified.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "core/version.hpp"
 #include "graph/csr.hpp"
 #include "graph/events.hpp"
 #include "graph/slicing.hpp"
-#include "io/hdf5.hpp"
+#include "io/h5_handle.hpp"
 #include "io/text.hpp"
 
 namespace driftrec::io {
 
 inline constexpr const char* kStoreFormat = "driftrec";
 inline constexpr std::int64_t kStoreVersion = 1;
-inline constexpr const char* kCreatedBy = "driftrec 0.1.0";
+inline constexpr const char* kCreatedBy = "driftrec " DRIFTREC_VERSION;
 
 // A CSR matrix as the group {indptr int64, indices int32, data float32} (slices,
 // item labels, results); reading validates the CSR invariants against rows x cols.
-void write_csr_group(hid_t loc, const std::string& group, const graph::CsrMatrix& m);
-graph::CsrMatrix read_csr_group(hid_t loc, const std::string& group, graph::Index rows, graph::Index cols,
+void write_csr_group(h5::Hid loc, const std::string& group, const graph::CsrMatrix& m);
+graph::CsrMatrix read_csr_group(h5::Hid loc, const std::string& group, graph::Index rows, graph::Index cols,
                                 const h5::ReadContext& cx);
 
 class StoreWriter {
@@ -37,7 +38,7 @@ class StoreWriter {
   ~StoreWriter();  // removes the temporary file unless committed
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
-  hid_t file() const { return file_; }
+  h5::Hid file() const { return file_; }
   const std::string& temp_path() const { return temp_; }
   // Closes, flushes to disk and renames the temporary file onto the target.
   void commit();
@@ -53,6 +54,9 @@ class StoreWriter {
 struct StoreContent {
   std::vector<std::string> users;
   std::vector<std::string> items;
+  // Empty, or one per item ("" where it has none). /items/title is written only when at
+  // least one title is non-empty, so stores of untitled data look as before.
+  std::vector<std::string> item_titles;
   std::vector<std::string> labels;
   graph::CsrMatrix item_labels;  // items x labels
   graph::EventColumns events;    // sorted by (time, user, item)
@@ -83,13 +87,18 @@ class Store {
 
   std::vector<std::string> users() const;
   std::vector<std::string> items() const;
+  // Whether the store keeps item titles (/items/title, optional: older stores and stores
+  // of untitled data have none).
+  bool has_titles() const { return has_titles_; }
+  // One per item, "" where it has none; all "" when the store keeps no titles.
+  std::vector<std::string> item_titles() const;
   std::vector<std::string> labels() const;
   graph::CsrMatrix item_labels() const;    // validated
   graph::EventColumns events() const;      // validated: ids in range, sorted
   graph::CsrMatrix slice(std::size_t k) const;  // validated
   std::int64_t slice_nnz(std::size_t k) const;  // without reading the slice
   std::vector<std::string> results() const;     // names under /results
-  hid_t file() const { return file_; }
+  h5::Hid file() const { return file_; }
   const h5::ReadContext& context() const { return cx_; }
 
  private:
@@ -98,6 +107,7 @@ class Store {
   h5::ReadContext cx_;
   std::string slicing_, created_by_;
   graph::Aggregate aggregate_ = graph::Aggregate::sum;
+  bool has_titles_ = false;
   graph::Index n_users_ = 0, n_items_ = 0, n_labels_ = 0;
   std::int64_t n_events_ = 0;
   graph::Periods periods_;

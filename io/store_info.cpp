@@ -4,9 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "graph/slicing.hpp"
-#include "io/store.hpp"
-
 namespace driftrec::io {
 using graph::Index;
 
@@ -48,6 +45,9 @@ StoreInfo store_info(const Store& store) {
 
   graph::CsrMatrix labels = store.item_labels();
   for (Index i = 0; i < labels.n_rows; ++i) info.labelled_items += labels.row_length(i) > 0;
+  info.titles = store.has_titles();
+  if (info.titles)
+    for (const std::string& t : store.item_titles()) info.titled_items += !t.empty();
 
   graph::EventColumns e = store.events();
   if (e.size() > 0) {
@@ -112,6 +112,8 @@ nlohmann::json StoreInfo::to_json() const {
           {"time_span", {{"first", first_time}, {"last", last_time}, {"first_utc", format_time(first_time)}, {"last_utc", format_time(last_time)}}},
           {"labelled_items", labelled_items},
           {"labelled_item_fraction", items ? static_cast<double>(labelled_items) / static_cast<double>(items) : 0.0},
+          {"titles", titles},
+          {"titled_items", titled_items},
           {"degrees", {{"items_per_user", degree_json(user_items)}, {"users_per_item", degree_json(item_users)}, {"events_per_user", degree_json(user_events)}}},
           {"components", {{"count", components.components}, {"largest_users", components.largest_users}, {"largest_items", components.largest_items}, {"isolated_vertices", components.isolated_vertices}}},
           {"slices", sl},
@@ -128,6 +130,7 @@ std::string StoreInfo::to_text(std::size_t max_rows) const {
   line(fmt::format("users      {:>12}", users));
   line(fmt::format("items      {:>12}  ({} with labels, {:.1f}%)", items, labelled_items, items ? 100.0 * static_cast<double>(labelled_items) / static_cast<double>(items) : 0.0));
   line(fmt::format("labels     {:>12}", labels));
+  line(titles ? fmt::format("titles     {:>12}  items with a title", titled_items) : std::string("titles             none"));
   line(fmt::format("events     {:>12}  ({} distinct user-item pairs)", events, distinct_pairs));
   line(fmt::format("time span  {} .. {}", format_time(first_time), format_time(last_time)));
   line(fmt::format("slicing    {} ({} non-empty slices, values aggregated by {})", slicing, slices.size(), aggregate));

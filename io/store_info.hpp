@@ -1,5 +1,5 @@
 // What `driftrec info` reports about a store: sizes, time span, per-slice activity,
-// label coverage, degree distributions and connected components (Boost Graph Library).
+// label and title coverage, degree distributions and connected components (Boost Graph Library).
 #pragma once
 #include <string>
 #include <vector>
@@ -7,11 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/components.hpp"
-#include "graph/types.hpp"
+#include "io/store.hpp"
 
 namespace driftrec::io {
-
-class Store;  // io/store.hpp
 
 struct DegreeStats {
   std::int64_t min = 0, max = 0;
@@ -27,6 +25,8 @@ struct SliceInfo {
 struct StoreInfo {
   std::string path, slicing, aggregate, created_by;
   std::int64_t users = 0, items = 0, labels = 0, events = 0, labelled_items = 0;
+  bool titles = false;            // the store keeps item titles (/items/title)
+  std::int64_t titled_items = 0;  // items with a non-empty title
   graph::Time first_time = 0, last_time = 0;
   DegreeStats user_items;   // distinct items per user
   DegreeStats item_users;   // distinct users per item

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "io/results.hpp"
+
 namespace driftrec::io {
 
 void write_walk_result(StoreWriter& w, const std::string& name, const WalkResult& r) {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "graph/csr.hpp"
-#include "io/results.hpp"
+#include "io/store.hpp"
 #include "propagation/random_walk.hpp"
 
 namespace driftrec::io {

@@ -10,20 +10,22 @@
 //   from float partial sums over fixed row blocks added in double;
 // - Cholesky (Eigen LLT, all in double): forms A_r and solves exactly; the reference.
 //
-// Rows are independent, so OpenMP runs them with a dynamic schedule (degrees are
-// skewed), each thread with its own scratch; a row's result never depends on the thread
-// count, nor does the Gram matrix (fixed blocks, added in block order). Every solved row
-// is checked to be finite, so a numerical failure is reported, never passed on.
+// This is the CPU ALS backend (als_row_solve.hpp). Rows are independent, so OpenMP runs
+// them with a dynamic schedule (degrees are skewed) on the backend's threads, each thread
+// with its own scratch; a row's result never depends on the thread count, nor does the
+// Gram matrix (fixed blocks, added in block order). Every solved row is checked to be
+// finite, so a numerical failure is reported, never passed on.
+#include "matrix_factorization/als_row_solve.hpp"
+
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
 #include <optional>
 
 #include <fmt/format.h>
 
-#include "matrix_factorization/implicit_als.hpp"
+#include "core/parallel.hpp"
 #include "matrix_factorization/row_kernels.hpp"
 
 namespace driftrec::matrix_factorization {
@@ -66,52 +68,25 @@ bool cholesky_row(const Eigen::MatrixXd& g, const Factors& y, const RowProblem& 
   return true;
 }
 
-// The first exception thrown inside an OpenMP region, rethrown after it.
-class FirstError {
- public:
-  template <class Fn>
-  void run(Fn&& fn) {
-    try {
-      fn();
-    } catch (...) {
-#pragma omp critical(driftrec_als_error)
-      if (!error_) error_ = std::current_exception();
-      failed_.store(true, std::memory_order_relaxed);
-    }
-  }
-  bool failed() const { return failed_.load(std::memory_order_relaxed); }
-  void rethrow() const {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::exception_ptr error_;
-  std::atomic<bool> failed_{false};
-};
-
 // Splits the rows into at most kGramBlocks fixed blocks (never by thread count) and
 // returns each block's partial Gram matrix, for the caller to add in block order.
 template <class Partial, class BlockFn>
-std::vector<Partial> gram_blocks(const Factors& f, const Partial& zero, BlockFn&& block_fn) {
+std::vector<Partial> gram_blocks(const Factors& f, const Partial& zero, int threads, BlockFn&& block_fn) {
   const Eigen::Index n = f.rows();
   const int blocks = static_cast<int>(std::min<Eigen::Index>(kGramBlocks, (n + 255) / 256));
   std::vector<Partial> partial(blocks, zero);
-  FirstError errors;
-#pragma omp parallel for schedule(dynamic, 1) if (blocks > 1)
-  for (int b = 0; b < blocks; ++b)
-    errors.run([&] {
-      const Eigen::Index lo = n * b / blocks, hi = n * (b + 1) / blocks;
-      block_fn(lo, hi, partial[b]);
-    });
-  errors.rethrow();
+  core::parallel_for(blocks, {threads, core::Schedule::dynamic, 1, blocks > 1}, [&](std::int64_t b) {
+    const Eigen::Index lo = n * b / blocks, hi = n * (b + 1) / blocks;
+    block_fn(lo, hi, partial[b]);
+  });
   return partial;
 }
 
 // G = Y^T Y + diag I in float for the CG kernel: float sums within a block (at most a few
 // thousand rows each at scale), double across blocks.
-Factors cg_gram(const Factors& y, double diag) {
+Factors cg_gram(const Factors& y, double diag, int threads) {
   const int k = static_cast<int>(y.cols());
-  const auto partial = gram_blocks(y, Factors(Factors::Zero(k, k)),
+  const auto partial = gram_blocks(y, Factors(Factors::Zero(k, k)), threads,
                                    [&](Eigen::Index lo, Eigen::Index hi, Factors& out) {
                                      detail::syrk_lower(k, y.row(lo).data(), hi - lo, out.data());
                                    });
@@ -145,9 +120,9 @@ bool row_finite(const float* x, int f) {
 
 }  // namespace
 
-Eigen::MatrixXd gram(const Factors& f) {
+Eigen::MatrixXd gram(const Factors& f, int threads) {
   const Eigen::Index k = f.cols();
-  const auto partial = gram_blocks(f, Eigen::MatrixXd(Eigen::MatrixXd::Zero(k, k)),
+  const auto partial = gram_blocks(f, Eigen::MatrixXd(Eigen::MatrixXd::Zero(k, k)), threads,
                                    [&](Eigen::Index lo, Eigen::Index hi, Eigen::MatrixXd& out) {
                                      const Eigen::MatrixXd rows = f.middleRows(lo, hi - lo).cast<double>();
                                      out.selfadjointView<Eigen::Lower>().rankUpdate(rows.transpose());
@@ -158,58 +133,63 @@ Eigen::MatrixXd gram(const Factors& f) {
   return g;
 }
 
-void solve_rows(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
-                const AlsOptions& options, const DriftPrior& prior) {
+CpuAlsBackend::CpuAlsBackend(int threads) : threads_(core::thread_count(threads)) {
+  AlsBackendOptions{threads}.validate();
+}
+
+Eigen::MatrixXd CpuAlsBackend::gram_impl(const Factors& f) const { return matrix_factorization::gram(f, threads_); }
+
+void CpuAlsBackend::solve_rows_impl(const graph::CsrMatrix& ratings, const Factors& fixed,
+                                    Factors& solved, const AlsOptions& options,
+                                    const DriftPrior& prior) const {
   const int f = options.factors;
   const bool use_prior = prior.rows != nullptr && prior.eta != 0;
   const double diag = static_cast<double>(options.regularization + (use_prior ? prior.eta : 0.0f));
   // G = Y^T Y + (lambda + eta) I, once per half-sweep: in double for the exact solver.
+  const bool exact = options.solver == Solver::cholesky;
   Eigen::MatrixXd g;
   Factors g_float;
-  if (options.solver == Solver::cholesky) {
-    g = gram(fixed);
+  if (exact) {
+    g = matrix_factorization::gram(fixed, threads_);
     g.diagonal().array() += diag;
   } else {
-    g_float = cg_gram(fixed, diag);
+    g_float = cg_gram(fixed, diag, threads_);
   }
 
-  FirstError errors;
+  // Per thread: the Cholesky workspace or the CG kernel's 4 f floats.
+  struct Scratch {
+    std::optional<CholeskyScratch> chol;
+    std::vector<float> cg;
+  };
   LowestRow not_definite, not_finite;
   // Small problems run on one thread: a parallel region costs more than their rows.
   const bool parallel = ratings.nnz() + ratings.n_rows > kSerialWork;
-#pragma omp parallel if (parallel)
-  {
-    std::optional<CholeskyScratch> chol;
-    std::vector<float> cg_scratch;
-    errors.run([&] {
-      if (options.solver == Solver::cholesky)
-        chol.emplace(f);
-      else
-        cg_scratch.resize(4 * static_cast<std::size_t>(f));
-    });
-#pragma omp for schedule(dynamic, kRowChunk)
-    for (Index row = 0; row < ratings.n_rows; ++row) {
-      if (errors.failed()) continue;
-      const Offset begin = ratings.indptr[row];
-      const RowProblem q{g_float.data(),
-                         fixed.data(),
-                         ratings.indices.data() + begin,
-                         ratings.data.data() + begin,
-                         ratings.indptr[row + 1] - begin,
-                         options.alpha,
-                         use_prior ? prior.rows->row(row).data() : nullptr,
-                         prior.eta};
-      float* x = solved.row(row).data();
-      if (options.solver == Solver::cg)
-        detail::cg_solve_row(f, q, options.cg_steps, x, cg_scratch.data());
-      else
-        errors.run([&] {
-          if (!cholesky_row(g, fixed, q, x, *chol)) not_definite.raise(row);
-        });
-      if (!row_finite(x, f)) not_finite.raise(row);
-    }
-  }
-  errors.rethrow();
+  core::parallel_for_with_state(
+      ratings.n_rows, {threads_, core::Schedule::dynamic, kRowChunk, parallel},
+      [&] {
+        Scratch s;
+        if (exact) s.chol.emplace(f);
+        else s.cg.resize(4 * static_cast<std::size_t>(f));
+        return s;
+      },
+      [&](std::int64_t r, Scratch& s) {
+        const Index row = static_cast<Index>(r);
+        const Offset begin = ratings.indptr[row];
+        const RowProblem q{g_float.data(),
+                           fixed.data(),
+                           ratings.indices.data() + begin,
+                           ratings.data.data() + begin,
+                           ratings.indptr[row + 1] - begin,
+                           options.alpha,
+                           use_prior ? prior.rows->row(row).data() : nullptr,
+                           prior.eta};
+        float* x = solved.row(row).data();
+        if (!exact)
+          detail::cg_solve_row(f, q, options.cg_steps, x, s.cg.data());
+        else if (!cholesky_row(g, fixed, q, x, *s.chol))
+          not_definite.raise(row);
+        if (!row_finite(x, f)) not_finite.raise(row);
+      });
   if (const Index row = not_definite.get(); row >= 0)
     throw NumericalError(fmt::format(
         "row {}: the normal equations are not positive definite (Cholesky failed) at "

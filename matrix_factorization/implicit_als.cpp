@@ -1,7 +1,7 @@
 // Implicit ALS (Hu, Koren & Volinsky 2008): the public face (validation, seeded
 // initialisation, the sweep loop with its NaN guard), the exact objective, and the
-// queries (top-k recommendation, item-item cosine). The row solvers are in
-// als_row_solve.cpp.
+// queries (top-k recommendation, item-item cosine). The row solves run on an ALS backend
+// (als_backend.hpp; the CPU one is als_row_solve.cpp).
 //
 // The objective is evaluated without touching the users x items pairs: since absent
 // entries have c = 1 and p = 0,
@@ -13,10 +13,13 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
 #include "graph/generator.hpp"
+#include "matrix_factorization/als_backend.hpp"
 
 namespace driftrec::matrix_factorization {
 namespace {
@@ -44,11 +47,11 @@ void check_model_shape(const AlsModel& model, const graph::CsrMatrix& m, int fac
 }
 
 double loss_unchecked(const graph::CsrMatrix& m, const AlsModel& model, const AlsOptions& o) {
-  const Eigen::MatrixXd xtx = gram(model.user), yty = gram(model.item);
+  const Eigen::MatrixXd xtx = gram(model.user, o.threads), yty = gram(model.item, o.threads);
   const Eigen::Index f = model.user.cols();
   std::vector<double> row_term(static_cast<std::size_t>(m.n_rows), 0.0);
-#pragma omp parallel for schedule(dynamic, 256) if (m.nnz() + m.n_rows > kSerialWork)
-  for (Index u = 0; u < m.n_rows; ++u) {
+  const core::ParallelFor rows{o.threads, core::Schedule::dynamic, 256, m.nnz() + m.n_rows > kSerialWork};
+  core::parallel_for(m.n_rows, rows, [&](std::int64_t u) {
     double sum = 0;
     for (Offset k = m.indptr[u]; k < m.indptr[u + 1]; ++k) {
       if (!(m.data[k] > 0)) continue;
@@ -59,17 +62,17 @@ double loss_unchecked(const graph::CsrMatrix& m, const AlsModel& model, const Al
       sum += c * (1 - s) * (1 - s) - s * s;
     }
     row_term[u] = sum;
-  }
+  });
   double stored = 0;
   for (double t : row_term) stored += t;
   const double all_pairs = (xtx.array() * yty.array()).sum();  // trace(XtX YtY), both symmetric
   return all_pairs + stored + static_cast<double>(o.regularization) * (xtx.trace() + yty.trace());
 }
 
-void solve_side(const char* side, int sweep, const graph::CsrMatrix& ratings, const Factors& fixed,
-                Factors& solved, const AlsOptions& o, const DriftPrior& prior) {
+void solve_side(const AlsBackend& backend, const char* side, int sweep, const graph::CsrMatrix& ratings,
+                const Factors& fixed, Factors& solved, const AlsOptions& o, const DriftPrior& prior) {
   try {
-    solve_rows(ratings, fixed, solved, o, prior);  // checks every solved row is finite
+    backend.solve_rows(ratings, fixed, solved, o, prior);  // checks every solved row is finite
   } catch (const NumericalError& e) {
     throw NumericalError(fmt::format("implicit ALS: {} factors, sweep {}: {}", side, sweep, e.what()));
   }
@@ -100,27 +103,35 @@ void AlsOptions::validate() const {
     fail(fmt::format("`alpha` must be finite and >= 0 (got {})", alpha));
   if (iterations < 0) fail(fmt::format("`iterations` must be >= 0 (got {})", iterations));
   if (cg_steps < 1) fail(fmt::format("`cg_steps` must be >= 1 (got {})", cg_steps));
+  if (threads < 0) fail(fmt::format("`threads` must be 0 (OpenMP's default) or a positive count (got {})", threads));
 }
 
-Factors initial_factors(Index rows, int factors, std::uint64_t seed, std::uint64_t stream) {
+Factors initial_factors(Index rows, int factors, std::uint64_t seed, std::uint64_t stream, int threads) {
   Factors f(rows, factors);
-#pragma omp parallel for schedule(static) if (rows > kSerialWork)
-  for (Index r = 0; r < rows; ++r) {
+  core::parallel_for(rows, {threads, core::Schedule::fixed, 1, rows > kSerialWork}, [&](std::int64_t r) {
     graph::Rng rng(seed, stream, static_cast<std::uint64_t>(r));
     for (int k = 0; k < factors; ++k) f(r, k) = static_cast<float>(0.01 * rng.normal());
-  }
+  });
   return f;
+}
+
+void solve_rows(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
+                const AlsOptions& options, const DriftPrior& prior) {
+  std::unique_ptr<AlsBackend> owned;
+  als_backend_or_cpu(options.backend, options.threads, owned).solve_rows(ratings, fixed, solved, options, prior);
 }
 
 void run_sweeps(const graph::CsrMatrix& user_items, const graph::CsrMatrix& item_users,
                 AlsModel& model, const AlsOptions& options, const DriftPrior& user_prior,
                 const IterationCallback& on_iteration, bool compute_loss) {
   using Clock = std::chrono::steady_clock;
+  std::unique_ptr<AlsBackend> owned;
+  const AlsBackend& backend = als_backend_or_cpu(options.backend, options.threads, owned);
   for (int sweep = 1; sweep <= options.iterations; ++sweep) {
     const auto start = Clock::now();
     // X <- argmin with Y fixed (and the drift prior), then Y <- argmin with X fixed.
-    solve_side("user", sweep, user_items, model.item, model.user, options, user_prior);
-    solve_side("item", sweep, item_users, model.user, model.item, options, {});
+    solve_side(backend, "user", sweep, user_items, model.item, model.user, options, user_prior);
+    solve_side(backend, "item", sweep, item_users, model.user, model.item, options, {});
     IterationReport report;
     report.iteration = sweep;
     report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -147,8 +158,8 @@ AlsModel fit_implicit_als(const graph::CsrMatrix& user_items, const AlsOptions& 
       throw InputError("warm_start: factors contain NaN or infinite values");
     model = *warm_start;
   } else {
-    model.user = initial_factors(user_items.n_rows, options.factors, options.seed, kUserStream);
-    model.item = initial_factors(user_items.n_cols, options.factors, options.seed, kItemStream);
+    model.user = initial_factors(user_items.n_rows, options.factors, options.seed, kUserStream, options.threads);
+    model.item = initial_factors(user_items.n_cols, options.factors, options.seed, kItemStream, options.threads);
   }
   if (options.iterations == 0) return model;
   const graph::CsrMatrix item_users = graph::transpose(user_items);

@@ -10,6 +10,10 @@
 // absent entries have c = 1, p = 0. Each user row solves
 //   (Y^T Y + Y^T (C_u - I) Y + lambda I) x_u = Y^T C_u p_u
 // where Y^T Y is computed once per half-sweep, so a row costs O(nnz_u f + f^2) per CG step.
+//
+// The half-sweeps run on an ALS backend (als_backend.hpp): AlsOptions::backend, or the
+// CPU backend with AlsOptions::threads threads. Thread counts travel in the options; no
+// global OpenMP setting is read or changed.
 #pragma once
 #include "core/error.hpp"  // InputError, NumericalError
 #include <Eigen/Dense>
@@ -21,6 +25,8 @@
 #include "graph/csr.hpp"
 
 namespace driftrec::matrix_factorization {
+
+class AlsBackend;
 
 using Factors = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
@@ -34,6 +40,11 @@ struct AlsOptions {
   int cg_steps = 3;              // per row and half-sweep (Solver::cg)
   Solver solver = Solver::cg;
   std::uint64_t seed = 0;        // initial factors ~ N(0, 0.01^2), deterministic
+  int threads = 0;               // >= 0; 0: OpenMP's default. The default backend's threads
+                                 // and those of the passes around it (initialisation, loss)
+  // Where the half-sweeps run; borrowed, must outlive the fit. Null: the CPU backend with
+  // `threads` threads, made once per fit.
+  const AlsBackend* backend = nullptr;
 
   // Throws InputError naming the option and what was expected.
   void validate() const;
@@ -69,8 +80,10 @@ double implicit_als_loss(const graph::CsrMatrix& user_items, const AlsModel& mod
                          const AlsOptions& options);
 
 // rows x factors, entry (r, k) ~ N(0, 0.01^2) from a generator keyed by (seed, stream, r):
-// independent of thread count and of how many rows there are.
-Factors initial_factors(graph::Index rows, int factors, std::uint64_t seed, std::uint64_t stream);
+// independent of thread count and of how many rows there are. threads: 0 for OpenMP's
+// default.
+Factors initial_factors(graph::Index rows, int factors, std::uint64_t seed, std::uint64_t stream,
+                        int threads = 0);
 inline constexpr std::uint64_t kUserStream = 0x75736572;  // "user"
 inline constexpr std::uint64_t kItemStream = 0x6974656d;  // "item"
 
@@ -87,21 +100,19 @@ struct DriftPrior {
   float eta = 0;
 };
 
-// The Gram matrix F^T F, summed in double over fixed row blocks (deterministic for any
-// thread count).
-Eigen::MatrixXd gram(const Factors& f);
+// The Gram matrix F^T F, summed in double over fixed row blocks on `threads` threads (0:
+// OpenMP's default; deterministic for any thread count). On the CPU.
+Eigen::MatrixXd gram(const Factors& f, int threads = 0);
 
-// One half-sweep: re-solves every row r of `solved` against the fixed factors, using
-// the stored entries of row r of `ratings` (rows = solved rows, cols = fixed rows). CG
-// starts from the current row of `solved`. OpenMP over rows, dynamic schedule. Throws
-// NumericalError naming the lowest row whose solution is not finite, or whose normal
-// equations are not positive definite (Cholesky).
+// One half-sweep on options.backend (null: a CPU backend with options.threads threads):
+// AlsBackend::solve_rows (als_backend.hpp), which says what it solves and throws.
 void solve_rows(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
                 const AlsOptions& options, const DriftPrior& prior = {});
 
 // Sweeps: users against `user_items`, then items against its transpose `item_users`,
-// `options.iterations` times from `model`. With a prior on the user rows, the reported
-// loss includes eta |X - prior|^2. Throws NumericalError as fit_implicit_als does.
+// `options.iterations` times from `model`, on options.backend (null: a CPU backend with
+// options.threads threads, made once for all sweeps). With a prior on the user rows, the
+// reported loss includes eta |X - prior|^2. Throws NumericalError as fit_implicit_als does.
 void run_sweeps(const graph::CsrMatrix& user_items, const graph::CsrMatrix& item_users,
                 AlsModel& model, const AlsOptions& options, const DriftPrior& user_prior,
                 const IterationCallback& on_iteration, bool compute_loss);

@@ -3,11 +3,13 @@
 // period with the drift prior on the user rows (the sweep itself is implicit_als.cpp's).
 #include "matrix_factorization/temporal_als.hpp"
 
-#include "graph/decay.hpp"
-
 #include <cmath>
+#include <memory>
 
 #include <fmt/format.h>
+
+#include "graph/decay.hpp"
+#include "matrix_factorization/als_backend.hpp"
 
 namespace driftrec::matrix_factorization {
 namespace {
@@ -62,6 +64,10 @@ void fit_temporal_als(const std::vector<CsrMatrix>& slices, const TemporalAlsOpt
                       const PeriodIterationCallback& on_iteration, const PeriodModelCallback& on_period) {
   options.validate();
   check_slices(slices);
+  // One backend for every period (options.als.backend, or a CPU one with als.threads).
+  std::unique_ptr<AlsBackend> owned;
+  AlsOptions als = options.als;
+  als.backend = &als_backend_or_cpu(options.als.backend, options.als.threads, owned);
   AlsModel model;  // period t-1's factors while period t is fitted; only one model is held
   CsrMatrix history;
   for (std::size_t t = 0; t < slices.size(); ++t) {
@@ -70,7 +76,7 @@ void fit_temporal_als(const std::vector<CsrMatrix>& slices, const TemporalAlsOpt
     IterationCallback report;
     if (on_iteration) report = [&](const IterationReport& r) { on_iteration(t, r); };
     if (t == 0) {
-      model = fit_implicit_als(history, options.als, report, nullptr, options.compute_loss);
+      model = fit_implicit_als(history, als, report, nullptr, options.compute_loss);
     } else {
       // The slices are finite; their decayed sums can still overflow.
       for (float v : history.data)
@@ -79,7 +85,7 @@ void fit_temporal_als(const std::vector<CsrMatrix>& slices, const TemporalAlsOpt
                                        "non-finite value; rescale the slices or lower `gamma`", t));
       const Factors previous_user = model.user;  // start from period t-1's factors
       const CsrMatrix item_users = graph::transpose(history);
-      run_sweeps(history, item_users, model, options.als, DriftPrior{&previous_user, options.eta},
+      run_sweeps(history, item_users, model, als, DriftPrior{&previous_user, options.eta},
                  report, options.compute_loss);
     }
     on_period(t, model);

@@ -19,7 +19,8 @@
 namespace driftrec::matrix_factorization {
 
 struct TemporalAlsOptions {
-  AlsOptions als;             // als.iterations sweeps per period
+  AlsOptions als;             // als.iterations sweeps per period; als.threads and
+                              // als.backend serve every period
   float eta = 0;              // drift penalty on user factors, >= 0
   float gamma = 0;            // history decay, in [0, 1]
   bool compute_loss = false;  // fill IterationReport::loss (including the drift term)

@@ -27,6 +27,7 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
   o.test_periods = q.test_periods;
   o.ks = q.ks;
   o.seed = q.seed;
+  o.threads = q.threads;
   o.progress = q.progress;
   if (!q.truth.empty()) {
     truth = ev::read_planted_truth(q.truth, data, split.test);
@@ -34,6 +35,7 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
   }
   ev::LibraryModelOptions lo;
   lo.seed = q.seed;
+  lo.threads = q.threads;
   const auto t0 = std::chrono::steady_clock::now();
   const ev::EvaluationReport report = ev::evaluate(data, ev::default_models(lo), o);
   EvaluateSummary s;

@@ -18,8 +18,7 @@ struct EvaluateRequest {
   std::vector<int> ks{10, 20};    // cut-offs of the item metrics
   std::uint64_t seed = 0;         // bootstrap resamples and ALS initialisation
   std::string truth;              // truth.csv of `driftrec generate`: also score against the planted interests
-  int threads = 0;  // >= 0; the evaluation takes no thread count yet, so it runs on
-                    // OpenMP's default (which the CLI's --threads sets)
+  int threads = 0;                // 0: OpenMP's default; the scoring's and every model's
   Progress progress;
 };
 

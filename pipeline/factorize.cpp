@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "io/factors_result.hpp"
+#include "io/result_name.hpp"
 
 namespace driftrec::pipeline {
 namespace mf = matrix_factorization;
@@ -14,6 +15,7 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   s.store = q.store;
   s.result = q.name;
   s.options = q.options;
+  s.options.als.threads = q.threads;
   io::check_result_name(q.name);
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
   s.options.validate();

@@ -20,8 +20,7 @@ struct FactorizeRequest {
   matrix_factorization::TemporalAlsOptions options;  // compute_loss: each sweep reports its loss
   std::string keep_users = "all";     // user factors saved: all | last:N periods
   std::string keep_items = "last:1";  // item factors saved: all | last:N periods
-  int threads = 0;  // >= 0; matrix_factorization::AlsOptions takes no thread count yet, so
-                    // ALS runs on OpenMP's default (which the CLI's --threads sets)
+  int threads = 0;                    // 0: OpenMP's default; sets options.als.threads
   Progress progress;                  // "factorize", periods done
   matrix_factorization::PeriodIterationCallback on_iteration;  // after every sweep
 };

@@ -7,6 +7,7 @@
 
 #include "graph/decay.hpp"
 #include "io/label_result.hpp"
+#include "io/result_name.hpp"
 #include "io/walk_result.hpp"
 #include "propagation/random_walk.hpp"
 
@@ -73,9 +74,8 @@ void run_label(const io::Store& store, io::StoreWriter& writer, const PropagateR
   info.options = s.label;
   info.keep = q.keep;
   info.slicing = store.slicing();
-  const auto backend = pr::make_cpu_backend(q.threads);
   pr::propagate_temporal_streaming(
-      slices, labels, s.label, *backend,
+      slices, labels, s.label,
       [&](std::size_t t, pr::PeriodResult& r) {
         if (t >= first) result.write_period(t, r.interests, r.item_labels);
         info.iterations.push_back(r.iterations);
@@ -102,7 +102,6 @@ void run_walk(const io::Store& store, io::StoreWriter& writer, const PropagateRe
     if (q.progress) q.progress("history", t + 1, n);
   }
   const pr::BipartiteGraph graph = pr::make_bipartite_graph(std::move(history), "decayed history");
-  const auto backend = pr::make_cpu_backend(q.threads);
   const pr::RecommendOptions r = top_options(s.walk, q.threads);
   s.graph_nnz = graph.nnz();
 
@@ -113,7 +112,7 @@ void run_walk(const io::Store& store, io::StoreWriter& writer, const PropagateRe
   w.gamma = s.walk.gamma;
   if (q.method == "ppr") {
     const pr::PageRankOptions o = pagerank_options(s.walk, q.threads);
-    pr::PageRankTopItems p = pr::pagerank_top_items(graph, o, r, *backend, [&](graph::Index done, graph::Index all) {
+    pr::PageRankTopItems p = pr::pagerank_top_items(graph, o, r, [&](graph::Index done, graph::Index all) {
       if (q.progress) q.progress("pagerank", static_cast<std::uint64_t>(done), static_cast<std::uint64_t>(all));
     });
     w.top = std::move(p.top);

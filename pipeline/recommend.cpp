@@ -18,17 +18,26 @@ namespace mf = matrix_factorization;
 
 namespace {
 
-std::vector<RankedItem> ranked(const std::vector<mf::ScoredItem>& top, const std::vector<std::string>& ids,
+std::vector<RankedItem> ranked(const io::Store& store, const std::vector<mf::ScoredItem>& top,
+                               const std::vector<std::string>& ids, const std::vector<std::string>& titles,
                                const std::vector<std::string>& labels) {
   std::vector<RankedItem> out;
-  for (const mf::ScoredItem& s : top)
-    out.push_back({ids[static_cast<std::size_t>(s.item)], s.score, labels[static_cast<std::size_t>(s.item)]});
+  for (const mf::ScoredItem& s : top) {
+    const auto i = static_cast<std::size_t>(s.item);
+    out.push_back({ids[i], store.has_titles() ? titles[i] : std::string(), s.score, labels[i]});
+  }
   return out;
+}
+
+// A title for JSON: the text, or null where the item has none.
+nlohmann::json title_json(const std::string& title) {
+  return title.empty() ? nlohmann::json(nullptr) : nlohmann::json(title);
 }
 
 nlohmann::json items_json(const std::vector<RankedItem>& items, const char* score_name) {
   nlohmann::json list = nlohmann::json::array();
-  for (const RankedItem& r : items) list.push_back({{"item", r.item}, {score_name, r.score}, {"labels", r.labels}});
+  for (const RankedItem& r : items)
+    list.push_back({{"item", r.item}, {"title", title_json(r.title)}, {score_name, r.score}, {"labels", r.labels}});
   return list;
 }
 
@@ -109,7 +118,8 @@ Recommendations recommend(const RecommendRequest& q) {
   out.period = factors.period;
   out.period_begin_utc = io::format_time(store.periods().begin[factors.period]);
   out.excluded = excluded.size();
-  out.items = ranked(top, items, item_label_text(store.item_labels(), store.labels()));
+  out.items = ranked(store, top, items, store.item_titles(), item_label_text(store.item_labels(), store.labels()));
+  out.has_titles = store.has_titles();
   return out;
 }
 
@@ -125,17 +135,21 @@ SimilarItems similar_items(const SimilarItemsRequest& q) {
   const std::vector<std::string> items = store.items();
   const graph::Index i = find_id(items, q.item, "item", q.store);
   const std::vector<std::string> labels = item_label_text(store.item_labels(), store.labels());
+  const std::vector<std::string> titles = store.item_titles();
   SimilarItems out;
   out.item = q.item;
+  out.item_title = store.has_titles() ? titles[static_cast<std::size_t>(i)] : std::string();
   out.item_labels = labels[static_cast<std::size_t>(i)];
   out.result = q.result;
   out.period = factors.period;
-  out.items = ranked(mf::similar_items(factors.model, i, q.k), items, labels);
+  out.items = ranked(store, mf::similar_items(factors.model, i, q.k), items, titles, labels);
+  out.has_titles = store.has_titles();
   return out;
 }
 
 nlohmann::json SimilarItems::to_json() const {
-  return {{"item", item}, {"result", result}, {"period", period}, {"items", items_json(items, "cosine")}};
+  return {{"item", item}, {"title", title_json(item_title)}, {"result", result}, {"period", period},
+          {"items", items_json(items, "cosine")}};
 }
 
 }  // namespace driftrec::pipeline

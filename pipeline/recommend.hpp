@@ -1,4 +1,5 @@
 // recommend and similar_items: `driftrec recommend` and `driftrec similar-items` as calls.
+// Each ranked item carries its title (where the store has titles) and its label names.
 // recommend ranks items for a user by the factors of a factorize result
 // (x_u . y_i of one period) or by a sequence model (train result: the hybrid of the
 // predicted factor and the predicted interests, for the period after the last);
@@ -27,6 +28,7 @@ struct RecommendRequest {
 
 struct RankedItem {
   std::string item;    // id as in the log
+  std::string title;   // "" where the item has none
   float score = 0;     // recommend: the score; similar_items: the cosine
   std::string labels;  // the item's label names joined by '|'
 };
@@ -37,6 +39,7 @@ struct Recommendations {
   std::string period_begin_utc;
   std::size_t excluded = 0;  // items left out (seen and filtered)
   std::vector<RankedItem> items;  // best first
+  bool has_titles = false;        // the store has item titles
 
   nlohmann::json to_json() const;
 };
@@ -53,9 +56,10 @@ struct SimilarItemsRequest {
 };
 
 struct SimilarItems {
-  std::string item, item_labels, result;
+  std::string item, item_title, item_labels, result;  // item_title: "" where it has none
   std::size_t period = 0;
   std::vector<RankedItem> items;  // best first; score is the cosine
+  bool has_titles = false;        // the store has item titles
 
   nlohmann::json to_json() const;
 };

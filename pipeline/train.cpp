@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "io/result_name.hpp"
 #include "io/sequence_result.hpp"
 
 namespace driftrec::pipeline {
@@ -32,6 +33,7 @@ TrainSummary train_store(const TrainRequest& q) {
   temporal::SequenceOptions options = q.options;
   options.model.threads = q.threads;
   options.propagation.propagation.threads = q.threads;
+  options.als.als.threads = q.threads;
   options.validate();
   io::check_result_name(q.name);
   const io::Store store = io::Store::open(q.store);

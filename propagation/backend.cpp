@@ -1,7 +1,9 @@
 // BipartiteGraph: W, its stored transpose and the inverse square roots of the weighted
 // degrees, D_U^-1/2 and D_I^-1/2 of S = D_U^-1/2 W D_I^-1/2 (Zhou et al. 2004, in the
-// bipartite form of DESIGN.md, "Temporal label propagation").
+// bipartite form of docs/math.md, "Temporal label propagation"); and the public entry points
+// of Backend, which check every argument once so that no backend's kernels need to.
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -12,6 +14,26 @@ namespace {
 
 using graph::Index;
 using graph::Offset;
+
+void check_owner(const Backend& backend, const PreparedGraph& g, const char* what) {
+  if (&g.backend() != &backend)
+    throw InputError(fmt::format(
+        "{}: the graph was prepared by another backend ('{}'); prepare it with this one ('{}')",
+        what, g.backend().name(), backend.name()));
+}
+
+// y = A x with A rows x cols: x is cols x k, y rows x k.
+void check_product_shape(const char* what, Index a_rows, Index a_cols, ConstDenseView x,
+                         DenseView y) {
+  if (x.rows != a_cols || y.rows != a_rows || x.cols != y.cols)
+    throw InputError(fmt::format(
+        "{}: operands are x {} x {} and y {} x {}, expected x {} x k and y {} x k", what,
+        x.rows, x.cols, y.rows, y.cols, a_cols, a_rows));
+  if (x.cols < 0) throw InputError(fmt::format("{}: negative column count {}", what, x.cols));
+  if ((x.data == nullptr && x.rows > 0 && x.cols > 0) ||
+      (y.data == nullptr && y.rows > 0 && y.cols > 0))
+    throw InputError(fmt::format("{}: a non-empty operand has no data", what));
+}
 
 std::vector<float> inv_sqrt(const std::vector<double>& degree) {
   std::vector<float> out(degree.size());
@@ -42,6 +64,50 @@ BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what) {
   g.user_inv_sqrt_degree = inv_sqrt(user_degree);
   g.item_inv_sqrt_degree = inv_sqrt(item_degree);
   return g;
+}
+
+void BackendOptions::validate() const {
+  if (threads < 0)
+    throw InputError(fmt::format(
+        "threads: expected 0 (OpenMP's default) or a positive count, got {}", threads));
+}
+
+std::unique_ptr<PreparedGraph> Backend::prepare(const BipartiteGraph& g) const {
+  std::unique_ptr<PreparedGraph> out = prepare_impl(g);
+  DRIFTREC_ASSERT(out && &out->backend() == this);
+  return out;
+}
+
+std::unique_ptr<PreparedGraph> Backend::prepare(BipartiteGraph&& g) const {
+  std::unique_ptr<PreparedGraph> out = prepare_impl(std::move(g));
+  DRIFTREC_ASSERT(out && &out->backend() == this);
+  return out;
+}
+
+void Backend::multiply(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const {
+  const bool users = out == Side::users;
+  const char* what = users ? "multiply (W x)" : "multiply (W^T x)";
+  check_owner(*this, g, what);
+  check_product_shape(what, users ? g.users() : g.items(), users ? g.items() : g.users(), x, y);
+  multiply_impl(g, out, x, y);
+}
+
+double Backend::half_step(const PreparedGraph& g, const HalfStep& step) const {
+  const bool users = step.out == Side::users;
+  const char* what = users ? "half_step (users)" : "half_step (items)";
+  check_owner(*this, g, what);
+  check_product_shape(what, users ? g.users() : g.items(), users ? g.items() : g.users(),
+                      step.f_in, step.f_out);
+  if (step.seed.data && (step.seed.rows != step.f_out.rows || step.seed.cols != step.f_out.cols))
+    throw InputError(fmt::format("{}: seed is {} x {}, expected {} x {}", what, step.seed.rows,
+                                 step.seed.cols, step.f_out.rows, step.f_out.cols));
+  return half_step_impl(g, step);
+}
+
+const Backend& backend_or_cpu(const Backend* chosen, int threads, std::unique_ptr<Backend>& owned) {
+  if (chosen) return *chosen;
+  owned = make_backend("cpu", BackendOptions{threads});
+  return *owned;
 }
 
 }  // namespace driftrec::propagation

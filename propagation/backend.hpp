@@ -1,22 +1,33 @@
-// The kernel interface of label propagation (Zhou, Bousquet, Lal, Weston & Schoelkopf
-// 2004, "Learning with local and global consistency", written for the bipartite user x
-// item graph): the two products with W and with its stored transpose, and the fused
-// half-step
+// The seam between the propagation algorithms and the hardware that runs their products
+// (label propagation: Zhou, Bousquet, Lal, Weston & Schoelkopf 2004, "Learning with local
+// and global consistency", written for the bipartite user x item graph): the two products
+// with W and with its stored transpose, and the fused half-step
 //   F_out = alpha * D_out^-1/2 A D_in^-1/2 F_in + (1 - alpha) * seed_scale * Y_seed
 // with A = W (users out) or A = W^T (items out).
 //
-// The CPU/OpenMP backend (propagation/cpu/spmm.hpp) is the reference and the default;
-// CUDA (cuSPARSE) and MPI (user rows split across ranks) backends are to implement the
-// same class and must match the CPU numbers to a stated tolerance. A backend borrows the
-// host-side BipartiteGraph for every call; a device backend keeps its copies in its own
-// state (the graph's address and nnz identify it).
+// The shape follows faiss's GpuIndex and implicit's CPU/GPU models:
+// - make_backend(name, options) is the one factory ("cpu" now; a CUDA backend (cuSPARSE)
+//   or an MPI one (user rows split across ranks) registers in backend_registry.cpp and
+//   reports itself unavailable where it cannot run). The CPU/OpenMP backend
+//   (propagation/cpu/cpu_backend.hpp) is the default and the reference: another backend
+//   must match its numbers to a stated tolerance (tests/conformance/).
+// - Backend::prepare(graph) returns a PreparedGraph: the backend's own copy of the graph
+//   (the CPU backend borrows or owns the host graph; a device backend would own device
+//   memory). It lives for every iteration of a period, so a backend never has to
+//   recognise a graph it has seen before; products take the handle, never a host graph.
+// - The public entry points (prepare, multiply, half_step) check shapes, and that the
+//   handle belongs to this backend, once (O(1)); then they call the backend's *_impl,
+//   whose kernels never re-validate.
+// A backend is injected: the algorithms take a `const Backend*` in their options (null:
+// the CPU backend with the options' threads), so one backend, with its scratch or device
+// context, serves a whole run. A handle must not outlive its backend.
 //
 // Dense operands are row-major float32 blocks with k columns (one row per user or item),
-// passed as borrowed views. The public entry points check shapes once (O(1)); the kernels
-// behind them never re-validate.
+// passed as borrowed host views.
 #pragma once
 #include <Eigen/Core>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -90,22 +101,95 @@ struct HalfStep {
   float seed_scale = 1;
 };
 
+// How half_step stores the gathered operand: float32 (the default and the reference) or
+// bfloat16 (opt-in; half the bytes per gathered row, see propagation/cpu/spmm.hpp for its
+// error bound). multiply always uses float32.
+enum class GatherPrecision { float32, bfloat16 };
+
+struct BackendOptions {
+  int threads = 0;  // host threads, >= 0; 0: OpenMP's default (omp_get_max_threads())
+  GatherPrecision gather = GatherPrecision::float32;
+
+  // Throws InputError naming the option and what was expected.
+  void validate() const;
+};
+
+class Backend;
+
+// A graph as one backend holds it, made by that backend's prepare. The base keeps the
+// shape (for the entry points' checks) and the owner; each backend derives its own.
+class PreparedGraph {
+ public:
+  virtual ~PreparedGraph() = default;
+  PreparedGraph(const PreparedGraph&) = delete;
+  PreparedGraph& operator=(const PreparedGraph&) = delete;
+
+  const Backend& backend() const { return *backend_; }
+  graph::Index users() const { return users_; }
+  graph::Index items() const { return items_; }
+  graph::Offset nnz() const { return nnz_; }
+
+ protected:
+  PreparedGraph(const Backend& backend, const BipartiteGraph& g)
+      : backend_(&backend), users_(g.users()), items_(g.items()), nnz_(g.nnz()) {}
+
+ private:
+  const Backend* backend_;
+  graph::Index users_;
+  graph::Index items_;
+  graph::Offset nnz_;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
+  Backend(const Backend&) = delete;  // handles point at their backend: never copied or moved
+  Backend& operator=(const Backend&) = delete;
+
   virtual std::string_view name() const = 0;
 
+  // The backend's copy of g. Borrowing form: g must outlive the handle (the CPU backend
+  // reads it in place; a device backend copies it and need not keep it). Owning form: the
+  // handle keeps g (a device backend frees the host copy once it is uploaded).
+  std::unique_ptr<PreparedGraph> prepare(const BipartiteGraph& g) const;
+  std::unique_ptr<PreparedGraph> prepare(BipartiteGraph&& g) const;
+
   // y = W x (out = users: x is items x k, y users x k) or y = W^T x (out = items).
-  // Throws InputError on mismatched shapes.
-  virtual void multiply(const BipartiteGraph& g, Side out, ConstDenseView x, DenseView y) const = 0;
+  // Throws InputError on mismatched shapes or a handle of another backend.
+  void multiply(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const;
 
   // Runs the half-step and returns max |f_out(new) - f_out(old)| over all entries (NaN if
-  // any new value is NaN). Throws InputError on mismatched shapes.
-  virtual double half_step(const BipartiteGraph& g, const HalfStep& step) const = 0;
+  // any new value is NaN). Throws InputError as multiply does, or on a seed of the wrong shape.
+  double half_step(const PreparedGraph& g, const HalfStep& step) const;
+
+ protected:
+  Backend() = default;
+
+ private:
+  // Called with arguments already checked; g was made by this backend's prepare_impl.
+  virtual std::unique_ptr<PreparedGraph> prepare_impl(const BipartiteGraph& g) const = 0;
+  virtual std::unique_ptr<PreparedGraph> prepare_impl(BipartiteGraph&& g) const = 0;
+  virtual void multiply_impl(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const = 0;
+  virtual double half_step_impl(const PreparedGraph& g, const HalfStep& step) const = 0;
 };
 
-// The CPU/OpenMP backend with `threads` threads (0: OpenMP's default,
-// omp_get_max_threads()). Its results are identical, bit for bit, for any thread count.
-std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
+// ---- The registry (backend_registry.cpp) ----
+
+// The backend called `name` ("cpu"). Throws InputError on an unknown name (listing the
+// registered ones) or on a registered backend that cannot run here (saying why), and on
+// bad options.
+std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& options = {});
+
+// Every registered backend, available here or not, in registration order ("cpu" first).
+std::vector<std::string> registered_backends();
+// Whether `name` is registered and can run on this machine (a CUDA backend: a device is
+// present). False for an unknown name.
+bool backend_available(std::string_view name);
+// The registered backends that can run here.
+std::vector<std::string> available_backends();
+
+// The backend to use when options name none: *chosen, or a CPU backend made into `owned`.
+const Backend& backend_or_cpu(const Backend* chosen, int threads,
+                              std::unique_ptr<Backend>& owned);
 
 }  // namespace driftrec::propagation

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "propagation/cpu/reorder.hpp"
-#include "propagation/cpu/spmm.hpp"
+#include "propagation/reorder.hpp"
 
 namespace driftrec::propagation {
 namespace {
@@ -36,12 +36,12 @@ void check_weights(const graph::CsrMatrix& w, const char* what) {
 }
 
 // F_U, F_I computed on the graph in `order` back to the original ids.
-void to_original_ids(PropagationResult& r, const cpu::VertexOrder& order, int threads) {
+void to_original_ids(PropagationResult& r, const VertexOrder& order, int threads) {
   DenseMatrix users(r.user_labels.rows(), r.user_labels.cols());
-  cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
+  from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
   r.user_labels = std::move(users);
   DenseMatrix items(r.item_labels.rows(), r.item_labels.cols());
-  cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
+  from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
   r.item_labels = std::move(items);
 }
 
@@ -110,33 +110,37 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
     check_finite(*user_prior, "user_prior");
     seeds.users = view(*user_prior);
   }
-  const cpu::CpuBackend backend(options.threads);
-  if (!options.reorders(w.nnz())) {
-    const BipartiteGraph g = make_bipartite_graph(w, "W");
-    return propagate_labels(g, seeds, options, backend, progress);
-  }
+  std::unique_ptr<Backend> owned;
+  const Backend& backend = backend_or_cpu(options.backend, options.threads, owned);
+  if (!options.reorders(w.nnz()))  // the handle owns the graph: nothing else reads it
+    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W")), seeds, options, progress);
   // Degree order: W relabelled from the caller's matrix (no copy in the original order),
   // the seeds permuted in, F_U and F_I mapped back.
   graph::validate_csr(w, "W");
   check_weights(w, "W");
-  const cpu::VertexOrder order = cpu::degree_order(w);
-  const BipartiteGraph g = make_bipartite_graph(cpu::relabel(w, order, options.threads), "W");
-  const DenseMatrix items_ordered = cpu::to_order(seeds.items, order.item_old, options.threads);
+  const VertexOrder order = degree_order(w);
+  const auto g = backend.prepare(make_bipartite_graph(relabel(w, order, options.threads), "W"));
+  const DenseMatrix items_ordered = to_order(seeds.items, order.item_old, options.threads);
   DenseMatrix users_ordered;
   seeds.items = view(items_ordered);
   if (seeds.users.data) {
-    users_ordered = cpu::to_order(seeds.users, order.user_old, options.threads);
+    users_ordered = to_order(seeds.users, order.user_old, options.threads);
     seeds.users = view(std::as_const(users_ordered));
   }
-  PropagationResult r = propagate_labels(g, seeds, options, backend, progress);
+  PropagationResult r = propagate_labels(*g, seeds, options, progress);
   to_original_ids(r, order, options.threads);
   return r;
 }
 
-PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,
-                                   const LabelPropagationOptions& options, const Backend& backend,
+PropagationResult propagate_labels(const PreparedGraph& g, const Seeds& seeds,
+                                   const LabelPropagationOptions& options,
                                    const ProgressCallback& progress, std::size_t period) {
   options.validate();
+  const Backend& backend = g.backend();
+  if (options.backend && options.backend != &backend)
+    throw InputError(fmt::format(
+        "backend: the options name a '{}' backend but the graph was prepared by another ('{}')",
+        options.backend->name(), backend.name()));
   const Index labels = seeds.items.cols;
   if (seeds.items.rows != g.items() || (seeds.items.data == nullptr && labels > 0 && g.items() > 0))
     throw InputError(fmt::format("item seeds: are {} x {}, expected {} items", seeds.items.rows,

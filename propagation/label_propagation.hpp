@@ -1,6 +1,6 @@
 // Static label propagation on one bipartite user x item graph: Zhou, Bousquet, Lal,
 // Weston & Schoelkopf 2004, "Learning with local and global consistency", in its
-// bipartite form (DESIGN.md, "Temporal label propagation"). With S = D_U^-1/2 W D_I^-1/2
+// bipartite form (docs/math.md, "Temporal label propagation"). With S = D_U^-1/2 W D_I^-1/2
 // (D_U, D_I the weighted degrees of W), item seeds Y_I (row-normalised item labels, zero
 // rows for unlabelled items) and an optional user seed Y_U, it iterates
 //   F_U <- alpha * S   * F_I + (1 - alpha) * Y_U
@@ -15,12 +15,14 @@
 // max_iterations it stops with converged = false and the residual it reached:
 // non-convergence is reported, never passed off as a result.
 //
-// Two tiers: propagate_labels(W, item_labels, ...) validates and computes what it needs;
-// the expert tier takes a prepared BipartiteGraph, seeds and a backend, and only checks
-// shapes.
+// Two tiers: propagate_labels(W, item_labels, ...) validates and computes what it needs
+// (the graph, its degree order, its preparation on the backend); the expert tier takes a
+// graph already prepared on a backend (Backend::prepare, backend.hpp) and seeds, runs on
+// that backend, and only checks shapes. The backend is options.backend (null: the CPU
+// backend with options.threads threads).
 //
 // Degree order (LabelPropagationOptions::reorder): the easy tier and the temporal runs
-// may build the graph relabelled by decreasing degree (propagation/cpu/reorder.hpp),
+// may build the graph relabelled by decreasing degree (propagation/reorder.hpp),
 // permute the seeds in and map F_U, F_I back, so callers always see the original ids.
 // The gathers then touch fewer distinct cache lines and pages; results equal the
 // unordered ones up to float rounding (each row sums in another order). The relabelling
@@ -60,8 +62,12 @@ struct LabelPropagationOptions {
   float alpha = 0.85f;        // weight of the neighbours against the seed, in [0, 1)
   double tolerance = 1e-6;    // stop when the max-abs change of an iteration is <= this, >= 0
   int max_iterations = 100;   // full iterations (both half-steps), >= 1
-  int threads = 0;            // CPU threads for the easy tier, >= 0; 0: OpenMP's default
+  int threads = 0;            // host threads (relabelling, the default backend), >= 0;
+                              // 0: OpenMP's default
   Reorder reorder = Reorder::automatic;  // degree order in the easy and temporal tiers
+  // Where the products run; borrowed, must outlive the call. Null: a CPU backend with
+  // `threads` threads, made per call.
+  const Backend* backend = nullptr;
 
   // Whether a graph with `nnz` stored entries is run in degree order.
   bool reorders(graph::Offset nnz) const {
@@ -120,12 +126,13 @@ struct Seeds {
   ConstDenseView start_items;  // items x labels
 };
 
-// Expert tier: the graph is prepared, the seeds are finite. Checks options and shapes
-// only; options.threads and options.reorder are ignored (the backend has its own
-// threads; the graph is used in whatever order it was prepared). `period` is passed to
-// the progress callback.
-PropagationResult propagate_labels(const BipartiteGraph& g, const Seeds& seeds,
-                                   const LabelPropagationOptions& options, const Backend& backend,
+// Expert tier: the graph is prepared, the seeds are finite. Runs on the backend that
+// prepared g (g.backend()); InputError if options.backend names another one. Checks
+// options and shapes only; options.threads and options.reorder are ignored (the backend
+// has its own threads; the graph is used in whatever order it was prepared). `period` is
+// passed to the progress callback.
+PropagationResult propagate_labels(const PreparedGraph& g, const Seeds& seeds,
+                                   const LabelPropagationOptions& options,
                                    const ProgressCallback& progress = {}, std::size_t period = 0);
 
 }  // namespace driftrec::propagation

@@ -3,14 +3,13 @@
 // See random_walk.hpp for the definitions; personalised PageRank is in random_walk_ppr.cpp.
 #include "propagation/random_walk.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <limits>
 
 #include <fmt/format.h>
+
+#include "core/parallel.hpp"
 
 namespace driftrec::propagation {
 namespace {
@@ -21,8 +20,6 @@ using graph::Offset;
 // Rows + stored entries below which the row loop stays on one thread (a parallel region
 // costs more than such a problem). Results do not depend on it.
 constexpr Offset kSerialWork = 4096;
-
-int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 void check_threads(int threads) {
   if (threads < 0)
@@ -72,26 +69,18 @@ class RowAccumulator {
   Index row_ = -1;
 };
 
-// Runs body(row) for rows [0, n) in parallel (dynamic schedule: degrees are skewed). Each
-// row is computed by one thread; an exception thrown in a row is rethrown after the loop.
-template <typename PerThread, typename Body>
-void for_rows(Index n, Offset work, int threads, const PerThread& make_state, const Body& body) {
-  std::exception_ptr error;
-  const int t = work + n < kSerialWork ? 1 : thread_count(threads);
-#pragma omp parallel num_threads(t)
-  {
-    auto state = make_state();
-#pragma omp for schedule(dynamic, 16)
-    for (Index r = 0; r < n; ++r) {
-      try {
-        body(r, state);
-      } catch (...) {
-#pragma omp critical(driftrec_random_walk_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+// Runs body(row, state) for rows [0, n) in parallel (dynamic schedule: degrees are skewed),
+// with one state per thread. Each row is computed by one thread; an exception thrown in a
+// row or by make_state is rethrown after the loop.
+template <typename MakeState, typename Body>
+void for_rows(Index n, Offset work, int threads, const MakeState& make_state, const Body& body) {
+  core::ParallelFor o;
+  o.threads = threads;
+  o.schedule = core::Schedule::dynamic;
+  o.chunk = 16;
+  o.parallel = work + n >= kSerialWork;
+  core::parallel_for_with_state(n, o, make_state,
+                                [&](std::int64_t r, auto& state) { body(static_cast<Index>(r), state); });
 }
 
 // value^alpha for each stored entry of m divided by degree[row] (0 for a stored 0).

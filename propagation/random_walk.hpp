@@ -1,4 +1,4 @@
-// Random-walk collaborative filtering on the bipartite user x item graph W (DESIGN.md,
+// Random-walk collaborative filtering on the bipartite user x item graph W (docs/math.md,
 // "Random-walk CF"): item-item similarities from the item -> user -> item end of the
 // three-step walks user -> item -> user -> item, P3alpha (Cooper, Lee, Radovanovic & Chen 2014, "Random walks in recommender systems:
 // exact computation and simulations") and RP3beta (Paudel, Christoffel, Newell &
@@ -40,7 +40,9 @@
 // The batched path works in float, so a tolerance much below 1e-6 may be out of its reach
 // on a large graph (reported as non-convergence, never hidden).
 // The batched form runs `block` users at once as a dense items x block operand, so each
-// step is two SpMMs through the Backend (W^T-side with the stored transpose, no scatter).
+// step is two SpMMs through the Backend (W^T-side with the stored transpose, no scatter):
+// options.backend, or a CPU backend with options.threads threads. The graph is prepared
+// on it once per call and serves every block.
 #pragma once
 #include <functional>
 #include <span>
@@ -127,8 +129,9 @@ struct PageRankOptions {
   double tolerance = 1e-6;            // on the L1 change of an iteration, finite >= 0
   int max_iterations = 100;           // >= 1
   int block = 32;                     // users per dense block of the batched form, >= 1
-  int threads = 0;                    // >= 0, 0: OpenMP's default; the easy tier's backend
-                                      // and the dense passes of both tiers
+  int threads = 0;                    // >= 0, 0: OpenMP's default; the default backend and
+                                      // the dense passes
+  const Backend* backend = nullptr;   // where the products run (borrowed); null: CPU
 
   void validate() const;
 };
@@ -157,10 +160,11 @@ struct UserPageRank {
 UserPageRank personalized_pagerank(const graph::CsrMatrix& w, graph::Index user,
                                    const PageRankOptions& options);
 
-// Expert tier: a prepared graph and a backend (which has its own threads). Each block of
-// users iterates until it converges or reaches max_iterations.
+// Expert tier: a built graph (the degrees and restart vectors are read from its host
+// copy; the products run on options.backend). Each block of users iterates until it
+// converges or reaches max_iterations.
 PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const graph::Index> users,
-                                     const PageRankOptions& options, const Backend& backend);
+                                     const PageRankOptions& options);
 
 // Top-K items of every user by personalised PageRank (the user's own items excluded
 // unless recommend.include_seen; candidates have p > 0; ties toward the lower index), run
@@ -174,7 +178,7 @@ struct PageRankTopItems {
   bool converged = true;
 };
 PageRankTopItems pagerank_top_items(const BipartiteGraph& g, const PageRankOptions& options,
-                                    const RecommendOptions& recommend, const Backend& backend,
+                                    const RecommendOptions& recommend,
                                     const std::function<void(graph::Index, graph::Index)>& on_chunk = {});
 
 }  // namespace driftrec::propagation

@@ -4,15 +4,15 @@
 //   Y = W (D_I^-1 X)            (Backend::multiply, Side::users)
 //   X <- c R + (1 - c) W^T (D_U^-1 Y)   (Backend::multiply, Side::items, stored W^T)
 // The single-user form is a plain serial power iteration in double, kept independent.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
 #include "propagation/label_propagation.hpp"
 #include "propagation/random_walk.hpp"
 
@@ -43,10 +43,13 @@ void check_users(std::span<const Index> users, Index n_users) {
       throw InputError(fmt::format("users: entry {} is user {}, outside [0, {})", b, users[b], n_users));
 }
 
+// Dense passes over fewer entries run on the calling thread.
+constexpr Eigen::Index kParallelEntries = 65536;
+
 // m.row(r) *= scale[r] for every row.
 void scale_rows(DenseMatrix& m, const std::vector<float>& scale, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (m.size() > 65536)
-  for (Eigen::Index r = 0; r < m.rows(); ++r) m.row(r) *= scale[static_cast<std::size_t>(r)];
+  core::parallel_for(m.rows(), {threads, core::Schedule::fixed, 1, m.size() > kParallelEntries},
+                     [&](std::int64_t r) { m.row(r) *= scale[static_cast<std::size_t>(r)]; });
 }
 
 // z <- c r + (1 - c) z, returning per column sum_i |z_new - x| (the L1 change per user).
@@ -55,15 +58,16 @@ std::vector<double> restart_and_change(DenseMatrix& z, const DenseMatrix& x, con
   const Index rows = static_cast<Index>(z.rows()), cols = static_cast<Index>(z.cols());
   const Index blocks = (rows + kRowBlock - 1) / kRowBlock;
   std::vector<double> partial(static_cast<std::size_t>(blocks) * cols, 0.0);
-#pragma omp parallel for schedule(static) num_threads(threads) if (z.size() > 65536)
-  for (Index blk = 0; blk < blocks; ++blk) {
-    double* sum = partial.data() + static_cast<std::size_t>(blk) * cols;
-    for (Index i = blk * kRowBlock; i < std::min(rows, (blk + 1) * kRowBlock); ++i)
-      for (Index b = 0; b < cols; ++b) {
-        z(i, b) = c * r(i, b) + (1 - c) * z(i, b);
-        sum[b] += std::abs(static_cast<double>(z(i, b)) - x(i, b));
-      }
-  }
+  core::parallel_for(blocks, {threads, core::Schedule::fixed, 1, z.size() > kParallelEntries},
+                     [&](std::int64_t blk) {
+                       double* sum = partial.data() + static_cast<std::size_t>(blk) * cols;
+                       const Index end = std::min<Index>(rows, static_cast<Index>(blk + 1) * kRowBlock);
+                       for (Index i = static_cast<Index>(blk) * kRowBlock; i < end; ++i)
+                         for (Index b = 0; b < cols; ++b) {
+                           z(i, b) = c * r(i, b) + (1 - c) * z(i, b);
+                           sum[b] += std::abs(static_cast<double>(z(i, b)) - x(i, b));
+                         }
+                     });
   std::vector<double> change(static_cast<std::size_t>(cols), 0.0);
   for (Index blk = 0; blk < blocks; ++blk)
     for (Index b = 0; b < cols; ++b) change[b] += partial[static_cast<std::size_t>(blk) * cols + b];
@@ -86,11 +90,13 @@ void PageRankOptions::validate() const {
         fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}", threads));
 }
 
-PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const Index> users,
-                                     const PageRankOptions& o, const Backend& backend) {
-  o.validate();
-  check_users(users, g.users());
-  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+namespace {
+
+// The batched iteration on g, whose products run on pg (g prepared on its backend).
+PageRankResult pagerank_blocks(const BipartiteGraph& g, const PreparedGraph& pg,
+                               std::span<const Index> users, const PageRankOptions& o) {
+  const Backend& backend = pg.backend();
+  const int threads = o.threads;
   const float c = o.restart_probability;
   const std::vector<float> inv_deg_user = inverse_row_sums(g.user_items);
   const std::vector<float> inv_deg_item = inverse_row_sums(g.item_users);
@@ -116,9 +122,9 @@ PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const In
       ++it;
       xs = x;
       scale_rows(xs, inv_deg_item, threads);       // D_I^-1 X
-      backend.multiply(g, Side::users, view(std::as_const(xs)), view(y));  // Y = W D_I^-1 X
+      backend.multiply(pg, Side::users, view(std::as_const(xs)), view(y));  // Y = W D_I^-1 X
       scale_rows(y, inv_deg_user, threads);        // D_U^-1 Y
-      backend.multiply(g, Side::items, view(std::as_const(y)), view(z));   // Z = W^T D_U^-1 Y
+      backend.multiply(pg, Side::items, view(std::as_const(y)), view(z));   // Z = W^T D_U^-1 Y
       const std::vector<double> change = restart_and_change(z, x, r, c, threads);  // Z = cR + (1-c)Z
       residual = *std::max_element(change.begin(), change.end());
       if (!std::isfinite(residual))
@@ -136,12 +142,21 @@ PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const In
   return result;
 }
 
+}  // namespace
+
+PageRankResult personalized_pagerank(const BipartiteGraph& g, std::span<const Index> users,
+                                     const PageRankOptions& o) {
+  o.validate();
+  check_users(users, g.users());
+  std::unique_ptr<Backend> owned;
+  const Backend& backend = backend_or_cpu(o.backend, o.threads, owned);
+  return pagerank_blocks(g, *backend.prepare(g), users, o);
+}
+
 PageRankResult personalized_pagerank(const graph::CsrMatrix& w, std::span<const Index> users,
                                      const PageRankOptions& o) {
   o.validate();
-  const BipartiteGraph g = make_bipartite_graph(w, "W");
-  const auto backend = make_cpu_backend(o.threads);
-  return personalized_pagerank(g, users, o, *backend);
+  return personalized_pagerank(make_bipartite_graph(w, "W"), users, o);
 }
 
 UserPageRank personalized_pagerank(const graph::CsrMatrix& w, Index user, const PageRankOptions& o) {
@@ -188,10 +203,13 @@ UserPageRank personalized_pagerank(const graph::CsrMatrix& w, Index user, const 
 }
 
 PageRankTopItems pagerank_top_items(const BipartiteGraph& g, const PageRankOptions& o,
-                                    const RecommendOptions& recommend, const Backend& backend,
+                                    const RecommendOptions& recommend,
                                     const std::function<void(Index, Index)>& on_chunk) {
   o.validate();
   recommend.validate();
+  std::unique_ptr<Backend> owned;
+  const Backend& backend = backend_or_cpu(o.backend, o.threads, owned);
+  const auto pg = backend.prepare(g);  // once, for every chunk
   const Index n_users = g.users(), n_items = g.items();
   PageRankTopItems out;
   out.top.users = n_users;
@@ -207,32 +225,35 @@ PageRankTopItems pagerank_top_items(const BipartiteGraph& g, const PageRankOptio
     const Index last = std::min(n_users, first + per_chunk);
     users.resize(static_cast<std::size_t>(last - first));
     for (Index u = first; u < last; ++u) users[static_cast<std::size_t>(u - first)] = u;
-    const PageRankResult r = personalized_pagerank(g, users, o, backend);
+    const PageRankResult r = pagerank_blocks(g, *pg, users, o);
     out.iterations = std::max(out.iterations, r.iterations);
     out.residual = std::max(out.residual, r.residual);
     out.converged = out.converged && r.converged;
-#pragma omp parallel num_threads(o.threads > 0 ? o.threads : omp_get_max_threads())
-    {
+    // Per thread: the candidate list and a 0/1 mark of the user's own items.
+    struct Scratch {
       std::vector<ScoredItem> candidates;
-      std::vector<char> seen(static_cast<std::size_t>(n_items), 0);
-#pragma omp for schedule(dynamic, 16)
-      for (Index u = first; u < last; ++u) {
-        const auto& w = g.user_items;
-        if (!recommend.include_seen)
-          for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e)
-            if (w.data[e] > 0) seen[w.indices[e]] = 1;
-        candidates.clear();
-        const float* p = r.scores.data() + static_cast<std::size_t>(u - first) * n_items;
-        for (Index j = 0; j < n_items; ++j)
-          if (p[j] > 0 && !seen[j]) candidates.push_back({j, p[j]});
-        keep_best(candidates, recommend.k);
-        for (std::size_t i = 0; i < candidates.size(); ++i) {
-          out.top.items[static_cast<std::size_t>(u) * recommend.k + i] = candidates[i].item;
-          out.top.scores[static_cast<std::size_t>(u) * recommend.k + i] = candidates[i].score;
-        }
-        for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e) seen[w.indices[e]] = 0;
-      }
-    }
+      std::vector<char> seen;
+    };
+    core::parallel_for_with_state(
+        last - first, {o.threads, core::Schedule::dynamic, 16},
+        [&] { return Scratch{{}, std::vector<char>(static_cast<std::size_t>(n_items), 0)}; },
+        [&](std::int64_t offset, Scratch& s) {
+          const Index u = first + static_cast<Index>(offset);
+          const auto& w = g.user_items;
+          if (!recommend.include_seen)
+            for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e)
+              if (w.data[e] > 0) s.seen[w.indices[e]] = 1;
+          s.candidates.clear();
+          const float* p = r.scores.data() + static_cast<std::size_t>(offset) * n_items;
+          for (Index j = 0; j < n_items; ++j)
+            if (p[j] > 0 && !s.seen[j]) s.candidates.push_back({j, p[j]});
+          keep_best(s.candidates, recommend.k);
+          for (std::size_t i = 0; i < s.candidates.size(); ++i) {
+            out.top.items[static_cast<std::size_t>(u) * recommend.k + i] = s.candidates[i].item;
+            out.top.scores[static_cast<std::size_t>(u) * recommend.k + i] = s.candidates[i].score;
+          }
+          for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e) s.seen[w.indices[e]] = 0;
+        });
     if (on_chunk) on_chunk(last, n_users);
   }
   return out;

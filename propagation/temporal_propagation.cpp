@@ -6,13 +6,13 @@
 #include "graph/decay.hpp"
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "propagation/cpu/reorder.hpp"
-#include "propagation/cpu/spmm.hpp"
+#include "propagation/reorder.hpp"
 
 namespace driftrec::propagation {
 namespace {
@@ -55,15 +55,17 @@ void TemporalOptions::validate() const {
 
 void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
                                   const CsrMatrix& item_labels, const TemporalOptions& options,
-                                  const Backend& backend, const PeriodCallback& on_period,
+                                  const PeriodCallback& on_period,
                                   const ProgressCallback& progress) {
   options.validate();
   check_slices(slices, item_labels);
-  const DenseMatrix y_items = item_seed_labels(item_labels);
+  std::unique_ptr<Backend> owned;
   const int threads = options.propagation.threads;
+  const Backend& backend = backend_or_cpu(options.propagation.backend, threads, owned);
+  const DenseMatrix y_items = item_seed_labels(item_labels);
   BipartiteGraph g;
   // g's positions -> original ids when g is in degree order; `ordered` says whether it is.
-  cpu::VertexOrder order;
+  VertexOrder order;
   bool ordered = false;
   DenseMatrix previous_users;  // raw F_U(t-1), in the ORIGINAL order
   for (std::size_t t = 0; t < slices.size(); ++t) {
@@ -72,7 +74,7 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     // is relabelled into that order first (a slice-sized copy, not one of G).
     const bool decayed = t > 0 && options.gamma != 0;
     CsrMatrix history = !decayed ? slices[t]
-                        : ordered ? graph::decay_step(g.user_items, cpu::relabel(slices[t], order, threads),
+                        : ordered ? graph::decay_step(g.user_items, relabel(slices[t], order, threads),
                                                       options.gamma)
                                   : graph::decay_step(g.user_items, slices[t], options.gamma);
     const bool history_ordered = decayed && ordered;
@@ -83,8 +85,8 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     ordered = history_ordered || options.propagation.reorders(history.nnz());
     if (ordered) {
       graph::validate_csr(history, what.c_str());
-      cpu::VertexOrder fresh = cpu::degree_order(history);  // positions in history's order
-      CsrMatrix relabelled = cpu::relabel(history, fresh, threads);
+      VertexOrder fresh = degree_order(history);  // positions in history's order
+      CsrMatrix relabelled = relabel(history, fresh, threads);
       history = CsrMatrix{};
       if (history_ordered) {  // compose: new position -> previous position -> original id
         for (Index& p : fresh.user_old) p = order.user_old[static_cast<std::size_t>(p)];
@@ -101,13 +103,13 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     Seeds seeds;
     seeds.items = view(y_items);
     if (ordered) {
-      items_ordered = cpu::to_order(view(y_items), order.item_old, threads);
+      items_ordered = to_order(view(y_items), order.item_old, threads);
       seeds.items = view(std::as_const(items_ordered));
     }
     if (t > 0 && options.mu > 0) {
       seeds.users = view(std::as_const(previous_users));  // Y_U(t) = mu * F_U(t-1)
       if (ordered) {
-        users_ordered = cpu::to_order(view(std::as_const(previous_users)), order.user_old, threads);
+        users_ordered = to_order(view(std::as_const(previous_users)), order.user_old, threads);
         seeds.users = view(std::as_const(users_ordered));
       }
       seeds.user_scale = options.mu;
@@ -115,15 +117,17 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     // Each period starts cold, from F = Y. A warm start from F(t-1) saved ~12% of the
     // iterations on MovieLens but left a user in a part of G_t with no label and no prior
     // a tiny residue where the fixed point is 0, and normalising made that an "interest".
-    PropagationResult r = propagate_labels(g, seeds, options.propagation, backend, progress, t);
+    // G_t on the backend for every iteration of the period; g stays on the host for the
+    // decay step of the next one.
+    PropagationResult r = propagate_labels(*backend.prepare(g), seeds, options.propagation, progress, t);
     users_ordered = DenseMatrix{};
     items_ordered = DenseMatrix{};
     if (ordered) {  // back to the original ids
       DenseMatrix users(r.user_labels.rows(), r.user_labels.cols());
-      cpu::from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
+      from_order(view(std::as_const(r.user_labels)), order.user_old, view(users), threads);
       r.user_labels = std::move(users);
       DenseMatrix items(r.item_labels.rows(), r.item_labels.cols());
-      cpu::from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
+      from_order(view(std::as_const(r.item_labels)), order.item_old, view(items), threads);
       r.item_labels = std::move(items);
     }
     PeriodResult out;
@@ -142,11 +146,10 @@ std::vector<PeriodResult> propagate_temporal(const std::vector<CsrMatrix>& slice
                                              const TemporalOptions& options,
                                              const ProgressCallback& progress) {
   options.validate();
-  const cpu::CpuBackend backend(options.propagation.threads);
   std::vector<PeriodResult> out;
   out.reserve(slices.size());
   propagate_temporal_streaming(
-      slices, item_labels, options, backend,
+      slices, item_labels, options,
       [&](std::size_t, PeriodResult& r) { out.push_back(std::move(r)); }, progress);
   return out;
 }

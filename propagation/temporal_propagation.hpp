@@ -1,5 +1,5 @@
 // Temporal label propagation over a sequence of user x item slices W_0 .. W_{T-1}
-// (DESIGN.md, "Temporal label propagation"): label propagation (Zhou, Bousquet, Lal,
+// (docs/math.md, "Temporal label propagation"): label propagation (Zhou, Bousquet, Lal,
 // Weston & Schoelkopf 2004, "Learning with local and global consistency", in the
 // bipartite form of label_propagation.hpp) run once per period t on the decayed history
 //   G_t = sum_{s <= t} gamma^(t-s) W_s      (gamma = 0: the slice alone)
@@ -28,6 +28,10 @@
 // stays in its order: W_t is relabelled into it for the decay step, then the sum is
 // ordered again (so once G is ordered with gamma > 0 it stays ordered). Results equal
 // the unordered run up to float rounding.
+//
+// Backend (options.propagation.backend, null: the CPU backend with
+// options.propagation.threads threads): G_t is prepared on it once per period, and that
+// handle serves every iteration of the period.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -40,7 +44,7 @@
 namespace driftrec::propagation {
 
 struct TemporalOptions {
-  LabelPropagationOptions propagation;  // alpha, tolerance, max_iterations, threads
+  LabelPropagationOptions propagation;  // alpha, tolerance, max_iterations, threads, backend
   float gamma = 0.5f;                   // history decay, in [0, 1]
   float mu = 0.5f;                      // memory of the previous period's F_U, in [0, 1]
 
@@ -67,11 +71,11 @@ using PeriodCallback = std::function<void(std::size_t period, PeriodResult& resu
 // item_labels whose row count is not the item count.
 void propagate_temporal_streaming(const std::vector<graph::CsrMatrix>& slices,
                                   const graph::CsrMatrix& item_labels,
-                                  const TemporalOptions& options, const Backend& backend,
+                                  const TemporalOptions& options,
                                   const PeriodCallback& on_period,
                                   const ProgressCallback& progress = {});
 
-// Every period's result, on the CPU backend with options.propagation.threads threads.
+// Every period's result.
 std::vector<PeriodResult> propagate_temporal(const std::vector<graph::CsrMatrix>& slices,
                                              const graph::CsrMatrix& item_labels,
                                              const TemporalOptions& options,

@@ -1,4 +1,4 @@
-// Per-user feature sequences and next-period targets for the sequence model (DESIGN.md,
+// Per-user feature sequences and next-period targets for the sequence model (docs/math.md,
 // "Sequence model").
 //
 // Inputs per period t = 0..T-1 (all for the same users):

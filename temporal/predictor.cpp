@@ -1,12 +1,11 @@
 #include "temporal/predictor.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
-#include <exception>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "graph/types.hpp"
 #include "temporal/heads.hpp"
 #include "temporal/network.hpp"
@@ -35,31 +34,22 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
   out.interests.resize(d.users, d.labels);
   out.factors.resize(d.users, d.factor_size);
   const int chunks = (d.users + kChunkUsers - 1) / kChunkUsers;
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(chunks));
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
-  {
-    omp_set_num_threads(1);  // keep Eigen's products serial inside the team (see trainer.cpp)
-#pragma omp for schedule(dynamic, 1)
-    for (int c = 0; c < chunks; ++c) {
-      try {
-        const int begin = c * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
-        std::vector<int> cols(static_cast<std::size_t>(end - begin));
-        for (int u = begin; u < end; ++u) cols[u - begin] = u;
-        std::vector<Matrix<float>> inputs;
-        for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
-        const Matrix<float> h = last_state(model.parameters, inputs);
-        out.interests.middleRows(begin, end - begin) =
-            interest_distribution(model.parameters, h).transpose();
-        if (d.factor_size > 0)
-          out.factors.middleRows(begin, end - begin) =
-              predicted_factor(model.parameters, h).transpose();
-      } catch (...) {
-        errors[c] = std::current_exception();
-      }
-    }
-  }
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  core::ParallelFor o;
+  o.threads = threads;
+  o.schedule = core::Schedule::dynamic;
+  o.serial_nested = true;  // keep Eigen's products serial inside the team (see trainer.cpp)
+  core::parallel_for(chunks, o, [&](std::int64_t chunk) {
+    const int c = static_cast<int>(chunk);
+    const int begin = c * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
+    std::vector<int> cols(static_cast<std::size_t>(end - begin));
+    for (int u = begin; u < end; ++u) cols[u - begin] = u;
+    std::vector<Matrix<float>> inputs;
+    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
+    const Matrix<float> h = last_state(model.parameters, inputs);
+    out.interests.middleRows(begin, end - begin) = interest_distribution(model.parameters, h).transpose();
+    if (d.factor_size > 0)
+      out.factors.middleRows(begin, end - begin) = predicted_factor(model.parameters, h).transpose();
+  });
   return out;
 }
 

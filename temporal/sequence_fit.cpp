@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "propagation/cpu/spmm.hpp"
-
 namespace driftrec::temporal {
 namespace mf = matrix_factorization;
 namespace pr = propagation;
@@ -44,8 +42,7 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
   out.item_label_seeds = pr::item_seed_labels(t.item_labels);
 
   // F_U(t): temporal label propagation over the periods.
-  const pr::cpu::CpuBackend backend(o.propagation.propagation.threads);
-  pr::propagate_temporal_streaming(slices, t.item_labels, o.propagation, backend,
+  pr::propagate_temporal_streaming(slices, t.item_labels, o.propagation,
                                    [&](std::size_t p, pr::PeriodResult& r) {
                                      if (!r.converged) ++out.not_converged;
                                      out.inputs.interests.push_back(std::move(r.interests));

@@ -1,15 +1,14 @@
 #include "temporal/trainer.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <span>
 
+#include "core/parallel.hpp"
 #include "graph/random.hpp"
 #include "graph/types.hpp"
 #include "temporal/network.hpp"
@@ -17,8 +16,6 @@
 namespace driftrec::temporal {
 namespace {
 
-
-int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 // The forward (and backward) pass over `users` cut into fixed chunks of kChunkUsers; chunk
 // c's gradient goes to grads[c] and the chunks are reduced in order, so the result does not
@@ -30,32 +27,24 @@ LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
   const std::size_t chunks = (users.size() + kChunkUsers - 1) / kChunkUsers;
   std::vector<LossSums<float>> sums(chunks);
   std::vector<Parameters<float>> grads(grad != nullptr ? chunks : 0);
-  std::vector<std::exception_ptr> errors(chunks);
-#pragma omp parallel num_threads(thread_count(threads))
-  {
-    // Eigen would otherwise parallelise larger products itself when this team has one
-    // thread; `threads` is the whole budget.
-    omp_set_num_threads(1);
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t c = 0; c < chunks; ++c) {
-      try {
-        const std::size_t begin = c * kChunkUsers;
-        const std::size_t end = std::min(users.size(), begin + kChunkUsers);
-        const Batch<float> batch =
-            gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
-        Parameters<float>* g = nullptr;
-        if (grad != nullptr) {
-          grads[c] = zero_parameters<float>(p.cell, p.shape());
-          g = &grads[c];
-        }
-        sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, g);
-      } catch (...) {
-        errors[c] = std::current_exception();
-      }
+  core::ParallelFor o;
+  o.threads = threads;
+  o.schedule = core::Schedule::dynamic;
+  // Eigen would otherwise parallelise larger products itself when this team has one
+  // thread; `threads` is the whole budget.
+  o.serial_nested = true;
+  core::parallel_for(static_cast<std::int64_t>(chunks), o, [&](std::int64_t chunk) {
+    const auto c = static_cast<std::size_t>(chunk);
+    const std::size_t begin = c * kChunkUsers;
+    const std::size_t end = std::min(users.size(), begin + kChunkUsers);
+    const Batch<float> batch = gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
+    Parameters<float>* g = nullptr;
+    if (grad != nullptr) {
+      grads[c] = zero_parameters<float>(p.cell, p.shape());
+      g = &grads[c];
     }
-  }
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+    sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, g);
+  });
   LossSums<double> total;
   for (std::size_t c = 0; c < chunks; ++c) {
     total.interest += sums[c].interest;

@@ -1,4 +1,4 @@
-// Training of the sequence model (DESIGN.md, "Sequence model"): a GRU (default) or LSTM
+// Training of the sequence model (docs/math.md, "Sequence model"): a GRU (default) or LSTM
 // over each user's feature sequence (features.hpp) with an interest head and a factor
 // head (heads.hpp), minimising
 //   CE (next-period interests) + factor_weight * MSE (next-period factor) + l2/2 |weights|^2

@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "io/store.hpp"
+
 namespace driftrec::test {
 
 std::uint64_t test_seed() {
@@ -71,6 +73,33 @@ std::string generated_store(const TempDir& dir, const std::string& generate_args
                    "' --slice 2592000s -o '" + store + "'");
   REQUIRE(i.exit_code == 0);
   return store;
+}
+
+void check_same_csr(const graph::CsrMatrix& got, const graph::CsrMatrix& want) {
+  CHECK(got.n_rows == want.n_rows);
+  CHECK(got.n_cols == want.n_cols);
+  CHECK(got.indptr == want.indptr);
+  CHECK(got.indices == want.indices);
+  CHECK(got.data == want.data);
+}
+
+void check_same_store(const std::string& path_a, const std::string& path_b) {
+  io::Store a = io::Store::open(path_a), b = io::Store::open(path_b);
+  CHECK(a.users() == b.users());
+  CHECK(a.items() == b.items());
+  CHECK(a.labels() == b.labels());
+  CHECK(a.slicing() == b.slicing());
+  CHECK(a.aggregate() == b.aggregate());
+  check_same_csr(a.item_labels(), b.item_labels());
+  const graph::EventColumns ea = a.events(), eb = b.events();
+  CHECK(ea.user == eb.user);
+  CHECK(ea.item == eb.item);
+  CHECK(ea.time == eb.time);
+  CHECK(ea.value == eb.value);
+  CHECK(a.periods().begin == b.periods().begin);
+  CHECK(a.periods().end == b.periods().end);
+  REQUIRE(a.n_slices() == b.n_slices());
+  for (std::size_t k = 0; k < a.n_slices(); ++k) check_same_csr(a.slice(k), b.slice(k));
 }
 
 }  // namespace driftrec::test

@@ -5,6 +5,10 @@
 #include <set>
 #include <string>
 
+namespace driftrec::graph {
+struct CsrMatrix;
+}
+
 namespace driftrec::test {
 
 // The seed for a randomised test: DRIFTREC_TEST_SEED if set, else a fresh one; printed
@@ -43,5 +47,11 @@ std::filesystem::path source_dir();
 // `driftrec generate <generate_args>` into dir/gen, ingested with the generator's slicing
 // (30-day periods) and labels into dir/s.h5; returns the store's path. REQUIREs success.
 std::string generated_store(const TempDir& dir, const std::string& generate_args);
+
+// CHECKs that two matrices are identical: shape, structure and values.
+void check_same_csr(const graph::CsrMatrix& got, const graph::CsrMatrix& want);
+// CHECKs that two stores hold the same ids, labels, item labels, events, slicing,
+// aggregation, periods and slices.
+void check_same_store(const std::string& path_a, const std::string& path_b);
 
 }  // namespace driftrec::test

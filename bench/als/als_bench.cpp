@@ -242,9 +242,10 @@ int main(int argc, char** argv) {
   app.add_option("--dump-matrix", dump_dir, "write the training (and synthetic test) CSR as .npy into this folder");
   CLI11_PARSE(app, argc, argv);
   opt.solver = solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
+  opt.threads = threads;
 
   try {
-    omp_set_num_threads(threads);
+    omp_set_num_threads(threads);  // for this program's own loops (the synthetic matrix, loading)
     nlohmann::json j;
     j["benchmark"] = "als";
     const auto t_load = Clock::now();

@@ -20,7 +20,7 @@ solve exactly the same problem. Every stored r is checked to be > 0 (implicit wo
 negative value as a dislike). Only the initial factors differ: implicit draws U[0, 0.01),
 driftrec N(0, 0.01^2).
 
-Evaluation (DESIGN.md, "Evaluation protocol", items): candidates = items with a training
+Evaluation (docs/evaluation.md, "Exact definitions", items): candidates = items with a training
 entry; truth = the user's held-out items that are candidates and not in her training row;
 users with no truth or no training entry are skipped; the ranking is over all candidates
 with the user's training items excluded; recall@K = hits / min(K, |truth|); ties break

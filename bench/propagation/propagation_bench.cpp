@@ -25,10 +25,11 @@
 #include "bench/propagation/anchors.hpp"
 #include "graph/rmat.hpp"
 #include "propagation/backend.hpp"
+#include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/huge_pages.hpp"
-#include "propagation/cpu/reorder.hpp"
 #include "propagation/cpu/spmm.hpp"
 #include "propagation/label_propagation.hpp"
+#include "propagation/reorder.hpp"
 
 namespace {
 
@@ -70,7 +71,8 @@ Operands make_operands(const BipartiteGraph& g, Index k, std::uint64_t seed) {
 }
 
 // One iteration as label propagation runs it: users from items, then items from users.
-double iteration(const propagation::Backend& be, const BipartiteGraph& g, Operands& o) {
+double iteration(const propagation::PreparedGraph& g, Operands& o) {
+  const propagation::Backend& be = g.backend();
   const auto t0 = Clock::now();
   propagation::HalfStep s;
   s.alpha = 0.8f;
@@ -218,7 +220,7 @@ int main(int argc, char** argv) {
     const int max_threads = *std::max_element(threads_list.begin(), threads_list.end());
     auto t0 = Clock::now();
     BipartiteGraph g =
-        degree_order ? propagation::cpu::make_ordered_graph(graph::rmat_matrix(rc, max_threads), max_threads, "rmat").graph
+        degree_order ? propagation::make_ordered_graph(graph::rmat_matrix(rc, max_threads), max_threads, "rmat").graph
                      : propagation::make_bipartite_graph(graph::rmat_matrix(rc, max_threads), "rmat");
     const double build_s = since(t0);
     const double nnz = double(g.nnz()), users = g.users(), items = g.items();
@@ -232,7 +234,7 @@ int main(int argc, char** argv) {
       const bool reset = bench::reset_peak_rss();
       Operands o = make_operands(g, k, seed);
       const propagation::cpu::CpuBackend be(max_threads);
-      iteration(be, g, o);
+      iteration(*be.prepare(g), o);
       const double peak = double(bench::proc_status_bytes("VmHWM"));
       memory.push_back({{"k", k}, {"peak_reset_ok", reset}, {"peak_rss_bytes", peak},
                         {"dense_bytes", o.bytes()},
@@ -262,9 +264,10 @@ int main(int argc, char** argv) {
         const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
         run["triad_gb_per_s"] = triad;
         const propagation::cpu::CpuBackend be(t);
+        const auto pg = be.prepare(g);
         std::vector<double> ours;
-        iteration(be, g, o);  // warm-up
-        for (int i = 0; i < iterations; ++i) ours.push_back(iteration(be, g, o));
+        iteration(*pg, o);  // warm-up
+        for (int i = 0; i < iterations; ++i) ours.push_back(iteration(*pg, o));
         const Timing ot = bench::summarize(ours);
         run["driftrec"] = timing_json(ot, it_bytes, flops, triad);
         run["bytes_per_iteration_model"] = it_bytes;
@@ -313,13 +316,13 @@ int main(int argc, char** argv) {
       BipartiteGraph huge = g;
       const std::size_t graph_advised = propagation::cpu::advise_huge_pages(huge);
       const auto t_order = Clock::now();
-      const propagation::cpu::VertexOrder order = propagation::cpu::degree_order(g);
+      const propagation::VertexOrder order = propagation::degree_order(g);
       const BipartiteGraph sorted =
-          propagation::make_bipartite_graph(propagation::cpu::relabel(g.user_items, order, max_threads), "sorted");
+          propagation::make_bipartite_graph(propagation::relabel(g.user_items, order, max_threads), "sorted");
       const double reorder_s = since(t_order);
       BipartiteGraph sorted_huge = sorted;
       propagation::cpu::advise_huge_pages(sorted_huge);
-      using propagation::cpu::GatherPrecision;
+      using propagation::GatherPrecision;
       struct Variant {
         const char* name;
         const BipartiteGraph* graph;
@@ -338,34 +341,36 @@ int main(int argc, char** argv) {
         const double it_bytes = fused_bytes(nnz, users, items, k) + fused_bytes(nnz, items, users, k);
         for (const int t : threads_list) {
           std::vector<Operands> ops;
-          std::vector<propagation::cpu::CpuBackend> backends;
+          std::vector<std::unique_ptr<propagation::cpu::CpuBackend>> backends;
+          std::vector<std::unique_ptr<propagation::PreparedGraph>> prepared;
           std::vector<std::vector<double>> secs(std::size(variants));
           for (const Variant& v : variants) {
             ops.push_back(make_operands(g, k, seed));
             if (v.reordered) {
               Operands& o = ops.back();
-              o.f_users = propagation::cpu::to_order(propagation::view(std::as_const(o.f_users)), order.user_old);
-              o.f_items = propagation::cpu::to_order(propagation::view(std::as_const(o.f_items)), order.item_old);
-              o.y_users = propagation::cpu::to_order(propagation::view(std::as_const(o.y_users)), order.user_old);
-              o.y_items = propagation::cpu::to_order(propagation::view(std::as_const(o.y_items)), order.item_old);
+              o.f_users = propagation::to_order(propagation::view(std::as_const(o.f_users)), order.user_old);
+              o.f_items = propagation::to_order(propagation::view(std::as_const(o.f_items)), order.item_old);
+              o.y_users = propagation::to_order(propagation::view(std::as_const(o.y_users)), order.user_old);
+              o.y_items = propagation::to_order(propagation::view(std::as_const(o.y_items)), order.item_old);
             }
             if (v.huge_dense)
               for (DenseMatrix* m : {&ops.back().f_users, &ops.back().f_items, &ops.back().y_users, &ops.back().y_items})
                 propagation::cpu::advise_huge_pages(m->data(), sizeof(float) * m->size());
-            backends.emplace_back(t, v.gather);
+            backends.push_back(std::make_unique<propagation::cpu::CpuBackend>(t, v.gather));
+            prepared.push_back(backends.back()->prepare(*v.graph));
           }
           const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
           for (int i = -1; i < iterations; ++i)
             for (std::size_t v = 0; v < std::size(variants); ++v) {
-              const double s = iteration(backends[v], *variants[v].graph, ops[v]);
+              const double s = iteration(*prepared[v], ops[v]);
               if (i >= 0) secs[v].push_back(s);
             }
           for (std::size_t v = 0; v < std::size(variants); ++v)
             if (variants[v].reordered) {  // back to the original ids for the comparison
               Operands& o = ops[v];
               DenseMatrix u(o.f_users.rows(), o.f_users.cols()), it(o.f_items.rows(), o.f_items.cols());
-              propagation::cpu::from_order(propagation::view(std::as_const(o.f_users)), order.user_old, propagation::view(u));
-              propagation::cpu::from_order(propagation::view(std::as_const(o.f_items)), order.item_old, propagation::view(it));
+              propagation::from_order(propagation::view(std::as_const(o.f_users)), order.user_old, propagation::view(u));
+              propagation::from_order(propagation::view(std::as_const(o.f_items)), order.item_old, propagation::view(it));
               o.f_users = std::move(u);
               o.f_items = std::move(it);
             }

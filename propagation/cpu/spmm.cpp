@@ -1,17 +1,15 @@
 // CPU/OpenMP kernels of propagation/cpu/spmm.hpp: one row-gather loop, instantiated for
-// the common widths k, behind the spmm / fused_spmm entry points and the CpuBackend.
+// the common widths k, behind the spmm / fused_spmm entry points (and the CpuBackend of
+// cpu_backend.cpp).
 #include "propagation/cpu/spmm.hpp"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 
-#include <fmt/format.h>
+#include "core/parallel.hpp"
 
 namespace driftrec::propagation::cpu {
 namespace {
@@ -127,14 +125,13 @@ template <int K, bool kInScale, bool kBf16>
 float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads) {
   const int parts = static_cast<int>(bounds.size()) - 1;
   std::vector<float> change(static_cast<std::size_t>(parts), 0.0f);
-  // Allocated here, not inside the parallel region, so that bad_alloc cannot escape it.
-  std::vector<float> scratch(K > 0 ? 0 : static_cast<std::size_t>(threads) * 2 * p.k);
-#pragma omp parallel num_threads(threads)
-  {
-    float* mine = scratch.data() + (K > 0 ? 0 : static_cast<std::size_t>(omp_get_thread_num()) * 2 * p.k);
-#pragma omp for schedule(dynamic, 1)
-    for (int i = 0; i < parts; ++i) change[i] = run_rows<K, kInScale, kBf16>(p, bounds[i], bounds[i + 1], mine);
-  }
+  // One scratch row pair per thread for K == 0 (the fixed widths keep theirs in registers).
+  core::parallel_for_with_state(
+      parts, {threads, core::Schedule::dynamic, 1},
+      [&] { return std::vector<float>(K > 0 ? 0 : 2 * static_cast<std::size_t>(p.k)); },
+      [&](std::int64_t i, std::vector<float>& scratch) {
+        change[i] = run_rows<K, kInScale, kBf16>(p, bounds[i], bounds[i + 1], scratch.data());
+      });
   float total = 0;
   for (float c : change) note_change(c, total);
   return total;
@@ -168,18 +165,6 @@ Pass plain_pass(const graph::CsrMatrix& a, ConstDenseView x, DenseView y) {
               y.cols, false, a.nnz()};
 }
 
-void check_product_shape(const char* what, Index a_rows, Index a_cols, ConstDenseView x,
-                         DenseView y) {
-  if (x.rows != a_cols || y.rows != a_rows || x.cols != y.cols)
-    throw InputError(fmt::format(
-        "{}: operands are x {} x {} and y {} x {}, expected x {} x k and y {} x k", what,
-        x.rows, x.cols, y.rows, y.cols, a_cols, a_rows));
-  if (x.cols < 0) throw InputError(fmt::format("{}: negative column count {}", what, x.cols));
-  if ((x.data == nullptr && x.rows > 0 && x.cols > 0) ||
-      (y.data == nullptr && y.rows > 0 && y.cols > 0))
-    throw InputError(fmt::format("{}: a non-empty operand has no data", what));
-}
-
 }  // namespace
 
 std::size_t bf16_row_stride(Index k) {
@@ -189,14 +174,13 @@ std::size_t bf16_row_stride(Index k) {
 
 void pack_bf16(ConstDenseView x, std::span<const float> scale, std::uint16_t* out, int threads) {
   const std::size_t k = static_cast<std::size_t>(x.cols), ld = bf16_row_stride(x.cols);
-#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static)
-  for (Index r = 0; r < x.rows; ++r) {
+  core::parallel_for(x.rows, {std::max(threads, 1)}, [&](std::int64_t r) {
     const float s = scale.empty() ? 1.0f : scale[r];
     const float* xr = x.data + static_cast<std::size_t>(r) * k;
     std::uint16_t* o = out + static_cast<std::size_t>(r) * ld;
     for (std::size_t c = 0; c < k; ++c) o[c] = float_to_bf16(s * xr[c]);
     for (std::size_t c = k; c < ld; ++c) o[c] = 0;
-  }
+  });
 }
 
 float fused_spmm_bf16(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView x,
@@ -254,47 +238,4 @@ float fused_spmm(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView
   return run(a, p, threads);
 }
 
-CpuBackend::CpuBackend(int threads, GatherPrecision gather)
-    : threads_(threads > 0 ? threads : omp_get_max_threads()), gather_(gather),
-      scratch_(std::make_shared<Scratch>()) {
-  if (threads < 0)
-    throw InputError(fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}",
-                                 threads));
-}
-
-void CpuBackend::multiply(const BipartiteGraph& g, Side out, ConstDenseView x, DenseView y) const {
-  const graph::CsrMatrix& a = out == Side::users ? g.user_items : g.item_users;
-  check_product_shape(out == Side::users ? "multiply (W x)" : "multiply (W^T x)", a.n_rows,
-                      a.n_cols, x, y);
-  spmm(a, x, y, threads_);
-}
-
-double CpuBackend::half_step(const BipartiteGraph& g, const HalfStep& step) const {
-  const bool users = step.out == Side::users;
-  const graph::CsrMatrix& a = users ? g.user_items : g.item_users;
-  const char* what = users ? "half_step (users)" : "half_step (items)";
-  check_product_shape(what, a.n_rows, a.n_cols, step.f_in, step.f_out);
-  if (step.seed.data && (step.seed.rows != step.f_out.rows || step.seed.cols != step.f_out.cols))
-    throw InputError(fmt::format("{}: seed is {} x {}, expected {} x {}", what, step.seed.rows,
-                                 step.seed.cols, step.f_out.rows, step.f_out.cols));
-  // F_out = alpha * D_out^-1/2 A D_in^-1/2 F_in + (1 - alpha) * seed_scale * Y_seed
-  FusedScales s;
-  s.out_scale = users ? g.user_inv_sqrt_degree : g.item_inv_sqrt_degree;
-  s.in_scale = users ? g.item_inv_sqrt_degree : g.user_inv_sqrt_degree;
-  s.alpha = step.alpha;
-  s.seed = step.seed;
-  s.seed_coef = (1.0f - step.alpha) * step.seed_scale;
-  if (gather_ == GatherPrecision::bfloat16) {
-    const std::lock_guard<std::mutex> lock(scratch_->mutex);
-    return fused_spmm_bf16(a, s, step.f_in, step.f_out, threads_, scratch_->bf16);
-  }
-  return fused_spmm(a, s, step.f_in, step.f_out, threads_);
-}
-
 }  // namespace driftrec::propagation::cpu
-
-namespace driftrec::propagation {
-std::unique_ptr<Backend> make_cpu_backend(int threads) {
-  return std::make_unique<cpu::CpuBackend>(threads);
-}
-}  // namespace driftrec::propagation

@@ -1,4 +1,5 @@
-// CPU/OpenMP sparse x dense kernels for label propagation (Zhou et al. 2004, "Learning
+// CPU/OpenMP sparse x dense kernels for label propagation, behind the CPU backend
+// (cpu_backend.hpp) (Zhou et al. 2004, "Learning
 // with local and global consistency", on the bipartite user x item graph):
 //   y = A x                                                    (spmm)
 //   y <- alpha * diag(out_scale) A diag(in_scale) x + seed_coef * seed   (fused_spmm)
@@ -30,8 +31,6 @@
 // count. float32 stays the default and the reference.
 #pragma once
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <span>
 #include <vector>
 
@@ -82,28 +81,5 @@ void pack_bf16(ConstDenseView x, std::span<const float> scale, std::uint16_t* ou
 // grown to hold the packed x and may be reused across calls.
 float fused_spmm_bf16(const graph::CsrMatrix& a, const FusedScales& scales, ConstDenseView x,
                       DenseView y, int threads, std::vector<std::uint16_t>& scratch);
-
-// How half_step stores the gathered operand (multiply always uses float32).
-enum class GatherPrecision { float32, bfloat16 };
-
-// The CPU backend: Side::users runs on W, Side::items on the stored W^T. With bfloat16 it
-// keeps one packing buffer (shared by copies, guarded by a mutex: calls serialise).
-class CpuBackend final : public Backend {
- public:
-  explicit CpuBackend(int threads = 0, GatherPrecision gather = GatherPrecision::float32);
-  std::string_view name() const override { return "cpu"; }
-  int threads() const { return threads_; }
-  void multiply(const BipartiteGraph& g, Side out, ConstDenseView x, DenseView y) const override;
-  double half_step(const BipartiteGraph& g, const HalfStep& step) const override;
-
- private:
-  struct Scratch {
-    std::mutex mutex;
-    std::vector<std::uint16_t> bf16;
-  };
-  int threads_;
-  GatherPrecision gather_;
-  std::shared_ptr<Scratch> scratch_;
-};
 
 }  // namespace driftrec::propagation::cpu

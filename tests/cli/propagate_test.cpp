@@ -167,7 +167,7 @@ TEST_CASE("propagate --method rp3beta / p3alpha / ppr save what the library comp
       const auto bg = propagation::make_bipartite_graph(history);
       propagation::PageRankOptions po;
       po.threads = 2;
-      expected = propagation::pagerank_top_items(bg, po, ro, *propagation::make_cpu_backend(2)).top;
+      expected = propagation::pagerank_top_items(bg, po, ro).top;
       // Against the plain serial per-user PageRank: the saved best item is the user's best unseen item.
       for (graph::Index u = 0; u < users; u += 37) {
         const auto p = propagation::personalized_pagerank(history, u, po);

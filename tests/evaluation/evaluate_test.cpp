@@ -3,11 +3,13 @@
 // are fixed by the seed, the JSON report has the required shape, and planted truth is read.
 #include <catch2/catch.hpp>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "evaluation/baselines.hpp"
 #include "evaluation/evaluate.hpp"
+#include "evaluation/item_knn.hpp"
 #include "evaluation/registry.hpp"
 #include "evaluation/report.hpp"
 #include "evaluation/truth.hpp"
@@ -241,4 +243,63 @@ TEST_CASE("planted truth is matched by user, label and period begin", "[evaluati
   CHECK(ce->estimate.n == 2);
   const double z = 1.0;  // no entry below the floor
   CHECK(ce->estimate.value == Approx((-std::log(0.3 / z) - std::log(0.4 / z)) / 2).epsilon(1e-6));
+}
+
+TEST_CASE("evaluate gives the same series and intervals for 1 and 2 threads", "[evaluation]") {
+  const EvaluationData d = drift_data(driftrec::test::test_seed(), false);
+  const std::vector<ModelSpec> models{popularity_model(), last_period_model(), item_knn_model(), rp3beta_model()};
+  EvaluateOptions o;
+  o.test_periods = 2;
+  o.ks = {3};
+  o.resamples = 100;
+  o.threads = 1;
+  const EvaluationReport one = evaluate(d, models, o);
+  o.threads = 2;
+  const EvaluationReport two = evaluate(d, models, o);
+  REQUIRE(one.rows.size() == two.rows.size());
+  REQUIRE(!one.pairs.empty());
+  for (std::size_t s = 0; s < one.rows.size(); ++s) {
+    INFO(one.rows[s].model << " " << one.rows[s].metric);
+    CHECK(one.series[s].value == two.series[s].value);
+    CHECK(one.series[s].defined == two.series[s].defined);
+    CHECK(one.rows[s].estimate.value == two.rows[s].estimate.value);
+    CHECK(one.rows[s].estimate.lo == two.rows[s].estimate.lo);
+    CHECK(one.rows[s].estimate.hi == two.rows[s].estimate.hi);
+  }
+  CHECK(one.fallbacks == two.fallbacks);
+  o.threads = -1;
+  REQUIRE_THROWS_MATCHES(evaluate(d, models, o), InputError,
+                         Catch::Matchers::Message("threads: expected 0 (OpenMP's default) or a positive count, got -1"));
+}
+
+TEST_CASE("an error a model throws while scoring a pair comes out of evaluate with its type",
+          "[evaluation]") {
+  const EvaluationData d = drift_data(driftrec::test::test_seed(), false);
+  ModelSpec failing = popularity_model();
+  failing.name = "failing";
+  failing.fit = [](const Training&, const Params&) -> std::unique_ptr<FittedModel> {
+    struct Failing : FittedModel {
+      void items(Index user, std::span<float> out) const override {
+        if (user % 7 == 3) throw NumericalError(fmt::format("user {}: scores are not finite", user));
+        std::fill(out.begin(), out.end(), 1.0f);
+      }
+      void interest(Index, std::span<float> out) const override { std::fill(out.begin(), out.end(), 1.0f); }
+    };
+    return std::make_unique<Failing>();
+  };
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    EvaluateOptions o;
+    o.test_periods = 2;
+    o.ks = {3};
+    o.resamples = 10;
+    o.threads = threads;
+    REQUIRE_THROWS_MATCHES(evaluate(d, {failing}, o), NumericalError,
+                           Catch::Matchers::Predicate<std::exception>(
+                               [](const std::exception& e) {
+                                 return std::string_view(e.what()).find(": scores are not finite") !=
+                                        std::string_view::npos;
+                               },
+                               "names the user and the failure"));
+  }
 }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -286,4 +287,31 @@ TEST_CASE("the progress callback sees users and events grow to the totals",
   CHECK(seen.back().events == s.events);
   CHECK(s.events_per_second() > 0);
   CHECK(s.megabytes_per_second() > 0);
+}
+
+TEST_CASE("an exception from the progress callback stops the writing and comes out with its type",
+          "[synthetic_writer]") {
+  // The callback runs inside the writer's parallel region, once per block in block order.
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    TempDir dir;
+    const auto c = small_config(driftrec::test::test_seed());
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    int calls = 0;
+    auto write = [&] {
+      graph::write_synthetic(c, dir / "out", [&](const graph::SyntheticProgress& p) {
+        ++calls;  // the ordered region: one call at a time
+        if (calls == 2) throw InputError(fmt::format("stopped at {} users", p.users_done));
+      });
+    };
+    CHECK_THROWS_MATCHES(write(), InputError, Catch::Matchers::Predicate<InputError>(
+                                                  [](const InputError& e) {
+                                                    return std::string(e.what()).rfind("stopped at ", 0) == 0;
+                                                  },
+                                                  "the callback's message"));
+    omp_set_num_threads(before);
+    CHECK(calls == 2);  // no block is written after the failure
+    CHECK(listing(dir / "out").empty());  // nothing committed, no temporaries left
+  }
 }

@@ -1,9 +1,10 @@
 """Interop: a store written by driftrec, read back with h5py (Debian's python3-h5py).
 
 Ingests the bundled MovieLens data, then checks with h5py + numpy alone that the ids,
-labels, events and every slice agree with what `driftrec info --json` reports and with
+titles (when the store has /items/title), labels, events and every slice agree with what `driftrec info --json` reports and with
 slices recomputed here from the stored events. Usage: h5py_check.py DRIFTREC DATA_DIR
 """
+import csv
 import json
 import os
 import subprocess
@@ -53,9 +54,9 @@ def main():
 
             # Cross-check a few known rows against the CSV itself.
             first = {}
-            with open(os.path.join(data, "ratings.csv")) as csv:
-                next(csv)
-                for line in csv:
+            with open(os.path.join(data, "ratings.csv")) as ratings:
+                next(ratings)
+                for line in ratings:
                     a, b, r, ts = line.rstrip("\n").split(",")
                     first.setdefault((a, b, int(ts)), float(r))
             stored = {(users[a], items[b], int(c)): float(d) for a, b, c, d in zip(u, i, t, v)}
@@ -66,6 +67,22 @@ def main():
             toy = items.index("1")
             got = sorted(labels[j] for j in indices[indptr[toy]:indptr[toy + 1]])
             assert got == ["Adventure", "Animation", "Children", "Comedy", "Fantasy"], got
+
+            # Titles, when present: one per item, fixed-length UTF-8, equal to movies.csv's
+            # (the csv module handles the quoted commas, as driftrec's reader must).
+            checked_titles = "items/title" in f
+            assert checked_titles == info["titles"], (checked_titles, info["titles"])
+            if checked_titles:
+                dset = f["items/title"]
+                assert dset.shape == f["items/id"].shape, (dset.shape, f["items/id"].shape)
+                assert dset.dtype.kind == "S", dset.dtype  # fixed-length, like /items/id
+                assert h5py.check_string_dtype(dset.dtype).encoding == "utf-8"
+                titles = [text(s) for s in dset[:]]
+                with open(os.path.join(data, "movies.csv"), newline="", encoding="utf-8") as fh:
+                    expect = {row["movieId"]: row["title"].strip() for row in csv.DictReader(fh)}
+                assert titles == [expect.get(item, "") for item in items], "titles differ from movies.csv"
+                assert titles[items.index("11")] == "American President, The (1995)"
+                assert sum(1 for t in titles if t) == info["titled_items"]
 
             begin, end = f["slices/begin"][:], f["slices/end"][:]
             assert len(begin) == len(info["slices"])
@@ -84,7 +101,8 @@ def main():
                         got[(row, int(ix[p]))] = float(dv[p])
                 assert got.keys() == expect.keys(), "slice %d pattern differs" % k
                 assert all(abs(got[key] - expect[key]) < 1e-4 for key in got), "slice %d values" % k
-    print("h5py interop: ids, labels, events and %d slices agree" % len(begin))
+    print("h5py interop: ids, %slabels, events and %d slices agree"
+          % ("titles, " if checked_titles else "", len(begin)))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "io/results.hpp"
 #include "tests/io/result_store.hpp"
 
 using namespace driftrec;

@@ -1,19 +1,24 @@
 // Tests for io/ingest: the report, the choice of aggregation, skip mode, and that a failed
-// ingest (bad events, bad labels, existing target) leaves the target folder as it was.
+// ingest (bad events, bad labels, existing target) leaves the target folder as it was;
+// ingest_columns against ingesting the same data from CSV.
 #include "io/ingest.hpp"
+
+#include <fmt/format.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <limits>
+#include <random>
 #include <set>
 #include <string>
 
-#include "io/store.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
 using namespace driftrec::io;
 using driftrec::test::read_file;
 using driftrec::test::dir_entries;
+using driftrec::test::check_same_store;
 using driftrec::test::TempDir;
 using driftrec::test::write_file;
 namespace fs = std::filesystem;
@@ -177,4 +182,207 @@ TEST_CASE("ingest with on_error=skip still refuses a file with no good line", "[
   o.events.on_error = OnError::skip;
   CHECK_THAT(f.error_of(o), Catch::Contains("no valid events") && Catch::Contains("skipped 1 line"));
   CHECK(dir_entries(f.out.path()).empty());
+}
+
+// ---- ingest_columns: the same data from memory gives the same store ----
+
+namespace {
+
+// A random log with string users, integer items, values and labels, in random order.
+struct RandomLog {
+  std::vector<std::string> users;
+  std::vector<std::int64_t> items;
+  std::vector<graph::Time> times;
+  std::vector<float> values;
+  std::vector<std::int64_t> label_items;
+  std::vector<std::string> labels;
+  std::vector<float> weights;
+
+  explicit RandomLog(std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> user(0, 40), item(0, 60), label(0, 5);
+    std::uniform_int_distribution<graph::Time> time(1500000000, 1500000000 + 200 * 86400);
+    std::uniform_real_distribution<float> value(0.5f, 5.0f);
+    for (int e = 0; e < 800; ++e) {
+      users.push_back(fmt::format("user-{}", user(rng)));
+      items.push_back(1000 + item(rng) * 7);
+      times.push_back(time(rng));
+      values.push_back(value(rng));
+    }
+    // Labels name some items without events (ignored) and repeat some pairs (first kept).
+    for (int k = 0; k < 120; ++k) {
+      label_items.push_back(1000 + item(rng) * 7 + (k % 10 == 0 ? 3 : 0));
+      labels.push_back(fmt::format("genre {}", label(rng)));
+      weights.push_back(value(rng));
+    }
+  }
+  std::string events_csv() const {
+    std::string s = "user,item,rating,time\n";
+    for (std::size_t e = 0; e < users.size(); ++e)
+      s += fmt::format("{},{},{},{}\n", users[e], items[e], values[e], times[e]);
+    return s;
+  }
+  std::string labels_csv() const {
+    std::string s = "item,label,weight\n";
+    for (std::size_t k = 0; k < labels.size(); ++k) s += fmt::format("{},{},{}\n", label_items[k], labels[k], weights[k]);
+    return s;
+  }
+  EventColumnsIn event_columns(bool with_values) const {
+    EventColumnsIn in;
+    for (const auto& u : users) in.user.strings.push_back(u);
+    in.item.integers = items;
+    in.item.is_integer = true;
+    in.time = times;
+    if (with_values) in.value = values;
+    return in;
+  }
+  LabelColumnsIn label_columns() const {
+    LabelColumnsIn in;
+    in.item.integers = label_items;
+    in.item.is_integer = true;
+    for (const auto& l : labels) in.label.strings.push_back(l);
+    in.weight = weights;
+    return in;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ingest_columns writes the store that ingesting the same data from CSV writes",
+          "[ingest][ingest_columns]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const RandomLog log(seed);
+  Fixture f;
+  const bool with_values = GENERATE(true, false);
+  CAPTURE(with_values);
+  std::string csv = log.events_csv();
+  if (!with_values) {  // the same log without its rating column
+    csv = "user,item,time\n";
+    for (std::size_t e = 0; e < log.users.size(); ++e)
+      csv += fmt::format("{},{},{}\n", log.users[e], log.items[e], log.times[e]);
+  }
+  IngestOptions file_opts = f.opts(csv, log.labels_csv());
+  file_opts.slicing = graph::Slicing::parse("week");
+  const IngestReport from_file = ingest(file_opts);
+
+  ColumnIngestOptions col_opts;
+  col_opts.slicing = file_opts.slicing;
+  col_opts.output = (f.out / "columns.h5").string();
+  const EventColumnsIn events = log.event_columns(with_values);
+  const LabelColumnsIn labels = log.label_columns();
+  const IngestReport from_columns = ingest_columns(events, &labels, col_opts);
+
+  CHECK(from_columns.users == from_file.users);
+  CHECK(from_columns.items == from_file.items);
+  CHECK(from_columns.labels == from_file.labels);
+  CHECK(from_columns.labelled_items == from_file.labelled_items);
+  CHECK(from_columns.events == from_file.events);
+  CHECK(from_columns.slices == from_file.slices);
+  CHECK(from_columns.aggregate == (with_values ? "sum" : "count"));
+  CHECK(from_columns.aggregate == from_file.aggregate);
+  CHECK(from_columns.label_rows_unknown_items == from_file.label_rows_unknown_items);
+  CHECK(from_columns.label_rows_unknown_items > 0);
+  CHECK(from_columns.label_pairs_repeated == from_file.label_pairs_repeated);
+  check_same_store(from_file.output, from_columns.output);
+}
+
+namespace {
+
+// Four events a day apart with string ids, and the options writing them to out/s.h5.
+struct SmallColumns {
+  std::vector<std::string_view> users{"u1", "u2", "u3", "u4"}, items{"a", "b", "c", "d"};
+  std::vector<graph::Time> times{86400, 86401, 86402, 86403};
+  std::vector<float> values{1, 2, 3, 4};
+  EventColumnsIn columns() const {
+    EventColumnsIn in;
+    in.user.strings = users;
+    in.item.strings = items;
+    in.time = times;
+    in.value = values;
+    return in;
+  }
+  static ColumnIngestOptions options(const TempDir& out) {
+    ColumnIngestOptions o;
+    o.slicing = graph::Slicing::parse("day");
+    o.output = (out / "s.h5").string();
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ingest_columns names the column and row of a bad value and writes nothing",
+          "[ingest][ingest_columns]") {
+  Fixture f;
+  SmallColumns c;
+  std::vector<std::int64_t> users{1, 2, 3, 4};
+  EventColumnsIn in = c.columns();
+  in.user.strings.clear();
+  in.user.integers = users;  // integer ids are checked alike
+  in.user.is_integer = true;
+  const ColumnIngestOptions o = SmallColumns::options(f.out);
+  auto error_of = [&](const EventColumnsIn& e, const LabelColumnsIn* l = nullptr) -> std::string {
+    try {
+      ingest_columns(e, l, o);
+    } catch (const InputError& err) {
+      return err.what();
+    }
+    FAIL("expected ingest_columns to throw InputError");
+    return {};
+  };
+  SECTION("a non-finite value") {
+    c.values[1] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THAT(error_of(in), Catch::Contains("value[1]") && Catch::Contains("finite"));
+  }
+  SECTION("an empty item id") {
+    in.item.strings[2] = "";
+    CHECK_THAT(error_of(in), Catch::Contains("item[2]") && Catch::Contains("non-empty id"));
+  }
+  SECTION("a time out of range") {
+    c.times[0] = -3000000000LL;
+    CHECK_THAT(error_of(in), Catch::Contains("time[0]") && Catch::Contains("1900-01-01"));
+  }
+  SECTION("columns of different lengths") {
+    in.time = std::span<const graph::Time>(c.times).first(2);
+    CHECK_THAT(error_of(in), Catch::Contains("differ in length") && Catch::Contains("time 2"));
+  }
+  SECTION("no rows") {
+    EventColumnsIn empty;
+    CHECK_THAT(error_of(empty), Catch::Contains("no valid events"));
+  }
+  SECTION("labels naming no item with events") {
+    std::vector<std::string_view> li{"x"}, ll{"genre"};
+    LabelColumnsIn labels;
+    labels.item.strings = li;
+    labels.label.strings = ll;
+    CHECK_THAT(error_of(in, &labels), Catch::Contains("labels") && Catch::Contains("none of its 1 rows"));
+  }
+  SECTION("a label weight that is not positive") {
+    std::vector<std::string_view> li{"a"}, ll{"genre"};
+    std::vector<float> w{0.0f};
+    LabelColumnsIn labels;
+    labels.item.strings = li;
+    labels.label.strings = ll;
+    labels.weight = w;
+    CHECK_THAT(error_of(in, &labels), Catch::Contains("weight[0]") && Catch::Contains("positive"));
+  }
+  CHECK(dir_entries(f.out.path()).empty());
+}
+
+TEST_CASE("ingest_columns with on_error=skip keeps good rows and counts bad ones",
+          "[ingest][ingest_columns]") {
+  Fixture f;
+  SmallColumns c;
+  c.users[1] = "";
+  c.values[2] = std::numeric_limits<float>::infinity();
+  ColumnIngestOptions o = SmallColumns::options(f.out);
+  o.on_error = OnError::skip;
+  const EventColumnsIn in = c.columns();
+  const IngestReport r = ingest_columns(in, nullptr, o);
+  CHECK(r.events == 2);
+  CHECK(r.skipped_events.total() == 2);
+  CHECK(r.skipped_events.reasons().at("bad user").second == "row 1");
+  CHECK(r.skipped_events.reasons().at("bad value").second == "row 2");
+  CHECK(Store::open(r.output).users() == std::vector<std::string>{"u1", "u4"});
 }

@@ -245,3 +245,111 @@ TEST_CASE("a movies.csv row as long as the header is not mistaken for it after a
   CHECK(out.entries.size() == ids.size());
   CHECK(out.skipped.empty());
 }
+
+TEST_CASE("read_labels keeps movies.csv titles, quoted commas and all", "[label_reader][titles]") {
+  TempDir dir;
+  auto l = read_text(dir, "movies.csv", kMovies, kItems);
+  // One per item of kItems ("1", "2", "11", "50"); item 50 has no genres but has a title.
+  CHECK(l.titles == std::vector<std::string>{"Toy Story (1995)", "Jumanji (1995)", "American President, The (1995)",
+                                             "Usual Suspects, The (1995)"});
+  CHECK(l.repeated_titles == 0);
+}
+
+TEST_CASE("read_labels gives an item without a title in movies.csv an empty one and unescapes quotes",
+          "[label_reader][titles]") {
+  TempDir dir;
+  auto l = read_text(dir, "movies.csv",
+                     "movieId,title,genres\n"
+                     "1,,Drama\n"
+                     "2,\"\",Comedy\n"
+                     "11,\"Say \"\"Cheese\"\", Please (1990)\",Comedy\n"
+                     "50,  Padded (2001)  ,Drama\n",
+                     kItems);
+  CHECK(l.titles == std::vector<std::string>{"", "", "Say \"Cheese\", Please (1990)", "Padded (2001)"});
+  CHECK(entries_of(l, kItems).size() == 4);  // the genres are read as before
+}
+
+TEST_CASE("read_labels keeps the first of two different movies.csv titles of an item and counts the second",
+          "[label_reader][titles]") {
+  TempDir dir;
+  auto l = read_text(dir, "movies.csv",
+                     "movieId,title,genres\n1,A,Drama|Drama\n1,A again,Drama|Comedy\n1,A,Comedy\n", kItems);
+  CHECK(l.titles == std::vector<std::string>{"A", "", "", ""});
+  CHECK(l.repeated_titles == 1);
+}
+
+TEST_CASE("read_labels refuses a movies.csv title that is not UTF-8, naming file, line and field",
+          "[label_reader][titles]") {
+  TempDir dir;
+  CHECK_THAT(error_of(dir, "movies.csv", "movieId,title,genres\n1,A,Drama\n2,Mis\xE9rables,Drama\n", kItems),
+             Catch::Contains("movies.csv:3") && Catch::Contains("'title'") && Catch::Contains("UTF-8"));
+  CHECK_THAT(error_of(dir, "movies.csv", "movieId,title,genres\n1," + std::string(kMaxTitleBytes + 1, 'x') + ",Drama\n", kItems),
+             Catch::Contains("movies.csv:2") && Catch::Contains("at most 1024 bytes"));
+}
+
+TEST_CASE("read_labels keeps u.item titles, reading ISO-8859-1 ones as such", "[label_reader][titles]") {
+  TempDir dir;
+  write_file(dir / "u.genre", "unknown|0\nAction|1\nComedy|2\n");
+  // MovieLens 100K's u.item is ISO-8859-1: 0xE9 is e-acute.
+  auto l = read_text(dir, "u.item",
+                     "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|1\n"
+                     "2||01-Jan-1995||http://x|0|1|1\n"
+                     "11|Mis\xE9rables, Les (1995)|01-Jan-1995||http://x|0|0|0\n"
+                     "3|Four Rooms (1995)|01-Jan-1995||http://x|1|0|0\n",
+                     kItems);
+  CHECK(l.titles == std::vector<std::string>{"Toy Story (1995)", "", "Mis\xC3\xA9rables, Les (1995)", ""});
+  CHECK(l.latin1_titles == 1);
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "Comedy", 1.0f}, {"2", "Action", 1.0f}, {"2", "Comedy", 1.0f}});
+}
+
+TEST_CASE("read_labels reads a title column named in a long file's header", "[label_reader][titles]") {
+  TempDir dir;
+  SECTION("title last, repeated on each of an item's rows, quoted where it has a comma") {
+    auto l = read_text(dir, "labels.csv",
+                       "item,label,title\n"
+                       "1,drama,Toy Story\n"
+                       "1,comedy,Toy Story\n"
+                       "2,comedy,\"Jumanji, The\"\n"
+                       "11,drama,\n"
+                       "404,drama,Nobody Watched\n",
+                       kItems);
+    CHECK(l.titles == std::vector<std::string>{"Toy Story", "Jumanji, The", "", ""});
+    CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "drama", 1.0f}, {"1", "comedy", 1.0f},
+                                                      {"2", "comedy", 1.0f}, {"11", "drama", 1.0f}});
+  }
+  SECTION("title between the item and the label, with weights, tab-separated, any case") {
+    auto l = read_text(dir, "labels.tsv", "item\tTitle\tlabel\tweight\n50\tHeat\tcrime\t2\n1\t\tdrama\t0.5\n", kItems);
+    CHECK(l.titles == std::vector<std::string>{"", "", "", "Heat"});
+    CHECK(entries_of(l, kItems) == std::vector<Entry>{{"50", "crime", 2.0f}, {"1", "drama", 0.5f}});
+  }
+  SECTION("no title column: no titles") {
+    auto l = read_text(dir, "labels.csv", "item,label\n1,drama\n", kItems);
+    CHECK(l.titles.empty());
+  }
+}
+
+TEST_CASE("read_labels refuses an item given two different titles in the long format, naming both",
+          "[label_reader][titles]") {
+  TempDir dir;
+  const std::string text = "item,label,title\n1,drama,Toy Story\n2,drama,Heat\n1,comedy,Toy Story 2\n";
+  CHECK_THAT(error_of(dir, "labels.csv", text, kItems),
+             Catch::Contains("labels.csv:4") && Catch::Contains("'Toy Story 2'") && Catch::Contains("'Toy Story'") &&
+                 Catch::Contains("item '1'"));
+  LabelReadOptions o;
+  o.on_error = OnError::skip;
+  auto l = read_text(dir, "labels.csv", text, kItems, o);
+  CHECK(l.titles == std::vector<std::string>{"Toy Story", "Heat", "", ""});
+  CHECK(entries_of(l, kItems) == std::vector<Entry>{{"1", "drama", 1.0f}, {"2", "drama", 1.0f}});
+  const std::string p = (dir / "labels.csv").string();
+  CHECK(l.skipped.reasons() == std::map<std::string, std::pair<std::int64_t, std::string>>{{"conflicting title", {1, p + ":4"}}});
+}
+
+TEST_CASE("read_labels holds long rows with a title column to the header's field count", "[label_reader][titles]") {
+  TempDir dir;
+  CHECK_THAT(error_of(dir, "labels.csv", "item,label,weight,title\n1,drama,1,A\n2,drama,B\n", kItems),
+             Catch::Contains("labels.csv:3") && Catch::Contains("expected 4 fields"));
+  CHECK_THAT(error_of(dir, "labels.csv", "item,title\n1,A\n", kItems),
+             Catch::Contains("labels.csv:1") && Catch::Contains("title column"));
+  CHECK_THAT(error_of(dir, "labels.csv", "item,label,title\n1,drama,\"A\xFF\"\n", kItems),
+             Catch::Contains("labels.csv:2") && Catch::Contains("field 3 (title)") && Catch::Contains("UTF-8"));
+}

@@ -1,8 +1,6 @@
 // Implicit ALS against simple references: the objective summed over every (user, item)
 // pair, the normal equations built over every item, the Cholesky solver for CG, and a
 // planted block preference matrix whose held-out positives must be recovered.
-#include <omp.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -102,12 +100,6 @@ double worst_normal_equation_residual(const CsrMatrix& m, const Factors& fixed, 
 double max_abs_diff(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b) {
   return (a - b).cwiseAbs().maxCoeff();
 }
-
-struct ThreadCount {  // sets OpenMP's thread count for a scope
-  explicit ThreadCount(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~ThreadCount() { omp_set_num_threads(saved_); }
-  int saved_;
-};
 
 }  // namespace
 
@@ -261,16 +253,11 @@ TEST_CASE("fits are bit-identical for 1 and 2 threads", "[mf][als]") {
     o.alpha = 4;
     o.solver = solver;
     o.seed = rng();
-    AlsModel one, two;
     double loss_one = 0, loss_two = 0;
-    {
-      ThreadCount threads(1);
-      one = fit_implicit_als(m, o, [&](const IterationReport& r) { loss_one = r.loss; }, nullptr, true);
-    }
-    {
-      ThreadCount threads(2);
-      two = fit_implicit_als(m, o, [&](const IterationReport& r) { loss_two = r.loss; }, nullptr, true);
-    }
+    o.threads = 1;
+    const AlsModel one = fit_implicit_als(m, o, [&](const IterationReport& r) { loss_one = r.loss; }, nullptr, true);
+    o.threads = 2;
+    const AlsModel two = fit_implicit_als(m, o, [&](const IterationReport& r) { loss_two = r.loss; }, nullptr, true);
     REQUIRE(one.user == two.user);
     REQUIRE(one.item == two.item);
     REQUIRE(loss_one == loss_two);

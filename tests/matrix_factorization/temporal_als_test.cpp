@@ -1,6 +1,5 @@
 // Temporal ALS: the decayed history against a dense sum, and the drift penalty at its two
 // limits (eta = 0 is a warm-started static fit, a huge eta pins the user factors).
-#include <omp.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -151,12 +150,10 @@ TEST_CASE("temporal fits are bit-identical for 1 and 2 threads", "[mf][temporal]
   TemporalAlsOptions o = small_options(rng());
   o.eta = 1;
   o.gamma = 0.7f;
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
+  o.als.threads = 1;
   const auto one = fit_temporal_als(slices, o);
-  omp_set_num_threads(2);
+  o.als.threads = 2;
   const auto two = fit_temporal_als(slices, o);
-  omp_set_num_threads(saved);
   for (std::size_t t = 0; t < slices.size(); ++t) {
     REQUIRE(one[t].user == two[t].user);
     REQUIRE(one[t].item == two[t].item);

@@ -1,7 +1,13 @@
+// The seam of propagation/backend.hpp: BipartiteGraph, the registry, and the algorithms
+// running on the backend their options name (the numbers of each backend are checked in
+// tests/conformance/).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <limits>
 
 #include "propagation/backend.hpp"
+#include "propagation/random_walk.hpp"
+#include "propagation/temporal_propagation.hpp"
 #include "tests/propagation/random_graphs.hpp"
 #include "tests/test_util.hpp"
 
@@ -40,4 +46,97 @@ TEST_CASE("make_bipartite_graph rejects negative and non-finite weights, naming 
   graph::CsrMatrix broken = graph::csr_from_triplets(2, 2, {});
   broken.indptr.pop_back();
   REQUIRE_THROWS_AS(make_bipartite_graph(broken), driftrec::InputError);
+}
+
+TEST_CASE("the registry makes the cpu backend and names the registered ones on a bad name",
+          "[propagation][backend]") {
+  const auto registered = registered_backends();
+  REQUIRE(std::find(registered.begin(), registered.end(), "cpu") != registered.end());
+  const auto available = available_backends();
+  REQUIRE(std::find(available.begin(), available.end(), "cpu") != available.end());
+  REQUIRE(backend_available("cpu"));
+  REQUIRE_FALSE(backend_available("no-such-backend"));
+  REQUIRE(make_backend("cpu")->name() == "cpu");
+  REQUIRE_THROWS_WITH(make_backend("no-such-backend"),
+                      Catch::Contains("no-such-backend") && Catch::Contains("unknown") && Catch::Contains("cpu"));
+  REQUIRE_THROWS_WITH(make_backend("cpu", {-1}), Catch::Contains("threads"));
+}
+
+namespace {
+
+// A backend that counts its calls and runs them on a one-thread CPU backend: shows which
+// backend an algorithm used, and how often it prepared a graph.
+class CountingBackend final : public Backend {
+ public:
+  std::string_view name() const override { return "counting"; }
+  mutable int prepared = 0, multiplies = 0, half_steps = 0;
+
+ private:
+  struct Handle final : PreparedGraph {
+    Handle(const Backend& b, const BipartiteGraph& g, std::unique_ptr<PreparedGraph> in)
+        : PreparedGraph(b, g), inner(std::move(in)) {}
+    std::unique_ptr<PreparedGraph> inner;
+  };
+  static const PreparedGraph& inner(const PreparedGraph& g) { return *static_cast<const Handle&>(g).inner; }
+  std::unique_ptr<PreparedGraph> prepare_impl(const BipartiteGraph& g) const override {
+    ++prepared;
+    return std::make_unique<Handle>(*this, g, cpu_->prepare(g));
+  }
+  std::unique_ptr<PreparedGraph> prepare_impl(BipartiteGraph&&) const override {
+    FAIL("the algorithms under test prepare borrowed graphs here");
+    return nullptr;
+  }
+  void multiply_impl(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const override {
+    ++multiplies;
+    cpu_->multiply(inner(g), out, x, y);
+  }
+  double half_step_impl(const PreparedGraph& g, const HalfStep& step) const override {
+    ++half_steps;
+    return cpu_->half_step(inner(g), step);
+  }
+  std::unique_ptr<Backend> cpu_ = make_backend("cpu", {1});
+};
+
+}  // namespace
+
+TEST_CASE("the algorithms run on the backend in their options, one prepared graph per period",
+          "[propagation][backend]") {
+  std::mt19937_64 rng(test::test_seed());
+  std::vector<graph::CsrMatrix> slices;
+  for (int t = 0; t < 3; ++t) slices.push_back(test::random_skewed_matrix(rng, 60, 40, 300));
+  const graph::CsrMatrix labels = test::random_item_labels(rng, 40, 3, 0.3);
+  TemporalOptions o;
+  o.propagation.threads = 1;
+  const auto plain = propagate_temporal(slices, labels, o);
+  const CountingBackend counting;
+  o.propagation.backend = &counting;
+  const auto counted = propagate_temporal(slices, labels, o);
+  int iterations = 0;
+  for (std::size_t t = 0; t < slices.size(); ++t) {
+    REQUIRE(counted[t].interests == plain[t].interests);  // the same CPU kernels, bit for bit
+    iterations += counted[t].iterations;
+  }
+  REQUIRE(counting.prepared == 3);
+  REQUIRE(counting.half_steps == 2 * iterations);
+
+  PageRankOptions p;
+  p.block = 8;  // several blocks, one prepared graph
+  p.backend = &counting;
+  counting.prepared = 0;
+  const BipartiteGraph g = make_bipartite_graph(slices[0]);
+  const PageRankTopItems top = pagerank_top_items(g, p, RecommendOptions{});
+  REQUIRE(counting.prepared == 1);
+  const int blocks = (60 + 7) / 8;  // two products per iteration of each block
+  REQUIRE(top.iterations > 0);
+  REQUIRE(counting.multiplies >= 2 * top.iterations);
+  REQUIRE(counting.multiplies <= 2 * top.iterations * blocks);
+
+  // The expert tier runs on the backend that prepared the graph, and refuses options naming another.
+  const auto cpu = make_backend("cpu", {1});
+  LabelPropagationOptions lp;
+  lp.backend = &counting;
+  const DenseMatrix seeds = item_seed_labels(labels);
+  Seeds s;
+  s.items = view(seeds);
+  REQUIRE_THROWS_WITH(propagate_labels(*cpu->prepare(g), s, lp), Catch::Contains("backend"));
 }

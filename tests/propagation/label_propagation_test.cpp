@@ -58,19 +58,19 @@ TEST_CASE("the iteration converges to the closed form (1-alpha)(I - alpha S_sym)
 TEST_CASE("a warm start reaches the same fixed point, and from the fixed point converges at once",
           "[propagation][label_propagation]") {
   std::mt19937_64 rng(test::test_seed());
-  const auto backend = make_cpu_backend(1);
+  const auto backend = make_backend("cpu", {1});
   for (int round = 0; round < 12; ++round) {
     const graph::CsrMatrix w = small_graph(rng);
     const Index labels = 1 + static_cast<Index>(rng() % 5);
     const DenseMatrix y_items = item_seed_labels(test::random_item_labels(rng, w.n_cols, labels, 0.3));
-    const BipartiteGraph g = make_bipartite_graph(w);
+    const auto g = backend->prepare(make_bipartite_graph(w));
     LabelPropagationOptions o;
     o.alpha = 0.8f;
     o.tolerance = 1e-7;
     o.max_iterations = 5000;
     Seeds cold;
     cold.items = view(y_items);
-    const PropagationResult a = propagate_labels(g, cold, o, *backend);
+    const PropagationResult a = propagate_labels(*g, cold, o);
     REQUIRE(a.converged);
 
     const DenseMatrix start_users = test::random_dense(rng, w.n_rows, labels);
@@ -78,7 +78,7 @@ TEST_CASE("a warm start reaches the same fixed point, and from the fixed point c
     Seeds warm = cold;
     warm.start_users = view(start_users);
     warm.start_items = view(start_items);
-    const PropagationResult b = propagate_labels(g, warm, o, *backend);
+    const PropagationResult b = propagate_labels(*g, warm, o);
     REQUIRE(b.converged);
     INFO("round " << round << ": " << w.n_rows << " users, " << w.n_cols << " items");
     REQUIRE((a.user_labels - b.user_labels).cwiseAbs().maxCoeff() <= 2e-5f);
@@ -87,7 +87,7 @@ TEST_CASE("a warm start reaches the same fixed point, and from the fixed point c
     Seeds fixed = cold;
     fixed.start_users = view(a.user_labels);
     fixed.start_items = view(a.item_labels);
-    CHECK(propagate_labels(g, fixed, o, *backend).iterations <= 2);
+    CHECK(propagate_labels(*g, fixed, o).iterations <= 2);
   }
 }
 

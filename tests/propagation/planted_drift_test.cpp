@@ -19,7 +19,7 @@ using graph::Index;
 
 namespace {
 
-constexpr double kFloor = 1e-6;  // DESIGN.md's floor on a predicted probability
+constexpr double kFloor = 1e-6;  // docs/evaluation.md's floor on a predicted probability
 
 // Cross-entropy and KL of the prediction p (floored at 1e-6, renormalised) against the
 // truth t; p all zero predicts uniform after the floor.

@@ -3,6 +3,7 @@
 #pragma once
 #include <Eigen/Dense>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -59,6 +60,27 @@ inline propagation::DenseMatrix random_dense(std::mt19937_64& rng, Eigen::Index 
   propagation::DenseMatrix m(rows, cols);
   for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
   return m;
+}
+
+// Every |got - want| <= bound, entry by entry (a NaN fails); reports the worst entry.
+inline void require_within(const propagation::DenseMatrix& got, const Eigen::MatrixXd& want,
+                           const Eigen::MatrixXd& bound) {
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  double worst = 0;
+  Eigen::Index worst_r = 0, worst_c = 0;
+  for (Eigen::Index r = 0; r < want.rows(); ++r)
+    for (Eigen::Index c = 0; c < want.cols(); ++c) {
+      const double excess = std::abs(got(r, c) - want(r, c)) / bound(r, c);
+      if (!(excess <= worst)) {
+        worst = excess;
+        worst_r = r;
+        worst_c = c;
+      }
+    }
+  INFO("worst at row " << worst_r << ", column " << worst_c << ": got " << got(worst_r, worst_c)
+                       << ", want " << want(worst_r, worst_c) << ", allowed error " << bound(worst_r, worst_c));
+  REQUIRE(worst <= 1.0);
 }
 
 // The fixed point of bipartite label propagation, densely: with S = D_U^-1/2 W D_I^-1/2

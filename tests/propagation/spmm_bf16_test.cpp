@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/spmm.hpp"
 #include "tests/propagation/random_graphs.hpp"
 #include "tests/test_util.hpp"
@@ -109,7 +110,8 @@ TEST_CASE("CpuBackend with the bfloat16 gather runs both half-steps within the b
   const int k = 20;
   const DenseMatrix f_items = test::random_dense(rng, g.items(), k);
   const DenseMatrix f_users = test::random_dense(rng, g.users(), k);
-  const cpu::CpuBackend narrow(2, cpu::GatherPrecision::bfloat16), wide(2);
+  const cpu::CpuBackend narrow(2, GatherPrecision::bfloat16), wide(2);
+  const auto narrow_g = narrow.prepare(g), wide_g = wide.prepare(g);
   for (Side side : {Side::users, Side::items}) {
     const bool users = side == Side::users;
     const Index rows = users ? g.users() : g.items();
@@ -119,9 +121,9 @@ TEST_CASE("CpuBackend with the bfloat16 gather runs both half-steps within the b
     step.alpha = 0.9f;
     step.f_in = view(users ? f_items : f_users);
     step.f_out = view(a);
-    narrow.half_step(g, step);
+    narrow.half_step(*narrow_g, step);
     step.f_out = view(b);
-    wide.half_step(g, step);
+    wide.half_step(*wide_g, step);
     // |x| <= 1 and the scaled weights of a row sum to at most sqrt(deg) terms of size
     // <= 1, so compare against the float32 result relative to the row's magnitude bound.
     const graph::CsrMatrix& m = users ? g.user_items : g.item_users;

@@ -6,6 +6,7 @@
 #include <random>
 #include <utility>
 
+#include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/spmm.hpp"
 #include "tests/propagation/random_graphs.hpp"
 #include "tests/test_util.hpp"
@@ -53,22 +54,7 @@ Eigen::MatrixXd serial_transpose_product(const graph::CsrMatrix& a, const DenseM
 // Every entry within 1e-5 of the sum of its terms' magnitudes (float32 summation of up
 // to a few thousand terms), plus 1e-6; reports the worst entry.
 void require_close(const DenseMatrix& got, const Eigen::MatrixXd& want, const Eigen::MatrixXd& mag) {
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
-  double worst = 0;
-  Eigen::Index worst_r = 0, worst_c = 0;
-  for (Eigen::Index r = 0; r < want.rows(); ++r)
-    for (Eigen::Index c = 0; c < want.cols(); ++c) {
-      const double excess = std::abs(got(r, c) - want(r, c)) / (1e-5 * mag(r, c) + 1e-6);
-      if (!(excess <= worst)) {
-        worst = excess;
-        worst_r = r;
-        worst_c = c;
-      }
-    }
-  INFO("worst at row " << worst_r << ", column " << worst_c << ": got " << got(worst_r, worst_c)
-                       << ", want " << want(worst_r, worst_c));
-  REQUIRE(worst <= 1.0);
+  test::require_within(got, want, (1e-5 * mag.array() + 1e-6).matrix());
 }
 
 std::vector<float> random_scales(std::mt19937_64& rng, Index n) {
@@ -107,13 +93,15 @@ TEST_CASE("W^T x through the stored transpose equals a serial scatter loop",
     const Eigen::MatrixXd want = serial_transpose_product(g.user_items, x);
     const Reference mag = serial_product(g.item_users, x.cwiseAbs(), nullptr, nullptr);
     DenseMatrix y(g.items(), k);
-    cpu::CpuBackend(2).multiply(g, Side::items, view(x), view(y));
+    const cpu::CpuBackend backend(2);
+    const auto pg = backend.prepare(g);
+    backend.multiply(*pg, Side::items, view(x), view(y));
     require_close(y, want, mag.value);
     // And the forward side through the backend.
     const DenseMatrix xi = test::random_dense(rng, g.items(), k);
     const Reference fwd = serial_product(g.user_items, xi, nullptr, nullptr);
     DenseMatrix yu(g.users(), k);
-    cpu::CpuBackend(2).multiply(g, Side::users, view(xi), view(yu));
+    backend.multiply(*pg, Side::users, view(xi), view(yu));
     require_close(yu, fwd.value, fwd.magnitude);
   }
 }
@@ -187,7 +175,8 @@ TEST_CASE("kernel results are bitwise identical for 1, 2 and 3 threads", "[propa
       step.f_out = view(f_out);
       step.seed = view(seed);
       step.seed_scale = 0.5f;
-      const float change = static_cast<float>(cpu::CpuBackend(threads).half_step(g, step));
+      const cpu::CpuBackend backend(threads);
+      const float change = static_cast<float>(backend.half_step(*backend.prepare(g), step));
       if (threads == 1) {
         first = f_out;
         first_change = change;
@@ -228,16 +217,17 @@ TEST_CASE("the CPU backend rejects operands of the wrong shape with driftrec::In
   std::mt19937_64 rng(test::test_seed());
   const BipartiteGraph g = make_bipartite_graph(test::random_skewed_matrix(rng, 50, 30, 200));
   const cpu::CpuBackend backend(1);
+  const auto pg = backend.prepare(g);
   DenseMatrix x(g.items(), 4), y(g.users(), 4), y_wrong_k(g.users(), 5), x_wrong(g.users(), 4);
-  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x), view(y_wrong_k)), driftrec::InputError);
-  REQUIRE_THROWS_AS(backend.multiply(g, Side::users, view(x_wrong), view(y)), driftrec::InputError);
-  REQUIRE_NOTHROW(backend.multiply(g, Side::users, view(std::as_const(x)), view(y)));
+  REQUIRE_THROWS_AS(backend.multiply(*pg, Side::users, view(x), view(y_wrong_k)), driftrec::InputError);
+  REQUIRE_THROWS_AS(backend.multiply(*pg, Side::users, view(x_wrong), view(y)), driftrec::InputError);
+  REQUIRE_NOTHROW(backend.multiply(*pg, Side::users, view(std::as_const(x)), view(y)));
   HalfStep step;
   step.out = Side::users;
   step.f_in = view(std::as_const(x));
   step.f_out = view(y);
   const DenseMatrix bad_seed(g.users(), 3);
   step.seed = view(bad_seed);
-  REQUIRE_THROWS_WITH(backend.half_step(g, step), Catch::Contains("seed"));
+  REQUIRE_THROWS_WITH(backend.half_step(*pg, step), Catch::Contains("seed"));
   REQUIRE_THROWS_AS(cpu::CpuBackend(-1), driftrec::InputError);
 }

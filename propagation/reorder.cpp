@@ -1,5 +1,5 @@
-// Degree ordering and relabelling of propagation/cpu/reorder.hpp.
-#include "propagation/cpu/reorder.hpp"
+// Degree ordering and relabelling of propagation/reorder.hpp.
+#include "propagation/reorder.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -7,9 +7,10 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <omp.h>
 
-namespace driftrec::propagation::cpu {
+#include "core/parallel.hpp"
+
+namespace driftrec::propagation {
 namespace {
 
 using graph::Index;
@@ -29,11 +30,11 @@ std::vector<Index> inverse(const std::vector<Index>& old_of_new) {
   return inv;
 }
 
-// Threads for a pass over `work` elements: one below 2^16 (a parallel region would cost
-// more than the copy), else `threads` (<= 0: OpenMP's default).
-int threads_for(std::size_t work, int threads) {
-  if (work < (std::size_t{1} << 16)) return 1;
-  return threads > 0 ? threads : omp_get_max_threads();
+// A pass over `work` elements: on one thread below 2^16 (a parallel region would cost
+// more than the copy), else on `threads` (<= 0: OpenMP's default).
+core::ParallelFor pass_over(std::size_t work, int threads, core::Schedule schedule = core::Schedule::fixed,
+                            std::int64_t chunk = 1) {
+  return {std::max(threads, 0), schedule, chunk, work >= (std::size_t{1} << 16)};
 }
 
 void check_rows(ConstDenseView m, std::span<const Index> old_of_new, const char* what) {
@@ -79,23 +80,22 @@ graph::CsrMatrix relabel(const graph::CsrMatrix& w, const VertexOrder& order, in
   for (Index p = 0; p < w.n_rows; ++p) out.indptr[p + 1] = out.indptr[p] + w.row_length(order.user_old[p]);
   out.indices.resize(w.indices.size());
   out.data.resize(w.data.size());
-#pragma omp parallel num_threads(threads_for(w.indices.size(), threads))
-  {
-    std::vector<std::pair<Index, float>> row;
-#pragma omp for schedule(dynamic, 256)
-    for (Index p = 0; p < w.n_rows; ++p) {
-      const Index u = order.user_old[p];
-      row.clear();
-      for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e) row.emplace_back(item_new[w.indices[e]], w.data[e]);
-      std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      Offset o = out.indptr[p];
-      for (const auto& [c, v] : row) {
-        out.indices[o] = c;
-        out.data[o] = v;
-        ++o;
-      }
-    }
-  }
+  // Each row's (new column, value) pairs, sorted by column, in a per-thread buffer.
+  core::parallel_for_with_state(
+      w.n_rows, pass_over(w.indices.size(), threads, core::Schedule::dynamic, 256),
+      [] { return std::vector<std::pair<Index, float>>(); },
+      [&](std::int64_t p, std::vector<std::pair<Index, float>>& row) {
+        const Index u = order.user_old[p];
+        row.clear();
+        for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e) row.emplace_back(item_new[w.indices[e]], w.data[e]);
+        std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        Offset o = out.indptr[p];
+        for (const auto& [c, v] : row) {
+          out.indices[o] = c;
+          out.data[o] = v;
+          ++o;
+        }
+      });
   return out;
 }
 
@@ -103,9 +103,9 @@ DenseMatrix to_order(ConstDenseView m, std::span<const Index> old_of_new, int th
   check_rows(m, old_of_new, "to_order");
   DenseMatrix out(m.rows, m.cols);
   const std::size_t k = static_cast<std::size_t>(m.cols);
-#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast<std::size_t>(out.size()), threads))
-  for (Index p = 0; p < m.rows; ++p)
+  core::parallel_for(m.rows, pass_over(static_cast<std::size_t>(out.size()), threads), [&](std::int64_t p) {
     std::copy_n(m.data + static_cast<std::size_t>(old_of_new[p]) * k, k, out.data() + static_cast<std::size_t>(p) * k);
+  });
   return out;
 }
 
@@ -115,9 +115,9 @@ void from_order(ConstDenseView m, std::span<const Index> old_of_new, DenseView o
     throw InputError(fmt::format("from_order: out is {} x {}, expected {} x {}", out.rows,
                                         out.cols, m.rows, m.cols));
   const std::size_t k = static_cast<std::size_t>(m.cols);
-#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast<std::size_t>(m.rows) * k, threads))
-  for (Index p = 0; p < m.rows; ++p)
+  core::parallel_for(m.rows, pass_over(static_cast<std::size_t>(m.rows) * k, threads), [&](std::int64_t p) {
     std::copy_n(m.data + static_cast<std::size_t>(p) * k, k, out.data + static_cast<std::size_t>(old_of_new[p]) * k);
+  });
 }
 
-}  // namespace driftrec::propagation::cpu
+}  // namespace driftrec::propagation

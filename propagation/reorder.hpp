@@ -1,4 +1,5 @@
-// Locality by relabelling: the gathers of label propagation read one dense row per edge
+// Locality by relabelling, for every backend (the order is a property of the graph, not
+// of the hardware; a device's gathers gain from it as a CPU's do): the gathers of label propagation read one dense row per edge
 // at random, so what decides their speed is how many distinct cache lines and pages the
 // frequently read rows occupy. With ids in arbitrary order (real data, or scrambled
 // R-MAT) a hot row shares its lines and its page with cold ones; numbering users and
@@ -14,7 +15,8 @@
 // relabelled graph replaces the original (same 16 bytes per edge); results equal the
 // original ones up to float rounding (each row sums its terms in a different order).
 // propagate_labels' easy tier and the temporal runs do this themselves
-// (LabelPropagationOptions::reorder, label_propagation.hpp).
+// (LabelPropagationOptions::reorder, label_propagation.hpp), before the graph is prepared
+// on the backend.
 #pragma once
 #include <span>
 #include <vector>
@@ -22,7 +24,7 @@
 #include "graph/csr.hpp"
 #include "propagation/backend.hpp"
 
-namespace driftrec::propagation::cpu {
+namespace driftrec::propagation {
 
 // New position -> original id, for users and for items: decreasing degree (stored
 // entries), ties by increasing original id.
@@ -57,4 +59,4 @@ DenseMatrix to_order(ConstDenseView m, std::span<const graph::Index> old_of_new,
 void from_order(ConstDenseView m, std::span<const graph::Index> old_of_new, DenseView out,
                 int threads = 0);
 
-}  // namespace driftrec::propagation::cpu
+}  // namespace driftrec::propagation

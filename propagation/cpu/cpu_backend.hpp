@@ -1,0 +1,36 @@
+// The CPU/OpenMP propagation backend: the reference every other backend is held to, and
+// the default. Its handle reads the host BipartiteGraph in place (borrowed, or owned
+// when prepare is given the graph by value); Side::users runs the kernels of
+// propagation/cpu/spmm.hpp on W, Side::items on the stored W^T. Results are identical,
+// bit for bit, for any thread count.
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "propagation/backend.hpp"
+
+namespace driftrec::propagation::cpu {
+
+class CpuBackend final : public Backend {
+ public:
+  // threads: 0 for OpenMP's default (omp_get_max_threads()); InputError when negative.
+  // With GatherPrecision::bfloat16 half_step keeps one packing buffer, guarded by a
+  // mutex, so concurrent half-steps on one backend serialise.
+  explicit CpuBackend(int threads = 0, GatherPrecision gather = GatherPrecision::float32);
+  std::string_view name() const override { return "cpu"; }
+  int threads() const { return threads_; }
+
+ private:
+  std::unique_ptr<PreparedGraph> prepare_impl(const BipartiteGraph& g) const override;
+  std::unique_ptr<PreparedGraph> prepare_impl(BipartiteGraph&& g) const override;
+  void multiply_impl(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const override;
+  double half_step_impl(const PreparedGraph& g, const HalfStep& step) const override;
+
+  int threads_;
+  GatherPrecision gather_;
+  mutable std::mutex scratch_mutex_;
+  mutable std::vector<std::uint16_t> bf16_scratch_;
+};
+
+}  // namespace driftrec::propagation::cpu

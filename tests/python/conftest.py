@@ -1,0 +1,23 @@
+"""Shared fixtures of the Python tests: the repository's paths and a seeded generator whose
+seed is printed (pytest shows it with a failure; DRIFTREC_TEST_SEED reruns one)."""
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MOVIELENS = REPO / "data" / "movielens-latest-small"
+
+
+@pytest.fixture
+def seed():
+    value = int(os.environ.get("DRIFTREC_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+    print(f"seed = {value} (rerun with DRIFTREC_TEST_SEED={value})")
+    return value
+
+
+@pytest.fixture
+def rng(seed):
+    return np.random.default_rng(seed)
