@@ -24,7 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/event_reader.hpp"
-#include "io/synthetic_writer.hpp"
+#include "graph/synthetic_writer.hpp"
 
 extern char** environ;
 
@@ -82,12 +82,12 @@ int main(int argc, char** argv) {
   cfg.events_per_period = gigabytes * 1e9 / 26.0 / cfg.users / cfg.periods;
   cfg.seed = 7;
   fs::create_directories(dir);
-  const fs::path events = fs::path(dir) / driftrec::io::kSyntheticEventsFile;
-  const fs::path labels = fs::path(dir) / driftrec::io::kSyntheticLabelsFile;
+  const fs::path events = fs::path(dir) / driftrec::graph::kSyntheticEventsFile;
+  const fs::path labels = fs::path(dir) / driftrec::graph::kSyntheticLabelsFile;
   std::error_code ec;
   if (!fs::exists(events) || fs::file_size(events, ec) < gigabytes * 1e9) {
     std::cerr << "ingest_bench: generating " << gigabytes << " GB in " << dir << "\n";
-    auto s = driftrec::io::write_synthetic(cfg, dir);
+    auto s = driftrec::graph::write_synthetic(cfg, dir);
     if (static_cast<double>(fs::file_size(events)) < gigabytes * 1e9) {
       std::cerr << "ingest_bench: generated file smaller than asked; raise --gigabytes slightly\n";
     }

@@ -9,12 +9,9 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
-#include "io/ingest.hpp"
-#include "io/store_info.hpp"
+#include "pipeline/store_jobs.hpp"
 
 namespace driftrec::cli {
-
-void print_ingest_report(const io::IngestReport& r);  // cmd_ingest.cpp
 
 namespace {
 
@@ -70,7 +67,7 @@ void add_demo(CLI::App& app) {
     io::IngestReport r = io::ingest(o);
     end_progress();
     print_ingest_report(r);
-    const io::StoreInfo info = io::store_info(io::Store::open(o.output));
+    const io::StoreInfo info = pipeline::describe_store(o.output);
     fmt::print("{}", info.to_text());
 
     const std::string store = o.output, threads = std::to_string(common->threads);

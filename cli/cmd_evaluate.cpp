@@ -1,22 +1,15 @@
-// driftrec evaluate: the temporal evaluation protocol (evaluation/evaluate.hpp) on a
-// store, every baseline and model in one run; a table on stdout, the JSON report with
-// --json FILE.
-#include <chrono>
+// driftrec evaluate: the temporal evaluation protocol on a store, every baseline and model
+// in one run (pipeline/evaluate.hpp); a table on stdout, the JSON report with --json FILE.
 #include <fstream>
 #include <memory>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
-#include "evaluation/evaluate.hpp"
-#include "evaluation/registry.hpp"
-#include "evaluation/report.hpp"
-#include "evaluation/truth.hpp"
-#include "io/store_info.hpp"
 #include "io/text.hpp"
+#include "pipeline/evaluate.hpp"
 
 namespace driftrec::cli {
-namespace ev = evaluation;
 
 namespace {
 
@@ -52,62 +45,33 @@ void add_evaluate(CLI::App& app) {
       "  driftrec evaluate ml.h5 --test-periods 3 --k 10,20 --json report.json\n"
       "  driftrec evaluate synth.h5 --test-periods 2 --truth synth/truth.csv   (generated data)");
   struct Args {
-    std::string store, ks = "10,20", json, truth;
-    std::int64_t test_periods = 3;
-    std::uint64_t seed = 0;
+    pipeline::EvaluateRequest request;
+    std::string ks = "10,20", json;
     CommonOptions common;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("store", a->store, "Store written by `driftrec ingest`")->required();
-  cmd->add_option("--test-periods", a->test_periods, "Number of test periods (the last N)")->default_val(3);
+  auto& q = a->request;
+  cmd->add_option("store", q.store, "Store written by `driftrec ingest`")->required();
+  cmd->add_option("--test-periods", q.test_periods, "Number of test periods (the last N)")->default_val(3);
   cmd->add_option("--k", a->ks, "Cut-offs of the item metrics, comma-separated")->default_val("10,20");
   cmd->add_option("--json", a->json, "Also write the JSON report to this file");
-  cmd->add_option("--seed", a->seed, "Seed of the bootstrap resamples and of the ALS initialisation")->default_val(0);
-  cmd->add_option("--truth", a->truth,
+  cmd->add_option("--seed", q.seed, "Seed of the bootstrap resamples and of the ALS initialisation")->default_val(0);
+  cmd->add_option("--truth", q.truth,
                   "truth.csv of `driftrec generate`: also score each interest model against the planted interests");
   add_threads_option(*cmd, a->common);
   cmd->callback([a] {
     a->common.apply();
-    const std::vector<int> ks = parse_ks(a->ks);
-    io::Store store = io::Store::open(a->store);
-    const ev::EvaluationData data = ev::load_evaluation_data(store);
-    const ev::Split split = ev::make_split(data.periods.size(), a->test_periods);
-
-    ev::PlantedTruth truth;
-    ev::EvaluateOptions o;
-    o.test_periods = a->test_periods;
-    o.ks = ks;
-    o.seed = a->seed;
-    o.threads = a->common.threads;
-    if (!a->truth.empty()) {
-      truth = ev::read_planted_truth(a->truth, data, split.test);
-      o.truth = &truth;
-    }
-    if (io::StageProgress draw = make_progress())
-      o.progress = [draw](const char* stage, std::uint64_t done, std::uint64_t total) { draw(stage, done, total); };
-
-    ev::LibraryModelOptions lo;
-    lo.seed = a->seed;
-    lo.threads = a->common.threads;
-    const auto t0 = std::chrono::steady_clock::now();
-    const ev::EvaluationReport report = ev::evaluate(data, ev::default_models(lo), o);
+    a->request.ks = parse_ks(a->ks);
+    a->request.threads = a->common.threads;
+    a->request.progress = make_progress();
+    const pipeline::EvaluateSummary s = pipeline::evaluate_store(a->request);
     end_progress();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-    ev::ReportContext c;
-    c.seed = a->seed;
-    c.resamples = o.resamples;
-    c.truth = o.truth;
-    c.validation_period = io::format_time(data.periods.begin[split.validation]) + "/" +
-                          io::format_time(data.periods.end[split.validation]);
-    fmt::print("{}", ev::report_table(report, c));
-    fmt::print("evaluated in {:.1f} s\n", seconds);
+    fmt::print("{}", s.table);
+    fmt::print("evaluated in {:.1f} s\n", s.seconds);
     if (!a->json.empty()) {
-      nlohmann::json j = ev::report_json(report, c);
-      j["wall_seconds"] = seconds;
       std::ofstream f(a->json);
       if (!f) throw InputError(fmt::format("--json {}: cannot open the file for writing", a->json));
-      f << j.dump(2) << "\n";
+      f << s.to_json().dump(2) << "\n";
       f.close();
       if (!f) throw std::runtime_error(fmt::format("--json {}: write failed", a->json));
     }

@@ -1,19 +1,16 @@
 // `driftrec generate`: writes a synthetic interaction log with planted interest drift and
-// its known truth (graph/generator.hpp, io/synthetic_writer.hpp), ready for `ingest`.
+// its known truth (pipeline::generate: graph/generator.hpp, graph/synthetic_writer.hpp),
+// ready for `ingest`.
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string>
 
 #include <fmt/format.h>
-#include <omp.h>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "graph/generator.hpp"
 #include "graph/types.hpp"
-#include "io/synthetic_writer.hpp"
+#include "pipeline/store_jobs.hpp"
 
 namespace driftrec::cli {
 namespace {
@@ -80,30 +77,21 @@ graph::DriftConfig make_config(const GenerateOptions& o) {
 
 void run_generate(const GenerateOptions& o) {
   o.common.apply();
-  const graph::DriftConfig config = make_config(o);
-
-  io::SyntheticProgressFn progress;
-  if (io::StageProgress draw = make_progress()) {
-    progress = [draw = std::move(draw)](const io::SyntheticProgress& p) {
-      draw("generate", static_cast<std::uint64_t>(p.users_done),
-           static_cast<std::uint64_t>(p.users_total));
-    };
-  }
-  const io::SyntheticSummary s = io::write_synthetic(config, o.out, progress);
+  pipeline::GenerateRequest q;
+  q.config = make_config(o);
+  q.out = o.out;
+  q.progress = make_progress();
+  const pipeline::GenerateSummary r = pipeline::generate(q);
   end_progress();
 
+  const graph::SyntheticSummary& s = r.files;
   const std::string line = fmt::format(
       "generated {} events ({} active users, {} items, {} periods of {}) in {:.2f} s: "
       "{:.2f} M events/s, {:.0f} MB/s -> {}",
-      s.events, s.users_with_events, s.items_with_events, config.periods, s.slice, s.seconds,
+      s.events, s.users_with_events, s.items_with_events, r.config.periods, s.slice, s.seconds,
       s.events_per_second() / 1e6, s.megabytes_per_second(), s.dir.string());
   if (o.json) {
-    nlohmann::json j = io::synthetic_meta(config, s);
-    j["run"] = {{"seconds", s.seconds},
-                {"events_per_second", s.events_per_second()},
-                {"megabytes_per_second", s.megabytes_per_second()},
-                {"threads", omp_get_max_threads()}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", r.to_json().dump(2));
     fmt::print(stderr, "{}\n", line);
   } else {
     fmt::print("{}\n", line);

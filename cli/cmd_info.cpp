@@ -2,7 +2,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
-#include "io/store_info.hpp"
+#include "pipeline/store_jobs.hpp"
 
 namespace driftrec::cli {
 
@@ -18,7 +18,7 @@ void add_info(CLI::App& app) {
   add_threads_option(*cmd, *common);
   cmd->callback([=] {
     common->apply();
-    io::StoreInfo info = io::store_info(io::Store::open(*path));
+    const io::StoreInfo info = pipeline::describe_store(*path);
     if (*json)
       fmt::print("{}\n", info.to_json().dump(2));
     else

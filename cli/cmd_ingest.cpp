@@ -1,4 +1,5 @@
-// driftrec ingest: interaction logs (+ item labels) -> a time-sliced HDF5 store.
+// driftrec ingest: interaction logs (+ item labels) -> a time-sliced HDF5 store (io::ingest,
+// the pipeline's ingest job).
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"

@@ -2,7 +2,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
-#include "io/ingest.hpp"
+#include "pipeline/store_jobs.hpp"
 
 namespace driftrec::cli {
 
@@ -10,26 +10,24 @@ void add_reslice(CLI::App& app) {
   auto* cmd = app.add_subcommand("reslice", "Rebuild a store's slices from its stored events with a new slicing");
   cmd->footer("Example: driftrec reslice ml.h5 --slice quarter\n"
               "Results computed on the old slices (under /results) no longer match and are dropped.");
-  auto path = std::make_shared<std::string>();
-  auto slice = std::make_shared<std::string>();
-  auto aggregate = std::make_shared<std::string>("keep");
+  auto q = std::make_shared<pipeline::ResliceRequest>();
   auto json = std::make_shared<bool>(false);
   auto common = std::make_shared<CommonOptions>();
-  cmd->add_option("store", *path, "Store to reslice (rewritten atomically)")->required();
-  cmd->add_option("--slice", *slice, "day|week|month|quarter|year|<N>s|quantiles:<N>")->required();
-  cmd->add_option("--aggregate", *aggregate, "keep|count|sum")->default_val("keep");
+  cmd->add_option("store", q->store, "Store to reslice (rewritten atomically)")->required();
+  cmd->add_option("--slice", q->slicing, "day|week|month|quarter|year|<N>s|quantiles:<N>")->required();
+  cmd->add_option("--aggregate", q->aggregate, "keep|count|sum")->default_val("keep");
   cmd->add_flag("--json", *json, "Print the report as JSON");
   add_threads_option(*cmd, *common);
   cmd->callback([=] {
     common->apply();
-    auto r = io::reslice(*path, graph::Slicing::parse(*slice), *aggregate, make_progress());
+    q->progress = make_progress();
+    const pipeline::ResliceSummary r = pipeline::reslice_store(*q);
     end_progress();
     if (*json) {
-      fmt::print("{}\n", nlohmann::json{{"store", *path}, {"slicing", r.slicing}, {"slices", r.slices},
-                                         {"dropped_results", r.dropped_results}, {"seconds", r.seconds}}.dump(2));
+      fmt::print("{}\n", r.to_json().dump(2));
       return;
     }
-    fmt::print("{}: {} non-empty '{}' slices ({:.2f} s)\n", *path, r.slices, r.slicing, r.seconds);
+    fmt::print("{}: {} non-empty '{}' slices ({:.2f} s)\n", r.store, r.slices, r.slicing, r.seconds);
     for (const auto& d : r.dropped_results) fmt::print("  dropped result '{}' (computed on the old slices)\n", d);
   });
 }

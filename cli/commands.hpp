@@ -1,15 +1,12 @@
 // The driftrec subcommands. Each add_* registers one subcommand on the app; its callback
-// parses nothing by hand, calls one library function and prints. Errors travel as
-// exceptions: InputError (bad usage or input) becomes exit 2, anything else exit 1.
+// parses the arguments into a pipeline request, makes one pipeline call (pipeline/) and
+// prints the summary. Errors travel as exceptions: InputError (bad usage or input) becomes
+// exit 2, anything else exit 1.
 #pragma once
 #include <CLI/CLI.hpp>
-#include <cstdint>
-#include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "evaluation/sequence_models.hpp"
 #include "io/ingest.hpp"
+#include "pipeline/common.hpp"
 
 namespace driftrec::cli {
 
@@ -24,40 +21,26 @@ void add_propagate(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_train(CLI::App& app);  // train and predict
 
-// `driftrec train` as a call (the demo runs it too).
-struct TrainArgs {
-  std::string store, name = "sequence";
-  evaluation::SequenceOptions options;
-};
-struct TrainSummary {
-  nlohmann::json json;
-};
-TrainSummary run_train(const TrainArgs& args);
-
-// The index of `id` in `ids`; InputError naming the store and what was looked for.
-graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what, const std::string& path);
-
-// Options every subcommand shares. Commands pass `threads` into the options of the
-// library calls that take a thread count (propagation, random walks, ALS, the sequence
-// model, the evaluation); apply() checks it and, for the passes that take none yet
-// (ingest and the synthetic generator, HDF5 chunk compression), still sets OpenMP's
-// default.
+// Options every subcommand shares. Commands pass `threads` into the pipeline requests, which
+// pass it into the options of the library calls that take a thread count (propagation,
+// random walks, ALS, the sequence model, the evaluation); apply() checks it and, for the
+// passes that take none yet (ingest and the synthetic generator, HDF5 chunk compression),
+// still sets OpenMP's default.
 struct CommonOptions {
   int threads = 0;  // 0: OpenMP's default
   void apply() const;
 };
 void add_threads_option(CLI::App& cmd, CommonOptions& opts);
 
-// "all" or "last:N" (--keep options): the first period to keep out of `periods`.
-// Throws InputError naming `option` on anything else.
-std::size_t first_kept_period(const std::string& spec, std::size_t periods, const char* option);
+// The lines `driftrec ingest` prints (the demo prints them too).
+void print_ingest_report(const io::IngestReport& r);
 
 // True when progress lines should be drawn (stderr is a terminal).
 bool stderr_is_terminal();
 
 // A progress printer for long steps: redraws one line on stderr when it is a terminal,
-// prints nothing otherwise. Finish the line with end_progress().
-io::StageProgress make_progress();
+// prints nothing otherwise (an empty function). Finish the line with end_progress().
+pipeline::Progress make_progress();
 void end_progress();
 
 }  // namespace driftrec::cli

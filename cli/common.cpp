@@ -1,15 +1,13 @@
+// What every subcommand shares: --threads and the progress line on stderr.
 #include <omp.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
-#include "graph/types.hpp"
-#include "io/text.hpp"
 
 namespace driftrec::cli {
 
@@ -22,27 +20,13 @@ void add_threads_option(CLI::App& cmd, CommonOptions& opts) {
   cmd.add_option("--threads", opts.threads, "OpenMP threads (0: all cores)")->default_val(0);
 }
 
-std::size_t first_kept_period(const std::string& spec, std::size_t periods, const char* option) {
-  if (spec == "all") return 0;
-  std::int64_t n = 0;
-  if (spec.starts_with("last:") && io::parse_int64(spec.substr(5), n) && n >= 1)
-    return periods > static_cast<std::size_t>(n) ? periods - static_cast<std::size_t>(n) : 0;
-  throw InputError(fmt::format("{} '{}': expected all or last:N with N >= 1", option, spec));
-}
-
-graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what, const std::string& path) {
-  auto it = std::find(ids.begin(), ids.end(), id);
-  if (it == ids.end()) throw InputError(fmt::format("{}: no {} with id '{}'", path, what, id));
-  return static_cast<graph::Index>(it - ids.begin());
-}
-
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
 namespace {
 bool g_progress_drawn = false;
 }
 
-io::StageProgress make_progress() {
+pipeline::Progress make_progress() {
   if (!stderr_is_terminal()) return {};
   return [last = std::chrono::steady_clock::time_point{}](const char* stage, std::uint64_t done,
                                                         std::uint64_t total) mutable {

@@ -45,23 +45,6 @@ class PropagatedInterests : public FittedModel {
 
 }  // namespace
 
-std::vector<graph::CsrMatrix> windowed_slices(const Training& t, int window) {
-  const std::size_t w = static_cast<std::size_t>(std::max(window, 1));
-  if (t.slices.size() <= w + 1) return t.slices;
-  const std::size_t first = t.slices.size() - w;
-  std::vector<graph::Triplet> triplets;
-  for (std::size_t k = 0; k < first; ++k) {
-    const graph::CsrMatrix& s = t.slices[k];
-    for (Index u = 0; u < s.n_rows; ++u)
-      for (graph::Offset q = s.indptr[u]; q < s.indptr[u + 1]; ++q) triplets.push_back({u, s.indices[q], s.data[q]});
-  }
-  std::vector<graph::CsrMatrix> out;
-  out.reserve(w + 1);
-  out.push_back(graph::csr_from_triplets(t.n_users, t.n_items, triplets));
-  out.insert(out.end(), t.slices.begin() + static_cast<std::ptrdiff_t>(first), t.slices.end());
-  return out;
-}
-
 ModelSpec als_model(const LibraryModelOptions& o) {
   ModelSpec m;
   m.name = "als";

@@ -32,7 +32,7 @@ struct LibraryModelOptions {
 };
 
 // The slices a temporal model is fitted on (see above).
-std::vector<graph::CsrMatrix> windowed_slices(const Training& t, int window);
+using temporal::windowed_slices;
 
 // Grid: factors x regularization (alpha 1, CG solver).
 ModelSpec als_model(const LibraryModelOptions& o);

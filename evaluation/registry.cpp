@@ -21,7 +21,7 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   models.push_back(label_propagation_model(options));
   models.push_back(temporal_als_model(options));
   // The sequence model (temporal/) over propagated interests and temporal ALS factors.
-  SequenceOptions sequence;
+  temporal::SequenceOptions sequence;
   sequence.window = options.window;
   sequence.model.seed = options.seed;
   sequence.als.als.seed = options.seed;

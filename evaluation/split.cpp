@@ -102,22 +102,6 @@ Training make_training(const EvaluationData& d, std::size_t period) {
   return t;
 }
 
-void add_item_labels(const graph::CsrMatrix& item_labels, Index item, double weight,
-                     std::span<double> acc) {
-  const graph::Offset b = item_labels.indptr[item], e = item_labels.indptr[item + 1];
-  if (b == e) return;
-  const double share = weight / static_cast<double>(e - b);
-  for (graph::Offset k = b; k < e; ++k) acc[static_cast<std::size_t>(item_labels.indices[k])] += share;
-}
-
-bool normalize(std::span<double> acc) {
-  double sum = 0;
-  for (double v : acc) sum += v;
-  if (!(sum > 0)) return false;
-  for (double& v : acc) v /= sum;
-  return true;
-}
-
 std::vector<double> label_distribution(const graph::EventColumns& events, std::size_t first,
                                        std::size_t last, Index user,
                                        const graph::CsrMatrix& item_labels) {

@@ -22,6 +22,7 @@
 #include "graph/events.hpp"
 #include "graph/slicing.hpp"
 #include "io/store.hpp"
+#include "temporal/history.hpp"
 
 namespace driftrec::evaluation {
 
@@ -56,27 +57,21 @@ struct Split {
 // on before the validation period). Throws InputError naming --test-periods.
 Split make_split(std::size_t n_periods, std::int64_t test_periods);
 
-// What a model may see when it predicts period P: the data strictly before P.
-struct Training {
-  std::size_t period = 0;  // P, the period predicted (index into the store's periods)
-  graph::Index n_users = 0, n_items = 0, n_labels = 0;
-  std::vector<graph::CsrMatrix> slices;   // W_0 .. W_{P-1}
-  graph::EventColumns events;             // every event before P, by time
-  std::vector<std::size_t> period_first;  // P + 1 offsets into `events`
-  graph::CsrMatrix item_labels;           // items x labels (static metadata)
-  graph::CsrMatrix history;               // sum of the slices W_0 + .. + W_{P-1}
-  std::vector<double> item_events;        // events per item before P (repeats included)
+// What a model may see when it predicts period P: the data strictly before P
+// (temporal::History: n_users, n_items, n_labels, slices W_0 .. W_{P-1}, the events before
+// P by time, P + 1 period offsets, item labels), and what the protocol adds.
+struct Training : temporal::History {
+  std::size_t period = 0;           // P, the period predicted (index into the store's periods)
+  graph::CsrMatrix history;         // sum of the slices W_0 + .. + W_{P-1}
+  std::vector<double> item_events;  // events per item before P (repeats included)
 };
 
 // Copies the data before `period` (period >= 1). O(events before P + slices).
 Training make_training(const EvaluationData& data, std::size_t period);
 
-// acc[l] += weight / |labels(item)| for each label l of the item.
-void add_item_labels(const graph::CsrMatrix& item_labels, graph::Index item, double weight,
-                     std::span<double> acc);
-
-// acc divided by its sum; an all-zero vector stays zero. Returns whether the sum was > 0.
-bool normalize(std::span<double> acc);
+// The label helpers of the truth formula (temporal/history.hpp).
+using temporal::add_item_labels;
+using temporal::normalize;
 
 // The label distribution of events [first, last) of `events` restricted to `user`
 // (user < 0: every event) -- the interest-truth formula. All zero if no event is labelled.

@@ -374,4 +374,14 @@ std::int64_t read_attr_int(hid_t obj, const std::string& name, const ReadContext
   return v;
 }
 
+double read_attr_double(hid_t obj, const std::string& name, const ReadContext& cx) {
+  if (!has_attr(obj, name)) read_fail(cx, fmt::format("missing attribute '{}'", name));
+  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle stored(H5Aget_type(a), H5Tclose);
+  double v = 0;
+  if (a < 0 || stored < 0 || H5Tget_class(stored) != H5T_FLOAT || H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
+    read_fail(cx, fmt::format("attribute '{}' is not a number", name));
+  return v;
+}
+
 }  // namespace driftrec::io::h5

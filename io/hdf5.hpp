@@ -67,6 +67,7 @@ std::vector<T> read_range(hid_t loc, const std::string& name, std::uint64_t offs
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, const ReadContext& cx);
 std::string read_attr_string(hid_t obj, const std::string& name, const ReadContext& cx);
 std::int64_t read_attr_int(hid_t obj, const std::string& name, const ReadContext& cx);
+double read_attr_double(hid_t obj, const std::string& name, const ReadContext& cx);  // any float class
 bool has_attr(hid_t obj, const std::string& name);
 
 }  // namespace driftrec::io::h5

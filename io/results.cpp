@@ -28,6 +28,8 @@ h5::Handle create_result(StoreWriter& w, const std::string& name) {
   return h5::create_group(f, path);
 }
 
+std::string period_name(std::size_t period) { return fmt::format("{:04d}", period); }
+
 h5::Handle open_result(const Store& store, const std::string& name) {
   check_result_name(name);
   auto names = store.results();
@@ -66,23 +68,38 @@ void write_matrix(hid_t loc, const std::string& name, const std::int32_t* data, 
   write_matrix_of(loc, name, H5T_NATIVE_INT32, data, rows, cols);
 }
 
-Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {
+namespace {
+
+// A 2-d dataset of `type_class` read as T, its size checked against the file's before allocating.
+template <class M, class T>
+M read_matrix_of(hid_t loc, const std::string& name, const h5::ReadContext& cx, H5T_class_t type_class,
+                 const char* expected) {
   auto fail = [&](const std::string& why) { throw InputError(fmt::format("{}: matrix '{}': {}", cx.file, name, why)); };
   if (!h5::exists(loc, name)) fail("missing");
   h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (d < 0) fail("cannot open");
   h5::Handle type(H5Dget_type(d), H5Tclose);
   h5::Handle space(H5Dget_space(d), H5Sclose);
-  if (type < 0 || H5Tget_class(type) != H5T_FLOAT || space < 0 || H5Sget_simple_extent_ndims(space) != 2)
-    fail("expected a 2-d float dataset");
+  if (type < 0 || H5Tget_class(type) != type_class || space < 0 || H5Sget_simple_extent_ndims(space) != 2)
+    fail(expected);
   hsize_t dims[2];
   H5Sget_simple_extent_dims(space, dims, nullptr);
-  Matrix m{dims[0], dims[1], {}};
-  if (m.cols != 0 && m.rows > cx.max_bytes / sizeof(float) / m.cols) fail("larger than the file could hold (corrupt?)");
+  M m{dims[0], dims[1], {}};
+  if (m.cols != 0 && m.rows > cx.max_bytes / sizeof(T) / m.cols) fail("larger than the file could hold (corrupt?)");
   m.data.resize(m.rows * m.cols);
-  if (!m.data.empty() && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data.data()) < 0)
+  if (!m.data.empty() && H5Dread(d, h5::native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data.data()) < 0)
     fail("cannot read (damaged?)");
   return m;
+}
+
+}  // namespace
+
+Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {
+  return read_matrix_of<Matrix, float>(loc, name, cx, H5T_FLOAT, "expected a 2-d float dataset");
+}
+
+IndexMatrix read_index_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {
+  return read_matrix_of<IndexMatrix, std::int32_t>(loc, name, cx, H5T_INTEGER, "expected a 2-d integer dataset");
 }
 
 }  // namespace driftrec::io

@@ -2,16 +2,17 @@
 // parameters as attributes. A result is added to a copy of the store that is renamed over
 // the original (StoreWriter::Amend), so a failure or a kill leaves the store as it was.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "io/hdf5.hpp"
+#include "io/result_name.hpp"
 #include "io/store.hpp"
 
 namespace driftrec::io {
-
-// Result names: letters, digits, '_' and '-'. Throws InputError otherwise.
-void check_result_name(const std::string& name);
 
 // Creates /results/<name> in `w` (replacing a result of that name) and returns the group.
 h5::Handle create_result(StoreWriter& w, const std::string& name);
@@ -29,5 +30,26 @@ struct Matrix {
   std::vector<float> data;  // row-major
 };
 Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx);
+
+// The same for the row-major float Eigen matrices of the results (factors, propagated
+// scores, predictions).
+template <class M>
+void write_rows(hid_t loc, const std::string& name, const M& m) {
+  static_assert(M::IsRowMajor, "results are stored row-major");
+  write_matrix(loc, name, m.data(), static_cast<std::uint64_t>(m.rows()), static_cast<std::uint64_t>(m.cols()));
+}
+template <class M>
+M as_rows(const Matrix& m) {
+  static_assert(M::IsRowMajor, "results are stored row-major");
+  return Eigen::Map<const M>(m.data.data(), static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
+}
+
+// The dataset of one period in a group of periods: "0007".
+std::string period_name(std::size_t period);
+struct IndexMatrix {
+  std::uint64_t rows = 0, cols = 0;
+  std::vector<std::int32_t> data;  // row-major
+};
+IndexMatrix read_index_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx);
 
 }  // namespace driftrec::io

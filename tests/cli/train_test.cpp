@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/sequence_result.hpp"
+#include "io/sequence_result.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -31,7 +31,7 @@ TEST_CASE("train saves a loadable model and next-period predictions, determinist
   CHECK((w == 0 || w == 0.25 || w == 0.5 || w == 0.75));
 
   io::Store s = io::Store::open(store);
-  const cli::LoadedSequence a = cli::load_sequence_result(s, "sequence");
+  const io::SequenceResult a = io::read_sequence_result(s, "sequence");
   CHECK(a.model.shape().hidden == 8);
   CHECK(a.next_interests.rows() == s.n_users());
   CHECK(a.next_interests.cols() == s.n_labels());
@@ -40,7 +40,7 @@ TEST_CASE("train saves a loadable model and next-period predictions, determinist
 
   // Same seed and threads: the same predictions, bit for bit.
   REQUIRE(run_cli(fmt::format("train '{}' --epochs 5 --hidden 8 --threads 2 --seed 3 --name again", store)).exit_code == 0);
-  const cli::LoadedSequence b = cli::load_sequence_result(io::Store::open(store), "again");
+  const io::SequenceResult b = io::read_sequence_result(io::Store::open(store), "again");
   CHECK(a.next_interests == b.next_interests);
   CHECK(a.next_factors == b.next_factors);
 }

@@ -1,18 +1,19 @@
-// evaluation/sequence_models: the hybrid's blend, the weight chosen on the last training
-// period, and the sequence model against popularity on data with planted drift.
+// evaluation/sequence_models: the sequence model (temporal/sequence_fit.hpp) against
+// popularity on data with planted drift, and its weight choice equal to the evaluation
+// protocol's recall on the last training period.
 #include <catch2/catch.hpp>
-
-#include <random>
 
 #include "evaluation/baselines.hpp"
 #include "evaluation/evaluate.hpp"
 #include "evaluation/metrics.hpp"
 #include "evaluation/sequence_models.hpp"
+#include "temporal/sequence_fit.hpp"
 #include "graph/generator.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
 using namespace driftrec::evaluation;
+using namespace driftrec::temporal;
 using graph::Index;
 
 namespace {
@@ -47,29 +48,6 @@ SequenceOptions small_options() {
 
 }  // namespace
 
-TEST_CASE("hybrid scores blend the scaled factor scores and label match", "[evaluation][sequence]") {
-  std::mt19937_64 rng(test::test_seed());
-  std::normal_distribution<float> normal;
-  matrix_factorization::Factors items(7, 3);
-  propagation::DenseMatrix seeds = propagation::DenseMatrix::Zero(7, 2);
-  for (Index i = 0; i < 7; ++i) {
-    for (int f = 0; f < 3; ++f) items(i, f) = normal(rng);
-    seeds(i, i % 2) = 1;
-  }
-  const Eigen::VectorXf factor = Eigen::VectorXf::Random(3), interests = Eigen::Vector2f(0.8f, 0.2f);
-  std::vector<float> w0(7), w1(7), half(7);
-  hybrid_scores(items, seeds, factor, interests, 0.0, w0);
-  hybrid_scores(items, seeds, factor, interests, 1.0, w1);
-  hybrid_scores(items, seeds, factor, interests, 0.5, half);
-  const Eigen::VectorXf dot = items * factor;
-  const float fmax = dot.cwiseAbs().maxCoeff();
-  for (Index i = 0; i < 7; ++i) {
-    CHECK(w0[i] == Approx(dot(i) / fmax));
-    CHECK(w1[i] == Approx(i % 2 == 0 ? 1.0f : 0.25f));  // match / max match
-    CHECK(half[i] == Approx(0.5f * w0[i] + 0.5f * w1[i]));
-  }
-}
-
 TEST_CASE("the sequence model beats popularity on planted drift, and its weight choice is a recomputable recall",
           "[evaluation][sequence]") {
   const EvaluationData data = planted_data(300, 8, 5);
@@ -95,7 +73,7 @@ TEST_CASE("the sequence model beats popularity on planted drift, and its weight 
   CHECK(ce_model < ce_pop);
 
   // The chosen weight's recall is the mean recall@20 of that blend on period n-2.
-  const WeightChoice c = choose_interest_weight(data, n - 1, s);
+  const WeightChoice c = choose_interest_weight(make_training(data, n - 1), s);
   const Training v = make_training(data, n - 2);
   double sum = 0;
   std::size_t count = 0;

@@ -3,7 +3,7 @@
 // growing byte buffer, no stream per field); each thread formats a whole block of users
 // into its own buffers; blocks are written in user order from an OpenMP ordered section,
 // one fwrite per file per block, while the other threads keep generating.
-#include "io/synthetic_writer.hpp"
+#include "graph/synthetic_writer.hpp"
 
 #include <omp.h>
 #include <unistd.h>
@@ -27,7 +27,7 @@
 
 #include "core/parallel.hpp"
 
-namespace driftrec::io {
+namespace driftrec::graph {
 namespace {
 
 using graph::Index;
@@ -364,4 +364,4 @@ nlohmann::json synthetic_meta(const graph::DriftConfig& c, const SyntheticSummar
   return meta;
 }
 
-}  // namespace driftrec::io
+}  // namespace driftrec::graph

@@ -1,7 +1,7 @@
-// Tests for io/synthetic_writer: the files are valid CSV with the documented headers,
+// Tests for graph/synthetic_writer: the files are valid CSV with the documented headers,
 // agree with the in-memory generator and with meta.json, are identical for any thread
 // count, and appear atomically (no temporaries left, old files replaced).
-#include "io/synthetic_writer.hpp"
+#include "graph/synthetic_writer.hpp"
 
 #include <omp.h>
 
@@ -98,7 +98,7 @@ TEST_CASE("synthetic files are valid CSV with the documented headers and match m
   TempDir dir;
   auto c = small_config(driftrec::test::test_seed());
   c.labelled_fraction = 0.75;
-  const auto s = io::write_synthetic(c, dir / "out");
+  const auto s = graph::write_synthetic(c, dir / "out");
   REQUIRE(listing(dir / "out") == kFiles);  // no temporaries left behind
 
   std::string header;
@@ -174,11 +174,11 @@ TEST_CASE("synthetic files are byte-identical for 1 and 2 threads with the same 
   const auto c = small_config(driftrec::test::test_seed());
   const int before = omp_get_max_threads();
   omp_set_num_threads(1);
-  io::write_synthetic(c, dir / "one");
+  graph::write_synthetic(c, dir / "one");
   omp_set_num_threads(2);
-  io::write_synthetic(c, dir / "two");
+  graph::write_synthetic(c, dir / "two");
   omp_set_num_threads(3);  // another block size (blocks scale with the thread count)
-  io::write_synthetic(c, dir / "three");
+  graph::write_synthetic(c, dir / "three");
   omp_set_num_threads(before);
   for (const char* f : {"events.csv", "labels.csv", "truth.csv"}) {
     INFO(f);
@@ -196,7 +196,7 @@ TEST_CASE("events.csv and truth.csv hold exactly what the in-memory generator pr
           "[synthetic_writer]") {
   TempDir dir;
   const auto c = small_config(driftrec::test::test_seed());
-  io::write_synthetic(c, dir.path());
+  graph::write_synthetic(c, dir.path());
   const graph::DriftGenerator gen(c);
   const auto log = graph::generate_drift_log(gen);
 
@@ -215,7 +215,7 @@ TEST_CASE("events.csv and truth.csv hold exactly what the in-memory generator pr
     const auto& t = log.truth[k];
     REQUIRE(truth[k][0] == id('u', t.user));
     REQUIRE(to_int(truth[k][1]) == t.period);
-    REQUIRE(truth[k][3] == io::synthetic_label_name(t.label));
+    REQUIRE(truth[k][3] == graph::synthetic_label_name(t.label));
     REQUIRE(to_double(truth[k][4]) == Approx(t.weight).epsilon(1e-8));
   }
   const Rows labels = read_csv(dir / "labels.csv", header);
@@ -224,27 +224,27 @@ TEST_CASE("events.csv and truth.csv hold exactly what the in-memory generator pr
     for (graph::Index l : gen.item_labels(i)) {
       REQUIRE(row < labels.size());
       REQUIRE(labels[row][0] == id('i', i));
-      REQUIRE(labels[row][1] == io::synthetic_label_name(l));
+      REQUIRE(labels[row][1] == graph::synthetic_label_name(l));
       ++row;
     }
   CHECK(row == labels.size());
 }
 
 TEST_CASE("label names are g<NN>: two digits at least", "[synthetic_writer]") {
-  CHECK(io::synthetic_label_name(0) == "g00");
-  CHECK(io::synthetic_label_name(7) == "g07");
-  CHECK(io::synthetic_label_name(42) == "g42");
-  CHECK(io::synthetic_label_name(123) == "g123");
+  CHECK(graph::synthetic_label_name(0) == "g00");
+  CHECK(graph::synthetic_label_name(7) == "g07");
+  CHECK(graph::synthetic_label_name(42) == "g42");
+  CHECK(graph::synthetic_label_name(123) == "g123");
 }
 
 TEST_CASE("rewriting a directory replaces the old files and leaves no temporaries",
           "[synthetic_writer]") {
   TempDir dir;
   auto c = small_config(driftrec::test::test_seed());
-  io::write_synthetic(c, dir.path());
+  graph::write_synthetic(c, dir.path());
   c.seed += 1;
   c.users = 50;
-  const auto s = io::write_synthetic(c, dir.path());
+  const auto s = graph::write_synthetic(c, dir.path());
   CHECK(listing(dir.path()) == kFiles);
   const auto meta = nlohmann::json::parse(read_file(dir / "meta.json"));
   CHECK(meta["config"]["seed"] == c.seed);
@@ -258,14 +258,14 @@ TEST_CASE("a failed write leaves no files behind and names the problem", "[synth
   driftrec::test::write_file(dir / "plain", "not a directory");
   const auto c = small_config(driftrec::test::test_seed());
   try {
-    io::write_synthetic(c, dir / "plain");
+    graph::write_synthetic(c, dir / "plain");
     FAIL("expected an driftrec::InputError");
   } catch (const driftrec::InputError& e) {
     CHECK_THAT(e.what(), Catch::Contains("--out") && Catch::Contains("plain"));
   }
   auto bad = c;
   bad.labelled_fraction = 2;
-  CHECK_THROWS_AS(io::write_synthetic(bad, dir / "never"), driftrec::InputError);
+  CHECK_THROWS_AS(graph::write_synthetic(bad, dir / "never"), driftrec::InputError);
   CHECK(!std::filesystem::exists(dir / "never"));
   CHECK(listing(dir.path()) == std::vector<std::string>{"plain"});
 }
@@ -274,9 +274,9 @@ TEST_CASE("the progress callback sees users and events grow to the totals",
           "[synthetic_writer]") {
   TempDir dir;
   const auto c = small_config(driftrec::test::test_seed());
-  std::vector<io::SyntheticProgress> seen;
-  const auto s = io::write_synthetic(
-      c, dir.path(), [&](const io::SyntheticProgress& p) { seen.push_back(p); });
+  std::vector<graph::SyntheticProgress> seen;
+  const auto s = graph::write_synthetic(
+      c, dir.path(), [&](const graph::SyntheticProgress& p) { seen.push_back(p); });
   REQUIRE(seen.size() >= 2);
   for (std::size_t k = 1; k < seen.size(); ++k) {
     CHECK(seen[k].users_done > seen[k - 1].users_done);
@@ -300,7 +300,7 @@ TEST_CASE("an exception from the progress callback stops the writing and comes o
     omp_set_num_threads(threads);
     int calls = 0;
     auto write = [&] {
-      io::write_synthetic(c, dir / "out", [&](const io::SyntheticProgress& p) {
+      graph::write_synthetic(c, dir / "out", [&](const graph::SyntheticProgress& p) {
         ++calls;  // the ordered region: one call at a time
         if (calls == 2) throw InputError(fmt::format("stopped at {} users", p.users_done));
       });

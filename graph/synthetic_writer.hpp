@@ -23,7 +23,7 @@
 
 #include "graph/generator.hpp"
 
-namespace driftrec::io {
+namespace driftrec::graph {
 
 struct SyntheticProgress {
   std::int64_t users_done = 0;
@@ -77,4 +77,4 @@ nlohmann::json synthetic_meta(const graph::DriftConfig& config, const SyntheticS
 // Name of a label and ids as written: g00, g01, ..., g100; u<N>; i<N>.
 std::string synthetic_label_name(graph::Index label);
 
-}  // namespace driftrec::io
+}  // namespace driftrec::graph

@@ -1,0 +1,45 @@
+// Temporal ALS factors in a store, /results/<name> (kind "temporal_als"), written by
+// `driftrec factorize` and read by recommend and similar-items:
+//   user_factors/NNNN   users x f (float32) of the periods kept
+//   item_factors/NNNN   items x f (float32) of the periods kept
+// with the options (factors, regularization, alpha, iterations, cg_steps, solver, eta,
+// gamma, seed), slicing and periods as attributes. The factors of a long history need not
+// fit in memory together, so the writer takes them one period at a time.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "io/h5_handle.hpp"
+#include "io/store.hpp"
+#include "matrix_factorization/temporal_als.hpp"
+
+namespace driftrec::io {
+
+class FactorsResultWriter {
+ public:
+  // Creates /results/<name> in `w` (replacing one of that name) with empty factor groups.
+  FactorsResultWriter(StoreWriter& w, const std::string& name);
+  void write_user(std::size_t period, const matrix_factorization::Factors& f);
+  void write_item(std::size_t period, const matrix_factorization::Factors& f);
+  // Writes the attributes and closes the result; the caller then commits `w`.
+  void finish(const matrix_factorization::TemporalAlsOptions& options, const std::string& slicing,
+              std::size_t periods);
+
+ private:
+  h5::Handle group_, users_, items_;
+};
+
+// "cg" | "cholesky", as the solver attribute and `driftrec factorize --solver` spell it.
+const char* solver_name(matrix_factorization::Solver s);
+
+// The model of one period of a factors result: `period` if given, else the latest period
+// that has both user and item factors. Throws InputError when there is none, or when the
+// factors do not fit the store.
+struct StoredFactors {
+  std::size_t period = 0;
+  matrix_factorization::AlsModel model;
+};
+StoredFactors read_factors(const Store& store, const std::string& name, std::optional<std::size_t> period = {});
+
+}  // namespace driftrec::io

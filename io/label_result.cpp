@@ -1,0 +1,91 @@
+#include "io/label_result.hpp"
+
+#include <fmt/format.h>
+
+#include "io/results.hpp"
+
+namespace driftrec::io {
+namespace pr = propagation;
+
+namespace {
+
+pr::DenseMatrix read_dense(const Store& store, hid_t g, const std::string& name, graph::Index rows) {
+  const Matrix m = read_matrix(g, name, store.context());
+  if (static_cast<std::int64_t>(m.rows) != rows || static_cast<std::int64_t>(m.cols) != store.n_labels())
+    throw InputError(fmt::format("{}: {} is {} x {}, the store has {} x {} labels", store.path(), name, m.rows,
+                                 m.cols, rows, store.n_labels()));
+  return as_rows<pr::DenseMatrix>(m);
+}
+
+h5::Handle open_label_result(const Store& store, const std::string& name) {
+  h5::Handle g = open_result(store, name);
+  if (const std::string kind = h5::read_attr_string(g, "kind", store.context()); kind != "label_propagation")
+    throw InputError(fmt::format("{}: result '{}' is a {} result, not a label propagation one (driftrec propagate)",
+                                 store.path(), name, kind));
+  return g;
+}
+
+}  // namespace
+
+LabelResultWriter::LabelResultWriter(StoreWriter& w, const std::string& name)
+    : group_(create_result(w, name)),
+      users_(h5::create_group(group_, "interests")),
+      items_(h5::create_group(group_, "item_labels")) {}
+
+void LabelResultWriter::write_period(std::size_t period, const pr::DenseMatrix& interests,
+                                     const pr::DenseMatrix& item_labels) {
+  write_rows(users_, period_name(period), interests);
+  write_rows(items_, period_name(period), item_labels);
+}
+
+void LabelResultWriter::finish(const LabelResultInfo& info) {
+  const std::vector<std::int32_t> converged(info.converged.begin(), info.converged.end());
+  h5::write_array<std::int64_t>(group_, "iterations", info.iterations);
+  h5::write_array<double>(group_, "residual", info.residual);
+  h5::write_array<std::int32_t>(group_, "converged", converged);
+  const pr::TemporalOptions& o = info.options;
+  h5::write_attr(group_, "alpha", static_cast<double>(o.propagation.alpha));
+  h5::write_attr(group_, "gamma", static_cast<double>(o.gamma));
+  h5::write_attr(group_, "mu", static_cast<double>(o.mu));
+  h5::write_attr(group_, "tolerance", o.propagation.tolerance);
+  h5::write_attr(group_, "max_iterations", static_cast<std::int64_t>(o.propagation.max_iterations));
+  h5::write_attr(group_, "keep", info.keep);
+  h5::write_attr(group_, "kind", std::string("label_propagation"));
+  h5::write_attr(group_, "slicing", info.slicing);
+  h5::write_attr(group_, "periods", static_cast<std::int64_t>(info.iterations.size()));
+  users_.reset();
+  items_.reset();
+  group_.reset();
+}
+
+LabelResultInfo read_label_result(const Store& store, const std::string& name) {
+  const h5::Handle g = open_label_result(store, name);
+  const auto& cx = store.context();
+  LabelResultInfo info;
+  info.options.propagation.alpha = static_cast<float>(h5::read_attr_double(g, "alpha", cx));
+  info.options.gamma = static_cast<float>(h5::read_attr_double(g, "gamma", cx));
+  info.options.mu = static_cast<float>(h5::read_attr_double(g, "mu", cx));
+  info.options.propagation.tolerance = h5::read_attr_double(g, "tolerance", cx);
+  info.options.propagation.max_iterations = static_cast<int>(h5::read_attr_int(g, "max_iterations", cx));
+  info.keep = h5::read_attr_string(g, "keep", cx);
+  info.slicing = h5::read_attr_string(g, "slicing", cx);
+  info.iterations = h5::read_array<std::int64_t>(g, "iterations", cx);
+  info.residual = h5::read_array<double>(g, "residual", cx);
+  const auto converged = h5::read_array<std::int32_t>(g, "converged", cx);
+  info.converged.assign(converged.begin(), converged.end());
+  if (info.residual.size() != info.iterations.size() || info.converged.size() != info.iterations.size())
+    throw InputError(fmt::format("{}: result '{}': iterations, residual and converged differ in length", store.path(), name));
+  return info;
+}
+
+LabelPeriod read_label_period(const Store& store, const std::string& name, std::size_t period) {
+  const h5::Handle g = open_label_result(store, name);
+  const std::string key = period_name(period);
+  if (!h5::exists(g, "interests/" + key))
+    throw InputError(fmt::format("{}: result '{}' did not keep period {} (propagate with --keep all)", store.path(),
+                                 name, period));
+  return {read_dense(store, g, "interests/" + key, store.n_users()),
+          read_dense(store, g, "item_labels/" + key, store.n_items())};
+}
+
+}  // namespace driftrec::io

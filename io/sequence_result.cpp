@@ -1,0 +1,87 @@
+#include "io/sequence_result.hpp"
+
+#include <fmt/format.h>
+
+#include "io/results.hpp"
+#include "io/text.hpp"
+#include "temporal/serialization.hpp"
+
+namespace driftrec::io {
+namespace {
+
+template <class M>
+M read_rows(const Store& store, hid_t g, const std::string& name, std::int64_t rows) {
+  const Matrix m = read_matrix(g, name, store.context());
+  if (static_cast<std::int64_t>(m.rows) != rows)
+    throw InputError(fmt::format("{}: {} has {} rows, expected {}", store.path(), name, m.rows, rows));
+  return as_rows<M>(m);
+}
+
+}  // namespace
+
+void write_sequence_result(StoreWriter& w, const std::string& name, const SequenceResult& r) {
+  h5::Handle g = create_result(w, name);
+  const temporal::SerializedModel m = temporal::serialize_model(r.model);
+  h5::Handle params = h5::create_group(g, "parameters");
+  for (const temporal::NamedTensor& t : m.tensors)
+    write_matrix(params, t.name, t.data.data(), static_cast<std::uint64_t>(t.rows), static_cast<std::uint64_t>(t.cols));
+  std::string names;
+  for (const auto& [key, value] : m.attributes) {
+    h5::write_attr(g, "model_" + key, value);
+    names += (names.empty() ? "" : ",") + key;
+  }
+  h5::write_attr(g, "model_attributes", names);
+  write_rows(g, "next_interests", r.next_interests);
+  write_rows(g, "next_factors", r.next_factors);
+  write_rows(g, "item_factors", r.item_factors);
+  h5::write_array<double>(g, "train_loss", r.train_loss);
+  h5::write_array<double>(g, "validation_loss", r.validation_loss);
+  h5::write_attr(g, "interest_weight", fmt::format("{}", r.interest_weight));
+  h5::write_attr(g, "best_epoch", static_cast<std::int64_t>(r.best_epoch));
+  h5::write_attr(g, "kind", std::string("sequence_model"));
+  h5::write_attr(g, "slicing", r.slicing);
+  h5::write_attr(g, "periods", r.periods);
+  h5::write_attr(g, "window", static_cast<std::int64_t>(r.window));
+}
+
+SequenceResult read_sequence_result(const Store& store, const std::string& name) {
+  h5::Handle g = open_result(store, name);
+  const auto& cx = store.context();
+  if (const std::string kind = h5::read_attr_string(g, "kind", cx); kind != "sequence_model")
+    throw InputError(fmt::format("{}: result '{}' is a {} result, not a sequence model (driftrec train)",
+                                 store.path(), name, kind));
+  temporal::SerializedModel m;
+  const std::string all_names = h5::read_attr_string(g, "model_attributes", cx);
+  std::string_view names = all_names;
+  while (!names.empty()) {
+    const std::size_t comma = names.find(',');
+    const std::string key(names.substr(0, comma));
+    m.attributes.emplace_back(key, h5::read_attr_string(g, "model_" + key, cx));
+    names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
+  }
+  for (std::size_t t = 0; t < temporal::kTensorCount; ++t) {
+    const std::string tensor(temporal::tensor_name(t));
+    Matrix x = read_matrix(g, "parameters/" + tensor, cx);
+    m.tensors.push_back({tensor, static_cast<std::int64_t>(x.rows), static_cast<std::int64_t>(x.cols), std::move(x.data)});
+  }
+  SequenceResult out;
+  out.model = temporal::deserialize_model(m);
+  out.next_interests = read_rows<temporal::RowMatrix>(store, g, "next_interests", store.n_users());
+  out.next_factors = read_rows<temporal::RowMatrix>(store, g, "next_factors", store.n_users());
+  out.item_factors = read_rows<matrix_factorization::Factors>(store, g, "item_factors", store.n_items());
+  out.train_loss = h5::read_array<double>(g, "train_loss", cx);
+  out.validation_loss = h5::read_array<double>(g, "validation_loss", cx);
+  float w = 0;
+  if (!parse_finite_float(h5::read_attr_string(g, "interest_weight", cx), w) || w < 0 || w > 1)
+    throw InputError(fmt::format("{}: result '{}': interest_weight is not a number in [0, 1]", store.path(), name));
+  out.interest_weight = w;
+  out.best_epoch = static_cast<int>(h5::read_attr_int(g, "best_epoch", cx));
+  out.window = static_cast<int>(h5::read_attr_int(g, "window", cx));
+  out.slicing = h5::read_attr_string(g, "slicing", cx);
+  out.periods = h5::read_attr_int(g, "periods", cx);
+  if (out.next_interests.cols() != store.n_labels() || out.next_factors.cols() != out.item_factors.cols())
+    throw InputError(fmt::format("{}: result '{}': predictions and factors do not fit the store", store.path(), name));
+  return out;
+}
+
+}  // namespace driftrec::io

@@ -1,0 +1,44 @@
+// A trained sequence model in a store, /results/<name> (kind "sequence_model"), written by
+// `driftrec train` and read by `predict` and `recommend --model`:
+//   parameters/<tensor>      the model's tensors (temporal/serialization.hpp); the model's
+//                            attributes as string attributes model_<key>, their keys in
+//                            model_attributes
+//   next_interests           users x labels: the predicted distribution for the period
+//                            after the store's last
+//   next_factors             users x f: the predicted user factor for that period
+//   item_factors             items x f: y_i of the last period (temporal ALS)
+//   train_loss, validation_loss   per epoch
+// with interest_weight (the hybrid's blend, chosen on the last period), best_epoch,
+// window, slicing and periods as attributes.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/store.hpp"
+#include "matrix_factorization/implicit_als.hpp"
+#include "temporal/features.hpp"
+#include "temporal/trainer.hpp"
+
+namespace driftrec::io {
+
+struct SequenceResult {
+  temporal::SequenceModel model;  // validated by deserialize_model when read
+  temporal::RowMatrix next_interests, next_factors;
+  matrix_factorization::Factors item_factors;
+  std::vector<double> train_loss, validation_loss;
+  double interest_weight = 0;  // in [0, 1]
+  int best_epoch = 0;
+  int window = 0;              // the feature window the model was trained with
+  std::string slicing;         // the store's, when trained
+  std::int64_t periods = 0;    // the store's, when trained
+};
+
+// Creates /results/<name> in `w` (replacing one of that name); the caller commits `w`.
+void write_sequence_result(StoreWriter& w, const std::string& name, const SequenceResult& r);
+
+// Throws InputError when the result is missing, of another kind, or damaged, or when its
+// predictions do not fit the store.
+SequenceResult read_sequence_result(const Store& store, const std::string& name);
+
+}  // namespace driftrec::io

@@ -1,0 +1,40 @@
+// What the store-level jobs of pipeline/ share. Every front end (the driftrec CLI, the
+// Python module, a batch job, a benchmark) runs driftrec through these jobs: each takes a
+// plain request (the store, the result name, the algorithm's options struct, threads, an
+// optional progress callback), reads and writes the store as `driftrec` does (results
+// added atomically: the store is copied, changed and renamed back, so a failure leaves it
+// as it was), and returns a plain summary whose to_json() is what `driftrec ... --json`
+// prints. Bad requests throw InputError naming the field; the jobs print nothing. A
+// request's `threads` (0: OpenMP's default) goes to every options struct of the job that
+// takes a thread count; none calls omp_set_num_threads.
+//
+// Public pipeline headers include no HDF5 or CLI11 header.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "graph/types.hpp"
+
+namespace driftrec::pipeline {
+
+// Progress of a long step: its name, work done and total. Calls come one at a time, from
+// the calling thread or (generate) a worker; keep them cheap.
+using Progress = std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)>;
+
+// "all" or "last:N" (the keep fields): the first period to keep out of `periods`.
+// Throws InputError naming `field` on anything else.
+std::size_t first_kept_period(const std::string& spec, std::size_t periods, const char* field);
+
+// The index of `id` in `ids`; InputError naming the store and what was looked for.
+graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what,
+                     const std::string& store);
+
+// Each item's label names joined by '|' ("" for an unlabelled item), for showing what an
+// item is.
+std::vector<std::string> item_label_text(const graph::CsrMatrix& item_labels, const std::vector<std::string>& names);
+
+}  // namespace driftrec::pipeline

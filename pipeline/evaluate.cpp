@@ -1,0 +1,61 @@
+#include "pipeline/evaluate.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "evaluation/evaluate.hpp"
+#include "evaluation/registry.hpp"
+#include "evaluation/report.hpp"
+#include "evaluation/truth.hpp"
+#include "io/store_info.hpp"
+
+namespace driftrec::pipeline {
+namespace ev = evaluation;
+
+EvaluateSummary evaluate_store(const EvaluateRequest& q) {
+  if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
+  for (int k : q.ks)
+    if (k < 1 || k > 100000) throw InputError(fmt::format("ks: expected cut-offs between 1 and 100000, got {}", k));
+  if (q.ks.empty()) throw InputError("ks: expected at least one cut-off");
+  const io::Store store = io::Store::open(q.store);
+  const ev::EvaluationData data = ev::load_evaluation_data(store);
+  const ev::Split split = ev::make_split(data.periods.size(), q.test_periods);
+
+  ev::PlantedTruth truth;
+  ev::EvaluateOptions o;
+  o.test_periods = q.test_periods;
+  o.ks = q.ks;
+  o.seed = q.seed;
+  o.threads = q.threads;
+  o.progress = q.progress;
+  if (!q.truth.empty()) {
+    truth = ev::read_planted_truth(q.truth, data, split.test);
+    o.truth = &truth;
+  }
+  ev::LibraryModelOptions lo;
+  lo.seed = q.seed;
+  lo.threads = q.threads;
+  const auto t0 = std::chrono::steady_clock::now();
+  const ev::EvaluationReport report = ev::evaluate(data, ev::default_models(lo), o);
+  EvaluateSummary s;
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  ev::ReportContext c;
+  c.seed = q.seed;
+  c.resamples = o.resamples;
+  c.truth = o.truth;
+  c.validation_period = io::format_time(data.periods.begin[split.validation]) + "/" +
+                        io::format_time(data.periods.end[split.validation]);
+  s.table = ev::report_table(report, c);
+  s.report = ev::report_json(report, c);
+  return s;
+}
+
+nlohmann::json EvaluateSummary::to_json() const {
+  nlohmann::json j = report;
+  j["wall_seconds"] = seconds;
+  return j;
+}
+
+}  // namespace driftrec::pipeline

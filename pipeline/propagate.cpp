@@ -1,0 +1,199 @@
+#include "pipeline/propagate.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "graph/decay.hpp"
+#include "io/label_result.hpp"
+#include "io/result_name.hpp"
+#include "io/walk_result.hpp"
+#include "propagation/random_walk.hpp"
+
+namespace driftrec::pipeline {
+namespace pr = propagation;
+
+namespace {
+
+bool is_walk_method(const std::string& method) {
+  return method == "p3alpha" || method == "rp3beta" || method == "ppr";
+}
+
+pr::WalkSimilarityOptions similarity_options(const std::string& method, const WalkOptions& w, int threads) {
+  pr::WalkSimilarityOptions o;
+  o.alpha = w.alpha;
+  o.beta = method == "rp3beta" ? w.beta : 0.0f;
+  o.k = w.neighbours;
+  o.threads = threads;
+  return o;
+}
+
+pr::PageRankOptions pagerank_options(const WalkOptions& w, int threads) {
+  pr::PageRankOptions o;
+  o.restart_probability = w.restart;
+  o.tolerance = w.tolerance;
+  o.max_iterations = w.max_iterations;
+  o.threads = threads;
+  return o;
+}
+
+pr::RecommendOptions top_options(const WalkOptions& w, int threads) {
+  pr::RecommendOptions r;
+  r.k = w.top;
+  r.threads = threads;
+  return r;
+}
+
+void validate_walk(const std::string& method, const WalkOptions& w) {
+  if (!(w.gamma >= 0 && w.gamma <= 1)) throw InputError(fmt::format("gamma: expected a value in [0, 1], got {}", w.gamma));
+  try {
+    top_options(w, 0).validate();
+    if (method == "ppr") pagerank_options(w, 0).validate();
+    else similarity_options(method, w, 0).validate();
+  } catch (const InputError& e) {
+    // The library names its option (k, alpha...); say which request field that is.
+    throw InputError(fmt::format("{} (walk options: top is k of the saved items, neighbours k of the similarity, "
+                                 "restart the restart probability)",
+                                 e.what()));
+  }
+}
+
+// Temporal label propagation, streamed period by period into the result.
+void run_label(const io::Store& store, io::StoreWriter& writer, const PropagateRequest& q, PropagateSummary& s) {
+  const std::size_t n = store.n_slices();
+  if (store.n_labels() == 0)
+    throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels to propagate them", q.store));
+  const std::size_t first = first_kept_period(q.keep, n, "keep");
+  std::vector<graph::CsrMatrix> slices;
+  for (std::size_t k = 0; k < n; ++k) slices.push_back(store.slice(k));
+  const graph::CsrMatrix labels = store.item_labels();
+
+  io::LabelResultWriter result(writer, s.result);
+  io::LabelResultInfo info;
+  info.options = s.label;
+  info.keep = q.keep;
+  info.slicing = store.slicing();
+  pr::propagate_temporal_streaming(
+      slices, labels, s.label,
+      [&](std::size_t t, pr::PeriodResult& r) {
+        if (t >= first) result.write_period(t, r.interests, r.item_labels);
+        info.iterations.push_back(r.iterations);
+        info.residual.push_back(r.residual);
+        info.converged.push_back(r.converged);
+        s.label_periods.push_back({t, store.periods().begin[t], r.iterations, r.residual, r.converged, t >= first});
+      },
+      [&](const pr::IterationProgress& p) {
+        if (q.progress) q.progress("propagate", p.period, n);
+      });
+  result.finish(info);
+  for (const PropagatedPeriod& p : s.label_periods) {
+    if (!p.converged) ++s.not_converged;
+    if (p.residual > s.label_periods[s.worst_period].residual) s.worst_period = p.period;
+  }
+}
+
+// A random-walk method on G = the decayed history up to the last period.
+void run_walk(const io::Store& store, io::StoreWriter& writer, const PropagateRequest& q, PropagateSummary& s) {
+  graph::CsrMatrix history;
+  const std::size_t n = store.n_slices();
+  for (std::size_t t = 0; t < n; ++t) {
+    history = t == 0 ? store.slice(0) : graph::decay_step(history, store.slice(t), s.walk.gamma);
+    if (q.progress) q.progress("history", t + 1, n);
+  }
+  const pr::BipartiteGraph graph = pr::make_bipartite_graph(std::move(history), "decayed history");
+  const pr::RecommendOptions r = top_options(s.walk, q.threads);
+  s.graph_nnz = graph.nnz();
+
+  io::WalkResult w;
+  w.method = q.method;
+  w.slicing = store.slicing();
+  w.periods = static_cast<std::int64_t>(n);
+  w.gamma = s.walk.gamma;
+  if (q.method == "ppr") {
+    const pr::PageRankOptions o = pagerank_options(s.walk, q.threads);
+    pr::PageRankTopItems p = pr::pagerank_top_items(graph, o, r, [&](graph::Index done, graph::Index all) {
+      if (q.progress) q.progress("pagerank", static_cast<std::uint64_t>(done), static_cast<std::uint64_t>(all));
+    });
+    w.top = std::move(p.top);
+    w.restart_probability = o.restart_probability;
+    w.tolerance = o.tolerance;
+    w.max_iterations = o.max_iterations;
+    w.iterations = s.iterations = p.iterations;
+    w.residual = s.residual = p.residual;
+    w.converged = s.converged = p.converged;
+  } else {
+    const pr::WalkSimilarityOptions o = similarity_options(q.method, s.walk, q.threads);
+    s.walk.beta = o.beta;
+    w.similarity = pr::walk_similarity(graph, o);
+    w.top = pr::recommend_all(graph.user_items, w.similarity, r);
+    w.alpha = o.alpha;
+    w.beta = o.beta;
+    w.neighbours = o.k;
+    s.similarity_nnz = w.similarity.nnz();
+  }
+  io::write_walk_result(writer, s.result, w);
+}
+
+}  // namespace
+
+PropagateSummary propagate_store(const PropagateRequest& q) {
+  PropagateSummary s;
+  s.store = q.store;
+  s.method = q.method;
+  s.result = q.name.empty() ? q.method : q.name;
+  s.label = q.label;
+  s.label.propagation.threads = q.threads;
+  s.walk = q.walk;
+  if (q.method != "label" && !is_walk_method(q.method))
+    throw InputError(fmt::format("method: expected label, p3alpha, rp3beta or ppr, found '{}'", q.method));
+  io::check_result_name(s.result);
+  if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
+  if (s.is_label()) s.label.validate();
+  else validate_walk(q.method, s.walk);
+
+  const io::Store store = io::Store::open(q.store);
+  s.periods = store.n_slices();
+  if (s.periods == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
+  if (s.is_label()) first_kept_period(q.keep, s.periods, "keep");  // before copying the store
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{});
+  const auto t0 = std::chrono::steady_clock::now();
+  if (s.is_label()) run_label(store, writer, q, s);
+  else run_walk(store, writer, q, s);
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  writer.commit();
+  return s;
+}
+
+std::int64_t PropagateSummary::total_iterations() const {
+  std::int64_t total = 0;
+  for (const PropagatedPeriod& p : label_periods) total += p.iterations;
+  return total;
+}
+
+nlohmann::json PropagateSummary::to_json() const {
+  nlohmann::json j{{"store", store}, {"result", result}, {"method", method}, {"seconds", seconds}};
+  if (is_label()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const PropagatedPeriod& p : label_periods)
+      list.push_back({{"period", p.period},
+                      {"begin", p.begin},
+                      {"iterations", p.iterations},
+                      {"residual", p.residual},
+                      {"converged", p.converged},
+                      {"saved", p.saved}});
+    j["periods"] = list;
+    j["not_converged"] = not_converged;
+    return j;
+  }
+  j.update({{"graph_nnz", graph_nnz}, {"gamma", walk.gamma}, {"top", walk.top}});
+  if (method == "ppr")
+    j.update({{"restart_probability", walk.restart}, {"iterations", iterations}, {"residual", residual},
+              {"converged", converged}});
+  else
+    j.update({{"alpha", walk.alpha}, {"beta", walk.beta}, {"neighbours", walk.neighbours},
+              {"similarity_nnz", similarity_nnz}});
+  return j;
+}
+
+}  // namespace driftrec::pipeline

@@ -1,0 +1,69 @@
+// recommend and similar_items: `driftrec recommend` and `driftrec similar-items` as calls.
+// Each ranked item carries its title (where the store has titles) and its label names.
+// recommend ranks items for a user by the factors of a factorize result
+// (x_u . y_i of one period) or by a sequence model (train result: the hybrid of the
+// predicted factor and the predicted interests, for the period after the last);
+// similar_items ranks items by the cosine of their factors.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace driftrec::pipeline {
+
+struct RecommendRequest {
+  std::string store;
+  std::string user;                    // id as in the log
+  int k = 10;                          // items, >= 1
+  std::string result = "als";          // a factorize result
+  std::optional<std::size_t> period;   // default: the latest period with user and item factors
+  std::string model;                   // a train result: rank by the sequence model instead
+  std::string filter_items;            // a file of item ids (one per line) never to recommend
+  bool include_seen = false;           // also rank items the user had before the period ends
+};
+
+struct RankedItem {
+  std::string item;    // id as in the log
+  std::string title;   // "" where the item has none
+  float score = 0;     // recommend: the score; similar_items: the cosine
+  std::string labels;  // the item's label names joined by '|'
+};
+
+struct Recommendations {
+  std::string user, result;  // result: the factorize or train result used
+  std::size_t period = 0;    // the period whose factors scored (the store's last for a model)
+  std::string period_begin_utc;
+  std::size_t excluded = 0;  // items left out (seen and filtered)
+  std::vector<RankedItem> items;  // best first
+  bool has_titles = false;        // the store has item titles
+
+  nlohmann::json to_json() const;
+};
+
+// Throws InputError naming the field (k, period with model, ...), the user or the result.
+Recommendations recommend(const RecommendRequest& request);
+
+struct SimilarItemsRequest {
+  std::string store;
+  std::string item;  // id as in the log
+  int k = 10;        // items, >= 1
+  std::string result = "als";
+  std::optional<std::size_t> period;  // default: the latest period with user and item factors
+};
+
+struct SimilarItems {
+  std::string item, item_title, item_labels, result;  // item_title: "" where it has none
+  std::size_t period = 0;
+  std::vector<RankedItem> items;  // best first; score is the cosine
+  bool has_titles = false;        // the store has item titles
+
+  nlohmann::json to_json() const;
+};
+
+SimilarItems similar_items(const SimilarItemsRequest& request);
+
+}  // namespace driftrec::pipeline

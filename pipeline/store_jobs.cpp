@@ -1,0 +1,42 @@
+#include "pipeline/store_jobs.hpp"
+
+#include "core/parallel.hpp"
+#include "io/store.hpp"
+
+namespace driftrec::pipeline {
+
+ResliceSummary reslice_store(const ResliceRequest& q) {
+  const io::ResliceReport r = io::reslice(q.store, graph::Slicing::parse(q.slicing), q.aggregate, q.progress);
+  return {q.store, r.slicing, r.slices, r.dropped_results, r.seconds};
+}
+
+nlohmann::json ResliceSummary::to_json() const {
+  return {{"store", store}, {"slicing", slicing}, {"slices", slices}, {"dropped_results", dropped_results},
+          {"seconds", seconds}};
+}
+
+io::StoreInfo describe_store(const std::string& store) { return io::store_info(io::Store::open(store)); }
+
+GenerateSummary generate(const GenerateRequest& q) {
+  graph::SyntheticProgressFn progress;
+  if (q.progress)
+    progress = [&q](const graph::SyntheticProgress& p) {
+      q.progress("generate", static_cast<std::uint64_t>(p.users_done), static_cast<std::uint64_t>(p.users_total));
+    };
+  GenerateSummary s;
+  s.config = q.config;
+  s.threads = core::thread_count(0);
+  s.files = graph::write_synthetic(q.config, q.out, progress);
+  return s;
+}
+
+nlohmann::json GenerateSummary::to_json() const {
+  nlohmann::json j = graph::synthetic_meta(config, files);
+  j["run"] = {{"seconds", files.seconds},
+              {"events_per_second", files.events_per_second()},
+              {"megabytes_per_second", files.megabytes_per_second()},
+              {"threads", threads}};
+  return j;
+}
+
+}  // namespace driftrec::pipeline

@@ -1,0 +1,132 @@
+#include "pipeline/train.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "io/result_name.hpp"
+#include "io/sequence_result.hpp"
+
+namespace driftrec::pipeline {
+
+namespace {
+
+// Every period of the store: the data the model is trained on.
+temporal::History store_history(const io::Store& store) {
+  temporal::History h;
+  h.n_users = store.n_users();
+  h.n_items = store.n_items();
+  h.n_labels = store.n_labels();
+  for (std::size_t k = 0; k < store.n_slices(); ++k) h.slices.push_back(store.slice(k));
+  h.events = store.events();
+  h.period_first = graph::period_offsets(store.periods(), h.events.time);
+  h.item_labels = store.item_labels();
+  return h;
+}
+
+}  // namespace
+
+TrainSummary train_store(const TrainRequest& q) {
+  if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
+  temporal::SequenceOptions options = q.options;
+  options.model.threads = q.threads;
+  options.propagation.propagation.threads = q.threads;
+  options.als.als.threads = q.threads;
+  options.validate();
+  io::check_result_name(q.name);
+  const io::Store store = io::Store::open(q.store);
+  if (store.n_labels() == 0)
+    throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels", q.store));
+  if (store.n_slices() < 4)
+    throw InputError(fmt::format("{}: the store has {} periods; training needs at least 4 (reslice finer)", q.store,
+                                 store.n_slices()));
+  const auto t0 = std::chrono::steady_clock::now();
+  const temporal::History history = store_history(store);
+  temporal::TrainedSequence s = temporal::train_sequence(history, options, q.progress);
+  const temporal::WeightChoice w = temporal::choose_interest_weight(history, s);
+
+  TrainSummary out;
+  out.store = q.store;
+  out.result = q.name;
+  out.cell = options.model.cell;
+  out.periods = history.slices.size();
+  out.epochs_run = s.training.history.size();
+  out.best_epoch = s.training.best_epoch;
+  out.stopped_early = s.training.stopped_early;
+  if (!s.training.history.empty())
+    out.best_validation_loss = s.training.history[static_cast<std::size_t>(s.training.best_epoch - 1)].validation_loss;
+  out.interest_weight = w;
+  out.propagation_not_converged = s.not_converged;
+
+  io::SequenceResult r;
+  for (const temporal::EpochReport& e : s.training.history) {
+    r.train_loss.push_back(e.train_loss);
+    r.validation_loss.push_back(e.validation_loss);
+  }
+  r.model = std::move(s.training.model);
+  r.next_interests = std::move(s.next.interests);
+  r.next_factors = std::move(s.next.factors);
+  r.item_factors = std::move(s.item_factors);
+  r.interest_weight = w.weight;
+  r.best_epoch = s.training.best_epoch;
+  r.window = options.window;
+  r.slicing = store.slicing();
+  r.periods = static_cast<std::int64_t>(out.periods);
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{});
+  io::write_sequence_result(writer, q.name, r);
+  writer.commit();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+const char* TrainSummary::cell_name() const { return cell == temporal::CellKind::gru ? "gru" : "lstm"; }
+
+nlohmann::json TrainSummary::to_json() const {
+  return {{"store", store},
+          {"result", result},
+          {"cell", cell_name()},
+          {"periods", periods},
+          {"epochs_run", epochs_run},
+          {"best_epoch", best_epoch},
+          {"stopped_early", stopped_early},
+          {"best_validation_loss", best_validation_loss},
+          {"interest_weight", interest_weight.weight},
+          {"interest_weight_recall@20", interest_weight.recall},
+          {"interest_weight_pairs", interest_weight.pairs},
+          {"propagation_not_converged", propagation_not_converged},
+          {"seconds", seconds}};
+}
+
+Prediction predict(const PredictRequest& q) {
+  if (q.top < 1) throw InputError(fmt::format("top: expected 1 or more, got {}", q.top));
+  const io::Store store = io::Store::open(q.store);
+  const io::SequenceResult s = io::read_sequence_result(store, q.model);
+  const graph::Index u = find_id(store.users(), q.user, "user", q.store);
+  // Labels of the user's items so far.
+  std::set<graph::Index> had;
+  const graph::CsrMatrix labels = store.item_labels();
+  const graph::EventColumns e = store.events();
+  for (std::size_t k = 0; k < e.size(); ++k)
+    if (e.user[k] == u)
+      for (graph::Offset p = labels.indptr[e.item[k]]; p < labels.indptr[e.item[k] + 1]; ++p) had.insert(labels.indices[p]);
+  std::vector<graph::Index> order(static_cast<std::size_t>(store.n_labels()));
+  for (graph::Index l = 0; l < store.n_labels(); ++l) order[static_cast<std::size_t>(l)] = l;
+  std::stable_sort(order.begin(), order.end(), [&](graph::Index x, graph::Index y) {
+    return s.next_interests(u, x) > s.next_interests(u, y);
+  });
+  order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(q.top)));
+  const std::vector<std::string> names = store.labels();
+  Prediction out{q.user, q.model, {}};
+  for (graph::Index l : order) out.labels.push_back({names[static_cast<std::size_t>(l)], s.next_interests(u, l), !had.contains(l)});
+  return out;
+}
+
+nlohmann::json Prediction::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const PredictedLabel& l : labels) list.push_back({{"label", l.label}, {"probability", l.probability}, {"new", l.is_new}});
+  return {{"user", user}, {"model", model}, {"labels", list}};
+}
+
+}  // namespace driftrec::pipeline

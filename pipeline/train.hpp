@@ -1,0 +1,69 @@
+// train_store and predict: `driftrec train` and `driftrec predict` as calls. train_store
+// fits the sequence model (temporal/sequence_fit.hpp) on every period of a store, chooses
+// the hybrid's blend weight on the last period, and saves the model with each user's
+// prediction for the period after the last under /results/<name> (layout
+// io/sequence_result.hpp). predict reads a user's predicted interests back.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/common.hpp"
+#include "temporal/sequence_fit.hpp"
+
+namespace driftrec::pipeline {
+
+struct TrainRequest {
+  std::string store;
+  std::string name = "sequence";
+  temporal::SequenceOptions options;
+  int threads = 0;  // 0: OpenMP's default; sets every threads field of `options`
+  Progress progress;
+};
+
+struct TrainSummary {
+  std::string store, result;
+  temporal::CellKind cell = temporal::CellKind::gru;
+  std::size_t periods = 0;
+  std::size_t epochs_run = 0;
+  int best_epoch = 0;
+  bool stopped_early = false;
+  double best_validation_loss = 0;
+  temporal::WeightChoice interest_weight;  // recall@20 on the last period
+  int propagation_not_converged = 0;       // feature periods
+  double seconds = 0;
+
+  const char* cell_name() const;  // "gru" | "lstm"
+  nlohmann::json to_json() const;
+};
+
+// Needs a store with item labels and at least 4 periods. Throws InputError naming the
+// field for a bad request, as the trainer does.
+TrainSummary train_store(const TrainRequest& request);
+
+struct PredictRequest {
+  std::string store;
+  std::string user;               // id as in the log
+  std::string model = "sequence"; // a train result
+  int top = 5;                    // labels returned, >= 1
+};
+
+struct PredictedLabel {
+  std::string label;
+  float probability = 0;
+  bool is_new = false;  // the user never had an item with this label
+};
+
+struct Prediction {
+  std::string user, model;
+  std::vector<PredictedLabel> labels;  // most probable first
+
+  nlohmann::json to_json() const;
+};
+
+// The user's `top` most probable labels for the period after the store's last.
+Prediction predict(const PredictRequest& request);
+
+}  // namespace driftrec::pipeline

@@ -1,0 +1,183 @@
+#include "temporal/sequence_fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace driftrec::temporal {
+namespace mf = matrix_factorization;
+namespace pr = propagation;
+using graph::Index;
+
+SequenceOptions::SequenceOptions() {
+  // Features: propagation to 1e-4 (the features need no more), a small temporal ALS.
+  propagation.propagation.tolerance = 1e-4;
+  als.als.factors = 16;
+  als.als.iterations = 3;
+  als.als.regularization = 0.1f;
+  als.eta = 1.0f;
+  als.gamma = 0.5f;
+  // Early stopping ends training; 30 epochs stopped still improving on generated data.
+  model.epochs = 80;
+}
+
+void SequenceOptions::validate() const {
+  if (window < 1) throw InputError(fmt::format("window: expected >= 1 periods, got {}", window));
+  propagation.validate();
+  als.validate();
+  features.validate();
+  model.validate();
+}
+
+SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, const SequenceProgress& progress) {
+  // The windowed periods and the events of each: the summed head holds every earlier event.
+  const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
+  const std::size_t periods = slices.size(), skipped = t.slices.size() - periods;
+  std::vector<std::size_t> first_event{0};
+  for (std::size_t p = 0; p < periods; ++p) first_event.push_back(t.period_first[p + 1 + skipped]);
+  const auto labels = static_cast<Eigen::Index>(t.n_labels);
+  SequenceFeatures out;
+  out.item_label_seeds = pr::item_seed_labels(t.item_labels);
+
+  // F_U(t): temporal label propagation over the periods.
+  pr::propagate_temporal_streaming(slices, t.item_labels, o.propagation,
+                                   [&](std::size_t p, pr::PeriodResult& r) {
+                                     if (!r.converged) ++out.not_converged;
+                                     out.inputs.interests.push_back(std::move(r.interests));
+                                     if (progress) progress("features: propagation", p + 1, periods);
+                                   });
+  // x_u(t): temporal ALS, and the item factors of the last period.
+  mf::fit_temporal_als(slices, o.als, {}, [&](std::size_t p, const mf::AlsModel& m) {
+    out.inputs.factors.push_back(m.user);
+    if (p + 1 == periods) out.item_factors = m.item;
+    if (p + 2 == periods) out.validation_item_factors = m.item;
+    if (progress) progress("features: temporal ALS", p + 1, periods);
+  });
+  // Activity and interest truth from the events of each period.
+  std::vector<double> acc(static_cast<std::size_t>(t.n_users) * static_cast<std::size_t>(labels));
+  for (std::size_t p = 0; p < periods; ++p) {
+    std::vector<float> activity(static_cast<std::size_t>(t.n_users), 0.0f);
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (std::size_t k = first_event[p]; k < first_event[p + 1]; ++k) {
+      const auto u = static_cast<std::size_t>(t.events.user[k]);
+      activity[u] += 1;
+      add_item_labels(t.item_labels, t.events.item[k], 1.0,
+                      std::span<double>(acc.data() + u * static_cast<std::size_t>(labels), static_cast<std::size_t>(labels)));
+    }
+    RowMatrix truth(t.n_users, labels);
+    for (Index u = 0; u < t.n_users; ++u) {
+      std::span<double> row(acc.data() + static_cast<std::size_t>(u) * static_cast<std::size_t>(labels),
+                            static_cast<std::size_t>(labels));
+      normalize(row);
+      for (Eigen::Index l = 0; l < labels; ++l) truth(u, l) = static_cast<float>(row[static_cast<std::size_t>(l)]);
+    }
+    out.inputs.activity.push_back(std::move(activity));
+    out.inputs.interest_truth.push_back(std::move(truth));
+  }
+  return out;
+}
+
+TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const SequenceProgress& progress) {
+  o.validate();
+  SequenceFeatures f = sequence_features(t, o, progress);
+  const SequenceData data = assemble_sequences(f.inputs, o.features);
+  TrainedSequence out;
+  out.training = train_sequence_model(data, o.model, [&](const EpochReport& r) {
+    if (progress) progress("training", static_cast<std::uint64_t>(r.epoch), static_cast<std::uint64_t>(o.model.epochs));
+  });
+  out.next = predict_next(out.training.model, data, o.model.threads);
+  SequenceInputs before = f.inputs;  // periods 0..P-2
+  for (auto* v : {&before.interests, &before.factors, &before.interest_truth})
+    if (!v->empty()) v->pop_back();
+  before.activity.pop_back();
+  out.validation_next = predict_next(out.training.model, assemble_sequences(before, o.features), o.model.threads);
+  out.validation_item_factors = std::move(f.validation_item_factors);
+  out.item_factors = std::move(f.item_factors);
+  out.item_label_seeds = std::move(f.item_label_seeds);
+  out.not_converged = f.not_converged;
+  return out;
+}
+
+void hybrid_scores(const mf::Factors& item_factors, const pr::DenseMatrix& item_label_seeds,
+                   const Eigen::Ref<const Eigen::VectorXf>& factor, const Eigen::Ref<const Eigen::VectorXf>& interests,
+                   double weight, std::span<float> out) {
+  Eigen::Map<Eigen::VectorXf> scores(out.data(), static_cast<Eigen::Index>(out.size()));
+  const Eigen::VectorXf by_factor = item_factors * factor;
+  const Eigen::VectorXf match = item_label_seeds * interests;
+  const float f_max = by_factor.size() ? by_factor.cwiseAbs().maxCoeff() : 0.0f;
+  const float m_max = match.size() ? match.maxCoeff() : 0.0f;
+  scores = static_cast<float>(1 - weight) * (f_max > 0 ? Eigen::VectorXf(by_factor / f_max) : by_factor) +
+           static_cast<float>(weight) * (m_max > 0 ? Eigen::VectorXf(match / m_max) : match);
+}
+
+namespace {
+
+// hits in the best k of `ranked` (higher score first, then lower index, NaN last) / min(k, |truth|).
+double recall_of(std::span<const float> scores, std::vector<Index> ranked, std::span<const Index> truth, int k) {
+  const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), [&](Index a, Index b) {
+    const float x = scores[static_cast<std::size_t>(a)], y = scores[static_cast<std::size_t>(b)];
+    if (std::isnan(x) != std::isnan(y)) return std::isnan(y);
+    return x != y && !std::isnan(x) ? x > y : a < b;
+  });
+  std::size_t hits = 0;
+  for (std::size_t r = 0; r < n; ++r) hits += std::binary_search(truth.begin(), truth.end(), ranked[r]) ? 1 : 0;
+  return static_cast<double>(hits) / static_cast<double>(std::min(truth.size(), static_cast<std::size_t>(k)));
+}
+
+}  // namespace
+
+WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s, const std::vector<double>& grid, int k) {
+  WeightChoice best;
+  if (h.slices.size() < 2 || k < 1) return best;
+  // Period v = P-1: what was known before it (the candidates, each user's items: every
+  // stored entry of W_0 .. W_{v-1}) and each user's items of v.
+  const std::size_t v = h.slices.size() - 1, first = h.period_first[v], last = h.period_first[v + 1];
+  const auto n_items = static_cast<std::size_t>(h.n_items);
+  std::vector<std::uint8_t> candidate(n_items, 0), mine(n_items, 0);
+  for (std::size_t e = 0; e < first; ++e) candidate[static_cast<std::size_t>(h.events.item[e])] = 1;
+  std::vector<std::vector<Index>> had(static_cast<std::size_t>(h.n_users)), now(static_cast<std::size_t>(h.n_users));
+  for (std::size_t p = 0; p < v; ++p)
+    for (Index u = 0; u < h.slices[p].n_rows; ++u) {
+      const graph::CsrMatrix& w = h.slices[p];
+      had[static_cast<std::size_t>(u)].insert(had[static_cast<std::size_t>(u)].end(), w.indices.begin() + w.indptr[u],
+                                              w.indices.begin() + w.indptr[u + 1]);
+    }
+  for (std::size_t e = first; e < last; ++e) now[static_cast<std::size_t>(h.events.user[e])].push_back(h.events.item[e]);
+
+  std::vector<double> sum(grid.size(), 0.0);
+  std::size_t pairs = 0;
+  std::vector<float> scores(n_items);
+  std::vector<Index> ranked, truth;
+  for (Index u = 0; u < h.n_users; ++u) {
+    const auto& before = had[static_cast<std::size_t>(u)];
+    if (now[static_cast<std::size_t>(u)].empty() || before.empty()) continue;
+    for (Index i : before) mine[static_cast<std::size_t>(i)] = 1;
+    auto fresh = [&](Index i) { return candidate[static_cast<std::size_t>(i)] && !mine[static_cast<std::size_t>(i)]; };
+    truth.clear();
+    for (Index i : now[static_cast<std::size_t>(u)])
+      if (fresh(i)) truth.push_back(i);
+    std::sort(truth.begin(), truth.end());
+    truth.erase(std::unique(truth.begin(), truth.end()), truth.end());
+    ranked.clear();
+    for (Index i = 0; i < h.n_items; ++i)
+      if (fresh(i)) ranked.push_back(i);
+    for (Index i : before) mine[static_cast<std::size_t>(i)] = 0;
+    if (truth.empty()) continue;
+    ++pairs;
+    for (std::size_t g = 0; g < grid.size(); ++g) {
+      hybrid_scores(s.validation_item_factors, s.item_label_seeds, s.validation_next.factors.row(u).transpose(),
+                    s.validation_next.interests.row(u).transpose(), grid[g], scores);
+      sum[g] += recall_of(scores, ranked, truth, k);
+    }
+  }
+  for (std::size_t g = 0; g < grid.size(); ++g) {
+    const double recall = pairs ? sum[g] / static_cast<double>(pairs) : 0.0;
+    if (g == 0 || recall > best.recall) best = {grid[g], recall, pairs};
+  }
+  return best;
+}
+
+}  // namespace driftrec::temporal

@@ -1,0 +1,88 @@
+// The sequence model (a GRU or LSTM over each user's per-period features, trainer.hpp)
+// fitted end to end on the data strictly before a period P (history.hpp), as `driftrec
+// train` and the evaluation's sequence rows run it:
+//   features   per period t < P: F_U(t) from temporal label propagation, x_u(t) from
+//              temporal ALS, the user's event count, the gap (features.hpp); interest truth
+//              of t = the normalised label distribution of the user's events of t;
+//   training   on steps predicting periods 1..P-2, early stopping on the step predicting
+//              P-1 (trainer.hpp), then one pass over periods 0..P-1 predicts P;
+//   hybrid     items by (1 - w) x_hat.y_i / max|x_hat.y| + w m_i / max m, where
+//              m_i = sum_l p_hat(l) Y_I(i, l) is how well item i's labels match the
+//              predicted interests, x_hat the predicted factor and y_i the item factors of
+//              P-1; w chosen on the last period P-1 (choose_interest_weight).
+// Only the last `window` periods are fed one by one (earlier ones are summed into one first
+// period, history.hpp windowed_slices), which bounds the cost on long histories.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "matrix_factorization/temporal_als.hpp"
+#include "propagation/temporal_propagation.hpp"
+#include "temporal/history.hpp"
+#include "temporal/predictor.hpp"
+#include "temporal/trainer.hpp"
+
+namespace driftrec::temporal {
+
+struct SequenceOptions {
+  propagation::TemporalOptions propagation;      // F_U(t) features
+  matrix_factorization::TemporalAlsOptions als;  // x_u(t) features and item factors
+  FeatureOptions features;
+  SequenceModelOptions model;
+  int window = 24;  // periods seen one by one; earlier periods are summed into one, >= 1
+
+  SequenceOptions();  // the defaults of `driftrec train` (see the .cpp)
+  // Throws InputError naming the option.
+  void validate() const;
+};
+
+using SequenceProgress = std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)>;
+
+// The features of every period of `h` and the item factors of the last one.
+struct SequenceFeatures {
+  SequenceInputs inputs;
+  matrix_factorization::Factors item_factors;             // y_i(P-1), items x f
+  matrix_factorization::Factors validation_item_factors;  // y_i(P-2)
+  propagation::DenseMatrix item_label_seeds;              // Y_I, items x L (row-normalised labels)
+  int not_converged = 0;                                  // propagation periods that did not converge
+};
+SequenceFeatures sequence_features(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
+
+struct TrainedSequence {
+  TrainingResult training;
+  Prediction next;  // the prediction for period P: users x L, users x f
+  matrix_factorization::Factors item_factors;  // y_i(P-1)
+  propagation::DenseMatrix item_label_seeds;
+  // The same model's prediction of the validation period P-1 from periods 0..P-2 (the
+  // trainer stopped early on that step but never trained on it), and y_i(P-2): what the
+  // hybrid's weight is chosen on.
+  Prediction validation_next;
+  matrix_factorization::Factors validation_item_factors;
+  int not_converged = 0;
+};
+// Needs P >= 3 periods. Throws InputError as the trainer does.
+TrainedSequence train_sequence(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
+
+// Hybrid item scores (out: one per item) from a predicted factor and interest distribution.
+void hybrid_scores(const matrix_factorization::Factors& item_factors, const propagation::DenseMatrix& item_label_seeds,
+                   const Eigen::Ref<const Eigen::VectorXf>& factor, const Eigen::Ref<const Eigen::VectorXf>& interests,
+                   double weight, std::span<float> out);
+
+inline const std::vector<double> kInterestWeights{0.0, 0.25, 0.5, 0.75};
+
+// The weight of `grid` whose hybrid has the best mean recall@k on the last period P-1 of
+// `h` (the history `s` was trained on), scored from s.validation_next; ties keep the earlier
+// weight. The pairs and ranking are the evaluation protocol's (evaluation/split.hpp) for
+// period P-1: users with an event in P-1 and one before; truth = their items of P-1 that
+// someone had before P-1 and they had not; ranked = the items someone had before P-1 that
+// the user had not, ties toward the lower index; recall@k = hits / min(k, |truth|).
+struct WeightChoice {
+  double weight = 0, recall = 0;
+  std::size_t pairs = 0;
+};
+WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s,
+                                    const std::vector<double>& grid = kInterestWeights, int k = 20);
+
+}  // namespace driftrec::temporal

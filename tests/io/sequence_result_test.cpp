@@ -1,0 +1,86 @@
+// io/sequence_result: a trained sequence model and its predictions read back as written;
+// another kind of result, a weight outside [0, 1] and misfit predictions are refused.
+#include "io/sequence_result.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "io/factors_result.hpp"
+#include "temporal/parameters.hpp"
+#include "tests/io/result_store.hpp"
+
+using namespace driftrec;
+using temporal::RowMatrix;
+
+namespace {
+
+// A model for the store's 3 labels with factors of width 2, and predictions for it.
+io::SequenceResult random_result(std::mt19937_64& rng, std::uint64_t seed) {
+  io::SequenceResult r;
+  r.model.options.cell = temporal::CellKind::lstm;
+  r.model.options.hidden = 4;
+  r.model.parameters = temporal::initial_parameters(temporal::CellKind::lstm, {3 + 2 + 2, 4, 3, 2}, seed);
+  r.next_interests = test::random_rows<RowMatrix>(rng, 4, 3);
+  r.next_factors = test::random_rows<RowMatrix>(rng, 4, 2);
+  r.item_factors = test::random_rows<matrix_factorization::Factors>(rng, 5, 2);
+  r.train_loss = {3.5, 2.5};
+  r.validation_loss = {3.25, 3.0};
+  r.interest_weight = 0.25;
+  r.best_epoch = 2;
+  r.window = 24;
+  r.slicing = "month";
+  r.periods = 2;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a sequence result reads back as written", "[io][sequence_result]") {
+  test::TempDir dir;
+  const std::string path = test::result_store(dir);
+  const std::uint64_t seed = test::test_seed();
+  std::mt19937_64 rng(seed);
+  const io::SequenceResult r = random_result(rng, seed);
+  {
+    io::StoreWriter w(path, io::StoreWriter::Amend{});
+    io::write_sequence_result(w, "seq", r);
+    w.commit();
+  }
+  const io::SequenceResult b = io::read_sequence_result(io::Store::open(path), "seq");
+  CHECK(b.model.options.cell == temporal::CellKind::lstm);
+  CHECK(b.model.options.hidden == 4);
+  for (std::size_t t = 0; t < temporal::kTensorCount; ++t) CHECK(b.model.parameters[t] == r.model.parameters[t]);
+  CHECK(b.next_interests == r.next_interests);
+  CHECK(b.next_factors == r.next_factors);
+  CHECK(b.item_factors == r.item_factors);
+  CHECK(b.train_loss == r.train_loss);
+  CHECK(b.validation_loss == r.validation_loss);
+  CHECK(b.interest_weight == 0.25);
+  CHECK(b.best_epoch == 2);
+  CHECK(b.window == 24);
+  CHECK(b.slicing == "month");
+  CHECK(b.periods == 2);
+}
+
+TEST_CASE("reading a sequence result refuses other kinds, a bad weight and misfit predictions",
+          "[io][sequence_result]") {
+  test::TempDir dir;
+  const std::string path = test::result_store(dir);
+  const std::uint64_t seed = test::test_seed();
+  std::mt19937_64 rng(seed);
+  io::SequenceResult weight = random_result(rng, seed);
+  weight.interest_weight = 1.5;
+  io::SequenceResult rows = random_result(rng, seed);
+  rows.next_interests = RowMatrix::Zero(3, 3);  // 3 users, the store has 4
+  {
+    io::StoreWriter w(path, io::StoreWriter::Amend{});
+    io::write_sequence_result(w, "weight", weight);
+    io::write_sequence_result(w, "rows", rows);
+    io::FactorsResultWriter f(w, "als");
+    f.finish({}, "month", 2);
+    w.commit();
+  }
+  const io::Store store = io::Store::open(path);
+  CHECK_THROWS_WITH(io::read_sequence_result(store, "weight"), Catch::Contains("interest_weight"));
+  CHECK_THROWS_WITH(io::read_sequence_result(store, "rows"), Catch::Contains("next_interests has 3 rows"));
+  CHECK_THROWS_WITH(io::read_sequence_result(store, "als"), Catch::Contains("not a sequence model"));
+}
