@@ -87,5 +87,6 @@ void bind_errors(nb::module_& m);
 void bind_store(nb::module_& m);
 void bind_propagate(nb::module_& m);
 void bind_als(nb::module_& m);
+void bind_jobs(nb::module_& m);
 
 }  // namespace driftrec::python

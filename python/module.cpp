@@ -1,6 +1,7 @@
 // The _driftrec extension module: the C++ engine for driftrec's Python package. Each topic
-// binds itself (errors.cpp, store.cpp, propagate.cpp, als.cpp); the package driftrec/
-// re-exports these and adds the conversions of numpy, scipy and pandas inputs.
+// binds itself (errors.cpp, store.cpp, propagate.cpp, als.cpp, and jobs.cpp: the pipeline's
+// store-level jobs); the package driftrec/ re-exports these and adds the conversions of
+// numpy, scipy and pandas inputs.
 #include "core/version.hpp"
 #include "python/common.hpp"
 
@@ -11,4 +12,5 @@ NB_MODULE(_driftrec, m) {
   driftrec::python::bind_store(m);
   driftrec::python::bind_propagate(m);
   driftrec::python::bind_als(m);
+  driftrec::python::bind_jobs(m);
 }

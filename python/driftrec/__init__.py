@@ -4,6 +4,9 @@
     store = driftrec.Store.from_dataframe("ml.h5", ratings, user="userId", item="movieId",
                                           time="timestamp", value="rating", labels=genres)
     interests = driftrec.propagate(store)          # per period, users x labels
+    driftrec.train(store, epochs=20)               # the jobs of the CLI, same options
+    driftrec.predict(store, "414")                 # a user's next-period interests
+    report = driftrec.evaluate(store, test_periods=2)
     model = driftrec.ALS(factors=64).fit(store.slice(-1))
     ids, scores = model.recommend(0, store.slice(-1)[0])
 
@@ -14,6 +17,8 @@ parameter change fixes (the message names it); RuntimeError for anything else.
 
 from ._driftrec import InputError, NumericalError, __version__
 from ._als import ALS
+from ._jobs import (Prediction, SequencePrediction, evaluate, factorize, generate, predict, propagate_store,
+                    recommend, reslice, similar_items, train)
 from ._propagate import Propagation, propagate, propagate_slices
 from ._store import Events, Periods, Store
 
@@ -26,8 +31,19 @@ __all__ = [
     "InputError",
     "NumericalError",
     "Periods",
+    "Prediction",
     "Propagation",
+    "SequencePrediction",
     "Store",
+    "evaluate",
+    "factorize",
+    "generate",
+    "predict",
     "propagate",
     "propagate_slices",
+    "propagate_store",
+    "recommend",
+    "reslice",
+    "similar_items",
+    "train",
 ]

@@ -201,6 +201,23 @@ class Store:
         """Names of the results saved in the store (driftrec propagate / factorize ...)."""
         return self._core.results()
 
+    def reslice(self, slice, **options):
+        """`driftrec reslice` on this store (driftrec.reslice: options aggregate, "keep"
+        by default): its slices rebuilt from its events with the slicing `slice`; results
+        computed on the old slices are dropped. The store is reopened on the new file.
+        Returns `driftrec reslice --json`'s dict."""
+        from ._jobs import reslice
+
+        return reslice(self, slice, **options)
+
+    def _reopen(self):
+        """Opens the file at this path again (after a job replaced it) and forgets what was
+        read from the old one."""
+        self._core.close()
+        self._core = _driftrec._Store(self.path)
+        for cached in ("users", "items", "labels", "_user_index", "_item_index", "periods"):
+            self.__dict__.pop(cached, None)
+
     def close(self):
         self._core.close()
 

@@ -1,0 +1,225 @@
+"""The store-level jobs of the driftrec CLI as Python calls: train, predict, evaluate,
+factorize, propagate_store, recommend, similar_items, generate (and Store.reslice). Each
+runs the same C++ pipeline function as `driftrec <job>` (the GIL released while it runs),
+with keyword arguments named as the CLI's options (--learning-rate -> learning_rate) and
+the same defaults, read from the C++ requests; each returns what `driftrec <job> --json`
+prints, as a dict (predict: arrays).
+
+Jobs that write a store (train, factorize, propagate_store, reslice) replace the file
+atomically; a Store passed in is reopened afterwards so that it sees the new result."""
+
+import json
+import os
+from collections import namedtuple
+
+import numpy as np
+
+from . import _convert, _driftrec
+from ._store import Store
+
+InputError = _driftrec.InputError
+
+_DEFAULTS = _driftrec._job_defaults()
+
+
+def _d(job, option):
+    """The default of one option; "" (none given, e.g. predict's model name) shows as None."""
+    value = _DEFAULTS[job][option]
+    return None if value == "" else value
+
+
+def _options(job, given):
+    """The keyword arguments of `job` out of a function's locals(), None back to ""."""
+    out = {}
+    for option, default in _DEFAULTS[job].items():
+        value = given[option]
+        if value is None and default == "":
+            value = ""
+        elif isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        out[option] = value
+    if "threads" in out:
+        out["threads"] = _convert.thread_count(out["threads"])
+    return out
+
+
+def _store_path(store):
+    if isinstance(store, Store):
+        if store.closed:
+            raise InputError(f"store: {store.path} is closed")
+        return store.path
+    if isinstance(store, (str, os.PathLike)):
+        return os.fspath(store)
+    raise InputError(f"store: expected a driftrec.Store or a path, found {type(store).__name__}")
+
+
+def _id(value, name):
+    """A user or item id as the store holds it (ints as their decimal text)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name}: expected a str or int id, found {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, str):
+        return str(value)
+    raise InputError(f"{name}: expected a str or int id, found {type(value).__name__} {value!r}")
+
+
+def _written(store, text):
+    """The job's JSON report; a Store object is reopened on the rewritten file."""
+    if isinstance(store, Store):
+        store._reopen()
+    return json.loads(text)
+
+
+def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_d("train", "hidden"),
+          epochs=_d("train", "epochs"), learning_rate=_d("train", "learning_rate"), bptt=_d("train", "bptt"),
+          batch_users=_d("train", "batch_users"), factor_weight=_d("train", "factor_weight"),
+          patience=_d("train", "patience"), factors=_d("train", "factors"), window=_d("train", "window"),
+          seed=_d("train", "seed"), threads=_d("train", "threads")):
+    """`driftrec train`: fits the sequence model (GRU or LSTM) that predicts each user's
+    next-period interests and factor on every period of `store` (a Store or a path; needs
+    item labels and at least 4 periods) and saves it, with every user's prediction for the
+    period after the last, under /results/<name>. Returns the summary of `driftrec train
+    --json` (epochs run, best epoch, validation loss, the hybrid's interest weight...)."""
+    path = _store_path(store)
+    return _written(store, _driftrec._train(path, _options("train", locals())))
+
+
+Prediction = namedtuple("Prediction", ["user", "model", "labels", "probabilities", "new"])
+Prediction.__doc__ = """One user's predicted interests for the period after the store's last,
+most probable first: label names (str array), probabilities (float32) and whether the user
+never had an item of the label (bool array)."""
+
+SequencePrediction = namedtuple(
+    "SequencePrediction",
+    ["users", "labels", "interests", "factors", "item_factors", "interest_weight", "best_epoch", "window",
+     "periods", "train_loss", "validation_loss"])
+SequencePrediction.__doc__ = """Everything a train result predicts for the period after the
+store's last: interests (users x labels, float32, rows summing to 1), factors (users x f, the
+predicted user factors), item_factors (items x f, the last period's), with the users' and
+labels' ids, the hybrid's interest_weight, best_epoch, window, the store's periods when
+trained, and the train and validation loss per epoch."""
+
+
+def predict(store, user=None, *, model=_d("predict", "model"), top=_d("predict", "top")):
+    """`driftrec predict`: the `top` most probable labels of `user` (an id as in the log)
+    for the period after the store's last, from the train result `model`, as a
+    Prediction. Without a user: the whole users x labels matrix and the rest of the result,
+    as a SequencePrediction."""
+    path = _store_path(store)
+    options = _options("predict", locals())
+    if user is None:
+        if not isinstance(options["model"], str):
+            raise InputError(f"model: expected a str, found {options['model']!r}")
+        raw = _driftrec._sequence_result(path, options["model"])
+        with Store(path) as s:
+            users, labels = s.users, s.labels
+        return SequencePrediction(users=users, labels=labels, **raw)
+    r = json.loads(_driftrec._predict(path, _id(user, "user"), options))
+    rows = r["labels"]
+    return Prediction(
+        user=r["user"], model=r["model"], labels=np.array([x["label"] for x in rows], dtype=str),
+        probabilities=np.array([x["probability"] for x in rows], dtype=np.float32),
+        new=np.array([x["new"] for x in rows], dtype=bool))
+
+
+def evaluate(store, *, test_periods=_d("evaluate", "test_periods"), k=_d("evaluate", "k"),
+             seed=_d("evaluate", "seed"), truth=_d("evaluate", "truth"), threads=_d("evaluate", "threads")):
+    """`driftrec evaluate`: the temporal evaluation of every baseline and model (each fitted
+    only on the events before a test period) on the last `test_periods` periods, item
+    metrics at the cut-offs `k` (an int or a sequence), 95% bootstrap intervals. truth: the
+    truth.csv of `driftrec generate`, to also score the interest models against the planted
+    interests. Returns the report `driftrec evaluate --json FILE` writes; its "table" is
+    not in it (the CLI prints that)."""
+    path = _store_path(store)
+    if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+        k = (int(k),)
+    elif isinstance(k, np.ndarray):
+        k = k.tolist()
+    elif isinstance(k, (list, tuple)):
+        k = list(k)
+    return json.loads(_driftrec._evaluate(path, _options("evaluate", locals())))
+
+
+def factorize(store, *, name=_d("factorize", "name"), factors=_d("factorize", "factors"),
+              regularization=_d("factorize", "regularization"), alpha=_d("factorize", "alpha"),
+              iterations=_d("factorize", "iterations"), cg_steps=_d("factorize", "cg_steps"),
+              solver=_d("factorize", "solver"), eta=_d("factorize", "eta"), gamma=_d("factorize", "gamma"),
+              keep_users=_d("factorize", "keep_users"), keep_items=_d("factorize", "keep_items"),
+              seed=_d("factorize", "seed"), threads=_d("factorize", "threads")):
+    """`driftrec factorize`: temporal implicit ALS over the store's periods (drift penalty
+    eta, history decay gamma), the factors kept (keep_users, keep_items: "all" or "last:N")
+    saved under /results/<name>. Returns the summary of `driftrec factorize --json`."""
+    path = _store_path(store)
+    return _written(store, _driftrec._factorize(path, _options("factorize", locals())))
+
+
+def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propagate", "name"),
+                    alpha=_d("propagate", "alpha"), gamma=_d("propagate", "gamma"), mu=_d("propagate", "mu"),
+                    tolerance=_d("propagate", "tolerance"), max_iterations=_d("propagate", "max_iterations"),
+                    keep=_d("propagate", "keep"), beta=_d("propagate", "beta"),
+                    neighbours=_d("propagate", "neighbours"), top=_d("propagate", "top"),
+                    restart=_d("propagate", "restart"), threads=_d("propagate", "threads")):
+    """`driftrec propagate`: method "label" (temporal label propagation), "p3alpha",
+    "rp3beta" or "ppr" (random walks on the last period's decayed history) over the store,
+    saved under /results/<name> (default: the method's name). alpha None: the method's
+    default (0.85 for label, 1 for the walks). Returns the summary of `driftrec propagate
+    --json`. (driftrec.propagate returns label propagation's interests in memory instead.)"""
+    path = _store_path(store)
+    return _written(store, _driftrec._propagate_job(path, _options("propagate", locals())))
+
+
+def recommend(store, user, *, k=_d("recommend", "k"), result=_d("recommend", "result"),
+              period=_d("recommend", "period"), model=_d("recommend", "model"),
+              filter_items=_d("recommend", "filter_items"), include_seen=_d("recommend", "include_seen")):
+    """`driftrec recommend`: the k best items for `user` by the factors of the factorize
+    result `result` (period None: the latest with both factors), or by the sequence model
+    `model` (a train result) for the period after the last. filter_items: a file of item ids
+    never to recommend. Returns `driftrec recommend --json`'s dict: "items" lists item,
+    title, score and labels, best first."""
+    path = _store_path(store)
+    options = _options("recommend", locals())
+    return json.loads(_driftrec._recommend(path, _id(user, "user"), options))
+
+
+def similar_items(store, item, *, k=_d("similar_items", "k"), result=_d("similar_items", "result"),
+                  period=_d("similar_items", "period")):
+    """`driftrec similar-items`: the k items whose factors (of the factorize result
+    `result`) have the highest cosine with `item`'s. Returns `driftrec similar-items
+    --json`'s dict: "items" lists item, title, cosine and labels, best first."""
+    path = _store_path(store)
+    options = _options("similar_items", locals())
+    return json.loads(_driftrec._similar_items(path, _id(item, "item"), options))
+
+
+def generate(out, *, users=_d("generate", "users"), items=_d("generate", "items"), labels=_d("generate", "labels"),
+             periods=_d("generate", "periods"), period_seconds=_d("generate", "period_seconds"),
+             start=_d("generate", "start"), events_per_period=_d("generate", "events_per_period"),
+             events=_d("generate", "events"), activity_sigma=_d("generate", "activity_sigma"),
+             popularity_exponent=_d("generate", "popularity_exponent"),
+             labels_per_item=_d("generate", "labels_per_item"),
+             labelled_fraction=_d("generate", "labelled_fraction"), drift=_d("generate", "drift"),
+             jump=_d("generate", "jump"), user_labels=_d("generate", "user_labels"), seed=_d("generate", "seed"),
+             threads=_d("generate", "threads")):
+    """`driftrec generate`: a synthetic log with planted interest drift written under the
+    folder `out` (events.csv, labels.csv, truth.csv, meta.json). events: a total number of
+    events instead of events_per_period. Returns `driftrec generate --json`'s dict
+    (meta.json plus the run's timings)."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"out: expected a folder path, found {type(out).__name__}")
+    options = _options("generate", locals())
+    return json.loads(_driftrec._generate(os.fspath(out), options))
+
+
+def reslice(store, slice, *, aggregate=_d("reslice", "aggregate")):
+    """`driftrec reslice`: the store's slices rebuilt from its events with the slicing
+    `slice` (day|week|month|quarter|year|<N>s|quantiles:<N>); results under /results are
+    dropped. Returns `driftrec reslice --json`'s dict."""
+    path = _store_path(store)
+    if not isinstance(slice, str):
+        raise InputError(f"slice: expected a str such as 'quarter', found {slice!r}")
+    return _written(store, _driftrec._reslice(path, slice, _options("reslice", locals())))
+
+
+__all__ = ["Prediction", "SequencePrediction", "evaluate", "factorize", "generate", "predict", "propagate_store",
+           "recommend", "reslice", "similar_items", "train"]
