@@ -21,3 +21,16 @@ def seed():
 @pytest.fixture
 def rng(seed):
     return np.random.default_rng(seed)
+
+
+# The driftrec CLI the Python jobs are compared with: DRIFTREC_CLI, or the build of
+# scripts/test.sh (which builds build/ before it runs this suite).
+CLI = pathlib.Path(os.environ.get("DRIFTREC_CLI", REPO / "build" / "cli" / "driftrec"))
+
+
+@pytest.fixture(scope="session")
+def cli():
+    if not os.access(CLI, os.X_OK):
+        pytest.fail(f"the driftrec CLI is not at {CLI}: build it (cmake --build build --target driftrec) "
+                    f"or set DRIFTREC_CLI", pytrace=False)
+    return CLI

@@ -1,0 +1,310 @@
+"""The store-level jobs from Python (driftrec.train, predict, evaluate, factorize,
+propagate_store, recommend, similar_items, generate, Store.reslice) give what the driftrec
+CLI gives for the same store and options: both call the same pipeline functions. Each
+comparison runs the CLI on a copy of the store (or on the same store for the read-only
+jobs) and compares the --json output with the Python result, timing keys dropped after
+checking they are there. The store is a small synthetic one (300 users, 8 periods)
+written by driftrec.generate and ingested by the CLI."""
+
+import hashlib
+import inspect
+import json
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import driftrec
+from conftest import CLI
+
+TIMING_KEYS = {"seconds", "wall_seconds", "run"}
+
+
+def run_cli(*args):
+    done = subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def cli_json(*args):
+    return json.loads(run_cli(*args, "--json"))
+
+
+def cli_args(options):
+    """Keyword arguments as the CLI's options: learning_rate=0.1 -> --learning-rate 0.1."""
+    return [a for k, v in options.items() for a in (f"--{k.replace('_', '-')}", v)]
+
+
+def untimed(report, keys=TIMING_KEYS):
+    """The report without its wall-clock keys (at any depth)."""
+    if isinstance(report, dict):
+        return {k: untimed(v, keys) for k, v in report.items() if k not in keys}
+    if isinstance(report, list):
+        return [untimed(v, keys) for v in report]
+    return report
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory, cli):
+    """(folder with the generated files, the ingested store)."""
+    root = tmp_path_factory.mktemp("jobs")
+    meta = driftrec.generate(root / "synth", users=300, items=200, labels=8, periods=8, seed=7)
+    store = root / "store.h5"
+    run_cli("ingest", root / "synth" / "events.csv", "--labels", root / "synth" / "labels.csv", "--slice",
+            f"{meta['period_seconds']}s", "-o", store)
+    return root / "synth", store
+
+
+@pytest.fixture
+def store(synth, tmp_path):
+    """A fresh copy of the synthetic store for a test that writes it."""
+    copy = tmp_path / "store.h5"
+    shutil.copyfile(synth[1], copy)
+    return copy
+
+
+def copy_of(path, name):
+    other = path.parent / name
+    shutil.copyfile(path, other)
+    return other
+
+
+# ---- names and defaults ----
+
+CLI_COMMAND = {"train": "train", "predict": "predict", "evaluate": "evaluate", "factorize": "factorize",
+               "propagate_store": "propagate", "recommend": "recommend", "similar_items": "similar-items",
+               "generate": "generate", "reslice": "reslice"}
+
+
+def cli_options(command):
+    """{option name: default text or None} from `driftrec <command> --help`."""
+    options = {}
+    for line in run_cli(command, "--help").splitlines():
+        m = re.match(r"\s+((?:-\w,)?--[\w-]+)(?: (\w+)(?:=(\S+))?)?", line)
+        if m:
+            options[m.group(1).split("--")[-1]] = m.group(3)
+    return options
+
+
+@pytest.mark.parametrize("function", sorted(CLI_COMMAND))
+def test_keyword_arguments_are_the_cli_options_with_its_defaults(function, cli):
+    options = cli_options(CLI_COMMAND[function])
+    parameters = inspect.signature(getattr(driftrec, function)).parameters
+    for name, p in parameters.items():
+        if name in ("store", "user", "item"):  # positionals / --user, --item: required
+            continue
+        option = name.replace("_", "-")
+        assert option in options, f"driftrec.{function}({name}=...) is not an option of driftrec {CLI_COMMAND[function]}"
+        shown = options[option]
+        if p.default is inspect.Parameter.empty or p.default is None or shown is None:
+            continue
+        if isinstance(p.default, tuple):
+            assert shown == ",".join(map(str, p.default)), name
+        elif isinstance(p.default, float):
+            assert float(shown) == pytest.approx(p.default, rel=1e-6), name
+        elif isinstance(p.default, bool):
+            continue
+        else:
+            assert shown == str(p.default), name
+
+
+# ---- the jobs against the CLI ----
+
+def test_generate_equals_cli(tmp_path, cli):
+    options = dict(users=50, items=40, labels=5, periods=4, seed=3)
+    ours = driftrec.generate(tmp_path / "py", **options)
+    theirs = cli_json("generate", "-o", tmp_path / "cli", *cli_args(options))
+    assert "run" in ours and "seconds" in ours["run"]
+    ours["ingest"] = ours["ingest"].replace(str(tmp_path / "py"), str(tmp_path / "cli"))  # names the folder
+    assert untimed(ours, {"run"}) == untimed(theirs, {"run"})
+    for name in ("events.csv", "labels.csv", "truth.csv"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+
+
+def test_evaluate_equals_cli_json(synth, cli, tmp_path):
+    folder, store = synth
+    before = digest(store)
+    ours = driftrec.evaluate(store, test_periods=2, k=(5, 10), seed=3, truth=folder / "truth.csv", threads=2)
+    run_cli("evaluate", store, "--test-periods", 2, "--k", "5,10", "--seed", 3, "--truth", folder / "truth.csv",
+            "--threads", 2, "--json", tmp_path / "report.json")
+    theirs = json.loads((tmp_path / "report.json").read_text())
+    assert "wall_seconds" in ours and "seconds" in ours
+    assert untimed(ours) == untimed(theirs)
+    assert ours["test_periods"] and ours["results"]
+    assert digest(store) == before  # evaluation only reads
+
+
+def test_train_and_predict_equal_cli_and_are_deterministic(store, cli):
+    options = dict(epochs=6, hidden=8, factors=4, patience=6, seed=11)
+    other = copy_of(store, "other.h5")
+    ours = driftrec.train(store, **options)
+    theirs = cli_json("train", other, *cli_args(options))
+    assert ours["seconds"] > 0
+    assert untimed(ours, {"seconds", "store"}) == untimed(theirs, {"seconds", "store"})
+    assert ours["epochs_run"] == 6 and ours["result"] == "sequence"
+
+    # The same seed in another process wrote the same predictions.
+    full = driftrec.predict(store)
+    again = driftrec.predict(other)
+    np.testing.assert_array_equal(full.interests, again.interests)
+    assert full.interests.shape == (300, 8) and full.interests.dtype == np.float32
+    np.testing.assert_allclose(full.interests.sum(axis=1), 1, rtol=1e-5)
+    assert list(full.labels) == list(driftrec.Store(store).labels)
+
+    for user in ("u1", "u17", "u299"):
+        p = driftrec.predict(store, user, top=4)
+        cli_p = cli_json("predict", store, "--user", user, "--top", 4)
+        assert p.user == cli_p["user"] and p.model == cli_p["model"] == "sequence"
+        assert list(p.labels) == [x["label"] for x in cli_p["labels"]]
+        np.testing.assert_array_equal(p.probabilities, np.array([x["probability"] for x in cli_p["labels"]], np.float32))
+        assert list(p.new) == [x["new"] for x in cli_p["labels"]]
+        # The top labels are the user's row of the stored matrix, most probable first.
+        row = full.interests[list(full.users).index(user)]
+        column = {label: k for k, label in enumerate(full.labels)}
+        np.testing.assert_array_equal(p.probabilities, row[[column[label] for label in p.labels]])
+        assert p.probabilities[0] == row.max()
+
+    # Another seed trains another model.
+    driftrec.train(other, **{**options, "seed": 12})
+    assert not np.array_equal(driftrec.predict(other).interests, full.interests)
+
+
+def test_factorize_recommend_similar_items_equal_cli(store, cli):
+    other = copy_of(store, "other.h5")
+    options = dict(factors=8, iterations=4, eta=1, gamma=0.5, seed=5, keep_items="all")
+    s = driftrec.Store(store)
+    ours = driftrec.factorize(s, **options)
+    theirs = cli_json("factorize", other, *cli_args(options))
+    assert untimed(ours, {"seconds", "store"}) == untimed(theirs, {"seconds", "store"})
+    assert "als" in s.results  # the Store object was reopened on the rewritten file
+    for user in ("u3", "u150"):
+        assert driftrec.recommend(s, user, k=7) == cli_json("recommend", store, "--user", user, "--k", 7)
+        assert driftrec.recommend(store, user, k=5, include_seen=True, period=6) == cli_json(
+            "recommend", store, "--user", user, "--k", 5, "--include-seen", "--period", 6)
+    for item in ("i0", "i42"):
+        got = driftrec.similar_items(store, item, k=6)
+        assert got == cli_json("similar-items", store, "--item", item, "--k", 6)
+        assert len(got["items"]) == 6 and got["items"][0]["cosine"] >= got["items"][-1]["cosine"]
+    s.close()
+
+
+def test_recommend_by_the_sequence_model_equals_cli(store, cli):
+    driftrec.train(store, epochs=3, hidden=8, factors=4, seed=2)
+    assert driftrec.recommend(store, "u8", k=5, model="sequence") == cli_json(
+        "recommend", store, "--user", "u8", "--k", 5, "--model", "sequence")
+
+
+@pytest.mark.parametrize("method,options", [
+    ("label", dict(keep="last:2", alpha=0.7, mu=0.3)),
+    ("rp3beta", dict(beta=0.3, neighbours=20, top=5)),
+    ("ppr", dict(restart=0.3, top=5)),
+])
+def test_propagate_store_equals_cli(store, cli, method, options):
+    other = copy_of(store, "other.h5")
+    ours = driftrec.propagate_store(store, method=method, **options)
+    theirs = cli_json("propagate", other, "--method", method,
+                      *cli_args(options))
+    assert untimed(ours, {"seconds", "store"}) == untimed(theirs, {"seconds", "store"})
+    assert method in driftrec.Store(store).results
+
+
+def test_reslice_equals_cli_and_reopens_the_store(store, cli):
+    other = copy_of(store, "other.h5")
+    s = driftrec.Store(store)
+    driftrec.factorize(s, factors=4, iterations=1)
+    run_cli("factorize", other, "--factors", 4, "--iterations", 1)
+    assert s.n_slices == 8
+    ours = s.reslice("7776000s")
+    theirs = cli_json("reslice", other, "--slice", "7776000s")
+    assert untimed(ours, {"seconds", "store"}) == untimed(theirs, {"seconds", "store"})
+    assert ours["dropped_results"] == ["als"]
+    assert s.n_slices == ours["slices"] < 8 and s.results == []
+    assert len(s.periods.begin) == s.n_slices
+    s.close()
+
+
+# ---- errors ----
+
+BAD = [
+    ("train", dict(hidden=0), "hidden"),
+    ("train", dict(epochs=-1), "epochs"),
+    ("train", dict(cell="rnn"), "cell"),
+    ("train", dict(learning_rate="fast"), "learning_rate"),
+    ("train", dict(hidden=2.5), "hidden"),
+    ("train", dict(seed=True), "seed"),
+    ("train", dict(threads=-2), "threads"),
+    ("train", dict(name="a/b"), "a/b"),
+    ("train", dict(window=2**40), "window"),
+    ("factorize", dict(factors=0), "factors"),
+    ("factorize", dict(solver="lu"), "solver"),
+    ("factorize", dict(keep_items="first:1"), "keep_items"),
+    ("propagate_store", dict(method="walk"), "method"),
+    ("propagate_store", dict(keep="last:x"), "keep"),
+    ("propagate_store", dict(mu=1.5), "mu"),
+    ("evaluate", dict(test_periods=0), "test-periods"),
+    ("evaluate", dict(k=[10, "a"]), "k[1]"),
+]
+
+
+@pytest.mark.parametrize("job,options,named", BAD, ids=[f"{j}-{n}" for j, _, n in BAD])
+def test_bad_arguments_raise_input_error_and_leave_the_store(store, job, options, named):
+    before = digest(store)
+    with pytest.raises(driftrec.InputError) as error:
+        getattr(driftrec, job)(store, **options)
+    assert named in str(error.value)
+    assert isinstance(error.value, ValueError)
+    assert digest(store) == before
+
+
+def test_bad_ids_and_models_name_what_is_missing(store):
+    driftrec.factorize(store, factors=4, iterations=1)
+    before = digest(store)
+    for call, named in [
+        (lambda: driftrec.predict(store, "u1"), "sequence"),  # no train result yet
+        (lambda: driftrec.recommend(store, "nobody"), "nobody"),
+        (lambda: driftrec.recommend(store, "u1", k=0), "k"),
+        (lambda: driftrec.recommend(store, True), "user"),
+        (lambda: driftrec.similar_items(store, "i99999"), "i99999"),
+        (lambda: driftrec.similar_items(store, "i1", result="missing"), "missing"),
+        (lambda: driftrec.train(42), "store"),
+        (lambda: driftrec.train(store.parent / "absent.h5"), "absent.h5"),
+    ]:
+        with pytest.raises(driftrec.InputError) as error:
+            call()
+        assert named in str(error.value)
+    assert digest(store) == before
+
+
+# ---- threads ----
+
+def test_train_lets_other_python_threads_run(store):
+    started, done = threading.Event(), threading.Event()
+    span = {}
+
+    def work():
+        started.set()
+        t0 = time.perf_counter()
+        driftrec.train(store, hidden=64, epochs=60, patience=60, threads=1)
+        span["train"] = time.perf_counter() - t0
+        done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait()
+    stamps = []
+    while not done.is_set():
+        stamps.append(time.perf_counter())
+        time.sleep(0.001)
+    worker.join()
+    largest_gap = max(np.diff(stamps), default=0.0)
+    print(f"train {span['train']:.2f} s, {len(stamps)} ticks of the other thread, largest gap {largest_gap:.3f} s")
+    assert span["train"] > 0.3, "the training is too short to tell"
+    assert largest_gap < 0.5 * span["train"]
