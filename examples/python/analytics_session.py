@@ -4,7 +4,10 @@
 2. propagate genre labels over the monthly user x movie graphs and follow one user's
    interests over time,
 3. fit implicit ALS on the whole log, recommend movies to that user and find movies
-   similar to one they rated.
+   similar to one they rated,
+4. run the CLI's jobs from Python on the ratings since 2016 sliced by quarter: train the
+   sequence model, predict the most active user's genres for the next quarter, and run the
+   temporal evaluation of every model on the last two quarters.
 
     python examples/python/analytics_session.py [--data DIR] [--user 414] [--store out.h5]
 """
@@ -85,6 +88,27 @@ def main():
         for i, s in zip(ids[1:], scores[1:]):
             print(f"  {s:6.3f}  {movies.title[int(store.items[i])]}")
         store.close()
+
+        # 4. The jobs of the CLI (driftrec train / predict / evaluate), same options and
+        # results. A recent slice of the log keeps the evaluation short.
+        recent = ratings[ratings.timestamp >= pd.Timestamp("2016-01-01").timestamp()]
+        quarters = driftrec.Store.from_dataframe(
+            pathlib.Path(tmp) / "recent.h5", recent, user="userId", item="movieId", time="timestamp",
+            value="rating", labels=genres, slice="quarter", force=True)
+        summary = driftrec.train(quarters, epochs=10, seed=0)
+        print(f"\nsequence model ({summary['cell']}) on {summary['periods']} quarters since 2016: "
+              f"{summary['epochs_run']} epochs, validation loss {summary['best_validation_loss']:.3f}")
+        active_user = recent.userId.value_counts().index[0]
+        prediction = driftrec.predict(quarters, active_user, top=3)
+        print(f"user {active_user}, next quarter: " + ", ".join(
+            f"{label} {p:.2f}{' (new)' if new else ''}"
+            for label, p, new in zip(prediction.labels, prediction.probabilities, prediction.new)))
+        report = driftrec.evaluate(quarters, test_periods=2, k=10)
+        rows = [r for r in report["results"] if r["metric"] == "recall@10"]
+        print(f"evaluation on the last 2 quarters, recall@10 over {rows[0]['users']} users:")
+        for r in sorted(rows, key=lambda r: -r["value"])[:5]:
+            print(f"  {r['model']:<20} {r['value']:.3f}  [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]")
+        quarters.close()
 
 
 if __name__ == "__main__":

@@ -15,3 +15,5 @@ def test_analytics_session_runs(tmp_path):
     assert "610 users, 9724 items, 19 labels, 100836 events" in out
     assert "propagation: " in out and "user 414:" in out
     assert "recommended to user 414" in out and "movies similar to" in out
+    assert "sequence model (gru) on " in out and "next quarter: " in out
+    assert "evaluation on the last 2 quarters, recall@10" in out
