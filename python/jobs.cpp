@@ -253,55 +253,40 @@ void similar_fields(pipeline::SimilarItemsRequest& q, Fields& f) {
 
 void reslice_fields(pipeline::ResliceRequest& q, Fields& f) { f("aggregate", q.aggregate); }
 
-// The CLI's generate options; counts travel as 64-bit and are checked against Index.
+// The CLI's generate options: the generator's config, and `events` (a total) instead of
+// events_per_period. Counts out of graph::Index's range are refused by from_python.
 struct GenerateArgs {
   graph::DriftConfig config;
-  std::int64_t users, items, labels, periods, labels_per_item, user_labels;
-  std::optional<std::size_t> events;  // replaces events_per_period
+  std::optional<std::size_t> events;
   int threads = 0;
-  GenerateArgs()
-      : users(config.users), items(config.items), labels(config.labels), periods(config.periods),
-        labels_per_item(config.labels_per_item), user_labels(config.user_labels) {}
 };
-
-graph::Index count_of(std::int64_t v, const char* name) {
-  if (v <= 0 || v > std::numeric_limits<graph::Index>::max())
-    throw InputError(fmt::format("{}: expected a positive count below 2^31, got {}", name, v));
-  return static_cast<graph::Index>(v);
-}
 
 void generate_fields(GenerateArgs& a, Fields& f) {
   auto& c = a.config;
-  f("users", a.users);
-  f("items", a.items);
-  f("labels", a.labels);
-  f("periods", a.periods);
+  f("users", c.users);
+  f("items", c.items);
+  f("labels", c.labels);
+  f("periods", c.periods);
   f("period_seconds", c.period_seconds);
   f("start", c.start);
   f("events_per_period", c.events_per_period);
   f("events", a.events);
   f("activity_sigma", c.activity_sigma);
   f("popularity_exponent", c.popularity_exponent);
-  f("labels_per_item", a.labels_per_item);
+  f("labels_per_item", c.labels_per_item);
   f("labelled_fraction", c.labelled_fraction);
   f("drift", c.drift);
   f("jump", c.jump);
-  f("user_labels", a.user_labels);
+  f("user_labels", c.user_labels);
   f("seed", c.seed);
   f("threads", a.threads);
-  c.users = count_of(a.users, "users");
-  c.items = count_of(a.items, "items");
-  c.labels = count_of(a.labels, "labels");
-  c.periods = count_of(a.periods, "periods");
-  c.labels_per_item = count_of(a.labels_per_item, "labels_per_item");
-  c.user_labels = count_of(a.user_labels, "user_labels");
+  c.validate();
   if (a.events) {
     if (*a.events == 0) throw InputError("events: expected a positive total number of events, got 0");
     // As `driftrec generate --events`: activity averages 1 over users.
     c.events_per_period =
         static_cast<double>(*a.events) / (static_cast<double>(c.users) * static_cast<double>(c.periods));
   }
-  c.validate();
 }
 
 // A request filled from the keyword arguments by its field table.

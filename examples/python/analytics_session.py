@@ -9,7 +9,7 @@
    sequence model, predict the most active user's genres for the next quarter, and run the
    temporal evaluation of every model on the last two quarters.
 
-    python examples/python/analytics_session.py [--data DIR] [--user 414] [--store out.h5]
+    python examples/python/analytics_session.py [--data DIR] [--user 414] [--store out.h5] [--threads N]
 """
 
 import argparse
@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--data", type=pathlib.Path, default=DATA, help="folder with ratings.csv and movies.csv")
     parser.add_argument("--user", default="414", help="MovieLens userId to follow")
     parser.add_argument("--store", type=pathlib.Path, help="where to write the store (default: a temporary folder)")
+    parser.add_argument("--threads", type=int, default=0, help="threads of the jobs in step 4 (0: all cores)")
     args = parser.parse_args()
 
     ratings = pd.read_csv(args.data / "ratings.csv")
@@ -95,7 +96,7 @@ def main():
         quarters = driftrec.Store.from_dataframe(
             pathlib.Path(tmp) / "recent.h5", recent, user="userId", item="movieId", time="timestamp",
             value="rating", labels=genres, slice="quarter", force=True)
-        summary = driftrec.train(quarters, epochs=10, seed=0)
+        summary = driftrec.train(quarters, epochs=10, seed=0, threads=args.threads)
         print(f"\nsequence model ({summary['cell']}) on {summary['periods']} quarters since 2016: "
               f"{summary['epochs_run']} epochs, validation loss {summary['best_validation_loss']:.3f}")
         active_user = recent.userId.value_counts().index[0]
@@ -103,7 +104,7 @@ def main():
         print(f"user {active_user}, next quarter: " + ", ".join(
             f"{label} {p:.2f}{' (new)' if new else ''}"
             for label, p, new in zip(prediction.labels, prediction.probabilities, prediction.new)))
-        report = driftrec.evaluate(quarters, test_periods=2, k=10)
+        report = driftrec.evaluate(quarters, test_periods=2, k=10, threads=args.threads)
         rows = [r for r in report["results"] if r["metric"] == "recall@10"]
         print(f"evaluation on the last 2 quarters, recall@10 over {rows[0]['users']} users:")
         for r in sorted(rows, key=lambda r: -r["value"])[:5]:

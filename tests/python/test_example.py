@@ -8,7 +8,8 @@ from conftest import REPO
 
 def test_analytics_session_runs(tmp_path):
     script = REPO / "examples" / "python" / "analytics_session.py"
-    done = subprocess.run([sys.executable, str(script), "--store", str(tmp_path / "ml.h5")],
+    done = subprocess.run([sys.executable, str(script), "--store", str(tmp_path / "ml.h5"),
+                           "--threads", "1"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     out = done.stdout
