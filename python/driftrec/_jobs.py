@@ -6,7 +6,9 @@ the same defaults, read from the C++ requests; each returns what `driftrec <job>
 prints, as a dict (predict: arrays).
 
 Jobs that write a store (train, factorize, propagate_store, reslice) replace the file
-atomically; a Store passed in is reopened afterwards so that it sees the new result."""
+atomically; a Store passed in is reopened afterwards so that it sees the new result.
+HDF5 is used by one thread at a time: while a job runs, Store reads on other threads wait
+for it (pure Python and numpy work goes on)."""
 
 import json
 import os
