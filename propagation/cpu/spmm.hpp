@@ -10,8 +10,8 @@
 // Parallelism: rows are cut into ranges of equal cost nnz + rows (edge-balanced, since
 // R-MAT and real degree distributions are skewed; the +1 per row pays for writing it),
 // eight ranges per thread under a dynamic schedule; a product with fewer than
-// kMinWorkPerThread (2^17) edges + rows per thread uses fewer threads. Each row is summed by one thread in stored
-// order, so results do not depend on the thread count, bit for bit.
+// kMinWorkPerThread (2^17) edges + rows per thread uses fewer threads. Each row is summed
+// by one thread in stored order, so results do not depend on the thread count, bit for bit.
 //
 // The trick that makes it fast: k is a template parameter for the common widths (1, 8,
 // 16, 20, 32), so a row's k accumulators live in registers and each x row is read once
