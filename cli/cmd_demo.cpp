@@ -62,6 +62,7 @@ void add_demo(CLI::App& app) {
     o.slicing = graph::Slicing::parse("month");
     o.output = (fs::path(*out) / "movielens.h5").string();
     o.overwrite = true;
+    o.threads = common->threads;
     o.progress = make_progress();
     fmt::print("== driftrec ingest {} --labels {} --slice month -o {}\n", o.event_files[0], o.labels_file, o.output);
     io::IngestReport r = io::ingest(o);

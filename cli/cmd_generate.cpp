@@ -80,6 +80,7 @@ void run_generate(const GenerateOptions& o) {
   pipeline::GenerateRequest q;
   q.config = make_config(o);
   q.out = o.out;
+  q.threads = o.common.threads;
   q.progress = make_progress();
   const pipeline::GenerateSummary r = pipeline::generate(q);
   end_progress();

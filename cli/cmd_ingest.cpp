@@ -55,6 +55,7 @@ void add_ingest(CLI::App& app) {
     o->events.on_error = io::parse_on_error(*on_error);
     o->labels.on_error = o->events.on_error;
     o->events.time_format = io::parse_time_format(*time_format);
+    o->threads = common->threads;
     o->progress = make_progress();
     io::IngestReport r = io::ingest(*o);
     end_progress();

@@ -20,6 +20,7 @@ void add_reslice(CLI::App& app) {
   add_threads_option(*cmd, *common);
   cmd->callback([=] {
     common->apply();
+    q->threads = common->threads;
     q->progress = make_progress();
     const pipeline::ResliceSummary r = pipeline::reslice_store(*q);
     end_progress();

@@ -21,11 +21,9 @@ void add_propagate(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_train(CLI::App& app);  // train and predict
 
-// Options every subcommand shares. Commands pass `threads` into the pipeline requests, which
-// pass it into the options of the library calls that take a thread count (propagation,
-// random walks, ALS, the sequence model, the evaluation); apply() checks it and, for the
-// passes that take none yet (ingest and the synthetic generator, HDF5 chunk compression),
-// still sets OpenMP's default.
+// Options every subcommand shares. Commands pass `threads` into the pipeline requests (or
+// io::IngestOptions), which pass it into the options of every library call that runs
+// threads; apply() only checks it (OpenMP's own settings are left alone).
 struct CommonOptions {
   int threads = 0;  // 0: OpenMP's default
   void apply() const;

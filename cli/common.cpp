@@ -1,5 +1,4 @@
 // What every subcommand shares: --threads and the progress line on stderr.
-#include <omp.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,7 +12,6 @@ namespace driftrec::cli {
 
 void CommonOptions::apply() const {
   if (threads < 0) throw InputError("--threads: expected a positive number or 0 (all cores)");
-  if (threads > 0) omp_set_num_threads(threads);
 }
 
 void add_threads_option(CLI::App& cmd, CommonOptions& opts) {

@@ -15,8 +15,11 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
+
+#include "core/error.hpp"
 
 namespace driftrec::core {
 
@@ -24,6 +27,13 @@ namespace driftrec::core {
 // validated (threads >= 0) by their own validate(), which names the option.
 inline int thread_count(int requested) {
   return requested > 0 ? requested : omp_get_max_threads();
+}
+
+// The check those validate()s share for a bare `threads` argument or field: InputError
+// naming `threads` when it is negative.
+inline void check_threads(int threads) {
+  if (threads < 0)
+    throw InputError("threads: expected 0 (OpenMP's default) or a positive count, got " + std::to_string(threads));
 }
 
 // Keeps the first exception thrown by any thread of a region. For a hand-written region:

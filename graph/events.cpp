@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
+
 namespace driftrec::graph {
 
 bool events_sorted(std::span<const Event> events) {
@@ -54,14 +56,16 @@ void sort_events(std::vector<Event>& events) {
   }
 }
 
-EventColumns to_columns(std::vector<Event>&& events) {
+EventColumns to_columns(std::vector<Event>&& events, int threads) {
+  core::check_threads(threads);
   EventColumns c;
   const std::size_t n = events.size();
   c.user.resize(n);
   c.item.resize(n);
   c.time.resize(n);
   c.value.resize(n);
-#pragma omp parallel for schedule(static)
+  // Copies only: nothing here throws or allocates, so a plain region will do.
+#pragma omp parallel for schedule(static) num_threads(core::thread_count(threads))
   for (std::size_t k = 0; k < n; ++k) {
     c.user[k] = events[k].user;
     c.item[k] = events[k].item;

@@ -39,8 +39,8 @@ struct EventColumns {
   std::size_t size() const { return time.size(); }
 };
 
-// Moves `events` into columns and frees it.
-EventColumns to_columns(std::vector<Event>&& events);
+// Moves `events` into columns and frees it, on `threads` threads (0: OpenMP's default).
+EventColumns to_columns(std::vector<Event>&& events, int threads = 0);
 
 // How a slice turns events into one weight per (user, item): their number or the sum of
 // their values.

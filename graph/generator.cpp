@@ -91,8 +91,9 @@ std::string DriftConfig::slice_spec() const { return fmt::format("{}s", period_s
 
 // ---- DriftGenerator: items -------------------------------------------------------------
 
-DriftGenerator::DriftGenerator(const DriftConfig& config) : config_(config) {
+DriftGenerator::DriftGenerator(const DriftConfig& config, int threads) : config_(config) {
   config_.validate();
+  core::check_threads(threads);
   const Index n_items = config_.items;
   const Index n_labels = config_.labels;
   Rng rng(config_.seed, kItemStream, 0);
@@ -158,6 +159,7 @@ DriftGenerator::DriftGenerator(const DriftConfig& config) : config_(config) {
     std::vector<std::int64_t> small, large;
   };
   core::ParallelFor per_label;
+  per_label.threads = threads;
   per_label.schedule = core::Schedule::dynamic;
   core::parallel_for_with_state(
       n_labels, per_label, [] { return AliasScratch{}; },
@@ -199,7 +201,7 @@ DriftGenerator::DriftGenerator(const DriftConfig& config) : config_(config) {
         static_cast<Index>((std::int64_t{config_.users} + kActivityBlock - 1) / kActivityBlock);
     std::vector<double> partial(static_cast<std::size_t>(n_blocks), 0.0);
     const double s = config_.activity_sigma;
-    core::parallel_for(n_blocks, core::ParallelFor{}, [&](std::int64_t blk) {
+    core::parallel_for(n_blocks, core::ParallelFor{.threads = threads}, [&](std::int64_t blk) {
       const std::int64_t first = blk * kActivityBlock;
       const std::int64_t end = std::min<std::int64_t>(config_.users, first + kActivityBlock);
       double acc = 0;
@@ -361,11 +363,13 @@ void DriftGenerator::generate_user(Index user, UserLog& log) const {
   }
 }
 
-DriftLog generate_drift_log(const DriftGenerator& generator) {
+DriftLog generate_drift_log(const DriftGenerator& generator, int threads) {
+  core::check_threads(threads);
   const Index users = generator.config().users;
   const auto n_blocks = static_cast<Index>((std::int64_t{users} + kLogBlock - 1) / kLogBlock);
   std::vector<DriftLog> parts(static_cast<std::size_t>(n_blocks));
   core::ParallelFor per_block;
+  per_block.threads = threads;
   per_block.schedule = core::Schedule::dynamic;
   core::parallel_for_with_state(
       n_blocks, per_block, [] { return UserLog{}; },

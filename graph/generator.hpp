@@ -101,8 +101,10 @@ struct UserLog {
 class DriftGenerator {
  public:
   // Validates the config and builds the items: their labels, popularity and per-label
-  // alias tables (O(items * labels_per_item) memory).
-  explicit DriftGenerator(const DriftConfig& config);
+  // alias tables (O(items * labels_per_item) memory), on `threads` threads (0: OpenMP's
+  // default; a negative count is an InputError naming `threads`). The thread count is how
+  // the generator runs, not what it generates, so it is not part of DriftConfig.
+  explicit DriftGenerator(const DriftConfig& config, int threads = 0);
 
   const DriftConfig& config() const { return config_; }
 
@@ -143,11 +145,12 @@ class DriftGenerator {
 };
 
 // The whole log in memory, users in order (each user's events by time): for tests, demos
-// and library callers. Parallel over fixed blocks of users; identical for any thread count.
+// and library callers. Parallel over fixed blocks of users on `threads` threads (0: OpenMP's
+// default); identical for any thread count.
 struct DriftLog {
   std::vector<Event> events;
   std::vector<TruthEntry> truth;
 };
-DriftLog generate_drift_log(const DriftGenerator& generator);
+DriftLog generate_drift_log(const DriftGenerator& generator, int threads = 0);
 
 }  // namespace driftrec::graph

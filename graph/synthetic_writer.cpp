@@ -177,12 +177,13 @@ std::string synthetic_label_name(Index label) {
 
 SyntheticSummary write_synthetic(const graph::DriftConfig& config,
                                  const std::filesystem::path& dir,
-                                 const SyntheticProgressFn& progress) {
+                                 const SyntheticProgressFn& progress, int threads) {
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  const graph::DriftGenerator generator(config);  // validates the config
+  const graph::DriftGenerator generator(config, threads);  // validates the config and threads
+  const int team = core::thread_count(threads);
 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -233,7 +234,7 @@ SyntheticSummary write_synthetic(const graph::DriftConfig& config,
   const double per_user = config.events_per_period * config.periods;
   std::int64_t block = std::clamp<std::int64_t>(
       static_cast<std::int64_t>(std::ceil(kBlockEvents / std::max(per_user, 1.0))), 1, 1 << 16);
-  const std::int64_t spread = 8 * static_cast<std::int64_t>(omp_get_max_threads());
+  const std::int64_t spread = 8 * static_cast<std::int64_t>(team);
   block = std::max<std::int64_t>(1, std::min(block, (config.users + spread - 1) / spread));
   const std::int64_t n_blocks = (config.users + block - 1) / block;
 
@@ -251,7 +252,7 @@ SyntheticSummary write_synthetic(const graph::DriftConfig& config,
     std::int64_t block_events = 0, block_truth = 0;
   };
   core::ExceptionCapture capture;
-#pragma omp parallel
+#pragma omp parallel num_threads(team)
   {
     std::optional<ThreadState> st;
     capture.run([&] {

@@ -63,11 +63,12 @@ inline constexpr const char* kSyntheticMetaFile = "meta.json";
 // Generates the log for `config` and writes the four files under `dir` (created if
 // missing; existing files of those names are replaced). Throws InputError for a
 // bad config or a directory that cannot be created, std::runtime_error (naming the file)
-// when a write fails; temporary files are removed either way. Identical files for any
+// when a write fails; temporary files are removed either way. Runs on `threads` threads
+// (0: OpenMP's default; negative: InputError naming `threads`); identical files for any
 // thread count.
 SyntheticSummary write_synthetic(const graph::DriftConfig& config,
                                  const std::filesystem::path& dir,
-                                 const SyntheticProgressFn& progress = {});
+                                 const SyntheticProgressFn& progress = {}, int threads = 0);
 
 // The content of meta.json: {"format", "config": {...}, "slice", "first_period_begin",
 // "period_seconds", "files": {...}, "counts": {...}, "ingest"}. Holds no timings, so

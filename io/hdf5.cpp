@@ -115,7 +115,7 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
   return Handle(d, H5Dclose);
 }
 
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem) {
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads) {
   if (n == 0) return;
   const std::uint64_t chunk = std::clamp<std::uint64_t>(n, 1, kChunkElements);
   const std::uint64_t n_chunks = (n + chunk - 1) / chunk;
@@ -139,6 +139,7 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
   for (std::uint64_t first = 0; first < n_chunks; first += kBatch) {
     const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - first));
     core::ParallelFor per_chunk;
+    per_chunk.threads = threads;
     per_chunk.schedule = core::Schedule::dynamic;
     per_chunk.parallel = batch > 1;
     core::parallel_for_with_state(

@@ -42,11 +42,12 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
 // shuffled and compressed in parallel (libdeflate, zlib format: exactly what HDF5's own
 // shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
 // HDF5's built-in path compresses serially with zlib and was most of ingest's write time.
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size);
+// threads: 0 for OpenMP's default; the bytes written are the same for any count.
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size, int threads);
 template <class T>
-void write_array(hid_t loc, const std::string& name, std::span<const T> data) {
+void write_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0) {
   Handle d = create_array(loc, name, native_type<T>(), data.size());
-  write_chunks(d, data.data(), data.size(), sizeof(T));
+  write_chunks(d, data.data(), data.size(), sizeof(T), threads);
 }
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
 void write_attr(hid_t obj, const std::string& name, const std::string& value);

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/parallel.hpp"
+
 namespace driftrec::io {
 namespace {
 
@@ -65,7 +67,7 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   auto t1 = std::chrono::steady_clock::now();
   graph::sort_events(log.events);
   StoreContent c;
-  c.events = graph::to_columns(std::move(log.events));
+  c.events = graph::to_columns(std::move(log.events), writer.threads());
   r.seconds_sort = seconds_since(t1);
 
   auto t2 = std::chrono::steady_clock::now();
@@ -110,7 +112,7 @@ IngestReport ingest(const IngestOptions& o) {
   IngestReport r;
   r.output = o.output;
   // Fail on an existing target before reading gigabytes.
-  StoreWriter writer(o.output, o.overwrite);
+  StoreWriter writer(o.output, o.overwrite, o.threads);
 
   EventLog log;
   for (const std::string& path : o.event_files) {
@@ -134,7 +136,7 @@ IngestReport ingest_columns(const EventColumnsIn& events, const LabelColumnsIn* 
   if (o.aggregate != "auto") graph::parse_aggregate(o.aggregate);
   IngestReport r;
   r.output = o.output;
-  StoreWriter writer(o.output, o.overwrite);
+  StoreWriter writer(o.output, o.overwrite, o.threads);
   EventLog log;
   read_event_columns(events, o.on_error, log);
   LabelReading labels;
@@ -145,8 +147,9 @@ IngestReport ingest_columns(const EventColumnsIn& events, const LabelColumnsIn* 
 }
 
 ResliceReport reslice(const std::string& store_path, const graph::Slicing& slicing,
-                      const std::string& aggregate, const StageProgress& progress) {
+                      const std::string& aggregate, const StageProgress& progress, int threads) {
   const auto t0 = std::chrono::steady_clock::now();
+  core::check_threads(threads);
   ResliceReport r;
   StoreContent c;
   graph::Aggregate agg;
@@ -161,7 +164,7 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
     r.dropped_results = s.results();
     agg = aggregate == "keep" ? s.aggregate() : graph::parse_aggregate(aggregate);
   }
-  StoreWriter writer(store_path, /*overwrite=*/true);
+  StoreWriter writer(store_path, /*overwrite=*/true, threads);
   const std::size_t slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });

@@ -29,6 +29,7 @@ struct IngestOptions {
   std::string aggregate = "auto";  // auto: sum of values if every file has a value column, else count
   std::string output;
   bool overwrite = false;
+  int threads = 0;  // the sort's column split and the chunk compression; 0: OpenMP's default
   StageProgress progress;
 };
 
@@ -52,6 +53,7 @@ struct ColumnIngestOptions {
   std::string output;
   bool overwrite = false;
   OnError on_error = OnError::fail;  // skip: count bad rows (events and labels) instead
+  int threads = 0;                   // as IngestOptions::threads
   StageProgress progress;
 };
 
@@ -70,8 +72,9 @@ struct ResliceReport {
 };
 
 // Rebuilds the slices of `store_path` from its stored events. `aggregate` "keep" keeps
-// the store's aggregation.
+// the store's aggregation. threads: the chunk compression's (0: OpenMP's default).
 ResliceReport reslice(const std::string& store_path, const graph::Slicing& slicing,
-                      const std::string& aggregate = "keep", const StageProgress& progress = {});
+                      const std::string& aggregate = "keep", const StageProgress& progress = {},
+                      int threads = 0);
 
 }  // namespace driftrec::io

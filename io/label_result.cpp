@@ -28,7 +28,8 @@ h5::Handle open_label_result(const Store& store, const std::string& name) {
 }  // namespace
 
 LabelResultWriter::LabelResultWriter(StoreWriter& w, const std::string& name)
-    : group_(create_result(w, name)),
+    : threads_(w.threads()),
+      group_(create_result(w, name)),
       users_(h5::create_group(group_, "interests")),
       items_(h5::create_group(group_, "item_labels")) {}
 
@@ -40,9 +41,9 @@ void LabelResultWriter::write_period(std::size_t period, const pr::DenseMatrix& 
 
 void LabelResultWriter::finish(const LabelResultInfo& info) {
   const std::vector<std::int32_t> converged(info.converged.begin(), info.converged.end());
-  h5::write_array<std::int64_t>(group_, "iterations", info.iterations);
-  h5::write_array<double>(group_, "residual", info.residual);
-  h5::write_array<std::int32_t>(group_, "converged", converged);
+  h5::write_array<std::int64_t>(group_, "iterations", info.iterations, threads_);
+  h5::write_array<double>(group_, "residual", info.residual, threads_);
+  h5::write_array<std::int32_t>(group_, "converged", converged, threads_);
   const pr::TemporalOptions& o = info.options;
   h5::write_attr(group_, "alpha", static_cast<double>(o.propagation.alpha));
   h5::write_attr(group_, "gamma", static_cast<double>(o.gamma));

@@ -41,6 +41,7 @@ class LabelResultWriter {
   void finish(const LabelResultInfo& info);
 
  private:
+  int threads_;  // w's
   h5::Handle group_, users_, items_;
 };
 

@@ -34,8 +34,8 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
   write_rows(g, "next_interests", r.next_interests);
   write_rows(g, "next_factors", r.next_factors);
   write_rows(g, "item_factors", r.item_factors);
-  h5::write_array<double>(g, "train_loss", r.train_loss);
-  h5::write_array<double>(g, "validation_loss", r.validation_loss);
+  h5::write_array<double>(g, "train_loss", r.train_loss, w.threads());
+  h5::write_array<double>(g, "validation_loss", r.validation_loss, w.threads());
   h5::write_attr(g, "interest_weight", fmt::format("{}", r.interest_weight));
   h5::write_attr(g, "best_epoch", static_cast<std::int64_t>(r.best_epoch));
   h5::write_attr(g, "kind", std::string("sequence_model"));

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
+
 namespace driftrec::io {
 namespace fs = std::filesystem;
 using graph::Index;
@@ -31,11 +33,11 @@ bool fsync_path(const std::string& path, bool directory) {
 
 }  // namespace
 
-void write_csr_group(hid_t file, const std::string& group, const graph::CsrMatrix& m) {
+void write_csr_group(hid_t file, const std::string& group, const graph::CsrMatrix& m, int threads) {
   h5::Handle g = h5::create_group(file, group);
-  h5::write_array<std::int64_t>(g, "indptr", m.indptr);
-  h5::write_array<std::int32_t>(g, "indices", m.indices);
-  h5::write_array<float>(g, "data", m.data);
+  h5::write_array<std::int64_t>(g, "indptr", m.indptr, threads);
+  h5::write_array<std::int32_t>(g, "indices", m.indices, threads);
+  h5::write_array<float>(g, "data", m.data, threads);
 }
 
 graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows, Index cols,
@@ -50,7 +52,9 @@ graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows
   return m;
 }
 
-StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move(target)) {
+StoreWriter::StoreWriter(std::string target, bool overwrite, int threads)
+    : target_(std::move(target)), threads_(threads) {
+  core::check_threads(threads);
   prepare_paths(overwrite);
   try {
     file_ = h5::create_file(temp_);
@@ -59,7 +63,9 @@ StoreWriter::StoreWriter(std::string target, bool overwrite) : target_(std::move
   }
 }
 
-StoreWriter::StoreWriter(std::string existing, Amend) : target_(std::move(existing)) {
+StoreWriter::StoreWriter(std::string existing, Amend, int threads)
+    : target_(std::move(existing)), threads_(threads) {
+  core::check_threads(threads);
   Store::open(target_);  // a clear error for anything but a store
   prepare_paths(/*overwrite=*/true);
   std::error_code ec;
@@ -117,6 +123,7 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
                         fmt::format("write_store: {} item titles for {} items; expected none or one per item",
                                     c.item_titles.size(), c.items.size()));
   hid_t f = w.file();
+  const int threads = w.threads();
   h5::write_attr(f, "format", std::string(kStoreFormat));
   h5::write_attr(f, "version", kStoreVersion);
   h5::write_attr(f, "created_by", std::string(kCreatedBy));
@@ -130,26 +137,26 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
       h5::write_strings(g, "title", c.item_titles);
   }
   { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", c.labels); }
-  write_csr_group(f, "/item_labels", c.item_labels);
+  write_csr_group(f, "/item_labels", c.item_labels, threads);
   {
     h5::Handle g = h5::create_group(f, "/events");
-    h5::write_array<std::int32_t>(g, "user", c.events.user);
-    h5::write_array<std::int32_t>(g, "item", c.events.item);
-    h5::write_array<std::int64_t>(g, "time", c.events.time);
-    h5::write_array<float>(g, "value", c.events.value);
+    h5::write_array<std::int32_t>(g, "user", c.events.user, threads);
+    h5::write_array<std::int32_t>(g, "item", c.events.item, threads);
+    h5::write_array<std::int64_t>(g, "time", c.events.time, threads);
+    h5::write_array<float>(g, "value", c.events.value, threads);
   }
 
   const graph::Periods periods = graph::make_periods(slicing, c.events.time);
   const std::vector<std::size_t> first = graph::period_offsets(periods, c.events.time);
   h5::Handle sg = h5::create_group(f, "/slices");
   h5::write_attr(sg, "aggregate", std::string(graph::to_string(aggregate)));
-  h5::write_array<std::int64_t>(sg, "begin", periods.begin);
-  h5::write_array<std::int64_t>(sg, "end", periods.end);
+  h5::write_array<std::int64_t>(sg, "begin", periods.begin, threads);
+  h5::write_array<std::int64_t>(sg, "end", periods.end, threads);
   const auto n_users = static_cast<Index>(c.users.size());
   const auto n_items = static_cast<Index>(c.items.size());
   for (std::size_t k = 0; k < periods.size(); ++k) {
     graph::CsrMatrix m = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
-    write_csr_group(f, slice_group_name(k), m);
+    write_csr_group(f, slice_group_name(k), m, threads);
     if (progress) progress(k + 1, periods.size());
   }
   return periods.size();

@@ -22,24 +22,29 @@ inline constexpr const char* kCreatedBy = "driftrec " DRIFTREC_VERSION;
 
 // A CSR matrix as the group {indptr int64, indices int32, data float32} (slices,
 // item labels, results); reading validates the CSR invariants against rows x cols.
-void write_csr_group(h5::Hid loc, const std::string& group, const graph::CsrMatrix& m);
+// threads: the chunk compression's (0: OpenMP's default).
+void write_csr_group(h5::Hid loc, const std::string& group, const graph::CsrMatrix& m, int threads = 0);
 graph::CsrMatrix read_csr_group(h5::Hid loc, const std::string& group, graph::Index rows, graph::Index cols,
                                 const h5::ReadContext& cx);
 
+// `threads` compress the chunks of everything written through the writer (write_store and
+// the result writers; 0: OpenMP's default); the file is the same for any count. A negative
+// count is an InputError naming `threads`.
 class StoreWriter {
  public:
   // A new store. Throws InputError if `target` exists and overwrite is false, or its
   // folder is missing.
-  StoreWriter(std::string target, bool overwrite);
+  StoreWriter(std::string target, bool overwrite, int threads = 0);
   // A changed copy of an existing store (to add results): the store is copied to the
   // temporary file, which is opened for writing; commit() renames it over the original.
   struct Amend {};
-  StoreWriter(std::string existing, Amend);
+  StoreWriter(std::string existing, Amend, int threads = 0);
   ~StoreWriter();  // removes the temporary file unless committed
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
   h5::Hid file() const { return file_; }
   const std::string& temp_path() const { return temp_; }
+  int threads() const { return threads_; }
   // Closes, flushes to disk and renames the temporary file onto the target.
   void commit();
 
@@ -47,6 +52,7 @@ class StoreWriter {
   void prepare_paths(bool overwrite);
   std::string target_, temp_;
   h5::Handle file_;
+  int threads_ = 0;
   bool committed_ = false;
 };
 

@@ -8,7 +8,7 @@ namespace driftrec::io {
 
 void write_walk_result(StoreWriter& w, const std::string& name, const WalkResult& r) {
   h5::Handle g = create_result(w, name);
-  if (!r.is_pagerank()) write_csr_group(g, "similarity", r.similarity);
+  if (!r.is_pagerank()) write_csr_group(g, "similarity", r.similarity, w.threads());
   write_matrix(g, "top_items", r.top.items.data(), static_cast<std::uint64_t>(r.top.users),
                static_cast<std::uint64_t>(r.top.k));
   write_matrix(g, "top_scores", r.top.scores.data(), static_cast<std::uint64_t>(r.top.users),

@@ -30,7 +30,7 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   std::vector<graph::CsrMatrix> slices;
   for (std::size_t k = 0; k < n; ++k) slices.push_back(store.slice(k));
 
-  io::StoreWriter writer(q.store, io::StoreWriter::Amend{});
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   io::FactorsResultWriter result(writer, q.name);
   const auto t0 = std::chrono::steady_clock::now();
   mf::fit_temporal_als(

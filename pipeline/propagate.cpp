@@ -156,7 +156,7 @@ PropagateSummary propagate_store(const PropagateRequest& q) {
   s.periods = store.n_slices();
   if (s.periods == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
   if (s.is_label()) first_kept_period(q.keep, s.periods, "keep");  // before copying the store
-  io::StoreWriter writer(q.store, io::StoreWriter::Amend{});
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   const auto t0 = std::chrono::steady_clock::now();
   if (s.is_label()) run_label(store, writer, q, s);
   else run_walk(store, writer, q, s);

@@ -6,7 +6,7 @@
 namespace driftrec::pipeline {
 
 ResliceSummary reslice_store(const ResliceRequest& q) {
-  const io::ResliceReport r = io::reslice(q.store, graph::Slicing::parse(q.slicing), q.aggregate, q.progress);
+  const io::ResliceReport r = io::reslice(q.store, graph::Slicing::parse(q.slicing), q.aggregate, q.progress, q.threads);
   return {q.store, r.slicing, r.slices, r.dropped_results, r.seconds};
 }
 
@@ -25,8 +25,8 @@ GenerateSummary generate(const GenerateRequest& q) {
     };
   GenerateSummary s;
   s.config = q.config;
-  s.threads = core::thread_count(0);
-  s.files = graph::write_synthetic(q.config, q.out, progress);
+  s.files = graph::write_synthetic(q.config, q.out, progress, q.threads);  // checks q.threads
+  s.threads = core::thread_count(q.threads);
   return s;
 }
 

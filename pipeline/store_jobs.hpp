@@ -22,6 +22,7 @@ struct ResliceRequest {
   std::string store;
   std::string slicing;             // day|week|month|quarter|year|<N>s|quantiles:<N>
   std::string aggregate = "keep";  // keep | count | sum
+  int threads = 0;                 // the chunk compression's; 0: OpenMP's default
   Progress progress;
 };
 
@@ -40,11 +41,12 @@ ResliceSummary reslice_store(const ResliceRequest& request);
 io::StoreInfo describe_store(const std::string& store);
 
 // A synthetic log with planted drift written as CSV files under `out` (`driftrec
-// generate`; graph/generator.hpp, graph/synthetic_writer.hpp). The writer runs on OpenMP's
-// default number of threads; its files are the same for any number.
+// generate`; graph/generator.hpp, graph/synthetic_writer.hpp). The writer runs on
+// `threads` threads; its files are the same for any number.
 struct GenerateRequest {
   graph::DriftConfig config;
   std::string out;
+  int threads = 0;    // 0: OpenMP's default
   Progress progress;  // "generate", users done
 };
 

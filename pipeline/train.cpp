@@ -74,7 +74,7 @@ TrainSummary train_store(const TrainRequest& q) {
   r.window = options.window;
   r.slicing = store.slicing();
   r.periods = static_cast<std::int64_t>(out.periods);
-  io::StoreWriter writer(q.store, io::StoreWriter::Amend{});
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   io::write_sequence_result(writer, q.name, r);
   writer.commit();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

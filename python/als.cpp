@@ -45,11 +45,11 @@ nb::tuple fit(const Array1<std::int64_t>& indptr, const Array1<std::int32_t>& in
   o.cg_steps = cg_steps;
   o.solver = parse_solver(solver);
   o.seed = seed;
+  o.threads = threads;
   std::vector<double> losses;
   mf::AlsModel model;
   {
     nb::gil_scoped_release release;
-    ScopedThreads scoped(threads);
     model = mf::fit_implicit_als(
         user_items, o, [&](const mf::IterationReport& r) { losses.push_back(r.loss); }, nullptr, compute_loss);
   }
@@ -69,11 +69,11 @@ NumpyArray<float> recalculate_users(const Array2<float>& item_factors, const Arr
   o.regularization = static_cast<float>(regularization);
   o.alpha = static_cast<float>(alpha);
   o.solver = mf::Solver::cholesky;
+  o.threads = threads;
   o.validate();
   RowMatrix solved;
   {
     nb::gil_scoped_release release;
-    ScopedThreads scoped(threads);
     const mf::Factors fixed = as_matrix(item_factors);
     solved = RowMatrix::Zero(rows, o.factors);
     mf::solve_rows(user_items, fixed, solved, o);

@@ -1,7 +1,5 @@
 #include "python/common.hpp"
 
-#include <omp.h>
-
 #include <cmath>
 
 #include <fmt/format.h>
@@ -49,12 +47,5 @@ std::mutex& hdf5_mutex() {
   static std::mutex m;
   return m;
 }
-
-ScopedThreads::ScopedThreads(int threads) : previous_(omp_get_max_threads()) {
-  if (threads < 0) throw InputError(fmt::format("threads must be >= 0 (0: OpenMP's default), got {}", threads));
-  if (threads > 0) omp_set_num_threads(threads);
-}
-
-ScopedThreads::~ScopedThreads() { omp_set_num_threads(previous_); }
 
 }  // namespace driftrec::python

@@ -1,8 +1,8 @@
 // What every part of the _driftrec extension shares: numpy arrays that own a C++ vector or
 // Eigen matrix (zero-copy results: the array's capsule deletes the moved-in buffer), CSR
 // matrices from the (indptr, indices, data) arrays of scipy.sparse, the lock that keeps
-// HDF5 (not built thread-safe in Debian) to one thread while the GIL is released, and a
-// thread count scoped to one call.
+// HDF5 (not built thread-safe in Debian) to one thread while the GIL is released. Thread
+// counts travel in each call's options; nothing here changes OpenMP's settings.
 //
 // Inputs arrive already converted by the Python layer (driftrec/_convert.py): C-contiguous,
 // the exact dtype, read-only allowed. The ndarray types below are strict, so a caller of
@@ -68,19 +68,6 @@ nb::tuple csr_to_arrays(graph::CsrMatrix&& m);
 
 // Serialises every HDF5 call of the extension: take it after releasing the GIL.
 std::mutex& hdf5_mutex();
-
-// Sets OpenMP's thread count of the calling thread for the lifetime of the object (0:
-// leave it) and restores it after: for library calls whose options carry no thread count.
-class ScopedThreads {
- public:
-  explicit ScopedThreads(int threads);
-  ~ScopedThreads();
-  ScopedThreads(const ScopedThreads&) = delete;
-  ScopedThreads& operator=(const ScopedThreads&) = delete;
-
- private:
-  int previous_ = 0;
-};
 
 // The bindings of each topic, called by NB_MODULE in module.cpp.
 void bind_errors(nb::module_& m);

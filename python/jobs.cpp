@@ -251,7 +251,10 @@ void similar_fields(pipeline::SimilarItemsRequest& q, Fields& f) {
   f("period", q.period);
 }
 
-void reslice_fields(pipeline::ResliceRequest& q, Fields& f) { f("aggregate", q.aggregate); }
+void reslice_fields(pipeline::ResliceRequest& q, Fields& f) {
+  f("aggregate", q.aggregate);
+  f("threads", q.threads);
+}
 
 // The CLI's generate options: the generator's config, and `events` (a total) instead of
 // events_per_period. Counts out of graph::Index's range are refused by from_python.
@@ -307,27 +310,26 @@ nb::dict defaults_of(Table table) {
   return f.defaults;
 }
 
-// job() with the GIL released, the HDF5 lock held and OpenMP's default thread count set
-// for the passes that take none (as the CLI's --threads does); its JSON text.
+// job() with the GIL released and the HDF5 lock held; its JSON text. The thread count
+// travels in the job's request.
 template <class Job>
-std::string run_job(int threads, Job&& job) {
+std::string run_job(Job&& job) {
   nb::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(hdf5_mutex());
-  ScopedThreads scoped(threads);
   return job().to_json().dump();
 }
 
 std::string train(const std::string& store, const nb::dict& kwargs) {
   auto q = request_from<pipeline::TrainRequest>(kwargs, train_fields);
   q.store = store;
-  return run_job(q.threads, [&] { return pipeline::train_store(q); });
+  return run_job([&] { return pipeline::train_store(q); });
 }
 
 std::string predict(const std::string& store, const std::string& user, const nb::dict& kwargs) {
   auto q = request_from<pipeline::PredictRequest>(kwargs, predict_fields);
   q.store = store;
   q.user = user;
-  return run_job(0, [&] { return pipeline::predict(q); });
+  return run_job([&] { return pipeline::predict(q); });
 }
 
 // Everything a train result holds but the parameters: the predictions for the period after
@@ -355,40 +357,40 @@ nb::dict sequence_result(const std::string& store, const std::string& model) {
 std::string evaluate(const std::string& store, const nb::dict& kwargs) {
   auto q = request_from<pipeline::EvaluateRequest>(kwargs, evaluate_fields);
   q.store = store;
-  return run_job(q.threads, [&] { return pipeline::evaluate_store(q); });
+  return run_job([&] { return pipeline::evaluate_store(q); });
 }
 
 std::string factorize(const std::string& store, const nb::dict& kwargs) {
   auto q = request_from<pipeline::FactorizeRequest>(kwargs, factorize_fields);
   q.store = store;
-  return run_job(q.threads, [&] { return pipeline::factorize_store(q); });
+  return run_job([&] { return pipeline::factorize_store(q); });
 }
 
 std::string propagate(const std::string& store, const nb::dict& kwargs) {
   auto q = request_from<pipeline::PropagateRequest>(kwargs, propagate_fields);
   q.store = store;
-  return run_job(q.threads, [&] { return pipeline::propagate_store(q); });
+  return run_job([&] { return pipeline::propagate_store(q); });
 }
 
 std::string recommend(const std::string& store, const std::string& user, const nb::dict& kwargs) {
   auto q = request_from<pipeline::RecommendRequest>(kwargs, recommend_fields);
   q.store = store;
   q.user = user;
-  return run_job(0, [&] { return pipeline::recommend(q); });
+  return run_job([&] { return pipeline::recommend(q); });
 }
 
 std::string similar_items(const std::string& store, const std::string& item, const nb::dict& kwargs) {
   auto q = request_from<pipeline::SimilarItemsRequest>(kwargs, similar_fields);
   q.store = store;
   q.item = item;
-  return run_job(0, [&] { return pipeline::similar_items(q); });
+  return run_job([&] { return pipeline::similar_items(q); });
 }
 
 std::string reslice(const std::string& store, const std::string& slicing, const nb::dict& kwargs) {
   auto q = request_from<pipeline::ResliceRequest>(kwargs, reslice_fields);
   q.store = store;
   q.slicing = slicing;
-  return run_job(0, [&] { return pipeline::reslice_store(q); });
+  return run_job([&] { return pipeline::reslice_store(q); });
 }
 
 std::string generate(const std::string& out, const nb::dict& kwargs) {
@@ -396,7 +398,8 @@ std::string generate(const std::string& out, const nb::dict& kwargs) {
   pipeline::GenerateRequest q;
   q.config = a.config;
   q.out = out;
-  return run_job(a.threads, [&] { return pipeline::generate(q); });
+  q.threads = a.threads;
+  return run_job([&] { return pipeline::generate(q); });
 }
 
 nb::dict job_defaults() {

@@ -213,10 +213,11 @@ def generate(out, *, users=_d("generate", "users"), items=_d("generate", "items"
     return json.loads(_driftrec._generate(os.fspath(out), options))
 
 
-def reslice(store, slice, *, aggregate=_d("reslice", "aggregate")):
+def reslice(store, slice, *, aggregate=_d("reslice", "aggregate"), threads=_d("reslice", "threads")):
     """`driftrec reslice`: the store's slices rebuilt from its events with the slicing
     `slice` (day|week|month|quarter|year|<N>s|quantiles:<N>); results under /results are
-    dropped. Returns `driftrec reslice --json`'s dict."""
+    dropped. threads: the chunk compression's (0: OpenMP's default). Returns `driftrec
+    reslice --json`'s dict."""
     path = _store_path(store)
     if not isinstance(slice, str):
         raise InputError(f"slice: expected a str such as 'quarter', found {slice!r}")

@@ -77,7 +77,7 @@ class Store:
 
     @classmethod
     def from_arrays(cls, path, user, item, time, value=None, *, labels=None, slice="month",
-                    aggregate="auto", force=False, on_error="fail"):
+                    aggregate="auto", force=False, on_error="fail", threads=0):
         """Writes a store at `path` from one event per row and returns it opened.
 
         user, item: ids, integers or strings (integers are stored as their decimal text, as
@@ -89,7 +89,8 @@ class Store:
             events are ignored.
         slice: day | week | month | quarter | year | <N>s | quantiles:<N>.
         force: overwrite an existing file. on_error: "fail" (default) or "skip" bad rows
-            (counted in the returned store's ingest_report).
+            (counted in the returned store's ingest_report). threads: 0 for OpenMP's default;
+            the store is the same for any count.
         Raises InputError naming the column and row of the first bad value.
         """
         user = _convert.ids(user, "user")
@@ -101,7 +102,7 @@ class Store:
             label_item, label, weight = _label_columns(labels)
         report = _driftrec._ingest_columns(
             os.fspath(path), user, item, time, value, label_item, label, weight, str(slice),
-            str(aggregate), bool(force), str(on_error))
+            str(aggregate), bool(force), str(on_error), _convert.thread_count(threads))
         store = cls(path)
         store.ingest_report = json.loads(report)
         return store
@@ -203,7 +204,7 @@ class Store:
 
     def reslice(self, slice, **options):
         """`driftrec reslice` on this store (driftrec.reslice: options aggregate, "keep"
-        by default): its slices rebuilt from its events with the slicing `slice`; results
+        by default, and threads): its slices rebuilt from its events with the slicing `slice`; results
         computed on the old slices are dropped. The store is reopened on the new file.
         Returns `driftrec reslice --json`'s dict."""
         from ._jobs import reslice

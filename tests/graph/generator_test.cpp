@@ -42,23 +42,15 @@ std::map<std::pair<Index, Index>, std::map<Index, double>> truth_map(const Drift
   return m;
 }
 
-// Runs `f` with OpenMP limited to `threads`, restoring the previous setting.
-template <class F>
-auto with_threads(int threads, F f) {
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  auto r = f();
-  omp_set_num_threads(before);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("generator output is identical for 1 and 2 threads with the same seed",
           "[generator]") {
   const auto c = small_config(driftrec::test::test_seed());
-  const auto one = with_threads(1, [&] { return generate_drift_log(DriftGenerator(c)); });
-  const auto two = with_threads(2, [&] { return generate_drift_log(DriftGenerator(c)); });
+  const int before = omp_get_max_threads();
+  const auto one = generate_drift_log(DriftGenerator(c, 1), 1);
+  CHECK(omp_get_max_threads() == before);  // the library set no OpenMP default
+  const auto two = generate_drift_log(DriftGenerator(c, 2), 2);
   REQUIRE(one.events.size() == two.events.size());
   REQUIRE(one.truth.size() == two.truth.size());
   for (std::size_t k = 0; k < one.events.size(); ++k) {
@@ -351,4 +343,12 @@ TEST_CASE("the random samplers have the right means and variances", "[generator]
   double below = 0;
   for (int k = 0; k < n; ++k) below += static_cast<double>(rng.below(10));
   CHECK(below / n == Approx(4.5).epsilon(0.01));
+}
+
+TEST_CASE("the generator refuses a negative thread count naming threads", "[generator]") {
+  const auto c = small_config(1);
+  CHECK_THROWS_AS(DriftGenerator(c, -1), driftrec::InputError);
+  CHECK_THROWS_WITH(DriftGenerator(c, -1), Catch::Contains("threads"));
+  const DriftGenerator g(c);
+  CHECK_THROWS_WITH(generate_drift_log(g, -1), Catch::Contains("threads"));
 }

@@ -173,13 +173,10 @@ TEST_CASE("synthetic files are byte-identical for 1 and 2 threads with the same 
   TempDir dir;
   const auto c = small_config(driftrec::test::test_seed());
   const int before = omp_get_max_threads();
-  omp_set_num_threads(1);
-  graph::write_synthetic(c, dir / "one");
-  omp_set_num_threads(2);
-  graph::write_synthetic(c, dir / "two");
-  omp_set_num_threads(3);  // another block size (blocks scale with the thread count)
-  graph::write_synthetic(c, dir / "three");
-  omp_set_num_threads(before);
+  graph::write_synthetic(c, dir / "one", {}, 1);
+  CHECK(omp_get_max_threads() == before);  // the library set no OpenMP default
+  graph::write_synthetic(c, dir / "two", {}, 2);
+  graph::write_synthetic(c, dir / "three", {}, 3);  // another block size (blocks scale with the thread count)
   for (const char* f : {"events.csv", "labels.csv", "truth.csv"}) {
     INFO(f);
     CHECK(read_file(dir / "one" / f) == read_file(dir / "two" / f));
@@ -296,22 +293,27 @@ TEST_CASE("an exception from the progress callback stops the writing and comes o
     INFO(threads << " threads");
     TempDir dir;
     const auto c = small_config(driftrec::test::test_seed());
-    const int before = omp_get_max_threads();
-    omp_set_num_threads(threads);
     int calls = 0;
     auto write = [&] {
       graph::write_synthetic(c, dir / "out", [&](const graph::SyntheticProgress& p) {
         ++calls;  // the ordered region: one call at a time
         if (calls == 2) throw InputError(fmt::format("stopped at {} users", p.users_done));
-      });
+      }, threads);
     };
     CHECK_THROWS_MATCHES(write(), InputError, Catch::Matchers::Predicate<InputError>(
                                                   [](const InputError& e) {
                                                     return std::string(e.what()).rfind("stopped at ", 0) == 0;
                                                   },
                                                   "the callback's message"));
-    omp_set_num_threads(before);
     CHECK(calls == 2);  // no block is written after the failure
     CHECK(listing(dir / "out").empty());  // nothing committed, no temporaries left
   }
+}
+
+TEST_CASE("write_synthetic refuses a negative thread count naming threads and writes nothing",
+          "[synthetic_writer]") {
+  TempDir dir;
+  const auto c = small_config(1);
+  CHECK_THROWS_WITH(graph::write_synthetic(c, dir / "out", {}, -1), Catch::Contains("threads"));
+  CHECK(listing(dir / "out").empty());
 }

@@ -3,6 +3,8 @@
 // ingest_columns against ingesting the same data from CSV.
 #include "io/ingest.hpp"
 
+#include <omp.h>
+
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "core/error.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -385,4 +388,107 @@ TEST_CASE("ingest_columns with on_error=skip keeps good rows and counts bad ones
   CHECK(r.skipped_events.reasons().at("bad user").second == "row 1");
   CHECK(r.skipped_events.reasons().at("bad value").second == "row 2");
   CHECK(Store::open(r.output).users() == std::vector<std::string>{"u1", "u4"});
+}
+
+// ---- threads: the count travels in the options, and the store is the same for any ----
+
+namespace {
+
+// Over two chunks (2^18 elements) per event column, so the chunk compression runs on
+// several threads when given them.
+struct LargeColumns {
+  std::vector<std::int64_t> users, items;
+  std::vector<graph::Time> times;
+  std::vector<float> values;
+  explicit LargeColumns(std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<std::int64_t> user(0, 5000), item(0, 3000);
+    std::uniform_int_distribution<graph::Time> time(1500000000, 1500000000 + 100 * 86400);
+    std::uniform_real_distribution<float> value(0.5f, 5.0f);
+    for (int e = 0; e < 600000; ++e) {
+      users.push_back(user(rng));
+      items.push_back(item(rng));
+      times.push_back(time(rng));
+      values.push_back(value(rng));
+    }
+  }
+  EventColumnsIn columns() const {
+    EventColumnsIn in;
+    in.user.integers = users;
+    in.user.is_integer = true;
+    in.item.integers = items;
+    in.item.is_integer = true;
+    in.time = times;
+    in.value = values;
+    return in;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ingest_columns and reslice write the same store for 1 and 2 threads and leave OpenMP's setting alone",
+          "[ingest][threads]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const LargeColumns log(seed);
+  TempDir dir;
+  const int before = omp_get_max_threads();
+  ColumnIngestOptions o;
+  o.slicing = graph::Slicing::parse("week");
+  for (int threads : {1, 2}) {
+    o.threads = threads;
+    o.output = (dir / fmt::format("t{}.h5", threads)).string();
+    ingest_columns(log.columns(), nullptr, o);
+    CHECK(omp_get_max_threads() == before);  // the library set no OpenMP default
+  }
+  check_same_store((dir / "t1.h5").string(), (dir / "t2.h5").string());
+
+  for (int threads : {1, 2}) {
+    reslice((dir / fmt::format("t{}.h5", threads)).string(), graph::Slicing::parse("day"), "count", {}, threads);
+    CHECK(omp_get_max_threads() == before);
+  }
+  check_same_store((dir / "t1.h5").string(), (dir / "t2.h5").string());
+  CHECK(Store::open((dir / "t1.h5").string()).slicing() == "day");
+}
+
+TEST_CASE("ingest from files writes the same store for 1 and 2 threads", "[ingest][threads]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const RandomLog log(seed);
+  Fixture f;
+  IngestOptions o = f.opts(log.events_csv(), log.labels_csv());
+  o.threads = 1;
+  ingest(o);
+  o.threads = 2;
+  o.output = (f.out / "two.h5").string();
+  ingest(o);
+  check_same_store((f.out / "store.h5").string(), o.output);
+}
+
+TEST_CASE("ingest, ingest_columns and reslice refuse a negative thread count naming threads",
+          "[ingest][threads]") {
+  Fixture f;
+  IngestOptions o = f.opts("user,item,time\nu1,a,86400\n");
+  o.threads = -1;
+  CHECK_THROWS_WITH(ingest(o), Catch::Contains("threads") && Catch::Contains("-1"));
+  CHECK(dir_entries(f.out.path()).empty());
+
+  const std::vector<std::string_view> ids{"u1"};
+  const std::vector<graph::Time> times{86400};
+  EventColumnsIn in;
+  in.user.strings = ids;
+  in.item.strings = ids;
+  in.time = times;
+  ColumnIngestOptions co;
+  co.slicing = graph::Slicing::parse("day");
+  co.output = (f.out / "columns.h5").string();
+  co.threads = -1;
+  CHECK_THROWS_WITH(ingest_columns(in, nullptr, co), Catch::Contains("threads"));
+  CHECK(dir_entries(f.out.path()).empty());
+
+  co.threads = 0;
+  ingest_columns(in, nullptr, co);
+  CHECK_THROWS_AS(reslice(co.output, graph::Slicing::parse("week"), "keep", {}, -1), InputError);
+  CHECK_THROWS_WITH(reslice(co.output, graph::Slicing::parse("week"), "keep", {}, -1), Catch::Contains("threads"));
+  CHECK(Store::open(co.output).slicing() == "day");  // untouched
 }

@@ -6,10 +6,12 @@
 #include "io/store.hpp"
 #include "io/store_info.hpp"
 
+#include <omp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <sstream>
 #include <csignal>
 #include <cstring>
@@ -485,4 +487,38 @@ TEST_CASE("StoreWriter refuses an empty path and a folder it cannot create files
   CHECK_THROWS_WITH(StoreWriter("", true), Catch::Contains("expected a file path"));
   CHECK_THROWS_WITH(StoreWriter("out/", true), Catch::Contains("expected a file path"));
   CHECK_THROWS_AS(StoreWriter("/proc/driftrec-test.h5", true), driftrec::InputError);
+}
+
+TEST_CASE("StoreWriter compresses on its own thread count: the same arrays for 1 and 2 threads",
+          "[store][threads]") {
+  // Over two chunks (2^18 elements) per array, so the chunks are compressed in parallel.
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<graph::Index> col(0, 999);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  std::vector<graph::Triplet> t;
+  for (int k = 0; k < 700000; ++k) t.push_back({static_cast<graph::Index>(k % 1000), col(rng), value(rng)});
+  const graph::CsrMatrix m = graph::csr_from_triplets(1000, 1000, t);
+  REQUIRE(m.nnz() > 2 * (1 << 18));
+  TempDir dir;
+  const int before = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    StoreWriter w((dir / fmt::format("t{}.h5", threads)).string(), false, threads);
+    CHECK(w.threads() == threads);
+    write_csr_group(w.file(), "/m", m, w.threads());
+    w.commit();
+    CHECK(omp_get_max_threads() == before);  // the library set no OpenMP default
+  }
+  for (int threads : {1, 2}) {
+    h5::Handle f = h5::open_file((dir / fmt::format("t{}.h5", threads)).string());
+    const h5::ReadContext cx{(dir / fmt::format("t{}.h5", threads)).string(), std::uint64_t{1} << 32};
+    check_same_csr(read_csr_group(f, "/m", 1000, 1000, cx), m);
+  }
+}
+
+TEST_CASE("StoreWriter refuses a negative thread count naming threads", "[store][threads]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(StoreWriter((dir / "s.h5").string(), false, -1), Catch::Contains("threads"));
+  CHECK(dir_entries(dir.path()).empty());
 }

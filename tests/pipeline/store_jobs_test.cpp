@@ -2,6 +2,8 @@
 // `driftrec info`, `driftrec reslice` and `driftrec generate` print and write.
 #include "pipeline/store_jobs.hpp"
 
+#include <omp.h>
+
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -30,8 +32,11 @@ TEST_CASE("describe_store and reslice_store match driftrec info and driftrec res
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::vector<std::pair<std::string, std::uint64_t>> calls;
-  pipeline::ResliceRequest q{by_lib, "5184000s", "count",
-                             [&](const char* stage, std::uint64_t, std::uint64_t total) { calls.emplace_back(stage, total); }};
+  pipeline::ResliceRequest q;
+  q.store = by_lib;
+  q.slicing = "5184000s";
+  q.aggregate = "count";
+  q.progress = [&](const char* stage, std::uint64_t, std::uint64_t total) { calls.emplace_back(stage, total); };
   const pipeline::ResliceSummary s = pipeline::reslice_store(q);
   CHECK(test::without(s.to_json(), {"seconds", "store"}) == test::without(json::parse(r.out), {"seconds", "store"}));
   CHECK(s.store == by_lib);
@@ -74,4 +79,41 @@ TEST_CASE("generate writes the files driftrec generate writes and returns its me
 
   q.config.labels = 0;
   CHECK_THAT(test::input_error_of([&] { pipeline::generate(q); }), Catch::Contains("--labels"));
+}
+
+TEST_CASE("reslice_store and generate give the same output for 1 and 2 threads and refuse -1",
+          "[pipeline][store_jobs][threads]") {
+  test::TempDir dir;
+  const int before = omp_get_max_threads();
+  pipeline::GenerateRequest g;
+  g.config.users = 300;
+  g.config.items = 100;
+  g.config.labels = 6;
+  g.config.periods = 4;
+  g.config.seed = 5;
+  for (int threads : {1, 2}) {
+    g.threads = threads;
+    g.out = (dir / fmt::format("gen{}", threads)).string();
+    CHECK(pipeline::generate(g).to_json()["run"]["threads"].get<int>() == threads);
+    CHECK(omp_get_max_threads() == before);  // the library set no OpenMP default
+  }
+  for (const char* file : {"events.csv", "labels.csv", "truth.csv"})
+    CHECK(test::read_file(dir / "gen1" / file) == test::read_file(dir / "gen2" / file));
+  g.threads = -1;
+  g.out = (dir / "gen-1").string();
+  CHECK_THAT(test::input_error_of([&] { pipeline::generate(g); }), Catch::Contains("threads"));
+
+  const std::string store = test::generated_store(dir, kLog);
+  const std::string one = test::copy_store(store, "one.h5"), two = test::copy_store(store, "two.h5");
+  pipeline::ResliceRequest q;
+  q.slicing = "week";
+  for (const auto& [path, threads] : {std::pair{one, 1}, std::pair{two, 2}}) {
+    q.store = path;
+    q.threads = threads;
+    pipeline::reslice_store(q);
+    CHECK(omp_get_max_threads() == before);
+  }
+  test::check_same_store(one, two);
+  q.threads = -1;
+  CHECK_THAT(test::input_error_of([&] { pipeline::reslice_store(q); }), Catch::Contains("threads"));
 }

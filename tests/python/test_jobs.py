@@ -297,3 +297,46 @@ def test_generate_refuses_counts_outside_the_generators_range(tmp_path):
             driftrec.generate(tmp_path / "synth", **options)
         assert named in str(error.value)
     assert not (tmp_path / "synth" / "events.csv").exists()
+
+
+# ---- thread counts travel in the calls ----
+
+def test_generate_files_are_the_same_for_one_and_two_threads(tmp_path):
+    options = dict(users=120, items=60, labels=5, periods=4, seed=7)
+    one = driftrec.generate(tmp_path / "one", threads=1, **options)
+    two = driftrec.generate(tmp_path / "two", threads=2, **options)
+    assert (one["run"]["threads"], two["run"]["threads"]) == (1, 2)
+    for name in ("events.csv", "labels.csv", "truth.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+    with pytest.raises(driftrec.InputError, match="threads"):
+        driftrec.generate(tmp_path / "bad", threads=-1, **options)
+
+
+def test_reslice_and_from_arrays_give_the_same_store_for_one_and_two_threads(store, tmp_path):
+    other = copy_of(store, "other.h5")
+    a = driftrec.reslice(store, "week", threads=1)
+    b = driftrec.reslice(other, "week", threads=2)
+    assert untimed(a, {"seconds", "store"}) == untimed(b, {"seconds", "store"})
+    with pytest.raises(driftrec.InputError, match="threads"):
+        driftrec.reslice(other, "month", threads=-1)
+    sa, sb = driftrec.Store(store), driftrec.Store(other)
+    assert sa.n_slices == sb.n_slices == a["slices"]
+    for k in range(sa.n_slices):
+        x, y = sa.slice(k), sb.slice(k)
+        assert np.array_equal(x.indptr, y.indptr) and np.array_equal(x.indices, y.indices)
+        assert np.array_equal(x.data, y.data)
+    sa.close()
+    sb.close()
+
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(0, 50, 2000), rng.integers(0, 40, 2000)
+    times = rng.integers(0, 90 * 86400, 2000)
+    one = driftrec.Store.from_arrays(tmp_path / "one.h5", users, items, times, slice="week", threads=1)
+    two = driftrec.Store.from_arrays(tmp_path / "two.h5", users, items, times, slice="week", threads=2)
+    assert one.n_slices == two.n_slices
+    for k in range(one.n_slices):
+        x, y = one.slice(k), two.slice(k)
+        assert np.array_equal(x.indptr, y.indptr) and np.array_equal(x.indices, y.indices)
+        assert np.array_equal(x.data, y.data)
+    with pytest.raises(driftrec.InputError, match="threads"):
+        driftrec.Store.from_arrays(tmp_path / "bad.h5", users, items, times, threads=-1)
