@@ -495,10 +495,10 @@ TEST_CASE("StoreWriter compresses on its own thread count: the same arrays for 1
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<graph::Index> col(0, 999);
   std::uniform_real_distribution<float> value(0.0f, 1.0f);
-  std::vector<graph::Triplet> t;
-  for (int k = 0; k < 700000; ++k) t.push_back({static_cast<graph::Index>(k % 1000), col(rng), value(rng)});
+  std::vector<graph::Triplet> t;  // 700 distinct entries in each row
+  for (int k = 0; k < 700000; ++k)
+    t.push_back({static_cast<graph::Index>(k / 700), static_cast<graph::Index>(k % 700), value(rng)});
   const graph::CsrMatrix m = graph::csr_from_triplets(1000, 1000, t);
   REQUIRE(m.nnz() > 2 * (1 << 18));
   TempDir dir;
