@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
-#include <omp.h>
 
 #include "evaluation/bootstrap.hpp"
 #include "graph/random.hpp"
@@ -97,12 +96,8 @@ TEST_CASE("bootstrap: fixed seed gives a fixed interval for any thread count", "
     s.defined.push_back(1);
   }
   const std::vector<Series> one{s};
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const Estimate a = bootstrap(one, 20, 7)[0];
-  omp_set_num_threads(2);
-  const Estimate b = bootstrap(one, 20, 7)[0];
-  omp_set_num_threads(threads);
+  const Estimate a = bootstrap(one, 20, 7, kBootstrapResamples, 1)[0];
+  const Estimate b = bootstrap(one, 20, 7, kBootstrapResamples, 2)[0];
   CHECK(a.value == 0.5);
   CHECK(a.lo == b.lo);
   CHECK(a.hi == b.hi);
