@@ -45,6 +45,7 @@ io::StoreInfo describe_store(const std::string& store);
 struct GenerateRequest {
   graph::DriftConfig config;
   std::string out;
+  bool force = false;  // replace events.csv, labels.csv, truth.csv, meta.json already in `out`
   Progress progress;  // "generate", users done
 };
 
@@ -57,6 +58,8 @@ struct GenerateSummary {
   nlohmann::json to_json() const;
 };
 
+// Without `force`, throws InputError naming the first of the four files that exists in
+// `out`, before anything is written.
 GenerateSummary generate(const GenerateRequest& request);
 
 }  // namespace driftrec::pipeline

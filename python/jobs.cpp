@@ -258,6 +258,7 @@ void reslice_fields(pipeline::ResliceRequest& q, Fields& f) { f("aggregate", q.a
 struct GenerateArgs {
   graph::DriftConfig config;
   std::optional<std::size_t> events;
+  bool force = false;
   int threads = 0;
 };
 
@@ -279,6 +280,7 @@ void generate_fields(GenerateArgs& a, Fields& f) {
   f("jump", c.jump);
   f("user_labels", c.user_labels);
   f("seed", c.seed);
+  f("force", a.force);
   f("threads", a.threads);
   c.validate();
   if (a.events) {
@@ -396,6 +398,7 @@ std::string generate(const std::string& out, const nb::dict& kwargs) {
   pipeline::GenerateRequest q;
   q.config = a.config;
   q.out = out;
+  q.force = a.force;
   return run_job(a.threads, [&] { return pipeline::generate(q); });
 }
 

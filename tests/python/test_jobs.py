@@ -297,3 +297,15 @@ def test_generate_refuses_counts_outside_the_generators_range(tmp_path):
             driftrec.generate(tmp_path / "synth", **options)
         assert named in str(error.value)
     assert not (tmp_path / "synth" / "events.csv").exists()
+
+
+def test_generate_refuses_existing_files_unless_force(tmp_path):
+    options = dict(users=30, items=20, labels=3, periods=2)
+    driftrec.generate(tmp_path / "synth", seed=5, **options)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "synth").iterdir()}
+    with pytest.raises(driftrec.InputError) as error:
+        driftrec.generate(tmp_path / "synth", seed=6, **options)
+    assert "events.csv" in str(error.value) and "already exists" in str(error.value)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "synth").iterdir()} == before
+    driftrec.generate(tmp_path / "synth", seed=6, force=True, **options)
+    assert (tmp_path / "synth" / "events.csv").read_bytes() != before["events.csv"]
