@@ -53,7 +53,7 @@ TEST_CASE("evaluate_store returns the table and report driftrec evaluate prints 
 TEST_CASE("a bad evaluate request throws InputError naming the field", "[pipeline][evaluate]") {
   test::TempDir dir;
   const std::string store =
-      test::generated_store(dir, "--users 40 --items 30 --labels 3 --periods 4 --events-per-period 3 --seed 1");
+      test::generated_store(dir, "--users 40 --items 30 --labels 3 --periods 5 --events-per-period 3 --seed 1");
   pipeline::EvaluateRequest q;
   q.store = store;
   q.ks = {0};
@@ -61,7 +61,7 @@ TEST_CASE("a bad evaluate request throws InputError naming the field", "[pipelin
   q.ks = {};
   CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("ks"));
   q.ks = {10};
-  q.test_periods = 3;  // 4 periods: one to train on and one to validate on leave 2 at most
+  q.test_periods = 3;  // 5 periods: three to train the sequence model on and one to validate on leave 1
   CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("test-periods 3"));
   q.test_periods = 1;
   q.truth = (dir / "absent.csv").string();
