@@ -40,7 +40,7 @@ void add_ingest(CLI::App& app) {
   cmd->add_option("--labels-format", o->labels.format, "auto|movielens|ml100k|long")->default_val("auto");
   cmd->add_option("--genre-names", o->labels.genre_names, "u.genre for --labels u.item (default: beside it)");
   cmd->add_option("--format", o->events.format, "auto|movielens-csv|movielens-dat|ml100k|delimited")->default_val("auto");
-  cmd->add_option("--delimiter", o->events.delimiter, "Field delimiter for delimited files (',' ';' '|' '::' tab); default: guessed");
+  cmd->add_option("--delimiter", o->events.delimiter, "Field delimiter for delimited files: one character (',' ';' '|'), tab, space, pipe or '::'; default: guessed");
   cmd->add_option("--columns", o->events.columns, "user=..,item=..,time=..[,value=..] by header name or 1-based position");
   cmd->add_option("--header", o->events.header, "Is the first line a header? auto|yes|no")->default_val("auto");
   cmd->add_option("--time-format", *time_format, "auto|seconds|millis|iso (auto decides from the first row)")->default_val("auto");

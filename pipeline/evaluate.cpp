@@ -19,6 +19,10 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
     if (k < 1 || k > 100000) throw InputError(fmt::format("ks: expected cut-offs between 1 and 100000, got {}", k));
   if (q.ks.empty()) throw InputError("ks: expected at least one cut-off");
   const io::Store store = io::Store::open(q.store);
+  if (store.n_labels() == 0)
+    throw InputError(fmt::format("{}: the store has no item labels, which the interest models and metrics need; "
+                                 "ingest the log again with --labels FILE (item,label rows, or MovieLens movies.csv)",
+                                 q.store));
   const ev::EvaluationData data = ev::load_evaluation_data(store);
   ev::LibraryModelOptions lo;
   lo.seed = q.seed;
