@@ -38,7 +38,8 @@ void add_evaluate(CLI::App& app) {
   cmd->footer(
       "Global temporal split: the last N non-empty periods are test periods; for each, every model is "
       "fitted only on events strictly before it. Hyper-parameters are chosen on the period before the "
-      "first test period. Interest task: cross-entropy, KL, recall@3, ndcg@3, new-label recall@3 against the "
+      "first test period; the sequence model trains on at least 3 periods before that one, so a store of P "
+      "periods allows --test-periods 1 to P - 4. Interest task: cross-entropy, KL, recall@3, ndcg@3, new-label recall@3 against the "
       "label distribution of the user's items in the period. Item task: recall@K, ndcg@K, hr@K over a "
       "full ranking of the items seen in training. 95% bootstrap intervals over (user, period) pairs.\n\n"
       "Example:\n"

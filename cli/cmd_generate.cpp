@@ -35,6 +35,7 @@ struct GenerateOptions {
   double jump = 0.15;
   std::int64_t user_labels = 3;
   std::uint64_t seed = 42;
+  bool force = false;
   bool json = false;
 };
 
@@ -81,6 +82,7 @@ void run_generate(const GenerateOptions& o) {
   q.config = make_config(o);
   q.out = o.out;
   q.threads = o.common.threads;
+  q.force = o.force;
   q.progress = make_progress();
   const pipeline::GenerateSummary r = pipeline::generate(q);
   end_progress();
@@ -118,13 +120,17 @@ void add_generate(CLI::App& app) {
       "  truth.csv   user,period,begin,label,weight\n"
       "                                        the planted interests of every user in every\n"
       "                                        period (weights sum to 1 per user and period)\n"
-      "  meta.json   the settings, the counts written and the --slice that recovers the periods\n\n"
+      "  meta.json   the settings, the counts written and the --slice that recovers the periods\n"
+      "If DIR holds any of them already, generate refuses (exit 2) unless --force.\n\n"
       "Example:\n"
       "  driftrec generate --out synth --users 100000 --events 10000000\n"
       "  driftrec ingest synth/events.csv --labels synth/labels.csv --slice 2592000s -o store.h5\n"
       "(with --period-seconds P, pass --slice Ps; meta.json holds the exact ingest command)");
 
   cmd->add_option("-o,--out", o->out, "Directory to write (created if missing)")->required();
+  cmd->add_flag("--force", o->force,
+                "Replace events.csv, labels.csv, truth.csv and meta.json if --out holds them already "
+                "(without it generate refuses, exit 2, and writes nothing)");
   cmd->add_option("--users", o->users, "Number of users")->capture_default_str();
   cmd->add_option("--items", o->items, "Number of items")->capture_default_str();
   cmd->add_option("--labels", o->labels, "Number of labels (genres), at most --items")

@@ -40,11 +40,11 @@ void add_ingest(CLI::App& app) {
   cmd->add_option("--labels-format", o->labels.format, "auto|movielens|ml100k|long")->default_val("auto");
   cmd->add_option("--genre-names", o->labels.genre_names, "u.genre for --labels u.item (default: beside it)");
   cmd->add_option("--format", o->events.format, "auto|movielens-csv|movielens-dat|ml100k|delimited")->default_val("auto");
-  cmd->add_option("--delimiter", o->events.delimiter, "Field delimiter for delimited files (',' ';' '|' '::' tab); default: guessed");
+  cmd->add_option("--delimiter", o->events.delimiter, "Field delimiter for delimited files: one character (',' ';' '|'), tab, space, pipe or '::'; default: guessed");
   cmd->add_option("--columns", o->events.columns, "user=..,item=..,time=..[,value=..] by header name or 1-based position");
   cmd->add_option("--header", o->events.header, "Is the first line a header? auto|yes|no")->default_val("auto");
   cmd->add_option("--time-format", *time_format, "auto|seconds|millis|iso (auto decides from the first row)")->default_val("auto");
-  cmd->add_option("--slice", *slice, "day|week|month|quarter|year|<N>s|quantiles:<N>")->default_val("month");
+  cmd->add_option("--slice", *slice, kSliceHelp)->default_val("month");
   cmd->add_option("--aggregate", o->aggregate, "Slice weights: count of events, or sum of values; auto: sum if there is a value column")->default_val("auto");
   cmd->add_option("--on-error", *on_error, "fail: stop at the first bad line (exit 2); skip: skip bad lines and report counts")->default_val("fail");
   cmd->add_flag("--json", *json, "Print the report as JSON on stdout");

@@ -4,7 +4,10 @@
 
 #include <fmt/core.h>
 
+#include <fmt/format.h>
+
 #include "cli/commands.hpp"
+#include "io/store.hpp"
 #include "pipeline/recommend.hpp"
 
 namespace driftrec::cli {
@@ -25,9 +28,17 @@ void print_items(const std::vector<pipeline::RankedItem>& items, bool show_title
   }
 }
 
-// --period: -1 (the default) is none.
-std::optional<std::size_t> period_of(std::int64_t period) {
-  return period >= 0 ? std::optional<std::size_t>(static_cast<std::size_t>(period)) : std::nullopt;
+// --period as given (none: the latest with factors). Negative indices are refused, not
+// counted from the end, and the message names the store's range.
+std::optional<std::size_t> period_of(const CLI::Option* option, std::int64_t period, const std::string& store) {
+  if (option->count() == 0) return std::nullopt;
+  if (period < 0) {
+    const std::size_t n = io::Store::open(store).n_slices();
+    throw InputError(fmt::format("--period {}: expected a period index from 0 (the first) to {} (the last of {}); "
+                                 "negative indices do not count from the end",
+                                 period, n > 0 ? n - 1 : 0, store));
+  }
+  return static_cast<std::size_t>(period);
 }
 
 }  // namespace
@@ -48,15 +59,16 @@ void add_recommend(CLI::App& app) {
   cmd->add_option("--user", q.user, "User id as in the log")->required();
   cmd->add_option("--k", q.k, "How many items")->default_val(10);
   cmd->add_option("--result", q.result, "Result name (driftrec factorize --name)")->default_val("als");
-  cmd->add_option("--period", a->period, "Period index (default: the latest with factors)");
+  auto* period = cmd->add_option("--period", a->period,
+                                 "Period index from 0 (the first); not negative (default: the latest with factors)");
   cmd->add_option("--model", q.model,
                   "A sequence model (driftrec train --name): rank the NEXT period's items by the predicted factor "
                   "blended with the predicted interests (the blend chosen on validation) instead of --result");
   cmd->add_option("--filter-items", q.filter_items, "File of item ids (one per line) never to recommend")->check(CLI::ExistingFile);
   cmd->add_flag("--include-seen", q.include_seen, "Also rank items the user already had");
   cmd->add_flag("--json", a->json, "Print JSON");
-  cmd->callback([a] {
-    a->request.period = period_of(a->period);
+  cmd->callback([a, period] {
+    a->request.period = period_of(period, a->period, a->request.store);
     const pipeline::Recommendations r = pipeline::recommend(a->request);
     if (a->json)
       fmt::print("{}\n", r.to_json().dump(2));
@@ -77,10 +89,11 @@ void add_recommend(CLI::App& app) {
   sim->add_option("--item", sq.item, "Item id as in the log")->required();
   sim->add_option("--k", sq.k, "How many items")->default_val(10);
   sim->add_option("--result", sq.result, "Result name (driftrec factorize --name)")->default_val("als");
-  sim->add_option("--period", s->period, "Period index (default: the latest with factors)");
+  auto* sim_period = sim->add_option("--period", s->period,
+                                     "Period index from 0 (the first); not negative (default: the latest with factors)");
   sim->add_flag("--json", s->json, "Print JSON");
-  sim->callback([s] {
-    s->request.period = period_of(s->period);
+  sim->callback([s, sim_period] {
+    s->request.period = period_of(sim_period, s->period, s->request.store);
     const pipeline::SimilarItems r = pipeline::similar_items(s->request);
     if (s->json) {
       fmt::print("{}\n", r.to_json().dump(2));

@@ -14,7 +14,7 @@ void add_reslice(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto common = std::make_shared<CommonOptions>();
   cmd->add_option("store", q->store, "Store to reslice (rewritten atomically)")->required();
-  cmd->add_option("--slice", q->slicing, "day|week|month|quarter|year|<N>s|quantiles:<N>")->required();
+  cmd->add_option("--slice", q->slicing, kSliceHelp)->required();
   cmd->add_option("--aggregate", q->aggregate, "keep|count|sum")->default_val("keep");
   cmd->add_flag("--json", *json, "Print the report as JSON");
   add_threads_option(*cmd, *common);

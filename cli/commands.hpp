@@ -33,6 +33,12 @@ void add_threads_option(CLI::App& cmd, CommonOptions& opts);
 // The lines `driftrec ingest` prints (the demo prints them too).
 void print_ingest_report(const io::IngestReport& r);
 
+// The --slice help of ingest and reslice.
+inline constexpr const char* kSliceHelp =
+    "day|week|month|quarter|year|<N>s|quantiles:<N>. quantiles:N cuts the time-sorted events into N "
+    "groups of as equal size as possible; events sharing a time stay in one period, so there are at most "
+    "as many periods as distinct event times, and with N >= the number of events every distinct time is a period";
+
 // True when progress lines should be drawn (stderr is a terminal).
 bool stderr_is_terminal();
 

@@ -135,6 +135,12 @@ nlohmann::json params_json(const Params& p) {
 
 }  // namespace
 
+std::size_t min_training_periods(const std::vector<ModelSpec>& models) {
+  std::size_t most = 1;
+  for (const ModelSpec& m : models) most = std::max(most, m.min_training_periods);
+  return most;
+}
+
 EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
                           const EvaluateOptions& options) {
   if (models.empty()) throw InputError("evaluate: no models to evaluate");
@@ -150,7 +156,7 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
     if (m.grid.empty() || !m.fit || (!m.interest && !m.item))
       throw std::invalid_argument(fmt::format("model '{}' has no grid, no fit or no task", m.name));
 
-  const Split split = make_split(data.periods.size(), options.test_periods);
+  const Split split = make_split(data.periods.size(), options.test_periods, min_training_periods(models));
   EvaluationReport r;
   r.store = data.store;
   r.slicing = data.slicing;

@@ -73,8 +73,11 @@ struct EvaluationReport {
   std::vector<int> ks;
 };
 
-// Throws InputError on a bad option (naming it): --test-periods out of range, a K
-// below 1, no models.
+// The most ModelSpec::min_training_periods of `models` (1 for none): make_split's argument.
+std::size_t min_training_periods(const std::vector<ModelSpec>& models);
+
+// Throws InputError on a bad option (naming it): --test-periods out of range
+// (make_split(periods, test_periods, min_training_periods(models))), a K below 1, no models.
 EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
                           const EvaluateOptions& options);
 

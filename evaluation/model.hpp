@@ -45,6 +45,9 @@ struct ModelSpec {
   bool item = false;
   std::vector<Params> grid{Params{}};  // settings tried on validation (one: nothing to tune)
   std::function<std::unique_ptr<FittedModel>(const Training&, const Params&)> fit;
+  // Periods the model must see before the validation period, where it may be fitted first
+  // (make_split's rule; the sequence model needs temporal::kMinSequencePeriods).
+  std::size_t min_training_periods = 1;
 
   bool supports(Task t) const { return t == Task::interest ? interest : item; }
 };

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "temporal/trainer.hpp"
+
 namespace driftrec::evaluation {
 using graph::Index;
 using temporal::SequenceOptions;
@@ -78,6 +80,7 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
                             std::pair{"sequence_lstm", temporal::CellKind::lstm}}) {
     ModelSpec m;
     m.name = name;
+    m.min_training_periods = temporal::kMinSequencePeriods;
     m.interest = true;
     m.item = true;
     m.fit = [cache, cell](const Training& t, const Params&) -> std::unique_ptr<FittedModel> {
@@ -87,6 +90,7 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
   }
   ModelSpec h;
   h.name = "hybrid";
+  h.min_training_periods = temporal::kMinSequencePeriods;
   h.item = true;
   h.grid.clear();
   for (double w : temporal::kInterestWeights) h.grid.push_back({{"interest_weight", w}});

@@ -49,16 +49,25 @@ EvaluationData make_evaluation_data(Index n_users, Index n_items, graph::CsrMatr
   return d;
 }
 
-Split make_split(std::size_t n_periods, std::int64_t test_periods) {
-  if (test_periods < 1)
-    throw InputError(
-        fmt::format("--test-periods: expected at least 1, got {}", test_periods));
-  if (static_cast<std::uint64_t>(test_periods) + 2 > n_periods)
+std::int64_t max_test_periods(std::size_t n_periods, std::size_t min_training_periods) {
+  const std::size_t before = std::max<std::size_t>(min_training_periods, 1) + 1;  // training + validation
+  return n_periods > before ? static_cast<std::int64_t>(n_periods - before) : 0;
+}
+
+Split make_split(std::size_t n_periods, std::int64_t test_periods, std::size_t min_training_periods) {
+  const std::int64_t most = max_test_periods(n_periods, min_training_periods);
+  const std::size_t training = std::max<std::size_t>(min_training_periods, 1);
+  const std::string why = fmt::format(
+      "the store has {} non-empty periods, and the evaluation needs {} to train on, one to validate on, and "
+      "then the test periods",
+      n_periods, training);
+  if (most == 0)
     throw InputError(fmt::format(
-        "--test-periods {}: the store has {} non-empty periods, and the split needs at least "
-        "{} (one or more to train on, one to validate on, {} to test); use at most {}",
-        test_periods, n_periods, test_periods + 2, test_periods,
-        n_periods >= 2 ? static_cast<std::int64_t>(n_periods) - 2 : 0));
+        "--test-periods: {}, so it is too short for any test period (at least {} periods are needed); reslice "
+        "it into shorter periods (driftrec reslice --slice ...) or evaluate a longer log",
+        why, training + 2));
+  if (test_periods < 1 || test_periods > most)
+    throw InputError(fmt::format("--test-periods {}: {}; use 1 to {}", test_periods, why, most));
   Split s;
   const std::size_t n = static_cast<std::size_t>(test_periods);
   s.validation = n_periods - n - 1;

@@ -53,9 +53,17 @@ struct Split {
   std::vector<std::size_t> test;    // ascending period indices
 };
 
-// The last `test_periods` periods; needs n_periods >= test_periods + 2 (a period to train
-// on before the validation period). Throws InputError naming --test-periods.
-Split make_split(std::size_t n_periods, std::int64_t test_periods);
+// The most test periods a store of `n_periods` periods allows (0: none) when the models
+// need `min_training_periods` periods before the validation period (the most any model
+// evaluated needs: ModelSpec::min_training_periods; the sequence model's 3). The one rule
+// behind make_split's check and its message: n_periods >= min_training_periods + 1 (the
+// validation period) + test periods.
+std::int64_t max_test_periods(std::size_t n_periods, std::size_t min_training_periods = 1);
+
+// The last `test_periods` periods, 1 <= test_periods <= max_test_periods(n_periods,
+// min_training_periods). Throws InputError naming --test-periods and the numbers that
+// would be accepted, or saying plainly that the store has too few periods for any.
+Split make_split(std::size_t n_periods, std::int64_t test_periods, std::size_t min_training_periods = 1);
 
 // What a model may see when it predicts period P: the data strictly before P
 // (temporal::History: n_users, n_items, n_labels, slices W_0 .. W_{P-1}, the events before

@@ -9,6 +9,7 @@ namespace driftrec::graph {
 namespace {
 
 constexpr Time kDay = 86400;
+__extension__ typedef unsigned __int128 U128;  // k * n of the quantile index cannot overflow
 
 Time floor_div(Time a, Time b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -138,12 +139,18 @@ Periods make_periods(const Slicing& slicing, std::span<const Time> times) {
     p.end.push_back(e);
   };
   if (slicing.kind == Slicing::Kind::quantiles) {
-    // Period k starts at the time of event floor(k n / N); equal start times (ties in
-    // the log) merge periods, so there may be fewer than N.
-    const auto n = static_cast<std::int64_t>(times.size());
+    // Group k of the N equal-count groups is events [floor(k n / N), floor((k+1) n / N));
+    // its period starts at the time of its first event. Events sharing a time stay in one
+    // period, so equal start times merge periods. With N >= n every event starts a group,
+    // so every distinct time gets its own period; stepping k only while k < n (as before)
+    // would stop after the first n groups, a fraction n / N of the log's starts.
+    const auto n = static_cast<std::uint64_t>(times.size());
+    const auto groups = static_cast<std::uint64_t>(slicing.n);
     std::vector<Time> starts;
-    for (std::int64_t k = 0; k < slicing.n && k < n; ++k) {
-      Time b = times[static_cast<std::size_t>(k * n / slicing.n)];
+    const std::uint64_t steps = std::min(groups, n);
+    for (std::uint64_t k = 0; k < steps; ++k) {
+      const std::uint64_t first = groups >= n ? k : static_cast<std::uint64_t>(static_cast<U128>(k) * n / groups);
+      const Time b = times[static_cast<std::size_t>(first)];
       if (starts.empty() || b > starts.back()) starts.push_back(b);
     }
     for (std::size_t k = 0; k < starts.size(); ++k)

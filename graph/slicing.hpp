@@ -33,8 +33,13 @@ struct Periods {
 inline constexpr std::size_t kMaxPeriods = 100000;
 
 // The non-empty periods of `slicing` over `sorted_times` (ascending). Weeks start on
-// Monday 00:00 UTC; "<N>s" periods are aligned to the Unix epoch. Throws InputError if
-// there would be more than kMaxPeriods.
+// Monday 00:00 UTC; "<N>s" periods are aligned to the Unix epoch. "quantiles:N" cuts the
+// n events into N groups of as equal size as possible (group k holds events
+// floor(k n / N) .. floor((k+1) n / N) - 1) and starts a period at the time of each
+// group's first event; events that share a time stay in one period, so ties merge
+// groups. Hence at most min(N, distinct times) periods: exactly min(N, n) when all times
+// differ, and one period per distinct time whenever N >= n. Throws InputError if there
+// would be more than kMaxPeriods.
 Periods make_periods(const Slicing& slicing, std::span<const Time> sorted_times);
 
 // first[k] = index of the first time in period k, first[size] = times.size().

@@ -221,6 +221,12 @@ void validate_event_options(const EventReadOptions& o) {
                                  o.format));
   if (o.header != "auto" && o.header != "yes" && o.header != "no")
     throw InputError(fmt::format("--header: expected auto, yes or no, found '{}'", o.header));
+  // One byte (quoted fields work), or MovieLens' "::"; a longer string is almost always a
+  // mistake that would otherwise surface as "cannot tell which columns".
+  if (const std::string d = unescape_delimiter(o.delimiter); !o.delimiter.empty() && d.size() != 1 && d != "::")
+    throw InputError(fmt::format("--delimiter '{}': expected one character (such as ',' ';' '|'), tab, space, "
+                                 "pipe or '::'",
+                                 o.delimiter));
 }
 
 void read_events(const std::string& path, const EventReadOptions& o, EventLog& log) {

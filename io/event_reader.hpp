@@ -17,7 +17,7 @@ namespace driftrec::io {
 
 struct EventReadOptions {
   std::string format = "auto";  // auto | movielens-csv | movielens-dat | ml100k | delimited
-  std::string delimiter;        // delimited: "," ";" "|" "::" "tab"...; empty: guessed
+  std::string delimiter;        // delimited: one character, "tab", "space", "pipe" or "::"; empty: guessed
   // "user=userId,item=movieId,time=timestamp,value=rating" (names or 1-based positions),
   // or the short form "userId,movieId,timestamp[,rating]" in that order.
   std::string columns;
@@ -36,7 +36,8 @@ struct EventLog {
   std::vector<std::string> notes;  // how each file was read, for the report
 };
 
-// Throws InputError naming the option if a choice (format, header) is not one we know.
+// Throws InputError naming the option if a choice (format, header, delimiter) is not one
+// we know.
 void validate_event_options(const EventReadOptions& opts);
 
 // Appends the events of `path` to `log`. Throws InputError for unreadable or malformed

@@ -88,7 +88,36 @@ bool LineReader::refill() {
   return got > 0;
 }
 
+std::string not_text_kind(std::string_view head) {
+  struct Magic {
+    std::string_view bytes;
+    const char* kind;
+  };
+  static constexpr Magic kMagic[] = {
+      {"\x1f\x8b", "a gzip-compressed file; decompress it first (gunzip -k FILE)"},
+      {"\x89HDF\r\n\x1a\n", "an HDF5 file (a driftrec store? `driftrec info` describes one), not a text log"},
+      {"PK\x03\x04", "a zip archive; extract the text file first"},
+      {"BZh", "a bzip2-compressed file; decompress it first (bunzip2 -k FILE)"},
+      {"\xfd" "7zXZ", "an xz-compressed file; decompress it first (unxz -k FILE)"},
+      {"\x28\xb5\x2f\xfd", "a zstd-compressed file; decompress it first (unzstd FILE)"},
+      {"\xff\xfe", "UTF-16 text (little-endian byte order mark); convert it to UTF-8 first "
+                   "(iconv -f UTF-16 -t UTF-8)"},
+      {"\xfe\xff", "UTF-16 text (big-endian byte order mark); convert it to UTF-8 first "
+                   "(iconv -f UTF-16 -t UTF-8)"},
+  };
+  for (const Magic& m : kMagic)
+    if (head.starts_with(m.bytes)) return m.kind;
+  return "";
+}
+
 bool LineReader::next(std::string_view& line) {
+  if (!head_checked_) {
+    head_checked_ = true;
+    while (end_ - begin_ < 8 && refill()) {
+    }
+    if (const std::string kind = not_text_kind(std::string_view(buf_.data() + begin_, end_ - begin_)); !kind.empty())
+      throw InputError(fmt::format("{}: is {}", path_, kind));
+  }
   for (;;) {
     const char* start = buf_.data() + begin_;
     const std::size_t avail = end_ - begin_;

@@ -51,6 +51,11 @@ struct FieldError {
   std::string message;  // full sentence after "file:line: "
 };
 
+// What a file starting with `head` is when it is plainly not a text file driftrec reads:
+// "a gzip-compressed file (decompress it first, e.g. gunzip -k FILE)", an HDF5 file, other
+// archives, UTF-16 text (by its byte order mark); "" otherwise.
+std::string not_text_kind(std::string_view head);
+
 class LineReader {
  public:
   explicit LineReader(const std::string& path);  // throws InputError if it cannot be read
@@ -60,7 +65,8 @@ class LineReader {
 
   // Next line without its end-of-line (\n or \r\n); false at end of file. A UTF-8 byte
   // order mark at the start of the file is dropped. Throws InputError for a line longer
-  // than kMaxLineBytes or a read failure.
+  // than kMaxLineBytes, a read failure, or a file that not_text_kind names (on the first
+  // call).
   bool next(std::string_view& line);
   std::int64_t line_number() const { return line_no_; }
   const std::string& path() const { return path_; }
@@ -75,6 +81,7 @@ class LineReader {
   std::vector<char> buf_;
   std::size_t begin_ = 0, end_ = 0;  // unread bytes are buf_[begin_, end_)
   bool eof_ = false;
+  bool head_checked_ = false;
   std::int64_t line_no_ = 0;
   std::uint64_t consumed_ = 0, size_ = 0;
 };

@@ -19,8 +19,16 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
     if (k < 1 || k > 100000) throw InputError(fmt::format("ks: expected cut-offs between 1 and 100000, got {}", k));
   if (q.ks.empty()) throw InputError("ks: expected at least one cut-off");
   const io::Store store = io::Store::open(q.store);
+  if (store.n_labels() == 0)
+    throw InputError(fmt::format("{}: the store has no item labels, which the interest models and metrics need; "
+                                 "ingest the log again with --labels FILE (item,label rows, or MovieLens movies.csv)",
+                                 q.store));
   const ev::EvaluationData data = ev::load_evaluation_data(store);
-  const ev::Split split = ev::make_split(data.periods.size(), q.test_periods);
+  ev::LibraryModelOptions lo;
+  lo.seed = q.seed;
+  lo.threads = q.threads;
+  const std::vector<ev::ModelSpec> models = ev::default_models(lo);
+  const ev::Split split = ev::make_split(data.periods.size(), q.test_periods, ev::min_training_periods(models));
 
   ev::PlantedTruth truth;
   ev::EvaluateOptions o;
@@ -33,11 +41,8 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
     truth = ev::read_planted_truth(q.truth, data, split.test);
     o.truth = &truth;
   }
-  ev::LibraryModelOptions lo;
-  lo.seed = q.seed;
-  lo.threads = q.threads;
   const auto t0 = std::chrono::steady_clock::now();
-  const ev::EvaluationReport report = ev::evaluate(data, ev::default_models(lo), o);
+  const ev::EvaluationReport report = ev::evaluate(data, models, o);
   EvaluateSummary s;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -1,5 +1,9 @@
 #include "pipeline/store_jobs.hpp"
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include "core/parallel.hpp"
 #include "io/store.hpp"
 
@@ -18,6 +22,15 @@ nlohmann::json ResliceSummary::to_json() const {
 io::StoreInfo describe_store(const std::string& store) { return io::store_info(io::Store::open(store)); }
 
 GenerateSummary generate(const GenerateRequest& q) {
+  q.config.validate();  // a bad option is reported before an existing file
+  if (!q.force)
+    for (const char* name : {graph::kSyntheticEventsFile, graph::kSyntheticLabelsFile, graph::kSyntheticTruthFile,
+                             graph::kSyntheticMetaFile}) {
+      const std::filesystem::path path = std::filesystem::path(q.out) / name;
+      std::error_code ec;
+      if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found && !ec)
+        throw InputError(fmt::format("{}: already exists; pass --force to replace it", path.string()));
+    }
   graph::SyntheticProgressFn progress;
   if (q.progress)
     progress = [&q](const graph::SyntheticProgress& p) {

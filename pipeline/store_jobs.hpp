@@ -47,6 +47,7 @@ struct GenerateRequest {
   graph::DriftConfig config;
   std::string out;
   int threads = 0;    // 0: OpenMP's default
+  bool force = false;  // replace events.csv, labels.csv, truth.csv, meta.json already in `out`
   Progress progress;  // "generate", users done
 };
 
@@ -59,6 +60,8 @@ struct GenerateSummary {
   nlohmann::json to_json() const;
 };
 
+// Without `force`, throws InputError naming the first of the four files that exists in
+// `out`, before anything is written.
 GenerateSummary generate(const GenerateRequest& request);
 
 }  // namespace driftrec::pipeline

@@ -261,6 +261,7 @@ void reslice_fields(pipeline::ResliceRequest& q, Fields& f) {
 struct GenerateArgs {
   graph::DriftConfig config;
   std::optional<std::size_t> events;
+  bool force = false;
   int threads = 0;
 };
 
@@ -282,6 +283,7 @@ void generate_fields(GenerateArgs& a, Fields& f) {
   f("jump", c.jump);
   f("user_labels", c.user_labels);
   f("seed", c.seed);
+  f("force", a.force);
   f("threads", a.threads);
   c.validate();
   if (a.events) {
@@ -399,6 +401,7 @@ std::string generate(const std::string& out, const nb::dict& kwargs) {
   q.config = a.config;
   q.out = out;
   q.threads = a.threads;
+  q.force = a.force;
   return run_job([&] { return pipeline::generate(q); });
 }
 

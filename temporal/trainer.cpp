@@ -166,11 +166,11 @@ StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, 
 TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOptions& options,
                                     const EpochCallback& on_epoch) {
   options.validate();
-  if (d.periods < 3)
+  if (d.periods < kMinSequencePeriods)
     throw InputError(fmt::format(
-        "sequence model: needs at least 3 periods (training steps, a validation step and its "
+        "sequence model: needs at least {} periods (training steps, a validation step and its "
         "target), got {}",
-        d.periods));
+        kMinSequencePeriods, d.periods));
   const int validation_step = d.steps() - 1;  // train on steps 0..validation_step-1
 
   std::vector<int> users;  // users with a training target

@@ -77,7 +77,11 @@ struct TrainingResult {
   bool stopped_early = false;
 };
 
-// Throws InputError on bad options, fewer than 3 periods, or no target in the
+// The fewest periods the model trains on: steps predicting periods 1..P-2, and the step
+// predicting P-1 for early stopping, need P >= 3.
+inline constexpr int kMinSequencePeriods = 3;
+
+// Throws InputError on bad options, fewer than kMinSequencePeriods periods, or no target in the
 // training or validation steps; NumericalError when the loss stops being finite.
 TrainingResult train_sequence_model(const SequenceData& data, const SequenceModelOptions& options,
                                     const EpochCallback& on_epoch = {});

@@ -202,10 +202,11 @@ def generate(out, *, users=_d("generate", "users"), items=_d("generate", "items"
              labels_per_item=_d("generate", "labels_per_item"),
              labelled_fraction=_d("generate", "labelled_fraction"), drift=_d("generate", "drift"),
              jump=_d("generate", "jump"), user_labels=_d("generate", "user_labels"), seed=_d("generate", "seed"),
-             threads=_d("generate", "threads")):
+             force=_d("generate", "force"), threads=_d("generate", "threads")):
     """`driftrec generate`: a synthetic log with planted interest drift written under the
     folder `out` (events.csv, labels.csv, truth.csv, meta.json). events: a total number of
-    events instead of events_per_period. Returns `driftrec generate --json`'s dict
+    events instead of events_per_period. force: replace those files if `out` holds them
+    already (without it an InputError names the existing file and nothing is written). Returns `driftrec generate --json`'s dict
     (meta.json plus the run's timings)."""
     if not isinstance(out, (str, os.PathLike)):
         raise InputError(f"out: expected a folder path, found {type(out).__name__}")

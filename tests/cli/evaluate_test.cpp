@@ -72,7 +72,7 @@ TEST_CASE("evaluate rejects bad options with exit 2 and a clear message", "[cli_
   CHECK_THAT(too_many.err, Catch::Contains("--test-periods 6") && Catch::Contains("6 non-empty periods"));
   auto no_validation = run_cli(fmt::format("evaluate '{}' --test-periods 5", store));
   CHECK(no_validation.exit_code == 2);
-  CHECK_THAT(no_validation.err, Catch::Contains("use at most 4"));
+  CHECK_THAT(no_validation.err, Catch::Contains("use 1 to 2"));
   auto zero = run_cli(fmt::format("evaluate '{}' --test-periods 0", store));
   CHECK(zero.exit_code == 2);
   auto bad_k = run_cli(fmt::format("evaluate '{}' --test-periods 1 --k 10,zero", store));
@@ -82,4 +82,32 @@ TEST_CASE("evaluate rejects bad options with exit 2 and a clear message", "[cli_
   CHECK(no_truth.exit_code == 2);
   auto no_store = run_cli(fmt::format("evaluate '{}' --test-periods 1", (dir / "missing.h5").string()));
   CHECK(no_store.exit_code == 2);
+}
+
+TEST_CASE("evaluate accepts the number of test periods its refusal suggests", "[cli_evaluate]") {
+  TempDir dir;
+  // 5 periods: three to train the sequence model on and one to validate on leave one test period.
+  const std::string store = driftrec::test::generated_store(
+      dir, "--users 80 --items 60 --labels 4 --periods 5 --events-per-period 4 --seed 8");
+  auto refused = run_cli(fmt::format("evaluate '{}' --test-periods 4", store));
+  REQUIRE(refused.exit_code == 2);
+  const auto at = refused.err.find("use 1 to ");
+  REQUIRE(at != std::string::npos);
+  const int suggested = std::stoi(refused.err.substr(at + 9));
+  CHECK(suggested == 1);
+  auto accepted = run_cli(fmt::format("evaluate '{}' --test-periods {} --k 5 --threads 2", store, suggested));
+  INFO(accepted.err);
+  CHECK(accepted.exit_code == 0);
+}
+
+TEST_CASE("evaluate says plainly when a store is too short for any test period", "[cli_evaluate]") {
+  TempDir dir;
+  const std::string store = driftrec::test::generated_store(
+      dir, "--users 60 --items 40 --labels 4 --periods 4 --events-per-period 4 --seed 8");
+  for (int t : {1, 3}) {
+    auto r = run_cli(fmt::format("evaluate '{}' --test-periods {}", store, t));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("4 non-empty periods") && Catch::Contains("too short for any test period"));
+    CHECK_THAT(r.err, !Catch::Contains("use at most 0"));
+  }
 }

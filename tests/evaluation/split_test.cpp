@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "evaluation/split.hpp"
+
+#include <fmt/format.h>
 #include "tests/evaluation/hand_data.hpp"
 
 using namespace driftrec;
@@ -19,6 +21,39 @@ TEST_CASE("make_split takes the last N periods and validates on the one before",
   CHECK_THROWS_AS(make_split(5, 5), driftrec::InputError);
   CHECK_THROWS_AS(make_split(5, 0), driftrec::InputError);
   CHECK_THROWS_WITH(make_split(5, 7), Catch::Contains("--test-periods 7") && Catch::Contains("5 non-empty periods"));
+}
+
+TEST_CASE("make_split accepts exactly 1 to max_test_periods and its message suggests that number",
+          "[evaluation]") {
+  for (std::size_t training = 1; training <= 4; ++training)
+    for (std::size_t n = 0; n <= 12; ++n) {
+      const std::int64_t most = max_test_periods(n, training);
+      CAPTURE(training, n, most);
+      CHECK(most == std::max<std::int64_t>(static_cast<std::int64_t>(n) - static_cast<std::int64_t>(training) - 1, 0));
+      for (std::int64_t t = -1; t <= static_cast<std::int64_t>(n) + 2; ++t) {
+        CAPTURE(t);
+        if (t >= 1 && t <= most) {
+          const Split s = make_split(n, t, training);
+          CHECK(s.validation == n - static_cast<std::size_t>(t) - 1);
+          CHECK(s.validation >= training);  // the periods before validation are enough to train on
+          continue;
+        }
+        const std::string message = [&] {
+          try {
+            make_split(n, t, training);
+          } catch (const driftrec::InputError& e) {
+            return std::string(e.what());
+          }
+          return std::string("accepted");
+        }();
+        CHECK_THAT(message, Catch::Contains("--test-periods") && Catch::Contains(fmt::format("{} non-empty periods", n)));
+        if (most > 0)
+          CHECK_THAT(message, Catch::Contains(fmt::format("use 1 to {}", most)));
+        else
+          CHECK_THAT(message, Catch::Contains("too short for any test period") &&
+                                  Catch::Contains(fmt::format("at least {} periods are needed", training + 2)));
+      }
+    }
 }
 
 TEST_CASE("make_training holds only the data strictly before the period", "[evaluation]") {

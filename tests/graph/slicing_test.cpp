@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <ctime>
+#include <map>
 #include <random>
 
 #include "graph/slicing.hpp"
@@ -122,4 +124,73 @@ TEST_CASE("a slicing with too many periods is refused with advice", "[graph][sli
 TEST_CASE("a slicing typo ending in s gets the list of accepted forms", "[graph][slicing]") {
   CHECK_THROWS_WITH(Slicing::parse("weeks"), Catch::Contains("expected one of day, week"));
   CHECK_THROWS_WITH(Slicing::parse("bogus"), Catch::Contains("expected one of day, week"));
+}
+
+namespace {
+// Reference for quantiles:N, straight from the definition: event i is in group k, the
+// last k in 0..N-1 whose first index floor(k n / N) is <= i (found by scanning every k);
+// events sharing a time go to the last group holding that time; each non-empty group is a
+// period from its earliest time to the next period's begin (the last ends after the last
+// event).
+Periods quantile_periods_reference(const std::vector<Time>& t, std::int64_t groups) {
+  const auto n = static_cast<std::int64_t>(t.size());
+  std::vector<std::int64_t> group(t.size(), 0);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t k = 0; k < groups; ++k)
+      if (k * n / groups <= i) group[static_cast<std::size_t>(i)] = k;
+  std::map<std::int64_t, Time> begin_of;  // group -> earliest time in it
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    std::int64_t g = 0;
+    for (std::size_t j = 0; j < t.size(); ++j)
+      if (t[j] == t[i]) g = std::max(g, group[j]);
+    auto [it, fresh] = begin_of.emplace(g, t[i]);
+    if (!fresh) it->second = std::min(it->second, t[i]);
+  }
+  Periods p;
+  for (const auto& [g, b] : begin_of) p.begin.push_back(b);
+  for (std::size_t k = 0; k < p.begin.size(); ++k)
+    p.end.push_back(k + 1 < p.begin.size() ? p.begin[k + 1] : t.back() + 1);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("quantile slicing matches the brute-force definition for every N up to twice the events",
+          "[graph][slicing]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  for (int trial = 0; trial < 60; ++trial) {
+    const std::size_t n = 1 + rng() % 40;
+    // Few distinct times in some trials (many ties), all distinct in others.
+    const std::uint64_t span = trial % 3 == 0 ? 1 + rng() % 5 : trial % 3 == 1 ? 1 + n : 1000000;
+    std::vector<Time> t(n);
+    for (Time& x : t) x = 1600000000 + static_cast<Time>(rng() % span) * 3600;
+    std::sort(t.begin(), t.end());
+    std::vector<Time> unique_times = t;
+    unique_times.erase(std::unique(unique_times.begin(), unique_times.end()), unique_times.end());
+    for (std::int64_t groups = 1; groups <= static_cast<std::int64_t>(2 * n); ++groups) {
+      CAPTURE(trial, n, groups, t);
+      const Periods got = make_periods(Slicing{Slicing::Kind::quantiles, groups}, t);
+      const Periods want = quantile_periods_reference(t, groups);
+      REQUIRE(got.begin == want.begin);
+      REQUIRE(got.end == want.end);
+      // The documented counts.
+      REQUIRE(got.size() <= std::min<std::size_t>(static_cast<std::size_t>(groups), unique_times.size()));
+      if (unique_times.size() == n) REQUIRE(got.size() == std::min<std::size_t>(static_cast<std::size_t>(groups), n));
+      if (groups >= static_cast<std::int64_t>(n)) REQUIRE(got.begin == unique_times);
+    }
+  }
+}
+
+TEST_CASE("quantile slicing with more groups than events gives every event time its own period",
+          "[graph][slicing]") {
+  // The reported case: 10 events on 10 days.
+  std::vector<Time> t;
+  for (Time d = 0; d < 10; ++d) t.push_back(1600041600 + d * 86400);
+  for (std::int64_t groups : std::vector<std::int64_t>{10, 11, 20, 100, 1000000000000}) {
+    CAPTURE(groups);
+    const Periods p = make_periods(Slicing{Slicing::Kind::quantiles, groups}, t);
+    CHECK(p.begin == t);
+  }
+  CHECK(make_periods(Slicing{Slicing::Kind::quantiles, 5}, t).size() == 5);
 }

@@ -419,3 +419,15 @@ TEST_CASE("option typos are refused before any file is read", "[event_reader]") 
   o.header = "maybe";
   CHECK_THROWS_WITH(validate_event_options(o), Catch::Contains("--header"));
 }
+
+TEST_CASE("a delimiter of several characters other than '::' is refused naming --delimiter", "[event_reader]") {
+  EventReadOptions o;
+  for (const char* bad : {"xyz", ",,", "ab", "\\t\\t"}) {
+    o.delimiter = bad;
+    CHECK_THROWS_WITH(validate_event_options(o), Catch::Contains("--delimiter") && Catch::Contains(bad));
+  }
+  for (const char* good : {",", ";", "|", "::", "tab", "\\t", "space", "pipe", ""}) {
+    o.delimiter = good;
+    CHECK_NOTHROW(validate_event_options(o));
+  }
+}

@@ -310,3 +310,31 @@ TEST_CASE("parse_on_error accepts fail and skip only", "[text]") {
   CHECK(parse_on_error("skip") == OnError::skip);
   CHECK_THROWS_AS(parse_on_error("ignore"), driftrec::InputError);
 }
+
+TEST_CASE("LineReader names a gzip, HDF5, zip or UTF-16 file instead of reading it as text", "[text]") {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8), "gzip-compressed"},
+      {std::string("\x89HDF\r\n\x1a\n\x00\x00", 10), "HDF5 file"},
+      {std::string("PK\x03\x04rest"), "zip archive"},
+      {std::string("\xff\xfeu\x00s\x00", 6), "UTF-16 text (little-endian"},
+      {std::string("\xfe\xff\x00u\x00s", 6), "UTF-16 text (big-endian"},
+      {std::string("\x1f\x8b", 2), "gzip-compressed"},  // shorter than the bytes looked at
+  };
+  for (const auto& [bytes, kind] : cases) {
+    CAPTURE(kind);
+    write_file(dir / "f.csv", bytes);
+    LineReader r((dir / "f.csv").string());
+    std::string_view line;
+    CHECK_THROWS_WITH(r.next(line), Catch::Contains((dir / "f.csv").string() + ": is ") && Catch::Contains(kind));
+    CHECK(not_text_kind(bytes).find(kind) != std::string::npos);
+  }
+  // Text, a UTF-8 byte order mark included, is not flagged.
+  for (const std::string text : {"user,item,time\n", "\xEF\xBB\xBFuser,item\n", "", "P", "\x1f"}) {
+    CHECK(not_text_kind(text).empty());
+    write_file(dir / "t.csv", text);
+    LineReader r((dir / "t.csv").string());
+    std::string_view line;
+    CHECK_NOTHROW(r.next(line));
+  }
+}

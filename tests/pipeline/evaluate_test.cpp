@@ -53,7 +53,7 @@ TEST_CASE("evaluate_store returns the table and report driftrec evaluate prints 
 TEST_CASE("a bad evaluate request throws InputError naming the field", "[pipeline][evaluate]") {
   test::TempDir dir;
   const std::string store =
-      test::generated_store(dir, "--users 40 --items 30 --labels 3 --periods 4 --events-per-period 3 --seed 1");
+      test::generated_store(dir, "--users 40 --items 30 --labels 3 --periods 5 --events-per-period 3 --seed 1");
   pipeline::EvaluateRequest q;
   q.store = store;
   q.ks = {0};
@@ -61,9 +61,26 @@ TEST_CASE("a bad evaluate request throws InputError naming the field", "[pipelin
   q.ks = {};
   CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("ks"));
   q.ks = {10};
-  q.test_periods = 3;  // 4 periods: one to train on and one to validate on leave 2 at most
+  q.test_periods = 3;  // 5 periods: three to train the sequence model on and one to validate on leave 1
   CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("test-periods 3"));
   q.test_periods = 1;
   q.truth = (dir / "absent.csv").string();
   CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("absent.csv"));
+}
+
+TEST_CASE("evaluate on a store without item labels says so and how to add them", "[pipeline][evaluate]") {
+  test::TempDir dir;
+  const auto gen = dir / "gen";
+  REQUIRE(test::run_cli(fmt::format("generate --out '{}' --users 40 --items 30 --labels 3 --periods 6 --seed 1",
+                                    gen.string()))
+              .exit_code == 0);
+  const std::string store = (dir / "bare.h5").string();
+  REQUIRE(test::run_cli(fmt::format("ingest '{}' --slice 2592000s -o '{}'", (gen / "events.csv").string(), store))
+              .exit_code == 0);
+  pipeline::EvaluateRequest q;
+  q.store = store;
+  q.test_periods = 1;
+  const std::string message = test::input_error_of([&] { pipeline::evaluate_store(q); });
+  CHECK_THAT(message, Catch::Contains("bare.h5") && Catch::Contains("no item labels") && Catch::Contains("--labels"));
+  CHECK_THAT(message, !Catch::Contains("`interests`"));
 }

@@ -117,3 +117,30 @@ TEST_CASE("reslice_store and generate give the same output for 1 and 2 threads a
   q.threads = -1;
   CHECK_THAT(test::input_error_of([&] { pipeline::reslice_store(q); }), Catch::Contains("threads"));
 }
+
+TEST_CASE("generate refuses to replace files already in out unless force", "[pipeline][store_jobs]") {
+  test::TempDir dir;
+  pipeline::GenerateRequest q;
+  q.config.users = 30;
+  q.config.items = 20;
+  q.config.labels = 3;
+  q.config.periods = 2;
+  q.out = dir.path().string();
+  for (const char* existing : {"events.csv", "labels.csv", "truth.csv", "meta.json"}) {
+    CAPTURE(existing);
+    test::TempDir other;
+    q.out = other.path().string();
+    test::write_file(other / existing, "mine\n");
+    CHECK_THAT(test::input_error_of([&] { pipeline::generate(q); }),
+               Catch::Contains((other / existing).string()) && Catch::Contains("--force"));
+    // Nothing written: the one file is still the user's, and no other appeared.
+    CHECK(test::dir_entries(other.path()) == std::set<std::string>{existing});
+    CHECK(test::read_file(other / existing) == "mine\n");
+  }
+  q.out = dir.path().string();
+  test::write_file(dir / "events.csv", "mine\n");
+  q.force = true;
+  const pipeline::GenerateSummary s = pipeline::generate(q);
+  CHECK(s.files.events > 0);
+  CHECK(test::read_file(dir / "events.csv").starts_with("user,item,time,value\n"));
+}

@@ -340,3 +340,15 @@ def test_reslice_and_from_arrays_give_the_same_store_for_one_and_two_threads(sto
         assert np.array_equal(x.data, y.data)
     with pytest.raises(driftrec.InputError, match="threads"):
         driftrec.Store.from_arrays(tmp_path / "bad.h5", users, items, times, threads=-1)
+
+
+def test_generate_refuses_existing_files_unless_force(tmp_path):
+    options = dict(users=30, items=20, labels=3, periods=2)
+    driftrec.generate(tmp_path / "synth", seed=5, **options)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "synth").iterdir()}
+    with pytest.raises(driftrec.InputError) as error:
+        driftrec.generate(tmp_path / "synth", seed=6, **options)
+    assert "events.csv" in str(error.value) and "already exists" in str(error.value)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "synth").iterdir()} == before
+    driftrec.generate(tmp_path / "synth", seed=6, force=True, **options)
+    assert (tmp_path / "synth" / "events.csv").read_bytes() != before["events.csv"]
