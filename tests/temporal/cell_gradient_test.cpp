@@ -33,7 +33,9 @@ void check_every_tensor(CellKind cell) {
     INFO(cell_name(cell) << " tensor " << tensor_name(t));
     const CheckResult r = check_tensor(p, t, grad[t], objective);
     CHECK(r.analytic_norm > 1e-4);  // the tensor takes part in the loss
-    CHECK(r.relative_error < 1e-7);
+    // 1e-6: central differences in double left up to 1.2e-7 on a rare draw (CI saw it on
+    // lstm cell_hidden); a wrong gradient is off by more than 1e-4 (test below).
+    CHECK(r.relative_error < 1e-6);
     CHECK(r.max_abs_error < 1e-8);
   }
 }
@@ -107,7 +109,9 @@ TEST_CASE("truncated BPTT equals the exact gradient of a model detached at windo
     for (std::size_t t = 0; t < kTensorCount; ++t) {
       INFO("tensor " << tensor_name(t));
       const CheckResult r = check_tensor(p, t, truncated[t], detached);
-      CHECK(r.relative_error < 1e-7);
+      // 1e-6: central differences in double left up to 1.2e-7 on a rare draw (CI saw it on
+    // lstm cell_hidden); a wrong gradient is off by more than 1e-4 (test below).
+    CHECK(r.relative_error < 1e-6);
       CHECK(r.max_abs_error < 1e-8);
       difference += (truncated[t] - full[t]).norm();
     }
