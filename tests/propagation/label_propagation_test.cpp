@@ -87,7 +87,12 @@ TEST_CASE("a warm start reaches the same fixed point, and from the fixed point c
     Seeds fixed = cold;
     fixed.start_users = view(a.user_labels);
     fixed.start_items = view(a.item_labels);
-    CHECK(propagate_labels(*g, fixed, o).iterations <= 2);
+    // a is the fixed point only to its tolerance plus float rounding (about 6e-8 per entry
+    // near 1): the first change from it is alpha * 1e-7 + rounding, which exceeded 1e-7 for
+    // seeds 1 and 2. Ten times the tolerance is met at once from a true fixed point.
+    LabelPropagationOptions at_fixed = o;
+    at_fixed.tolerance = 1e-6;
+    CHECK(propagate_labels(*g, fixed, at_fixed).iterations <= 2);
   }
 }
 
