@@ -88,6 +88,11 @@ int run(int argc, char** argv) {
     // A numerical failure the user fixes by changing the parameter the message names.
     fmt::print(stderr, "driftrec: error: {}\n", e.what());
     return 2;
+  } catch (const driftrec::InternalError& e) {
+    // A failure of the system, not of driftrec (a full disk): the message says what.
+    fmt::print(stderr, "driftrec: error: {}\n", e.what());
+    std::fflush(nullptr);
+    std::_Exit(1);
   } catch (const std::exception& e) {
     if (std::ferror(stdout)) {  // fmt::print throws when stdout's buffer cannot be written out
       const auto* system = dynamic_cast<const std::system_error*>(&e);

@@ -8,6 +8,7 @@
 #include <libdeflate.h>
 
 #include "core/parallel.hpp"
+#include "io/write_guard.hpp"
 
 namespace driftrec::io::h5 {
 namespace {
@@ -19,10 +20,7 @@ constexpr std::uint64_t kChunkElements = 1 << 18;
   std::string detail = last_error();
   throw InputError(fmt::format("{}: {}{}{}", cx.file, what, detail.empty() ? "" : ": ", detail));
 }
-[[noreturn]] void write_fail(const std::string& what) {
-  std::string detail = last_error();
-  throw std::runtime_error(fmt::format("HDF5: {}{}{}", what, detail.empty() ? "" : ": ", detail));
-}
+[[noreturn]] void write_fail(const std::string& what) { throw_write_error(what); }
 
 herr_t walk_innermost(unsigned n, const H5E_error2_t* err, void* data) {
   if (n == 0 && err->desc) *static_cast<std::string*>(data) = err->desc;
@@ -62,11 +60,50 @@ template <class T> H5T_class_t class_of() {
 
 void quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
+namespace {
+thread_local int t_last_errno = 0;
+thread_local std::string t_last_file;
+
+// The text between `key` and the next `end` in `s`, or "".
+std::string field(const std::string& s, const std::string& key, char end) {
+  const auto p = s.find(key);
+  if (p == std::string::npos) return {};
+  const auto q = s.find(end, p + key.size());
+  return s.substr(p + key.size(), q == std::string::npos ? std::string::npos : q - p - key.size());
+}
+}  // namespace
+
+std::string condense_error(const std::string& desc, int* err, std::string* file) {
+  // HDF5's file driver describes a failed system call in one long record: "file write
+  // failed: time = <ctime, with its newline>, filename = '...', file descriptor = 3,
+  // errno = 28, error message = 'No space left on device', buf = ..., bytes actually
+  // written = 18446744073709551615, ...". Keep what a user can act on.
+  if (err) *err = 0;
+  if (file) file->clear();
+  const std::string code = field(desc, "errno = ", ',');
+  std::string out = desc;
+  if (!code.empty() && code.find_first_not_of("0123456789") == std::string::npos) {
+    if (err) *err = std::stoi(code);
+    if (file) *file = field(desc, "filename = '", '\'');
+    const std::string head = desc.substr(0, desc.find(':'));
+    out = fmt::format("{}: {}", head, field(desc, "error message = '", '\''));
+  }
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
 std::string last_error() {
   std::string msg;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &msg);
   H5Eclear2(H5E_DEFAULT);
-  return msg;
+  return condense_error(msg, &t_last_errno, &t_last_file);
+}
+
+void throw_write_error(const std::string& what) {
+  const std::string detail = last_error();
+  const std::string full = no_space_message(t_last_file, t_last_errno);
+  if (!full.empty()) throw InternalError(full);
+  throw std::runtime_error(fmt::format("HDF5: {}{}{}", what, detail.empty() ? "" : ": ", detail));
 }
 
 namespace {

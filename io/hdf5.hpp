@@ -21,8 +21,16 @@ static_assert(std::is_same_v<hid_t, Hid> && std::is_same_v<herr_t, int>);
 
 // Silences HDF5's own error printing (we report errors ourselves); call once at start.
 void quiet_errors();
-// The innermost message of HDF5's current error stack, or "".
+// The innermost message of HDF5's current error stack, or "", on one line; a failed
+// system call is reduced to its error message (condense_error).
 std::string last_error();
+// One line of an HDF5 error record; `err` and `file` receive the errno and file name of a
+// failed system call it describes (0 and "" otherwise).
+std::string condense_error(const std::string& desc, int* err, std::string* file);
+// Throws for a failed write: InternalError "<store>: no space left on device; the store
+// is unchanged" when the disk was full (ENOSPC, EDQUOT, EFBIG), else std::runtime_error
+// "HDF5: <what>: <HDF5's reason>".
+[[noreturn]] void throw_write_error(const std::string& what);
 
 template <class T> hid_t native_type() {
   if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;

@@ -111,7 +111,10 @@ IngestReport ingest(const IngestOptions& o) {
   validate_label_options(o.labels);
   IngestReport r;
   r.output = o.output;
-  // Fail on an existing target before reading gigabytes.
+  // Fail on an existing target before reading gigabytes, and never write over an input.
+  std::vector<std::string> inputs = o.event_files;
+  if (!o.labels_file.empty()) inputs.push_back(o.labels_file);
+  refuse_output_onto_input(o.output, inputs);
   StoreWriter writer(o.output, o.overwrite, o.threads);
 
   EventLog log;
@@ -153,6 +156,8 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
   ResliceReport r;
   StoreContent c;
   graph::Aggregate agg;
+  // The writer (and its lock) first: the store read below is the one replaced.
+  StoreWriter writer(store_path, StoreWriter::Rewrite{}, threads);
   {
     Store s = Store::open(store_path);
     c.users = s.users();
@@ -164,7 +169,6 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
     r.dropped_results = s.results();
     agg = aggregate == "keep" ? s.aggregate() : graph::parse_aggregate(aggregate);
   }
-  StoreWriter writer(store_path, /*overwrite=*/true, threads);
   const std::size_t slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });

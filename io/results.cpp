@@ -21,8 +21,8 @@ h5::Handle create_result(StoreWriter& w, const std::string& name) {
   hid_t f = w.file();
   if (!h5::exists(f, "/results")) h5::create_group(f, "/results");
   const std::string path = "/results/" + name;
-  // The old result's bytes stay in the file unreachable (HDF5 does not reclaim them);
-  // h5repack compacts a store that was rewritten many times.
+  // A result of this name that the writer copied is dropped here; StoreWriter copies the
+  // store's results it did not write only on commit, so a replaced one costs no space.
   if (h5::exists(f, path) && H5Ldelete(f, path.c_str(), H5P_DEFAULT) < 0)
     throw std::runtime_error(fmt::format("cannot replace result '{}'", name));
   return h5::create_group(f, path);
@@ -53,7 +53,7 @@ void write_matrix_of(hid_t loc, const std::string& name, hid_t type, const void*
     throw std::runtime_error(fmt::format("HDF5: cannot set up matrix '{}'", name));
   h5::Handle d(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
   if (d < 0 || (rows * cols > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
-    throw std::runtime_error(fmt::format("HDF5: cannot write matrix '{}': {}", name, h5::last_error()));
+    h5::throw_write_error(fmt::format("cannot write matrix '{}'", name));
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ graph::CsrMatrix read_csr_group(hid_t file, const std::string& group, Index rows
 StoreWriter::StoreWriter(std::string target, bool overwrite, int threads)
     : target_(std::move(target)), threads_(threads) {
   core::check_threads(threads);
-  prepare_paths(overwrite);
+  prepare(overwrite, /*existing=*/false);
   try {
     file_ = h5::create_file(temp_);
   } catch (const std::runtime_error& e) {
@@ -66,54 +66,156 @@ StoreWriter::StoreWriter(std::string target, bool overwrite, int threads)
 StoreWriter::StoreWriter(std::string existing, Amend, int threads)
     : target_(std::move(existing)), threads_(threads) {
   core::check_threads(threads);
-  Store::open(target_);  // a clear error for anything but a store
-  prepare_paths(/*overwrite=*/true);
-  std::error_code ec;
-  fs::copy_file(target_, temp_, fs::copy_options::overwrite_existing, ec);
-  if (ec) {
-    ::unlink(temp_.c_str());
-    throw std::runtime_error(fmt::format("cannot copy {} to {}: {}", target_, temp_, ec.message()));
-  }
-  file_ = h5::open_file_for_update(temp_);
+  prepare(/*overwrite=*/true, /*existing=*/true);
+  copy_base();
 }
 
-void StoreWriter::prepare_paths(bool overwrite) {
+StoreWriter::StoreWriter(std::string existing, Rewrite, int threads)
+    : target_(std::move(existing)), threads_(threads) {
+  core::check_threads(threads);
+  prepare(/*overwrite=*/true, /*existing=*/true);
+  file_ = h5::create_file(temp_);
+}
+
+void StoreWriter::prepare(bool overwrite, bool existing) {
   if (target_.empty() || target_.back() == '/')
     throw InputError(fmt::format("output '{}': expected a file path such as out/store.h5", target_));
-  fs::path t(target_);
+  out_ = resolve_output(target_);
+  if (existing) {
+    Store::open(out_.path);  // a clear error for anything but a store
+    refuse_read_only(out_);
+  }
+  fs::path t(out_.path);
   fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw InputError(fmt::format("{}: the folder {} does not exist", target_, dir.string()));
-  if (fs::is_directory(t, ec)) throw InputError(fmt::format("{}: is a folder, expected a store file path", target_));
-  if (fs::exists(t, ec) && !overwrite)
+  if (out_.exists && !overwrite)
     throw InputError(fmt::format("{}: already exists; pass --force to replace it", target_));
   if (::access(dir.c_str(), W_OK) != 0)
     throw InputError(fmt::format("{}: cannot write in {}: {}", target_, dir.string(), std::strerror(errno)));
-  temp_ = (dir / fmt::format(".{}.tmp-{}", t.filename().string(), ::getpid())).string();
+  temp_ = temp_path_for(out_.path, ::getpid());
+  guard_ = std::make_unique<WriteGuard>(out_.path, target_, temp_);
+  // Under the lock the store is what this job reads; look again, another writer may have
+  // created, replaced or removed it while this one waited.
+  const OutputTarget now = resolve_output(target_);
+  if (now.path != out_.path)
+    throw InputError(fmt::format("{}: was replaced by another process while waiting for it; run again", target_));
+  out_ = now;
+  if (existing) {
+    Store::open(out_.path);
+    refuse_read_only(out_);
+  } else if (out_.exists && !overwrite) {
+    throw InputError(fmt::format("{}: already exists; pass --force to replace it", target_));
+  }
+}
+
+namespace {
+
+// Copies every attribute of `from` (an object) to `to`, whatever its type.
+void copy_attributes(hid_t from, hid_t to) {
+  struct Pair {
+    hid_t to;
+    bool ok = true;
+  } pair{to};
+  H5Aiterate2(
+      from, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t loc, const char* name, const H5A_info_t*, void* data) -> herr_t {
+        auto* p = static_cast<Pair*>(data);
+        h5::Handle a(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
+        h5::Handle type(a < 0 ? -1 : H5Aget_type(a), H5Tclose);
+        h5::Handle space(a < 0 ? -1 : H5Aget_space(a), H5Sclose);
+        if (a < 0 || type < 0 || space < 0) return p->ok = false, -1;
+        const hssize_t n = H5Sget_simple_extent_npoints(space);
+        std::vector<unsigned char> buf(static_cast<std::size_t>(std::max<hssize_t>(n, 1)) * H5Tget_size(type));
+        if (H5Aread(a, type, buf.data()) < 0) return p->ok = false, -1;
+        h5::Handle b(H5Acreate2(p->to, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+        const bool written = b >= 0 && H5Awrite(b, type, buf.data()) >= 0;
+        if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
+          H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf.data());
+        if (!written) return p->ok = false, -1;
+        return 0;
+      },
+      &pair);
+  if (!pair.ok) h5::throw_write_error("cannot copy the store's attributes");
+}
+
+std::vector<std::string> link_names(hid_t group) {
+  std::vector<std::string> names;
+  H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+             [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+               static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+               return 0;
+             },
+             &names);
+  return names;
+}
+
+void copy_object(hid_t from, hid_t to, const std::string& path) {
+  if (H5Ocopy(from, path.c_str(), to, path.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+    h5::throw_write_error(fmt::format("cannot copy '{}'", path));
+}
+
+}  // namespace
+
+// The store's objects are copied one by one (H5Ocopy copies compressed chunks as they
+// are), not its bytes: a file copy would carry along the unreachable space of every result
+// ever replaced, and stores would only grow. Results come last, in commit().
+void StoreWriter::copy_base() {
+  base_ = h5::open_file(out_.path);
+  file_ = h5::create_file(temp_);
+  copy_attributes(base_, file_);
+  for (const std::string& name : link_names(base_))
+    if (name != "results") copy_object(base_, file_, "/" + name);
 }
 
 StoreWriter::~StoreWriter() {
   if (!committed_) {
     file_.reset();
-    ::unlink(temp_.c_str());
+    base_.reset();
   }
+  // guard_ (destroyed last) removes the temporary file unless it was renamed.
 }
 
 void StoreWriter::commit() {
+  if (base_ >= 0 && h5::exists(base_, "/results")) {
+    h5::Handle from(H5Gopen2(base_, "/results", H5P_DEFAULT), H5Gclose);
+    if (from < 0) h5::throw_write_error("cannot open /results");
+    if (!h5::exists(file_, "/results")) h5::create_group(file_, "/results");
+    for (const std::string& name : link_names(from))
+      if (!h5::exists(file_, "/results/" + name)) copy_object(base_, file_, "/results/" + name);
+  }
+  base_.reset();
   // Every step is checked before the rename: a store that did not reach the disk whole
   // (disk full, quota) must never replace the target.
-  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0)
-    throw std::runtime_error(fmt::format("cannot flush {}: {} (disk full?)", temp_, h5::last_error()));
-  if (H5Fclose(file_.release()) < 0)
-    throw std::runtime_error(fmt::format("cannot close {}: {} (disk full?)", temp_, h5::last_error()));
-  if (!fsync_path(temp_, false))
-    throw std::runtime_error(fmt::format("cannot sync {} to disk: {}", temp_, std::strerror(errno)));
-  if (::rename(temp_.c_str(), target_.c_str()) != 0)
-    throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temp_, target_, std::strerror(errno)));
+  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) h5::throw_write_error(fmt::format("cannot flush {}", temp_));
+  if (H5Fclose(file_.release()) < 0) h5::throw_write_error(fmt::format("cannot close {}", temp_));
+  const int fd = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InternalError(fmt::format("cannot open {}: {}", temp_, std::strerror(errno)));
+  if (out_.exists) {
+    // The replaced store's owner first (chown may clear set-id bits), then its mode; a
+    // user who may not give the file away keeps it (as cp does).
+    [[maybe_unused]] int owned = ::fchown(fd, out_.uid, out_.gid);
+    if (::fchmod(fd, out_.mode) != 0) {
+      const int err = errno;
+      ::close(fd);
+      throw InternalError(fmt::format("cannot set the mode of {}: {}", temp_, std::strerror(err)));
+    }
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    const std::string full = no_space_message(temp_, err);
+    throw InternalError(!full.empty() ? full : fmt::format("cannot sync {} to disk: {}", temp_, std::strerror(err)));
+  }
+  ::close(fd);
+  if (::rename(temp_.c_str(), out_.path.c_str()) != 0)
+    throw InternalError(fmt::format("cannot rename {} to {}: {}", temp_, out_.path, std::strerror(errno)));
   committed_ = true;
-  fs::path dir = fs::path(target_).has_parent_path() ? fs::path(target_).parent_path() : fs::path(".");
+  guard_->renamed();
+  fs::path dir = fs::path(out_.path).has_parent_path() ? fs::path(out_.path).parent_path() : fs::path(".");
   fsync_path(dir.string(), true);
+  guard_.reset();  // the lock is released once the new store is in place
 }
 
 std::size_t write_store(StoreWriter& w, const StoreContent& c,

@@ -4,6 +4,7 @@
 // crash or kill never leaves a half-written store at the target path. Store opens a file
 // read-only, checks its structure, and reads arrays with their invariants verified.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "graph/slicing.hpp"
 #include "io/h5_handle.hpp"
 #include "io/text.hpp"
+#include "io/write_guard.hpp"
 
 namespace driftrec::io {
 
@@ -30,27 +32,41 @@ graph::CsrMatrix read_csr_group(h5::Hid loc, const std::string& group, graph::In
 // `threads` compress the chunks of everything written through the writer (write_store and
 // the result writers; 0: OpenMP's default); the file is the same for any count. A negative
 // count is an InputError naming `threads`.
+//
+// Every writer follows the rules of io/write_guard.hpp: it holds the store's writer lock
+// from construction to commit (or destruction), so a job constructs its writer BEFORE it
+// reads the store it computes from, and no other writer can replace that store meanwhile.
 class StoreWriter {
  public:
   // A new store. Throws InputError if `target` exists and overwrite is false, or its
-  // folder is missing.
+  // folder is missing, or it is not a regular file (a symbolic link is followed).
   StoreWriter(std::string target, bool overwrite, int threads = 0);
-  // A changed copy of an existing store (to add results): the store is copied to the
-  // temporary file, which is opened for writing; commit() renames it over the original.
+  // A changed copy of an existing store (to add results). The temporary file starts as a
+  // compact copy of the store's objects (not its bytes: space of replaced results is not
+  // carried over); results the store has and the writer did not write are copied in on
+  // commit(), which renames the file over the original.
   struct Amend {};
   StoreWriter(std::string existing, Amend, int threads = 0);
+  // New contents for an existing store (reslice): nothing is copied.
+  struct Rewrite {};
+  StoreWriter(std::string existing, Rewrite, int threads = 0);
   ~StoreWriter();  // removes the temporary file unless committed
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
   h5::Hid file() const { return file_; }
   const std::string& temp_path() const { return temp_; }
   int threads() const { return threads_; }
-  // Closes, flushes to disk and renames the temporary file onto the target.
+  // Closes, flushes to disk, gives the file the replaced store's mode and owner, and
+  // renames it onto the target.
   void commit();
 
  private:
-  void prepare_paths(bool overwrite);
+  void prepare(bool overwrite, bool existing);
+  void copy_base();
   std::string target_, temp_;
+  OutputTarget out_;
+  std::unique_ptr<WriteGuard> guard_;  // declared before the handles: closed after them
+  h5::Handle base_;                    // Amend: the store amended, open until commit
   h5::Handle file_;
   int threads_ = 0;
   bool committed_ = false;

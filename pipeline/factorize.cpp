@@ -20,6 +20,9 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
   s.options.validate();
 
+  // The writer (and the store's writer lock) before reading: what this job computes from
+  // is the store it amends, whatever other writers do meanwhile.
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   const io::Store store = io::Store::open(q.store);
   const std::size_t n = s.periods = store.n_slices();
   if (n == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
@@ -30,7 +33,6 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   std::vector<graph::CsrMatrix> slices;
   for (std::size_t k = 0; k < n; ++k) slices.push_back(store.slice(k));
 
-  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   io::FactorsResultWriter result(writer, q.name);
   const auto t0 = std::chrono::steady_clock::now();
   mf::fit_temporal_als(

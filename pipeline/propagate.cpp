@@ -152,11 +152,13 @@ PropagateSummary propagate_store(const PropagateRequest& q) {
   if (s.is_label()) s.label.validate();
   else validate_walk(q.method, s.walk);
 
+  // The writer (and the store's writer lock) before reading: what this job computes from
+  // is the store it amends, whatever other writers do meanwhile.
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   const io::Store store = io::Store::open(q.store);
   s.periods = store.n_slices();
   if (s.periods == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
-  if (s.is_label()) first_kept_period(q.keep, s.periods, "keep");  // before copying the store
-  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
+  if (s.is_label()) first_kept_period(q.keep, s.periods, "keep");  // before computing
   const auto t0 = std::chrono::steady_clock::now();
   if (s.is_label()) run_label(store, writer, q, s);
   else run_walk(store, writer, q, s);

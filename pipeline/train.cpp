@@ -36,6 +36,9 @@ TrainSummary train_store(const TrainRequest& q) {
   options.als.als.threads = q.threads;
   options.validate();
   io::check_result_name(q.name);
+  // The writer (and the store's writer lock) before reading: what this job computes from
+  // is the store it amends, whatever other writers do meanwhile.
+  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   const io::Store store = io::Store::open(q.store);
   if (store.n_labels() == 0)
     throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels", q.store));
@@ -74,7 +77,6 @@ TrainSummary train_store(const TrainRequest& q) {
   r.window = options.window;
   r.slicing = store.slicing();
   r.periods = static_cast<std::int64_t>(out.periods);
-  io::StoreWriter writer(q.store, io::StoreWriter::Amend{}, q.threads);
   io::write_sequence_result(writer, q.name, r);
   writer.commit();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
