@@ -61,6 +61,7 @@ StoreWriter::StoreWriter(std::string target, bool overwrite, int threads)
   } catch (const std::runtime_error& e) {
     throw InputError(fmt::format("{}: cannot create the store: {}", target_, e.what()));
   }
+  protect_temp();
 }
 
 StoreWriter::StoreWriter(std::string existing, Amend, int threads)
@@ -75,6 +76,7 @@ StoreWriter::StoreWriter(std::string existing, Rewrite, int threads)
   core::check_threads(threads);
   prepare(/*overwrite=*/true, /*existing=*/true);
   file_ = h5::create_file(temp_);
+  protect_temp();
 }
 
 void StoreWriter::prepare(bool overwrite, bool existing) {
@@ -164,9 +166,17 @@ void copy_object(hid_t from, hid_t to, const std::string& path) {
 void StoreWriter::copy_base() {
   base_ = h5::open_file(out_.path);
   file_ = h5::create_file(temp_);
+  protect_temp();
   copy_attributes(base_, file_);
   for (const std::string& name : link_names(base_))
     if (name != "results") copy_object(base_, file_, "/" + name);
+}
+
+// The temporary file holds the store's data before it is renamed: it gets the store's
+// permission bits at once, so a private (0600) store is not readable by others meanwhile.
+void StoreWriter::protect_temp() {
+  if (out_.exists && ::chmod(temp_.c_str(), (out_.mode & 0777) | S_IRUSR) != 0)
+    throw InternalError(fmt::format("cannot set the mode of {}: {}", temp_, std::strerror(errno)));
 }
 
 StoreWriter::~StoreWriter() {
@@ -364,16 +374,9 @@ graph::EventColumns Store::events() const {
 }
 
 std::vector<std::string> Store::results() const {
-  std::vector<std::string> names;
-  if (!h5::exists(file_, "/results")) return names;
+  if (!h5::exists(file_, "/results")) return {};
   h5::Handle g = h5::open_group(file_, "/results", cx_);
-  H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-             [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
-               static_cast<std::vector<std::string>*>(out)->emplace_back(name);
-               return 0;
-             },
-             &names);
-  return names;
+  return link_names(g);
 }
 
 }  // namespace driftrec::io

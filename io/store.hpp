@@ -63,6 +63,7 @@ class StoreWriter {
  private:
   void prepare(bool overwrite, bool existing);
   void copy_base();
+  void protect_temp();
   std::string target_, temp_;
   OutputTarget out_;
   std::unique_ptr<WriteGuard> guard_;  // declared before the handles: closed after them

@@ -6,6 +6,7 @@
 
 #include "core/parallel.hpp"
 #include "io/store.hpp"
+#include "io/write_guard.hpp"
 
 namespace driftrec::pipeline {
 
@@ -31,6 +32,16 @@ GenerateSummary generate(const GenerateRequest& q) {
       if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found && !ec)
         throw InputError(fmt::format("{}: already exists; pass --force to replace it", path.string()));
     }
+  // The files are renamed into place: a device, FIFO or socket of that name would be
+  // replaced by a regular file, a symbolic link by a file (not its target). Refuse both.
+  for (const char* name : {graph::kSyntheticEventsFile, graph::kSyntheticLabelsFile, graph::kSyntheticTruthFile,
+                           graph::kSyntheticMetaFile}) {
+    const std::string path = (std::filesystem::path(q.out) / name).string();
+    if (io::resolve_output(path).path != path)
+      throw InputError(fmt::format("{}: a symbolic link; generate writes its files in --out itself and will not "
+                                   "replace a link",
+                                   path));
+  }
   graph::SyntheticProgressFn progress;
   if (q.progress)
     progress = [&q](const graph::SyntheticProgress& p) {

@@ -131,7 +131,7 @@ TEST_CASE("factorize beside propagate on one store keeps both results", "[cli][s
   CHECK(leftovers(dir.path()).empty());
 }
 
-TEST_CASE("--force refuses a FIFO at the output path and leaves it a FIFO", "[cli][store-writes]") {
+TEST_CASE("ingest --force refuses a FIFO at the output path and leaves it a FIFO", "[cli][store-writes]") {
   TempDir dir;
   write_file(dir / "e.csv", "user,item,time\nu1,i1,1500000000\nu2,i1,1500000100\n");
   REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
@@ -176,7 +176,7 @@ TEST_CASE("ingest refuses an output that is one of its inputs", "[cli][store-wri
   write_file(dir / "e.csv", events);
   write_file(dir / "l.csv", labels);
   fs::create_hard_link(dir / "e.csv", dir / "e-too.csv");
-  for (const std::string& out : {"e.csv", "e-too.csv", "l.csv"}) {
+  for (const char* out : {"e.csv", "e-too.csv", "l.csv"}) {
     INFO(out);
     const auto r =
         run_cli("ingest " + q(dir / "e.csv") + " --labels " + q(dir / "l.csv") + " -o " + q(dir / out) + " --force");
@@ -276,5 +276,44 @@ TEST_CASE("a full disk during propagate: one line naming the store, exit 1, stor
                            "store is unchanged\n",
                            store));
   CHECK(read_file(store) == before);
+  CHECK(leftovers(dir.path()).empty());
+}
+
+TEST_CASE("generate --force refuses a FIFO or a symbolic link among its output files", "[cli][store-writes]") {
+  TempDir dir;
+  fs::create_directory(dir / "out");
+  write_file(dir / "elsewhere.csv", "keep me\n");
+  SECTION("FIFO") { REQUIRE(::mkfifo((dir / "out" / "events.csv").c_str(), 0644) == 0); }
+  SECTION("link") { fs::create_symlink(dir / "elsewhere.csv", dir / "out" / "events.csv"); }
+  const auto r = run_cli("generate --out " + q(dir / "out") + " --users 20 --items 10 --labels 4 --force");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("events.csv"));
+  struct stat st {};
+  REQUIRE(::lstat((dir / "out" / "events.csv").c_str(), &st) == 0);
+  CHECK_FALSE(S_ISREG(st.st_mode));
+  CHECK(read_file(dir / "elsewhere.csv") == "keep me\n");
+  CHECK(dir_entries(dir / "out") == std::set<std::string>{"events.csv"});
+}
+
+TEST_CASE("reslice started during a propagate waits for it, then drops the result it invalidates",
+          "[cli][store-writes]") {
+  // Without the lock reslice read the store while propagate ran, and propagate's rename then
+  // put back the old slices: the reslice was lost although both reported success.
+  TempDir dir;
+  const std::string store = small_store(dir);
+  const Child p = start({"propagate", store, "--name", "P"}, dir / "p.err");
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!fs::exists(temp_of(store, p.pid)) && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto r = run_cli("reslice " + q(store) + " --slice 5184000s");
+  CHECK(wait_exit(p) == 0);
+  REQUIRE(r.exit_code == 0);
+  io::Store s = io::Store::open(store);
+  CHECK(s.slicing() == "5184000s");
+  // Whether it waited or propagate had ended: propagate's result was in the store it
+  // resliced, and is reported dropped.
+  INFO(r.err);
+  CHECK_THAT(r.out, Catch::Contains("dropped result 'P'"));
+  CHECK(s.results().empty());
   CHECK(leftovers(dir.path()).empty());
 }
