@@ -108,7 +108,7 @@ def test_from_dataframe_drops_or_clips_negative_values_as_asked_and_counts_them(
     assert dropped.ingest_report["negative_values"] == {"dropped": 1, "clipped": 0}
     clipped = driftrec.Store.from_dataframe(tmp_path / "c.h5", df, value="value", negative="clip")
     assert clipped.n_events == 3
-    assert sorted(clipped.events()["value"].tolist()) == [0.0, 2.0, 3.0]
+    assert sorted(clipped.events.value.tolist()) == [0.0, 2.0, 3.0]
     assert clipped.ingest_report["negative_values"] == {"dropped": 0, "clipped": 1}
     with pytest.raises(driftrec.InputError, match=r"--negative: expected refuse, drop or clip"):
         driftrec.Store.from_dataframe(tmp_path / "x.h5", df, value="value", negative="zero")
