@@ -1,6 +1,7 @@
 // `driftrec generate`: writes a synthetic interaction log with planted interest drift and
 // its known truth (pipeline::generate: graph/generator.hpp, graph/synthetic_writer.hpp),
 // ready for `ingest`.
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -25,7 +26,7 @@ struct GenerateOptions {
   std::int64_t period_seconds = graph::kDefaultPeriodSeconds;
   std::int64_t start = graph::kDefaultStart;
   double events_per_period = 5.0;
-  std::int64_t events = 0;
+  double events = 0;  // a double so that 1e7 is accepted as well as 10000000
   bool events_given = false;  // --events replaces --events-per-period
   double activity_sigma = 1.0;
   double popularity_exponent = 1.0;
@@ -59,11 +60,11 @@ graph::DriftConfig make_config(const GenerateOptions& o) {
   c.start = o.start;
   c.events_per_period = o.events_per_period;
   if (o.events_given) {
-    if (o.events <= 0)
-      throw InputError(
-          fmt::format("--events: expected a positive total number of events, got {}", o.events));
+    if (!(o.events >= 1) || !std::isfinite(o.events) || o.events != std::floor(o.events))
+      throw InputError(fmt::format(
+          "--events: expected a positive whole number of events (10000000 or 1e7), got {}", o.events));
     // Activity averages exactly 1 over users, so this mean gives N events up to noise.
-    c.events_per_period = static_cast<double>(o.events) /
+    c.events_per_period = o.events /
                           (static_cast<double>(c.users) * static_cast<double>(c.periods));
   }
   c.activity_sigma = o.activity_sigma;

@@ -31,6 +31,7 @@ void add_ingest(CLI::App& app) {
   auto slice = std::make_shared<std::string>("month");
   auto on_error = std::make_shared<std::string>("fail");
   auto time_format = std::make_shared<std::string>("auto");
+  auto negative = std::make_shared<std::string>("refuse");
   auto json = std::make_shared<bool>(false);
   auto common = std::make_shared<CommonOptions>();
   cmd->add_option("events", o->event_files, "Interaction log file(s)")->required()->check(CLI::ExistingFile);
@@ -43,7 +44,8 @@ void add_ingest(CLI::App& app) {
   cmd->add_option("--delimiter", o->events.delimiter, "Field delimiter for delimited files: one character (',' ';' '|'), tab, space, pipe or '::'; default: guessed");
   cmd->add_option("--columns", o->events.columns, "user=..,item=..,time=..[,value=..] by header name or 1-based position");
   cmd->add_option("--header", o->events.header, "Is the first line a header? auto|yes|no")->default_val("auto");
-  cmd->add_option("--time-format", *time_format, "auto|seconds|millis|iso (auto decides from the first row)")->default_val("auto");
+  cmd->add_option("--time-format", *time_format, "auto|seconds|millis|iso (auto: detected from the times, which must all be in one format)")->default_val("auto");
+  cmd->add_option("--negative", *negative, "Negative values: refuse (exit 2), drop (skip the event) or clip (count it as 0); the report counts them")->default_val("refuse");
   cmd->add_option("--slice", *slice, kSliceHelp)->default_val("month");
   cmd->add_option("--aggregate", o->aggregate, "Slice weights: count of events, or sum of values; auto: sum if there is a value column")->default_val("auto");
   cmd->add_option("--on-error", *on_error, "fail: stop at the first bad line (exit 2); skip: skip bad lines and report counts")->default_val("fail");
@@ -55,6 +57,7 @@ void add_ingest(CLI::App& app) {
     o->events.on_error = io::parse_on_error(*on_error);
     o->labels.on_error = o->events.on_error;
     o->events.time_format = io::parse_time_format(*time_format);
+    o->events.negative = io::parse_negative_values(*negative);
     o->threads = common->threads;
     o->progress = make_progress();
     io::IngestReport r = io::ingest(*o);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -91,6 +92,15 @@ int run(int argc, char** argv) {
   } catch (const driftrec::InternalError& e) {
     // A failure of the system, not of driftrec (a full disk): the message says what.
     fmt::print(stderr, "driftrec: error: {}\n", e.what());
+    std::fflush(nullptr);
+    std::_Exit(1);
+  } catch (const std::bad_alloc&) {
+    // A size no estimate caught (the jobs refuse what they can foresee, exit 2): one line
+    // saying what ran out, not an "internal error".
+    std::string command = "driftrec";
+    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+    fmt::print(stderr, "driftrec: error: out of memory while running `{}`; free memory or ask for a smaller job\n",
+               command);
     std::fflush(nullptr);
     std::_Exit(1);
   } catch (const std::exception& e) {

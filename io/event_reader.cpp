@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -213,6 +215,53 @@ Layout resolve_layout(const std::string& path, std::string_view first, std::int6
 
 }  // namespace
 
+NegativeValues parse_negative_values(std::string_view s) {
+  if (s == "refuse") return NegativeValues::refuse;
+  if (s == "drop") return NegativeValues::drop;
+  if (s == "clip") return NegativeValues::clip;
+  throw InputError(fmt::format("--negative: expected refuse, drop or clip, found '{}'", s));
+}
+
+std::string to_string(NegativeValues n) {
+  switch (n) {
+    case NegativeValues::refuse: return "refuse";
+    case NegativeValues::drop: return "drop";
+    case NegativeValues::clip: return "clip";
+  }
+  return "?";
+}
+
+ValueCheck check_value(double value, NegativeValues negative) {
+  // Above FLT_MAX + half an ulp a value rounds to infinity as float32; 3.4028235e38, the
+  // shortest spelling of FLT_MAX, is just above FLT_MAX as a double and stays a value.
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  constexpr double kRoundsToInfinity = kFloatMax + 0x1p103;
+  ValueCheck c;
+  if (!std::isfinite(value)) {
+    c.kind = ValueCheck::bad;
+    c.reason = "bad value";
+    c.expected = "expected a finite number";
+  } else if (std::abs(value) >= kRoundsToInfinity) {
+    c.kind = ValueCheck::bad;
+    c.reason = "bad value";
+    c.expected = fmt::format("expected a number of magnitude at most {:.8g} (values are stored as float32)", kFloatMax);
+  } else if (value < 0 && negative == NegativeValues::refuse) {
+    c.kind = ValueCheck::bad;
+    c.reason = "negative value";
+    c.expected = "expected a value >= 0 (interactions are weights)";
+    c.hint =
+        "; if negative values mean dislike, say what to do with them: --negative drop skips those events, "
+        "--negative clip counts them as 0";
+  } else if (value < 0 && negative == NegativeValues::drop) {
+    c.kind = ValueCheck::drop;
+  } else if (value < 0) {
+    c.clipped = true;
+  } else {
+    c.value = static_cast<float>(value);
+  }
+  return c;
+}
+
 void validate_event_options(const EventReadOptions& o) {
   static const std::set<std::string> kFormats = {"auto", "movielens-csv", "movielens-dat", "ml100k", "delimited"};
   if (!kFormats.count(o.format))
@@ -274,6 +323,9 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
     batch.clear();
     keys.clear();
   };
+  const bool auto_time = L.time_format == TimeFormat::auto_detect;
+  std::optional<TimeFormat> decided;  // auto: the format every time must be in
+  std::string decided_where, decided_text;
   bool have_line = !L.header;  // the first line is data unless it is the header
   std::int64_t read_lines = 0;
 
@@ -315,27 +367,52 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
     if (auto p = id_problem(u); !p.empty()) { bad_field(kUser, p, u); continue; }
     if (auto p = id_problem(i); !p.empty()) { bad_field(kItem, p, i); continue; }
 
-    // "auto" settles on the format of the first time that parses, so one bad first row
-    // cannot decide the format for the whole file.
-    const TimeFormat tf = L.time_format == TimeFormat::auto_detect ? detect_time_format(t) : L.time_format;
+    // "auto": the first time that parses proposes the format (so one bad first row cannot
+    // decide it) and every later time must be in the same one: a file that mixes seconds,
+    // milliseconds or dates is refused naming two lines, never read in the wrong unit.
+    const TimeFormat own = auto_time ? detect_time_format(t) : L.time_format;
     bool out_of_range = false;
-    std::optional<graph::Time> time = parse_time(t, tf, out_of_range);
-    if (time && L.time_format == TimeFormat::auto_detect) {
-      L.time_format = tf;
-      log.notes.push_back(fmt::format("{}: times read as {} (from line {})", path, describe(tf),
-                                      reader.line_number()));
+    std::optional<graph::Time> time = parse_time(t, own, out_of_range);
+    if (time && auto_time) {
+      if (!decided) {
+        decided = own;
+        decided_where = reader.where();
+        decided_text = std::string(t);
+        log.notes.push_back(fmt::format("{}: times read as {} (detected at line {}; every line checked to agree)",
+                                        path, describe(own), reader.line_number()));
+      } else if (own != *decided) {
+        throw InputError(fmt::format(
+            "{}: the times are not all in one format: {} has '{}', {}, but {} has '{}', {}; pass "
+            "--time-format {} or --time-format {} to say which (lines in the other format are then "
+            "refused, or skipped with --on-error skip)",
+            path, decided_where, excerpt(decided_text), describe(*decided), reader.where(), excerpt(t),
+            describe(own), to_string(*decided), to_string(own)));
+      }
     }
     if (!time) {
       if (out_of_range)
         bad_field(kTime, "expected a time between 1900-01-01 and 9999-12-31", t);
       else
-        bad_field(kTime, "expected " + describe(tf), t);
+        bad_field(kTime, "expected " + describe(decided ? *decided : own), t);
       continue;
     }
     float value = 1.0f;
     if (L.col[kValue] >= 0) {
       std::string_view v = trim(f[L.col[kValue]]);
-      if (!parse_finite_float(v, value)) { bad_field(kValue, "expected a finite number", v); continue; }
+      double number = 0;
+      if (!parse_number(v, number)) { bad_field(kValue, "expected a finite number", v); continue; }
+      const ValueCheck check = check_value(number, o.negative);
+      if (check.kind == ValueCheck::bad) {
+        bad(fmt::format("{} in column '{}'", check.reason, L.names[L.col[kValue]]),
+            fmt::format("field '{}' (column {}, the value): {}, found '{}'{}", L.names[L.col[kValue]],
+                        L.col[kValue] + 1, check.expected, excerpt(v), check.hint));
+        continue;
+      }
+      if (check.kind == ValueCheck::drop) { ++log.negative_dropped; continue; }
+      log.negative_clipped += check.clipped;
+      value = check.value;
+      // The text read straight as float32, as before the checks: no double rounding.
+      if (!check.clipped) parse_finite_float(v, value);
     }
     // Ids are resolved a batch at a time, after their slots were prefetched.
     const std::uint64_t hu = IdMap::hash(u), hi = IdMap::hash(i);
@@ -352,7 +429,7 @@ void read_events(const std::string& path, const EventReadOptions& o, EventLog& l
                                   L.header ? " with a header" : ""));
 }
 
-void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& log) {
+void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& log, NegativeValues negative) {
   const std::size_t n = in.user.size();
   if (in.item.size() != n || in.time.size() != n || (!in.value.empty() && in.value.size() != n))
     throw InputError(fmt::format("events: the columns differ in length: user {}, item {}, time {}{}", n,
@@ -364,9 +441,10 @@ void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& lo
   std::size_t bad_rows = 0;
   for (std::size_t r = 0; r < n; ++r) {
     // A problem with the row: fail naming the column and row, or count it and move on.
-    auto bad = [&](const char* column, const std::string& expected, const std::string& found) {
+    auto bad = [&](const char* column, const std::string& expected, const std::string& found,
+                   const std::string& hint = "") {
       if (on_error == OnError::fail)
-        throw InputError(fmt::format("{}[{}]: {}, found '{}'", column, r, expected, found));
+        throw InputError(fmt::format("{}[{}]: {}, found '{}'{}", column, r, expected, found, hint));
       log.skipped.add(fmt::format("bad {}", column), fmt::format("row {}", r));
       ++bad_rows;
     };
@@ -381,8 +459,14 @@ void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& lo
     }
     float value = 1.0f;
     if (!in.value.empty()) {
-      value = in.value[r];
-      if (!std::isfinite(value)) { bad("value", "expected a finite number", fmt::format("{}", value)); continue; }
+      const ValueCheck check = check_value(in.value[r], negative);
+      if (check.kind == ValueCheck::bad) {
+        bad("value", check.expected, fmt::format("{}", in.value[r]), check.hint);
+        continue;
+      }
+      if (check.kind == ValueCheck::drop) { ++log.negative_dropped; continue; }
+      log.negative_clipped += check.clipped;
+      value = check.value;
     }
     log.events.push_back({t, log.users.find_or_add(u), log.items.find_or_add(i), value});
   }

@@ -15,6 +15,26 @@
 
 namespace driftrec::io {
 
+// What ingest does with a negative value. Interactions are weights >= 0 (propagation,
+// random walks and ALS all assume it), so a negative value is refused unless the user
+// says what it means: drop the event, or clip it to 0 (a log where -1 means dislike).
+enum class NegativeValues { refuse, drop, clip };
+NegativeValues parse_negative_values(std::string_view s);  // refuse | drop | clip
+std::string to_string(NegativeValues n);
+
+// The one check of an event's value, for files and in-memory columns alike: finite,
+// within float32's range (values are stored as float32), and >= 0 unless `negative`
+// says otherwise. `value` is a double so that 1e40 is told from infinity.
+struct ValueCheck {
+  enum Kind { keep, drop, bad } kind = keep;
+  float value = 0;       // keep: the value to store (0 for a clipped negative value)
+  bool clipped = false;  // keep: a negative value clipped to 0
+  std::string reason;    // bad: short form for skip counts ("negative value")
+  std::string expected;  // bad: what was expected, for the message
+  std::string hint;      // bad: what to do, appended after what was found ("; ...")
+};
+ValueCheck check_value(double value, NegativeValues negative);
+
 struct EventReadOptions {
   std::string format = "auto";  // auto | movielens-csv | movielens-dat | ml100k | delimited
   std::string delimiter;        // delimited: one character, "tab", "space", "pipe" or "::"; empty: guessed
@@ -24,6 +44,7 @@ struct EventReadOptions {
   std::string header = "auto";  // auto | yes | no
   TimeFormat time_format = TimeFormat::auto_detect;
   OnError on_error = OnError::fail;
+  NegativeValues negative = NegativeValues::refuse;
   ProgressFn progress;
 };
 
@@ -33,6 +54,7 @@ struct EventLog {
   IdMap items;
   bool has_value = true;           // false once a file without a value column is read
   SkipReport skipped;
+  std::int64_t negative_dropped = 0, negative_clipped = 0;  // by NegativeValues::drop / clip
   std::vector<std::string> notes;  // how each file was read, for the report
 };
 
@@ -49,13 +71,15 @@ struct EventColumnsIn {
   IdColumn user;
   IdColumn item;
   std::span<const graph::Time> time;  // Unix seconds
-  std::span<const float> value;       // empty: no value column (aggregate "auto" counts)
+  std::span<const double> value;      // empty: no value column (aggregate "auto" counts)
 };
 
 // Appends the rows of `in` to `log` with a file's checks: ids as id_problem wants them,
-// times between kMinTime and kMaxTime, finite values. Throws InputError naming the
-// column and row ("value[7]: expected a finite number, found nan"), or on columns of
-// different lengths; with on_error = skip, bad rows are counted in log.skipped instead.
-void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& log);
+// times between kMinTime and kMaxTime, values as check_value wants them. Throws
+// InputError naming the column and row ("value[7]: expected a finite number, found nan"),
+// or on columns of different lengths; with on_error = skip, bad rows are counted in
+// log.skipped instead.
+void read_event_columns(const EventColumnsIn& in, OnError on_error, EventLog& log,
+                        NegativeValues negative = NegativeValues::refuse);
 
 }  // namespace driftrec::io

@@ -1,12 +1,15 @@
 #include "io/ingest.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <filesystem>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/parallel.hpp"
+#include "io/store_info.hpp"
 
 namespace driftrec::io {
 namespace {
@@ -39,6 +42,7 @@ nlohmann::json IngestReport::to_json() const {
           {"skipped_label_lines", skip_json(skipped_labels)},
           {"label_rows_for_unknown_items", label_rows_unknown_items},
           {"label_pairs_repeated", label_pairs_repeated},
+          {"negative_values", {{"dropped", negative_dropped}, {"clipped", negative_clipped}}},
           {"notes", notes}};
 }
 
@@ -76,6 +80,7 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   c.item_titles = std::move(labels.titles);
   c.labels = labels.labels.names();
   c.item_labels = item_label_matrix(labels, log.items.size());
+  check_slice_sums(c, slicing, aggregate, source);
   const std::size_t slices = write_store(writer, c, slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });
@@ -94,13 +99,52 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   r.skipped_labels = labels.skipped;
   r.label_rows_unknown_items = labels.unknown_item_rows;
   r.label_pairs_repeated = labels.duplicate_pairs;
+  r.negative_dropped = log.negative_dropped;
+  r.negative_clipped = log.negative_clipped;
   r.notes = log.notes;
+  if (r.negative_dropped > 0) r.notes.push_back(fmt::format("{} events with a negative value dropped (--negative drop)", r.negative_dropped));
+  if (r.negative_clipped > 0) r.notes.push_back(fmt::format("{} negative values clipped to 0 (--negative clip)", r.negative_clipped));
   r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
   r.seconds_total = seconds_since(t0);
   return r;
 }
 
 }  // namespace
+
+void check_slice_sums(const StoreContent& c, const graph::Slicing& slicing, graph::Aggregate aggregate,
+                      const std::string& source) {
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  if (aggregate != graph::Aggregate::sum) return;  // a count of events stays far below float32's range
+  double total = 0;
+  for (const float v : c.events.value) total += std::abs(static_cast<double>(v));
+  if (total <= kFloatMax) return;  // no sum of some of the values can reach it either
+  // Rare: build each slice as write_store will and look for an entry that overflowed.
+  const graph::Periods periods = graph::make_periods(slicing, c.events.time);
+  const std::vector<std::size_t> first = graph::period_offsets(periods, c.events.time);
+  const auto n_users = static_cast<Index>(c.users.size());
+  const auto n_items = static_cast<Index>(c.items.size());
+  for (std::size_t k = 0; k < periods.size(); ++k) {
+    const graph::CsrMatrix m = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
+    for (Index u = 0; u < m.n_rows; ++u)
+      for (graph::Offset e = m.indptr[u]; e < m.indptr[u + 1]; ++e) {
+        if (std::isfinite(m.data[e])) continue;
+        const Index item = m.indices[e];
+        double sum = 0;
+        std::int64_t n = 0;
+        for (std::size_t j = first[k]; j < first[k + 1]; ++j)
+          if (c.events.user[j] == u && c.events.item[j] == item) {
+            sum += c.events.value[j];
+            ++n;
+          }
+        throw InputError(fmt::format(
+            "{}: user '{}', item '{}' in period {} ({} to {}): the values of its {} events sum to {:.6g}, beyond "
+            "float32's range (magnitude at most {:.8g}) that slices are stored in; scale the values down, or "
+            "ingest with --aggregate count",
+            source, c.users[static_cast<std::size_t>(u)], c.items[static_cast<std::size_t>(item)], k,
+            format_time(periods.begin[k]), format_time(periods.end[k]), n, sum, kFloatMax));
+      }
+  }
+}
 
 IngestReport ingest(const IngestOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -141,7 +185,7 @@ IngestReport ingest_columns(const EventColumnsIn& events, const LabelColumnsIn* 
   r.output = o.output;
   StoreWriter writer(o.output, o.overwrite, o.threads);
   EventLog log;
-  read_event_columns(events, o.on_error, log);
+  read_event_columns(events, o.on_error, log, o.negative);
   LabelReading labels;
   if (label_columns)
     labels = [&](const IdMap& items, ItemLabels& out) { read_label_columns(*label_columns, o.on_error, items, out); };
@@ -169,6 +213,7 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
     r.dropped_results = s.results();
     agg = aggregate == "keep" ? s.aggregate() : graph::parse_aggregate(aggregate);
   }
+  check_slice_sums(c, slicing, agg, store_path);
   const std::size_t slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });

@@ -41,6 +41,7 @@ struct IngestReport {
   double seconds_read = 0, seconds_sort = 0, seconds_write = 0, seconds_total = 0;
   SkipReport skipped_events, skipped_labels;
   std::int64_t label_rows_unknown_items = 0, label_pairs_repeated = 0;
+  std::int64_t negative_dropped = 0, negative_clipped = 0;  // --negative drop / clip
   std::vector<std::string> notes;
   nlohmann::json to_json() const;
 };
@@ -53,6 +54,7 @@ struct ColumnIngestOptions {
   std::string output;
   bool overwrite = false;
   OnError on_error = OnError::fail;  // skip: count bad rows (events and labels) instead
+  NegativeValues negative = NegativeValues::refuse;  // as EventReadOptions::negative
   int threads = 0;                   // as IngestOptions::threads
   StageProgress progress;
 };
@@ -70,6 +72,13 @@ struct ResliceReport {
   std::vector<std::string> dropped_results;  // results computed on the old slices
   double seconds = 0;
 };
+
+// Throws InputError when an entry of a slice, the float32 sum of one user's values for one
+// item in one period, would be beyond float32's range (two values of 3e38), naming the
+// user and item ids and the period. `source` names the input in the message. Cheap
+// unless the values' total is itself that large.
+void check_slice_sums(const StoreContent& c, const graph::Slicing& slicing, graph::Aggregate aggregate,
+                      const std::string& source);
 
 // Rebuilds the slices of `store_path` from its stored events. `aggregate` "keep" keeps
 // the store's aggregation. threads: the chunk compression's (0: OpenMP's default).

@@ -1,6 +1,7 @@
 #include "io/results.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -94,8 +95,40 @@ M read_matrix_of(hid_t loc, const std::string& name, const h5::ReadContext& cx, 
 
 }  // namespace
 
-Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {
-  return read_matrix_of<Matrix, float>(loc, name, cx, H5T_FLOAT, "expected a 2-d float dataset");
+namespace {
+
+// The HDF5 path of an open group ("/results/als"), for messages.
+std::string object_path(hid_t loc) {
+  const ssize_t n = H5Iget_name(loc, nullptr, 0);
+  if (n <= 0) return "?";
+  std::string s(static_cast<std::size_t>(n) + 1, '\0');
+  H5Iget_name(loc, s.data(), s.size());
+  s.resize(static_cast<std::size_t>(n));
+  return s;
+}
+
+}  // namespace
+
+void check_result_values(const float* data, std::size_t n, std::size_t cols, const std::string& dataset,
+                         const h5::ReadContext& cx, NonFinite non_finite) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const float v = data[k];
+    if (std::isfinite(v) || (non_finite == NonFinite::allow_negative_infinity && std::isinf(v) && v < 0)) continue;
+    // "/results/<name>/..." names the result.
+    std::string result = dataset;
+    if (result.starts_with("/results/")) result = result.substr(9, result.find('/', 9) - 9);
+    throw InputError(fmt::format(
+        "{}: result '{}' is damaged: dataset {} holds {} at {} (a result holds finite numbers only; was the "
+        "file edited?); compute the result again, which replaces it",
+        cx.file, result, dataset, v,
+        cols ? fmt::format("row {}, column {}", k / cols, k % cols) : fmt::format("entry {}", k)));
+  }
+}
+
+Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx, NonFinite non_finite) {
+  Matrix m = read_matrix_of<Matrix, float>(loc, name, cx, H5T_FLOAT, "expected a 2-d float dataset");
+  check_result_values(m.data.data(), m.data.size(), m.cols, object_path(loc) + "/" + name, cx, non_finite);
+  return m;
 }
 
 IndexMatrix read_index_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx) {

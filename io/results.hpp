@@ -29,7 +29,17 @@ struct Matrix {
   std::uint64_t rows = 0, cols = 0;
   std::vector<float> data;  // row-major
 };
-Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx);
+// Results hold finite numbers only (a walk's top_scores also -inf, the padding of a short
+// list): any other value means the file was damaged or edited, and would surface as nan
+// scores or zero cosines. InputError names the store, the result, the dataset and the first
+// bad row and column.
+enum class NonFinite { refuse, allow_negative_infinity };
+Matrix read_matrix(hid_t loc, const std::string& name, const h5::ReadContext& cx,
+                   NonFinite non_finite = NonFinite::refuse);
+// The same check for values read otherwise (a CSR group's data): `dataset` is the HDF5
+// path; `cols` 0 names the entry's index rather than its row and column.
+void check_result_values(const float* data, std::size_t n, std::size_t cols, const std::string& dataset,
+                         const h5::ReadContext& cx, NonFinite non_finite = NonFinite::refuse);
 
 // The same for the row-major float Eigen matrices of the results (factors, propagated
 // scores, predictions).

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -216,6 +218,22 @@ bool parse_finite_float(std::string_view s, float& out) {
   }
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size() && !s.empty() && std::isfinite(out);
+}
+
+bool parse_number(std::string_view s, double& out) {
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return false;
+  }
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || p != s.data() + s.size()) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // Overflow or underflow: strtod on a copy tells which.
+    const double v = std::strtod(std::string(s).c_str(), nullptr);
+    out = std::isinf(v) ? std::copysign(std::numeric_limits<double>::max(), v) : 0.0;
+    return true;
+  }
+  return ec == std::errc();
 }
 
 bool valid_utf8(std::string_view s) {

@@ -97,6 +97,10 @@ std::string_view trim(std::string_view s);
 std::string ascii_lower(std::string_view s);
 bool parse_int64(std::string_view s, std::int64_t& out);
 bool parse_finite_float(std::string_view s, float& out);
+// A decimal number as a double (nan and inf included, as from_chars spells them). A
+// magnitude beyond double's range reads as +-DBL_MAX and one below it as 0, so that the
+// caller can say "too large" rather than "not a number".
+bool parse_number(std::string_view s, double& out);
 bool valid_utf8(std::string_view s);
 
 // Checks an id field: non-empty, at most kMaxIdBytes, valid UTF-8. Returns the problem

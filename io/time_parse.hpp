@@ -1,6 +1,8 @@
 // Times in logs: Unix seconds, Unix milliseconds, or ISO-8601 dates and date-times.
-// Everything becomes int64 Unix seconds (UTC). "auto" decides once per file from its
-// first data row, so a file cannot silently mix seconds and milliseconds.
+// Everything becomes int64 Unix seconds (UTC). "auto" (io/event_reader.cpp) takes the
+// format of the first time that parses and checks every later time against it with
+// detect_time_format, so a file that mixes seconds, milliseconds and dates is refused
+// naming two lines rather than read in the wrong unit.
 #pragma once
 #include <optional>
 #include <string>

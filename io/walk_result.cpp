@@ -45,7 +45,7 @@ WalkResult read_walk_result(const Store& store, const std::string& name) {
   r.periods = h5::read_attr_int(g, "periods", cx);
   r.gamma = h5::read_attr_double(g, "gamma", cx);
   const IndexMatrix items = read_index_matrix(g, "top_items", cx);
-  Matrix scores = read_matrix(g, "top_scores", cx);
+  Matrix scores = read_matrix(g, "top_scores", cx, NonFinite::allow_negative_infinity);
   if (static_cast<std::int64_t>(items.rows) != store.n_users() || scores.rows != items.rows || scores.cols != items.cols)
     throw InputError(fmt::format("{}: result '{}': top_items and top_scores do not fit the store's {} users",
                                  store.path(), name, store.n_users()));
@@ -62,6 +62,8 @@ WalkResult read_walk_result(const Store& store, const std::string& name) {
     r.converged = h5::read_attr_int(g, "converged", cx) != 0;
   } else {
     r.similarity = read_csr_group(g, "similarity", store.n_items(), store.n_items(), cx);
+    check_result_values(r.similarity.data.data(), r.similarity.data.size(), 0,
+                        fmt::format("/results/{}/similarity/data", name), cx);
     r.alpha = h5::read_attr_double(g, "alpha", cx);
     r.beta = h5::read_attr_double(g, "beta", cx);
     r.neighbours = static_cast<int>(h5::read_attr_int(g, "neighbours", cx));

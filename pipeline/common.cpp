@@ -1,10 +1,13 @@
 #include "pipeline/common.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "io/store.hpp"
+#include "io/store_info.hpp"
 #include "io/text.hpp"
 
 namespace driftrec::pipeline {
@@ -22,6 +25,28 @@ graph::Index find_id(const std::vector<std::string>& ids, const std::string& id,
   auto it = std::find(ids.begin(), ids.end(), id);
   if (it == ids.end()) throw InputError(fmt::format("{}: no {} with id '{}'", store, what, id));
   return static_cast<graph::Index>(it - ids.begin());
+}
+
+void check_slice_weights(const io::Store& store, std::size_t k, const graph::CsrMatrix& m) {
+  for (graph::Index u = 0; u < m.n_rows; ++u)
+    for (graph::Offset e = m.indptr[u]; e < m.indptr[u + 1]; ++e) {
+      const float w = m.data[e];
+      if (std::isfinite(w) && w >= 0) continue;
+      // Only now read the id tables, to name what the row and column are.
+      const graph::Periods periods = store.periods();
+      throw InputError(fmt::format(
+          "{}: user '{}', item '{}' has weight {} in period {} ({} to {}); weights must be finite and >= 0. "
+          "Ingest the log again: it refuses such values naming their line (--negative drop|clip for negative ones)",
+          store.path(), store.users()[static_cast<std::size_t>(u)],
+          store.items()[static_cast<std::size_t>(m.indices[e])], w, k, io::format_time(periods.begin[k]),
+          io::format_time(periods.end[k])));
+    }
+}
+
+graph::CsrMatrix checked_slice(const io::Store& store, std::size_t k) {
+  graph::CsrMatrix m = store.slice(k);
+  check_slice_weights(store, k, m);
+  return m;
 }
 
 std::vector<std::string> item_label_text(const graph::CsrMatrix& m, const std::vector<std::string>& names) {

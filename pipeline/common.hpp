@@ -19,6 +19,10 @@
 #include "graph/csr.hpp"
 #include "graph/types.hpp"
 
+namespace driftrec::io {
+class Store;
+}
+
 namespace driftrec::pipeline {
 
 // Progress of a long step: its name, work done and total. Calls come one at a time, from
@@ -32,6 +36,13 @@ std::size_t first_kept_period(const std::string& spec, std::size_t periods, cons
 // The index of `id` in `ids`; InputError naming the store and what was looked for.
 graph::Index find_id(const std::vector<std::string>& ids, const std::string& id, const char* what,
                      const std::string& store);
+
+// Slice k of `store` with its weights checked to be finite and >= 0, as propagation,
+// random walks, ALS and the sequence models assume. A store written before ingest checked
+// values can hold a negative or infinite weight; the InputError names the store, the period
+// and the user and item ids, where the algorithms could only name internal rows and columns.
+graph::CsrMatrix checked_slice(const io::Store& store, std::size_t k);
+void check_slice_weights(const io::Store& store, std::size_t k, const graph::CsrMatrix& slice);
 
 // Each item's label names joined by '|' ("" for an unlabelled item), for showing what an
 // item is.

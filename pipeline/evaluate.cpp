@@ -24,6 +24,7 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
                                  "ingest the log again with --labels FILE (item,label rows, or MovieLens movies.csv)",
                                  q.store));
   const ev::EvaluationData data = ev::load_evaluation_data(store);
+  for (std::size_t k = 0; k < data.slices.size(); ++k) check_slice_weights(store, k, data.slices[k]);
   ev::LibraryModelOptions lo;
   lo.seed = q.seed;
   lo.threads = q.threads;

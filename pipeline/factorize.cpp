@@ -4,11 +4,38 @@
 
 #include <fmt/format.h>
 
+#include "core/memory.hpp"
+#include "core/parallel.hpp"
 #include "io/factors_result.hpp"
 #include "io/result_name.hpp"
 
 namespace driftrec::pipeline {
 namespace mf = matrix_factorization;
+
+namespace {
+
+// Refuses, before anything is allocated, a job larger than the machine's memory. What
+// fit_temporal_als holds: the model and period t-1's user factors (float32), the Gram
+// matrices in double (X'X, Y'Y and one partial per thread), and the slices with their
+// transposes. Factors of the periods kept are written out one period at a time, so they
+// cost disk, not memory.
+void check_factorize_memory(const io::Store& store, const mf::TemporalAlsOptions& o, int threads) {
+  const double f = o.als.factors;
+  const double rows = static_cast<double>(store.n_users()) + static_cast<double>(store.n_items());
+  double nnz = 0;
+  for (std::size_t k = 0; k < store.n_slices(); ++k) nnz += static_cast<double>(store.slice_nnz(k));
+  const double team = core::thread_count(threads);
+  const double factors = 3 * 4 * f * rows, grams = 8 * f * f * (2 + team), slices = 16 * nnz;
+  core::check_memory(
+      factors + grams + slices, fmt::format("--factors {}", o.als.factors), "factorize",
+      fmt::format("{} factors x {} users and items x 3 copies in float32: {}; {} Gram matrices of {} x {} doubles: "
+                  "{}; the slices: {}",
+                  o.als.factors, store.n_users() + store.n_items(), core::format_bytes(factors), 2 + team,
+                  o.als.factors, o.als.factors, core::format_bytes(grams), core::format_bytes(slices)),
+      "ask for fewer --factors (or fewer --threads: each holds a Gram matrix)");
+}
+
+}  // namespace
 
 FactorizeSummary factorize_store(const FactorizeRequest& q) {
   FactorizeSummary s;
@@ -30,8 +57,9 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   const std::size_t first_item = first_kept_period(q.keep_items, n, "keep_items");
   s.user_periods_kept = n - first_user;
   s.item_periods_kept = n - first_item;
+  check_factorize_memory(store, s.options, q.threads);
   std::vector<graph::CsrMatrix> slices;
-  for (std::size_t k = 0; k < n; ++k) slices.push_back(store.slice(k));
+  for (std::size_t k = 0; k < n; ++k) slices.push_back(checked_slice(store, k));
 
   io::FactorsResultWriter result(writer, q.name);
   const auto t0 = std::chrono::steady_clock::now();

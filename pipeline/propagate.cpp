@@ -66,7 +66,7 @@ void run_label(const io::Store& store, io::StoreWriter& writer, const PropagateR
     throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels to propagate them", q.store));
   const std::size_t first = first_kept_period(q.keep, n, "keep");
   std::vector<graph::CsrMatrix> slices;
-  for (std::size_t k = 0; k < n; ++k) slices.push_back(store.slice(k));
+  for (std::size_t k = 0; k < n; ++k) slices.push_back(checked_slice(store, k));
   const graph::CsrMatrix labels = store.item_labels();
 
   io::LabelResultWriter result(writer, s.result);
@@ -98,7 +98,7 @@ void run_walk(const io::Store& store, io::StoreWriter& writer, const PropagateRe
   graph::CsrMatrix history;
   const std::size_t n = store.n_slices();
   for (std::size_t t = 0; t < n; ++t) {
-    history = t == 0 ? store.slice(0) : graph::decay_step(history, store.slice(t), s.walk.gamma);
+    history = t == 0 ? checked_slice(store, 0) : graph::decay_step(history, checked_slice(store, t), s.walk.gamma);
     if (q.progress) q.progress("history", t + 1, n);
   }
   const pr::BipartiteGraph graph = pr::make_bipartite_graph(std::move(history), "decayed history");

@@ -1,9 +1,12 @@
 #include "pipeline/store_jobs.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
 
 #include <fmt/format.h>
 
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "io/store.hpp"
 #include "io/write_guard.hpp"
@@ -22,8 +25,44 @@ nlohmann::json ResliceSummary::to_json() const {
 
 io::StoreInfo describe_store(const std::string& store) { return io::store_info(io::Store::open(store)); }
 
+namespace {
+
+std::size_t decimal_digits(std::int64_t n) { return std::to_string(n).size(); }
+
+// Refuses, before writing anything, a log the machine cannot hold or store. Memory: each
+// thread holds one block of users' events (about kBlockEvents, or one user's whole history
+// when that is larger: the events, their times and their text). Disk: the events file.
+void check_generate_size(const graph::DriftConfig& c, const std::string& out, int threads) {
+  const double per_user = c.events_per_period * static_cast<double>(c.periods);
+  const double total = per_user * static_cast<double>(c.users);
+  const double line = static_cast<double>(decimal_digits(c.users) + decimal_digits(c.items)) + 16;
+  const double per_event = 2 * sizeof(graph::Event) + sizeof(graph::Time) + line;  // vectors grow by doubling
+  const double team = core::thread_count(threads);
+  const std::string option =
+      fmt::format("--events {:.0f} (--events-per-period {:g} for {} users x {} periods)", total,
+                  c.events_per_period, c.users, c.periods);
+  const double memory = team * std::max(per_user, double{1 << 17}) * per_event + 2.0 * c.items * team;
+  core::check_memory(memory, option, "generate",
+                     fmt::format("{} threads x {:.3g} events of one user's history x {:.0f} bytes", team, per_user,
+                                 per_event),
+                     "ask for fewer events per user (--events, --events-per-period) or more --users");
+  // The directory may not exist yet: its nearest existing parent holds it.
+  std::filesystem::path dir = std::filesystem::absolute(out);
+  std::error_code ec;
+  while (!std::filesystem::exists(dir, ec) && dir.has_parent_path() && dir != dir.parent_path()) dir = dir.parent_path();
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  const double bytes = total * line;
+  if (!ec && bytes > static_cast<double>(space.available))
+    throw InputError(fmt::format("{}: events.csv would take about {} but {} has {} free; ask for fewer events",
+                                 option, core::format_bytes(bytes), dir.string(),
+                                 core::format_bytes(static_cast<double>(space.available))));
+}
+
+}  // namespace
+
 GenerateSummary generate(const GenerateRequest& q) {
   q.config.validate();  // a bad option is reported before an existing file
+  check_generate_size(q.config, q.out, q.threads);
   if (!q.force)
     for (const char* name : {graph::kSyntheticEventsFile, graph::kSyntheticLabelsFile, graph::kSyntheticTruthFile,
                              graph::kSyntheticMetaFile}) {

@@ -19,7 +19,7 @@ temporal::History store_history(const io::Store& store) {
   h.n_users = store.n_users();
   h.n_items = store.n_items();
   h.n_labels = store.n_labels();
-  for (std::size_t k = 0; k < store.n_slices(); ++k) h.slices.push_back(store.slice(k));
+  for (std::size_t k = 0; k < store.n_slices(); ++k) h.slices.push_back(checked_slice(store, k));
   h.events = store.events();
   h.period_first = graph::period_offsets(store.periods(), h.events.time);
   h.item_labels = store.item_labels();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/common.hpp"
 #include "propagation/temporal_propagation.hpp"
 #include "python/store.hpp"
 
@@ -94,7 +95,7 @@ nb::dict propagate_store(const PyStore& store, double alpha, double gamma, doubl
       if (s.n_labels() == 0)
         throw InputError(fmt::format("{}: the store has no item labels; build it with labels= to propagate them",
                                      s.path()));
-      for (std::size_t t = 0; t < s.n_slices(); ++t) slices.push_back(s.slice(t));
+      for (std::size_t t = 0; t < s.n_slices(); ++t) slices.push_back(pipeline::checked_slice(s, t));
       labels = s.item_labels();
     }
     k = run(slices, labels, o, check_first_kept(first_kept, slices.size()), keep_item_labels);

@@ -73,10 +73,10 @@ std::span<const T> optional_span(const std::optional<Array1<T>>& a) {
 }
 
 std::string ingest_columns(const std::string& path, const nb::object& user, const nb::object& item,
-                           const Array1<std::int64_t>& time, const std::optional<Array1<float>>& value,
+                           const Array1<std::int64_t>& time, const std::optional<Array1<double>>& value,
                            const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
                            const std::string& slicing, const std::string& aggregate, bool force,
-                           const std::string& on_error, int threads) {
+                           const std::string& on_error, const std::string& negative, int threads) {
   Ids users, items, label_items, label_names;
   read_ids(user, "user", users);
   read_ids(item, "item", items);
@@ -100,6 +100,7 @@ std::string ingest_columns(const std::string& path, const nb::object& user, cons
   o.output = path;
   o.overwrite = force;
   o.on_error = io::parse_on_error(on_error);
+  o.negative = io::parse_negative_values(negative);
   o.threads = threads;
   nb::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(hdf5_mutex());
@@ -157,7 +158,7 @@ void bind_store(nb::module_& m) {
 
   m.def("_ingest_columns", &ingest_columns, nb::arg("path"), nb::arg("user"), nb::arg("item"), nb::arg("time"),
         nb::arg("value").none(), nb::arg("label_item").none(), nb::arg("label").none(), nb::arg("weight").none(),
-        nb::arg("slicing"), nb::arg("aggregate"), nb::arg("force"), nb::arg("on_error"), nb::arg("threads"),
+        nb::arg("slicing"), nb::arg("aggregate"), nb::arg("force"), nb::arg("on_error"), nb::arg("negative"), nb::arg("threads"),
         "Writes a store from columns (see driftrec.Store.from_arrays); returns the ingest report as JSON.");
 }
 

@@ -107,9 +107,9 @@ def times(values, name="time"):
         f"parse text times with pandas.to_datetime first")
 
 
-def floats(values, name, length=None):
-    """A float32 column (from any real dtype; non-finite values are left for the engine to
-    report with their row)."""
+def floats(values, name, length=None, dtype=np.float32):
+    """A float32 (or `dtype`) column (from any real dtype; non-finite values are left for the
+    engine to report with their row)."""
     arr = _one_dim(values, name)
     if arr.dtype.kind == "O":
         try:
@@ -124,7 +124,7 @@ def floats(values, name, length=None):
     if length is not None and len(arr) != length:
         raise InputError(f"{name}: expected {length} entries, found {len(arr)}")
     with np.errstate(over="ignore"):
-        return np.ascontiguousarray(arr, dtype=np.float32)
+        return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def index_ids(values, name, bound):

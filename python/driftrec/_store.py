@@ -77,7 +77,7 @@ class Store:
 
     @classmethod
     def from_arrays(cls, path, user, item, time, value=None, *, labels=None, slice="month",
-                    aggregate="auto", force=False, on_error="fail", threads=0):
+                    aggregate="auto", force=False, on_error="fail", negative="refuse", threads=0):
         """Writes a store at `path` from one event per row and returns it opened.
 
         user, item: ids, integers or strings (integers are stored as their decimal text, as
@@ -89,27 +89,31 @@ class Store:
             events are ignored.
         slice: day | week | month | quarter | year | <N>s | quantiles:<N>.
         force: overwrite an existing file. on_error: "fail" (default) or "skip" bad rows
-            (counted in the returned store's ingest_report). threads: 0 for OpenMP's default;
-            the store is the same for any count.
+            (counted in the returned store's ingest_report). negative: what a negative value
+            means, as `driftrec ingest --negative`: "refuse" (default: InputError), "drop" the
+            event or "clip" it to 0 (counted in ingest_report["negative_values"]). Values are
+            checked by the same function as a file's. threads: 0 for OpenMP's default; the
+            store is the same for any count.
         Raises InputError naming the column and row of the first bad value.
         """
         user = _convert.ids(user, "user")
         item = _convert.ids(item, "item")
         time = _convert.times(time, "time")
-        value = None if value is None else _convert.floats(value, "value")
+        # float64 so that the engine tells 1e40 (beyond float32) from infinity
+        value = None if value is None else _convert.floats(value, "value", dtype=np.float64)
         label_item = label = weight = None
         if labels is not None:
             label_item, label, weight = _label_columns(labels)
         report = _driftrec._ingest_columns(
             os.fspath(path), user, item, time, value, label_item, label, weight, str(slice),
-            str(aggregate), bool(force), str(on_error), _convert.thread_count(threads))
+            str(aggregate), bool(force), str(on_error), str(negative), _convert.thread_count(threads))
         store = cls(path)
         store.ingest_report = json.loads(report)
         return store
 
     @classmethod
     def from_dataframe(cls, path, df, user="user", item="item", time="time", value=None, labels=None,
-                       slice="month", aggregate="auto", force=False, on_error="fail"):
+                       slice="month", aggregate="auto", force=False, on_error="fail", negative="refuse"):
         """Store.from_arrays with the columns of `df` named by user, item, time and value
         (None: no value column)."""
         missing = [c for c in (user, item, time, value) if c is not None and c not in df.columns]
@@ -117,7 +121,7 @@ class Store:
             raise InputError(f"df: no column {missing[0]!r}; its columns are {list(df.columns)}")
         return cls.from_arrays(
             path, df[user], df[item], df[time], None if value is None else df[value], labels=labels,
-            slice=slice, aggregate=aggregate, force=force, on_error=on_error)
+            slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative)
 
     # ---- reading ----
 

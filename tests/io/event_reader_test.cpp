@@ -5,9 +5,12 @@
 #include "io/event_reader.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "tests/test_util.hpp"
 
@@ -186,11 +189,17 @@ TEST_CASE("read_events detects seconds or milliseconds or ISO times from the fir
     CHECK(has_note(log, "Unix seconds"));
   }
   SECTION("milliseconds, floored") {
-    auto log = read_text(dir, "f.csv", "user,item,time\nu,i,1537799250999\nu,i,-1500\n");
+    auto log = read_text(dir, "f.csv", "user,item,time\nu,i,1537799250999\nu,i,1537799251500\n");
     REQUIRE(log.events.size() == 2);
     CHECK(log.events[0].time == 1537799250);
-    CHECK(log.events[1].time == -2);
+    CHECK(log.events[1].time == 1537799251);
     CHECK(has_note(log, "Unix milliseconds"));
+    // -1500 alone looks like seconds: with other milliseconds it takes --time-format millis.
+    EventReadOptions o;
+    o.time_format = TimeFormat::millis;
+    log = read_text(dir, "f.csv", "user,item,time\nu,i,1537799250999\nu,i,-1500\n", o);
+    REQUIRE(log.events.size() == 2);
+    CHECK(log.events[1].time == -2);
   }
   SECTION("ISO dates and date-times") {
     auto log = read_text(dir, "f.csv", "user,item,time\nu,i,2018-09-24\nu,i,2018-09-24 14:27:30\n");
@@ -206,12 +215,106 @@ TEST_CASE("read_events detects seconds or milliseconds or ISO times from the fir
   }
 }
 
-TEST_CASE("read_events decides the time format once per file", "[event_reader]") {
-  // The first row says seconds; a later millisecond value is then far past year 9999.
+TEST_CASE("read_events refuses times in two formats naming both lines, their values and the --time-format values",
+          "[event_reader][time_detection]") {
   TempDir dir;
-  auto msg = error_of(dir, "f.csv", "user,item,time\nu,i,1537799250\nu,i,1537799250000\n");
-  CHECK_THAT(msg, Catch::Contains("f.csv:3") && Catch::Contains("'time'") &&
-                      Catch::Contains("between 1900-01-01 and 9999-12-31"));
+  SECTION("a first row in milliseconds, the rest in seconds") {
+    auto msg = error_of(dir, "f.csv", "user,item,time\nu,i,1537799250000\nu,i,1537799251\nu,i,1537799252\n");
+    CHECK_THAT(msg, Catch::Contains("f.csv:2 has '1537799250000'") && Catch::Contains("milliseconds") &&
+                        Catch::Contains("f.csv:3 has '1537799251'") && Catch::Contains("seconds") &&
+                        Catch::Contains("--time-format millis") && Catch::Contains("--time-format seconds"));
+  }
+  SECTION("seconds, then a millisecond value far down the file") {
+    std::string text = "user,item,time\n";
+    for (int k = 0; k < 300; ++k) text += fmt::format("u{},i,{}\n", k, 1537799250 + k);
+    text += "u,i,1537799250000\n";
+    CHECK_THAT(error_of(dir, "f.csv", text),
+               Catch::Contains("f.csv:2 has '1537799250'") && Catch::Contains("f.csv:302 has '1537799250000'"));
+  }
+  SECTION("an ISO first row is refused even with on_error=skip, not taken to make the rest bad lines") {
+    EventReadOptions o;
+    o.on_error = OnError::skip;
+    std::string text = "user,item,time\nu0,i,2018-09-24\n";
+    for (int k = 1; k < 200; ++k) text += fmt::format("u{},i,{}\n", k, 1537799250 + k);
+    CHECK_THAT(error_of(dir, "f.csv", text, o),
+               Catch::Contains("f.csv:2 has '2018-09-24'") && Catch::Contains("f.csv:3 has '1537799251'") &&
+                   Catch::Contains("--time-format iso") && Catch::Contains("--time-format seconds"));
+  }
+  SECTION("an explicit --time-format reads every row in it, as before") {
+    EventReadOptions o;
+    o.time_format = TimeFormat::seconds;
+    o.on_error = OnError::skip;
+    auto log = read_text(dir, "f.csv", "user,item,time\nu,i,2018-09-24\nu,i,1537799251\nu,i,1537799252\n", o);
+    REQUIRE(log.events.size() == 2);
+    CHECK(log.events[0].time == 1537799251);
+    CHECK(log.skipped.total() == 1);
+  }
+  SECTION("one format throughout is read, and the note says every line was checked") {
+    auto log = read_text(dir, "f.csv", "user,item,time\nu,i,1537799250000\nu,i,1537799251000\n");
+    REQUIRE(log.events.size() == 2);
+    CHECK(log.events[1].time == 1537799251);
+    CHECK(has_note(log, "every line checked"));
+  }
+}
+
+TEST_CASE("read_events refuses a negative value naming file, line and field and the --negative choices",
+          "[event_reader][values]") {
+  TempDir dir;
+  const std::string text = "user,item,time,rating\nu1,i1,1537799250,2\nu2,i1,1537799251,-1.5\nu3,i2,1537799252,3\n";
+  SECTION("refused by default") {
+    CHECK_THAT(error_of(dir, "f.csv", text),
+               Catch::Contains("f.csv:3") && Catch::Contains("field 'rating'") && Catch::Contains("found '-1.5'") &&
+                   Catch::Contains("--negative drop") && Catch::Contains("--negative clip"));
+  }
+  SECTION("drop skips the event and counts it") {
+    EventReadOptions o;
+    o.negative = NegativeValues::drop;
+    auto log = read_text(dir, "f.csv", text, o);
+    REQUIRE(log.events.size() == 2);
+    CHECK(log.events[1].value == 3.0f);
+    CHECK(log.negative_dropped == 1);
+    CHECK(log.negative_clipped == 0);
+  }
+  SECTION("clip keeps the event with value 0 and counts it") {
+    EventReadOptions o;
+    o.negative = NegativeValues::clip;
+    auto log = read_text(dir, "f.csv", text, o);
+    REQUIRE(log.events.size() == 3);
+    CHECK(log.events[1].value == 0.0f);
+    CHECK(log.negative_clipped == 1);
+    CHECK(log.negative_dropped == 0);
+  }
+}
+
+TEST_CASE("read_events says float32's limit for a finite value beyond it", "[event_reader][values]") {
+  TempDir dir;
+  for (const std::string v : {"1e40", "-4e38", "1e400"}) {
+    CAPTURE(v);
+    const std::string msg = error_of(dir, "f.csv", "user,item,time,rating\nu1,i1,1537799250," + v + "\n");
+    CHECK_THAT(msg, Catch::Contains("f.csv:2") && Catch::Contains("field 'rating'") &&
+                        Catch::Contains("at most 3.4028235e+38") && Catch::Contains("float32"));
+  }
+  // The largest float32 itself is a value like any other.
+  auto log = read_text(dir, "f.csv", "user,item,time,rating\nu1,i1,1537799250,3.4028235e38\n");
+  CHECK(log.events.at(0).value == std::numeric_limits<float>::max());
+  CHECK_THAT(error_of(dir, "f.csv", "user,item,time,rating\nu1,i1,1537799250,inf\n"),
+             Catch::Contains("expected a finite number"));
+}
+
+TEST_CASE("check_value is the one rule for values: finite, within float32, negative as asked",
+          "[event_reader][values]") {
+  CHECK(check_value(2.5, NegativeValues::refuse).kind == ValueCheck::keep);
+  CHECK(check_value(2.5, NegativeValues::refuse).value == 2.5f);
+  CHECK(check_value(-0.0, NegativeValues::refuse).kind == ValueCheck::keep);
+  CHECK(check_value(-1, NegativeValues::refuse).kind == ValueCheck::bad);
+  CHECK(check_value(-1, NegativeValues::drop).kind == ValueCheck::drop);
+  const ValueCheck clipped = check_value(-1, NegativeValues::clip);
+  CHECK(clipped.kind == ValueCheck::keep);
+  CHECK(clipped.value == 0.0f);
+  CHECK(clipped.clipped);
+  CHECK(check_value(1e39, NegativeValues::clip).kind == ValueCheck::bad);
+  CHECK(check_value(std::numeric_limits<double>::quiet_NaN(), NegativeValues::drop).kind == ValueCheck::bad);
+  CHECK_THROWS_WITH(parse_negative_values("zero"), Catch::Contains("--negative") && Catch::Contains("clip"));
 }
 
 TEST_CASE("read_events appends several files to one log with shared id maps", "[event_reader]") {

@@ -3,6 +3,7 @@
 #include "io/factors_result.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "io/results.hpp"
 #include "tests/io/result_store.hpp"
@@ -64,4 +65,33 @@ TEST_CASE("factors that do not fit the store are refused", "[io][factors_result]
   CHECK_THROWS_WITH(io::read_factors(store, "rows"), Catch::Contains("3 rows, the store has 4"));
   CHECK_THROWS_WITH(io::read_factors(store, "widths"), Catch::Contains("different widths"));
   CHECK_THROWS_WITH(io::read_factors(store, "empty"), Catch::Contains("no period with both"));
+}
+
+TEST_CASE("a NaN or infinity in stored factors is refused on load naming the store, result, dataset and row",
+          "[io][factors_result][results_validation]") {
+  test::TempDir dir;
+  const std::string path = test::result_store(dir);
+  std::mt19937_64 rng(test::test_seed());
+  Factors u = test::random_rows<Factors>(rng, 4, 3), i = test::random_rows<Factors>(rng, 5, 3);
+  const float bad = GENERATE(std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                             -std::numeric_limits<float>::infinity());
+  CAPTURE(bad);
+  const bool user_side = GENERATE(true, false);
+  CAPTURE(user_side);
+  (user_side ? u : i)(2, 1) = bad;
+  matrix_factorization::TemporalAlsOptions o;
+  o.als.factors = 3;
+  {
+    io::StoreWriter w(path, io::StoreWriter::Amend{});
+    io::FactorsResultWriter f(w, "als");
+    f.write_user(1, u);
+    f.write_item(1, i);
+    f.finish(o, "month", 2);
+    w.commit();
+  }
+  const io::Store store = io::Store::open(path);
+  CHECK_THROWS_WITH(io::read_factors(store, "als"),
+                    Catch::Contains(path) && Catch::Contains("result 'als'") &&
+                        Catch::Contains(user_side ? "/results/als/user_factors/0001" : "/results/als/item_factors/0001") &&
+                        Catch::Contains("row 2, column 1") && Catch::Contains("damaged"));
 }

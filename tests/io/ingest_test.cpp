@@ -196,7 +196,7 @@ struct RandomLog {
   std::vector<std::string> users;
   std::vector<std::int64_t> items;
   std::vector<graph::Time> times;
-  std::vector<float> values;
+  std::vector<double> values;
   std::vector<std::int64_t> label_items;
   std::vector<std::string> labels;
   std::vector<float> weights;
@@ -296,7 +296,7 @@ namespace {
 struct SmallColumns {
   std::vector<std::string_view> users{"u1", "u2", "u3", "u4"}, items{"a", "b", "c", "d"};
   std::vector<graph::Time> times{86400, 86401, 86402, 86403};
-  std::vector<float> values{1, 2, 3, 4};
+  std::vector<double> values{1, 2, 3, 4};
   EventColumnsIn columns() const {
     EventColumnsIn in;
     in.user.strings = users;
@@ -335,7 +335,7 @@ TEST_CASE("ingest_columns names the column and row of a bad value and writes not
     return {};
   };
   SECTION("a non-finite value") {
-    c.values[1] = std::numeric_limits<float>::quiet_NaN();
+    c.values[1] = std::numeric_limits<double>::quiet_NaN();
     CHECK_THAT(error_of(in), Catch::Contains("value[1]") && Catch::Contains("finite"));
   }
   SECTION("an empty item id") {
@@ -399,7 +399,7 @@ namespace {
 struct LargeColumns {
   std::vector<std::int64_t> users, items;
   std::vector<graph::Time> times;
-  std::vector<float> values;
+  std::vector<double> values;
   explicit LargeColumns(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<std::int64_t> user(0, 5000), item(0, 3000);
@@ -491,4 +491,69 @@ TEST_CASE("ingest, ingest_columns and reslice refuse a negative thread count nam
   CHECK_THROWS_AS(reslice(co.output, graph::Slicing::parse("week"), "keep", {}, -1), InputError);
   CHECK_THROWS_WITH(reslice(co.output, graph::Slicing::parse("week"), "keep", {}, -1), Catch::Contains("threads"));
   CHECK(Store::open(co.output).slicing() == "day");  // untouched
+}
+
+TEST_CASE("ingest refuses values whose sum in one slice entry is beyond float32, naming user, item and period",
+          "[ingest][values]") {
+  Fixture f;
+  // u1 x i1 twice on day 1: 3e38 + 3e38 would be stored as inf; on days 1 and 2 each entry fits.
+  IngestOptions o = f.opts("user,item,time,rating\nu0,i0,86400,1\nu1,i1,86401,3e38\nu1,i1,86402,3e38\nu1,i2,86403,1\n");
+  try {
+    ingest(o);
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    CHECK_THAT(std::string(e.what()),
+               Catch::Contains("user 'u1', item 'i1' in period 0") && Catch::Contains("1970-01-02T00:00:00Z") &&
+                   Catch::Contains("2 events sum to 6e+38") && Catch::Contains("float32") &&
+                   Catch::Contains("--aggregate count"));
+  }
+  CHECK(dir_entries(f.out.path()).empty());
+  o = f.opts("user,item,time,rating\nu1,i1,86401,3e38\nu1,i1,172801,3e38\n");
+  CHECK(ingest(o).slices == 2);
+  // Counting the events instead cannot overflow.
+  o = f.opts("user,item,time,rating\nu1,i1,86401,3e38\nu1,i1,86402,3e38\n");
+  o.overwrite = true;
+  o.aggregate = "count";
+  CHECK(ingest(o).events == 2);
+}
+
+TEST_CASE("ingest reports the negative values it dropped or clipped, also as JSON", "[ingest][values]") {
+  Fixture f;
+  IngestOptions o = f.opts("user,item,time,rating\nu1,i1,86400,2\nu2,i1,86401,-1\nu3,i2,86402,-2\n");
+  CHECK_THROWS_WITH(ingest(o), Catch::Contains("events.csv:3") && Catch::Contains("--negative"));
+  o.events.negative = NegativeValues::clip;
+  IngestReport r = ingest(o);
+  CHECK(r.events == 3);
+  CHECK(r.negative_clipped == 2);
+  CHECK(r.to_json()["negative_values"]["clipped"] == 2);
+  o.events.negative = NegativeValues::drop;
+  o.overwrite = true;
+  r = ingest(o);
+  CHECK(r.events == 1);
+  CHECK(r.negative_dropped == 2);
+  CHECK(r.to_json()["negative_values"]["dropped"] == 2);
+}
+
+TEST_CASE("ingest_columns checks values with the file's rule: negative, float32's limit, drop and clip",
+          "[ingest][ingest_columns][values]") {
+  Fixture f;
+  SmallColumns c;
+  ColumnIngestOptions o = SmallColumns::options(f.out);
+  c.values[2] = -3;
+  CHECK_THROWS_WITH(ingest_columns(c.columns(), nullptr, o),
+                    Catch::Contains("value[2]") && Catch::Contains(">= 0") && Catch::Contains("--negative"));
+  c.values[2] = 1e40;
+  CHECK_THROWS_WITH(ingest_columns(c.columns(), nullptr, o),
+                    Catch::Contains("value[2]") && Catch::Contains("at most 3.4028235e+38"));
+  c.values[2] = -3;
+  o.negative = NegativeValues::drop;
+  IngestReport r = ingest_columns(c.columns(), nullptr, o);
+  CHECK(r.events == 3);
+  CHECK(r.negative_dropped == 1);
+  o.negative = NegativeValues::clip;
+  o.overwrite = true;
+  r = ingest_columns(c.columns(), nullptr, o);
+  CHECK(r.events == 4);
+  CHECK(r.negative_clipped == 1);
+  CHECK(Store::open(o.output).events().value[2] == 0.0f);
 }

@@ -3,6 +3,7 @@
 #include "io/label_result.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "io/factors_result.hpp"
 #include "tests/io/result_store.hpp"
@@ -72,4 +73,30 @@ TEST_CASE("reading a label result refuses another kind of result and a misfit ma
   CHECK_THROWS_WITH(io::read_label_result(store, "als"), Catch::Contains("not a label propagation"));
   CHECK_THROWS_WITH(io::read_label_period(store, "narrow", 0), Catch::Contains("interests/0000"));
   CHECK_THROWS_WITH(io::read_label_result(store, "none"), Catch::Contains("no result named 'none'"));
+}
+
+TEST_CASE("a NaN in a stored label result is refused on load naming the store, result, dataset and row",
+          "[io][label_result][results_validation]") {
+  test::TempDir dir;
+  const std::string path = test::result_store(dir);
+  std::mt19937_64 rng(test::test_seed());
+  DenseMatrix interests = test::random_rows<DenseMatrix>(rng, 4, 3), items = test::random_rows<DenseMatrix>(rng, 5, 3);
+  items(4, 2) = std::numeric_limits<float>::quiet_NaN();
+  io::LabelResultInfo info;
+  info.slicing = "month";
+  info.iterations = {1, 1};
+  info.residual = {0, 0};
+  info.converged = {true, true};
+  {
+    io::StoreWriter w(path, io::StoreWriter::Amend{});
+    io::LabelResultWriter result(w, "lp");
+    result.write_period(1, interests, items);
+    result.finish(info);
+    w.commit();
+  }
+  const io::Store store = io::Store::open(path);
+  CHECK_THROWS_WITH(io::read_label_period(store, "lp", 1),
+                    Catch::Contains(path) && Catch::Contains("result 'lp'") &&
+                        Catch::Contains("/results/lp/item_labels/0001") && Catch::Contains("row 4, column 2") &&
+                        Catch::Contains("nan"));
 }

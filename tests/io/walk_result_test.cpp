@@ -3,6 +3,7 @@
 #include "io/walk_result.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "tests/io/result_store.hpp"
 
@@ -99,4 +100,39 @@ TEST_CASE("reading a walk result refuses other kinds and top lists that do not f
   const io::Store store = io::Store::open(path);
   CHECK_THROWS_WITH(io::read_walk_result(store, "bad"), Catch::Contains("do not fit the store's 4 users"));
   CHECK_THROWS_WITH(io::read_walk_result(store, "other"), Catch::Contains("not a random-walk"));
+}
+
+TEST_CASE("a NaN in stored walk scores or similarities is refused on load; -inf padding is not",
+          "[io][walk_result][results_validation]") {
+  test::TempDir dir;
+  const std::string path = test::result_store(dir);
+  std::mt19937_64 rng(test::test_seed());
+  io::WalkResult padded;
+  padded.method = "ppr";
+  padded.slicing = "month";
+  padded.periods = 2;
+  padded.top = random_top(rng, 4, 3, 5);
+  padded.top.items[5] = -1;
+  padded.top.scores[5] = -std::numeric_limits<float>::infinity();
+  io::WalkResult nan_score = padded;
+  nan_score.top.scores[7] = std::numeric_limits<float>::quiet_NaN();
+  io::WalkResult nan_similarity = padded;
+  nan_similarity.method = "p3alpha";
+  const std::vector<graph::Triplet> entries{{0, 1, 0.5f}, {3, 4, std::numeric_limits<float>::quiet_NaN()}};
+  nan_similarity.similarity = graph::csr_from_triplets(5, 5, entries);
+  {
+    io::StoreWriter w(path, io::StoreWriter::Amend{});
+    io::write_walk_result(w, "padded", padded);
+    io::write_walk_result(w, "nan_score", nan_score);
+    io::write_walk_result(w, "nan_similarity", nan_similarity);
+    w.commit();
+  }
+  const io::Store store = io::Store::open(path);
+  CHECK(io::read_walk_result(store, "padded").top.scores[5] == -std::numeric_limits<float>::infinity());
+  CHECK_THROWS_WITH(io::read_walk_result(store, "nan_score"),
+                    Catch::Contains("result 'nan_score'") && Catch::Contains("/results/nan_score/top_scores") &&
+                        Catch::Contains("row 2, column 1"));
+  CHECK_THROWS_WITH(io::read_walk_result(store, "nan_similarity"),
+                    Catch::Contains("result 'nan_similarity'") && Catch::Contains("similarity/data") &&
+                        Catch::Contains("entry 1"));
 }

@@ -79,7 +79,11 @@ def test_from_dataframe_with_fortran_order_columns(tmp_path, log):
     (dict(user=np.ones(200, dtype=bool)), r"user: ids must be integers or strings, found dtype bool"),
     (dict(user=[None] + [1] * 199), r"user\[0\]: expected a str or int id, found NoneType"),
     (dict(value=np.r_[np.ones(7), np.nan, np.ones(192)]), r"value\[7\]: expected a finite number, found 'nan'"),
-    (dict(value=np.r_[np.ones(3), 1e300, np.ones(196)]), r"value\[3\]: expected a finite number, found 'inf'"),
+    (dict(value=np.r_[np.ones(3), 1e300, np.ones(196)]),
+     r"value\[3\]: expected a number of magnitude at most 3.4028235e\+38 \(values are stored as float32\), "
+     r"found '1e\+300'"),
+    (dict(value=np.r_[np.ones(3), 1e40, np.ones(196)]), r"value\[3\]: .*at most 3.4028235e\+38"),
+    (dict(value=np.r_[np.ones(5), -2.0, np.ones(194)]), r"value\[5\]: expected a value >= 0.*found '-2'.*--negative"),
     (dict(time=np.r_[0, 1.5, np.zeros(198)]), r"time\[1\]: expected whole Unix seconds"),
     (dict(time=np.r_[0, -10**11, np.zeros(198)].astype(np.int64)), r"time\[1\]: expected Unix seconds between"),
     (dict(time=np.array(["2020-01-01"] * 200)), r"time: expected Unix seconds \(integers\) or datetime64"),
@@ -93,6 +97,21 @@ def test_from_arrays_refuses_with_input_error(tmp_path, log, change, message):
     with pytest.raises(driftrec.InputError, match=message):
         driftrec.Store.from_arrays(tmp_path / "s.h5", args["user"], args["item"], args["time"], args["value"])
     assert not (tmp_path / "s.h5").exists()
+
+
+def test_from_dataframe_drops_or_clips_negative_values_as_asked_and_counts_them(tmp_path):
+    df = pd.DataFrame(dict(user=[1, 2, 3], item=[10, 10, 11], time=[0, 1, 2], value=[2.0, -1.0, 3.0]))
+    with pytest.raises(driftrec.InputError, match=r"value\[1\]: expected a value >= 0"):
+        driftrec.Store.from_dataframe(tmp_path / "s.h5", df, value="value")
+    dropped = driftrec.Store.from_dataframe(tmp_path / "d.h5", df, value="value", negative="drop")
+    assert dropped.n_events == 2
+    assert dropped.ingest_report["negative_values"] == {"dropped": 1, "clipped": 0}
+    clipped = driftrec.Store.from_dataframe(tmp_path / "c.h5", df, value="value", negative="clip")
+    assert clipped.n_events == 3
+    assert sorted(clipped.events.value.tolist()) == [0.0, 2.0, 3.0]
+    assert clipped.ingest_report["negative_values"] == {"dropped": 0, "clipped": 1}
+    with pytest.raises(driftrec.InputError, match=r"--negative: expected refuse, drop or clip"):
+        driftrec.Store.from_dataframe(tmp_path / "x.h5", df, value="value", negative="zero")
 
 
 def test_from_arrays_refuses_empty_input(tmp_path):
