@@ -158,7 +158,7 @@ def prediction_bars(labels, probabilities, new, ranks_by_name, show=8):
     """The predicted next-period interests as horizontal bars, most probable on top; labels
     new to the user outlined in black and named "NEW" in bold."""
     labels, probabilities, new = list(labels[:show]), np.asarray(probabilities[:show]) * 100, list(new[:show])
-    fig, ax = plt.subplots(figsize=(3.6, 3.6))
+    fig, ax = plt.subplots(figsize=(3.4, 3.6))
     y = np.arange(len(labels))[::-1]
     for yy, name, p, is_new in zip(y, labels, probabilities, new):
         colour, hatch = label_style(ranks_by_name.get(name, 0))
@@ -212,12 +212,12 @@ def losses(train, validation, best_epoch):
 
 def metric_panels(groups, title):
     """One panel per metric: each model's value with its 95% interval as whiskers; the best
-    model's point is a filled star and its name bold."""
+    model's point is a star, and its name is in the panel's title."""
     n = len(groups)
     cols = min(3, n)
     rows = (n + cols - 1) // cols
     models = groups[0].models
-    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols + 0.8, 0.17 * len(models) * rows + 0.9 * rows),
+    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols + 0.8, 0.17 * len(models) * rows + 1.1 * rows),
                              squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
@@ -229,12 +229,8 @@ def metric_panels(groups, title):
                     ecolor="#555555", elinewidth=0.8, capsize=2)
         ax.plot([g.value[g.best]], [y[g.best]], marker="*", markersize=10, color=OKABE_ITO[5], ls="none")
         ax.set_yticks(y, g.models if first_column else [""] * len(y))
-        if first_column:
-            for tick, k in zip(ax.get_yticklabels(), range(len(g.models))):
-                if k == g.best:
-                    tick.set_fontweight("bold")
         better = "lower is better" if g.lower_is_better else "higher is better"
-        ax.set_title(f"{g.metric} ({better})", fontsize=8.5)
+        ax.set_title(f"{g.metric} ({better})\n★ best: {g.models[g.best]}", fontsize=8.5)
         ax.set_xlabel("mean over (user, period) pairs", fontsize=7.5)
         ax.grid(True, axis="x", lw=0.3, color="#DDDDDD")
     fig.suptitle(title, fontsize=9.5, x=0.02, ha="left")

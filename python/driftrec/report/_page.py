@@ -16,13 +16,14 @@ from . import _charts, _data
 InputError = _data.InputError
 
 CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1100px;
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px;
        padding: 1.5em; color: #1a1a1a; background: #fff; line-height: 1.4; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #0072B2; padding-bottom: 0.2em;
 margin-top: 2em; } h3 { margin-bottom: 0.3em; }
 .sub { color: #555; margin-top: 0; }
 .row { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 figure { margin: 0.5em 0; } figure svg { max-width: 100%; height: auto; }
+.row figure { display: table; } .row figcaption { display: table-caption; caption-side: bottom; }
 figcaption { font-size: 0.85em; color: #444; max-width: 60em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.4em 0; }
 th, td { padding: 0.15em 0.6em; text-align: left; border-bottom: 1px solid #e3e3e3; }
@@ -128,7 +129,7 @@ def _user_section(v, store, dates, slicing, ranks, ranks_by_name):
     else:
         d = dates[v.first_period:v.first_period + len(v.history)]
         out.append(_figure(_charts.stacked_shares(d, v.history, list(store.labels), ranks, "interest share (%)",
-                                                  f"period start (UTC; {slicing} slices)", width=6.4, show=7),
+                                                  f"period start (UTC; {slicing} slices)", width=5.4, show=7),
                            "Propagated interests per period (label propagation over the user's decayed history); "
                            "the 7 largest labels of the user, the rest as other."))
     if v.prediction is not None:
