@@ -318,6 +318,8 @@ def test_cli_report_writes_the_page_and_refuses_bad_input(stores, cli, tmp_path)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "nobody" in r.stderr
     r = run_cli(cli, "report", stores["full"], "--out", out, "--evaluation", tmp_path / "none.json", env=env)
     assert r.returncode == 2 and "none.json" in r.stderr
+    r = run_cli(cli, "report", stores["full"], "--out", tmp_path / "no" / "r.html", env=env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "does not exist" in r.stderr
 
 
 def test_cli_report_without_the_module_says_how_to_install_it(stores, cli, tmp_path):

@@ -292,11 +292,11 @@ def _build(s, users, evaluation):
 
 def write_report(store, out, users=(), evaluation=None):
     """build_report written to `out` (replaced whole: a temporary file beside it, renamed)."""
-    page = build_report(store, users, evaluation)
     out = os.fspath(out)
     folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
+    if not os.path.isdir(folder):  # before the work, not after it
         raise InputError(f"--out {out}: the folder {folder} does not exist")
+    page = build_report(store, users, evaluation)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
