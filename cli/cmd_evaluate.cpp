@@ -60,11 +60,12 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--truth", q.truth,
                   "truth.csv of `driftrec generate`: also score each interest model against the planted interests");
   add_threads_option(*cmd, a->common);
+  add_quiet_option(*cmd, a->common);
   cmd->callback([a] {
     a->common.apply();
     a->request.ks = parse_ks(a->ks);
     a->request.threads = a->common.threads;
-    a->request.progress = make_progress();
+    a->request.progress = make_progress(a->common);
     const pipeline::EvaluateSummary s = pipeline::evaluate_store(a->request);
     end_progress();
     fmt::print("{}", s.table);

@@ -44,6 +44,7 @@ void add_factorize(CLI::App& app) {
   cmd->add_flag("--verbose", a->verbose, "Print the objective after every sweep (costs one extra pass)");
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
+  add_quiet_option(*cmd, a->common);
   cmd->callback([a] {
     a->common.apply();
     auto& q = a->request;
@@ -52,10 +53,10 @@ void add_factorize(CLI::App& app) {
     q.options.als.solver = a->solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
     q.options.compute_loss = a->verbose;
     q.threads = a->common.threads;
-    q.progress = make_progress();
+    q.progress = make_progress(a->common);
     if (a->verbose)
       q.on_iteration = [](std::size_t period, const mf::IterationReport& r) {
-        end_progress();
+        pause_progress();
         fmt::print(stderr, "period {:4d}  sweep {:3d}  loss {:.6g}  {:.3f} s\n", period, r.iteration, r.loss, r.seconds);
       };
     const pipeline::FactorizeSummary s = pipeline::factorize_store(q);

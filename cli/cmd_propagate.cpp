@@ -91,6 +91,7 @@ void add_propagate(CLI::App& app) {
   cmd->add_option("--restart", q.walk.restart, "ppr: restart probability (the damping is 1 - restart)")->default_val(0.15);
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
+  add_quiet_option(*cmd, a->common);
   cmd->callback([a, cmd] {
     a->common.apply();
     auto& q = a->request;
@@ -101,7 +102,7 @@ void add_propagate(CLI::App& app) {
     q.walk.max_iterations = q.label.propagation.max_iterations;
     if (cmd->count("--alpha") > 0) q.walk.alpha = q.label.propagation.alpha;
     q.threads = a->common.threads;
-    q.progress = make_progress();
+    q.progress = make_progress(a->common);
     const pipeline::PropagateSummary s = pipeline::propagate_store(q);
     end_progress();
     warn_not_converged(s);

@@ -39,13 +39,14 @@ void add_train(CLI::App& app) {
   cmd->add_option("--seed", m.seed, "Seed of the initial parameters and the shuffles")->default_val(0);
   cmd->add_flag("--json", *json, "Print a JSON summary");
   add_threads_option(*cmd, *common);
+  add_quiet_option(*cmd, *common);
   cmd->callback([q, cell, common, json] {
     common->apply();
     if (*cell != "gru" && *cell != "lstm") throw InputError(fmt::format("--cell: expected gru or lstm, found '{}'", *cell));
     q->options.model.cell = *cell == "gru" ? temporal::CellKind::gru : temporal::CellKind::lstm;
     q->options.als.als.seed = q->options.model.seed;
     q->threads = common->threads;
-    q->progress = make_progress();
+    q->progress = make_progress(*common);
     const pipeline::TrainSummary s = pipeline::train_store(*q);
     end_progress();
     if (*json) {

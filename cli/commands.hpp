@@ -5,6 +5,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "cli/progress.hpp"
 #include "io/ingest.hpp"
 #include "pipeline/common.hpp"
 
@@ -20,15 +21,27 @@ void add_recommend(CLI::App& app);  // recommend and similar-items
 void add_propagate(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_train(CLI::App& app);  // train and predict
+void add_report(CLI::App& app);
+
+// driftrec report's arguments; run_report runs the Python module driftrec.report on them
+// and returns its exit status (0 ok, 2 bad input or the module missing, 1 otherwise).
+struct ReportArgs {
+  std::string store, out, evaluation;
+  std::vector<std::string> users;
+};
+int run_report(const ReportArgs& a);
 
 // Options every subcommand shares. Commands pass `threads` into the pipeline requests (or
 // io::IngestOptions), which pass it into the options of every library call that runs
 // threads; apply() only checks it (OpenMP's own settings are left alone).
 struct CommonOptions {
   int threads = 0;  // 0: OpenMP's default
+  bool quiet = false;  // --quiet: no progress (add_quiet_option)
   void apply() const;
 };
 void add_threads_option(CLI::App& cmd, CommonOptions& opts);
+// --quiet, for the commands whose progress make_progress(opts) draws.
+void add_quiet_option(CLI::App& cmd, CommonOptions& opts);
 
 // The lines `driftrec ingest` prints (the demo prints them too).
 void print_ingest_report(const io::IngestReport& r);
@@ -42,9 +55,14 @@ inline constexpr const char* kSliceHelp =
 // True when progress lines should be drawn (stderr is a terminal).
 bool stderr_is_terminal();
 
-// A progress printer for long steps: redraws one line on stderr when it is a terminal,
-// prints nothing otherwise (an empty function). Finish the line with end_progress().
+// The progress of a long step (cli/progress.hpp), drawn on stderr until end_progress().
+// make_progress(opts): a bar with an ETA on a terminal, plain periodic lines otherwise,
+// nothing with --quiet (propagate, factorize, train, evaluate, update).
+// make_progress(): the bar on a terminal, nothing otherwise (ingest, reslice, generate,
+// whose output people and tests read line by line).
+pipeline::Progress make_progress(const CommonOptions& opts);
 pipeline::Progress make_progress();
+void pause_progress();  // clears the bar before printing another line to stderr
 void end_progress();
 
 }  // namespace driftrec::cli

@@ -1,8 +1,8 @@
-// What every subcommand shares: --threads and the progress line on stderr.
+// What every subcommand shares: --threads, --quiet and the progress on stderr (cli/progress.hpp).
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include <fmt/core.h>
 
@@ -20,27 +20,36 @@ void add_threads_option(CLI::App& cmd, CommonOptions& opts) {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
-namespace {
-bool g_progress_drawn = false;
+void add_quiet_option(CLI::App& cmd, CommonOptions& opts) {
+  cmd.add_flag("--quiet", opts.quiet,
+               "No progress on stderr (by default a bar with an ETA on a terminal, otherwise a line every 10% or 5 s)");
 }
 
+namespace {
+// The renderer of the step running now; end_progress() closes it.
+std::shared_ptr<ProgressRenderer> g_progress;
+
+pipeline::Progress start_progress(ProgressStyle style) {
+  end_progress();
+  if (style == ProgressStyle::off) return {};
+  g_progress = std::make_shared<ProgressRenderer>(style, stderr);
+  return [r = g_progress](const char* stage, std::uint64_t done, std::uint64_t total) { r->update(stage, done, total); };
+}
+}  // namespace
+
 pipeline::Progress make_progress() {
-  if (!stderr_is_terminal()) return {};
-  return [last = std::chrono::steady_clock::time_point{}](const char* stage, std::uint64_t done,
-                                                        std::uint64_t total) mutable {
-    auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last < std::chrono::milliseconds(200)) return;
-    last = now;
-    double pct = total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0;
-    fmt::print(stderr, "\r\033[K{}: {:5.1f}%", stage, pct);
-    std::fflush(stderr);
-    g_progress_drawn = true;
-  };
+  return start_progress(stderr_is_terminal() ? ProgressStyle::bar : ProgressStyle::off);
+}
+
+pipeline::Progress make_progress(const CommonOptions& opts) { return start_progress(progress_style(opts.quiet, stderr_is_terminal())); }
+
+void pause_progress() {
+  if (g_progress) g_progress->pause();
 }
 
 void end_progress() {
-  if (g_progress_drawn) fmt::print(stderr, "\r\033[K");
-  g_progress_drawn = false;
+  if (g_progress) g_progress->finish();
+  g_progress.reset();
 }
 
 }  // namespace driftrec::cli

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "io/label_result.hpp"
 #include "pipeline/common.hpp"
 #include "propagation/temporal_propagation.hpp"
 #include "python/store.hpp"
@@ -130,9 +131,42 @@ nb::dict propagate_matrices(const nb::list& slice_arrays, std::int64_t users, st
   return to_python(std::move(k), keep_item_labels);
 }
 
+// A saved label propagation result (`driftrec propagate`, /results/<name>): its options,
+// iterations, residual and converged per period, and the interests of the kept periods
+// (first_kept onwards), for reading without recomputing.
+nb::dict label_result(const PyStore& store, const std::string& name) {
+  io::LabelResultInfo info;
+  std::vector<pr::DenseMatrix> interests;
+  std::size_t first = 0;
+  {
+    nb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(hdf5_mutex());
+    const io::Store& s = store.get();
+    info = io::read_label_result(s, name);
+    first = pipeline::first_kept_period(info.keep, info.iterations.size(), "keep");
+    for (std::size_t t = first; t < info.iterations.size(); ++t)
+      interests.push_back(std::move(io::read_label_period(s, name, t).interests));
+  }
+  Kept k;
+  k.interests = std::move(interests);
+  k.iterations = std::move(info.iterations);
+  k.residual = std::move(info.residual);
+  k.converged = std::move(info.converged);
+  nb::dict d = to_python(std::move(k), false);
+  d["first_kept"] = first;
+  d["keep"] = info.keep;
+  d["alpha"] = static_cast<double>(info.options.propagation.alpha);
+  d["gamma"] = static_cast<double>(info.options.gamma);
+  d["mu"] = static_cast<double>(info.options.mu);
+  d["tolerance"] = info.options.propagation.tolerance;
+  d["max_iterations"] = info.options.propagation.max_iterations;
+  return d;
+}
+
 }  // namespace
 
 void bind_propagate(nb::module_& m) {
+  m.def("_label_result", &label_result, nb::arg("store"), nb::arg("name"));
   m.def("_propagate_store", &propagate_store, nb::arg("store"), nb::arg("alpha"), nb::arg("gamma"), nb::arg("mu"),
         nb::arg("tolerance"), nb::arg("max_iterations"), nb::arg("threads"), nb::arg("reorder"),
         nb::arg("first_kept"), nb::arg("keep_item_labels"));

@@ -8,6 +8,8 @@ packages=(
   python3 python3-h5py python3-numpy
   python3-venv python3-dev ccache  # scripts/python_test.sh: the venv and the extension module
   libgraphblas-dev  # the GraphBLAS anchor of bench/propagation (optional at build time)
+  libxml2-utils  # xmllint: the report's SVG is checked well-formed (tests/python/test_report.py)
+  chromium  # headless rendering of the report in tests/python/test_report.py (about 35 s to install here)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -19,7 +19,7 @@ from ._driftrec import InputError, NumericalError, __version__
 from ._als import ALS
 from ._jobs import (Prediction, SequencePrediction, evaluate, factorize, generate, predict, propagate_store,
                     recommend, reslice, similar_items, train)
-from ._propagate import Propagation, propagate, propagate_slices
+from ._propagate import Propagation, load_propagation, propagate, propagate_slices
 from ._store import Events, Periods, Store
 
 # Tracebacks and pickles name them where users import them from.
@@ -38,6 +38,7 @@ __all__ = [
     "evaluate",
     "factorize",
     "generate",
+    "load_propagation",
     "predict",
     "propagate",
     "propagate_slices",

@@ -110,4 +110,22 @@ def propagate_slices(slices, item_labels, alpha=0.85, gamma=0.5, mu=0.5, toleran
     return Propagation(raw, first)
 
 
-__all__ = ["Propagation", "propagate", "propagate_slices", "Periods"]
+__all__ = ["Propagation", "load_propagation", "propagate", "propagate_slices", "Periods"]
+
+
+def load_propagation(store, name="label"):
+    """The label propagation result `name` saved in `store` by `driftrec propagate` (or
+    driftrec.propagate_store), read without recomputing: a Propagation whose interests
+    cover the kept periods (interests[k] is period first_period + k) and whose iterations,
+    residual and converged cover every period; the run's options are in `.options`
+    (alpha, gamma, mu, tolerance, max_iterations, keep)."""
+    opened = not isinstance(store, Store)
+    s = Store(store) if opened else store
+    try:
+        raw = _driftrec._label_result(s._core, str(name))
+        result = Propagation(raw, int(raw["first_kept"]), s.periods, s.labels, s.users)
+    finally:
+        if opened:
+            s.close()
+    result.options = {key: raw[key] for key in ("alpha", "gamma", "mu", "tolerance", "max_iterations", "keep")}
+    return result
