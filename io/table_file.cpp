@@ -87,18 +87,21 @@ void TableFile::write_rows(const std::string& name, std::uint64_t first, std::ui
 }
 
 void TableFile::add_strings(const std::string& name, const std::vector<std::string>& values) {
+  // Fixed-length, null-padded UTF-8 as in the store (io/hdf5.hpp), so one reader serves both.
+  std::size_t width = 1;
+  for (const std::string& v : values) width = std::max(width, v.size());
   h5::Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+  if (type < 0 || H5Tset_size(type, width) < 0 || H5Tset_strpad(type, H5T_STR_NULLPAD) < 0 ||
+      H5Tset_cset(type, H5T_CSET_UTF8) < 0)
     fail("cannot make a string type");
-  const hsize_t n = values.size(), chunk = std::clamp<hsize_t>(n, 1, 4096);
+  const hsize_t n = values.size(), chunk = std::clamp<hsize_t>(n, 1, std::max<hsize_t>(1, 65536 / width));
   h5::Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
   h5::Handle dcpl = dataset_properties(1, n > 0 ? &chunk : nullptr);
   h5::Handle d(H5Dcreate2(file_, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
   if (d < 0) fail(fmt::format("{}: cannot create '{}'", path_, name));
-  std::vector<const char*> ptrs;
-  ptrs.reserve(values.size());
-  for (const std::string& v : values) ptrs.push_back(v.c_str());
-  if (n > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
+  std::vector<char> buf(values.size() * width, '\0');
+  for (std::size_t k = 0; k < values.size(); ++k) std::copy(values[k].begin(), values[k].end(), buf.begin() + k * width);
+  if (n > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
     fail(fmt::format("{}: cannot write '{}'", path_, name));
 }
 

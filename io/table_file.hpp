@@ -20,7 +20,8 @@ class TableFile {
   void add(const std::string& name, Type type, std::uint64_t rows, std::uint64_t cols);
   // Rows [first, first + count) of table `name` from row-major `data`.
   void write_rows(const std::string& name, std::uint64_t first, std::uint64_t count, const void* data);
-  // A whole 1-d array of UTF-8 strings (variable length: h5py reads them as bytes objects).
+  // A whole 1-d array of UTF-8 strings (fixed length, null-padded, as the store's ids;
+  // h5py reads them as bytes: .asstr() or .astype(str) decodes).
   void add_strings(const std::string& name, const std::vector<std::string>& values);
   void attr(const std::string& name, const std::string& value);
   void attr(const std::string& name, std::int64_t value);

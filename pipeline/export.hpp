@@ -16,12 +16,12 @@
 //   recommendations  user,rank,item,title,score,period
 //   interests        user,rank,label,probability,new      (full: user,label,probability,new)
 //   similar-items    item,rank,similar_item,title,cosine
-// HDF5 (io/table_file.hpp; rows follow /user_ids, or /item_ids for similar-items):
+// HDF5 (io/table_file.hpp; rows follow /user_ids):
 //   recommendations  items int32 and scores float32, rows x k (item index into /item_ids,
 //                    -1 / -inf past the candidates); period int32 per row
 //   interests        labels int32, probability float32, new int8, rows x k (full: rows x
 //                    labels in label order); /label_names
-//   similar-items    items, scores as for recommendations
+//   similar-items    items, scores as for recommendations; rows follow /row_ids
 // with /user_ids, /item_ids, /item_titles (when the store has titles) and the request as
 // attributes (what, model, kind, k, period).
 #pragma once
