@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Python module into a virtual environment at build/venv (Debian's python3;
-# nanobind, scikit-build-core, numpy, scipy, pandas and pytest from PyPI) and runs the
+# nanobind, scikit-build-core, numpy, scipy, pandas, h5py and pytest from PyPI) and runs the
 # pytest suite in tests/python. Fails when no test ran (pytest's exit code 5).
 # Rebuilds reuse build/python/<wheel tag> and ccache.
 set -euo pipefail
@@ -11,7 +11,7 @@ if [ ! -x "$venv/bin/python" ]; then
   /usr/bin/python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.0" numpy scipy pandas pytest
+"$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.0" numpy scipy pandas pytest h5py
 # ccache keys on paths relative to the checkout, so clones in other folders share objects.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 # No build isolation: the build tools above are the ones the cached build folder knows.
