@@ -21,6 +21,7 @@
 #include "matrix_factorization/implicit_als.hpp"
 #include "pipeline/factorize.hpp"
 #include "pipeline/recommend.hpp"
+#include "pipeline/train.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -279,4 +280,55 @@ TEST_CASE("export of similar items matches similar_items item by item", "[pipeli
     REQUIRE(got.size() == want.items.size());
     for (std::size_t j = 0; j < got.size(); ++j) CHECK(got[j].substr(0, got[j].find(',')) == want.items[j].item);
   }
+}
+
+TEST_CASE("export of interests gives predict's labels, probabilities and new flags for every user",
+          "[pipeline][export]") {
+  test::TempDir dir;
+  const std::string store = test::generated_store(dir, kLog);
+  pipeline::TrainRequest t;
+  t.store = store;
+  t.options.model.epochs = 2;
+  t.options.model.hidden = 4;
+  t.options.model.seed = 1;
+  t.threads = 2;
+  pipeline::train_store(t);
+  pipeline::ExportRequest q = request(store, (dir / "i.csv").string());
+  q.what = "interests";
+  q.model = "sequence";
+  q.k = 3;
+  pipeline::export_store(q);
+  std::istringstream in(test::read_file(dir / "i.csv"));
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "user,rank,label,probability,new");
+  std::map<std::string, std::vector<std::vector<std::string>>> by_user;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    REQUIRE(f.size() == 5);
+    by_user[f[0]].push_back(f);
+  }
+  const std::vector<std::string> users = io::Store::open(store).users();
+  CHECK(by_user.size() == users.size());
+  for (std::size_t u = 0; u < users.size(); u += 11) {
+    pipeline::PredictRequest p;
+    p.store = store;
+    p.user = users[u];
+    p.top = 3;
+    const pipeline::Prediction want = pipeline::predict(p);
+    const auto& got = by_user[users[u]];
+    REQUIRE(got.size() == want.labels.size());
+    for (std::size_t j = 0; j < got.size(); ++j) {
+      CHECK(got[j][2] == want.labels[j].label);
+      CHECK(std::stof(got[j][3]) == want.labels[j].probability);
+      CHECK(got[j][4] == (want.labels[j].is_new ? "1" : "0"));
+    }
+  }
+  q.full = true;
+  q.out = (dir / "full.csv").string();
+  const pipeline::ExportSummary full = pipeline::export_store(q);
+  CHECK(full.k == io::Store::open(store).n_labels());
+  CHECK(full.lines == full.rows * full.k);
 }
