@@ -5,7 +5,9 @@
 # Prints one JSON object: both users/s figures, their ratio, and each side's peak RSS.
 # Needs build/bench/export/export_bench (cmake -DDRIFTREC_BUILD_BENCH=ON, target
 # export_bench) and build/bench-venv with implicit (pip install implicit threadpoolctl).
-# Env: USERS ("100000 1000000"), ITEMS (100000), THREADS (2), SEEN (20).
+# Env: USERS ("100000 1000000"), ITEMS (100000), THREADS (2), SEEN (20), IMPLICIT_SECONDS
+# (0: implicit scores every user; N: it stops after the chunk passing N seconds and its
+# users/s is over the users it did, for a loaded machine where 10^6 users take an hour).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bench=build/bench/export/export_bench
@@ -26,7 +28,7 @@ for users in $users_list; do
   "$bench" "${args[@]}" --dump "$work"
   ours=$("$bench" "${args[@]}")
   theirs=$("$py" bench/export/compare.py --dir "$work" --users "$users" --items "$items" --factors 64 --k 50 \
-           --threads "$threads")
+           --threads "$threads" --max-seconds "${IMPLICIT_SECONDS:-0}")
   ratio=$("$py" -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(round(a['users_per_second']/b['users_per_second'], 3))" "$ours" "$theirs")
   printf '%s    {"users": %s, "driftrec": %s, "implicit": %s, "ratio_driftrec_over_implicit": %s}\n' \
     "$sep" "$users" "$ours" "$theirs" "$ratio"
