@@ -54,7 +54,9 @@ void add_export(CLI::App& app) {
     fmt::print("{}: {} {} by '{}' ({}, period {}), k {}, {} lines in {:.2f} s ({:.0f} per second)", s.out, s.rows,
                s.what == "similar-items" ? "items" : "users", s.model, s.kind, s.period, s.k, s.lines, s.seconds,
                s.rows_per_second());
-    if (s.quiet_users > 0) fmt::print("; {} quiet users scored with the user factors of an earlier period (the period column)", s.quiet_users);
+    if (s.quiet_users > 0)
+      fmt::print("; {} quiet users scored with the user factors of an earlier period (the period column)",
+                 s.quiet_users);
     fmt::print("\n");
   });
 }
