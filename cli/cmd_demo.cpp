@@ -28,6 +28,7 @@ void run_command(std::vector<std::string> args) {
   add_train(app);
   add_evaluate(app);
   add_recommend(app);
+  add_export(app);
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   app.parse(args);
 }
@@ -39,7 +40,8 @@ void add_demo(CLI::App& app) {
   cmd->footer(
       "ingest (monthly slices) -> propagate (temporal label propagation) -> factorize (temporal ALS) -> train (GRU "
       "sequence model) -> evaluate (last 3 months, every baseline beside the models) -> predict and recommend for "
-      "one user -> report (report.html). Each step is the subcommand of the same name; the store is <out>/movielens.h5.");
+      "one user -> export every user's top 20 (<out>/recommendations.csv) -> report (report.html). Each step is the "
+      "subcommand of the same name; the store is <out>/movielens.h5.");
   auto data = std::make_shared<std::string>(DRIFTREC_DATA_DIR "/movielens-latest-small");
   auto out = std::make_shared<std::string>("driftrec-demo");
   auto user = std::make_shared<std::string>("414");
@@ -81,6 +83,8 @@ void add_demo(CLI::App& app) {
     run_command({"evaluate", store, "--test-periods", "3", "--json", report, "--threads", threads});
     run_command({"predict", store, "--user", *user});
     run_command({"recommend", store, "--user", *user, "--model", "sequence", "--k", "10"});
+    const std::string recs = (fs::path(*out) / "recommendations.csv").string();
+    run_command({"export", store, "--model", "als", "--k", "20", "--out", recs, "--force", "--threads", threads});
     // The HTML report needs the Python module; without it the demo says so and goes on.
     const std::string html = (fs::path(*out) / "report.html").string();
     fmt::print("\n== driftrec report {} --out {} --evaluation {}\n", store, html, report);

@@ -46,7 +46,9 @@ std::optional<std::size_t> period_of(const CLI::Option* option, std::int64_t per
 void add_recommend(CLI::App& app) {
   auto* cmd = app.add_subcommand("recommend", "Top-K items for a user from a factorize result");
   cmd->footer("Scores are x_u . y_i of the latest period that has both factors (or --period). Items the user "
-              "had before that period ends are excluded unless --include-seen.\n"
+              "had before that period ends are excluded unless --include-seen. A user with no events in that "
+              "period is scored with the user factors of their last active period (said above the table; "
+              "user_period in --json).\n"
               "Example: driftrec recommend ml.h5 --user 414 --k 10");
   struct Args {
     pipeline::RecommendRequest request;
@@ -70,10 +72,15 @@ void add_recommend(CLI::App& app) {
   cmd->callback([a, period] {
     a->request.period = period_of(period, a->period, a->request.store);
     const pipeline::Recommendations r = pipeline::recommend(a->request);
-    if (a->json)
+    if (a->json) {
       fmt::print("{}\n", r.to_json().dump(2));
-    else
-      print_items(r.items, r.has_titles, "score");
+      return;
+    }
+    if (r.user_period != r.period)
+      fmt::print("user {} has no events in period {}; scored with the user factors of period {} ({}), their last "
+                 "active one\n",
+                 r.user, r.period, r.user_period, r.user_period_begin_utc);
+    print_items(r.items, r.has_titles, "score");
   });
 
   auto* sim = app.add_subcommand("similar-items", "Items closest to an item in a factorize result (cosine of item factors)");

@@ -70,4 +70,28 @@ StoredFactors read_factors(const Store& store, const std::string& name, std::opt
   return out;
 }
 
+std::vector<bool> user_factor_periods(const Store& store, const std::string& name) {
+  h5::Handle g = open_result(store, name);
+  std::vector<bool> kept(store.n_slices());
+  for (std::size_t p = 0; p < kept.size(); ++p) kept[p] = h5::exists(g, "user_factors/" + period_name(p));
+  return kept;
+}
+
+mf::Factors read_user_factors(const Store& store, const std::string& name, std::size_t period) {
+  h5::Handle g = open_result(store, name);
+  const std::string path = "user_factors/" + period_name(period);
+  if (!h5::exists(g, path))
+    throw InputError(fmt::format("{}: result '{}' has no user factors for period {}", store.path(), name, period));
+  const Matrix m = read_matrix(g, path, store.context());
+  if (static_cast<std::int64_t>(m.rows) != store.n_users())
+    throw InputError(fmt::format("{}: user_factors of result '{}' have {} rows, the store has {}", store.path(), name,
+                                 m.rows, store.n_users()));
+  return as_rows<mf::Factors>(m);
+}
+
+std::string result_kind(const Store& store, const std::string& name) {
+  h5::Handle g = open_result(store, name);
+  return h5::read_attr_string(g, "kind", store.context());
+}
+
 }  // namespace driftrec::io

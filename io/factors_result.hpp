@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/h5_handle.hpp"
 #include "io/store.hpp"
@@ -41,5 +42,14 @@ struct StoredFactors {
   matrix_factorization::AlsModel model;
 };
 StoredFactors read_factors(const Store& store, const std::string& name, std::optional<std::size_t> period = {});
+
+// Which periods of the result kept user factors (one flag per store period).
+std::vector<bool> user_factor_periods(const Store& store, const std::string& name);
+// The user factors of one kept period (users x f); InputError when not kept or misshapen.
+matrix_factorization::Factors read_user_factors(const Store& store, const std::string& name, std::size_t period);
+
+// The kind attribute of /results/<name> (temporal_als, sequence_model, label_propagation,
+// p3alpha, rp3beta, ppr); InputError naming the results the store has when it is missing.
+std::string result_kind(const Store& store, const std::string& name);
 
 }  // namespace driftrec::io

@@ -8,6 +8,7 @@
 //   L = trace(X^T X Y^T Y) + sum_{stored r > 0} [c (1 - s)^2 - s^2] + lambda (|X|^2 + |Y|^2),
 // with s = x_u . y_i, and |X|^2 = trace(X^T X). Every sum runs in double in a fixed order.
 #include "matrix_factorization/implicit_als.hpp"
+#include "matrix_factorization/batch_top_k.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -78,14 +79,11 @@ void solve_side(const AlsBackend& backend, const char* side, int sweep, const gr
   }
 }
 
-std::vector<ScoredItem> top_k(std::vector<ScoredItem> candidates, int k) {
-  const auto better = [](const ScoredItem& a, const ScoredItem& b) {
-    return a.score > b.score || (a.score == b.score && a.item < b.item);
-  };
-  const auto keep = std::min<std::size_t>(static_cast<std::size_t>(k), candidates.size());
-  std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), better);
-  candidates.resize(keep);
-  return candidates;
+// The valid entries of one row of top_k_dot's output.
+std::vector<ScoredItem> row_of(const std::vector<Index>& items, const std::vector<float>& scores) {
+  std::vector<ScoredItem> out;
+  for (std::size_t j = 0; j < items.size() && items[j] >= 0; ++j) out.push_back({items[j], scores[j]});
+  return out;
 }
 
 void check_k(int k) {
@@ -184,33 +182,45 @@ std::vector<ScoredItem> recommend(const AlsModel& model, const graph::CsrMatrix&
                                  user_items.n_rows, user_items.n_cols, model.user.rows(), model.item.rows()));
   if (user < 0 || user >= user_items.n_rows)
     throw InputError(fmt::format("recommend: user {} is outside [0, {})", user, user_items.n_rows));
-  const Eigen::VectorXf scores = model.item * model.user.row(user).transpose();
-  std::vector<ScoredItem> candidates;
-  candidates.reserve(static_cast<std::size_t>(scores.size()));
-  Offset seen = exclude_seen ? user_items.indptr[user] : user_items.indptr[user + 1];
-  const Offset seen_end = user_items.indptr[user + 1];
-  for (Index i = 0; i < user_items.n_cols; ++i) {
-    while (seen < seen_end && user_items.indices[seen] < i) ++seen;  // row is sorted
-    if (seen < seen_end && user_items.indices[seen] == i) continue;
-    candidates.push_back({i, scores[i]});
+  const PackedItems packed(model.item.data(), static_cast<Index>(model.item.rows()), static_cast<int>(model.item.cols()));
+  const Index row[] = {user};
+  Exclusions exclude;
+  if (exclude_seen) {
+    exclude.seen = &user_items;
+    exclude.rows = row;
   }
-  return top_k(std::move(candidates), k);
+  std::vector<Index> items(static_cast<std::size_t>(k));
+  std::vector<float> scores(static_cast<std::size_t>(k));
+  top_k_dot(model.user.row(user).data(), 1, packed, exclude, k, items.data(), scores.data(), 1);
+  return row_of(items, scores);
+}
+
+Factors unit_rows(const Factors& f) {
+  Factors out = f;
+  for (Eigen::Index r = 0; r < out.rows(); ++r)
+    if (const float n = out.row(r).norm(); n > 0) out.row(r) /= n;
+  return out;
 }
 
 std::vector<ScoredItem> similar_items(const AlsModel& model, Index item, int k) {
   check_k(k);
   if (item < 0 || item >= model.item.rows())
     throw InputError(fmt::format("similar_items: item {} is outside [0, {})", item, model.item.rows()));
-  const Eigen::VectorXf norms = model.item.rowwise().norm();
-  const Eigen::VectorXf dots = model.item * model.item.row(item).transpose();
-  std::vector<ScoredItem> candidates;
-  candidates.reserve(static_cast<std::size_t>(dots.size()));
-  for (Index i = 0; i < static_cast<Index>(dots.size()); ++i) {
-    if (i == item) continue;
-    const float denom = norms[i] * norms[item];
-    candidates.push_back({i, denom > 0 ? dots[i] / denom : 0.0f});
-  }
-  return top_k(std::move(candidates), k);
+  // The cosine as the dot product of unit rows (a zero row stays zero: cosine 0).
+  const Factors unit = unit_rows(model.item);
+  const PackedItems packed(unit.data(), static_cast<Index>(unit.rows()), static_cast<int>(unit.cols()));
+  graph::CsrMatrix self;  // the item itself, excluded
+  self.n_rows = 1;
+  self.n_cols = static_cast<Index>(unit.rows());
+  self.indptr = {0, 1};
+  self.indices = {item};
+  self.data = {1.0f};
+  Exclusions exclude;
+  exclude.seen = &self;
+  std::vector<Index> items(static_cast<std::size_t>(k));
+  std::vector<float> scores(static_cast<std::size_t>(k));
+  top_k_dot(unit.row(item).data(), 1, packed, exclude, k, items.data(), scores.data(), 1);
+  return row_of(items, scores);
 }
 
 }  // namespace driftrec::matrix_factorization

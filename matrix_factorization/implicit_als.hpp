@@ -124,7 +124,8 @@ struct ScoredItem {
   float score;
 };
 
-// The k items with the highest x_u . y_i (ties toward the lower index), best first. With
+// The k items with the highest x_u . y_i (ties toward the lower index), best first, by
+// the batch kernel of batch_top_k.hpp (for many users at once, call it directly). With
 // exclude_seen, items stored in the user's row of `user_items` (any value) are skipped.
 std::vector<ScoredItem> recommend(const AlsModel& model, const graph::CsrMatrix& user_items,
                                   graph::Index user, int k, bool exclude_seen = true);
@@ -133,5 +134,9 @@ std::vector<ScoredItem> recommend(const AlsModel& model, const graph::CsrMatrix&
 // excluded; a zero factor has cosine 0 with everything), best first, ties toward the
 // lower index.
 std::vector<ScoredItem> similar_items(const AlsModel& model, graph::Index item, int k);
+
+// Item factors scaled to unit length (zero rows stay zero): the cosine of two items is
+// the dot product of their unit rows (similar_items, `driftrec export --what similar-items`).
+Factors unit_rows(const Factors& f);
 
 }  // namespace driftrec::matrix_factorization

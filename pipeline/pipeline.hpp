@@ -7,8 +7,10 @@
 //   train_store, predict                the sequence model                (train.hpp)
 //   recommend, similar_items            ranked items                      (recommend.hpp)
 //   evaluate_store                      the temporal evaluation           (evaluate.hpp)
+//   export_store                        every user's top items / interests to a file (export.hpp)
 #pragma once
 #include "pipeline/evaluate.hpp"
+#include "pipeline/export.hpp"
 #include "pipeline/factorize.hpp"
 #include "pipeline/propagate.hpp"
 #include "pipeline/recommend.hpp"

@@ -1,7 +1,7 @@
 #include "pipeline/recommend.hpp"
 
 #include <algorithm>
-#include <set>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -11,6 +11,7 @@
 #include "io/store_info.hpp"
 #include "io/text.hpp"
 #include "pipeline/common.hpp"
+#include "pipeline/ranking.hpp"
 #include "temporal/sequence_fit.hpp"
 
 namespace driftrec::pipeline {
@@ -41,44 +42,6 @@ nlohmann::json items_json(const std::vector<RankedItem>& items, const char* scor
   return list;
 }
 
-// The items excluded for user u: those had before `end` (unless include_seen) and the filter list.
-std::set<graph::Index> excluded_items(const io::Store& store, const RecommendRequest& q, graph::Index u, graph::Time end,
-                                      const std::vector<std::string>& items) {
-  std::set<graph::Index> excluded;
-  if (!q.include_seen) {
-    const graph::EventColumns e = store.events();
-    for (std::size_t k = 0; k < e.size() && e.time[k] < end; ++k)
-      if (e.user[k] == u) excluded.insert(e.item[k]);
-  }
-  if (!q.filter_items.empty()) {
-    io::LineReader r(q.filter_items);
-    io::IdMap ids = io::IdMap::from_names(items);
-    std::string_view line;
-    while (r.next(line))
-      if (graph::Index i = ids.find(io::trim(line)); i >= 0) excluded.insert(i);
-  }
-  return excluded;
-}
-
-// The k best items by the sequence model's hybrid scores, ties toward the lower index.
-std::vector<mf::ScoredItem> sequence_top(const io::Store& store, const io::SequenceResult& s, graph::Index u, int k,
-                                         const std::set<graph::Index>& excluded) {
-  std::vector<float> scores(static_cast<std::size_t>(store.n_items()));
-  temporal::hybrid_scores(s.item_factors, propagation::item_seed_labels(store.item_labels()),
-                          s.next_factors.row(u).transpose(), s.next_interests.row(u).transpose(), s.interest_weight,
-                          scores);
-  std::vector<mf::ScoredItem> top;
-  for (graph::Index i = 0; i < store.n_items(); ++i)
-    if (!excluded.contains(i)) top.push_back({i, scores[static_cast<std::size_t>(i)]});
-  const auto keep = std::min(top.size(), static_cast<std::size_t>(k));
-  std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
-                    [](const mf::ScoredItem& x, const mf::ScoredItem& y) {
-                      return x.score > y.score || (x.score == y.score && x.item < y.item);
-                    });
-  top.resize(keep);
-  return top;
-}
-
 }  // namespace
 
 Recommendations recommend(const RecommendRequest& q) {
@@ -86,46 +49,45 @@ Recommendations recommend(const RecommendRequest& q) {
   if (!q.model.empty() && q.period)
     throw InputError("period: a sequence model (model) predicts the period after the last; give no period");
   const io::Store store = io::Store::open(q.store);
-  std::optional<io::SequenceResult> sequence;
-  io::StoredFactors factors;
-  if (!q.model.empty()) {
-    sequence = io::read_sequence_result(store, q.model);
-    factors.period = store.n_slices() - 1;
-  } else {
-    factors = io::read_factors(store, q.result, q.period);
-  }
+  RankingOptions o;
+  o.result = q.model.empty() ? q.result : q.model;
+  o.period = q.period;
+  o.include_seen = q.include_seen;
+  o.filter_items = q.filter_items;
+  o.threads = 1;
+  const UserRanking ranking(store, o);
+  ranking.check_k(q.k);
   const std::vector<std::string> users = store.users(), items = store.items();
   const graph::Index u = find_id(users, q.user, "user", q.store);
-  const std::set<graph::Index> excluded = excluded_items(store, q, u, store.periods().end[factors.period], items);
+  std::vector<graph::Index> top(static_cast<std::size_t>(q.k));
+  std::vector<float> scores(top.size());
+  std::int32_t user_period = 0;
+  ranking.rank(std::span<const graph::Index>(&u, 1), q.k, top.data(), scores.data(), &user_period);
+  std::vector<mf::ScoredItem> best;
+  for (std::size_t j = 0; j < top.size() && top[j] >= 0; ++j) best.push_back({top[j], scores[j]});
 
-  std::vector<mf::ScoredItem> top;
-  if (sequence) {
-    top = sequence_top(store, *sequence, u, q.k, excluded);
-  } else {
-    graph::CsrMatrix seen;  // only row u is filled
-    seen.n_rows = store.n_users();
-    seen.n_cols = store.n_items();
-    seen.indptr.assign(static_cast<std::size_t>(seen.n_rows) + 1, 0);
-    seen.indices.assign(excluded.begin(), excluded.end());
-    seen.data.assign(seen.indices.size(), 1.0f);
-    for (graph::Index r = u + 1; r <= seen.n_rows; ++r)
-      seen.indptr[static_cast<std::size_t>(r)] = static_cast<graph::Offset>(seen.indices.size());
-    top = mf::recommend(factors.model, seen, u, q.k, /*exclude_seen=*/true);
-  }
   Recommendations out;
   out.user = q.user;
-  out.result = sequence ? q.model : q.result;
-  out.period = factors.period;
-  out.period_begin_utc = io::format_time(store.periods().begin[factors.period]);
-  out.excluded = excluded.size();
-  out.items = ranked(store, top, items, store.item_titles(), item_label_text(store.item_labels(), store.labels()));
+  out.result = o.result;
+  out.period = ranking.period();
+  out.period_begin_utc = io::format_time(store.periods().begin[out.period]);
+  out.user_period = static_cast<std::size_t>(user_period);
+  out.user_period_begin_utc = io::format_time(store.periods().begin[out.user_period]);
+  out.excluded = ranking.excluded(u);
+  out.items = ranked(store, best, items, store.item_titles(), item_label_text(store.item_labels(), store.labels()));
   out.has_titles = store.has_titles();
   return out;
 }
 
 nlohmann::json Recommendations::to_json() const {
-  return {{"user", user},         {"result", result},     {"period", period}, {"period_begin_utc", period_begin_utc},
-          {"excluded", excluded}, {"items", items_json(items, "score")}};
+  return {{"user", user},
+          {"result", result},
+          {"period", period},
+          {"period_begin_utc", period_begin_utc},
+          {"user_period", user_period},
+          {"user_period_begin_utc", user_period_begin_utc},
+          {"excluded", excluded},
+          {"items", items_json(items, "score")}};
 }
 
 SimilarItems similar_items(const SimilarItemsRequest& q) {

@@ -37,6 +37,10 @@ struct Recommendations {
   std::string user, result;  // result: the factorize or train result used
   std::size_t period = 0;    // the period whose factors scored (the store's last for a model)
   std::string period_begin_utc;
+  // The period whose user state scored: `period`, or for a user who went quiet the period
+  // of their last events (pipeline/ranking.hpp states the rule).
+  std::size_t user_period = 0;
+  std::string user_period_begin_utc;
   std::size_t excluded = 0;  // items left out (seen and filtered)
   std::vector<RankedItem> items;  // best first
   bool has_titles = false;        // the store has item titles

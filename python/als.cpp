@@ -3,9 +3,9 @@
 // top-N recommendation over a candidate set with filters, and similar items. The
 // driftrec.ALS class (driftrec/_als.py) holds the factors as numpy arrays and calls these.
 //
-// Recommendation ranks by x_u . y_i with ties toward the lower item id, as
-// matrix_factorization::recommend does; it adds what implicit's recommend offers (a
-// candidate list, items filtered for everyone, batches of users), so it scores here.
+// Recommendation ranks by x_u . y_i with ties toward the lower item id through the batch
+// kernel that matrix_factorization::recommend and `driftrec export` use, with what
+// implicit's recommend offers (a candidate list, items filtered for everyone, batches).
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.hpp"
+#include "matrix_factorization/batch_top_k.hpp"
 #include "matrix_factorization/implicit_als.hpp"
 #include "python/common.hpp"
 
@@ -88,7 +89,8 @@ struct Ranked {
 };
 
 // For each query row: the best n of `candidates` (all items when empty) by score, skipping
-// `blocked` items and the row's entries of `liked` (indptr empty: none).
+// `blocked` items and the row's entries of `liked` (indptr empty: none), by the batch
+// kernel every front end ranks with (matrix_factorization/batch_top_k.hpp).
 Ranked rank(const ConstRowMap& queries, const ConstRowMap& items, std::span<const std::int32_t> candidates,
             const std::vector<char>& blocked, std::span<const std::int64_t> liked_indptr,
             std::span<const std::int32_t> liked_indices, int n, int threads) {
@@ -98,42 +100,26 @@ Ranked rank(const ConstRowMap& queries, const ConstRowMap& items, std::span<cons
   out.ids.assign(rows * width, -1);
   out.scores.assign(rows * width, -std::numeric_limits<float>::infinity());
   out.counts.assign(rows, 0);
-  const Index n_items = static_cast<Index>(items.rows());
-  const auto n_candidates = candidates.empty() ? static_cast<std::size_t>(n_items) : candidates.size();
-  core::ParallelFor pf;
-  pf.threads = threads;
-  pf.schedule = core::Schedule::dynamic;
-  pf.chunk = 16;
-  pf.parallel = rows * n_candidates > 1 << 16;
-  struct Scratch {
-    std::vector<mf::ScoredItem> pool;
-    std::vector<char> liked;  // this row's liked items, cleared after the row
-  };
-  core::parallel_for_with_state(
-      static_cast<std::int64_t>(rows), pf, [&] { return Scratch{{}, std::vector<char>(liked_indptr.empty() ? 0 : n_items, 0)}; },
-      [&](std::int64_t r, Scratch& s) {
-        const std::int64_t first = liked_indptr.empty() ? 0 : liked_indptr[r];
-        const std::int64_t last = liked_indptr.empty() ? 0 : liked_indptr[r + 1];
-        for (std::int64_t k = first; k < last; ++k) s.liked[liked_indices[k]] = 1;
-        s.pool.clear();
-        const auto q = queries.row(r);
-        for (std::size_t c = 0; c < n_candidates; ++c) {
-          const Index i = candidates.empty() ? static_cast<Index>(c) : candidates[c];
-          if ((!blocked.empty() && blocked[i]) || (first < last && s.liked[i])) continue;
-          s.pool.push_back({i, items.row(i).dot(q)});
-        }
-        for (std::int64_t k = first; k < last; ++k) s.liked[liked_indices[k]] = 0;
-        const auto keep = std::min(s.pool.size(), width);
-        std::partial_sort(s.pool.begin(), s.pool.begin() + static_cast<std::ptrdiff_t>(keep), s.pool.end(),
-                          [](const mf::ScoredItem& a, const mf::ScoredItem& b) {
-                            return a.score > b.score || (a.score == b.score && a.item < b.item);
-                          });
-        for (std::size_t k = 0; k < keep; ++k) {
-          out.ids[r * width + k] = s.pool[k].item;
-          out.scores[r * width + k] = s.pool[k].score;
-        }
-        out.counts[r] = static_cast<std::int32_t>(keep);
-      });
+  if (width == 0 || rows == 0) return out;
+  const mf::PackedItems packed(items.data(), static_cast<Index>(items.rows()), static_cast<int>(items.cols()),
+                               candidates);
+  graph::CsrMatrix liked;
+  mf::Exclusions exclude;
+  if (!liked_indptr.empty()) {
+    liked.n_rows = static_cast<Index>(rows);
+    liked.n_cols = static_cast<Index>(items.rows());
+    liked.indptr.assign(liked_indptr.begin(), liked_indptr.end());
+    liked.indices.assign(liked_indices.begin(), liked_indices.end());
+    // The kernel walks each row's list in item order; scipy rows need not be sorted.
+    for (std::size_t r = 0; r < rows; ++r)
+      std::sort(liked.indices.begin() + liked.indptr[r], liked.indices.begin() + liked.indptr[r + 1]);
+    exclude.seen = &liked;
+  }
+  std::vector<std::uint8_t> flags(blocked.begin(), blocked.end());
+  exclude.blocked = flags;
+  mf::top_k_dot(queries.data(), static_cast<std::int64_t>(rows), packed, exclude, n, out.ids.data(), out.scores.data(), threads);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t k = 0; k < width && out.ids[r * width + k] >= 0; ++k) ++out.counts[r];
   return out;
 }
 

@@ -251,6 +251,20 @@ void similar_fields(pipeline::SimilarItemsRequest& q, Fields& f) {
   f("period", q.period);
 }
 
+void export_fields(pipeline::ExportRequest& q, Fields& f) {
+  f("what", q.what);
+  f("model", q.model);
+  f("k", q.k);
+  f("users", q.users);
+  f("format", q.format);
+  f("include_seen", q.include_seen);
+  f("filter_items", q.filter_items);
+  f("full", q.full);
+  f("force", q.force);
+  f("chunk", q.chunk);
+  f("threads", q.threads);
+}
+
 void reslice_fields(pipeline::ResliceRequest& q, Fields& f) {
   f("aggregate", q.aggregate);
   f("threads", q.threads);
@@ -388,6 +402,13 @@ std::string similar_items(const std::string& store, const std::string& item, con
   return run_job([&] { return pipeline::similar_items(q); });
 }
 
+std::string export_job(const std::string& store, const std::string& out, const nb::dict& kwargs) {
+  auto q = request_from<pipeline::ExportRequest>(kwargs, export_fields);
+  q.store = store;
+  q.out = out;
+  return run_job([&] { return pipeline::export_store(q); });
+}
+
 std::string reslice(const std::string& store, const std::string& slicing, const nb::dict& kwargs) {
   auto q = request_from<pipeline::ResliceRequest>(kwargs, reslice_fields);
   q.store = store;
@@ -414,6 +435,7 @@ nb::dict job_defaults() {
   d["propagate"] = defaults_of<pipeline::PropagateRequest>(propagate_fields);
   d["recommend"] = defaults_of<pipeline::RecommendRequest>(recommend_fields);
   d["similar_items"] = defaults_of<pipeline::SimilarItemsRequest>(similar_fields);
+  d["export"] = defaults_of<pipeline::ExportRequest>(export_fields);
   d["reslice"] = defaults_of<pipeline::ResliceRequest>(reslice_fields);
   d["generate"] = defaults_of<GenerateArgs>(generate_fields);
   return d;
@@ -431,6 +453,7 @@ void bind_jobs(nb::module_& m) {
   m.def("_propagate_job", &propagate, nb::arg("store"), nb::arg("kwargs"));
   m.def("_recommend", &recommend, nb::arg("store"), nb::arg("user"), nb::arg("kwargs"));
   m.def("_similar_items", &similar_items, nb::arg("store"), nb::arg("item"), nb::arg("kwargs"));
+  m.def("_export", &export_job, nb::arg("store"), nb::arg("out"), nb::arg("kwargs"));
   m.def("_reslice", &reslice, nb::arg("store"), nb::arg("slicing"), nb::arg("kwargs"));
   m.def("_generate", &generate, nb::arg("out"), nb::arg("kwargs"));
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Python module into a virtual environment at build/venv (Debian's python3;
-# nanobind, scikit-build-core, numpy, scipy, pandas, matplotlib (driftrec report) and
+# nanobind, scikit-build-core, numpy, scipy, pandas, h5py (tests), matplotlib (driftrec report) and
 # pytest from PyPI). Rebuilds reuse build/python/<wheel tag> and ccache. Used by
 # scripts/python_test.sh and scripts/demo.sh; prints the venv's python.
 set -euo pipefail
@@ -11,7 +11,7 @@ if [ ! -x "$venv/bin/python" ]; then
   /usr/bin/python3 -m venv "$venv" >&2
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip >&2
-"$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.0" numpy scipy pandas pytest \
+"$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.0" numpy scipy pandas h5py pytest \
   "matplotlib>=3.6" >&2
 # ccache keys on paths relative to the checkout, so clones in other folders share objects.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"

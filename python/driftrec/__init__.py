@@ -9,6 +9,7 @@
     report = driftrec.evaluate(store, test_periods=2)
     model = driftrec.ALS(factors=64).fit(store.slice(-1))
     ids, scores = model.recommend(0, store.slice(-1)[0])
+    driftrec.export(store, "recs.csv", model="als", k=50)   # every user's top 50
 
 Errors: InputError (a ValueError) for bad input or options, its message naming the
 argument, column or row; NumericalError (an ArithmeticError) for a numerical failure that a
@@ -17,8 +18,8 @@ parameter change fixes (the message names it); RuntimeError for anything else.
 
 from ._driftrec import InputError, NumericalError, __version__
 from ._als import ALS
-from ._jobs import (Prediction, SequencePrediction, evaluate, factorize, generate, predict, propagate_store,
-                    recommend, reslice, similar_items, train)
+from ._jobs import (Prediction, SequencePrediction, evaluate, export, factorize, generate, predict, propagate_store,
+                    recommend, reslice, similar_items, to_dataframe, train)
 from ._propagate import Propagation, load_propagation, propagate, propagate_slices
 from ._store import Events, Periods, Store
 
@@ -36,6 +37,7 @@ __all__ = [
     "SequencePrediction",
     "Store",
     "evaluate",
+    "export",
     "factorize",
     "generate",
     "load_propagation",
@@ -46,5 +48,6 @@ __all__ = [
     "recommend",
     "reslice",
     "similar_items",
+    "to_dataframe",
     "train",
 ]

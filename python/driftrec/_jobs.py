@@ -194,6 +194,67 @@ def similar_items(store, item, *, k=_d("similar_items", "k"), result=_d("similar
     return json.loads(_driftrec._similar_items(path, _id(item, "item"), options))
 
 
+def export(store, out, *, what=_d("export", "what"), model=_d("export", "model"), k=_d("export", "k"),
+           users=_d("export", "users"), format=_d("export", "format"), include_seen=_d("export", "include_seen"),
+           filter_items=_d("export", "filter_items"), full=_d("export", "full"), force=_d("export", "force"),
+           chunk=_d("export", "chunk"), threads=_d("export", "threads")):
+    """`driftrec export`: every user's top-k recommendations (what="recommendations", by the
+    result `model`: factorize, train or propagate), predicted interests ("interests", a train
+    result; full=True for every label) or every item's similar items ("similar-items") in
+    one CSV or HDF5 file at `out`, written a chunk of users at a time and renamed into place.
+    users: "all" or a file of user ids. Returns `driftrec export --json`'s dict. Read the
+    file back with to_dataframe(out)."""
+    path = _store_path(store)
+    options = _options("export", locals())
+    return json.loads(_driftrec._export(path, os.fspath(out), options))
+
+
+def to_dataframe(path):
+    """An export file as a pandas DataFrame with the CSV's columns (one row per user and
+    rank), from CSV or HDF5 (HDF5 needs h5py). Write Parquet with .to_parquet(...) where
+    pyarrow is installed."""
+    import pandas as pd
+
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        is_hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
+    if not is_hdf5:
+        return pd.read_csv(path, dtype={"user": str, "item": str, "similar_item": str, "label": str},
+                           keep_default_na=False)
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        what = f.attrs["what"]
+        what = what.decode() if isinstance(what, bytes) else str(what)
+        text = lambda name: f[name][:].astype(str)
+        if what == "interests":
+            names = text("label_names")
+            p = f["probability"][:]
+            new = f["new"][:].astype(bool)
+            rows, width = p.shape
+            labels = f["labels"][:] if "labels" in f else np.tile(np.arange(width), (rows, 1))
+            frame = {"user": np.repeat(text("user_ids"), width)}
+            if "labels" in f:
+                frame["rank"] = np.tile(np.arange(1, width + 1), rows)
+            frame.update({"label": names[labels.ravel()], "probability": p.ravel(), "new": new.ravel()})
+            return pd.DataFrame(frame)
+        items = f["items"][:]
+        scores = f["scores"][:]
+        rows, width = items.shape
+        keep = items.ravel() >= 0
+        ids = text("item_ids")
+        titles = text("item_titles") if "item_titles" in f else np.full(len(ids), "")
+        first = "item" if what == "similar-items" else "user"
+        row_ids = text("row_ids" if what == "similar-items" else "user_ids")
+        frame = {first: np.repeat(row_ids, width)[keep], "rank": np.tile(np.arange(1, width + 1), rows)[keep],
+                 ("similar_item" if what == "similar-items" else "item"): ids[items.ravel()[keep]],
+                 "title": titles[items.ravel()[keep]],
+                 ("cosine" if what == "similar-items" else "score"): scores.ravel()[keep]}
+        if "period" in f:
+            frame["period"] = np.repeat(f["period"][:], width)[keep]
+        return pd.DataFrame(frame)
+
+
 def generate(out, *, users=_d("generate", "users"), items=_d("generate", "items"), labels=_d("generate", "labels"),
              periods=_d("generate", "periods"), period_seconds=_d("generate", "period_seconds"),
              start=_d("generate", "start"), events_per_period=_d("generate", "events_per_period"),
