@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -88,6 +89,20 @@ int run(int argc, char** argv) {
     // A numerical failure the user fixes by changing the parameter the message names.
     fmt::print(stderr, "driftrec: error: {}\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Out of memory: one line naming the command, exit 1. A store being written is left
+    // as it was (StoreWriter removes its temporary file while unwinding; tests/fault
+    // checks this allocation by allocation). Formatting without allocating: memory may
+    // still be short here.
+    const char* command = "driftrec";
+    for (int k = 1; k < argc; ++k)
+      if (argv[k][0] != '-') {
+        command = argv[k];
+        break;
+      }
+    std::fprintf(stderr, "driftrec: error: out of memory while running '%s'\n", command);
+    std::fflush(nullptr);
+    std::_Exit(1);
   } catch (const std::exception& e) {
     if (std::ferror(stdout)) {  // fmt::print throws when stdout's buffer cannot be written out
       const auto* system = dynamic_cast<const std::system_error*>(&e);

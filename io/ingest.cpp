@@ -79,9 +79,10 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   const std::size_t slices = write_store(writer, c, slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });
-  writer.commit();
   r.seconds_write = seconds_since(t2);
 
+  // The report is filled before the commit: nothing that can fail (allocate) may follow
+  // the rename, or a run would report an error for a store it did replace.
   r.users = log.users.size();
   r.items = log.items.size();
   r.labels = labels.labels.size();
@@ -96,6 +97,8 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   r.label_pairs_repeated = labels.duplicate_pairs;
   r.notes = log.notes;
   r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
+  writer.commit();
+  r.seconds_write = seconds_since(t2);
   r.seconds_total = seconds_since(t0);
   return r;
 }
@@ -168,9 +171,9 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
   const std::size_t slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });
-  writer.commit();
-  r.slicing = slicing.spec();
+  r.slicing = slicing.spec();  // before the commit: nothing that can fail may follow it
   r.slices = static_cast<std::int64_t>(slices);
+  writer.commit();
   r.seconds = seconds_since(t0);
   return r;
 }

@@ -109,11 +109,14 @@ void StoreWriter::commit() {
     throw std::runtime_error(fmt::format("cannot close {}: {} (disk full?)", temp_, h5::last_error()));
   if (!fsync_path(temp_, false))
     throw std::runtime_error(fmt::format("cannot sync {} to disk: {}", temp_, std::strerror(errno)));
+  // The folder's name is made before the rename: after it nothing may throw (allocate),
+  // or the caller would report an error for a store that was replaced.
+  const std::string dir =
+      (fs::path(target_).has_parent_path() ? fs::path(target_).parent_path() : fs::path(".")).string();
   if (::rename(temp_.c_str(), target_.c_str()) != 0)
     throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temp_, target_, std::strerror(errno)));
   committed_ = true;
-  fs::path dir = fs::path(target_).has_parent_path() ? fs::path(target_).parent_path() : fs::path(".");
-  fsync_path(dir.string(), true);
+  fsync_path(dir, true);
 }
 
 std::size_t write_store(StoreWriter& w, const StoreContent& c,
