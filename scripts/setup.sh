@@ -8,6 +8,7 @@ packages=(
   python3 python3-h5py python3-numpy
   python3-venv python3-dev ccache  # scripts/python_test.sh: the venv and the extension module
   libgraphblas-dev  # the GraphBLAS anchor of bench/propagation (optional at build time)
+  clang libclang-rt-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, clang's sanitizers and OpenMP
 )
 missing=()
 for p in "${packages[@]}"; do
