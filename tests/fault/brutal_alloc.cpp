@@ -131,6 +131,15 @@ void write_subset(const fs::path& dir) {
   test::write_file(dir / "movies.csv", labels);
 }
 
+// Writes the subset into `dir` and returns the path of the store, in a folder of its own
+// (so that a temporary file left beside it is seen).
+fs::path prepare(const test::TempDir& dir) {
+  write_subset(dir.path());
+  const fs::path store = dir / "out" / "store.h5";
+  fs::create_directories(store.parent_path());
+  return store;
+}
+
 io::IngestOptions ingest_options(const fs::path& dir, const fs::path& output, const char* slicing) {
   io::IngestOptions o;
   o.event_files = {(dir / "ratings.csv").string()};
@@ -209,7 +218,9 @@ Tally inject_all(std::int64_t n, const fs::path& store, const std::function<void
   return t;
 }
 
+// Prints what the runs ended in, and checks that every k was run.
 void report(const char* what, std::int64_t n, const Tally& t) {
+  CHECK(t.runs == (n + stride(n) - 1) / stride(n));
   std::ostringstream s;
   s << what << ": " << n << " allocations, " << t.runs << " injected runs (every " << stride(n) << "): " << t.bad_allocs
     << " std::bad_alloc, " << t.errors << " driftrec::Error, " << t.recovered << " recovered";
@@ -222,9 +233,7 @@ void report(const char* what, std::int64_t n, const Tally& t) {
 TEST_CASE("every failed allocation of an ingest ends in a clear error and leaves the store as it was",
           "[brutal][ingest]") {
   test::TempDir dir;
-  write_subset(dir.path());
-  const fs::path store = dir / "out" / "store.h5";
-  fs::create_directories(store.parent_path());
+  const fs::path store = prepare(dir);
   const auto ingest = [&] { io::ingest(ingest_options(dir.path(), store, "year")); };
   const Outcome counted = run_child(0, ingest);
   CAPTURE(counted.message);
@@ -243,15 +252,12 @@ TEST_CASE("every failed allocation of an ingest ends in a clear error and leaves
   };
   const Tally t = inject_all(counted.count, store, ingest, check);
   report("ingest", counted.count, t);
-  CHECK(t.runs == (counted.count + stride(counted.count) - 1) / stride(counted.count));
 }
 
 TEST_CASE("every failed allocation of a propagate ends in a clear error and leaves the store as it was",
           "[brutal][propagate]") {
   test::TempDir dir;
-  write_subset(dir.path());
-  const fs::path store = dir / "out" / "store.h5";
-  fs::create_directories(store.parent_path());
+  const fs::path store = prepare(dir);
   // Four periods: the allocations of a propagate grow with the periods, and each is
   // failed in turn.
   REQUIRE(run_child(-1, [&] { io::ingest(ingest_options(dir.path(), store, "quantiles:4")); }).kind == Kind::ok);
@@ -276,5 +282,4 @@ TEST_CASE("every failed allocation of a propagate ends in a clear error and leav
   };
   const Tally t = inject_all(counted.count, store, propagate, check);
   report("propagate", counted.count, t);
-  CHECK(t.runs == (counted.count + stride(counted.count) - 1) / stride(counted.count));
 }
