@@ -97,12 +97,17 @@ int run(int argc, char** argv) {
     std::fflush(nullptr);
     std::_Exit(1);
   } catch (const std::bad_alloc&) {
-    // A size no estimate caught (the jobs refuse what they can foresee, exit 2): one line
-    // saying what ran out, not an "internal error".
-    std::string command = "driftrec";
-    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
-    fmt::print(stderr, "driftrec: error: out of memory while running `{}`; free memory or ask for a smaller job\n",
-               command);
+    // Out of memory: one line naming the command, exit 1. A store being written is left
+    // as it was (StoreWriter removes its temporary file while unwinding; tests/fault
+    // checks this allocation by allocation). Formatting without allocating: memory may
+    // still be short here.
+    const char* command = "driftrec";
+    for (int k = 1; k < argc; ++k)
+      if (argv[k][0] != '-') {
+        command = argv[k];
+        break;
+      }
+    std::fprintf(stderr, "driftrec: error: out of memory while running '%s'\n", command);
     std::fflush(nullptr);
     std::_Exit(1);
   } catch (const std::exception& e) {

@@ -84,9 +84,10 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   const std::size_t slices = write_store(writer, c, slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });
-  writer.commit();
   r.seconds_write = seconds_since(t2);
 
+  // The report is filled before the commit: nothing that can fail (allocate) may follow
+  // the rename, or a run would report an error for a store it did replace.
   r.users = log.users.size();
   r.items = log.items.size();
   r.labels = labels.labels.size();
@@ -105,6 +106,8 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   if (r.negative_dropped > 0) r.notes.push_back(fmt::format("{} events with a negative value dropped (--negative drop)", r.negative_dropped));
   if (r.negative_clipped > 0) r.notes.push_back(fmt::format("{} negative values clipped to 0 (--negative clip)", r.negative_clipped));
   r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
+  writer.commit();
+  r.seconds_write = seconds_since(t2);
   r.seconds_total = seconds_since(t0);
   return r;
 }
@@ -217,9 +220,9 @@ ResliceReport reslice(const std::string& store_path, const graph::Slicing& slici
   const std::size_t slices = write_store(writer, c, slicing, agg, [&](std::uint64_t d, std::uint64_t t) {
     if (progress) progress("slices", d, t);
   });
-  writer.commit();
-  r.slicing = slicing.spec();
+  r.slicing = slicing.spec();  // before the commit: nothing that can fail may follow it
   r.slices = static_cast<std::int64_t>(slices);
+  writer.commit();
   r.seconds = seconds_since(t0);
   return r;
 }

@@ -219,12 +219,15 @@ void StoreWriter::commit() {
     throw InternalError(!full.empty() ? full : fmt::format("cannot sync {} to disk: {}", temp_, std::strerror(err)));
   }
   ::close(fd);
+  // The folder's name is made before the rename: after it nothing may throw (allocate),
+  // or the caller would report an error for a store that was replaced.
+  const std::string dir =
+      (fs::path(out_.path).has_parent_path() ? fs::path(out_.path).parent_path() : fs::path(".")).string();
   if (::rename(temp_.c_str(), out_.path.c_str()) != 0)
     throw InternalError(fmt::format("cannot rename {} to {}: {}", temp_, out_.path, std::strerror(errno)));
   committed_ = true;
   guard_->renamed();
-  fs::path dir = fs::path(out_.path).has_parent_path() ? fs::path(out_.path).parent_path() : fs::path(".");
-  fsync_path(dir.string(), true);
+  fsync_path(dir, true);
   guard_.reset();  // the lock is released once the new store is in place
 }
 

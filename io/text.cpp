@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -51,7 +52,7 @@ std::string SkipReport::summary() const {
   return s;
 }
 
-LineReader::LineReader(const std::string& path) : path_(path), buf_(std::size_t{8} << 20) {
+LineReader::LineReader(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0)
     throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
@@ -63,6 +64,11 @@ LineReader::LineReader(const std::string& path) : path_(path), buf_(std::size_t{
     }
     size_ = static_cast<std::uint64_t>(st.st_size);
   }
+  // 8 MiB, or less for a smaller regular file: zeroing 8 MiB for a label file of a few
+  // lines cost more than reading it (the fuzzers read thousands of small files a second).
+  constexpr std::uint64_t kBuffer = std::uint64_t{8} << 20;
+  const bool small = S_ISREG(st.st_mode) && size_ < kBuffer;
+  buf_.resize(small ? std::max<std::size_t>(size_ + 1, 4096) : kBuffer);
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
 
