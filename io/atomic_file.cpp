@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "io/write_guard.hpp"
 
 namespace driftrec::io {
 namespace fs = std::filesystem;
@@ -26,17 +27,21 @@ bool sync_path(const std::string& path, bool directory) {
 fs::path folder_of(const fs::path& t) { return t.has_parent_path() ? t.parent_path() : fs::path("."); }
 }  // namespace
 
-AtomicFile::AtomicFile(std::string target, bool overwrite) : target_(std::move(target)) {
+AtomicFile::AtomicFile(std::string target, bool overwrite, const std::vector<std::string>& inputs)
+    : target_(std::move(target)) {
   if (target_.empty() || target_.back() == '/')
     throw InputError(fmt::format("output '{}': expected a file path such as out/recommendations.csv", target_));
+  const std::string shown = target_;
+  const OutputTarget resolved = resolve_output(shown);
+  refuse_output_onto_input(resolved.path, inputs);
+  target_ = resolved.path;
   const fs::path t(target_), dir = folder_of(t);
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw InputError(fmt::format("{}: the folder {} does not exist", target_, dir.string()));
-  if (fs::is_directory(t, ec)) throw InputError(fmt::format("{}: is a folder, expected a file path", target_));
-  if (fs::exists(t, ec) && !overwrite)
-    throw InputError(fmt::format("{}: already exists; pass --force to replace it", target_));
+  if (!fs::is_directory(dir, ec)) throw InputError(fmt::format("{}: the folder {} does not exist", shown, dir.string()));
+  if (resolved.exists && !overwrite)
+    throw InputError(fmt::format("{}: already exists; pass --force to replace it", shown));
   if (::access(dir.c_str(), W_OK) != 0)
-    throw InputError(fmt::format("{}: cannot write in {}: {}", target_, dir.string(), std::strerror(errno)));
+    throw InputError(fmt::format("{}: cannot write in {}: {}", shown, dir.string(), std::strerror(errno)));
   temp_ = (dir / fmt::format(".{}.tmp-{}", t.filename().string(), ::getpid())).string();
 }
 

@@ -5,14 +5,17 @@
 // it was. For outputs that are not stores (`driftrec export`); stores use StoreWriter.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace driftrec::io {
 
 class AtomicFile {
  public:
-  // Checks the target before anything is written: InputError when its folder is missing
-  // or not writable, when it is a folder, or when it exists and overwrite is false.
-  AtomicFile(std::string target, bool overwrite);
+  // Checks the target before anything is written, by the rules stores follow
+  // (io/write_guard.hpp): InputError when its folder is missing or not writable, when it is
+  // a folder, a device, FIFO or socket, when it is one of `inputs`, or when it exists and
+  // overwrite is false. A symbolic link is followed: its target is replaced.
+  AtomicFile(std::string target, bool overwrite, const std::vector<std::string>& inputs = {});
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;

@@ -61,7 +61,7 @@ OutputTarget resolve_output(const std::string& shown) {
     if (::stat(t.path.c_str(), &st) != 0)
       throw InputError(fmt::format("{}: cannot inspect {}: {}", shown, t.path, std::strerror(errno)));
   }
-  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a folder, expected a store file path", shown));
+  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a folder, expected a file path", shown));
   if (!S_ISREG(st.st_mode))
     throw InputError(fmt::format("{}: not a regular file ({}); driftrec writes only regular files and will not "
                                  "replace it, even with --force",

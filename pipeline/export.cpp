@@ -207,7 +207,9 @@ ExportSummary export_store(const ExportRequest& q) {
   const std::vector<Index> rows = what == What::similar_items ? user_rows("all", item_ids) : user_rows(q.users, user_ids);
   s.rows = static_cast<std::int64_t>(rows.size());
 
-  io::AtomicFile target(q.out, q.force);
+  // The store, the users file and the items filter are inputs: an output onto one of
+  // them is refused rather than replacing it.
+  io::AtomicFile target(q.out, q.force, {q.store, q.users, q.filter_items});
   std::unique_ptr<Output> out;
   const char* header = what == What::recommendations ? "user,rank,item,title,score,period"
                        : what == What::similar_items ? "item,rank,similar_item,title,cosine"

@@ -248,6 +248,12 @@ TEST_CASE("export refuses bad arguments with exit 2 and writes nothing", "[pipel
   CHECK(ok.exit_code == 0);
   const test::RunResult again = test::run_cli(fmt::format("export '{}' --out '{}'", store, out));
   CHECK(again.exit_code == 2);  // exists: --force to replace
+  // Even with --force, an output onto the store it reads is refused and the store kept.
+  const std::string bytes = test::read_file(store);
+  const test::RunResult onto = test::run_cli(fmt::format("export '{}' --out '{}' --force", store, store));
+  CHECK(onto.exit_code == 2);
+  CHECK(onto.err.find("input") != std::string::npos);
+  CHECK(test::read_file(store) == bytes);
 }
 
 TEST_CASE("export of similar items matches similar_items item by item", "[pipeline][export]") {
