@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/h5_handle.hpp"
 #include "io/store.hpp"
@@ -41,5 +42,16 @@ struct StoredFactors {
   matrix_factorization::AlsModel model;
 };
 StoredFactors read_factors(const Store& store, const std::string& name, std::optional<std::size_t> period = {});
+
+// The options a factors result was computed with (its attributes).
+matrix_factorization::TemporalAlsOptions read_factors_options(const Store& store, const std::string& name);
+
+// One side ("user_factors" or "item_factors") of one period as stored, whatever its row
+// count; empty when the result did not keep that period.
+std::optional<matrix_factorization::Factors> read_factor_matrix(const Store& store, const std::string& name,
+                                                                const char* side, std::size_t period);
+
+// The periods (of the store's) for which the result kept that side, ascending.
+std::vector<std::size_t> kept_factor_periods(const Store& store, const std::string& name, const char* side);
 
 }  // namespace driftrec::io

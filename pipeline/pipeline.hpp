@@ -7,6 +7,7 @@
 //   train_store, predict                the sequence model                (train.hpp)
 //   recommend, similar_items            ranked items                      (recommend.hpp)
 //   evaluate_store                      the temporal evaluation           (evaluate.hpp)
+//   update_store                        append events, carry results on   (update.hpp)
 #pragma once
 #include "pipeline/evaluate.hpp"
 #include "pipeline/factorize.hpp"
@@ -14,3 +15,4 @@
 #include "pipeline/recommend.hpp"
 #include "pipeline/store_jobs.hpp"
 #include "pipeline/train.hpp"
+#include "pipeline/update.hpp"

@@ -106,6 +106,41 @@ std::string ingest_columns(const std::string& path, const nb::object& user, cons
   return io::ingest_columns(events, labels ? &*labels : nullptr, o).to_json().dump();
 }
 
+// Store.append: pipeline::update_store from columns (as ingest_columns reads them).
+std::string update_columns(const std::string& path, const nb::object& user, const nb::object& item,
+                           const Array1<std::int64_t>& time, const std::optional<Array1<float>>& value,
+                           const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
+                           bool allow_backfill, int als_sweeps, const std::string& on_error, int threads) {
+  Ids users, items, label_items, label_names;
+  read_ids(user, "user", users);
+  read_ids(item, "item", items);
+  io::EventColumnsIn events;
+  events.user = users.column;
+  events.item = items.column;
+  events.time = std::span<const graph::Time>(time.data(), time.shape(0));
+  events.value = optional_span(value);
+  std::optional<io::LabelColumnsIn> labels;
+  if (!label_item.is_none()) {
+    read_ids(label_item, "labels item", label_items);
+    read_ids(label, "labels label", label_names);
+    labels.emplace();
+    labels->item = label_items.column;
+    labels->label = label_names.column;
+    labels->weight = optional_span(weight);
+  }
+  pipeline::UpdateRequest q;
+  q.store = path;
+  q.event_columns = &events;
+  q.label_columns = labels ? &*labels : nullptr;
+  q.on_error = io::parse_on_error(on_error);
+  q.allow_backfill = allow_backfill;
+  q.als_sweeps = als_sweeps;
+  q.threads = threads;
+  nb::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(hdf5_mutex());
+  return pipeline::update_store(q).to_json().dump();
+}
+
 }  // namespace
 
 void bind_store(nb::module_& m) {
@@ -159,6 +194,10 @@ void bind_store(nb::module_& m) {
         nb::arg("value").none(), nb::arg("label_item").none(), nb::arg("label").none(), nb::arg("weight").none(),
         nb::arg("slicing"), nb::arg("aggregate"), nb::arg("force"), nb::arg("on_error"), nb::arg("threads"),
         "Writes a store from columns (see driftrec.Store.from_arrays); returns the ingest report as JSON.");
+  m.def("_update_columns", &update_columns, nb::arg("path"), nb::arg("user"), nb::arg("item"), nb::arg("time"),
+        nb::arg("value").none(), nb::arg("label_item").none(), nb::arg("label").none(), nb::arg("weight").none(),
+        nb::arg("allow_backfill"), nb::arg("als_sweeps"), nb::arg("on_error"), nb::arg("threads"),
+        "Appends columns of events to a store (see driftrec.Store.append); returns the update summary as JSON.");
 }
 
 }  // namespace driftrec::python
