@@ -46,6 +46,7 @@ std::pair<std::string, std::string> hold_back_last_month(const std::string& rati
   std::vector<std::pair<graph::Time, std::string>> rows;
   graph::Time last = 0;
   while (std::getline(in, line)) {
+    if (line.empty() || line == "\r") continue;
     const graph::Time t = std::stoll(line.substr(line.rfind(',') + 1));
     last = std::max(last, t);
     rows.emplace_back(t, std::move(line));

@@ -72,6 +72,24 @@ void drop_result(StoreWriter& w, const std::string& name) {
   unlink_if_present(w.file(), "/results/" + name);
 }
 
+std::string stash_result(StoreWriter& w, const std::string& name) {
+  const std::string from = "/results/" + name, to = "/results/.stash-" + name;
+  unlink_if_present(w.file(), to);
+  if (H5Lmove(w.file(), from.c_str(), w.file(), to.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+    throw std::runtime_error(fmt::format("cannot move '{}' aside: {}", from, h5::last_error()));
+  return to;
+}
+
+void adopt(StoreWriter& w, const std::string& stash, const std::string& name, const std::string& group,
+           std::size_t period) {
+  const std::string dataset = group + "/" + period_name(period);
+  const std::string from = stash + "/" + dataset, to = "/results/" + name + "/" + dataset;
+  if (H5Lmove(w.file(), from.c_str(), w.file(), to.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+    throw std::runtime_error(fmt::format("cannot move '{}' to '{}': {}", from, to, h5::last_error()));
+}
+
+void drop_stash(StoreWriter& w, const std::string& stash) { unlink_if_present(w.file(), stash); }
+
 std::string result_kind(const Store& store, const std::string& name) {
   const h5::Handle g = open_result(store, name);
   return h5::has_attr(g, "kind") ? h5::read_attr_string(g, "kind", store.context()) : std::string("unknown");

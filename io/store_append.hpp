@@ -23,6 +23,15 @@ void rewrite_appended(StoreWriter& w, const StoreContent& content, const graph::
 // Removes /results/<name> from the copy (a result the update cannot carry forward).
 void drop_result(StoreWriter& w, const std::string& name);
 
+// Carrying a result forward without rewriting what did not change: stash_result moves
+// /results/<name> aside (returns where), a writer creates the result anew, adopt moves a
+// stored dataset of an unchanged period (group "interests", period 3) from the stash into it (a link
+// move, no data copied), and drop_stash removes the rest.
+std::string stash_result(StoreWriter& w, const std::string& name);
+void adopt(StoreWriter& w, const std::string& stash, const std::string& name, const std::string& group,
+           std::size_t period);
+void drop_stash(StoreWriter& w, const std::string& stash);
+
 // The `kind` attribute of /results/<name>.
 std::string result_kind(const Store& store, const std::string& name);
 

@@ -218,8 +218,11 @@ UpdatedResult update_label(const io::Store& old, io::StoreWriter& w, const std::
   // Periods before `start` are the stored ones, grown: a new user has no score there; a
   // new item is isolated there, so its F_I is (1 - alpha) Y_I exactly as propagation
   // computes it (no neighbour term); a new label is zero for every stored item.
+  // Without new ids the stored datasets are moved over as they are.
   const pr::DenseMatrix seeds = pr::item_seed_labels(a.content.item_labels);
   const pr::DenseMatrix isolated = ((1.0f - o.propagation.alpha) * 1.0f) * seeds;
+  const bool same_shape = a.users() == a.old_users && a.items() == a.old_items && a.labels() == a.old_labels;
+  const std::string stash = io::stash_result(w, name);
   io::LabelResultWriter out(w, name);
   io::LabelResultInfo next = info;
   next.options = o;
@@ -227,6 +230,11 @@ UpdatedResult update_label(const io::Store& old, io::StoreWriter& w, const std::
   next.residual.resize(start);
   next.converged.resize(start);
   for (std::size_t t = first_kept; t < start; ++t) {
+    if (same_shape) {
+      io::adopt(w, stash, name, "interests", t);
+      io::adopt(w, stash, name, "item_labels", t);
+      continue;
+    }
     const io::LabelPeriod stored = io::read_label_period(old, name, t);
     out.write_period(t, grown(stored.interests, a.users(), a.labels()),
                      grown(stored.item_labels, a.items(), a.labels(), &isolated));
@@ -245,6 +253,7 @@ UpdatedResult update_label(const io::Store& old, io::StoreWriter& w, const std::
       },
       {}, &resume);
   out.finish(next);
+  io::drop_stash(w, stash);
   r.seconds = seconds_since(t0);
   return r;
 }
@@ -266,6 +275,7 @@ UpdatedResult update_factors(const io::Store& old, io::StoreWriter& w, const std
   const mf::Factors init_users = mf::initial_factors(a.users(), f, o.als.seed, mf::kUserStream, q.threads);
   const mf::Factors init_items = mf::initial_factors(a.items(), f, o.als.seed, mf::kItemStream, q.threads);
 
+  const std::string stash = io::stash_result(w, name);
   io::FactorsResultWriter out(w, name);
   auto save = [&](std::size_t t, const mf::AlsModel& m) {
     if (t >= first_user) out.write_user(t, m.user);
@@ -286,15 +296,24 @@ UpdatedResult update_factors(const io::Store& old, io::StoreWriter& w, const std
       previous = m.user;
     });
     out.finish(o, old.slicing(), n);
+    io::drop_stash(w, stash);
     r.seconds = seconds_since(t0);
     return r;
   }
 
-  // Stored periods before p, grown with zero rows (a new user or item had no factor then).
-  for (std::size_t t = std::min(first_user, p); t < p; ++t)
-    if (auto m = io::read_factor_matrix(old, name, "user_factors", t)) out.write_user(t, grown(*m, a.users(), f));
-  for (std::size_t t = std::min(first_item, p); t < p; ++t)
-    if (auto m = io::read_factor_matrix(old, name, "item_factors", t)) out.write_item(t, grown(*m, a.items(), f));
+  // Stored periods before p: moved over as they are, or grown with zero rows when ids
+  // were added (a new user or item had no factor then).
+  auto carry = [&](const char* side, std::size_t first, Index rows, Index old_rows) {
+    const std::vector<std::size_t> stored = io::kept_factor_periods(old, name, side);
+    for (std::size_t t : stored) {
+      if (t < first || t >= p) continue;
+      if (rows == old_rows) io::adopt(w, stash, name, side, t);
+      else if (side[0] == 'u') out.write_user(t, grown(*io::read_factor_matrix(old, name, side, t), rows, f));
+      else out.write_item(t, grown(*io::read_factor_matrix(old, name, side, t), rows, f));
+    }
+  };
+  carry("user_factors", first_user, a.users(), a.old_users);
+  carry("item_factors", first_item, a.items(), a.old_items);
 
   // Warm start: the stored factors nearest p, new rows from the seeded initialisation the
   // full fit would start them from.
@@ -321,6 +340,7 @@ UpdatedResult update_factors(const io::Store& old, io::StoreWriter& w, const std
     previous = model.user;
   }
   out.finish(o, old.slicing(), n);
+  io::drop_stash(w, stash);
   r.seconds = seconds_since(t0);
   return r;
 }

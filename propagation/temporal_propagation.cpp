@@ -94,18 +94,18 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
       graph::validate_csr(history, what.c_str());
       VertexOrder fresh = degree_order(history);  // positions in history's order
       CsrMatrix relabelled = relabel(history, fresh, threads);
-      history = CsrMatrix{};
+      history = std::move(relabelled);
       if (history_ordered) {  // compose: new position -> previous position -> original id
         for (Index& p : fresh.user_old) p = order.user_old[static_cast<std::size_t>(p)];
         for (Index& p : fresh.item_old) p = order.item_old[static_cast<std::size_t>(p)];
       }
       order = std::move(fresh);
-      g = make_bipartite_graph(std::move(relabelled), what.c_str());
-    } else {
-      g = make_bipartite_graph(std::move(history), what.c_str());
     }
-
-    if (t < first) continue;  // resuming: only G and its order advance
+    if (t < first) {  // resuming: only G and its order advance (no transpose, no degrees)
+      g.user_items = std::move(history);
+      continue;
+    }
+    g = make_bipartite_graph(std::move(history), what.c_str());
     if (resume && t == first && t > 0) previous_users = resume->previous_user_scores;
     // Seeds in g's order; F_U(t-1) is kept in the original order between periods.
     DenseMatrix items_ordered, users_ordered;

@@ -72,28 +72,41 @@ std::span<const T> optional_span(const std::optional<Array1<T>>& a) {
   return std::span<const T>(a->data(), a->shape(0));
 }
 
+// The event and label columns of from_arrays and append, borrowed for one call (built in
+// place and never moved: the column views point into the Ids beside them).
+struct Columns {
+  Ids users, items, label_items, label_names;
+  io::EventColumnsIn events;
+  std::optional<io::LabelColumnsIn> labels;
+
+  Columns(const nb::object& user, const nb::object& item, const Array1<std::int64_t>& time,
+          const std::optional<Array1<float>>& value, const nb::object& label_item, const nb::object& label,
+          const std::optional<Array1<float>>& weight) {
+    read_ids(user, "user", users);
+    read_ids(item, "item", items);
+    events.user = users.column;
+    events.item = items.column;
+    events.time = std::span<const graph::Time>(time.data(), time.shape(0));
+    events.value = optional_span(value);
+    if (!label_item.is_none()) {
+      read_ids(label_item, "labels item", label_items);
+      read_ids(label, "labels label", label_names);
+      labels.emplace();
+      labels->item = label_items.column;
+      labels->label = label_names.column;
+      labels->weight = optional_span(weight);
+    }
+  }
+  Columns(const Columns&) = delete;
+  Columns& operator=(const Columns&) = delete;
+};
+
 std::string ingest_columns(const std::string& path, const nb::object& user, const nb::object& item,
                            const Array1<std::int64_t>& time, const std::optional<Array1<float>>& value,
                            const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
                            const std::string& slicing, const std::string& aggregate, bool force,
                            const std::string& on_error, int threads) {
-  Ids users, items, label_items, label_names;
-  read_ids(user, "user", users);
-  read_ids(item, "item", items);
-  io::EventColumnsIn events;
-  events.user = users.column;
-  events.item = items.column;
-  events.time = std::span<const graph::Time>(time.data(), time.shape(0));
-  events.value = optional_span(value);
-  std::optional<io::LabelColumnsIn> labels;
-  if (!label_item.is_none()) {
-    read_ids(label_item, "labels item", label_items);
-    read_ids(label, "labels label", label_names);
-    labels.emplace();
-    labels->item = label_items.column;
-    labels->label = label_names.column;
-    labels->weight = optional_span(weight);
-  }
+  const Columns c(user, item, time, value, label_item, label, weight);
   io::ColumnIngestOptions o;
   o.slicing = graph::Slicing::parse(slicing);
   o.aggregate = aggregate;
@@ -103,35 +116,19 @@ std::string ingest_columns(const std::string& path, const nb::object& user, cons
   o.threads = threads;
   nb::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(hdf5_mutex());
-  return io::ingest_columns(events, labels ? &*labels : nullptr, o).to_json().dump();
+  return io::ingest_columns(c.events, c.labels ? &*c.labels : nullptr, o).to_json().dump();
 }
 
-// Store.append: pipeline::update_store from columns (as ingest_columns reads them).
+// Store.append: pipeline::update_store from columns (read as ingest_columns reads them).
 std::string update_columns(const std::string& path, const nb::object& user, const nb::object& item,
                            const Array1<std::int64_t>& time, const std::optional<Array1<float>>& value,
                            const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
                            bool allow_backfill, int als_sweeps, const std::string& on_error, int threads) {
-  Ids users, items, label_items, label_names;
-  read_ids(user, "user", users);
-  read_ids(item, "item", items);
-  io::EventColumnsIn events;
-  events.user = users.column;
-  events.item = items.column;
-  events.time = std::span<const graph::Time>(time.data(), time.shape(0));
-  events.value = optional_span(value);
-  std::optional<io::LabelColumnsIn> labels;
-  if (!label_item.is_none()) {
-    read_ids(label_item, "labels item", label_items);
-    read_ids(label, "labels label", label_names);
-    labels.emplace();
-    labels->item = label_items.column;
-    labels->label = label_names.column;
-    labels->weight = optional_span(weight);
-  }
+  const Columns c(user, item, time, value, label_item, label, weight);
   pipeline::UpdateRequest q;
   q.store = path;
-  q.event_columns = &events;
-  q.label_columns = labels ? &*labels : nullptr;
+  q.event_columns = &c.events;
+  q.label_columns = c.labels ? &*c.labels : nullptr;
   q.on_error = io::parse_on_error(on_error);
   q.allow_backfill = allow_backfill;
   q.als_sweeps = als_sweeps;

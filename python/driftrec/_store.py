@@ -62,6 +62,14 @@ def _label_columns(labels):
     return item, label, weight
 
 
+def _columns(user, item, time, value, labels):
+    """The event and label columns of from_arrays and append, converted and checked:
+    (user, item, time, value, label_item, label, weight)."""
+    events = (_convert.ids(user, "user"), _convert.ids(item, "item"), _convert.times(time, "time"),
+              None if value is None else _convert.floats(value, "value"))
+    return events + ((None, None, None) if labels is None else tuple(_label_columns(labels)))
+
+
 class Store:
     """A driftrec store opened for reading.
 
@@ -93,15 +101,8 @@ class Store:
             the store is the same for any count.
         Raises InputError naming the column and row of the first bad value.
         """
-        user = _convert.ids(user, "user")
-        item = _convert.ids(item, "item")
-        time = _convert.times(time, "time")
-        value = None if value is None else _convert.floats(value, "value")
-        label_item = label = weight = None
-        if labels is not None:
-            label_item, label, weight = _label_columns(labels)
         report = _driftrec._ingest_columns(
-            os.fspath(path), user, item, time, value, label_item, label, weight, str(slice),
+            os.fspath(path), *_columns(user, item, time, value, labels), str(slice),
             str(aggregate), bool(force), str(on_error), _convert.thread_count(threads))
         store = cls(path)
         store.ingest_report = json.loads(report)
@@ -129,15 +130,8 @@ class Store:
         sharing no user and no item with the store, and a store sliced by quantiles. The
         file is replaced atomically: on any error it is left as it was.
         Returns `driftrec update --json`'s dict."""
-        user = _convert.ids(user, "user")
-        item = _convert.ids(item, "item")
-        time = _convert.times(time, "time")
-        value = None if value is None else _convert.floats(value, "value")
-        label_item = label = weight = None
-        if labels is not None:
-            label_item, label, weight = _label_columns(labels)
         summary = _driftrec._update_columns(
-            self.path, user, item, time, value, label_item, label, weight, bool(allow_backfill), int(als_sweeps),
+            self.path, *_columns(user, item, time, value, labels), bool(allow_backfill), int(als_sweeps),
             str(on_error), _convert.thread_count(threads))
         self._reopen()
         return json.loads(summary)

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -180,6 +181,47 @@ TEST_CASE("update then recompute nothing equals ingesting everything and recompu
   CHECK(same_text(a.table) == same_text(b.table));
   CHECK(same_text(test::without(a.report, {"wall_seconds", "seconds"}).dump(1)) ==
         same_text(test::without(b.report, {"wall_seconds", "seconds"}).dump(1)));
+}
+
+TEST_CASE("update without new ids keeps the stored periods' datasets as they were", "[pipeline][update]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 6.0);
+  // Only the new events of users and items the old log has.
+  std::set<std::string> users, items;
+  std::istringstream old_rows(test::read_file(s.old_events));
+  std::string line, kept;
+  std::getline(old_rows, line);
+  while (std::getline(old_rows, line)) {
+    users.insert(line.substr(0, line.find(',')));
+    items.insert(line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1));
+  }
+  std::istringstream new_rows(test::read_file(s.new_events));
+  std::getline(new_rows, line);
+  kept = line + "\n";
+  while (std::getline(new_rows, line)) {
+    const std::string u = line.substr(0, line.find(','));
+    const std::string i = line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1);
+    if (users.count(u) && items.count(i)) kept += line + "\n";
+  }
+  test::write_file(s.new_events, kept);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  add_results(updated);
+  add_results(full);
+  const auto before = io::read_factor_matrix(io::Store::open(updated), "als", "user_factors", 3);
+  pipeline::UpdateRequest q;
+  q.store = updated;
+  q.event_files = {s.new_events};
+  const pipeline::UpdateSummary sum = pipeline::update_store(q);
+  CHECK(sum.users_added == 0);
+  CHECK(sum.items_added == 0);
+  CHECK(sum.first_changed_period == 6);
+  test::check_same_store(updated, full);
+  check_same_label_result(updated, full);
+  CHECK(io::read_factor_matrix(io::Store::open(updated), "als", "user_factors", 3) == before);
+  const double got = last_objective(updated), want = last_objective(full);
+  CAPTURE(got, want);
+  CHECK(got <= want * 1.02);
 }
 
 TEST_CASE("update resumes label propagation from period 0 when the raw F_U was not saved, and says so",
