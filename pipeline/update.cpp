@@ -322,6 +322,8 @@ UpdatedResult update_factors(const io::Store& old, io::StoreWriter& w, const std
   model.user = grown(users ? *users : *prior, a.users(), f, &init_users);
   std::optional<mf::Factors> items;
   for (std::size_t t = std::min(p + 1, n_old); t-- > 0 && !items;) items = io::read_factor_matrix(old, name, "item_factors", t);
+  if (!items && !io::kept_factor_periods(old, name, "item_factors").empty())  // a backfill before every kept period
+    items = io::read_factor_matrix(old, name, "item_factors", io::kept_factor_periods(old, name, "item_factors").back());
   model.item = items ? grown(*items, a.items(), f, &init_items) : init_items;
   mf::Factors previous = grown(*prior, a.users(), f);
 
