@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "io/ingest.hpp"
+#include "pipeline/update.hpp"
 
 namespace driftrec::python {
 
