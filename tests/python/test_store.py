@@ -224,4 +224,4 @@ def test_append_equals_ingesting_everything_at_once(tmp_path, rng):
     assert part.n_slices == full.n_slices
     for k in range(full.n_slices):
         assert (part.slice(k) != full.slice(k)).nnz == 0
-    assert (part.item_labels() != full.item_labels()).nnz == 0
+    assert (part.item_labels != full.item_labels).nnz == 0
