@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "graph/slicing.hpp"
 #include "pipeline/store_jobs.hpp"
 
 namespace driftrec::cli {
@@ -29,8 +31,39 @@ void run_command(std::vector<std::string> args) {
   add_evaluate(app);
   add_recommend(app);
   add_export(app);
+  add_update(app);
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   app.parse(args);
+}
+
+// Splits ratings.csv (header, then userId,movieId,rating,timestamp) into the events
+// before the month of its last event and those of that month, so that the demo can
+// append the last month with `update`. Returns {before, last month}.
+std::pair<std::string, std::string> hold_back_last_month(const std::string& ratings, const std::string& out) {
+  std::ifstream in(ratings);
+  if (!in) throw InputError(fmt::format("{}: cannot open", ratings));
+  std::string header, line;
+  std::getline(in, header);
+  std::vector<std::pair<graph::Time, std::string>> rows;
+  graph::Time last = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line == "\r") continue;
+    const graph::Time t = std::stoll(line.substr(line.rfind(',') + 1));
+    last = std::max(last, t);
+    rows.emplace_back(t, std::move(line));
+  }
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  graph::civil_from_days(last / 86400, y, m, d);
+  const graph::Time month = graph::days_from_civil(y, m, 1) * 86400;
+  const std::string before = (std::filesystem::path(out) / "ratings-before-last-month.csv").string();
+  const std::string held = (std::filesystem::path(out) / "ratings-last-month.csv").string();
+  std::ofstream a(before), b(held);
+  a << header << '\n';
+  b << header << '\n';
+  for (const auto& [t, row] : rows) (t < month ? a : b) << row << '\n';
+  if (!a.flush() || !b.flush()) throw std::runtime_error(fmt::format("cannot write {} and {}", before, held));
+  return {before, held};
 }
 
 }  // namespace
@@ -38,7 +71,7 @@ void run_command(std::vector<std::string> args) {
 void add_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Run the whole pipeline on the bundled MovieLens data (ml-latest-small)");
   cmd->footer(
-      "ingest (monthly slices) -> propagate (temporal label propagation) -> factorize (temporal ALS) -> train (GRU "
+      "ingest (monthly slices, the last month held back) -> propagate (temporal label propagation) -> factorize (temporal ALS) -> update (appends the last month) -> train (GRU "
       "sequence model) -> evaluate (last 3 months, every baseline beside the models) -> predict and recommend for "
       "one user -> export every user's top 20 (<out>/recommendations.csv) -> report (report.html). Each step is the "
       "subcommand of the same name; the store is <out>/movielens.h5.");
@@ -58,8 +91,10 @@ void add_demo(CLI::App& app) {
     fs::create_directories(*out, ec);
     if (ec || !fs::is_directory(*out))
       throw InputError(fmt::format("--out {}: cannot use it as a folder{}{}", *out, ec ? ": " : "", ec.message()));
+    // The last month is held back and appended with `update` once the models exist.
+    const auto [before, last_month] = hold_back_last_month((fs::path(*data) / "ratings.csv").string(), *out);
     io::IngestOptions o;
-    o.event_files = {(fs::path(*data) / "ratings.csv").string()};
+    o.event_files = {before};
     o.labels_file = (fs::path(*data) / "movies.csv").string();
     o.slicing = graph::Slicing::parse("month");
     o.output = (fs::path(*out) / "movielens.h5").string();
@@ -75,9 +110,10 @@ void add_demo(CLI::App& app) {
 
     const std::string store = o.output, threads = std::to_string(common->threads);
     run_command({"propagate", store, "--keep", "last:3", "--threads", threads});
-    run_command({"propagate", store, "--method", "rp3beta", "--threads", threads});
     run_command({"factorize", store, "--factors", "32", "--iterations", "5", "--eta", "1", "--gamma", "0.5",
                  "--keep-users", "last:3", "--threads", threads});
+    run_command({"update", store, last_month, "--labels", o.labels_file, "--threads", threads});
+    run_command({"propagate", store, "--method", "rp3beta", "--threads", threads});
     run_command({"train", store, "--threads", threads});
     const std::string report = (fs::path(*out) / "evaluation.json").string();
     run_command({"evaluate", store, "--test-periods", "3", "--json", report, "--threads", threads});

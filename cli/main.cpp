@@ -71,6 +71,7 @@ int run(int argc, char** argv) {
   driftrec::cli::add_train(app);
   driftrec::cli::add_report(app);
   driftrec::cli::add_export(app);
+  driftrec::cli::add_update(app);
   driftrec::cli::add_demo(app);
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {

@@ -94,4 +94,42 @@ std::string result_kind(const Store& store, const std::string& name) {
   return h5::read_attr_string(g, "kind", store.context());
 }
 
+mf::TemporalAlsOptions read_factors_options(const Store& store, const std::string& name) {
+  const h5::Handle g = open_result(store, name);
+  const auto& cx = store.context();
+  if (const std::string kind = h5::read_attr_string(g, "kind", cx); kind != "temporal_als")
+    throw InputError(fmt::format("{}: result '{}' is a {} result, not a factorize one", store.path(), name, kind));
+  mf::TemporalAlsOptions o;
+  o.als.factors = static_cast<int>(h5::read_attr_int(g, "factors", cx));
+  o.als.regularization = static_cast<float>(h5::read_attr_double(g, "regularization", cx));
+  o.als.alpha = static_cast<float>(h5::read_attr_double(g, "alpha", cx));
+  o.als.iterations = static_cast<int>(h5::read_attr_int(g, "iterations", cx));
+  o.als.cg_steps = static_cast<int>(h5::read_attr_int(g, "cg_steps", cx));
+  const std::string solver = h5::read_attr_string(g, "solver", cx);
+  if (solver != "cg" && solver != "cholesky")
+    throw InputError(fmt::format("{}: result '{}' has solver '{}', expected cg or cholesky", store.path(), name, solver));
+  o.als.solver = solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
+  o.eta = static_cast<float>(h5::read_attr_double(g, "eta", cx));
+  o.gamma = static_cast<float>(h5::read_attr_double(g, "gamma", cx));
+  o.als.seed = static_cast<std::uint64_t>(h5::read_attr_int(g, "seed", cx));
+  o.validate();
+  return o;
+}
+
+std::optional<mf::Factors> read_factor_matrix(const Store& store, const std::string& name, const char* side,
+                                              std::size_t period) {
+  const h5::Handle g = open_result(store, name);
+  const std::string key = fmt::format("{}/{}", side, period_name(period));
+  if (!h5::exists(g, key)) return std::nullopt;
+  return as_rows<mf::Factors>(read_matrix(g, key, store.context()));
+}
+
+std::vector<std::size_t> kept_factor_periods(const Store& store, const std::string& name, const char* side) {
+  const h5::Handle g = open_result(store, name);
+  std::vector<std::size_t> kept;
+  for (std::size_t t = 0; t < store.n_slices(); ++t)
+    if (h5::exists(g, fmt::format("{}/{}", side, period_name(t)))) kept.push_back(t);
+  return kept;
+}
+
 }  // namespace driftrec::io

@@ -52,4 +52,15 @@ matrix_factorization::Factors read_user_factors(const Store& store, const std::s
 // p3alpha, rp3beta, ppr); InputError naming the results the store has when it is missing.
 std::string result_kind(const Store& store, const std::string& name);
 
+// The options a factors result was computed with (its attributes).
+matrix_factorization::TemporalAlsOptions read_factors_options(const Store& store, const std::string& name);
+
+// One side ("user_factors" or "item_factors") of one period as stored, whatever its row
+// count; empty when the result did not keep that period.
+std::optional<matrix_factorization::Factors> read_factor_matrix(const Store& store, const std::string& name,
+                                                                const char* side, std::size_t period);
+
+// The periods (of the store's) for which the result kept that side, ascending.
+std::vector<std::size_t> kept_factor_periods(const Store& store, const std::string& name, const char* side);
+
 }  // namespace driftrec::io

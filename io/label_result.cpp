@@ -31,7 +31,12 @@ LabelResultWriter::LabelResultWriter(StoreWriter& w, const std::string& name)
     : threads_(w.threads()),
       group_(create_result(w, name)),
       users_(h5::create_group(group_, "interests")),
-      items_(h5::create_group(group_, "item_labels")) {}
+      items_(h5::create_group(group_, "item_labels")),
+      scores_(h5::create_group(group_, "user_scores")) {}
+
+void LabelResultWriter::write_user_scores(std::size_t period, const pr::DenseMatrix& raw_scores) {
+  write_rows(scores_, period_name(period), raw_scores);
+}
 
 void LabelResultWriter::write_period(std::size_t period, const pr::DenseMatrix& interests,
                                      const pr::DenseMatrix& item_labels) {
@@ -56,6 +61,7 @@ void LabelResultWriter::finish(const LabelResultInfo& info) {
   h5::write_attr(group_, "periods", static_cast<std::int64_t>(info.iterations.size()));
   users_.reset();
   items_.reset();
+  scores_.reset();
   group_.reset();
 }
 
@@ -87,6 +93,21 @@ LabelPeriod read_label_period(const Store& store, const std::string& name, std::
                                  name, period));
   return {read_dense(store, g, "interests/" + key, store.n_users()),
           read_dense(store, g, "item_labels/" + key, store.n_items())};
+}
+
+std::optional<pr::DenseMatrix> read_user_scores(const Store& store, const std::string& name, std::size_t period) {
+  const h5::Handle g = open_label_result(store, name);
+  const std::string key = "user_scores/" + period_name(period);
+  if (!h5::exists(g, "user_scores") || !h5::exists(g, key)) return std::nullopt;
+  return read_dense(store, g, key, store.n_users());
+}
+
+std::vector<std::size_t> kept_label_periods(const Store& store, const std::string& name) {
+  const h5::Handle g = open_label_result(store, name);
+  std::vector<std::size_t> kept;
+  for (std::size_t t = 0; t < store.n_slices(); ++t)
+    if (h5::exists(g, "interests/" + period_name(t))) kept.push_back(t);
+  return kept;
 }
 
 }  // namespace driftrec::io

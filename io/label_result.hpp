@@ -5,12 +5,16 @@
 //   item_labels/NNNN   items x labels (float32): the raw soft labels F_I(t)
 //   (both for the periods kept), and for every period
 //   iterations (int64), residual (float64), converged (int32)
+//   user_scores/NNNN   users x labels (float32): the raw F_U(t) of the last two periods,
+//                      the state `driftrec update` resumes from (absent in results
+//                      written before update existed: update then recomputes from 0)
 // with alpha, gamma, mu, tolerance, max_iterations, keep, slicing and periods as
 // attributes. A long history's periods need not fit in memory together, so the writer
 // takes them one at a time.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,14 +40,22 @@ class LabelResultWriter {
   LabelResultWriter(StoreWriter& w, const std::string& name);
   void write_period(std::size_t period, const propagation::DenseMatrix& interests,
                     const propagation::DenseMatrix& item_labels);
+  void write_user_scores(std::size_t period, const propagation::DenseMatrix& raw_scores);
   // Writes the per-period arrays and the attributes and closes the result; the caller
   // then commits `w`.
   void finish(const LabelResultInfo& info);
 
  private:
   int threads_;  // w's
-  h5::Handle group_, users_, items_;
+  h5::Handle group_, users_, items_, scores_;
 };
+
+// The raw F_U(t) saved for resuming; empty when the result did not save that period.
+std::optional<propagation::DenseMatrix> read_user_scores(const Store& store, const std::string& name,
+                                                         std::size_t period);
+
+// Periods whose scores (interests and item_labels) the result kept, ascending.
+std::vector<std::size_t> kept_label_periods(const Store& store, const std::string& name);
 
 // Throws InputError when the result is missing, of another kind, or damaged.
 LabelResultInfo read_label_result(const Store& store, const std::string& name);

@@ -187,13 +187,29 @@ StoreWriter::~StoreWriter() {
   // guard_ (destroyed last) removes the temporary file unless it was renamed.
 }
 
+void StoreWriter::copy_result(const std::string& name) {
+  const std::string path = "/results/" + name;
+  DRIFTREC_ASSERT(base_ >= 0);
+  if (!h5::exists(base_, path) || h5::exists(file_, path)) return;
+  if (!h5::exists(file_, "/results")) h5::create_group(file_, "/results");
+  copy_object(base_, file_, path);
+}
+
+void StoreWriter::drop_result(const std::string& name) {
+  dropped_.push_back(name);
+  const std::string path = "/results/" + name;
+  if (h5::exists(file_, path) && H5Ldelete(file_, path.c_str(), H5P_DEFAULT) < 0)
+    h5::throw_write_error(fmt::format("cannot remove '{}'", path));
+}
+
 void StoreWriter::commit() {
   if (base_ >= 0 && h5::exists(base_, "/results")) {
     h5::Handle from(H5Gopen2(base_, "/results", H5P_DEFAULT), H5Gclose);
     if (from < 0) h5::throw_write_error("cannot open /results");
     if (!h5::exists(file_, "/results")) h5::create_group(file_, "/results");
     for (const std::string& name : link_names(from))
-      if (!h5::exists(file_, "/results/" + name)) copy_object(base_, file_, "/results/" + name);
+      if (!h5::exists(file_, "/results/" + name) && std::find(dropped_.begin(), dropped_.end(), name) == dropped_.end())
+        copy_object(base_, file_, "/results/" + name);
   }
   base_.reset();
   // Every step is checked before the rename: a store that did not reach the disk whole

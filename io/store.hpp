@@ -56,6 +56,11 @@ class StoreWriter {
   h5::Hid file() const { return file_; }
   const std::string& temp_path() const { return temp_; }
   int threads() const { return threads_; }
+  // Amend: the store's results reach the new file at commit(); a job that changes one in
+  // place (`update`) copies it now, and one that drops a result says so, or commit() would
+  // copy it back.
+  void copy_result(const std::string& name);
+  void drop_result(const std::string& name);
   // Closes, flushes to disk, gives the file the replaced store's mode and owner, and
   // renames it onto the target.
   void commit();
@@ -71,6 +76,7 @@ class StoreWriter {
   h5::Handle file_;
   int threads_ = 0;
   bool committed_ = false;
+  std::vector<std::string> dropped_;  // results of the store left out of the new file
 };
 
 // Everything a store holds except its slices, which derive from the events.

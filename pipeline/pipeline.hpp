@@ -8,6 +8,7 @@
 //   recommend, similar_items            ranked items                      (recommend.hpp)
 //   evaluate_store                      the temporal evaluation           (evaluate.hpp)
 //   export_store                        every user's top items / interests to a file (export.hpp)
+//   update_store                        append events, carry results on   (update.hpp)
 #pragma once
 #include "pipeline/evaluate.hpp"
 #include "pipeline/export.hpp"
@@ -16,3 +17,4 @@
 #include "pipeline/recommend.hpp"
 #include "pipeline/store_jobs.hpp"
 #include "pipeline/train.hpp"
+#include "pipeline/update.hpp"

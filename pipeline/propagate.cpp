@@ -78,6 +78,7 @@ void run_label(const io::Store& store, io::StoreWriter& writer, const PropagateR
       slices, labels, s.label,
       [&](std::size_t t, pr::PeriodResult& r) {
         if (t >= first) result.write_period(t, r.interests, r.item_labels);
+        if (t + 2 >= n) result.write_user_scores(t, r.user_scores);  // what `update` resumes from
         info.iterations.push_back(r.iterations);
         info.residual.push_back(r.residual);
         info.converged.push_back(r.converged);

@@ -46,13 +46,22 @@ TrainSummary train_store(const TrainRequest& q) {
     throw InputError(fmt::format("{}: the store has {} periods; training needs at least 4 (reslice finer)", q.store,
                                  store.n_slices()));
   const auto t0 = std::chrono::steady_clock::now();
-  const temporal::History history = store_history(store);
-  temporal::TrainedSequence s = temporal::train_sequence(history, options, q.progress);
+  io::SequenceResult r;
+  TrainSummary out = train_history(store_history(store), options, store.slicing(), r, q.progress);
+  out.store = q.store;
+  out.result = q.name;
+  io::write_sequence_result(writer, q.name, r);
+  writer.commit();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+TrainSummary train_history(const temporal::History& history, const temporal::SequenceOptions& options,
+                           const std::string& slicing, io::SequenceResult& r, const Progress& progress) {
+  temporal::TrainedSequence s = temporal::train_sequence(history, options, progress);
   const temporal::WeightChoice w = temporal::choose_interest_weight(history, s);
 
   TrainSummary out;
-  out.store = q.store;
-  out.result = q.name;
   out.cell = options.model.cell;
   out.periods = history.slices.size();
   out.epochs_run = s.training.history.size();
@@ -63,7 +72,7 @@ TrainSummary train_store(const TrainRequest& q) {
   out.interest_weight = w;
   out.propagation_not_converged = s.not_converged;
 
-  io::SequenceResult r;
+  r = io::SequenceResult{};
   for (const temporal::EpochReport& e : s.training.history) {
     r.train_loss.push_back(e.train_loss);
     r.validation_loss.push_back(e.validation_loss);
@@ -75,12 +84,19 @@ TrainSummary train_store(const TrainRequest& q) {
   r.interest_weight = w.weight;
   r.best_epoch = s.training.best_epoch;
   r.window = options.window;
-  r.slicing = store.slicing();
+  r.slicing = slicing;
   r.periods = static_cast<std::int64_t>(out.periods);
-  io::write_sequence_result(writer, q.name, r);
-  writer.commit();
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
+}
+
+temporal::SequenceOptions stored_train_options(const io::SequenceResult& result) {
+  temporal::SequenceOptions o;
+  o.model = result.model.options;
+  o.features = result.model.features;
+  o.window = result.window;
+  o.als.als.factors = static_cast<int>(result.next_factors.cols());
+  o.als.als.seed = o.model.seed;  // as `driftrec train --seed` sets both
+  return o;
 }
 
 const char* TrainSummary::cell_name() const { return cell == temporal::CellKind::gru ? "gru" : "lstm"; }

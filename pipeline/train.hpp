@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/sequence_result.hpp"
 #include "pipeline/common.hpp"
 #include "temporal/sequence_fit.hpp"
 
@@ -42,6 +43,16 @@ struct TrainSummary {
 // Needs a store with item labels and at least 4 periods. Throws InputError naming the
 // field for a bad request, as the trainer does.
 TrainSummary train_store(const TrainRequest& request);
+
+// What train_store does between reading the store and writing the result, on a history
+// already in memory (update --retrain): `options` with their thread counts set and
+// validated. Fills `result` (slicing and periods included) and returns the summary.
+TrainSummary train_history(const temporal::History& history, const temporal::SequenceOptions& options,
+                           const std::string& slicing, io::SequenceResult& result, const Progress& progress = {});
+
+// The options a train result was trained with (its model's own, its window and factor
+// count; the feature propagation and ALS at `driftrec train`'s defaults otherwise).
+temporal::SequenceOptions stored_train_options(const io::SequenceResult& result);
 
 struct PredictRequest {
   std::string store;

@@ -56,9 +56,16 @@ void TemporalOptions::validate() const {
 void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
                                   const CsrMatrix& item_labels, const TemporalOptions& options,
                                   const PeriodCallback& on_period,
-                                  const ProgressCallback& progress) {
+                                  const ProgressCallback& progress, const TemporalResume* resume) {
   options.validate();
   check_slices(slices, item_labels);
+  const std::size_t first = resume ? resume->first_period : 0;
+  if (resume && first > 0 && first < slices.size() &&
+      (resume->previous_user_scores.rows() != slices[0].n_rows ||
+       resume->previous_user_scores.cols() != item_labels.n_cols))
+    throw InputError(fmt::format("resume: F_U({}) is {} x {}, expected {} users x {} labels", first - 1,
+                                 resume->previous_user_scores.rows(), resume->previous_user_scores.cols(),
+                                 slices[0].n_rows, item_labels.n_cols));
   std::unique_ptr<Backend> owned;
   const int threads = options.propagation.threads;
   const Backend& backend = backend_or_cpu(options.propagation.backend, threads, owned);
@@ -87,17 +94,19 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
       graph::validate_csr(history, what.c_str());
       VertexOrder fresh = degree_order(history);  // positions in history's order
       CsrMatrix relabelled = relabel(history, fresh, threads);
-      history = CsrMatrix{};
+      history = std::move(relabelled);
       if (history_ordered) {  // compose: new position -> previous position -> original id
         for (Index& p : fresh.user_old) p = order.user_old[static_cast<std::size_t>(p)];
         for (Index& p : fresh.item_old) p = order.item_old[static_cast<std::size_t>(p)];
       }
       order = std::move(fresh);
-      g = make_bipartite_graph(std::move(relabelled), what.c_str());
-    } else {
-      g = make_bipartite_graph(std::move(history), what.c_str());
     }
-
+    if (t < first) {  // resuming: only G and its order advance (no transpose, no degrees)
+      g.user_items = std::move(history);
+      continue;
+    }
+    g = make_bipartite_graph(std::move(history), what.c_str());
+    if (resume && t == first && t > 0) previous_users = resume->previous_user_scores;
     // Seeds in g's order; F_U(t-1) is kept in the original order between periods.
     DenseMatrix items_ordered, users_ordered;
     Seeds seeds;
@@ -137,6 +146,7 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
     out.residual = r.residual;
     out.converged = r.converged;
     previous_users = std::move(r.user_labels);
+    out.user_scores = previous_users;
     if (on_period) on_period(t, out);
   }
 }

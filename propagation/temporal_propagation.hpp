@@ -54,6 +54,7 @@ struct TemporalOptions {
 
 struct PeriodResult {
   DenseMatrix interests;    // users x labels: F_U(t) row-normalised (zero rows stay zero)
+  DenseMatrix user_scores;  // users x labels: the raw F_U(t), the next period's prior
   DenseMatrix item_labels;  // items x labels: F_I(t)
   int iterations = 0;
   double residual = 0;      // max-abs change in the period's last iteration
@@ -63,7 +64,17 @@ struct PeriodResult {
 // Called once per period, in order; the callee may move from `result`.
 using PeriodCallback = std::function<void(std::size_t period, PeriodResult& result)>;
 
-// Streams the periods to on_period without keeping them (for long sequences of large
+// Resuming a run at `first_period` (an incremental update, pipeline/update.hpp): the
+// periods before it only advance the decayed history G (and its degree order), which is
+// cheap beside propagating, and period first_period starts from the stored raw
+// F_U(first_period - 1). The arithmetic is the uninterrupted run's, so the periods from
+// first_period on are bitwise those of a run from period 0.
+struct TemporalResume {
+  std::size_t first_period = 0;
+  DenseMatrix previous_user_scores;  // raw F_U(first_period - 1), users x labels; unused at 0
+};
+
+// Streams the periods to on_period (from resume->first_period when given) without keeping them (for long sequences of large
 // graphs). Memory: G_{t-1} and G_t with one stored transpose, F_U(t-1), F_U(t), F_I(t), Y_I
 // (in degree order also W_t relabelled, and the permuted seeds and results).
 // Throws InputError on bad options (naming the option), slices of different
@@ -73,7 +84,8 @@ void propagate_temporal_streaming(const std::vector<graph::CsrMatrix>& slices,
                                   const graph::CsrMatrix& item_labels,
                                   const TemporalOptions& options,
                                   const PeriodCallback& on_period,
-                                  const ProgressCallback& progress = {});
+                                  const ProgressCallback& progress = {},
+                                  const TemporalResume* resume = nullptr);
 
 // Every period's result.
 std::vector<PeriodResult> propagate_temporal(const std::vector<graph::CsrMatrix>& slices,

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "io/ingest.hpp"
+#include "pipeline/update.hpp"
 
 namespace driftrec::python {
 
@@ -72,28 +73,41 @@ std::span<const T> optional_span(const std::optional<Array1<T>>& a) {
   return std::span<const T>(a->data(), a->shape(0));
 }
 
+// The event and label columns of from_arrays and append, borrowed for one call (built in
+// place and never moved: the column views point into the Ids beside them).
+struct Columns {
+  Ids users, items, label_items, label_names;
+  io::EventColumnsIn events;
+  std::optional<io::LabelColumnsIn> labels;
+
+  Columns(const nb::object& user, const nb::object& item, const Array1<std::int64_t>& time,
+          const std::optional<Array1<double>>& value, const nb::object& label_item, const nb::object& label,
+          const std::optional<Array1<float>>& weight) {
+    read_ids(user, "user", users);
+    read_ids(item, "item", items);
+    events.user = users.column;
+    events.item = items.column;
+    events.time = std::span<const graph::Time>(time.data(), time.shape(0));
+    events.value = optional_span(value);
+    if (!label_item.is_none()) {
+      read_ids(label_item, "labels item", label_items);
+      read_ids(label, "labels label", label_names);
+      labels.emplace();
+      labels->item = label_items.column;
+      labels->label = label_names.column;
+      labels->weight = optional_span(weight);
+    }
+  }
+  Columns(const Columns&) = delete;
+  Columns& operator=(const Columns&) = delete;
+};
+
 std::string ingest_columns(const std::string& path, const nb::object& user, const nb::object& item,
                            const Array1<std::int64_t>& time, const std::optional<Array1<double>>& value,
                            const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
                            const std::string& slicing, const std::string& aggregate, bool force,
                            const std::string& on_error, const std::string& negative, int threads) {
-  Ids users, items, label_items, label_names;
-  read_ids(user, "user", users);
-  read_ids(item, "item", items);
-  io::EventColumnsIn events;
-  events.user = users.column;
-  events.item = items.column;
-  events.time = std::span<const graph::Time>(time.data(), time.shape(0));
-  events.value = optional_span(value);
-  std::optional<io::LabelColumnsIn> labels;
-  if (!label_item.is_none()) {
-    read_ids(label_item, "labels item", label_items);
-    read_ids(label, "labels label", label_names);
-    labels.emplace();
-    labels->item = label_items.column;
-    labels->label = label_names.column;
-    labels->weight = optional_span(weight);
-  }
+  const Columns c(user, item, time, value, label_item, label, weight);
   io::ColumnIngestOptions o;
   o.slicing = graph::Slicing::parse(slicing);
   o.aggregate = aggregate;
@@ -104,7 +118,26 @@ std::string ingest_columns(const std::string& path, const nb::object& user, cons
   o.threads = threads;
   nb::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(hdf5_mutex());
-  return io::ingest_columns(events, labels ? &*labels : nullptr, o).to_json().dump();
+  return io::ingest_columns(c.events, c.labels ? &*c.labels : nullptr, o).to_json().dump();
+}
+
+// Store.append: pipeline::update_store from columns (read as ingest_columns reads them).
+std::string update_columns(const std::string& path, const nb::object& user, const nb::object& item,
+                           const Array1<std::int64_t>& time, const std::optional<Array1<double>>& value,
+                           const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
+                           bool allow_backfill, int als_sweeps, const std::string& on_error, int threads) {
+  const Columns c(user, item, time, value, label_item, label, weight);
+  pipeline::UpdateRequest q;
+  q.store = path;
+  q.event_columns = &c.events;
+  q.label_columns = c.labels ? &*c.labels : nullptr;
+  q.on_error = io::parse_on_error(on_error);
+  q.allow_backfill = allow_backfill;
+  q.als_sweeps = als_sweeps;
+  q.threads = threads;
+  nb::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(hdf5_mutex());
+  return pipeline::update_store(q).to_json().dump();
 }
 
 }  // namespace
@@ -160,6 +193,10 @@ void bind_store(nb::module_& m) {
         nb::arg("value").none(), nb::arg("label_item").none(), nb::arg("label").none(), nb::arg("weight").none(),
         nb::arg("slicing"), nb::arg("aggregate"), nb::arg("force"), nb::arg("on_error"), nb::arg("negative"), nb::arg("threads"),
         "Writes a store from columns (see driftrec.Store.from_arrays); returns the ingest report as JSON.");
+  m.def("_update_columns", &update_columns, nb::arg("path"), nb::arg("user"), nb::arg("item"), nb::arg("time"),
+        nb::arg("value").none(), nb::arg("label_item").none(), nb::arg("label").none(), nb::arg("weight").none(),
+        nb::arg("allow_backfill"), nb::arg("als_sweeps"), nb::arg("on_error"), nb::arg("threads"),
+        "Appends columns of events to a store (see driftrec.Store.append); returns the update summary as JSON.");
 }
 
 }  // namespace driftrec::python

@@ -92,6 +92,43 @@ class ALS:
             _convert.thread_count(self.threads))
         return x[0] if scalar else x
 
+    def partial_fit_users(self, userids, user_items):
+        """Updates the factors of the users in `userids` (as implicit's partial_fit_users):
+        each is solved exactly against the fixed item factors from its row of `user_items`
+        (one row per userid: user_items[k] holds userids[k]'s items). Ids past the fitted
+        users grow user_factors, rows of ids not given staying zero."""
+        self.user_factors = self._partial_fit(userids, user_items, self.user_factors, self._item_factors(),
+                                              "userids", "user_items")
+
+    def partial_fit_items(self, itemids, item_users):
+        """Updates the factors of the items in `itemids` (as implicit's partial_fit_items):
+        each is solved exactly against the fixed user factors from its row of `item_users`
+        (one row per itemid, columns = users). Ids past the fitted items grow item_factors."""
+        users = _convert.factors(self.user_factors, "user_factors")
+        self.item_factors = self._partial_fit(itemids, item_users, self.item_factors, users, "itemids", "item_users")
+
+    def _partial_fit(self, ids, rows, factors, fixed, ids_name, rows_name):
+        import scipy.sparse as sp
+
+        self._require_fit()
+        ids = np.atleast_1d(np.asarray(ids))
+        if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0:
+            raise InputError(f"{ids_name}: expected a non-empty list of ids >= 0, found {ids!r}")
+        if len(np.unique(ids)) != len(ids):
+            raise InputError(f"{ids_name}: an id appears twice")
+        if not sp.issparse(rows) or rows.shape[0] != len(ids):
+            raise InputError(f"{rows_name}: expected a scipy.sparse matrix with one row per id in {ids_name} "
+                             f"({len(ids)})")
+        indptr, indices, data, _ = _convert.csr(rows, rows_name, rows=len(ids), cols=fixed.shape[0])
+        solved = _driftrec._als_recalculate_users(
+            fixed, indptr, indices, data, len(ids), float(self.regularization), float(self.alpha),
+            _convert.thread_count(self.threads))
+        out = np.array(factors, dtype=np.float32, copy=True)
+        if ids.max() >= out.shape[0]:
+            out = np.concatenate([out, np.zeros((ids.max() + 1 - out.shape[0], out.shape[1]), np.float32)])
+        out[ids] = solved
+        return out
+
     def _user_rows(self, user_items, count, items):
         import scipy.sparse as sp
 

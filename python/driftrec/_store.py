@@ -62,6 +62,15 @@ def _label_columns(labels):
     return item, label, weight
 
 
+def _columns(user, item, time, value, labels):
+    """The event and label columns of from_arrays and append, converted and checked:
+    (user, item, time, value, label_item, label, weight)."""
+    events = (_convert.ids(user, "user"), _convert.ids(item, "item"), _convert.times(time, "time"),
+              # float64 so that the engine tells 1e40 (beyond float32) from infinity
+              None if value is None else _convert.floats(value, "value", dtype=np.float64))
+    return events + ((None, None, None) if labels is None else tuple(_label_columns(labels)))
+
+
 class Store:
     """A driftrec store opened for reading.
 
@@ -96,16 +105,8 @@ class Store:
             store is the same for any count.
         Raises InputError naming the column and row of the first bad value.
         """
-        user = _convert.ids(user, "user")
-        item = _convert.ids(item, "item")
-        time = _convert.times(time, "time")
-        # float64 so that the engine tells 1e40 (beyond float32) from infinity
-        value = None if value is None else _convert.floats(value, "value", dtype=np.float64)
-        label_item = label = weight = None
-        if labels is not None:
-            label_item, label, weight = _label_columns(labels)
         report = _driftrec._ingest_columns(
-            os.fspath(path), user, item, time, value, label_item, label, weight, str(slice),
+            os.fspath(path), *_columns(user, item, time, value, labels), str(slice),
             str(aggregate), bool(force), str(on_error), str(negative), _convert.thread_count(threads))
         store = cls(path)
         store.ingest_report = json.loads(report)
@@ -122,6 +123,22 @@ class Store:
         return cls.from_arrays(
             path, df[user], df[item], df[time], None if value is None else df[value], labels=labels,
             slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative)
+
+    def append(self, user, item, time, value=None, *, labels=None, allow_backfill=False, als_sweeps=3,
+               on_error="fail", threads=0):
+        """`driftrec update` from columns: appends events (and labels of new items) to this
+        store and carries its label propagation and temporal ALS results forward, then
+        reopens the store on the new file. Columns as in from_arrays; known ids keep their
+        indices, new users and items are appended. Events before the store's last period
+        raise InputError unless allow_backfill; so do a bad row (on_error="fail"), a batch
+        sharing no user and no item with the store, and a store sliced by quantiles. The
+        file is replaced atomically: on any error it is left as it was.
+        Returns `driftrec update --json`'s dict."""
+        summary = _driftrec._update_columns(
+            self.path, *_columns(user, item, time, value, labels), bool(allow_backfill), int(als_sweeps),
+            str(on_error), _convert.thread_count(threads))
+        self._reopen()
+        return json.loads(summary)
 
     # ---- reading ----
 

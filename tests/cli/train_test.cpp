@@ -127,7 +127,7 @@ TEST_CASE("the demo runs the whole pipeline on MovieLens-format data", "[cli][de
                                (dir / "out").string()));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  for (const char* step : {"== driftrec propagate", "== driftrec factorize", "== driftrec train", "== driftrec evaluate",
+  for (const char* step : {"== driftrec propagate", "== driftrec factorize", "== driftrec update", "== driftrec train", "== driftrec evaluate",
                            "== driftrec predict", "== driftrec recommend", "demo finished"})
     CHECK(r.out.find(step) != std::string::npos);
   const json report = json::parse(test::read_file(dir / "out" / "evaluation.json"));

@@ -184,3 +184,36 @@ def test_misuse_raises_input_error(rng):
         driftrec.ALS(regularization=-1).fit(ratings)
     with pytest.raises(driftrec.InputError, match="random_state"):
         driftrec.ALS(random_state=-3).fit(ratings)
+
+
+def test_partial_fit_users_and_items_are_exact_row_solves_and_grow_the_factors(rng, seed):
+    ratings = random_ratings(rng)
+    n_users, n_items = ratings.shape
+    model = driftrec.ALS(factors=6, regularization=0.1, alpha=2.0, iterations=3, random_state=seed).fit(ratings)
+    before_users, before_items = model.user_factors.copy(), model.item_factors.copy()
+    # Two known users with changed rows and one new user two ids past the end.
+    users = np.array([1, 4, n_users + 1])
+    rows = sp.vstack([ratings[1], ratings[0], ratings[2]]).tocsr()
+    model.partial_fit_users(users, rows)
+    want = reference.als_exact_half_sweep(rows, before_items, 0.1, 2.0)
+    assert model.user_factors.shape == (n_users + 2, 6)
+    np.testing.assert_allclose(model.user_factors[users], want, atol=1e-5 * np.abs(want).max())
+    untouched = np.setdiff1d(np.arange(n_users), users)
+    np.testing.assert_array_equal(model.user_factors[untouched], before_users[untouched])
+    np.testing.assert_array_equal(model.user_factors[n_users], np.zeros(6, np.float32))  # not given: zero
+
+    # Items against the (updated) user factors; a new item id.
+    item_users = sp.csr_matrix(sp.vstack([ratings.T.tocsr()[3], ratings.T.tocsr()[5]]))
+    item_users = sp.hstack([item_users, sp.csr_matrix((2, 2))]).tocsr()  # the two new user columns
+    items = np.array([3, n_items])
+    users_now = model.user_factors.copy()
+    model.partial_fit_items(items, item_users)
+    want = reference.als_exact_half_sweep(item_users, users_now, 0.1, 2.0)
+    assert model.item_factors.shape == (n_items + 1, 6)
+    np.testing.assert_allclose(model.item_factors[items], want, atol=1e-5 * np.abs(want).max())
+    np.testing.assert_array_equal(model.item_factors[:3], before_items[:3])
+
+    with pytest.raises(driftrec.InputError, match="userids"):
+        model.partial_fit_users([1, 1], sp.vstack([ratings[1], ratings[1]]).tocsr())
+    with pytest.raises(driftrec.InputError, match="user_items"):
+        model.partial_fit_users([1, 2], ratings[1])

@@ -196,3 +196,32 @@ def test_store_errors_name_the_problem(tmp_path):
     assert s.closed
     with pytest.raises(driftrec.InputError, match="closed"):
         s.events
+
+
+def test_append_equals_ingesting_everything_at_once(tmp_path, rng):
+    """Store.append of the later events gives the store from_arrays writes from all of them."""
+    n = 600
+    user = rng.integers(0, 40, n)
+    item = rng.integers(0, 30, n)
+    start = np.datetime64("2020-01-01T00:00:00").astype(np.int64)
+    time = np.sort(start + rng.integers(0, 6 * 30 * 86400, n))
+    value = rng.integers(1, 6, n).astype(np.float32)
+    labels = {str(i): [f"g{i % 4}", f"h{i % 3}"] for i in range(30)}
+    cut = np.searchsorted(time, time[int(0.8 * n)])
+    full = driftrec.Store.from_arrays(tmp_path / "full.h5", user, item, time, value, labels=labels)
+    part = driftrec.Store.from_arrays(tmp_path / "part.h5", user[:cut], item[:cut], time[:cut], value[:cut],
+                                      labels=labels)
+    before = (tmp_path / "part.h5").read_bytes()
+    with pytest.raises(driftrec.InputError, match="allow-backfill"):
+        part.append(user[:5], item[:5], np.full(5, start), value[:5])
+    assert (tmp_path / "part.h5").read_bytes() == before
+    summary = part.append(user[cut:], item[cut:], time[cut:], value[cut:], labels=labels)
+    assert summary["events_added"] == n - cut
+    assert part.n_events == n
+    np.testing.assert_array_equal(part.users, full.users)
+    np.testing.assert_array_equal(part.items, full.items)
+    np.testing.assert_array_equal(part.labels, full.labels)
+    assert part.n_slices == full.n_slices
+    for k in range(full.n_slices):
+        assert (part.slice(k) != full.slice(k)).nnz == 0
+    assert (part.item_labels != full.item_labels).nnz == 0

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Cost of `driftrec update` against the full recompute, on a generated log.
+#
+# A `driftrec generate` log of PERIODS periods (default 24) is split at the start of its
+# last period. Full recompute = ingest of the whole log + propagate (label) + factorize,
+# timed end to end. Update = `driftrec update` of a store that holds the first PERIODS-1
+# periods with both results already computed (that preparation is not timed), given the
+# last period's events. Prints one JSON object: both timings, their ratio (goal <= 0.10),
+# the sizes, the load average before and after, and the update's own summary.
+#
+# Usage: bench/update/run.sh [DRIFTREC] (default build/cli/driftrec)
+# Sizes: USERS (10000), ITEMS (5000), PERIODS (24), EVENTS_PER_PERIOD (5), THREADS (0).
+set -euo pipefail
+DRIFTREC=${1:-build/cli/driftrec}
+USERS=${USERS:-10000}
+ITEMS=${ITEMS:-5000}
+PERIODS=${PERIODS:-24}
+EVENTS_PER_PERIOD=${EVENTS_PER_PERIOD:-5}
+THREADS=${THREADS:-0}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+"$DRIFTREC" generate --out "$work/gen" --users "$USERS" --items "$ITEMS" --periods "$PERIODS" \
+  --events-per-period "$EVENTS_PER_PERIOD" --threads "$THREADS" > /dev/null
+period=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['period_seconds'])" "$work/gen/meta.json" 2>/dev/null || echo 2592000)
+# Split at the start of the last period: old.csv = periods 0..P-2, new.csv = period P-1.
+awk -F, -v p="$period" -v n="$PERIODS" -v old="$work/old.csv" -v new="$work/new.csv" '
+  NR == 1 { print > old; print > new; next }
+  { t[NR] = $3; line[NR] = $0; if (min == "" || $3 < min) min = $3 }
+  END {
+    first = min - min % p; cut = first + (n - 1) * p
+    for (k = 2; k <= NR; ++k) print line[k] > (t[k] < cut ? old : new)
+  }' "$work/gen/events.csv"
+
+now() { date +%s.%N; }
+run_results() {  # the recompute after an ingest: label propagation and temporal ALS
+  "$DRIFTREC" propagate "$1" --threads "$THREADS" > /dev/null
+  "$DRIFTREC" factorize "$1" --threads "$THREADS" > /dev/null
+}
+
+t0=$(now)
+"$DRIFTREC" ingest "$work/old.csv" "$work/new.csv" --labels "$work/gen/labels.csv" --slice "${period}s" \
+  -o "$work/full.h5" --threads "$THREADS" > /dev/null
+run_results "$work/full.h5"
+t1=$(now)
+
+"$DRIFTREC" ingest "$work/old.csv" --labels "$work/gen/labels.csv" --slice "${period}s" -o "$work/up.h5" \
+  --threads "$THREADS" > /dev/null
+run_results "$work/up.h5"
+t2=$(now)
+"$DRIFTREC" update "$work/up.h5" "$work/new.csv" --labels "$work/gen/labels.csv" --threads "$THREADS" --json \
+  > "$work/update.json"
+t3=$(now)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+python3 - "$t0" "$t1" "$t2" "$t3" "$work/update.json" "$USERS" "$ITEMS" "$PERIODS" "$EVENTS_PER_PERIOD" \
+  "$THREADS" "$load_before" "$load_after" "$(wc -l < "$work/gen/events.csv")" <<'PY'
+import json, sys
+t0, t1, t2, t3 = map(float, sys.argv[1:5])
+summary = json.load(open(sys.argv[5]))
+full, update = t1 - t0, t3 - t2
+print(json.dumps({
+    "full_recompute_seconds": round(full, 3),
+    "update_seconds": round(update, 3),
+    "ratio": round(update / full, 4),
+    "goal_ratio": 0.10,
+    "users": int(sys.argv[6]), "items": int(sys.argv[7]), "periods": int(sys.argv[8]),
+    "events_per_period": float(sys.argv[9]), "threads": int(sys.argv[10]),
+    "events": int(sys.argv[13]) - 1, "events_appended": summary["events_added"],
+    "loadavg_before": sys.argv[11], "loadavg_after": sys.argv[12],
+    "update_summary": summary,
+}, indent=2))
+PY

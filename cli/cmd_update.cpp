@@ -1,0 +1,74 @@
+// driftrec update: append new events (and labels of new items) to a store and carry its
+// label propagation and temporal ALS results forward (pipeline::update_store).
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "pipeline/update.hpp"
+
+namespace driftrec::cli {
+
+void add_update(CLI::App& app) {
+  auto* cmd = app.add_subcommand("update", "Append new events to a store and recompute only the periods they touch");
+  cmd->footer(
+      "Known user and item ids keep their indices; new ones are appended. The store's slicing cuts the new "
+      "events, so its last period is extended and/or new periods are added. Label propagation results resume "
+      "from the saved F_U of the period before the first changed one (bitwise what propagate on the whole store "
+      "gives); temporal ALS results fold the new period in with --als-sweeps sweeps from the saved factors; "
+      "random-walk and sequence results are dropped (listed). Events before the store's last period are refused "
+      "unless --allow-backfill. The store is rewritten atomically: on any error it is left as it was.\n\n"
+      "Example:\n  driftrec update ml.h5 ratings-2018-10.csv --labels movies.csv");
+  auto q = std::make_shared<pipeline::UpdateRequest>();
+  auto on_error = std::make_shared<std::string>("fail");
+  auto time_format = std::make_shared<std::string>("auto");
+  auto json = std::make_shared<bool>(false);
+  auto common = std::make_shared<CommonOptions>();
+  cmd->add_option("store", q->store, "Store to update (HDF5, from driftrec ingest)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("events", q->event_files, "New interaction log file(s), read as ingest reads them")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--labels", q->labels_file, "Labels (and titles) of the new items, in a format ingest reads; rows for stored items are ignored")->check(CLI::ExistingFile);
+  cmd->add_option("--labels-format", q->labels.format, "auto|movielens|ml100k|long")->default_val("auto");
+  cmd->add_option("--genre-names", q->labels.genre_names, "u.genre for --labels u.item (default: beside it)");
+  cmd->add_option("--format", q->events.format, "auto|movielens-csv|movielens-dat|ml100k|delimited")->default_val("auto");
+  cmd->add_option("--delimiter", q->events.delimiter, "Field delimiter for delimited files (as ingest)");
+  cmd->add_option("--columns", q->events.columns, "user=..,item=..,time=..[,value=..] by header name or 1-based position");
+  cmd->add_option("--header", q->events.header, "Is the first line a header? auto|yes|no")->default_val("auto");
+  cmd->add_option("--time-format", *time_format, "auto|seconds|millis|iso")->default_val("auto");
+  cmd->add_option("--on-error", *on_error, "fail: stop at the first bad line (exit 2, store unchanged); skip: skip bad lines and report counts")->default_val("fail");
+  cmd->add_flag("--allow-backfill", q->allow_backfill, "Accept events before the store's last period; results are recomputed from the earliest period they touch");
+  cmd->add_flag("--retrain", q->retrain, "Retrain sequence-model results on the updated store instead of dropping them");
+  cmd->add_option("--als-sweeps", q->als_sweeps, "Temporal ALS sweeps (users, then items) on each changed period")->default_val(3);
+  cmd->add_flag("--json", *json, "Print the summary as JSON on stdout");
+  add_threads_option(*cmd, *common);
+  cmd->callback([=] {
+    common->apply();
+    q->events.on_error = io::parse_on_error(*on_error);
+    q->labels.on_error = q->events.on_error;
+    q->events.time_format = io::parse_time_format(*time_format);
+    q->threads = common->threads;
+    q->progress = make_progress();
+    const pipeline::UpdateSummary s = pipeline::update_store(*q);
+    end_progress();
+    if (!s.skipped_events.empty()) fmt::print(stderr, "driftrec: warning: events: {}\n", s.skipped_events.summary());
+    if (*json) {
+      fmt::print("{}\n", s.to_json().dump(2));
+      return;
+    }
+    fmt::print("appended {} events: {} new users, {} new items ({} labelled), {} new labels\n", s.events_added,
+               s.users_added, s.items_added, s.labelled_items_added, s.labels_added);
+    fmt::print("periods {} -> {}, first changed period {}{}\n", s.periods_before, s.periods_after,
+               s.first_changed_period, s.backfill ? " (backfill)" : "");
+    if (s.label_rows_for_known_items > 0)
+      fmt::print("  {} new label pairs of items already in the store ignored (a stored item keeps its labels)\n",
+                 s.label_rows_for_known_items);
+    for (const pipeline::UpdatedResult& r : s.results) {
+      fmt::print("result '{}' ({}): recomputed from period {} in {:.2f} s", r.name, r.kind, r.recomputed_from, r.seconds);
+      if (r.objective) fmt::print(", last-period objective {:.6g}", *r.objective);
+      fmt::print("\n");
+      if (!r.note.empty()) fmt::print("  {}\n", r.note);
+    }
+    for (const std::string& d : s.dropped_results)
+      fmt::print("result {} dropped: it described the old last period (run its command again)\n", d);
+    fmt::print("updated {} in {:.2f} s\n", s.store, s.seconds);
+  });
+}
+
+}  // namespace driftrec::cli

@@ -1,0 +1,361 @@
+// pipeline/update: appending events to a store and carrying its results forward equals
+// ingesting everything and recomputing (label propagation bitwise, evaluate identically,
+// temporal ALS within a stated objective gap), and bad input leaves the store's bytes
+// as they were.
+#include "pipeline/update.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "graph/decay.hpp"
+#include "io/factors_result.hpp"
+#include "io/hdf5.hpp"
+#include "io/label_result.hpp"
+#include "io/sequence_result.hpp"
+#include "matrix_factorization/temporal_als.hpp"
+#include "pipeline/evaluate.hpp"
+#include "pipeline/factorize.hpp"
+#include "pipeline/propagate.hpp"
+#include "tests/pipeline/compare.hpp"
+#include "tests/test_util.hpp"
+
+using namespace driftrec;
+using test::run_cli;
+
+namespace {
+
+constexpr const char* kLog = "--users 150 --items 120 --labels 6 --periods 8 --events-per-period 5 --seed 8";
+constexpr std::int64_t kPeriod = 2592000;  // the generator's 30-day periods
+
+// events.csv of `driftrec generate` split at `cut` (Unix seconds) into old.csv and new.csv.
+struct Split {
+  std::string old_events, new_events, labels;
+  std::int64_t first_time = 0;  // the log's earliest event
+};
+
+Split split_log(const test::TempDir& dir, const std::string& generate_args, double cut_in_periods) {
+  const auto gen = dir / "gen";
+  REQUIRE(run_cli(fmt::format("generate --out '{}' {}", gen.string(), generate_args)).exit_code == 0);
+  std::ifstream in(gen / "events.csv");
+  std::string header, line;
+  std::getline(in, header);
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  Split s;
+  s.first_time = INT64_MAX;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::string user, item, time;
+    std::getline(fields, user, ',');
+    std::getline(fields, item, ',');
+    std::getline(fields, time, ',');
+    rows.emplace_back(std::stoll(time), line);
+    s.first_time = std::min(s.first_time, rows.back().first);
+  }
+  const std::int64_t begin = s.first_time - s.first_time % kPeriod;
+  const auto cut = begin + static_cast<std::int64_t>(cut_in_periods * kPeriod);
+  std::string old_text = header + "\n", new_text = header + "\n";
+  for (const auto& [t, l] : rows) (t < cut ? old_text : new_text) += l + "\n";
+  s.old_events = (dir / "old.csv").string();
+  s.new_events = (dir / "new.csv").string();
+  s.labels = (gen / "labels.csv").string();
+  test::write_file(s.old_events, old_text);
+  test::write_file(s.new_events, new_text);
+  return s;
+}
+
+std::string ingest(const std::string& files, const std::string& labels, const std::string& out) {
+  auto r = run_cli(fmt::format("ingest {} --labels '{}' --slice 2592000s -o '{}' --force", files, labels, out));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return out;
+}
+
+void add_results(const std::string& store) {
+  for (const char* args : {"propagate '{}' --mu 0.4 --gamma 0.5 --keep all",
+                           "factorize '{}' --factors 8 --iterations 6 --eta 1 --gamma 0.5 --keep-users all",
+                           "propagate '{}' --method p3alpha"}) {
+    auto r = run_cli(fmt::format(fmt::runtime(args), store));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+}
+
+// The last period's temporal ALS objective of the stored factors, from the store's slices.
+double last_objective(const std::string& path) {
+  const io::Store store = io::Store::open(path);
+  const matrix_factorization::TemporalAlsOptions o = io::read_factors_options(store, "als");
+  std::vector<graph::CsrMatrix> slices;
+  for (std::size_t k = 0; k < store.n_slices(); ++k) slices.push_back(store.slice(k));
+  const auto history = matrix_factorization::decayed_history(slices, o.gamma);
+  const std::size_t n = store.n_slices();
+  const io::StoredFactors last = io::read_factors(store, "als", n - 1);
+  const auto previous = io::read_factor_matrix(store, "als", "user_factors", n - 2);
+  REQUIRE(previous);
+  return matrix_factorization::temporal_als_loss(history.back(), last.model, *previous, o);
+}
+
+void check_same_label_result(const std::string& got_path, const std::string& want_path) {
+  const io::Store got = io::Store::open(got_path), want = io::Store::open(want_path);
+  const io::LabelResultInfo g = io::read_label_result(got, "label"), w = io::read_label_result(want, "label");
+  CHECK(g.iterations == w.iterations);
+  CHECK(g.residual == w.residual);
+  CHECK(g.converged == w.converged);
+  REQUIRE(io::kept_label_periods(got, "label") == io::kept_label_periods(want, "label"));
+  for (std::size_t t : io::kept_label_periods(want, "label")) {
+    INFO("period " << t);
+    const io::LabelPeriod a = io::read_label_period(got, "label", t), b = io::read_label_period(want, "label", t);
+    CHECK(a.interests == b.interests);      // bitwise
+    CHECK(a.item_labels == b.item_labels);  // bitwise
+  }
+  const std::size_t n = want.n_slices();
+  CHECK(io::read_user_scores(got, "label", n - 1) == io::read_user_scores(want, "label", n - 1));
+}
+
+}  // namespace
+
+TEST_CASE("update then recompute nothing equals ingesting everything and recomputing", "[pipeline][update]") {
+  test::TempDir dir;
+  // Cut inside period 5 of 8: period 5 is extended, 6 and 7 are new.
+  const Split s = split_log(dir, kLog, 5.5);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  add_results(updated);
+  add_results(full);
+
+  pipeline::UpdateRequest q;
+  q.store = updated;
+  q.event_files = {s.new_events};
+  q.labels_file = s.labels;
+  q.threads = 2;
+  const pipeline::UpdateSummary sum = pipeline::update_store(q);
+  CHECK(sum.periods_before == 6);
+  CHECK(sum.periods_after == 8);
+  CHECK(sum.first_changed_period == 5);
+  CHECK(!sum.backfill);
+  CHECK(sum.events_added > 0);
+  REQUIRE(sum.results.size() == 2);
+  CHECK(sum.dropped_results == std::vector<std::string>{"p3alpha (p3alpha)"});
+  for (const pipeline::UpdatedResult& r : sum.results) {
+    CHECK(r.recomputed_from == 5);
+    CHECK(r.note.empty());
+  }
+
+  test::check_same_store(updated, full);
+  check_same_label_result(updated, full);
+
+  // ALS: the update runs 3 sweeps on each changed period from the saved factors; the full
+  // refit 6 on every period from the seeded start. Stated gap: the updated last-period
+  // objective is within 2% of the full refit's.
+  const double got = last_objective(updated), want = last_objective(full);
+  CAPTURE(got, want);
+  const auto als = std::find_if(sum.results.begin(), sum.results.end(),
+                                [](const pipeline::UpdatedResult& r) { return r.kind == "temporal_als"; });
+  REQUIRE(als != sum.results.end());
+  REQUIRE(als->objective);
+  CHECK(*als->objective == Approx(got).epsilon(1e-9));
+  CHECK(got <= want * 1.02);
+
+  // evaluate reads only the store: the same report.
+  pipeline::EvaluateRequest e;
+  e.test_periods = 2;
+  e.threads = 2;
+  e.store = updated;
+  const auto a = pipeline::evaluate_store(e);
+  e.store = full;
+  const auto b = pipeline::evaluate_store(e);
+  // The same text once the store's path is the other's; wall times aside (the table's
+  // "seconds per model" line, the report's "seconds" and "wall_seconds").
+  auto same_text = [&](std::string text) {
+    for (std::size_t at; (at = text.find(updated)) != std::string::npos;) text.replace(at, updated.size(), full);
+    std::string kept, line;
+    std::istringstream lines(text);
+    while (std::getline(lines, line))
+      if (line.rfind("seconds per model", 0) != 0) kept += line + "\n";
+    return kept;
+  };
+  CHECK(same_text(a.table) == same_text(b.table));
+  CHECK(same_text(test::without(a.report, {"wall_seconds", "seconds"}).dump(1)) ==
+        same_text(test::without(b.report, {"wall_seconds", "seconds"}).dump(1)));
+}
+
+TEST_CASE("update without new ids keeps the stored periods' datasets as they were", "[pipeline][update]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 6.0);
+  // Only the new events of users and items the old log has.
+  std::set<std::string> users, items;
+  std::istringstream old_rows(test::read_file(s.old_events));
+  std::string line, kept;
+  std::getline(old_rows, line);
+  while (std::getline(old_rows, line)) {
+    users.insert(line.substr(0, line.find(',')));
+    items.insert(line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1));
+  }
+  std::istringstream new_rows(test::read_file(s.new_events));
+  std::getline(new_rows, line);
+  kept = line + "\n";
+  while (std::getline(new_rows, line)) {
+    const std::string u = line.substr(0, line.find(','));
+    const std::string i = line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1);
+    if (users.count(u) && items.count(i)) kept += line + "\n";
+  }
+  test::write_file(s.new_events, kept);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  add_results(updated);
+  add_results(full);
+  const auto before = io::read_factor_matrix(io::Store::open(updated), "als", "user_factors", 3);
+  pipeline::UpdateRequest q;
+  q.store = updated;
+  q.event_files = {s.new_events};
+  const pipeline::UpdateSummary sum = pipeline::update_store(q);
+  CHECK(sum.users_added == 0);
+  CHECK(sum.items_added == 0);
+  CHECK(sum.first_changed_period == 6);
+  test::check_same_store(updated, full);
+  check_same_label_result(updated, full);
+  CHECK(io::read_factor_matrix(io::Store::open(updated), "als", "user_factors", 3) == before);
+  const double got = last_objective(updated), want = last_objective(full);
+  CAPTURE(got, want);
+  CHECK(got <= want * 1.02);
+}
+
+TEST_CASE("update resumes label propagation from period 0 when the raw F_U was not saved, and says so",
+          "[pipeline][update]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 6.0);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  for (const std::string& store : {updated, full})
+    REQUIRE(run_cli(fmt::format("propagate '{}' --keep last:3", store)).exit_code == 0);
+  {  // a result written before update existed has no user_scores
+    io::h5::Handle f(H5Fopen(updated.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    REQUIRE(H5Ldelete(f, "/results/label/user_scores", H5P_DEFAULT) >= 0);
+  }
+  pipeline::UpdateRequest q;
+  q.store = updated;
+  q.event_files = {s.new_events};
+  q.labels_file = s.labels;
+  const pipeline::UpdateSummary sum = pipeline::update_store(q);
+  REQUIRE(sum.results.size() == 1);
+  CHECK(sum.first_changed_period == 6);
+  CHECK(sum.results[0].recomputed_from == 0);
+  CHECK_THAT(sum.results[0].note, Catch::Contains("recomputed from period 0"));
+  check_same_label_result(updated, full);
+}
+
+TEST_CASE("update --allow-backfill recomputes from the earliest touched period and equals the full run",
+          "[pipeline][update]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 7.0);
+  // Move two of the new events back into period 2.
+  std::ifstream in(s.new_events);
+  std::string header, a, b, rest, line;
+  std::getline(in, header);
+  std::getline(in, a);
+  std::getline(in, b);
+  while (std::getline(in, line)) rest += line + "\n";
+  const std::int64_t early = s.first_time - s.first_time % kPeriod + 2 * kPeriod + 77;
+  auto moved = [&](const std::string& row) {
+    return row.substr(0, row.find(',', row.find(',') + 1)) + fmt::format(",{},1\n", early);
+  };
+  test::write_file(s.new_events, header + "\n" + moved(a) + moved(b) + rest);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  for (const std::string& store : {updated, full})
+    REQUIRE(run_cli(fmt::format("propagate '{}' --keep all", store)).exit_code == 0);
+
+  const std::string before = test::read_file(updated);
+  auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}'", updated, s.new_events, s.labels));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("before the store's last period") && Catch::Contains("--allow-backfill"));
+  CHECK(test::read_file(updated) == before);
+
+  r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --allow-backfill --json", updated, s.new_events, s.labels));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["backfill"] == true);
+  CHECK(j["first_changed_period"] == 2);
+  CHECK(j["results"][0]["recomputed_from"] == 0);  // F_U(1) is not among the two saved
+  test::check_same_store(updated, full);
+  check_same_label_result(updated, full);
+}
+
+TEST_CASE("update refuses bad input with exit 2 and leaves the store's bytes as they were", "[pipeline][update]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 6.0);
+  const std::string store = ingest("'" + s.old_events + "'", s.labels, (dir / "s.h5").string());
+  REQUIRE(run_cli(fmt::format("propagate '{}'", store)).exit_code == 0);
+  const std::string before = test::read_file(store);
+  const std::string new_text = test::read_file(s.new_events);
+
+  struct Case {
+    const char* what;
+    std::string content;
+    const char* message;
+  };
+  const std::vector<Case> cases{
+      {"malformed line", new_text + "17,4,not-a-time,1\n", "time"},
+      {"another store's ids", "user,item,time,value\nzz-u1,zz-i1,1700000000,1\nzz-u2,zz-i1,1700000001,1\n",
+       "another store's"},
+      {"only a header", "user,item,time,value\n", "no valid events"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    const auto file = dir / "bad.csv";
+    test::write_file(file, c.content);
+    auto r = run_cli(fmt::format("update '{}' '{}'", store, file.string()));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.message));
+    CHECK(test::read_file(store) == before);
+    CHECK(test::dir_entries(dir.path()).count(".s.h5.tmp") == 0);
+  }
+  pipeline::UpdateRequest q;
+  q.store = store;
+  q.event_files = {s.new_events};
+  q.als_sweeps = 0;
+  CHECK_THAT(test::input_error_of([&] { pipeline::update_store(q); }), Catch::Contains("als_sweeps"));
+
+  // A store cut by quantiles cannot take events: every cut would move.
+  const std::string quantiles = (dir / "q.h5").string();
+  REQUIRE(run_cli(fmt::format("ingest '{}' --slice quantiles:5 -o '{}'", s.old_events, quantiles)).exit_code == 0);
+  const std::string qbefore = test::read_file(quantiles);
+  auto r = run_cli(fmt::format("update '{}' '{}'", quantiles, s.new_events));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("quantiles"));
+  CHECK(test::read_file(quantiles) == qbefore);
+}
+
+TEST_CASE("update --retrain trains the sequence model again with its own options; without it the result is dropped",
+          "[pipeline][update][train]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 7.0);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string dropped = test::copy_store(updated, "dropped.h5");
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  const char* train = "train '{}' --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2";
+  for (const std::string& store : {updated, dropped, full})
+    REQUIRE(run_cli(fmt::format(fmt::runtime(train), store)).exit_code == 0);
+
+  auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", dropped, s.new_events, s.labels));
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
+  CHECK(io::Store::open(dropped).results().empty());
+
+  r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --retrain --json --threads 2", updated, s.new_events, s.labels));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const io::SequenceResult got = io::read_sequence_result(io::Store::open(updated), "sequence");
+  const io::SequenceResult want = io::read_sequence_result(io::Store::open(full), "sequence");
+  CHECK(got.periods == want.periods);
+  CHECK(got.window == 5);
+  CHECK(got.next_factors.cols() == 4);
+  CHECK(got.train_loss == want.train_loss);
+  CHECK(got.next_interests == want.next_interests);
+  CHECK(got.next_factors == want.next_factors);
+}
