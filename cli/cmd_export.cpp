@@ -41,10 +41,11 @@ void add_export(CLI::App& app) {
   cmd->add_option("--chunk", q.chunk, "Users per chunk (memory: one chunk's rows)")->default_val(q.chunk);
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
+  add_quiet_option(*cmd, a->common);
   cmd->callback([a] {
     a->common.apply();
     a->request.threads = a->common.threads;
-    a->request.progress = make_progress();
+    a->request.progress = make_progress(a->common);
     const pipeline::ExportSummary s = pipeline::export_store(a->request);
     end_progress();
     if (a->json) {

@@ -38,13 +38,14 @@ void add_update(CLI::App& app) {
   cmd->add_option("--als-sweeps", q->als_sweeps, "Temporal ALS sweeps (users, then items) on each changed period")->default_val(3);
   cmd->add_flag("--json", *json, "Print the summary as JSON on stdout");
   add_threads_option(*cmd, *common);
+  add_quiet_option(*cmd, *common);
   cmd->callback([=] {
     common->apply();
     q->events.on_error = io::parse_on_error(*on_error);
     q->labels.on_error = q->events.on_error;
     q->events.time_format = io::parse_time_format(*time_format);
     q->threads = common->threads;
-    q->progress = make_progress();
+    q->progress = make_progress(*common);
     const pipeline::UpdateSummary s = pipeline::update_store(*q);
     end_progress();
     if (!s.skipped_events.empty()) fmt::print(stderr, "driftrec: warning: events: {}\n", s.skipped_events.summary());
