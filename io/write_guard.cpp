@@ -247,8 +247,10 @@ int take_lock(const std::string& lock_path, const std::string& shown) {
     struct stat held {}, now {};
     if (::fstat(fd, &held) == 0 && ::stat(lock_path.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
         held.st_ino == now.st_ino) {
-      const std::string pid = fmt::format("{}\n", ::getpid());
-      if (::ftruncate(fd, 0) == 0) [[maybe_unused]] ssize_t n = ::pwrite(fd, pid.data(), pid.size(), 0);
+      // Written without allocating: a failure here would leave the lock file behind.
+      char pid[32];
+      const int len = std::snprintf(pid, sizeof pid, "%d\n", static_cast<int>(::getpid()));
+      if (::ftruncate(fd, 0) == 0 && len > 0) [[maybe_unused]] ssize_t n = ::pwrite(fd, pid, static_cast<std::size_t>(len), 0);
       return fd;
     }
     ::close(fd);
@@ -280,8 +282,17 @@ void remove_stale_temps(const std::string& path) {
 WriteGuard::WriteGuard(const std::string& path, const std::string& shown, const std::string& temp)
     : lock_path_(beside(path, fmt::format(".{}.lock", name_of(path)))), temp_(temp) {
   lock_fd_ = take_lock(lock_path_, shown);
-  slot_ = register_write(temp_, lock_path_, shown);
-  remove_stale_temps(path);
+  // A constructor that throws runs no destructor: release what is held here (an
+  // allocation can fail in either call; tests/fault fails every one in turn).
+  try {
+    slot_ = register_write(temp_, lock_path_, shown);
+    remove_stale_temps(path);
+  } catch (...) {
+    unregister_write(slot_);
+    ::unlink(lock_path_.c_str());
+    ::close(lock_fd_);
+    throw;
+  }
 }
 
 WriteGuard::~WriteGuard() {
