@@ -20,6 +20,7 @@ void add_recommend(CLI::App& app);  // recommend and similar-items
 void add_propagate(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_train(CLI::App& app);  // train and predict
+void add_serve(CLI::App& app);
 
 // Options every subcommand shares. Commands pass `threads` into the pipeline requests (or
 // io::IngestOptions), which pass it into the options of every library call that runs

@@ -68,6 +68,7 @@ int run(int argc, char** argv) {
   driftrec::cli::add_propagate(app);
   driftrec::cli::add_evaluate(app);
   driftrec::cli::add_train(app);
+  driftrec::cli::add_serve(app);
   driftrec::cli::add_demo(app);
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {

@@ -1,0 +1,193 @@
+#include "serve/quantized.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define DRIFTREC_SERVE_X86 1
+#endif
+
+#include "core/error.hpp"
+
+namespace driftrec::serve {
+
+std::vector<float> QuantizedRows::dequantized(std::int64_t r) const {
+  std::vector<float> out(static_cast<std::size_t>(cols));
+  const std::int8_t* c = row(r);
+  for (int f = 0; f < cols; ++f) out[static_cast<std::size_t>(f)] = scales[static_cast<std::size_t>(r)] * c[f];
+  return out;
+}
+
+QuantizedRows quantize_rows(const float* data, std::int64_t rows, int cols) {
+  DRIFTREC_ASSERT(rows >= 0 && cols >= 0);
+  QuantizedRows q;
+  q.rows = rows;
+  q.cols = cols;
+  q.codes.resize(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));
+  q.scales.resize(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* y = data + r * cols;
+    float m = 0;
+    for (int f = 0; f < cols; ++f) m = std::max(m, std::fabs(y[f]));
+    const float s = m / 127.0f;
+    q.scales[static_cast<std::size_t>(r)] = s;
+    std::int8_t* c = q.codes.data() + r * cols;
+    for (int f = 0; f < cols; ++f)
+      c[f] = s > 0 ? static_cast<std::int8_t>(std::clamp(std::lround(y[f] / s), -127L, 127L)) : std::int8_t{0};
+  }
+  return q;
+}
+
+namespace {
+
+// Eight independent accumulators: no reassociation is needed to vectorise them.
+float dot_int8_portable(const float* q, const std::int8_t* c, int n) {
+  float acc[8] = {};
+  int f = 0;
+  for (; f + 8 <= n; f += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += q[f + l] * static_cast<float>(c[f + l]);
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; f < n; ++f) s += q[f] * static_cast<float>(c[f]);
+  return s;
+}
+
+float dot_float(const float* q, const float* y, int n) {
+  float acc[8] = {};
+  int f = 0;
+  for (; f + 8 <= n; f += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += q[f + l] * y[f + l];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; f < n; ++f) s += q[f] * y[f];
+  return s;
+}
+
+#ifdef DRIFTREC_SERVE_X86
+// 16 codes per step: sign-extended to two vectors of eight int32, converted to float and
+// fused into two accumulators.
+__attribute__((target("avx2,fma"))) float dot_int8_avx2(const float* q, const std::int8_t* c, int n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int f = 0;
+  for (; f + 16 <= n; f += 16) {
+    const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + f));
+    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes));
+    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(codes, 8)));
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + f), lo, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + f + 8), hi, a1);
+  }
+  const __m256 a = _mm256_add_ps(a0, a1);
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  float s = _mm_cvtss_f32(_mm_add_ss(h2, _mm_shuffle_ps(h2, h2, 1)));
+  for (; f < n; ++f) s += q[f] * static_cast<float>(c[f]);
+  return s;
+}
+
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+}  // namespace
+
+float dot_int8(const float* q, const std::int8_t* c, int n) {
+#ifdef DRIFTREC_SERVE_X86
+  if (cpu_has_avx2()) return dot_int8_avx2(q, c, n);
+#endif
+  return dot_int8_portable(q, c, n);
+}
+
+bool dot_int8_uses_avx2() {
+#ifdef DRIFTREC_SERVE_X86
+  return cpu_has_avx2();
+#else
+  return false;
+#endif
+}
+
+double dot_int8_reference(const float* q, const std::int8_t* c, int n) {
+  double s = 0;
+  for (int f = 0; f < n; ++f) s += static_cast<double>(q[f]) * c[f];
+  return s;
+}
+
+namespace {
+bool worse(const Scored& a, const Scored& b) {  // a ranks below b
+  return a.score < b.score || (a.score == b.score && a.index > b.index);
+}
+// std heap with `worse` reversed keeps the worst on top.
+bool heap_order(const Scored& a, const Scored& b) { return worse(b, a); }
+}  // namespace
+
+void TopK::push(std::int32_t index, float score) {
+  heap_.push_back({index, score});
+  std::push_heap(heap_.begin(), heap_.end(), heap_order);
+}
+
+void TopK::pop_push(std::int32_t index, float score) {
+  std::pop_heap(heap_.begin(), heap_.end(), heap_order);
+  heap_.back() = {index, score};
+  std::push_heap(heap_.begin(), heap_.end(), heap_order);
+}
+
+std::vector<Scored> TopK::take() {
+  std::vector<Scored> out = std::move(heap_);
+  std::sort(out.begin(), out.end(), [](const Scored& a, const Scored& b) { return worse(b, a); });
+  heap_.clear();
+  return out;
+}
+
+namespace {
+
+float score_row(const ScoreRows& rows, const float* q, std::int64_t r) {
+  if (rows.exact) return dot_float(q, rows.exact + r * rows.cols, rows.cols);
+  const QuantizedRows& qr = *rows.quantized;
+  return qr.scales[static_cast<std::size_t>(r)] * dot_int8(q, qr.row(r), rows.cols);
+}
+
+}  // namespace
+
+std::vector<Scored> top_k(const ScoreRows& rows, const float* q, int k, std::span<const std::int32_t> excluded,
+                          std::int32_t skip, std::span<const float> row_weights) {
+  DRIFTREC_ASSERT(k >= 1);
+  DRIFTREC_ASSERT(rows.exact || rows.quantized);
+  DRIFTREC_ASSERT(row_weights.empty() || static_cast<std::int64_t>(row_weights.size()) == rows.rows);
+  TopK best(k);
+  auto next_excluded = excluded.begin();
+  for (std::int64_t r = 0; r < rows.rows; ++r) {
+    const auto index = static_cast<std::int32_t>(r);
+    if (next_excluded != excluded.end() && *next_excluded == index) {
+      ++next_excluded;
+      continue;
+    }
+    if (index == skip) continue;
+    float s = score_row(rows, q, r);
+    if (!row_weights.empty()) s *= row_weights[static_cast<std::size_t>(r)];
+    best.offer(index, s);
+  }
+  return best.take();
+}
+
+std::vector<Scored> top_k_reference(const ScoreRows& rows, const float* q, int k,
+                                    std::span<const std::int32_t> excluded, std::int32_t skip,
+                                    std::span<const float> row_weights) {
+  std::vector<Scored> all;
+  for (std::int64_t r = 0; r < rows.rows; ++r) {
+    const auto index = static_cast<std::int32_t>(r);
+    if (index == skip || std::find(excluded.begin(), excluded.end(), index) != excluded.end()) continue;
+    double s = 0;
+    if (rows.exact) {
+      for (int f = 0; f < rows.cols; ++f) s += static_cast<double>(q[f]) * rows.exact[r * rows.cols + f];
+    } else {
+      s = rows.quantized->scales[static_cast<std::size_t>(r)] * dot_int8_reference(q, rows.quantized->row(r), rows.cols);
+    }
+    if (!row_weights.empty()) s *= row_weights[static_cast<std::size_t>(r)];
+    all.push_back({index, static_cast<float>(s)});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  all.resize(std::min(all.size(), static_cast<std::size_t>(k)));
+  return all;
+}
+
+}  // namespace driftrec::serve
