@@ -7,9 +7,13 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "pipeline/store_jobs.hpp"
+#include "serve/server.hpp"
+
+#include <httplib.h>  // last: <resolv.h> defines _res, a parameter name in Eigen
 
 namespace driftrec::cli {
 
@@ -32,6 +36,23 @@ void run_command(std::vector<std::string> args) {
   app.parse(args);
 }
 
+// `driftrec serve` in-process on a free port, queried once over HTTP and stopped.
+void serve_once(const std::string& store, const std::string& user) {
+  serve::ServerOptions o;
+  o.port = 0;
+  o.source.store = store;
+  o.watch_interval = std::chrono::milliseconds(0);
+  serve::Server server(o);
+  const int port = server.start();
+  const std::string path = "/v1/users/" + user + "/recommendations?k=5";
+  fmt::print("\n== driftrec serve {} --port {} (int8 item factors), then GET {}\n", store, port, path);
+  httplib::Client client("127.0.0.1", port);
+  const auto reply = client.Get(path.c_str());
+  if (!reply) throw InternalError("demo: the service did not answer: " + httplib::to_string(reply.error()));
+  fmt::print("HTTP {}\n{}\n", reply->status, nlohmann::json::parse(reply->body).dump(2));
+  server.stop();
+}
+
 }  // namespace
 
 void add_demo(CLI::App& app) {
@@ -39,7 +60,8 @@ void add_demo(CLI::App& app) {
   cmd->footer(
       "ingest (monthly slices) -> propagate (temporal label propagation) -> factorize (temporal ALS) -> train (GRU "
       "sequence model) -> evaluate (last 3 months, every baseline beside the models) -> predict and recommend for "
-      "one user. Each step is the subcommand of the same name; the store is <out>/movielens.h5.");
+      "one user -> serve (the service started, queried once over HTTP and stopped). Each step is the subcommand "
+      "of the same name; the store is <out>/movielens.h5.");
   auto data = std::make_shared<std::string>(DRIFTREC_DATA_DIR "/movielens-latest-small");
   auto out = std::make_shared<std::string>("driftrec-demo");
   auto user = std::make_shared<std::string>("414");
@@ -81,6 +103,7 @@ void add_demo(CLI::App& app) {
     run_command({"evaluate", store, "--test-periods", "3", "--json", report, "--threads", threads});
     run_command({"predict", store, "--user", *user});
     run_command({"recommend", store, "--user", *user, "--model", "sequence", "--k", "10"});
+    serve_once(store, *user);
     fmt::print("\ndemo finished in {:.1f} s; store {}, evaluation report {}\n",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), store, report);
   });

@@ -308,6 +308,7 @@ struct Server::Impl {
     });
     http.set_payload_max_length(options.max_request_bytes);
     http.set_keep_alive_max_count(1000);
+    http.set_tcp_nodelay(true);  // small JSON answers: Nagle with delayed ACKs would add ~40 ms
     if (options.threads > 0) {
       const auto n = static_cast<std::size_t>(options.threads);
       http.new_task_queue = [n] { return new httplib::ThreadPool(n); };

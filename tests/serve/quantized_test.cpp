@@ -111,8 +111,9 @@ TEST_CASE("top_k returns the brute-force ranking, float32 and int8, with exclusi
   const std::uint64_t seed = test::test_seed();
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
-  const std::int64_t rows = 3000;
-  const int cols = 24;
+  const std::int64_t rows = 3001;  // a partial block and a partial group of four rows
+  const int cols = GENERATE(24, 20);  // the four-row kernel (multiples of 8) and the one-row one
+  CAPTURE(cols);
   const std::vector<float> y = random_rows(rng, rows, cols);
   const serve::QuantizedRows q = serve::quantize_rows(y.data(), rows, cols);
   std::vector<float> weights(static_cast<std::size_t>(rows));
