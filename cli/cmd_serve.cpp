@@ -16,9 +16,17 @@ namespace {
 
 std::atomic<serve::Server*> signalled_server{nullptr};
 
+// Installed before the store is loaded: a SIGHUP then is ignored (the load reads the
+// newest store anyway), and SIGINT/SIGTERM end the process as they would by default.
 extern "C" void on_signal(int sig) {
   serve::Server* s = signalled_server.load();
-  if (!s) return;
+  if (!s) {
+    if (sig != SIGHUP) {
+      std::signal(sig, SIG_DFL);
+      std::raise(sig);
+    }
+    return;
+  }
   if (sig == SIGHUP)
     s->request_reload();
   else
@@ -62,13 +70,13 @@ void add_serve(CLI::App& app) {
     if (a->options.threads < 0) throw InputError(fmt::format("--workers: expected 0 or more, got {}", a->options.threads));
     a->options.watch_interval = std::chrono::milliseconds(a->watch_ms);
     if (!a->token_file.empty()) a->options.token = serve::read_token_file(a->token_file);
-    serve::Server server(a->options);
-    const int port = server.start();
-    signalled_server.store(&server);
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaction(sig, &sa, nullptr);
+    serve::Server server(a->options);
+    const int port = server.start();
+    signalled_server.store(&server);
     const auto s = server.snapshot();
     fmt::print("driftrec serve: {} users, {} items, {} factors ({}), result {} period {}{}\n", s->n_users(),
                s->n_items(), s->factors, s->exact ? "float32" : "int8", s->result, s->period,
