@@ -111,6 +111,8 @@ TEST_CASE("driftrec serve exits 2 on a store without factors and on bad options"
   CHECK(r.err.find("--watch-ms") != std::string::npos);
   r = test::run_cli(fmt::format("serve '{}' --token-file '{}'", store, (dir / "missing").string()));
   CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--token-file") != std::string::npos);
   r = test::run_cli(fmt::format("serve '{}' --port 70000", store));
   CHECK(r.exit_code == 2);
+  CHECK(r.err.find("port") != std::string::npos);
 }
