@@ -86,7 +86,7 @@ std::string Metrics::text(const ModelGauges& m) const {
   put(out, "# TYPE driftrec_model_items gauge\ndriftrec_model_items {}\n", m.items);
   put(out, "# HELP driftrec_model_factors Factors per item.\n");
   put(out, "# TYPE driftrec_model_factors gauge\ndriftrec_model_factors {}\n", m.factors);
-  put(out, "# HELP driftrec_model_item_bytes Memory of the item factors as held (int8 codes and scales, or float32).\n");
+  put(out, "# HELP driftrec_model_item_bytes Memory of the item factors as held (int8 codes, residuals and scales, or float32).\n");
   put(out, "# TYPE driftrec_model_item_bytes gauge\ndriftrec_model_item_bytes {}\n", m.item_bytes);
   put(out, "# HELP driftrec_model_loaded_timestamp_seconds When the model served was loaded (Unix time).\n");
   put(out, "# TYPE driftrec_model_loaded_timestamp_seconds gauge\ndriftrec_model_loaded_timestamp_seconds {:.3f}\n",

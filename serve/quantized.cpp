@@ -12,11 +12,27 @@
 
 namespace driftrec::serve {
 
+namespace {
+// The 2-bit residual of factor f, 0..3.
+int residual_code(const std::uint8_t* packed, int f) { return (packed[f / 4] >> (2 * (f % 4))) & 3; }
+}  // namespace
+
 std::vector<float> QuantizedRows::dequantized(std::int64_t r) const {
   std::vector<float> out(static_cast<std::size_t>(cols));
   const std::int8_t* c = row(r);
-  for (int f = 0; f < cols; ++f) out[static_cast<std::size_t>(f)] = scales[static_cast<std::size_t>(r)] * c[f];
+  const std::uint8_t* e = residual(r);
+  const float s = scales[static_cast<std::size_t>(r)];
+  for (int f = 0; f < cols; ++f)
+    out[static_cast<std::size_t>(f)] = s * (static_cast<float>(c[f]) + 0.25f * (static_cast<float>(residual_code(e, f)) - 1.5f));
   return out;
+}
+
+double refined_dot(const QuantizedRows& rows, std::int64_t r, const float* q) {
+  const std::int8_t* c = rows.row(r);
+  const std::uint8_t* e = rows.residual(r);
+  double dot = 0;
+  for (int f = 0; f < rows.cols; ++f) dot += static_cast<double>(q[f]) * (c[f] + 0.25 * (residual_code(e, f) - 1.5));
+  return rows.scales[static_cast<std::size_t>(r)] * dot;
 }
 
 QuantizedRows quantize_rows(const float* data, std::int64_t rows, int cols) {
@@ -26,6 +42,7 @@ QuantizedRows quantize_rows(const float* data, std::int64_t rows, int cols) {
   q.cols = cols;
   q.codes.resize(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));
   q.scales.resize(static_cast<std::size_t>(rows));
+  q.residuals.assign(static_cast<std::size_t>(rows) * static_cast<std::size_t>(q.residual_stride()), 0);
   for (std::int64_t r = 0; r < rows; ++r) {
     const float* y = data + r * cols;
     float m = 0;
@@ -33,8 +50,18 @@ QuantizedRows quantize_rows(const float* data, std::int64_t rows, int cols) {
     const float s = m / 127.0f;
     q.scales[static_cast<std::size_t>(r)] = s;
     std::int8_t* c = q.codes.data() + r * cols;
-    for (int f = 0; f < cols; ++f)
-      c[f] = s > 0 ? static_cast<std::int8_t>(std::clamp(std::lround(y[f] / s), -127L, 127L)) : std::int8_t{0};
+    std::uint8_t* e = q.residuals.data() + r * q.residual_stride();
+    for (int f = 0; f < cols; ++f) {
+      if (s == 0) {
+        c[f] = 0;
+        continue;  // residual code 0 would read -1.5 / 4 of a zero scale: still 0
+      }
+      const double x = static_cast<double>(y[f]) / s;
+      c[f] = static_cast<std::int8_t>(std::clamp(std::lround(x), -127L, 127L));
+      // x - c in [-1/2, 1/2] split into four equal bins; each reads as its middle.
+      const int bin = static_cast<int>(std::clamp(std::floor((x - c[f] + 0.5) * 4.0), 0.0, 3.0));
+      e[f / 4] = static_cast<std::uint8_t>(e[f / 4] | (bin << (2 * (f % 4))));
+    }
   }
   return q;
 }
@@ -187,12 +214,12 @@ void score_block(const ScoreRows& rows, const float* q, std::int64_t begin, std:
 
 }  // namespace
 
-std::vector<Scored> top_k(const ScoreRows& rows, const float* q, int k, std::span<const std::int32_t> excluded,
-                          std::int32_t skip, std::span<const float> row_weights) {
-  DRIFTREC_ASSERT(k >= 1);
-  DRIFTREC_ASSERT(rows.exact || rows.quantized);
-  DRIFTREC_ASSERT(row_weights.empty() || static_cast<std::int64_t>(row_weights.size()) == rows.rows);
-  TopK best(k);
+namespace {
+
+// The `keep` best rows by the scan's scores (float32 or int8).
+std::vector<Scored> scan(const ScoreRows& rows, const float* q, int keep, std::span<const std::int32_t> excluded,
+                         std::int32_t skip, std::span<const float> row_weights) {
+  TopK best(keep);
   auto next_excluded = excluded.begin();
   constexpr std::int64_t kBlock = 512;
   float scores[kBlock];
@@ -214,6 +241,28 @@ std::vector<Scored> top_k(const ScoreRows& rows, const float* q, int k, std::spa
   return best.take();
 }
 
+bool by_index(const Scored& a, const Scored& b) { return a.index < b.index; }
+
+}  // namespace
+
+std::vector<Scored> top_k(const ScoreRows& rows, const float* q, int k, std::span<const std::int32_t> excluded,
+                          std::int32_t skip, std::span<const float> row_weights) {
+  DRIFTREC_ASSERT(k >= 1);
+  DRIFTREC_ASSERT(rows.exact || rows.quantized);
+  DRIFTREC_ASSERT(row_weights.empty() || static_cast<std::int64_t>(row_weights.size()) == rows.rows);
+  DRIFTREC_ASSERT(rows.rerank >= 0);
+  if (rows.exact || rows.rerank == 0) return scan(rows, q, k, excluded, skip, row_weights);
+  std::vector<Scored> candidates = scan(rows, q, k * rows.rerank, excluded, skip, row_weights);
+  std::sort(candidates.begin(), candidates.end(), by_index);  // TopK breaks ties by offer order
+  TopK best(k);
+  for (const Scored& c : candidates) {
+    double s = refined_dot(*rows.quantized, c.index, q);
+    if (!row_weights.empty()) s *= row_weights[static_cast<std::size_t>(c.index)];
+    best.offer(c.index, static_cast<float>(s));
+  }
+  return best.take();
+}
+
 std::vector<Scored> top_k_reference(const ScoreRows& rows, const float* q, int k,
                                     std::span<const std::int32_t> excluded, std::int32_t skip,
                                     std::span<const float> row_weights) {
@@ -230,7 +279,20 @@ std::vector<Scored> top_k_reference(const ScoreRows& rows, const float* q, int k
     if (!row_weights.empty()) s *= row_weights[static_cast<std::size_t>(r)];
     all.push_back({index, static_cast<float>(s)});
   }
-  std::stable_sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  const auto higher = [](const Scored& a, const Scored& b) { return a.score > b.score; };
+  std::stable_sort(all.begin(), all.end(), higher);
+  if (!rows.exact && rows.rerank > 0) {
+    all.resize(std::min(all.size(), static_cast<std::size_t>(k) * static_cast<std::size_t>(rows.rerank)));
+    std::sort(all.begin(), all.end(), by_index);
+    for (Scored& c : all) {
+      double s = 0;
+      const std::vector<float> y = rows.quantized->dequantized(c.index);
+      for (int f = 0; f < rows.cols; ++f) s += static_cast<double>(q[f]) * y[static_cast<std::size_t>(f)];
+      if (!row_weights.empty()) s *= row_weights[static_cast<std::size_t>(c.index)];
+      c.score = static_cast<float>(s);
+    }
+    std::stable_sort(all.begin(), all.end(), higher);
+  }
   all.resize(std::min(all.size(), static_cast<std::size_t>(k)));
   return all;
 }

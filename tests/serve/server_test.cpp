@@ -169,7 +169,8 @@ TEST_CASE("int8 scoring ranks close to float32 and leaves out the items a user h
   const auto e = exact.snapshot();
   const auto q = int8.snapshot();
   CHECK(!q->exact);
-  CHECK(q->item_bytes() == static_cast<std::size_t>(q->n_items() * (q->factors + 4)));  // codes and a float scale
+  // codes, 2-bit residuals (four per byte) and a float scale
+  CHECK(q->item_bytes() == static_cast<std::size_t>(q->n_items() * (q->factors + (q->factors + 3) / 4 + 4)));
   CHECK(e->item_bytes() == static_cast<std::size_t>(e->n_items() * e->factors * 4));
   double hits = 0, total = 0;
   for (std::int32_t u = 0; u < q->n_users(); ++u) {
