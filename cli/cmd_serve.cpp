@@ -40,7 +40,8 @@ void add_serve(CLI::App& app) {
   cmd->footer(
       "GET /v1/users/{id}/recommendations?k=10&exclude_seen=true, /v1/users/{id}/interests?k=10, "
       "/v1/items/{id}/similar?k=10, /healthz, /metrics (Prometheus). Item factors are held as int8 with one scale "
-      "per row unless --exact; a 2-bit residual per factor re-ranks the int8 scan's 4k best. The model reloads on SIGHUP and when the store file is replaced.\n"
+      "per row unless --exact; a 2-bit residual per factor re-ranks the int8 scan's 4k best. The model reloads on "
+      "SIGHUP and when the store file is replaced.\n"
       "Example: driftrec serve ml.h5 --port 8080 &  curl 'http://127.0.0.1:8080/v1/users/414/recommendations?k=5'");
   struct Args {
     serve::ServerOptions options;

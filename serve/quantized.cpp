@@ -22,8 +22,10 @@ std::vector<float> QuantizedRows::dequantized(std::int64_t r) const {
   const std::int8_t* c = row(r);
   const std::uint8_t* e = residual(r);
   const float s = scales[static_cast<std::size_t>(r)];
-  for (int f = 0; f < cols; ++f)
-    out[static_cast<std::size_t>(f)] = s * (static_cast<float>(c[f]) + 0.25f * (static_cast<float>(residual_code(e, f)) - 1.5f));
+  for (int f = 0; f < cols; ++f) {
+    const float r = static_cast<float>(residual_code(e, f));
+    out[static_cast<std::size_t>(f)] = s * (static_cast<float>(c[f]) + 0.25f * (r - 1.5f));
+  }
   return out;
 }
 

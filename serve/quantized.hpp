@@ -9,11 +9,11 @@
 // That bound alone left int8 top-20 recall at 0.98 (bundled MovieLens, i.i.d. Gaussian
 // 10^6 x 64): the misses are near-ties that 8 bits cannot separate, and no choice of 8-bit
 // scalar code fixes that (centring by the catalogue mean, per-column scales, an MSE-optimal
-// scale each gained < 0.005). So the search has two stages: the int8 scan keeps the
+// scale each gained at most 0.005). So the search has two stages: the int8 scan keeps the
 // kRerankFactor * k best, and those few are re-ranked with a 2-bit residual per factor
 // (r_f in 0..3, the row read as s * (c_f + (r_f - 1.5) / 4), so within s / 8 of y_f: four
 // times tighter). The residuals cost a quarter byte per factor; only the candidates' are
-// read, so the scan's cost does not change.
+// read, so the scan reads no more bytes than before.
 //
 // The dot product has a portable kernel (eight independent float lanes, which compilers
 // vectorise with the baseline instruction set) and an AVX2+FMA one chosen at run time on

@@ -36,7 +36,7 @@ double exact_dot(const float* q, const float* y, int n) {
 
 }  // namespace
 
-TEST_CASE("int8 rows reproduce each factor within half a scale step, with residuals within an eighth, and a zero row stays zero",
+TEST_CASE("int8 rows are within half a scale step of each factor, with residuals an eighth; a zero row stays zero",
           "[serve][quantized]") {
   const std::uint64_t seed = test::test_seed();
   CAPTURE(seed);
@@ -115,7 +115,7 @@ TEST_CASE("TopK keeps the k highest scores, ties toward the lower index", "[serv
   CHECK(two[1].index == 4);
 }
 
-TEST_CASE("top_k returns the brute-force ranking, float32, int8 re-ranked and int8 alone, with exclusions and row weights",
+TEST_CASE("top_k returns the brute-force ranking (float32, int8 re-ranked, int8 alone) with exclusions, row weights",
           "[serve][quantized]") {
   const std::uint64_t seed = test::test_seed();
   CAPTURE(seed);
@@ -163,12 +163,11 @@ TEST_CASE("top_k returns the brute-force ranking, float32, int8 re-ranked and in
   CHECK(serve::top_k(few, queries.data(), 10, {}, -1, {}).size() == 5);
 }
 
-TEST_CASE("int8 top-20 re-ranked by the residuals recalls at least 0.985 of the float32 top-20 on Gaussian rows",
+TEST_CASE("int8 top-20 re-ranked by the residuals recalls at least 0.99 of the float32 top-20 on Gaussian rows",
           "[serve][quantized]") {
   // i.i.d. N(0,1) rows crowd the top scores together: the hardest case. On 2 x 10^4 rows x 32
-  // factors, 100 queries, int8 alone recalls about 0.99 and the re-ranked search about
-  // 0.997 (numpy on six seeds: 0.994 to 1.0); 0.985 leaves room for an unlucky seed but
-  // not for losing the re-ranking's gain plus half the int8 one.
+  // factors, 100 queries, seeds 1 to 8 gave 0.996 to 0.998 re-ranked and 0.987 to 0.993 for
+  // int8 alone: 0.99 (issue 14's goal) is about 13 misses of 2000 above the expected 7.
   const std::uint64_t seed = test::test_seed();
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
@@ -198,5 +197,5 @@ TEST_CASE("int8 top-20 re-ranked by the residuals recalls at least 0.985 of the 
   }
   const double recall = hits / (k * queries), recall_int8_alone = hits_int8_alone / (k * queries);
   CAPTURE(recall, recall_int8_alone);
-  CHECK(recall >= 0.985);
+  CHECK(recall >= 0.99);
 }
