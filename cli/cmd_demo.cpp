@@ -8,10 +8,14 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "graph/slicing.hpp"
 #include "pipeline/store_jobs.hpp"
+#include "serve/server.hpp"
+
+#include <httplib.h>  // last: <resolv.h> defines _res, a parameter name in Eigen
 
 namespace driftrec::cli {
 
@@ -66,6 +70,23 @@ std::pair<std::string, std::string> hold_back_last_month(const std::string& rati
   return {before, held};
 }
 
+// `driftrec serve` in-process on a free port, queried once over HTTP and stopped.
+void serve_once(const std::string& store, const std::string& user) {
+  serve::ServerOptions o;
+  o.port = 0;
+  o.source.store = store;
+  o.watch_interval = std::chrono::milliseconds(0);
+  serve::Server server(o);
+  const int port = server.start();
+  const std::string path = "/v1/users/" + user + "/recommendations?k=5";
+  fmt::print("\n== driftrec serve {} --port {} (int8 item factors), then GET {}\n", store, port, path);
+  httplib::Client client("127.0.0.1", port);
+  const auto reply = client.Get(path.c_str());
+  if (!reply) throw InternalError("demo: the service did not answer: " + httplib::to_string(reply.error()));
+  fmt::print("HTTP {}\n{}\n", reply->status, nlohmann::json::parse(reply->body).dump(2));
+  server.stop();
+}
+
 }  // namespace
 
 void add_demo(CLI::App& app) {
@@ -73,8 +94,9 @@ void add_demo(CLI::App& app) {
   cmd->footer(
       "ingest (monthly slices, the last month held back) -> propagate (temporal label propagation) -> factorize (temporal ALS) -> update (appends the last month) -> train (GRU "
       "sequence model) -> evaluate (last 3 months, every baseline beside the models) -> predict and recommend for "
-      "one user -> export every user's top 20 (<out>/recommendations.csv) -> report (report.html). Each step is the "
-      "subcommand of the same name; the store is <out>/movielens.h5.");
+      "one user -> export every user's top 20 (<out>/recommendations.csv) -> serve (started, queried once over HTTP "
+      "and stopped) -> report (report.html). Each step is the subcommand of the same name; the store is "
+      "<out>/movielens.h5.");
   auto data = std::make_shared<std::string>(DRIFTREC_DATA_DIR "/movielens-latest-small");
   auto out = std::make_shared<std::string>("driftrec-demo");
   auto user = std::make_shared<std::string>("414");
@@ -121,6 +143,7 @@ void add_demo(CLI::App& app) {
     run_command({"recommend", store, "--user", *user, "--model", "sequence", "--k", "10"});
     const std::string recs = (fs::path(*out) / "recommendations.csv").string();
     run_command({"export", store, "--model", "als", "--k", "20", "--out", recs, "--force", "--threads", threads});
+    serve_once(store, *user);
     // The HTML report needs the Python module; without it the demo says so and goes on.
     const std::string html = (fs::path(*out) / "report.html").string();
     fmt::print("\n== driftrec report {} --out {} --evaluation {}\n", store, html, report);

@@ -24,6 +24,7 @@ void add_train(CLI::App& app);  // train and predict
 void add_report(CLI::App& app);
 void add_export(CLI::App& app);
 void add_update(CLI::App& app);
+void add_serve(CLI::App& app);
 
 // driftrec report's arguments; run_report runs the Python module driftrec.report on them
 // and returns its exit status (0 ok, 2 bad input or the module missing, 1 otherwise).

@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   driftrec::cli::add_report(app);
   driftrec::cli::add_export(app);
   driftrec::cli::add_update(app);
+  driftrec::cli::add_serve(app);
   driftrec::cli::add_demo(app);
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {

@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ccache pkg-config libdeflate-dev
   libhdf5-dev hdf5-tools libeigen3-dev libboost-graph-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
+  libcpp-httplib-dev  # driftrec serve: cpp-httplib (header and shared library)
   python3 python3-h5py python3-numpy
   python3-venv python3-dev ccache  # scripts/python_test.sh: the venv and the extension module
   libgraphblas-dev  # the GraphBLAS anchor of bench/propagation (optional at build time)
