@@ -18,7 +18,7 @@ std::atomic<serve::Server*> signalled_server{nullptr};
 
 // Installed before the store is loaded: a SIGHUP then is ignored (the load reads the
 // newest store anyway), and SIGINT/SIGTERM end the process as they would by default.
-extern "C" void on_signal(int sig) {
+extern "C" void driftrec_serve_on_signal(int sig) {
   serve::Server* s = signalled_server.load();
   if (!s) {
     if (sig != SIGHUP) {
@@ -72,7 +72,7 @@ void add_serve(CLI::App& app) {
     a->options.watch_interval = std::chrono::milliseconds(a->watch_ms);
     if (!a->token_file.empty()) a->options.token = serve::read_token_file(a->token_file);
     struct sigaction sa {};
-    sa.sa_handler = on_signal;
+    sa.sa_handler = driftrec_serve_on_signal;
     sigemptyset(&sa.sa_mask);
     for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaction(sig, &sa, nullptr);
     serve::Server server(a->options);

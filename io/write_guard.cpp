@@ -139,7 +139,7 @@ std::array<bool, 3> g_installed{};
 int g_registered = 0;
 std::mutex g_mutex;
 
-extern "C" void on_signal(int sig) {
+extern "C" void driftrec_write_guard_on_signal(int sig) {
   const int saved = errno;
   for (Slot& s : g_slots) {
     if (!s.used.load()) continue;
@@ -187,7 +187,7 @@ int register_write(const std::string& temp, const std::string& lock, const std::
         if (::sigaction(kSignals[i], nullptr, &old) != 0) continue;
         if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
         struct sigaction sa {};
-        sa.sa_handler = on_signal;
+        sa.sa_handler = driftrec_write_guard_on_signal;
         sigemptyset(&sa.sa_mask);
         for (int other : kSignals) sigaddset(&sa.sa_mask, other);
         if (::sigaction(kSignals[i], &sa, &g_previous[i]) == 0) g_installed[i] = true;
