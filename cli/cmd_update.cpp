@@ -18,21 +18,13 @@ void add_update(CLI::App& app) {
       "unless --allow-backfill. The store is rewritten atomically: on any error it is left as it was.\n\n"
       "Example:\n  driftrec update ml.h5 ratings-2018-10.csv --labels movies.csv");
   auto q = std::make_shared<pipeline::UpdateRequest>();
-  auto on_error = std::make_shared<std::string>("fail");
-  auto time_format = std::make_shared<std::string>("auto");
+  auto reader = std::make_shared<ReaderOptions>();
   auto json = std::make_shared<bool>(false);
   auto common = std::make_shared<CommonOptions>();
   cmd->add_option("store", q->store, "Store to update (HDF5, from driftrec ingest)")->required()->check(CLI::ExistingFile);
   cmd->add_option("events", q->event_files, "New interaction log file(s), read as ingest reads them")->required()->check(CLI::ExistingFile);
   cmd->add_option("--labels", q->labels_file, "Labels (and titles) of the new items, in a format ingest reads; rows for stored items are ignored")->check(CLI::ExistingFile);
-  cmd->add_option("--labels-format", q->labels.format, "auto|movielens|ml100k|long")->default_val("auto");
-  cmd->add_option("--genre-names", q->labels.genre_names, "u.genre for --labels u.item (default: beside it)");
-  cmd->add_option("--format", q->events.format, "auto|movielens-csv|movielens-dat|ml100k|delimited")->default_val("auto");
-  cmd->add_option("--delimiter", q->events.delimiter, "Field delimiter for delimited files (as ingest)");
-  cmd->add_option("--columns", q->events.columns, "user=..,item=..,time=..[,value=..] by header name or 1-based position");
-  cmd->add_option("--header", q->events.header, "Is the first line a header? auto|yes|no")->default_val("auto");
-  cmd->add_option("--time-format", *time_format, "auto|seconds|millis|iso")->default_val("auto");
-  cmd->add_option("--on-error", *on_error, "fail: stop at the first bad line (exit 2, store unchanged); skip: skip bad lines and report counts")->default_val("fail");
+  add_reader_options(*cmd, q->events, q->labels, *reader);
   cmd->add_flag("--allow-backfill", q->allow_backfill, "Accept events before the store's last period; results are recomputed from the earliest period they touch");
   cmd->add_flag("--retrain", q->retrain, "Retrain sequence-model results on the updated store instead of dropping them");
   cmd->add_option("--als-sweeps", q->als_sweeps, "Temporal ALS sweeps (users, then items) on each changed period")->default_val(3);
@@ -41,9 +33,7 @@ void add_update(CLI::App& app) {
   add_quiet_option(*cmd, *common);
   cmd->callback([=] {
     common->apply();
-    q->events.on_error = io::parse_on_error(*on_error);
-    q->labels.on_error = q->events.on_error;
-    q->events.time_format = io::parse_time_format(*time_format);
+    apply_reader_options(*reader, q->events, q->labels);
     q->threads = common->threads;
     q->progress = make_progress(*common);
     const pipeline::UpdateSummary s = pipeline::update_store(*q);

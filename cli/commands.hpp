@@ -43,6 +43,16 @@ struct CommonOptions {
   void apply() const;
 };
 void add_threads_option(CLI::App& cmd, CommonOptions& opts);
+
+// How ingest and update read event logs and label files: the options both take (--format,
+// --delimiter, --columns, --header, --time-format, --negative, --labels-format,
+// --genre-names, --on-error). The enum-valued ones are kept as strings until the command's
+// callback parses them with apply_reader_options.
+struct ReaderOptions {
+  std::string on_error = "fail", time_format = "auto", negative = "refuse";
+};
+void add_reader_options(CLI::App& cmd, io::EventReadOptions& events, io::LabelReadOptions& labels, ReaderOptions& r);
+void apply_reader_options(const ReaderOptions& r, io::EventReadOptions& events, io::LabelReadOptions& labels);
 // --quiet, for the commands whose progress make_progress(opts) draws.
 void add_quiet_option(CLI::App& cmd, CommonOptions& opts);
 

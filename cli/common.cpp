@@ -18,6 +18,33 @@ void add_threads_option(CLI::App& cmd, CommonOptions& opts) {
   cmd.add_option("--threads", opts.threads, "OpenMP threads (0: all cores)")->default_val(0);
 }
 
+void add_reader_options(CLI::App& cmd, io::EventReadOptions& events, io::LabelReadOptions& labels, ReaderOptions& r) {
+  cmd.add_option("--labels-format", labels.format, "auto|movielens|ml100k|long")->default_val("auto");
+  cmd.add_option("--genre-names", labels.genre_names, "u.genre for --labels u.item (default: beside it)");
+  cmd.add_option("--format", events.format, "auto|movielens-csv|movielens-dat|ml100k|delimited")->default_val("auto");
+  cmd.add_option("--delimiter", events.delimiter,
+                 "Field delimiter for delimited files: one character (',' ';' '|'), tab, space, pipe or '::'; default: "
+                 "guessed");
+  cmd.add_option("--columns", events.columns, "user=..,item=..,time=..[,value=..] by header name or 1-based position");
+  cmd.add_option("--header", events.header, "Is the first line a header? auto|yes|no")->default_val("auto");
+  cmd.add_option("--time-format", r.time_format,
+                 "auto|seconds|millis|iso (auto: detected from the times, which must all be in one format)")
+      ->default_val("auto");
+  cmd.add_option("--negative", r.negative,
+                 "Negative values: refuse (exit 2), drop (skip the event) or clip (count it as 0); the report counts them")
+      ->default_val("refuse");
+  cmd.add_option("--on-error", r.on_error,
+                 "fail: stop at the first bad line (exit 2, nothing written); skip: skip bad lines and report counts")
+      ->default_val("fail");
+}
+
+void apply_reader_options(const ReaderOptions& r, io::EventReadOptions& events, io::LabelReadOptions& labels) {
+  events.on_error = io::parse_on_error(r.on_error);
+  labels.on_error = events.on_error;
+  events.time_format = io::parse_time_format(r.time_format);
+  events.negative = io::parse_negative_values(r.negative);
+}
+
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
 void add_quiet_option(CLI::App& cmd, CommonOptions& opts) {

@@ -359,3 +359,22 @@ TEST_CASE("update --retrain trains the sequence model again with its own options
   CHECK(got.next_interests == want.next_interests);
   CHECK(got.next_factors == want.next_factors);
 }
+
+TEST_CASE("update reads new events with ingest's reader options, --negative included", "[update][cli]") {
+  test::TempDir dir;
+  const std::string store = (dir / "s.h5").string();
+  test::write_file(dir / "old.csv", "user,item,time,value\nu1,i1,1000,1\nu2,i1,2000,2\nu1,i2,3000,1\n");
+  test::write_file(dir / "new.csv", "user,item,time,value\nu1,i1,4000,-3\nu2,i2,5000,1\n");
+  REQUIRE(run_cli(fmt::format("ingest '{}' --slice 1000s -o '{}'", (dir / "old.csv").string(), store)).exit_code == 0);
+  const std::string before = test::read_file(store);
+  // A negative value is refused as ingest refuses it, naming the option, and the store is kept.
+  const test::RunResult refused = run_cli(fmt::format("update '{}' '{}' --quiet", store, (dir / "new.csv").string()));
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("--negative") != std::string::npos);
+  CHECK(test::read_file(store) == before);
+  // With --negative clip the event is kept with value 0; with drop it would be skipped.
+  const test::RunResult clipped =
+      run_cli(fmt::format("update '{}' '{}' --negative clip --quiet --json", store, (dir / "new.csv").string()));
+  CHECK(clipped.exit_code == 0);
+  CHECK(clipped.out.find("\"events_added\": 2") != std::string::npos);
+}
