@@ -187,12 +187,30 @@ StoreWriter::~StoreWriter() {
   // guard_ (destroyed last) removes the temporary file unless it was renamed.
 }
 
+// Groups are made anew and only datasets copied with H5Ocopy: copying a whole result group
+// (hundreds of period datasets) into the file being amended failed in HDF5 with "can't
+// insert duplicate key" (driftrec update on MovieLens after factorize).
+static void copy_tree(hid_t from, hid_t to, const std::string& path) {
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(from, path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    h5::throw_write_error(fmt::format("cannot inspect '{}'", path));
+  if (info.type != H5O_TYPE_GROUP) {
+    copy_object(from, to, path);
+    return;
+  }
+  h5::Handle src(H5Gopen2(from, path.c_str(), H5P_DEFAULT), H5Gclose);
+  if (src < 0) h5::throw_write_error(fmt::format("cannot open '{}'", path));
+  h5::Handle dst = h5::create_group(to, path);
+  copy_attributes(src, dst);
+  for (const std::string& child : link_names(src)) copy_tree(from, to, path + "/" + child);
+}
+
 void StoreWriter::copy_result(const std::string& name) {
   const std::string path = "/results/" + name;
   DRIFTREC_ASSERT(base_ >= 0);
   if (!h5::exists(base_, path) || h5::exists(file_, path)) return;
   if (!h5::exists(file_, "/results")) h5::create_group(file_, "/results");
-  copy_object(base_, file_, path);
+  copy_tree(base_, file_, path);
 }
 
 void StoreWriter::drop_result(const std::string& name) {

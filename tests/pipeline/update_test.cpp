@@ -378,3 +378,33 @@ TEST_CASE("update reads new events with ingest's reader options, --negative incl
   CHECK(clipped.exit_code == 0);
   CHECK(clipped.out.find("\"events_added\": 2") != std::string::npos);
 }
+
+TEST_CASE("update carries a factorize result of the bundled MovieLens forward", "[update]") {
+  // Copying the whole stored result group into the amended file failed in HDF5 ("can't
+  // insert duplicate key") on this store (267 monthly periods, user factors kept for every
+  // one), which the small generated stores above never showed.
+  test::TempDir dir;
+  const auto data = test::source_dir() / "data" / "movielens-latest-small";
+  std::ifstream in(data / "ratings.csv");
+  std::string header, line;
+  std::getline(in, header);
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  std::int64_t last = 0;
+  while (std::getline(in, line)) {
+    rows.emplace_back(std::stoll(line.substr(line.rfind(',') + 1)), line);
+    last = std::max(last, rows.back().first);
+  }
+  std::string old_text = header + "\n", new_text = header + "\n";
+  for (const auto& [t, l] : rows) (t < last - 30 * 86400 ? old_text : new_text) += l + "\n";
+  test::write_file(dir / "old.csv", old_text);
+  test::write_file(dir / "new.csv", new_text);
+  const std::string store = (dir / "s.h5").string();
+  REQUIRE(run_cli(fmt::format("ingest '{}' --labels '{}' --slice month -o '{}'", (dir / "old.csv").string(),
+                              (data / "movies.csv").string(), store))
+              .exit_code == 0);
+  REQUIRE(run_cli(fmt::format("factorize '{}' --factors 4 --iterations 1 --quiet", store)).exit_code == 0);
+  const test::RunResult r = run_cli(fmt::format("update '{}' '{}' --quiet", store, (dir / "new.csv").string()));
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(io::Store::open(store).results() == std::vector<std::string>{"als"});
+}
