@@ -12,6 +12,7 @@ packages=(
   libxml2-utils  # xmllint: the report's SVG is checked well-formed (tests/python/test_report.py)
   chromium  # headless rendering of the report in tests/python/test_report.py (about 35 s to install here)
   clang libclang-rt-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, clang's sanitizers and OpenMP
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev  # driftrec-mpi (mpi/): OpenMPI and parallel HDF5
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,157 @@
+// The split graph and its ghost exchange (mpi/distributed_graph.hpp).
+#include "mpi/distributed_graph.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace driftrec::mpi {
+namespace {
+
+using graph::CsrMatrix;
+using graph::Index;
+using graph::Offset;
+
+// As make_bipartite_graph (propagation/backend.cpp): 0 for an isolated vertex.
+std::vector<float> inv_sqrt_row_sums(const CsrMatrix& m) {
+  std::vector<float> out(static_cast<std::size_t>(m.n_rows));
+  for (Index r = 0; r < m.n_rows; ++r) {
+    double d = 0;  // in stored order, as the single process sums it
+    for (Offset e = m.indptr[r]; e < m.indptr[r + 1]; ++e) d += m.data[e];
+    out[r] = d > 0 ? static_cast<float>(1.0 / std::sqrt(d)) : 0.0f;
+  }
+  return out;
+}
+
+int checked_count(std::int64_t n) {
+  if (n > INT_MAX) throw InputError(fmt::format("{} values in one MPI message exceed MPI's int count; run on more ranks", n));
+  return static_cast<int>(n);
+}
+
+// Renumbers rows' column ids (global, on `side`) into own rows then ghost rows, and agrees
+// with the owners which rows each rank sends.
+GhostPlan plan_ghosts(const Comm& c, const Blocks& side, CsrMatrix& rows) {
+  const Index b0 = side.begin(c.rank), b1 = side.end(c.rank), own = b1 - b0;
+  GhostPlan plan;
+  for (Index j : rows.indices)
+    if (j < b0 || j >= b1) plan.ghost_ids.push_back(j);
+  std::sort(plan.ghost_ids.begin(), plan.ghost_ids.end());
+  plan.ghost_ids.erase(std::unique(plan.ghost_ids.begin(), plan.ghost_ids.end()), plan.ghost_ids.end());
+  std::vector<Index> compact(static_cast<std::size_t>(rows.n_cols), -1);
+  for (Index j = b0; j < b1; ++j) compact[j] = j - b0;
+  for (std::size_t g = 0; g < plan.ghost_ids.size(); ++g) compact[plan.ghost_ids[g]] = own + static_cast<Index>(g);
+  for (Index& j : rows.indices) j = compact[j];
+  rows.n_cols = own + plan.ghosts();
+
+  // Ghost ids are increasing, so each owner's requests are one run of them.
+  plan.recv_counts.assign(static_cast<std::size_t>(c.size), 0);
+  for (Index j : plan.ghost_ids) ++plan.recv_counts[side.owner(j)];
+  const std::vector<std::int32_t> wanted =
+      alltoallv(c, std::vector<std::int32_t>(plan.ghost_ids.begin(), plan.ghost_ids.end()), plan.recv_counts,
+                traffic().setup_bytes);
+  plan.send_counts = exchange_counts(c, plan.recv_counts);
+  plan.send_rows.resize(wanted.size());
+  for (std::size_t i = 0; i < wanted.size(); ++i) plan.send_rows[i] = wanted[i] - b0;
+  return plan;
+}
+
+}  // namespace
+
+DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const CsrMatrix& history) {
+  DistributedGraph g;
+  g.users = users;
+  g.items = items;
+  const Index u0 = users.begin(c.rank), i0 = items.begin(c.rank), ni = items.rows(c.rank);
+
+  // W^T's rows: every edge to the owner of its item, in row order, so that each owner
+  // receives its edges by increasing user (source ranks hold increasing user blocks).
+  std::vector<int> counts(static_cast<std::size_t>(c.size), 0);
+  std::vector<int> edge_owner(history.indices.size());
+  for (std::size_t e = 0; e < history.indices.size(); ++e) ++counts[edge_owner[e] = items.owner(history.indices[e])];
+  std::vector<int> next = displacements(counts);
+  std::vector<std::int32_t> send_user(history.indices.size()), send_item(history.indices.size());
+  std::vector<float> send_weight(history.indices.size());
+  for (Index r = 0; r < history.n_rows; ++r)
+    for (Offset e = history.indptr[r]; e < history.indptr[r + 1]; ++e) {
+      const int at = next[edge_owner[e]]++;
+      send_user[at] = u0 + r;
+      send_item[at] = history.indices[e];
+      send_weight[at] = history.data[e];
+    }
+  edge_owner = {};
+  const auto recv_user = alltoallv(c, send_user, counts, traffic().setup_bytes);
+  const auto recv_item = alltoallv(c, send_item, counts, traffic().setup_bytes);
+  const auto recv_weight = alltoallv(c, send_weight, counts, traffic().setup_bytes);
+  send_user = {};
+  send_item = {};
+  send_weight = {};
+
+  CsrMatrix& t = g.item_rows;  // stable counting sort by item
+  t.n_rows = ni;
+  t.n_cols = users.bounds.back();
+  t.indptr.assign(static_cast<std::size_t>(ni) + 1, 0);
+  for (std::int32_t i : recv_item) ++t.indptr[i - i0 + 1];
+  for (Index i = 0; i < ni; ++i) t.indptr[i + 1] += t.indptr[i];
+  t.indices.resize(recv_item.size());
+  t.data.resize(recv_item.size());
+  std::vector<Offset> fill(t.indptr.begin(), t.indptr.end() - 1);
+  for (std::size_t e = 0; e < recv_item.size(); ++e) {
+    const Offset at = fill[recv_item[e] - i0]++;
+    t.indices[at] = recv_user[e];
+    t.data[at] = recv_weight[e];
+  }
+
+  g.user_rows = history;
+  g.user_inv_sqrt_degree = inv_sqrt_row_sums(g.user_rows);
+  g.item_inv_sqrt_degree = inv_sqrt_row_sums(g.item_rows);
+  g.item_ghosts = plan_ghosts(c, items, g.user_rows);
+  g.user_ghosts = plan_ghosts(c, users, g.item_rows);
+  // The ghosts' degrees come from their owners, once per period.
+  g.user_inv_sqrt_degree.resize(static_cast<std::size_t>(g.user_rows.n_rows + g.user_ghosts.ghosts()));
+  g.item_inv_sqrt_degree.resize(static_cast<std::size_t>(ni + g.item_ghosts.ghosts()));
+  const std::uint64_t before = traffic().exchange_bytes;
+  exchange_ghosts(c, g.user_ghosts, users, g.user_inv_sqrt_degree.data(), g.user_rows.n_rows, 1, Exchange::alltoall);
+  exchange_ghosts(c, g.item_ghosts, items, g.item_inv_sqrt_degree.data(), ni, 1, Exchange::alltoall);
+  traffic().setup_bytes += traffic().exchange_bytes - before;
+  traffic().exchange_bytes = before;
+  traffic().exchanges -= 2;
+  return g;
+}
+
+void exchange_ghosts(const Comm& c, const GhostPlan& plan, const Blocks& side, float* rows, Index own_rows, Index k,
+                     Exchange how) {
+  const std::size_t uk = static_cast<std::size_t>(k);
+  ++traffic().exchanges;
+  if (how == Exchange::allgather) {
+    static std::vector<float> all;  // every block at its global rows; reused across calls
+    all.resize(static_cast<std::size_t>(side.bounds.back()) * uk);
+    std::vector<int> counts(static_cast<std::size_t>(c.size)), at(static_cast<std::size_t>(c.size));
+    for (int q = 0; q < c.size; ++q) {
+      counts[q] = checked_count(static_cast<std::int64_t>(side.rows(q)) * k);
+      at[q] = checked_count(static_cast<std::int64_t>(side.begin(q)) * k);
+    }
+    traffic().exchange_bytes += static_cast<std::uint64_t>(own_rows) * uk * sizeof(float) * (c.size - 1);
+    MPI_Allgatherv(rows, counts[c.rank], MPI_FLOAT, all.data(), counts.data(), at.data(), MPI_FLOAT, c.comm);
+    for (std::size_t g = 0; g < plan.ghost_ids.size(); ++g)
+      std::copy_n(all.data() + static_cast<std::size_t>(plan.ghost_ids[g]) * uk, uk,
+                  rows + (static_cast<std::size_t>(own_rows) + g) * uk);
+    return;
+  }
+  static std::vector<float> out;  // the rows sent, grouped by destination; reused
+  out.resize(plan.send_rows.size() * uk);
+  for (std::size_t i = 0; i < plan.send_rows.size(); ++i)
+    std::copy_n(rows + static_cast<std::size_t>(plan.send_rows[i]) * uk, uk, out.data() + i * uk);
+  std::vector<int> sc(static_cast<std::size_t>(c.size)), rc(static_cast<std::size_t>(c.size));
+  for (int q = 0; q < c.size; ++q) {
+    sc[q] = checked_count(static_cast<std::int64_t>(plan.send_counts[q]) * k);
+    rc[q] = checked_count(static_cast<std::int64_t>(plan.recv_counts[q]) * k);
+    if (q != c.rank) traffic().exchange_bytes += static_cast<std::uint64_t>(sc[q]) * sizeof(float);
+  }
+  const std::vector<int> sd = displacements(sc), rd = displacements(rc);
+  MPI_Alltoallv(out.data(), sc.data(), sd.data(), MPI_FLOAT, rows + static_cast<std::size_t>(own_rows) * uk, rc.data(),
+                rd.data(), MPI_FLOAT, c.comm);
+}
+
+}  // namespace driftrec::mpi

@@ -1,0 +1,63 @@
+// One period's graph (the decayed history G_t) split across ranks for label propagation:
+// each rank holds the rows of its user block (W) and of its item block (W^T), with the
+// column ids renumbered into a compact space: the rank's own rows first, then the ghost
+// rows (remote rows its edges reach) in increasing global id, which is owner-rank order.
+// A half-step then runs the CPU kernel (propagation/cpu/spmm.hpp) unchanged on the local
+// rows, reading its operand from [own rows; ghost rows].
+//
+// Equal to one process, bit for bit: the edges of each row keep their stored order (W's
+// rows are read as stored; W^T's rows come out of the edge exchange in increasing user
+// id, as graph::transpose builds them), degrees are summed in double in that same order,
+// and the kernel sums each row in stored order whatever the thread count. Only the
+// numbering of the columns changes, which no sum sees.
+//
+// Ghost exchange (GhostPlan): each rank sends, to each other rank, exactly the rows of its
+// block that the other's edges reach, once per half-step (MPI_Alltoallv): the boundary
+// rows, the lower bound for a rank that has no copy of them. The alternative,
+// Exchange::allgather, sends every rank's whole block to every rank (MPI_Allgatherv); it
+// is kept to measure the choice (bench/mpi).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "mpi/comm.hpp"
+#include "mpi/partition.hpp"
+
+namespace driftrec::mpi {
+
+enum class Exchange { alltoall, allgather };
+
+// Which of a rank's own rows go to which rank, and how many ghost rows it receives.
+struct GhostPlan {
+  std::vector<int> send_counts;            // rows, per destination rank
+  std::vector<graph::Index> send_rows;     // local row ids, grouped by destination
+  std::vector<int> recv_counts;            // rows, per source rank
+  std::vector<graph::Index> ghost_ids;     // global ids of the ghost rows, increasing
+  graph::Index ghosts() const { return static_cast<graph::Index>(ghost_ids.size()); }
+};
+
+struct DistributedGraph {
+  Blocks users, items;
+  graph::CsrMatrix user_rows;  // own users x compact items (own items, then ghost items)
+  graph::CsrMatrix item_rows;  // own items x compact users
+  std::vector<float> user_inv_sqrt_degree;  // own users, then ghost users
+  std::vector<float> item_inv_sqrt_degree;  // own items, then ghost items
+  GhostPlan item_ghosts;  // read by the users half-step
+  GhostPlan user_ghosts;  // read by the items half-step
+
+  graph::Index own_users() const { return user_rows.n_rows; }
+  graph::Index own_items() const { return item_rows.n_rows; }
+};
+
+// Collective. `history`: this rank's user rows of G_t (users.rows(rank) x all items,
+// global column ids, finite weights >= 0).
+DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const graph::CsrMatrix& history);
+
+// Collective: fills the ghost rows of `rows` (own rows, then plan.ghosts() ghost rows,
+// k floats each) from their owners; `side` is that side's blocks (Exchange::allgather
+// places every block at its global rows).
+void exchange_ghosts(const Comm& c, const GhostPlan& plan, const Blocks& side, float* rows, graph::Index own_rows,
+                     graph::Index k, Exchange how);
+
+}  // namespace driftrec::mpi
