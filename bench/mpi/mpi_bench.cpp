@@ -1,0 +1,167 @@
+// mpi_bench: one label-propagation period on an R-MAT graph split across the MPI ranks
+// (mpi/distributed_graph.hpp, mpi/label_propagation.hpp), against the single process
+// (propagation::propagate_labels, the COST baseline) when run on one rank with --serial.
+// Prints one JSON object (rank 0): time per iteration, kernel and exchange time, bytes sent
+// per iteration by every rank together against the boundary-row lower bound, and the
+// load average around the run. See README.md.
+#include <mpi.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "graph/rmat.hpp"
+#include "mpi/comm.hpp"
+#include "mpi/distributed_graph.hpp"
+#include "mpi/label_propagation.hpp"
+#include "mpi/partition.hpp"
+#include "propagation/label_propagation.hpp"
+
+namespace {
+
+using namespace driftrec;
+using graph::CsrMatrix;
+using graph::Index;
+using graph::Offset;
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+CsrMatrix rows_of(const CsrMatrix& w, Index r0, Index r1) {
+  CsrMatrix m;
+  m.n_rows = r1 - r0;
+  m.n_cols = w.n_cols;
+  m.indptr.resize(static_cast<std::size_t>(m.n_rows) + 1);
+  for (Index r = 0; r <= m.n_rows; ++r) m.indptr[r] = w.indptr[r0 + r] - w.indptr[r0];
+  m.indices.assign(w.indices.begin() + w.indptr[r0], w.indices.begin() + w.indptr[r1]);
+  m.data.assign(w.data.begin() + w.indptr[r0], w.data.begin() + w.indptr[r1]);
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  const mpi::Comm c = mpi::Comm::world();
+  CLI::App app{"Distributed label propagation on an R-MAT graph (see bench/mpi/README.md)"};
+  graph::RmatConfig cfg;
+  int k = 20, iterations = 10, threads = 1;
+  std::string exchange = "alltoall";
+  bool serial = false;
+  app.add_option("--row-scale", cfg.row_scale)->capture_default_str();
+  app.add_option("--col-scale", cfg.col_scale)->capture_default_str();
+  app.add_option("--edges", cfg.edges)->capture_default_str();
+  app.add_option("--k", k, "labels")->capture_default_str();
+  app.add_option("--iterations", iterations)->capture_default_str();
+  app.add_option("--threads", threads, "OpenMP threads per rank")->capture_default_str();
+  app.add_option("--exchange", exchange, "alltoall | allgather")->capture_default_str();
+  app.add_flag("--serial", serial, "one rank only: also time propagation::propagate_labels, reorder off and on");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = c.root() ? app.exit(e) : 0;
+    MPI_Finalize();
+    return rc;
+  }
+  nlohmann::json j;
+  j["load_before"] = loadavg();
+  // Every rank generates the same graph (deterministic for the seed) and keeps its rows.
+  const CsrMatrix w = graph::rmat_matrix(cfg, threads);
+  std::mt19937_64 rng(7);
+  std::vector<graph::Triplet> label_entries;
+  for (Index i = 0; i < w.n_cols; ++i) label_entries.push_back({i, static_cast<Index>(rng() % k), 1.0f});
+  const CsrMatrix labels = graph::csr_from_triplets(w.n_cols, k, label_entries);
+
+  const mpi::Blocks users = mpi::balanced_blocks(w.indptr, c.size);
+  std::vector<Offset> col_prefix(static_cast<std::size_t>(w.n_cols) + 1, 0);
+  for (Index col : w.indices) ++col_prefix[col + 1];
+  for (Index i = 0; i < w.n_cols; ++i) col_prefix[i + 1] += col_prefix[i];
+  const mpi::Blocks items = mpi::balanced_blocks(col_prefix, c.size);
+
+  MPI_Barrier(c.comm);
+  auto t0 = Clock::now();
+  const mpi::DistributedGraph g = mpi::distribute(c, users, items, rows_of(w, users.begin(c.rank), users.end(c.rank)));
+  const propagation::DenseMatrix y_items =
+      propagation::item_seed_labels(rows_of(labels, items.begin(c.rank), items.end(c.rank)));
+  MPI_Barrier(c.comm);
+  const double setup = since(t0);
+
+  propagation::LabelPropagationOptions o;
+  o.tolerance = 0;
+  o.max_iterations = iterations;
+  o.threads = threads;
+  const std::uint64_t before = mpi::traffic().exchange_bytes;
+  MPI_Barrier(c.comm);
+  t0 = Clock::now();
+  const mpi::DistributedResult r = mpi::propagate_labels(
+      c, g, y_items, nullptr, 1.0f, o, exchange == "allgather" ? mpi::Exchange::allgather : mpi::Exchange::alltoall, 0);
+  MPI_Barrier(c.comm);
+  const double run = since(t0);
+  std::uint64_t sent = mpi::traffic().exchange_bytes - before, sent_all = 0;
+  MPI_Reduce(&sent, &sent_all, 1, MPI_UINT64_T, MPI_SUM, 0, c.comm);
+  std::uint64_t pairs = static_cast<std::uint64_t>(g.item_ghosts.ghosts() + g.user_ghosts.ghosts()), pairs_all = 0;
+  MPI_Reduce(&pairs, &pairs_all, 1, MPI_UINT64_T, MPI_SUM, 0, c.comm);
+  std::uint64_t distinct = 0, distinct_all = 0;
+  for (const mpi::GhostPlan* plan : {&g.item_ghosts, &g.user_ghosts}) {
+    std::vector<Index> rows = plan->send_rows;
+    std::sort(rows.begin(), rows.end());
+    distinct += static_cast<std::uint64_t>(std::unique(rows.begin(), rows.end()) - rows.begin());
+  }
+  MPI_Reduce(&distinct, &distinct_all, 1, MPI_UINT64_T, MPI_SUM, 0, c.comm);
+
+  if (serial && c.size == 1) {  // the single process: 1 and n iterations, so setup drops out
+    for (auto mode : {propagation::Reorder::off, propagation::Reorder::on}) {
+      double t[2];
+      propagation::PropagationResult pr;
+      for (int pass = 0; pass < 2; ++pass) {
+        propagation::LabelPropagationOptions s = o;
+        s.reorder = mode;
+        s.max_iterations = pass == 0 ? 1 : iterations;
+        const auto s0 = Clock::now();
+        pr = propagation::propagate_labels(w, labels, nullptr, s);
+        t[pass] = since(s0);
+      }
+      const std::string key = mode == propagation::Reorder::on ? "serial_reorder_on" : "serial_reorder_off";
+      j[key + "_ms_per_iteration"] = 1e3 * (t[1] - t[0]) / (iterations - 1);
+      if (mode == propagation::Reorder::off)  // the distributed rows equal the serial ones, bit for bit
+        j["bitwise_equal_to_serial_reorder_off"] = pr.user_labels == r.users && pr.item_labels == r.items;
+    }
+  }
+  if (c.root()) {
+    const std::uint64_t row_bytes = static_cast<std::uint64_t>(k) * sizeof(float);
+    j.update({{"ranks", c.size},
+              {"threads", threads},
+              {"exchange", exchange},
+              {"users", w.n_rows},
+              {"items", w.n_cols},
+              {"nnz", w.nnz()},
+              {"k", k},
+              {"iterations", r.iterations},
+              {"setup_seconds", setup},
+              {"ms_per_iteration", 1e3 * run / r.iterations},
+              {"rank0_kernel_ms_per_iteration", 1e3 * r.kernel_seconds / r.iterations},
+              {"rank0_exchange_ms_per_iteration", 1e3 * r.exchange_seconds / r.iterations},
+              {"bytes_per_iteration", sent_all / static_cast<std::uint64_t>(r.iterations)},
+              {"lower_bound_bytes_per_iteration", pairs_all * row_bytes},
+              {"distinct_boundary_row_bytes", distinct_all * row_bytes},
+              {"boundary_pairs", pairs_all},
+              {"user_blocks", users.bounds},
+              {"item_blocks", items.bounds},
+              {"load_after", loadavg()}});
+    fmt::print("{}\n", j.dump(2));
+  }
+  MPI_Finalize();
+  return 0;
+}

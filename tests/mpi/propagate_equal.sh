@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# driftrec-mpi propagate under mpirun -np 1, 2 and 3 against `driftrec propagate` on the
+# same store: the /results/<name> groups must be equal value for value (h5diff with no
+# tolerance: bit for bit up to NaN, which a result never holds), since each rank sums its
+# rows' edges in the single process's order and the graph (MovieLens by year, about 10^5
+# edges) is below the size the single process orders by degree. Then a rank that fails
+# (DRIFTREC_MPI_FAIL_RANK) must end the job non-zero, name the rank, and leave the store
+# byte for byte as it was, with no temporary file beside it.
+# Usage: propagate_equal.sh DRIFTREC DRIFTREC_MPI MPIRUN DATA_DIR (DRIFTREC_MPI, MPIRUN: "none" when not built)
+# Exits 77 (CTest: skipped) when driftrec-mpi was not built.
+set -euo pipefail
+driftrec=$1 mpi=$2 mpirun=$3 data=$4
+if [ "$mpi" = none ] || [ ! -x "$mpi" ] || [ "$mpirun" = none ]; then
+  echo "driftrec-mpi not built (configure with MPI and a parallel HDF5): skipped"
+  exit 77
+fi
+# CI runs as root; more ranks than cores share them.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$driftrec" ingest "$data/ratings.csv" --labels "$data/movies.csv" --slice year -o "$work/base.h5" >/dev/null
+
+check() {  # check NAME NP [options...]: equal to the single process with those options
+  local name=$1 np=$2
+  shift 2
+  cp "$work/base.h5" "$work/one.h5"
+  cp "$work/base.h5" "$work/many.h5"
+  "$driftrec" propagate "$work/one.h5" --quiet --name "$name" "$@" >/dev/null
+  "$mpirun" --oversubscribe -np "$np" "$mpi" propagate "$work/many.h5" --quiet --threads 1 --name "$name" "$@" \
+    >"$work/out.txt"
+  grep -q "on $np ranks" "$work/out.txt" || { echo "FAIL: unexpected summary: $(cat "$work/out.txt")"; exit 1; }
+  if ! h5diff "$work/one.h5" "$work/many.h5" "/results/$name" "/results/$name"; then
+    echo "FAIL: -np $np $*: /results/$name differs from the single process"
+    h5diff -r "$work/one.h5" "$work/many.h5" "/results/$name" "/results/$name" | head -20
+    exit 1
+  fi
+  # The rest of the store is the single process's too.
+  h5diff "$work/one.h5" "$work/many.h5" /slices /slices >/dev/null
+  echo "ok: -np $np $* equals the single process"
+}
+check label 1
+check label 2
+check label 3
+check lp 3 --gamma 0 --mu 0.3 --alpha 0.7 --keep last:2 --exchange allgather 2>/dev/null ||
+  { echo "FAIL: allgather run"; exit 1; }
+
+# A failed rank: non-zero, named, store unchanged, no temporary file left.
+cp "$work/base.h5" "$work/fail.h5"
+cp "$work/fail.h5" "$work/fail.copy"
+set +e
+DRIFTREC_MPI_FAIL_RANK=1 "$mpirun" --oversubscribe -np 2 -x DRIFTREC_MPI_FAIL_RANK "$mpi" propagate "$work/fail.h5" \
+  --quiet --threads 1 >"$work/fail.out" 2>"$work/fail.err"
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || { echo "FAIL: a failed rank ended with exit 0"; exit 1; }
+grep -q "rank 1 of 2" "$work/fail.err" || { echo "FAIL: the message does not name rank 1:"; cat "$work/fail.err"; exit 1; }
+cmp -s "$work/fail.h5" "$work/fail.copy" || { echo "FAIL: the store changed after a failed rank"; exit 1; }
+if ls -a "$work" | grep -q '\.fail\.h5\.tmp-'; then echo "FAIL: a temporary file was left"; exit 1; fi
+echo "ok: a failed rank ends the job with exit $rc, names the rank, leaves the store unchanged"
