@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <string>
@@ -140,6 +141,21 @@ int main(int argc, char** argv) {
     }
   }
   if (c.root()) {
+    // The model's communication term: with ids scrambled, a row of degree d is read by
+    // about (P - 1)(1 - (1 - 1/P)^d) other ranks; summed over users and items this is the
+    // expected number of (row, reading rank) pairs, i.e. ghost rows per iteration, on P
+    // ranks (checked against the measured count at this run's P).
+    std::vector<Offset> item_degree(static_cast<std::size_t>(w.n_cols), 0);
+    for (Index col : w.indices) ++item_degree[col];
+    nlohmann::json expected;
+    for (int p : {c.size, 8, 64}) {
+      double pairs = 0;
+      const double stay = 1.0 - 1.0 / p;
+      for (Index u = 0; u < w.n_rows; ++u) pairs += (p - 1) * (1 - std::pow(stay, double(w.row_length(u))));
+      for (Offset d : item_degree) pairs += (p - 1) * (1 - std::pow(stay, double(d)));
+      expected[std::to_string(p)] = pairs;
+    }
+    j["expected_boundary_pairs_by_ranks"] = expected;
     const std::uint64_t row_bytes = static_cast<std::uint64_t>(k) * sizeof(float);
     j.update({{"ranks", c.size},
               {"threads", threads},
