@@ -14,7 +14,8 @@ void add_update(CLI::App& app) {
       "events, so its last period is extended and/or new periods are added. Label propagation results resume "
       "from the saved F_U of the period before the first changed one (bitwise what propagate on the whole store "
       "gives); temporal ALS results fold the new period in with --als-sweeps sweeps from the saved factors; "
-      "random-walk and sequence results are dropped (listed). Events before the store's last period are refused "
+      "sequence models are stepped forward over the new periods from their saved state with the weights as trained "
+      "(--retrain trains them again); random-walk results are dropped (listed). Events before the store's last period are refused "
       "unless --allow-backfill. The store is rewritten atomically: on any error it is left as it was.\n\n"
       "Example:\n  driftrec update ml.h5 ratings-2018-10.csv --labels movies.csv");
   auto q = std::make_shared<pipeline::UpdateRequest>();
@@ -26,7 +27,7 @@ void add_update(CLI::App& app) {
   cmd->add_option("--labels", q->labels_file, "Labels (and titles) of the new items, in a format ingest reads; rows for stored items are ignored")->check(CLI::ExistingFile);
   add_reader_options(*cmd, q->events, q->labels, *reader);
   cmd->add_flag("--allow-backfill", q->allow_backfill, "Accept events before the store's last period; results are recomputed from the earliest period they touch");
-  cmd->add_flag("--retrain", q->retrain, "Retrain sequence-model results on the updated store instead of dropping them");
+  cmd->add_flag("--retrain", q->retrain, "Retrain sequence-model results on the updated store instead of stepping them forward");
   cmd->add_option("--als-sweeps", q->als_sweeps, "Temporal ALS sweeps (users, then items) on each changed period")->default_val(3);
   cmd->add_flag("--json", *json, "Print the summary as JSON on stdout");
   add_threads_option(*cmd, *common);
@@ -56,8 +57,8 @@ void add_update(CLI::App& app) {
       fmt::print("\n");
       if (!r.note.empty()) fmt::print("  {}\n", r.note);
     }
-    for (const std::string& d : s.dropped_results)
-      fmt::print("result {} dropped: it described the old last period (run its command again)\n", d);
+    for (std::size_t k = 0; k < s.dropped_results.size(); ++k)
+      fmt::print("result {} dropped: {}\n", s.dropped_results[k], s.dropped_reasons[k]);
     fmt::print("updated {} in {:.2f} s\n", s.store, s.seconds);
   });
 }

@@ -42,6 +42,18 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
   h5::write_attr(g, "slicing", r.slicing);
   h5::write_attr(g, "periods", r.periods);
   h5::write_attr(g, "window", static_cast<std::int64_t>(r.window));
+  h5::write_attr(g, "trained_periods", r.trained_periods);
+  if (r.state) {
+    const temporal::SequenceState& st = *r.state;
+    h5::Handle sg = h5::create_group(g, "state");
+    write_rows(sg, "hidden", st.recurrent.hidden);
+    if (st.recurrent.cell.size() > 0) write_rows(sg, "cell", st.recurrent.cell);
+    write_rows(sg, "user_scores", st.user_scores);
+    write_rows(sg, "user_factors", st.user_factors);
+    h5::write_array<std::int32_t>(sg, "last_active", st.last_active, w.threads());
+    h5::write_attr(sg, "fed_periods", static_cast<std::int64_t>(st.fed_periods));
+    h5::write_attr(sg, "periods", st.periods);
+  }
 }
 
 SequenceResult read_sequence_result(const Store& store, const std::string& name) {
@@ -79,8 +91,30 @@ SequenceResult read_sequence_result(const Store& store, const std::string& name)
   out.window = static_cast<int>(h5::read_attr_int(g, "window", cx));
   out.slicing = h5::read_attr_string(g, "slicing", cx);
   out.periods = h5::read_attr_int(g, "periods", cx);
+  out.trained_periods = h5::has_attr(g, "trained_periods") ? h5::read_attr_int(g, "trained_periods", cx) : out.periods;
   if (out.next_interests.cols() != store.n_labels() || out.next_factors.cols() != out.item_factors.cols())
     throw InputError(fmt::format("{}: result '{}': predictions and factors do not fit the store", store.path(), name));
+  if (h5::exists(g, "state")) {
+    h5::Handle sg = h5::open_group(g, "state", cx);
+    temporal::SequenceState st;
+    const std::int64_t users = store.n_users();
+    const temporal::Shape shape = out.model.shape();
+    st.recurrent.hidden = read_rows<temporal::RowMatrix>(store, sg, "hidden", users);
+    if (out.model.parameters.cell == temporal::CellKind::lstm)
+      st.recurrent.cell = read_rows<temporal::RowMatrix>(store, sg, "cell", users);
+    st.user_scores = read_rows<temporal::RowMatrix>(store, sg, "user_scores", users);
+    st.user_factors = read_rows<temporal::RowMatrix>(store, sg, "user_factors", users);
+    st.last_active = h5::read_array<std::int32_t>(sg, "last_active", cx);
+    st.fed_periods = static_cast<int>(h5::read_attr_int(sg, "fed_periods", cx));
+    st.periods = h5::read_attr_int(sg, "periods", cx);
+    if (st.recurrent.hidden.cols() != shape.hidden ||
+        (st.recurrent.cell.size() > 0 && st.recurrent.cell.cols() != shape.hidden) ||
+        st.user_scores.cols() != shape.labels || st.user_factors.cols() != shape.factor_size ||
+        static_cast<std::int64_t>(st.last_active.size()) != users || st.fed_periods < 1 || st.periods != out.periods)
+      throw InputError(fmt::format("{}: result '{}': its saved state (state/) does not fit the model and the store",
+                                   store.path(), name));
+    out.state = std::move(st);
+  }
   return out;
 }
 

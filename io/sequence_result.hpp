@@ -8,16 +8,26 @@
 //   next_factors             users x f: the predicted user factor for that period
 //   item_factors             items x f: y_i of the last period (temporal ALS)
 //   train_loss, validation_loss   per epoch
+//   state/                   what `update` steps the model forward from
+//                            (temporal/sequence_state.hpp): hidden (users x H), cell
+//                            (users x H, LSTM only), user_scores (users x labels, raw F_U),
+//                            user_factors (users x f), last_active (int32 per user, -1:
+//                            none); attributes fed_periods and periods. Results written
+//                            before it existed have none, and cannot be stepped.
 // with interest_weight (the hybrid's blend, chosen on the last period), best_epoch,
-// window, slicing and periods as attributes.
+// window, slicing, periods (the store's when the predictions were made: trained, or
+// stepped to) and trained_periods (the store's when trained; absent in older results:
+// = periods) as attributes.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "io/store.hpp"
 #include "matrix_factorization/implicit_als.hpp"
 #include "temporal/features.hpp"
+#include "temporal/sequence_state.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::io {
@@ -31,7 +41,9 @@ struct SequenceResult {
   int best_epoch = 0;
   int window = 0;              // the feature window the model was trained with
   std::string slicing;         // the store's, when trained
-  std::int64_t periods = 0;    // the store's, when trained
+  std::int64_t periods = 0;    // the store's, when trained or stepped forward to
+  std::int64_t trained_periods = 0;  // the store's, when trained
+  std::optional<temporal::SequenceState> state;  // absent in results written before it was kept
 };
 
 // Creates /results/<name> in `w` (replacing one of that name); the caller commits `w`.

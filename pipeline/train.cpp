@@ -11,9 +11,6 @@
 
 namespace driftrec::pipeline {
 
-namespace {
-
-// Every period of the store: the data the model is trained on.
 temporal::History store_history(const io::Store& store) {
   temporal::History h;
   h.n_users = store.n_users();
@@ -25,8 +22,6 @@ temporal::History store_history(const io::Store& store) {
   h.item_labels = store.item_labels();
   return h;
 }
-
-}  // namespace
 
 TrainSummary train_store(const TrainRequest& q) {
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
@@ -86,6 +81,8 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
   r.window = options.window;
   r.slicing = slicing;
   r.periods = static_cast<std::int64_t>(out.periods);
+  r.trained_periods = r.periods;
+  r.state = std::move(s.state);
   return out;
 }
 

@@ -50,6 +50,10 @@ TrainSummary train_store(const TrainRequest& request);
 TrainSummary train_history(const temporal::History& history, const temporal::SequenceOptions& options,
                            const std::string& slicing, io::SequenceResult& result, const Progress& progress = {});
 
+// Every period of a store as the history train fits on (and the reference a stepped
+// model is compared with).
+temporal::History store_history(const io::Store& store);
+
 // The options a train result was trained with (its model's own, its window and factor
 // count; the feature propagation and ALS at `driftrec train`'s defaults otherwise).
 temporal::SequenceOptions stored_train_options(const io::SequenceResult& result);

@@ -21,6 +21,7 @@
 #include "propagation/temporal_propagation.hpp"
 #include "pipeline/train.hpp"
 #include "temporal/sequence_fit.hpp"
+#include "temporal/sequence_step.hpp"
 
 namespace driftrec::pipeline {
 namespace {
@@ -372,6 +373,57 @@ UpdatedResult retrain_sequence(const io::Store& old, io::StoreWriter& w, const s
           seconds_since(t0)};
 }
 
+// The sequence model stepped forward over the new periods from its saved state, with its
+// weights as trained (temporal/sequence_step.hpp). Returns nullopt and says why in `why`
+// when it cannot be: a result without a saved state, new events in a period the state has
+// already read, or new labels (the model's input has one entry per label).
+std::optional<UpdatedResult> step_sequence_result(const io::Store& old, io::StoreWriter& w, const std::string& name,
+                                                  const Appended& a, const UpdateRequest& q, std::string& why) {
+  const auto t0 = Clock::now();
+  io::SequenceResult r = io::read_sequence_result(old, name);
+  if (!r.state) {
+    why = "it keeps no saved state to step forward from (it was trained before `train` kept one); pass --retrain "
+          "to train it again on the updated store, or run driftrec train";
+    return std::nullopt;
+  }
+  const std::size_t covered = static_cast<std::size_t>(r.state->periods);
+  if (a.first_changed < covered || covered > old.n_slices()) {
+    why = fmt::format("the new events fall in period {}, which the model has already read (its state covers periods "
+                      "0..{}); stepping only adds periods after those: pass --retrain to train it again",
+                      a.first_changed, covered - 1);
+    return std::nullopt;
+  }
+  if (a.labels() != a.old_labels) {
+    why = fmt::format("{} new labels: the model reads and predicts {} labels; pass --retrain to train it again",
+                      a.labels() - a.old_labels, a.old_labels);
+    return std::nullopt;
+  }
+  temporal::SequenceOptions o = stored_train_options(r);
+  o.model.threads = q.threads;
+  o.propagation.propagation.threads = q.threads;
+  o.als.als.threads = q.threads;
+  const std::vector<std::size_t> first = graph::period_offsets(a.periods, a.content.events.time);
+  std::vector<std::vector<float>> activity;
+  for (std::size_t t = covered; t < a.periods.size(); ++t)
+    activity.push_back(temporal::period_activity(a.content.events, first[t], first[t + 1], a.users()));
+  temporal::SteppedSequence stepped =
+      temporal::step_sequence(r.model, o, a.slices, a.content.item_labels, activity, *r.state, r.item_factors);
+  const std::size_t steps = a.periods.size() - covered;
+  r.next_interests = std::move(stepped.next.interests);
+  r.next_factors = std::move(stepped.next.factors);
+  r.item_factors = std::move(stepped.item_factors);
+  r.state = std::move(stepped.state);
+  r.periods = static_cast<std::int64_t>(a.periods.size());
+  io::write_sequence_result(w, name, r);
+  UpdatedResult out{name, "sequence_model", covered, {}, std::nullopt, 0, seconds_since(t0)};
+  out.steps = static_cast<std::int64_t>(steps);
+  out.note = fmt::format("stepped forward {} from its saved state, weights as trained on {} periods (no retraining)",
+                         steps == 1 ? std::string("one period") : fmt::format("{} periods", steps), r.trained_periods);
+  if (stepped.not_converged > 0)
+    out.note += fmt::format("; feature propagation did not converge in {} new period(s)", stepped.not_converged);
+  return out;
+}
+
 }  // namespace
 
 UpdateSummary update_store(const UpdateRequest& q) {
@@ -415,8 +467,15 @@ UpdateSummary update_store(const UpdateRequest& q) {
     } else if (kind == "sequence_model" && q.retrain) {
       s.results.push_back(retrain_sequence(store, w, name, a, q));
     } else {
+      std::string why = "it described the old last period (run its command again)";
+      if (kind == "sequence_model")
+        if (std::optional<UpdatedResult> r = step_sequence_result(store, w, name, a, q, why)) {
+          s.results.push_back(std::move(*r));
+          continue;
+        }
       io::drop_result(w, name);
       s.dropped_results.push_back(fmt::format("{} ({})", name, kind));
+      s.dropped_reasons.push_back(why);
     }
   }
   s.seconds_results = seconds_since(t1);
@@ -432,6 +491,7 @@ nlohmann::json UpdateSummary::to_json() const {
                      {"note", r.note},   {"seconds", r.seconds}};
     if (r.kind == "label_propagation") j["iterations"] = r.iterations;
     if (r.kind == "temporal_als") j["objective"] = r.objective ? nlohmann::json(*r.objective) : nlohmann::json(nullptr);
+    if (r.kind == "sequence_model") j["stepped_periods"] = r.steps;
     list.push_back(j);
   }
   nlohmann::json skipped = nlohmann::json::object();
@@ -449,6 +509,7 @@ nlohmann::json UpdateSummary::to_json() const {
           {"backfill", backfill},
           {"results", list},
           {"dropped_results", dropped_results},
+          {"dropped_reasons", dropped_reasons},
           {"skipped_event_lines", skipped},
           {"notes", notes},
           {"seconds", {{"read", seconds_read}, {"results", seconds_results}, {"total", seconds}}}};

@@ -17,12 +17,19 @@
 //                  so changed and new users are folded in, then items) per changed period.
 //                  An approximation of the full refit (see tests/pipeline/update_test.cpp
 //                  for the objective gap); without saved x_u(p-1) it refits every period.
-//   sequence_model with `retrain`: trained again on the updated store with the options it
-//                  was trained with (what `driftrec train` then saves). Stepping its saved
-//                  state forward one period is not implemented: the result keeps no hidden
-//                  state, and its features come from its own propagation and ALS runs.
-//   other results  (random walks; the sequence model without `retrain`) are dropped and
-//                  listed: they describe the old last period.
+//   sequence_model stepped forward over the new periods from its saved state, weights as
+//                  trained (temporal/sequence_step.hpp): its own feature propagation resumed
+//                  from its saved raw F_U, its temporal ALS from its saved factors, one cell
+//                  step per new period from the saved h (and c); new users enter as users
+//                  without events. The prediction for the period after the new last one
+//                  replaces the old. Not possible, and the result is dropped with the reason,
+//                  when it keeps no state (trained before it was kept), when the new events
+//                  fall in a period it has read (the store's last, or a backfill), or when
+//                  labels were added.
+//                  With `retrain`: trained again on the updated store with the options it
+//                  was trained with (what `driftrec train` then saves).
+//   other results  (random walks) are dropped and listed: they describe the old last
+//                  period.
 // Everything is written through one StoreWriter commit: a failure leaves the store as it
 // was, byte for byte.
 //
@@ -71,6 +78,7 @@ struct UpdatedResult {
   std::optional<double> objective;  // temporal_als: the last period's objective after the update
   std::int64_t iterations = 0;      // label: over the recomputed periods
   double seconds = 0;
+  std::int64_t steps = 0;           // sequence_model: periods stepped forward (0: retrained)
 };
 
 struct UpdateSummary {
@@ -82,6 +90,7 @@ struct UpdateSummary {
   bool backfill = false;  // some event fell before the store's last period
   std::vector<UpdatedResult> results;
   std::vector<std::string> dropped_results;
+  std::vector<std::string> dropped_reasons;  // one per dropped result: why, and what to run
   std::vector<std::string> notes;  // how the input was read
   io::SkipReport skipped_events;
   double seconds_read = 0, seconds_results = 0, seconds = 0;

@@ -27,6 +27,8 @@ struct History {
 // history before the window, seen as one period). With window >= P - 1 that is the slices
 // themselves.
 std::vector<graph::CsrMatrix> windowed_slices(const History& h, int window);
+// The same on bare slices (all of one shape).
+std::vector<graph::CsrMatrix> windowed_slices(const std::vector<graph::CsrMatrix>& slices, int window);
 
 // acc[l] += weight / |labels(item)| for each label l of the item.
 void add_item_labels(const graph::CsrMatrix& item_labels, graph::Index item, double weight,

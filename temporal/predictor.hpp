@@ -15,10 +15,27 @@ struct Prediction {
   RowMatrix factors;    // users x f (f = 0: no factor head)
 };
 
+// Each user's recurrent state after the last period fed: users x H rows, h and (for the
+// LSTM cell) c; `cell` is empty for the GRU. What stepping the model forward starts from.
+struct RecurrentState {
+  RowMatrix hidden, cell;
+};
+
 // Every user of `data`, reading all data.periods periods: the prediction for the period
 // after the last. Users are run in chunks in parallel; the result does not depend on the
-// thread count. Throws InputError when the data's shape does not fit the model.
-Prediction predict_next(const SequenceModel& model, const SequenceData& data, int threads = 0);
+// thread count. Throws InputError when the data's shape does not fit the model. With
+// `state`, also each user's state after the last period.
+Prediction predict_next(const SequenceModel& model, const SequenceData& data, int threads = 0,
+                        RecurrentState* state = nullptr);
+
+// One period more: feeds `features` (D x users, column u = z_u of the new period) to the
+// cell from `state` (users x H, as predict_next left it), replaces `state` by the state
+// after it and returns the prediction for the period after. The users run in the chunks
+// predict_next uses, so stepping a state predict_next left with the next period's
+// features gives bit for bit predict_next over every period. Throws InputError when the
+// shapes do not fit the model.
+Prediction predict_step(const SequenceModel& model, const Matrix<float>& features, RecurrentState& state,
+                        int threads = 0);
 
 struct UserPrediction {
   Eigen::VectorXf interests;  // L

@@ -46,6 +46,7 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
                                    [&](std::size_t p, pr::PeriodResult& r) {
                                      if (!r.converged) ++out.not_converged;
                                      out.inputs.interests.push_back(std::move(r.interests));
+                                     if (p + 1 == periods) out.last_user_scores = std::move(r.user_scores);
                                      if (progress) progress("features: propagation", p + 1, periods);
                                    });
   // x_u(t): temporal ALS, and the item factors of the last period.
@@ -87,7 +88,15 @@ TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const
   out.training = train_sequence_model(data, o.model, [&](const EpochReport& r) {
     if (progress) progress("training", static_cast<std::uint64_t>(r.epoch), static_cast<std::uint64_t>(o.model.epochs));
   });
-  out.next = predict_next(out.training.model, data, o.model.threads);
+  out.next = predict_next(out.training.model, data, o.model.threads, &out.state.recurrent);
+  out.state.user_scores = std::move(f.last_user_scores);
+  out.state.user_factors = f.inputs.factors.back();
+  out.state.last_active.assign(static_cast<std::size_t>(t.n_users), -1);
+  for (std::size_t p = 0; p < f.inputs.activity.size(); ++p)
+    for (std::size_t u = 0; u < f.inputs.activity[p].size(); ++u)
+      if (f.inputs.activity[p][u] > 0) out.state.last_active[u] = static_cast<std::int32_t>(p);
+  out.state.fed_periods = data.periods;
+  out.state.periods = static_cast<std::int64_t>(t.slices.size());
   SequenceInputs before = f.inputs;  // periods 0..P-2
   for (auto* v : {&before.interests, &before.factors, &before.interest_truth})
     if (!v->empty()) v->pop_back();

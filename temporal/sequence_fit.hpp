@@ -22,6 +22,7 @@
 #include "propagation/temporal_propagation.hpp"
 #include "temporal/history.hpp"
 #include "temporal/predictor.hpp"
+#include "temporal/sequence_state.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::temporal {
@@ -46,6 +47,7 @@ struct SequenceFeatures {
   matrix_factorization::Factors item_factors;             // y_i(P-1), items x f
   matrix_factorization::Factors validation_item_factors;  // y_i(P-2)
   propagation::DenseMatrix item_label_seeds;              // Y_I, items x L (row-normalised labels)
+  propagation::DenseMatrix last_user_scores;              // raw F_U(P-1): the next period's prior
   int not_converged = 0;                                  // propagation periods that did not converge
 };
 SequenceFeatures sequence_features(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
@@ -60,6 +62,7 @@ struct TrainedSequence {
   // hybrid's weight is chosen on.
   Prediction validation_next;
   matrix_factorization::Factors validation_item_factors;
+  SequenceState state;  // after period P-1: what stepping forward starts from (sequence_step.hpp)
   int not_converged = 0;
 };
 // Needs P >= 3 periods. Throws InputError as the trainer does.

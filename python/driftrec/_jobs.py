@@ -95,12 +95,14 @@ never had an item of the label (bool array)."""
 SequencePrediction = namedtuple(
     "SequencePrediction",
     ["users", "labels", "interests", "factors", "item_factors", "interest_weight", "best_epoch", "window",
-     "periods", "train_loss", "validation_loss"])
+     "periods", "train_loss", "validation_loss", "trained_periods"])
 SequencePrediction.__doc__ = """Everything a train result predicts for the period after the
 store's last: interests (users x labels, float32, rows summing to 1), factors (users x f, the
 predicted user factors), item_factors (items x f, the last period's), with the users' and
-labels' ids, the hybrid's interest_weight, best_epoch, window, the store's periods when
-trained, and the train and validation loss per epoch."""
+labels' ids, the hybrid's interest_weight, best_epoch, window, periods (the store's when
+the prediction was made: when trained, or the periods Store.append stepped the model forward
+to), the train and validation loss per epoch, and trained_periods (the store's when
+trained)."""
 
 
 def predict(store, user=None, *, model=_d("predict", "model"), top=_d("predict", "top")):

@@ -124,18 +124,20 @@ class Store:
             path, df[user], df[item], df[time], None if value is None else df[value], labels=labels,
             slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative)
 
-    def append(self, user, item, time, value=None, *, labels=None, allow_backfill=False, als_sweeps=3,
-               on_error="fail", threads=0):
+    def append(self, user, item, time, value=None, *, labels=None, allow_backfill=False, retrain=False,
+               als_sweeps=3, on_error="fail", threads=0):
         """`driftrec update` from columns: appends events (and labels of new items) to this
-        store and carries its label propagation and temporal ALS results forward, then
-        reopens the store on the new file. Columns as in from_arrays; known ids keep their
+        store and carries its label propagation and temporal ALS results forward, steps its
+        sequence models forward over the new periods from their saved state with the weights
+        as trained (retrain: train them again instead; driftrec.predict(store) then reads the
+        new prediction), then reopens the store on the new file. Columns as in from_arrays; known ids keep their
         indices, new users and items are appended. Events before the store's last period
         raise InputError unless allow_backfill; so do a bad row (on_error="fail"), a batch
         sharing no user and no item with the store, and a store sliced by quantiles. The
         file is replaced atomically: on any error it is left as it was.
         Returns `driftrec update --json`'s dict."""
         summary = _driftrec._update_columns(
-            self.path, *_columns(user, item, time, value, labels), bool(allow_backfill), int(als_sweeps),
+            self.path, *_columns(user, item, time, value, labels), bool(allow_backfill), bool(retrain), int(als_sweeps),
             str(on_error), _convert.thread_count(threads))
         self._reopen()
         return json.loads(summary)

@@ -21,6 +21,8 @@
 #include "pipeline/evaluate.hpp"
 #include "pipeline/factorize.hpp"
 #include "pipeline/propagate.hpp"
+#include "pipeline/train.hpp"
+#include "temporal/sequence_fit.hpp"
 #include "tests/pipeline/compare.hpp"
 #include "tests/test_util.hpp"
 
@@ -331,33 +333,187 @@ TEST_CASE("update refuses bad input with exit 2 and leaves the store's bytes as 
   CHECK(test::read_file(quantiles) == qbefore);
 }
 
-TEST_CASE("update --retrain trains the sequence model again with its own options; without it the result is dropped",
+TEST_CASE("update --retrain trains the sequence model again with its own options, as train on the whole store does",
           "[pipeline][update][train]") {
   test::TempDir dir;
   const Split s = split_log(dir, kLog, 7.0);
   const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
-  const std::string dropped = test::copy_store(updated, "dropped.h5");
   const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
   const char* train = "train '{}' --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2";
-  for (const std::string& store : {updated, dropped, full})
+  for (const std::string& store : {updated, full})
     REQUIRE(run_cli(fmt::format(fmt::runtime(train), store)).exit_code == 0);
 
-  auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", dropped, s.new_events, s.labels));
-  REQUIRE(r.exit_code == 0);
-  CHECK(nlohmann::json::parse(r.out)["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
-  CHECK(io::Store::open(dropped).results().empty());
-
-  r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --retrain --json --threads 2", updated, s.new_events, s.labels));
+  auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --retrain --json --threads 2", updated, s.new_events, s.labels));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["results"][0]["stepped_periods"] == 0);
   const io::SequenceResult got = io::read_sequence_result(io::Store::open(updated), "sequence");
   const io::SequenceResult want = io::read_sequence_result(io::Store::open(full), "sequence");
   CHECK(got.periods == want.periods);
+  CHECK(got.trained_periods == want.periods);
   CHECK(got.window == 5);
   CHECK(got.next_factors.cols() == 4);
   CHECK(got.train_loss == want.train_loss);
   CHECK(got.next_interests == want.next_interests);
   CHECK(got.next_factors == want.next_factors);
+  REQUIRE(got.state);
+  CHECK(got.state->recurrent.hidden == want.state->recurrent.hidden);
+}
+
+namespace {
+
+// predict_next of `model` over the features of every period of `store` with the window
+// widened to what the stepped state has fed (temporal/sequence_step.hpp): the reference a
+// stepped result is compared with.
+temporal::Prediction widened_reference(const std::string& store, const io::SequenceResult& stepped,
+                                       temporal::RecurrentState& state) {
+  temporal::SequenceOptions o = pipeline::stored_train_options(stepped);
+  o.model.threads = o.propagation.propagation.threads = o.als.als.threads = 2;
+  REQUIRE(stepped.state);
+  o.window = stepped.state->fed_periods - 1;
+  const temporal::SequenceFeatures f = temporal::sequence_features(pipeline::store_history(io::Store::open(store)), o);
+  return temporal::predict_next(stepped.model, temporal::assemble_sequences(f.inputs, o.features), 2, &state);
+}
+
+}  // namespace
+
+TEST_CASE("update steps a trained sequence model forward one period with its weights unchanged",
+          "[pipeline][update][train]") {
+  test::TempDir dir;
+  // 7 periods trained with window 5 (periods 0 and 1 summed), the 8th appended.
+  const Split s = split_log(dir, kLog, 7.0);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
+  for (const char* cell : {"gru", "lstm"}) {
+    CAPTURE(cell);
+    const std::string store = test::copy_store(updated, fmt::format("{}.h5", cell));
+    REQUIRE(run_cli(fmt::format("train '{}' --cell {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
+                                store, cell))
+                .exit_code == 0);
+    const io::SequenceResult before = io::read_sequence_result(io::Store::open(store), "sequence");
+    REQUIRE(before.state);
+    CHECK(before.state->fed_periods == 6);
+    CHECK(before.state->periods == 7);
+
+    auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", store, s.new_events, s.labels));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json sum = nlohmann::json::parse(r.out);
+    // This log's last period brings no new user or item: the step is bitwise.
+    REQUIRE(sum["users_added"] == 0);
+    REQUIRE(sum["items_added"] == 0);
+    CHECK(sum["dropped_results"].empty());
+    REQUIRE(sum["results"].size() == 1);
+    CHECK(sum["results"][0]["kind"] == "sequence_model");
+    CHECK(sum["results"][0]["stepped_periods"] == 1);
+    CHECK(sum["results"][0]["recomputed_from"] == 7);
+    CHECK_THAT(sum["results"][0]["note"].get<std::string>(), Catch::Contains("stepped forward one period"));
+
+    const io::SequenceResult got = io::read_sequence_result(io::Store::open(store), "sequence");
+    for (std::size_t t = 0; t < temporal::kTensorCount; ++t) CHECK(got.model.parameters[t] == before.model.parameters[t]);
+    CHECK(got.train_loss == before.train_loss);
+    CHECK(got.interest_weight == before.interest_weight);
+    CHECK(got.window == 5);
+    CHECK(got.periods == 8);
+    CHECK(got.trained_periods == 7);
+    REQUIRE(got.state);
+    CHECK(got.state->fed_periods == 7);
+    CHECK(got.next_interests != before.next_interests);
+
+    // The same weights fed every period of the store ingested whole, periods 0 and 1 still
+    // summed into one: bit for bit.
+    temporal::RecurrentState state;
+    const temporal::Prediction want = widened_reference(full, got, state);
+    CHECK(got.next_interests == want.interests);
+    CHECK(got.next_factors == want.factors);
+    CHECK(got.state->recurrent.hidden == state.hidden);
+    CHECK(got.state->recurrent.cell == state.cell);
+
+    // A plain `train --window 5` on the whole store sums one period more into its head:
+    // another sequence, so the stepped model is not that one (the window does not slide).
+    temporal::SequenceOptions o = pipeline::stored_train_options(got);
+    o.model.threads = o.propagation.propagation.threads = o.als.als.threads = 2;
+    const temporal::SequenceFeatures slid = temporal::sequence_features(pipeline::store_history(io::Store::open(full)), o);
+    CHECK(slid.inputs.interests.size() == 6);
+    CHECK(temporal::predict_next(got.model, temporal::assemble_sequences(slid.inputs, o.features), 2).interests !=
+          got.next_interests);
+  }
+}
+
+TEST_CASE("update steps new users from the never-active state and new items from zero factors",
+          "[pipeline][update][train]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 7.0);
+  // Two users and one item the store has never seen, in the appended period; the first
+  // new user takes an item the store knows (the one of the old log's first event).
+  std::ifstream old_in(s.old_events);
+  std::string line;
+  std::getline(old_in, line);
+  std::getline(old_in, line);
+  const std::string known_item = line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1);
+  const std::int64_t t = s.first_time - s.first_time % kPeriod + 7 * kPeriod + 100;
+  const std::string extra = test::read_file(s.new_events) +
+                            fmt::format("zz-new-user-1,{},{},1\nzz-new-user-2,zz-new-item,{},1\n", known_item, t, t + 1);
+  const std::string extra_path = (dir / "extra.csv").string();
+  test::write_file(extra_path, extra);
+  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, extra_path), s.labels, (dir / "full.h5").string());
+  REQUIRE(run_cli(fmt::format("train '{}' --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2", updated))
+              .exit_code == 0);
+  auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", updated, extra_path, s.labels));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json sum = nlohmann::json::parse(r.out);
+  CHECK(sum["users_added"] == 2);
+  CHECK(sum["items_added"] == 1);
+  CHECK(sum["results"][0]["stepped_periods"] == 1);
+
+  const io::Store store = io::Store::open(updated);
+  const io::SequenceResult got = io::read_sequence_result(store, "sequence");
+  REQUIRE(got.next_interests.rows() == store.n_users());
+  temporal::RecurrentState state;
+  const temporal::Prediction want = widened_reference(full, got, state);
+  // Within the tolerance tests/temporal/sequence_step_test.cpp states: the recompute's
+  // temporal ALS starts the new ids from seeded rows, the step from zero.
+  const float interests = (got.next_interests - want.interests).cwiseAbs().maxCoeff();
+  INFO("max |interests difference| " << interests);
+  CHECK(interests <= 5e-3f);
+  for (graph::Index u = 0; u < store.n_users(); ++u) CHECK(got.next_interests.row(u).sum() == Approx(1.0f).epsilon(1e-5));
+}
+
+TEST_CASE("update drops a sequence model it cannot step and says why, suggesting --retrain", "[pipeline][update][train]") {
+  test::TempDir dir;
+  const char* train = "train '{}' --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2";
+  SECTION("a result saved before train kept the state") {
+    const Split s = split_log(dir, kLog, 7.0);
+    const std::string store = ingest("'" + s.old_events + "'", s.labels, (dir / "s.h5").string());
+    REQUIRE(run_cli(fmt::format(fmt::runtime(train), store)).exit_code == 0);
+    {
+      io::h5::Handle f(H5Fopen(store.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+      REQUIRE(H5Ldelete(f, "/results/sequence/state", H5P_DEFAULT) >= 0);
+      REQUIRE(H5Adelete_by_name(f, "/results/sequence", "trained_periods", H5P_DEFAULT) >= 0);
+    }
+    const io::SequenceResult old = io::read_sequence_result(io::Store::open(store), "sequence");
+    CHECK_FALSE(old.state);
+    CHECK(old.trained_periods == 7);
+    auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --threads 2", store, s.new_events, s.labels));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("result sequence (sequence_model) dropped: it keeps no saved state"));
+    CHECK_THAT(r.out, Catch::Contains("--retrain"));
+    CHECK(io::Store::open(store).results().empty());
+  }
+  SECTION("new events in the period the model has read") {
+    const Split s = split_log(dir, kLog, 6.5);
+    const std::string store = ingest("'" + s.old_events + "'", s.labels, (dir / "s.h5").string());
+    REQUIRE(run_cli(fmt::format(fmt::runtime(train), store)).exit_code == 0);
+    auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", store, s.new_events, s.labels));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json sum = nlohmann::json::parse(r.out);
+    CHECK(sum["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
+    CHECK_THAT(sum["dropped_reasons"][0].get<std::string>(), Catch::Contains("already read") && Catch::Contains("--retrain"));
+  }
 }
 
 TEST_CASE("update reads new events with ingest's reader options, --negative included", "[update][cli]") {

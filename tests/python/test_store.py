@@ -198,6 +198,43 @@ def test_store_errors_name_the_problem(tmp_path):
         s.events
 
 
+def test_append_steps_a_trained_sequence_model_forward(tmp_path, rng):
+    """Store.append steps a train result over the new month from its saved state, with the
+    weights as trained: predict() reads the new prediction; retrain=True trains it again."""
+    n = 900
+    user = rng.integers(0, 40, n)
+    item = rng.integers(0, 30, n)
+    month = 30 * 86400
+    start = np.datetime64("2020-01-01T00:00:00").astype(np.int64) // month * month  # `<N>s` periods start at 0
+    time = np.sort(start + rng.integers(0, 7 * month, n))
+    labels = {str(i): [f"g{i % 4}"] for i in range(30)}
+    old = time < start + 6 * month
+    store = driftrec.Store.from_arrays(tmp_path / "s.h5", user[old], item[old], time[old], labels=labels,
+                                       slice=f"{month}s")
+    driftrec.train(store, epochs=2, hidden=4, factors=3, seed=1, threads=2)
+    before = driftrec.predict(store)
+    copy = tmp_path / "retrain.h5"
+    copy.write_bytes((tmp_path / "s.h5").read_bytes())
+
+    summary = store.append(user[~old], item[~old], time[~old], threads=2)
+    assert summary["dropped_results"] == [], summary["dropped_reasons"]
+    [result] = summary["results"]
+    assert result["kind"] == "sequence_model" and result["stepped_periods"] == 1
+    assert "stepped forward one period" in result["note"]
+    after = driftrec.predict(store)
+    assert (before.periods, before.trained_periods) == (6, 6)
+    assert (after.periods, after.trained_periods) == (7, 6)
+    assert after.interests.shape == (store.n_users, store.n_labels)
+    np.testing.assert_allclose(after.interests.sum(axis=1), 1, rtol=1e-5)
+    assert not np.array_equal(after.interests[: before.interests.shape[0]], before.interests)
+    np.testing.assert_array_equal(after.train_loss, before.train_loss)
+
+    with driftrec.Store(copy) as other:
+        other.append(user[~old], item[~old], time[~old], retrain=True, threads=2)
+    again = driftrec.predict(copy)
+    assert (again.periods, again.trained_periods) == (7, 7)
+
+
 def test_append_equals_ingesting_everything_at_once(tmp_path, rng):
     """Store.append of the later events gives the store from_arrays writes from all of them."""
     n = 600

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <regex>
@@ -18,6 +19,7 @@
 #include "pipeline/factorize.hpp"
 #include "pipeline/recommend.hpp"
 #include "pipeline/train.hpp"
+#include "pipeline/update.hpp"
 #include "tests/test_util.hpp"
 
 // Last: <resolv.h>, which httplib.h includes, defines _res, a parameter name in Eigen.
@@ -332,6 +334,52 @@ TEST_CASE("a replaced store is reloaded (watch and request_reload) while concurr
   serve::Server exact(options_for(served, true));
   const json e = get(exact.start(), path).body;
   check_same_items(e.at("items"), pipeline::recommend(q).items, "score");
+}
+
+TEST_CASE("after update steps the sequence model forward, a reload serves the stepped interests", "[serve][server]") {
+  const Fixture& f = fixture();
+  test::TempDir dir;
+  const std::string served = (dir / "served.h5").string();
+  fs::copy_file(f.store, served);
+  serve::Server server(options_for(served, true));
+  const int port = server.start();
+  const io::Store before = io::Store::open(served);
+  const std::vector<std::string> users = before.users(), items = before.items();
+  // A new period: three known users with a few known items each.
+  const graph::Time t = before.periods().end.back() + 100;
+  std::string events = "user,item,time,value\n";
+  for (std::size_t u : {0, 17, 101})
+    for (std::size_t i : {3, 40, 77}) events += fmt::format("{},{},{},1\n", users[u], items[(u + i) % items.size()], t + static_cast<graph::Time>(u));
+  test::write_file(dir / "new.csv", events);
+  auto interests = [&](const std::string& user) { return get(port, fmt::format("/v1/users/{}/interests?k=6", user)); };
+  const Reply old = interests(users[17]);
+  REQUIRE(old.status == 200);
+
+  pipeline::UpdateRequest q;
+  q.store = served;
+  q.event_files = {(dir / "new.csv").string()};
+  q.threads = 2;
+  const pipeline::UpdateSummary sum = pipeline::update_store(q);
+  const auto stepped = std::find_if(sum.results.begin(), sum.results.end(),
+                                    [](const pipeline::UpdatedResult& r) { return r.kind == "sequence_model"; });
+  REQUIRE(stepped != sum.results.end());
+  CHECK(stepped->steps == 1);
+  REQUIRE(server.reload());
+  for (std::size_t u : {0, 17, 101}) {
+    pipeline::PredictRequest p;
+    p.store = served;
+    p.user = users[u];
+    p.top = 6;
+    const pipeline::Prediction want = pipeline::predict(p);
+    const Reply r = interests(users[u]);
+    REQUIRE(r.status == 200);
+    REQUIRE(r.body.at("labels").size() == want.labels.size());
+    for (std::size_t l = 0; l < want.labels.size(); ++l) {
+      CHECK(r.body["labels"][l].at("label") == want.labels[l].label);
+      CHECK(r.body["labels"][l].at("probability").get<float>() == Approx(want.labels[l].probability));
+    }
+  }
+  CHECK(interests(users[17]).body.at("labels") != old.body.at("labels"));
 }
 
 TEST_CASE("a failed reload keeps the model served and is counted", "[serve][server]") {

@@ -1,0 +1,56 @@
+// Stepping a trained sequence model forward over periods appended to its store, with its
+// weights as they are (no retraining): the features of each new period are computed from
+// the saved recurrences (sequence_state.hpp) by the same kernels train runs over the whole
+// history, and the cell takes one step per new period from its saved state.
+//
+// The fed sequence. Train feeds the last `window` periods one by one after ONE period that
+// sums every earlier one (history.hpp windowed_slices). Stepping appends the new periods to
+// THAT sequence: the summed head keeps the periods it had, and the state carries everything
+// fed since. So after k new periods the model has read exactly what train's feature
+// pipeline would give with window + k (windowed_slices of every store period with window
+// fed_periods - 1 + k, the same head); it is not what a fresh `train --window W` on the
+// grown store would feed (that sums k more periods into the head, which changes every
+// feature after it). step_sequence on a state from train equals predict_next over
+// sequence_features(window + k) of the grown store, bit for bit when no user, item or label
+// was added (the tests show it).
+//
+// New users (rows beyond the state's) enter as users who were there all along with no
+// event: F_U = 0, X = 0, activity 0, gap = gap_cap in every fed period, their h (and c) the
+// cell's state after those features. A full recompute agrees except for X: there ALS solves
+// a user without events from the seeded initialisation, which comes near 0 but not to it;
+// new items start from y = 0 likewise, and the seeded initial rows of new ids enter the
+// first period's solve of a full recompute. Their predictions therefore match a recompute
+// within a tolerance, not bitwise (tests/temporal/sequence_step_test.cpp states it).
+#pragma once
+#include <vector>
+
+#include "graph/csr.hpp"
+#include "graph/events.hpp"
+#include "temporal/sequence_fit.hpp"
+#include "temporal/sequence_state.hpp"
+
+namespace driftrec::temporal {
+
+struct SteppedSequence {
+  Prediction next;                             // for the period after the last new one
+  matrix_factorization::Factors item_factors;  // y_i of the last new period
+  SequenceState state;                         // after the last new period
+  int not_converged = 0;                       // new periods whose propagation did not converge
+};
+
+// `slices`: every period of the store after the append (users x items of now), whose first
+// state.periods periods are the ones the state was built on; `activity[j]` each user's
+// event count in period state.periods + j (one vector per new period); `item_factors`
+// y_i of the state's last period. `options` are the model's feature options (threads
+// included). Throws InputError when the shapes do not fit (fewer users, items or periods
+// than the state, another label count, no new period).
+SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions& options,
+                              const std::vector<graph::CsrMatrix>& slices, const graph::CsrMatrix& item_labels,
+                              const std::vector<std::vector<float>>& activity, const SequenceState& state,
+                              const matrix_factorization::Factors& item_factors);
+
+// Each user's event count among events [first, last) (sequence_features' activity).
+std::vector<float> period_activity(const graph::EventColumns& events, std::size_t first, std::size_t last,
+                                   graph::Index users);
+
+}  // namespace driftrec::temporal
