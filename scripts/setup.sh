@@ -13,6 +13,10 @@ packages=(
   chromium  # headless rendering of the report in tests/python/test_report.py (about 35 s to install here)
   clang libclang-rt-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, clang's sanitizers and OpenMP
 )
+# Not from apt: the CUDA toolkit (nvcc, cuSPARSE, cuBLAS, cuSOLVER) is optional. Where the
+# machine image has it (/usr/local/cuda, on PATH or not) CMake finds it and builds the CUDA
+# backends (cmake/Cuda.cmake; -DDRIFTREC_CUDA=OFF leaves them out); their tests report
+# SKIPPED where there is no GPU.
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
