@@ -23,7 +23,7 @@ std::size_t lines(const std::string& s) {
 }
 }  // namespace
 
-TEST_CASE("--device takes cpu, cuda or auto; cuda where it cannot run exits 2 saying why", "[cli][device]") {
+TEST_CASE("propagate, factorize, train and evaluate take --device cpu, cuda or auto, and cuda where it cannot run exits 2 saying why", "[cli][device]") {
   TempDir dir;
   const std::string store = test::generated_store(dir, kLog);
   const std::string why = core::cuda_unavailable_reason();
