@@ -60,6 +60,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--truth", q.truth,
                   "truth.csv of `driftrec generate`: also score each interest model against the planted interests");
   add_threads_option(*cmd, a->common);
+  add_device_option(*cmd, a->request.device);
   add_quiet_option(*cmd, a->common);
   cmd->callback([a] {
     a->common.apply();

@@ -44,6 +44,7 @@ void add_factorize(CLI::App& app) {
   cmd->add_flag("--verbose", a->verbose, "Print the objective after every sweep (costs one extra pass)");
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
+  add_device_option(*cmd, a->request.device);
   add_quiet_option(*cmd, a->common);
   cmd->callback([a] {
     a->common.apply();

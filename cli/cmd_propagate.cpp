@@ -91,6 +91,7 @@ void add_propagate(CLI::App& app) {
   cmd->add_option("--restart", q.walk.restart, "ppr: restart probability (the damping is 1 - restart)")->default_val(0.15);
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
+  add_device_option(*cmd, q.device);
   add_quiet_option(*cmd, a->common);
   cmd->callback([a, cmd] {
     a->common.apply();

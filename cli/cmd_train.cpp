@@ -39,6 +39,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--seed", m.seed, "Seed of the initial parameters and the shuffles")->default_val(0);
   cmd->add_flag("--json", *json, "Print a JSON summary");
   add_threads_option(*cmd, *common);
+  add_device_option(*cmd, q->device);
   add_quiet_option(*cmd, *common);
   cmd->callback([q, cell, common, json] {
     common->apply();

@@ -59,6 +59,7 @@ ModelSpec als_model(const LibraryModelOptions& o) {
     a.iterations = o.als_iterations;
     a.seed = o.seed;
     a.threads = o.threads;
+    a.backend = o.als_backend;
     mf::AlsModel model = mf::fit_implicit_als(t.history, a);
     return std::make_unique<FactorScores>(std::move(model.user), std::move(model.item));
   };
@@ -79,6 +80,7 @@ ModelSpec temporal_als_model(const LibraryModelOptions& o) {
     a.als.iterations = o.temporal_als_iterations;
     a.als.seed = o.seed;
     a.als.threads = o.threads;
+    a.als.backend = o.als_backend;
     a.gamma = static_cast<float>(param(p, "gamma"));
     a.eta = static_cast<float>(param(p, "eta"));
     const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
@@ -104,6 +106,7 @@ ModelSpec label_propagation_model(const LibraryModelOptions& o) {
     a.propagation.tolerance = 1e-4;
     a.propagation.max_iterations = 100;
     a.propagation.threads = o.threads;
+    a.propagation.backend = o.propagation_backend;
     a.gamma = static_cast<float>(param(p, "gamma"));
     a.mu = static_cast<float>(param(p, "mu"));
     const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);

@@ -19,6 +19,8 @@
 #include <cstdint>
 
 #include "evaluation/model.hpp"
+#include "matrix_factorization/als_backend.hpp"
+#include "propagation/backend.hpp"
 
 namespace driftrec::evaluation {
 
@@ -29,6 +31,10 @@ struct LibraryModelOptions {
   int window = 12;                  // periods the temporal models see one by one, >= 1
   int threads = 0;                  // the models' threads (ALS, propagation, sequence model);
                                     // 0: OpenMP's default
+  // Where label propagation and ALS run; borrowed, must outlive every fit. Null: the CPU
+  // backends with `threads` threads.
+  const propagation::Backend* propagation_backend = nullptr;
+  const matrix_factorization::AlsBackend* als_backend = nullptr;
 };
 
 // The slices a temporal model is fitted on (see above).

@@ -28,6 +28,8 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   sequence.als.als.threads = options.threads;
   sequence.propagation.propagation.threads = options.threads;
   sequence.model.threads = options.threads;
+  sequence.als.als.backend = options.als_backend;
+  sequence.propagation.propagation.backend = options.propagation_backend;
   for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
   return models;
 }

@@ -5,8 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "core/device.hpp"
 #include "core/registry.hpp"
 #include "matrix_factorization/als_row_solve.hpp"
+#ifdef DRIFTREC_HAVE_CUDA
+#include "matrix_factorization/cuda/cuda_als_backend.hpp"
+#endif
 
 namespace driftrec::matrix_factorization {
 namespace {
@@ -16,6 +20,17 @@ const core::Registry<AlsBackend, AlsBackendOptions>& registry() {
       "ALS backend", {
                          {"cpu", [] { return std::string(); },
                           [](const AlsBackendOptions& o) { return std::make_unique<CpuAlsBackend>(o.threads); }},
+                         // Registered in every build; available where core/device.hpp says
+                         // CUDA can run (never in a build without it).
+                         {"cuda", [] { return core::cuda_unavailable_reason(); },
+                          [](const AlsBackendOptions& o) -> std::unique_ptr<AlsBackend> {
+#ifdef DRIFTREC_HAVE_CUDA
+                            return std::make_unique<cuda::CudaAlsBackend>(o.threads);
+#else
+                            (void)o;
+                            throw InternalError("the cuda ALS backend was made in a build without CUDA");
+#endif
+                          }},
                      });
   return r;
 }

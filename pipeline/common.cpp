@@ -5,12 +5,21 @@
 
 #include <fmt/format.h>
 
+#include "core/device.hpp"
 #include "core/error.hpp"
 #include "io/store.hpp"
 #include "io/store_info.hpp"
 #include "io/text.hpp"
 
 namespace driftrec::pipeline {
+
+DeviceBackends device_backends(const std::string& device, int threads) {
+  DeviceBackends out;
+  if (!core::use_cuda(core::parse_device(device, "device"), "device")) return out;
+  out.propagation = propagation::make_backend("cuda", {threads});
+  out.als = matrix_factorization::make_als_backend("cuda", {threads});
+  return out;
+}
 
 std::size_t first_kept_period(const std::string& spec, std::size_t periods, const char* field) {
   if (spec == "all") return 0;

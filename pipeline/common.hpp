@@ -13,11 +13,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "graph/csr.hpp"
 #include "graph/types.hpp"
+#include "matrix_factorization/als_backend.hpp"
+#include "propagation/backend.hpp"
 
 namespace driftrec::io {
 class Store;
@@ -43,6 +46,19 @@ graph::Index find_id(const std::vector<std::string>& ids, const std::string& id,
 // and the user and item ids, where the algorithms could only name internal rows and columns.
 graph::CsrMatrix checked_slice(const io::Store& store, std::size_t k);
 void check_slice_weights(const io::Store& store, std::size_t k, const graph::CsrMatrix& slice);
+
+// The backends a job's kernels run on, for a request's `device` ("cpu", "cuda" or "auto";
+// core/device.hpp): both null for "cpu" (the algorithms then make their CPU backends), or
+// the "cuda" backends of propagation and ALS, alive as long as this object. "auto" picks
+// CUDA when it can run here. InputError "device: ..." on another word, and "device cuda:
+// <why>" (no CUDA in this build, or no device on this machine) when CUDA was asked for
+// and cannot run.
+struct DeviceBackends {
+  std::unique_ptr<propagation::Backend> propagation;
+  std::unique_ptr<matrix_factorization::AlsBackend> als;
+  bool cuda() const { return propagation != nullptr; }
+};
+DeviceBackends device_backends(const std::string& device, int threads);
 
 // Each item's label names joined by '|' ("" for an unlabelled item), for showing what an
 // item is.

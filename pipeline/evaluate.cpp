@@ -25,9 +25,12 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
                                  q.store));
   const ev::EvaluationData data = ev::load_evaluation_data(store);
   for (std::size_t k = 0; k < data.slices.size(); ++k) check_slice_weights(store, k, data.slices[k]);
+  const DeviceBackends device = device_backends(q.device, q.threads);
   ev::LibraryModelOptions lo;
   lo.seed = q.seed;
   lo.threads = q.threads;
+  lo.propagation_backend = device.propagation.get();
+  lo.als_backend = device.als.get();
   const std::vector<ev::ModelSpec> models = ev::default_models(lo);
   const ev::Split split = ev::make_split(data.periods.size(), q.test_periods, ev::min_training_periods(models));
 

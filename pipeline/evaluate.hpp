@@ -19,6 +19,7 @@ struct EvaluateRequest {
   std::uint64_t seed = 0;         // bootstrap resamples and ALS initialisation
   std::string truth;              // truth.csv of `driftrec generate`: also score against the planted interests
   int threads = 0;                // 0: OpenMP's default; the scoring's and every model's
+  std::string device = "cpu";     // cpu | cuda | auto: the propagation and ALS models' kernels
   Progress progress;
 };
 

@@ -46,6 +46,8 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   io::check_result_name(q.name);
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
   s.options.validate();
+  const DeviceBackends device = device_backends(q.device, q.threads);
+  s.options.als.backend = device.als.get();
 
   // The writer (and the store's writer lock) before reading: what this job computes from
   // is the store it amends, whatever other writers do meanwhile.
@@ -78,6 +80,7 @@ FactorizeSummary factorize_store(const FactorizeRequest& q) {
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.finish(s.options, store.slicing(), n);
   writer.commit();
+  s.options.als.backend = nullptr;  // the summary outlives the device backends
   return s;
 }
 

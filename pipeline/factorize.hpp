@@ -21,6 +21,7 @@ struct FactorizeRequest {
   std::string keep_users = "all";     // user factors saved: all | last:N periods
   std::string keep_items = "last:1";  // item factors saved: all | last:N periods
   int threads = 0;                    // 0: OpenMP's default; sets options.als.threads
+  std::string device = "cpu";         // cpu | cuda | auto (the ALS half-sweeps)
   Progress progress;                  // "factorize", periods done
   matrix_factorization::PeriodIterationCallback on_iteration;  // after every sweep
 };

@@ -152,6 +152,9 @@ PropagateSummary propagate_store(const PropagateRequest& q) {
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
   if (s.is_label()) s.label.validate();
   else validate_walk(q.method, s.walk);
+  // The random walks have no CUDA path: only label propagation takes the backend.
+  const DeviceBackends device = device_backends(q.device, q.threads);
+  s.label.propagation.backend = device.propagation.get();
 
   // The writer (and the store's writer lock) before reading: what this job computes from
   // is the store it amends, whatever other writers do meanwhile.
@@ -164,6 +167,7 @@ PropagateSummary propagate_store(const PropagateRequest& q) {
   if (s.is_label()) run_label(store, writer, q, s);
   else run_walk(store, writer, q, s);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.label.propagation.backend = nullptr;  // the summary outlives the device backends
   writer.commit();
   return s;
 }

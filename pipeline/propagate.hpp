@@ -39,6 +39,7 @@ struct PropagateRequest {
   std::string keep = "all";      // label: the periods whose scores are saved, all | last:N
   WalkOptions walk;              // p3alpha, rp3beta, ppr
   int threads = 0;               // 0: OpenMP's default
+  std::string device = "cpu";    // cpu | cuda | auto (label propagation's half-steps)
   Progress progress;
 };
 

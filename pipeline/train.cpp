@@ -29,6 +29,9 @@ TrainSummary train_store(const TrainRequest& q) {
   options.model.threads = q.threads;
   options.propagation.propagation.threads = q.threads;
   options.als.als.threads = q.threads;
+  const DeviceBackends device = device_backends(q.device, q.threads);
+  options.propagation.propagation.backend = device.propagation.get();
+  options.als.als.backend = device.als.get();
   options.validate();
   io::check_result_name(q.name);
   // The writer (and the store's writer lock) before reading: what this job computes from

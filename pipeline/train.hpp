@@ -21,6 +21,7 @@ struct TrainRequest {
   std::string name = "sequence";
   temporal::SequenceOptions options;
   int threads = 0;  // 0: OpenMP's default; sets every threads field of `options`
+  std::string device = "cpu";  // cpu | cuda | auto: the propagated interests' and ALS features' kernels
   Progress progress;
 };
 

@@ -3,6 +3,7 @@
 // bipartite form of docs/math.md, "Temporal label propagation"); and the public entry points
 // of Backend, which check every argument once so that no backend's kernels need to.
 #include <cmath>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -102,6 +103,44 @@ double Backend::half_step(const PreparedGraph& g, const HalfStep& step) const {
     throw InputError(fmt::format("{}: seed is {} x {}, expected {} x {}", what, step.seed.rows,
                                  step.seed.cols, step.f_out.rows, step.f_out.cols));
   return half_step_impl(g, step);
+}
+
+int Backend::iterate(const PreparedGraph& g, const IterationLoop& loop) const {
+  const char* what = "iterate";
+  check_owner(*this, g, what);
+  check_product_shape("iterate (users)", g.users(), g.items(), loop.f_items, loop.f_users);
+  check_product_shape("iterate (items)", g.items(), g.users(), loop.f_users, loop.f_items);
+  for (const auto& [seed, f, side] : {std::tuple{loop.seed_users, loop.f_users, "user"},
+                                      std::tuple{loop.seed_items, loop.f_items, "item"}})
+    if (seed.data && (seed.rows != f.rows || seed.cols != f.cols))
+      throw InputError(fmt::format("{}: the {} seed is {} x {}, expected {} x {}", what, side, seed.rows, seed.cols,
+                                   f.rows, f.cols));
+  if (loop.max_iterations < 1 || !loop.after_iteration)
+    throw InputError(fmt::format("{}: expected max_iterations >= 1 and an after_iteration callback", what));
+  return iterate_impl(g, loop);
+}
+
+int Backend::iterate_impl(const PreparedGraph& g, const IterationLoop& loop) const {
+  for (int it = 1; it <= loop.max_iterations; ++it) {
+    HalfStep users;  // F_U <- alpha * S * F_I + (1 - alpha) * user_seed_scale * Y_U
+    users.out = Side::users;
+    users.alpha = loop.alpha;
+    users.f_in = loop.f_items;
+    users.f_out = loop.f_users;
+    users.seed = loop.seed_users;
+    users.seed_scale = loop.user_seed_scale;
+    const double change_users = half_step_impl(g, users);
+
+    HalfStep items;  // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
+    items.out = Side::items;
+    items.alpha = loop.alpha;
+    items.f_in = loop.f_users;
+    items.f_out = loop.f_items;
+    items.seed = loop.seed_items;
+    const double change_items = half_step_impl(g, items);
+    if (loop.after_iteration(it, change_users, change_items)) return it;
+  }
+  return loop.max_iterations;
 }
 
 const Backend& backend_or_cpu(const Backend* chosen, int threads, std::unique_ptr<Backend>& owned) {

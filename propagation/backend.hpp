@@ -26,6 +26,7 @@
 // passed as borrowed host views.
 #pragma once
 #include <Eigen/Core>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -106,6 +107,25 @@ struct HalfStep {
 // error bound). multiply always uses float32.
 enum class GatherPrecision { float32, bfloat16 };
 
+// Label propagation's iteration loop as one call, so that a device backend keeps F_U,
+// F_I and the seeds on the device for the whole run (copied in once, out once) instead
+// of for each half-step. Each iteration is the users half-step then the items one:
+//   F_U <- alpha * S * F_I + (1 - alpha) * user_seed_scale * Y_U
+//   F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
+// after which after_iteration(it, change_users, change_items) (it 1-based, the changes as
+// half_step returns them) says whether to stop. It may throw: the loop then ends and
+// f_users, f_items hold unspecified values.
+struct IterationLoop {
+  float alpha = 0;
+  DenseView f_users;        // users x k: F_U(0) in, F_U of the last iteration out
+  DenseView f_items;        // items x k: likewise F_I
+  ConstDenseView seed_users;  // users x k, or data == nullptr for a zero seed
+  float user_seed_scale = 1;
+  ConstDenseView seed_items;  // items x k, or data == nullptr
+  int max_iterations = 1;
+  std::function<bool(int iteration, double change_users, double change_items)> after_iteration;
+};
+
 struct BackendOptions {
   int threads = 0;  // host threads, >= 0; 0: OpenMP's default (omp_get_max_threads())
   GatherPrecision gather = GatherPrecision::float32;
@@ -162,6 +182,10 @@ class Backend {
   // any new value is NaN). Throws InputError as multiply does, or on a seed of the wrong shape.
   double half_step(const PreparedGraph& g, const HalfStep& step) const;
 
+  // Runs loop.max_iterations iterations at most (see IterationLoop); returns how many ran.
+  // Throws InputError as half_step does, or whatever after_iteration throws.
+  int iterate(const PreparedGraph& g, const IterationLoop& loop) const;
+
  protected:
   Backend() = default;
 
@@ -171,6 +195,8 @@ class Backend {
   virtual std::unique_ptr<PreparedGraph> prepare_impl(BipartiteGraph&& g) const = 0;
   virtual void multiply_impl(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const = 0;
   virtual double half_step_impl(const PreparedGraph& g, const HalfStep& step) const = 0;
+  // The default: the two half_step_impl calls per iteration on the host views.
+  virtual int iterate_impl(const PreparedGraph& g, const IterationLoop& loop) const;
 };
 
 // ---- The registry (backend_registry.cpp) ----

@@ -170,24 +170,17 @@ PropagationResult propagate_labels(const PreparedGraph& g, const Seeds& seeds,
   if (seeds.start_items.data)
     result.item_labels = Eigen::Map<const DenseMatrix>(seeds.start_items.data, g.items(), labels);
 
-  for (int it = 1; it <= options.max_iterations; ++it) {
-    HalfStep users;  // F_U <- alpha * S * F_I + (1 - alpha) * user_scale * Y_U
-    users.out = Side::users;
-    users.alpha = options.alpha;
-    users.f_in = view(std::as_const(result.item_labels));
-    users.f_out = view(result.user_labels);
-    users.seed = seeds.users;
-    users.seed_scale = seeds.user_scale;
-    const double change_users = backend.half_step(g, users);
-
-    HalfStep items;  // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
-    items.out = Side::items;
-    items.alpha = options.alpha;
-    items.f_in = view(std::as_const(result.user_labels));
-    items.f_out = view(result.item_labels);
-    items.seed = seeds.items;
-    const double change_items = backend.half_step(g, items);
-
+  // F_U <- alpha * S * F_I + (1 - alpha) * user_scale * Y_U, then
+  // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I, on the backend (which may keep F on a device).
+  IterationLoop loop;
+  loop.alpha = options.alpha;
+  loop.f_users = view(result.user_labels);
+  loop.f_items = view(result.item_labels);
+  loop.seed_users = seeds.users;
+  loop.user_seed_scale = seeds.user_scale;
+  loop.seed_items = seeds.items;
+  loop.max_iterations = options.max_iterations;
+  loop.after_iteration = [&](int it, double change_users, double change_items) {
     if (!std::isfinite(change_users) || !std::isfinite(change_items))
       throw NumericalError(fmt::format(
           "label propagation: the scores stopped being finite at iteration {} (period {}); "
@@ -196,11 +189,10 @@ PropagationResult propagate_labels(const PreparedGraph& g, const Seeds& seeds,
     result.iterations = it;
     result.residual = std::max(change_users, change_items);
     if (progress) progress({period, it, result.residual});
-    if (result.residual <= options.tolerance) {
-      result.converged = true;
-      break;
-    }
-  }
+    result.converged = result.residual <= options.tolerance;
+    return result.converged;
+  };
+  backend.iterate(g, loop);
   return result;
 }
 

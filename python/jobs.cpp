@@ -170,6 +170,7 @@ void train_fields(pipeline::TrainRequest& q, Fields& f) {
   f("window", q.options.window);
   f("seed", m.seed);
   f("threads", q.threads);
+  f("device", q.device);
   if (cell != "gru" && cell != "lstm") throw InputError(fmt::format("cell: expected 'gru' or 'lstm', found '{}'", cell));
   m.cell = cell == "gru" ? temporal::CellKind::gru : temporal::CellKind::lstm;
   q.options.als.als.seed = m.seed;  // as `driftrec train`: one seed for the model and its ALS features
@@ -186,6 +187,7 @@ void evaluate_fields(pipeline::EvaluateRequest& q, Fields& f) {
   f("seed", q.seed);
   f("truth", q.truth);
   f("threads", q.threads);
+  f("device", q.device);
 }
 
 void factorize_fields(pipeline::FactorizeRequest& q, Fields& f) {
@@ -204,6 +206,7 @@ void factorize_fields(pipeline::FactorizeRequest& q, Fields& f) {
   f("keep_items", q.keep_items);
   f("seed", als.seed);
   f("threads", q.threads);
+  f("device", q.device);
   if (solver != "cg" && solver != "cholesky")
     throw InputError(fmt::format("solver: expected 'cg' or 'cholesky', found '{}'", solver));
   als.solver = solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
@@ -226,6 +229,7 @@ void propagate_fields(pipeline::PropagateRequest& q, Fields& f) {
   f("top", q.walk.top);
   f("restart", q.walk.restart);
   f("threads", q.threads);
+  f("device", q.device);
   // As `driftrec propagate`: gamma, tolerance and max_iterations serve both kinds of method.
   q.walk.gamma = t.gamma;
   q.walk.tolerance = t.propagation.tolerance;

@@ -14,6 +14,10 @@ packages=(
   clang libclang-rt-14-dev libomp-14-dev  # scripts/fuzz.sh: libFuzzer, clang's sanitizers and OpenMP
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev  # driftrec-mpi (mpi/): OpenMPI and parallel HDF5
 )
+# Not from apt: the CUDA toolkit (nvcc, cuSPARSE, cuBLAS, cuSOLVER) is optional. Where the
+# machine image has it (/usr/local/cuda, on PATH or not) CMake finds it and builds the CUDA
+# backends (cmake/Cuda.cmake; -DDRIFTREC_CUDA=OFF leaves them out); their tests report
+# SKIPPED where there is no GPU.
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

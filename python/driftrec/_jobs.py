@@ -8,7 +8,12 @@ prints, as a dict (predict: arrays).
 Jobs that write a store (train, factorize, propagate_store, reslice) replace the file
 atomically; a Store passed in is reopened afterwards so that it sees the new result.
 HDF5 is used by one thread at a time: while a job runs, Store reads on other threads wait
-for it (pure Python and numpy work goes on)."""
+for it (pure Python and numpy work goes on).
+
+train, evaluate, factorize and propagate_store take device="cpu" (the default), "cuda" or
+"auto", as --device: where label propagation and ALS run. "cuda" raises InputError when
+this build has no CUDA or the machine no GPU (the message says which); "auto" uses CUDA
+exactly when it can run."""
 
 import json
 import os
@@ -77,7 +82,8 @@ def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_
           epochs=_d("train", "epochs"), learning_rate=_d("train", "learning_rate"), bptt=_d("train", "bptt"),
           batch_users=_d("train", "batch_users"), factor_weight=_d("train", "factor_weight"),
           patience=_d("train", "patience"), factors=_d("train", "factors"), window=_d("train", "window"),
-          seed=_d("train", "seed"), threads=_d("train", "threads")):
+          seed=_d("train", "seed"), threads=_d("train", "threads"),
+          device=_d("train", "device")):
     """`driftrec train`: fits the sequence model (GRU or LSTM) that predicts each user's
     next-period interests and factor on every period of `store` (a Store or a path; needs
     item labels and at least 4 periods) and saves it, with every user's prediction for the
@@ -128,7 +134,8 @@ def predict(store, user=None, *, model=_d("predict", "model"), top=_d("predict",
 
 
 def evaluate(store, *, test_periods=_d("evaluate", "test_periods"), k=_d("evaluate", "k"),
-             seed=_d("evaluate", "seed"), truth=_d("evaluate", "truth"), threads=_d("evaluate", "threads")):
+             seed=_d("evaluate", "seed"), truth=_d("evaluate", "truth"), threads=_d("evaluate", "threads"),
+          device=_d("evaluate", "device")):
     """`driftrec evaluate`: the temporal evaluation of every baseline and model (each fitted
     only on the events before a test period) on the last `test_periods` periods, item
     metrics at the cut-offs `k` (an int or a sequence), 95% bootstrap intervals. truth: the
@@ -150,7 +157,8 @@ def factorize(store, *, name=_d("factorize", "name"), factors=_d("factorize", "f
               iterations=_d("factorize", "iterations"), cg_steps=_d("factorize", "cg_steps"),
               solver=_d("factorize", "solver"), eta=_d("factorize", "eta"), gamma=_d("factorize", "gamma"),
               keep_users=_d("factorize", "keep_users"), keep_items=_d("factorize", "keep_items"),
-              seed=_d("factorize", "seed"), threads=_d("factorize", "threads")):
+              seed=_d("factorize", "seed"), threads=_d("factorize", "threads"),
+          device=_d("factorize", "device")):
     """`driftrec factorize`: temporal implicit ALS over the store's periods (drift penalty
     eta, history decay gamma), the factors kept (keep_users, keep_items: "all" or "last:N")
     saved under /results/<name>. Returns the summary of `driftrec factorize --json`."""
@@ -163,7 +171,8 @@ def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propaga
                     tolerance=_d("propagate", "tolerance"), max_iterations=_d("propagate", "max_iterations"),
                     keep=_d("propagate", "keep"), beta=_d("propagate", "beta"),
                     neighbours=_d("propagate", "neighbours"), top=_d("propagate", "top"),
-                    restart=_d("propagate", "restart"), threads=_d("propagate", "threads")):
+                    restart=_d("propagate", "restart"), threads=_d("propagate", "threads"),
+          device=_d("propagate", "device")):
     """`driftrec propagate`: method "label" (temporal label propagation), "p3alpha",
     "rp3beta" or "ppr" (random walks on the last period's decayed history) over the store,
     saved under /results/<name> (default: the method's name). alpha None: the method's
