@@ -2,6 +2,7 @@
 
 #include "evaluation/baselines.hpp"
 #include "evaluation/item_knn.hpp"
+#include "evaluation/ranker_model.hpp"
 #include "evaluation/sequence_models.hpp"
 
 namespace driftrec::evaluation {
@@ -29,6 +30,8 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   sequence.propagation.propagation.threads = options.threads;
   sequence.model.threads = options.threads;
   for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
+  // The learned item ranker over the item sources above (ranker_model.hpp).
+  models.push_back(ranker_model(options));
   return models;
 }
 
