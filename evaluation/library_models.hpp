@@ -29,6 +29,8 @@ struct LibraryModelOptions {
   int window = 12;                  // periods the temporal models see one by one, >= 1
   int threads = 0;                  // the models' threads (ALS, propagation, sequence model);
                                     // 0: OpenMP's default
+  Params sequence_settings;         // the sequence models' settings chosen by tuning.hpp
+                                    // (hidden, window, learning_rate); empty: the defaults
 };
 
 // The slices a temporal model is fitted on (see above).

@@ -4,6 +4,7 @@
 #include "evaluation/item_knn.hpp"
 #include "evaluation/ranker_model.hpp"
 #include "evaluation/sequence_models.hpp"
+#include "evaluation/tuning.hpp"
 
 namespace driftrec::evaluation {
 
@@ -22,6 +23,15 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   models.push_back(label_propagation_model(options));
   models.push_back(temporal_als_model(options));
   // The sequence model (temporal/) over propagated interests and temporal ALS factors.
+  const temporal::SequenceOptions sequence =
+      apply_sequence_params(default_sequence_options(options), options.sequence_settings);
+  for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
+  // The learned item ranker over the item sources above (ranker_model.hpp).
+  models.push_back(ranker_model(options));
+  return models;
+}
+
+temporal::SequenceOptions default_sequence_options(const LibraryModelOptions& options) {
   temporal::SequenceOptions sequence;
   sequence.window = options.window;
   sequence.model.seed = options.seed;
@@ -29,10 +39,7 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   sequence.als.als.threads = options.threads;
   sequence.propagation.propagation.threads = options.threads;
   sequence.model.threads = options.threads;
-  for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
-  // The learned item ranker over the item sources above (ranker_model.hpp).
-  models.push_back(ranker_model(options));
-  return models;
+  return sequence;
 }
 
 }  // namespace driftrec::evaluation
