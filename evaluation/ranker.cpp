@@ -13,8 +13,8 @@ namespace driftrec::evaluation {
 
 using graph::Index;
 
-const std::array<const char*, kRankerSources> kRankerSourceNames = {"temporal_als", "rp3beta", "item_knn",
-                                                                    "recent_popularity", "label_match"};
+const std::array<const char*, kRankerSources> kRankerSourceNames = {"temporal_als", "als",      "rp3beta",
+                                                                    "item_knn",     "recent_popularity", "label_match"};
 
 namespace {
 

@@ -9,7 +9,7 @@
 // over the users u with at least one positive (an item new to u in a training period)
 // among their candidates C_u. L is convex (a sum of log-sum-exp's of linear functions plus
 // a ridge), so Newton's method with a backtracking line search finds its minimum from
-// w = 0 in a few steps, deterministically; the 12 x 12 Hessian costs nothing.
+// w = 0 in a few steps, deterministically; the 14 x 14 Hessian costs nothing.
 //
 // Candidates of one user: the union, over the sources, of each source's top `per_source`
 // eligible items (score descending, ties toward the lower item index), ascending by item.
@@ -32,10 +32,11 @@
 
 namespace driftrec::evaluation {
 
-inline constexpr int kRankerSources = 5;
+inline constexpr int kRankerSources = 6;
 inline constexpr int kRankerFeatures = 2 * kRankerSources + 2;
-// In feature order: temporal ALS, RP3beta, item-KNN, recent popularity, label match.
+// In feature order: temporal ALS, ALS, RP3beta, item-KNN, recent popularity, label match.
 extern const std::array<const char*, kRankerSources> kRankerSourceNames;
+inline constexpr int kRecentPopularitySource = 4;
 
 // One user's candidates, ascending by item, and their features (candidates x features).
 struct CandidateSet {

@@ -11,7 +11,6 @@
 #include "core/parallel.hpp"
 #include "evaluation/item_knn.hpp"
 #include "evaluation/ranker.hpp"
-#include "matrix_factorization/temporal_als.hpp"
 #include "propagation/random_walk.hpp"
 #include "propagation/temporal_propagation.hpp"
 
@@ -26,7 +25,7 @@ namespace {
 struct Sources {
   Index n_items = 0;
   graph::CsrMatrix history, rp3, knn;
-  mf::Factors tals_user, tals_item;
+  mf::Factors tals_user, tals_item, als_user, als_item;
   propagation::DenseMatrix interests;  // users x labels
   Eigen::MatrixXf item_labels;         // items x labels, each row a distribution (or zero)
   std::vector<float> recent, age, trend, item_events;
@@ -37,10 +36,11 @@ struct Sources {
     const auto n = static_cast<Eigen::Index>(n_items);
     for (auto& v : out) v.assign(static_cast<std::size_t>(n_items), 0.0f);
     Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals_item * tals_user.row(u).transpose();
-    item_knn_scores(history, rp3, u, out[1]);
-    item_knn_scores(history, knn, u, out[2]);
-    out[3] = recent;
-    Eigen::Map<Eigen::VectorXf>(out[4].data(), n).noalias() = item_labels * interests.row(u).transpose();
+    Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als_item * als_user.row(u).transpose();
+    item_knn_scores(history, rp3, u, out[2]);
+    item_knn_scores(history, knn, u, out[3]);
+    out[kRecentPopularitySource] = recent;
+    Eigen::Map<Eigen::VectorXf>(out[5].data(), n).noalias() = item_labels * interests.row(u).transpose();
   }
 
   // Items seen before P that the user did not have, ascending (eligible_items' rule).
@@ -68,20 +68,23 @@ Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   const auto n_items = static_cast<std::size_t>(t.n_items);
   const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
 
-  mf::TemporalAlsOptions a;
-  a.als.factors = 32;
-  a.als.regularization = 0.1f;
-  a.als.iterations = o.temporal_als_iterations;
-  a.als.seed = o.seed;
-  a.als.threads = o.threads;
-  a.gamma = 0.9f;
-  a.eta = 0.1f;
-  mf::fit_temporal_als(slices, a, {}, [&](std::size_t period, const mf::AlsModel& m) {
-    if (period + 1 == slices.size()) {
-      s.tals_user = m.user;
-      s.tals_item = m.item;
-    }
-  });
+  {
+    mf::AlsModel tals = fit_last_temporal_als(t, o, 0.9f, 0.1f);
+    s.tals_user = std::move(tals.user);
+    s.tals_item = std::move(tals.item);
+  }
+
+  {
+    mf::AlsOptions a;
+    a.factors = 32;
+    a.regularization = 10.0f;
+    a.iterations = o.als_iterations;
+    a.seed = o.seed;
+    a.threads = o.threads;
+    mf::AlsModel als = mf::fit_implicit_als(t.history, a);
+    s.als_user = std::move(als.user);
+    s.als_item = std::move(als.item);
+  }
 
   propagation::WalkSimilarityOptions w;
   w.alpha = 1.0f;
@@ -279,7 +282,7 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
     Eigen::VectorXd w = Eigen::VectorXd::Zero(kRankerFeatures);
     std::string note;
     if (examples->empty()) {
-      w(2 * 3 + 1) = 1.0;  // recent popularity's rank
+      w(2 * kRecentPopularitySource + 1) = 1.0;  // recent popularity's rank
       note = "no user had a new item among its candidates in the training periods; ranked by recent popularity";
     } else {
       const ListwiseFit f = fit_listwise(*examples, param(p, "l2"), 50, cache->library.threads);

@@ -5,6 +5,8 @@
 //   sources of a Training T (each fitted on T alone, with fixed settings):
 //     temporal_als       x_u(P-1) . y_i(P-1), temporal ALS (32 factors, gamma 0.9, eta 0.1)
 //                        over the windowed training slices (library_models.hpp);
+//     als                x_u . y_i, static implicit ALS (32 factors, lambda 10) on the summed
+//                        training matrix;
 //     rp3beta            RP3beta similarity rows (alpha 1, beta 0.3, top 100) summed over the
 //                        user's training items;
 //     item_knn           cosine item-KNN (200 neighbours), the same sum;
