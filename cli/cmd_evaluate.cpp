@@ -59,6 +59,11 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--seed", q.seed, "Seed of the bootstrap resamples and of the ALS initialisation")->default_val(0);
   cmd->add_option("--truth", q.truth,
                   "truth.csv of `driftrec generate`: also score each interest model against the planted interests");
+  cmd->add_option("--tune-budget", q.tune_budget,
+                  "Seconds to spend first choosing the sequence models' hidden size, window and learning rate on "
+                  "the validation period (0: their defaults)")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
   add_threads_option(*cmd, a->common);
   add_device_option(*cmd, a->request.device);
   add_quiet_option(*cmd, a->common);

@@ -74,23 +74,29 @@ ModelSpec temporal_als_model(const LibraryModelOptions& o) {
   for (double gamma : {0.5, 0.9})
     for (double eta : {0.1, 1.0}) m.grid.push_back({{"gamma", gamma}, {"eta", eta}});
   m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    mf::TemporalAlsOptions a;
-    a.als.factors = 32;
-    a.als.regularization = 0.1f;
-    a.als.iterations = o.temporal_als_iterations;
-    a.als.seed = o.seed;
-    a.als.threads = o.threads;
-    a.als.backend = o.als_backend;
-    a.gamma = static_cast<float>(param(p, "gamma"));
-    a.eta = static_cast<float>(param(p, "eta"));
-    const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
-    mf::AlsModel last;
-    mf::fit_temporal_als(slices, a, {}, [&](std::size_t period, const mf::AlsModel& model) {
-      if (period + 1 == slices.size()) last = model;
-    });
+    mf::AlsModel last = fit_last_temporal_als(t, o, static_cast<float>(param(p, "gamma")),
+                                              static_cast<float>(param(p, "eta")));
     return std::make_unique<FactorScores>(std::move(last.user), std::move(last.item));
   };
   return m;
+}
+
+mf::AlsModel fit_last_temporal_als(const Training& t, const LibraryModelOptions& o, float gamma, float eta) {
+  mf::TemporalAlsOptions a;
+  a.als.factors = 32;
+  a.als.regularization = 0.1f;
+  a.als.iterations = o.temporal_als_iterations;
+  a.als.seed = o.seed;
+  a.als.threads = o.threads;
+  a.als.backend = o.als_backend;
+  a.gamma = gamma;
+  a.eta = eta;
+  const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
+  mf::AlsModel last;
+  mf::fit_temporal_als(slices, a, {}, [&](std::size_t period, const mf::AlsModel& model) {
+    if (period + 1 == slices.size()) last = model;
+  });
+  return last;
 }
 
 ModelSpec label_propagation_model(const LibraryModelOptions& o) {

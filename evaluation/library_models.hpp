@@ -21,6 +21,7 @@
 #include "evaluation/model.hpp"
 #include "matrix_factorization/als_backend.hpp"
 #include "propagation/backend.hpp"
+#include "matrix_factorization/implicit_als.hpp"
 
 namespace driftrec::evaluation {
 
@@ -35,6 +36,8 @@ struct LibraryModelOptions {
   // backends with `threads` threads.
   const propagation::Backend* propagation_backend = nullptr;
   const matrix_factorization::AlsBackend* als_backend = nullptr;
+  Params sequence_settings;         // the sequence models' settings chosen by tuning.hpp
+                                    // (hidden, window, learning_rate); empty: the defaults
 };
 
 // The slices a temporal model is fitted on (see above).
@@ -44,6 +47,10 @@ using temporal::windowed_slices;
 ModelSpec als_model(const LibraryModelOptions& o);
 // Grid: gamma x eta (32 factors, regularization 0.1).
 ModelSpec temporal_als_model(const LibraryModelOptions& o);
+// The temporal_als row's fit for one setting: the last training period's model.
+matrix_factorization::AlsModel fit_last_temporal_als(const Training& t, const LibraryModelOptions& o, float gamma,
+                                                     float eta);
+
 // Grid: alpha x gamma (mu 0.5, tolerance 1e-4, at most 100 iterations per period).
 ModelSpec label_propagation_model(const LibraryModelOptions& o);
 

@@ -2,7 +2,9 @@
 
 #include "evaluation/baselines.hpp"
 #include "evaluation/item_knn.hpp"
+#include "evaluation/ranker_model.hpp"
 #include "evaluation/sequence_models.hpp"
+#include "evaluation/tuning.hpp"
 
 namespace driftrec::evaluation {
 
@@ -21,6 +23,15 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   models.push_back(label_propagation_model(options));
   models.push_back(temporal_als_model(options));
   // The sequence model (temporal/) over propagated interests and temporal ALS factors.
+  const temporal::SequenceOptions sequence =
+      apply_sequence_params(default_sequence_options(options), options.sequence_settings);
+  for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
+  // The learned item ranker over the item sources above (ranker_model.hpp).
+  models.push_back(ranker_model(options));
+  return models;
+}
+
+temporal::SequenceOptions default_sequence_options(const LibraryModelOptions& options) {
   temporal::SequenceOptions sequence;
   sequence.window = options.window;
   sequence.model.seed = options.seed;
@@ -30,8 +41,7 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   sequence.model.threads = options.threads;
   sequence.als.als.backend = options.als_backend;
   sequence.propagation.propagation.backend = options.propagation_backend;
-  for (ModelSpec& m : sequence_models(sequence)) models.push_back(std::move(m));
-  return models;
+  return sequence;
 }
 
 }  // namespace driftrec::evaluation

@@ -6,9 +6,13 @@
 
 #include "evaluation/library_models.hpp"
 #include "evaluation/model.hpp"
+#include "temporal/sequence_fit.hpp"
 
 namespace driftrec::evaluation {
 
 std::vector<ModelSpec> default_models(const LibraryModelOptions& options);
+
+// The options of the sequence rows (and the base of their tuning, tuning.hpp).
+temporal::SequenceOptions default_sequence_options(const LibraryModelOptions& options);
 
 }  // namespace driftrec::evaluation

@@ -1,6 +1,7 @@
 #include "pipeline/evaluate.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 #include "evaluation/registry.hpp"
 #include "evaluation/report.hpp"
 #include "evaluation/truth.hpp"
+#include "evaluation/tuning.hpp"
 #include "io/store_info.hpp"
 
 namespace driftrec::pipeline {
@@ -31,8 +33,15 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
   lo.threads = q.threads;
   lo.propagation_backend = device.propagation.get();
   lo.als_backend = device.als.get();
-  const std::vector<ev::ModelSpec> models = ev::default_models(lo);
+  std::vector<ev::ModelSpec> models = ev::default_models(lo);
   const ev::Split split = ev::make_split(data.periods.size(), q.test_periods, ev::min_training_periods(models));
+  // Tuning reads the validation period (and the data before it) only.
+  std::optional<ev::TuneResult> tuned;
+  if (q.tune_budget > 0) {
+    tuned = ev::tune_sequence(data, split.validation, ev::default_sequence_options(lo), q.tune_budget);
+    lo.sequence_settings = tuned->chosen;
+    models = ev::default_models(lo);
+  }
 
   ev::PlantedTruth truth;
   ev::EvaluateOptions o;
@@ -58,6 +67,15 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
                         io::format_time(data.periods.end[split.validation]);
   s.table = ev::report_table(report, c);
   s.report = ev::report_json(report, c);
+  if (tuned) {
+    s.report["tuning"] = {{"sequence", ev::to_json(*tuned)}};
+    std::string chosen;
+    for (const auto& [k, v] : tuned->chosen) chosen += fmt::format("{}{}={}", chosen.empty() ? "" : ", ", k, v);
+    s.table += fmt::format("tuned the sequence models on the validation period in {:.1f} s (budget {:.0f} s, {} of {} "
+                           "settings tried): {}\n",
+                           tuned->seconds, tuned->budget_seconds, tuned->trials.size(),
+                           tuned->trials.size() + tuned->skipped, chosen);
+  }
   return s;
 }
 

@@ -20,6 +20,9 @@ struct EvaluateRequest {
   std::string truth;              // truth.csv of `driftrec generate`: also score against the planted interests
   int threads = 0;                // 0: OpenMP's default; the scoring's and every model's
   std::string device = "cpu";     // cpu | cuda | auto: the propagation and ALS models' kernels
+  double tune_budget = 0;         // seconds; > 0: first choose the sequence models' hidden size,
+                                  // window and learning rate on the validation period
+                                  // (evaluation/tuning.hpp)
   Progress progress;
 };
 

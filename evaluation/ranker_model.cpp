@@ -1,0 +1,299 @@
+#include "evaluation/ranker_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include "core/parallel.hpp"
+#include "evaluation/item_knn.hpp"
+#include "evaluation/ranker.hpp"
+#include "propagation/random_walk.hpp"
+#include "propagation/temporal_propagation.hpp"
+
+namespace driftrec::evaluation {
+
+namespace mf = matrix_factorization;
+using graph::Index;
+
+namespace {
+
+// The five sources and the per-item features, fitted on one Training.
+struct Sources {
+  Index n_items = 0;
+  graph::CsrMatrix history, rp3, knn;
+  mf::Factors tals_user, tals_item, als_user, als_item;
+  propagation::DenseMatrix interests;  // users x labels
+  Eigen::MatrixXf item_labels;         // items x labels, each row a distribution (or zero)
+  std::vector<float> recent, age, trend, item_events;
+
+  using Scores = std::array<std::vector<float>, kRankerSources>;
+
+  void score(Index u, Scores& out) const {
+    const auto n = static_cast<Eigen::Index>(n_items);
+    for (auto& v : out) v.assign(static_cast<std::size_t>(n_items), 0.0f);
+    Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals_item * tals_user.row(u).transpose();
+    Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als_item * als_user.row(u).transpose();
+    item_knn_scores(history, rp3, u, out[2]);
+    item_knn_scores(history, knn, u, out[3]);
+    out[kRecentPopularitySource] = recent;
+    Eigen::Map<Eigen::VectorXf>(out[5].data(), n).noalias() = item_labels * interests.row(u).transpose();
+  }
+
+  // Items seen before P that the user did not have, ascending (eligible_items' rule).
+  std::vector<Index> eligible(Index u) const {
+    std::vector<Index> out;
+    const auto b = history.indices.begin() + history.indptr[u], e = history.indices.begin() + history.indptr[u + 1];
+    for (Index i = 0; i < n_items; ++i)
+      if (item_events[static_cast<std::size_t>(i)] > 0 && !std::binary_search(b, e, i)) out.push_back(i);
+    return out;
+  }
+
+  CandidateSet candidates(Index u, Scores& scratch, int per_source) const {
+    score(u, scratch);
+    std::array<std::span<const float>, kRankerSources> views;
+    for (int s = 0; s < kRankerSources; ++s) views[s] = scratch[s];
+    return make_candidates(views, eligible(u), age, trend, per_source);
+  }
+};
+
+Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
+  Sources s;
+  s.n_items = t.n_items;
+  s.history = t.history;
+  const std::size_t P = t.period;
+  const auto n_items = static_cast<std::size_t>(t.n_items);
+  const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
+
+  {
+    mf::AlsModel tals = fit_last_temporal_als(t, o, 0.9f, 0.1f);
+    s.tals_user = std::move(tals.user);
+    s.tals_item = std::move(tals.item);
+  }
+
+  {
+    mf::AlsOptions a;
+    a.factors = 32;
+    a.regularization = 10.0f;
+    a.iterations = o.als_iterations;
+    a.seed = o.seed;
+    a.threads = o.threads;
+    mf::AlsModel als = mf::fit_implicit_als(t.history, a);
+    s.als_user = std::move(als.user);
+    s.als_item = std::move(als.item);
+  }
+
+  propagation::WalkSimilarityOptions w;
+  w.alpha = 1.0f;
+  w.beta = 0.3f;
+  w.k = 100;
+  s.rp3 = propagation::rp3beta_similarity(t.history, w);
+  s.knn = item_knn_similarity(t.history, 200);
+
+  propagation::TemporalOptions p;
+  p.propagation.alpha = 0.85f;
+  p.propagation.tolerance = 1e-4;
+  p.propagation.max_iterations = 100;
+  p.propagation.threads = o.threads;
+  p.gamma = 0.9f;
+  p.mu = 0.5f;
+  propagation::DenseMatrix item_scores;
+  propagation::propagate_temporal_streaming(slices, t.item_labels, p, [&](std::size_t period, propagation::PeriodResult& r) {
+    if (period + 1 == slices.size()) {
+      s.interests = std::move(r.interests);
+      item_scores = std::move(r.item_labels);
+    }
+  });
+  s.item_labels.setZero(t.n_items, t.n_labels);
+  for (Index i = 0; i < t.n_items; ++i) {
+    const auto b = t.item_labels.indptr[i], e = t.item_labels.indptr[i + 1];
+    if (e > b) {
+      for (auto k = b; k < e; ++k) s.item_labels(i, t.item_labels.indices[k]) = 1.0f / static_cast<float>(e - b);
+    } else if (const float sum = item_scores.row(i).sum(); sum > 0) {
+      s.item_labels.row(i) = item_scores.row(i) / sum;  // labels from propagation
+    }
+  }
+
+  // Per period counts and first periods.
+  std::vector<float> before(n_items, 0.0f);
+  s.recent.assign(n_items, 0.0f);
+  s.age.assign(n_items, 0.0f);
+  std::vector<std::size_t> first(n_items, P);
+  for (std::size_t q = 0; q < P; ++q)
+    for (std::size_t k = t.period_first[q]; k < t.period_first[q + 1]; ++k) {
+      const auto i = static_cast<std::size_t>(t.events.item[k]);
+      first[i] = std::min(first[i], q);
+      if (q + 1 == P) s.recent[i] += 1;
+      if (q + 2 == P) before[i] += 1;
+    }
+  s.trend.resize(n_items);
+  for (std::size_t i = 0; i < n_items; ++i) {
+    if (first[i] < P)
+      s.age[i] = static_cast<float>(std::log1p(static_cast<double>(P - first[i])) / std::log1p(static_cast<double>(P)));
+    s.trend[i] = static_cast<float>(std::log((1.0 + s.recent[i]) / (1.0 + before[i])));
+  }
+  s.item_events.assign(t.item_events.begin(), t.item_events.end());
+  return s;
+}
+
+// FNV-1a over the training events: tells two Trainings of the same period apart (the same
+// ModelSpec may serve several evaluations, the poisoning test's among them).
+std::uint64_t fingerprint(const Training& t) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::uint64_t v) {
+    h ^= v;
+    h *= 1099511628211ull;
+  };
+  mix(t.period);
+  for (std::size_t k = 0; k < t.events.user.size(); ++k) {
+    mix(static_cast<std::uint64_t>(t.events.user[k]));
+    mix(static_cast<std::uint64_t>(t.events.item[k]));
+    mix(static_cast<std::uint64_t>(t.events.time[k]));
+  }
+  return h;
+}
+
+EvaluationData as_data(const Training& t) {
+  EvaluationData d;
+  d.n_users = t.n_users;
+  d.n_items = t.n_items;
+  d.n_labels = t.n_labels;
+  d.slices = t.slices;
+  d.events = t.events;
+  d.period_first = t.period_first;
+  d.item_labels = t.item_labels;
+  return d;
+}
+
+using Key = std::pair<std::size_t, std::uint64_t>;
+
+struct Cache {
+  LibraryModelOptions library;
+  RankerOptions options;
+  std::mutex mutex;
+  std::map<Key, std::shared_ptr<const Sources>> sources;
+  std::map<Key, std::shared_ptr<const std::vector<RankingExample>>> examples;
+
+  template <class V>
+  static void bound(std::map<Key, V>& m, std::size_t most) {
+    while (m.size() > most) m.erase(m.begin());  // the earliest period first
+  }
+
+  std::shared_ptr<const Sources> sources_of(const Training& t) {
+    const Key key{t.period, fingerprint(t)};
+    if (auto it = sources.find(key); it != sources.end()) return it->second;
+    auto s = std::make_shared<const Sources>(fit_sources(t, library));
+    sources.emplace(key, s);
+    bound(sources, static_cast<std::size_t>(options.training_periods) + 2);
+    return s;
+  }
+
+  // The listwise examples of every training period before t.period.
+  std::shared_ptr<const std::vector<RankingExample>> examples_of(const Training& t) {
+    const Key key{t.period, fingerprint(t)};
+    if (auto it = examples.find(key); it != examples.end()) return it->second;
+    auto out = std::make_shared<std::vector<RankingExample>>();
+    const EvaluationData d = as_data(t);
+    for (int back = 1; back <= options.training_periods; ++back) {
+      if (t.period < static_cast<std::size_t>(back) + 1) break;  // q >= 1
+      const Training tq = make_training(d, t.period - static_cast<std::size_t>(back));
+      const std::shared_ptr<const Sources> s = sources_of(tq);
+      std::vector<EvaluatedPair> pairs = evaluated_pairs(d, tq);
+      std::erase_if(pairs, [](const EvaluatedPair& e) { return e.items.empty(); });
+      const auto most = static_cast<std::size_t>(options.max_users_per_period);
+      if (pairs.size() > most) {  // evenly spaced, by user
+        std::vector<EvaluatedPair> kept;
+        for (std::size_t j = 0; j < most; ++j) kept.push_back(std::move(pairs[j * pairs.size() / most]));
+        pairs = std::move(kept);
+      }
+      std::vector<RankingExample> made(pairs.size());
+      core::ParallelFor o;
+      o.threads = library.threads;
+      o.schedule = core::Schedule::dynamic;
+      o.chunk = 8;
+      o.serial_nested = true;
+      core::parallel_for_with_state(
+          static_cast<std::int64_t>(pairs.size()), o, [] { return Sources::Scores{}; },
+          [&](std::int64_t j, Sources::Scores& scratch) {
+            const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
+            RankingExample& ex = made[static_cast<std::size_t>(j)];
+            ex.candidates = s->candidates(e.user, scratch, options.per_source);
+            for (Index i : ex.candidates.items)
+              ex.positive.push_back(std::binary_search(e.items.begin(), e.items.end(), i) ? 1 : 0);
+          });
+      for (RankingExample& ex : made)
+        if (std::any_of(ex.positive.begin(), ex.positive.end(), [](auto y) { return y != 0; }))
+          out->push_back(std::move(ex));
+    }
+    examples.emplace(key, out);
+    bound(examples, 2);
+    return out;
+  }
+};
+
+class Ranker : public FittedModel {
+ public:
+  Ranker(std::shared_ptr<const Sources> s, Eigen::VectorXd w, int per_source, std::string note)
+      : s_(std::move(s)), w_(std::move(w)), per_source_(per_source), note_(std::move(note)) {}
+
+  void items(Index u, std::span<float> out) const override {
+    Sources::Scores scratch;
+    const CandidateSet c = s_->candidates(u, scratch, per_source_);
+    if (c.items.empty()) return;
+    const Eigen::VectorXd score = c.features * w_;
+    // Every candidate above every other item.
+    std::fill(out.begin(), out.end(), static_cast<float>(score.minCoeff() - 1.0));
+    for (std::size_t j = 0; j < c.items.size(); ++j)
+      out[static_cast<std::size_t>(c.items[j])] = static_cast<float>(score(static_cast<Eigen::Index>(j)));
+  }
+  std::string note() const override { return note_; }
+
+ private:
+  std::shared_ptr<const Sources> s_;
+  Eigen::VectorXd w_;
+  int per_source_;
+  std::string note_;
+};
+
+}  // namespace
+
+ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& options) {
+  DRIFTREC_THROW_IF_NOT(options.per_source >= 1 && options.training_periods >= 1 && options.max_users_per_period >= 1 &&
+                            !options.l2.empty(),
+                        "ranker: per_source, training_periods and max_users_per_period must be at least 1, "
+                        "and the l2 grid must not be empty");
+  ModelSpec m;
+  m.name = "ranker";
+  m.item = true;
+  // Validation at V needs sources fitted on the data before V - training_periods (>= 1).
+  m.min_training_periods = static_cast<std::size_t>(options.training_periods) + 1;
+  m.grid.clear();
+  for (double l2 : options.l2) m.grid.push_back({{"l2", l2}});
+  auto cache = std::make_shared<Cache>();
+  cache->library = library;
+  cache->options = options;
+  m.fit = [cache](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    std::lock_guard lock(cache->mutex);
+    const auto examples = cache->examples_of(t);
+    const auto sources = cache->sources_of(t);
+    Eigen::VectorXd w = Eigen::VectorXd::Zero(kRankerFeatures);
+    std::string note;
+    if (examples->empty()) {
+      w(2 * kRecentPopularitySource + 1) = 1.0;  // recent popularity's rank
+      note = "no user had a new item among its candidates in the training periods; ranked by recent popularity";
+    } else {
+      const ListwiseFit f = fit_listwise(*examples, param(p, "l2"), 50, cache->library.threads);
+      w = f.weights;
+      if (f.gradient_norm > 1e-4)
+        note = fmt::format("the listwise fit stopped after {} Newton steps with |gradient| {:.3g}", f.iterations,
+                           f.gradient_norm);
+    }
+    return std::make_unique<Ranker>(sources, std::move(w), cache->options.per_source, std::move(note));
+  };
+  return m;
+}
+
+}  // namespace driftrec::evaluation
