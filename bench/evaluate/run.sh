@@ -11,14 +11,13 @@
 # Writes $OUT/evaluate_<LABEL>_<users>.json (the evaluate report) and appends one summary
 # object per scale to $OUT/results_<LABEL>.json.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-build/cli/driftrec}
 shift || true
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10000 100000)
-out=${OUT:-$here/out}
-label=${LABEL:-run}
 work=${WORK:-/tmp/driftrec_bench_evaluate}
+out=${OUT:-$work/out}
+label=${LABEL:-run}
 mkdir -p "$out" "$work"
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (/usr/bin/time)" >&2; exit 2; }
 
