@@ -57,9 +57,10 @@ void ProgressRenderer::update(const char* stage, std::uint64_t done, std::uint64
   const double elapsed = now - run_start_;
   // Remaining time at the pace so far; unknown until some work is done.
   const std::string eta = done_ > 0 && elapsed > 0 ? format_duration(elapsed * (1 - fraction) / fraction) : "?";
-  std::string name = stage_.size() > kStageWidth ? stage_.substr(0, kStageWidth - 3) + "..." : stage_;
-
   if (style_ == ProgressStyle::bar) {
+    // The bar redraws one line: a long stage is cut. Lines keep it whole (evaluate's stages
+    // end with the fit's own count, "test sequence_lstm: features: temporal ALS 3/24").
+    const std::string name = stage_.size() > kStageWidth ? stage_.substr(0, kStageWidth - 3) + "..." : stage_;
     if (done_ < total_ && now - last_drawn_ < kRedrawSeconds) return;
     last_drawn_ = now;
     const auto filled = static_cast<std::size_t>(fraction * kBarWidth);
@@ -74,7 +75,7 @@ void ProgressRenderer::update(const char* stage, std::uint64_t done, std::uint64
   if (!step && now - last_drawn_ < kMaxLineSeconds) return;
   last_drawn_ = now;
   last_decile_ = decile;
-  fmt::print(out_, "driftrec: {}: {:.0f}% ({}/{}), {} elapsed, ETA {}\n", name, 100 * fraction, done_, total_,
+  fmt::print(out_, "driftrec: {}: {:.0f}% ({}/{}), {} elapsed, ETA {}\n", stage_, 100 * fraction, done_, total_,
              format_duration(now - first_), eta);
   std::fflush(out_);
   drawn_ = true;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include "core/parallel.hpp"
@@ -127,6 +129,26 @@ ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const 
   return out;
 }
 
+// The evaluate() running on this thread and the stage it is in, for fit_progress.
+struct FitProgressContext {
+  const EvaluateOptions* options = nullptr;
+  std::string stage;
+  std::uint64_t done = 0, total = 0;
+};
+thread_local FitProgressContext* fit_context = nullptr;
+
+// Sets fit_context for the scope of one evaluate() call.
+class FitContextScope {
+ public:
+  explicit FitContextScope(FitProgressContext& c) : previous_(fit_context) { fit_context = &c; }
+  ~FitContextScope() { fit_context = previous_; }
+  FitContextScope(const FitContextScope&) = delete;
+  FitContextScope& operator=(const FitContextScope&) = delete;
+
+ private:
+  FitProgressContext* previous_;
+};
+
 nlohmann::json params_json(const Params& p) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : p) j[k] = v;
@@ -134,6 +156,13 @@ nlohmann::json params_json(const Params& p) {
 }
 
 }  // namespace
+
+void fit_progress(const char* what, std::uint64_t done, std::uint64_t total) {
+  const FitProgressContext* c = fit_context;
+  if (c == nullptr || !c->options->progress) return;
+  const std::string stage = fmt::format("{}: {} {}/{}", c->stage, what, done, total);
+  c->options->progress(stage.c_str(), c->done, c->total);
+}
 
 std::size_t min_training_periods(const std::vector<ModelSpec>& models) {
   std::size_t most = 1;
@@ -168,12 +197,22 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
 
   std::uint64_t total_fits = 0, done = 0;
   for (const ModelSpec& m : models) total_fits += (m.grid.size() > 1 ? m.grid.size() : 0) + split.test.size();
+  FitProgressContext context{&options, {}, 0, total_fits};
+  const FitContextScope scope(context);
   auto progress = [&](const std::string& stage) {
+    context.stage = stage;
+    context.done = done;
     if (options.progress) options.progress(stage.c_str(), done, total_fits);
   };
 
-  std::vector<double> seconds(models.size(), 0.0);
+  std::vector<double> seconds(models.size(), 0.0), cpu_seconds(models.size(), 0.0);
   auto clock = [] { return std::chrono::steady_clock::now(); };
+  auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+    return s(u.ru_utime) + s(u.ru_stime);
+  };
   auto since = [&](auto t0) { return std::chrono::duration<double>(clock() - t0).count(); };
 
   // Validation: tune every model with more than one setting.
@@ -199,9 +238,11 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
       for (const Params& p : spec.grid) {
         progress(fmt::format("validate {}", spec.name));
         const auto t0 = clock();
+        const double c0 = cpu();
         auto fitted = spec.fit(t, p);
         ModelSeries s = score_model(spec, *fitted, t, pairs, popularity, options.ks, nullptr, options.threads);
         seconds[m] += since(t0);
+        cpu_seconds[m] += cpu() - c0;
         ++done;
         const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[1]);
         tried.push_back({{"params", params_json(p)},
@@ -234,12 +275,14 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
     for (std::size_t m = 0; m < models.size(); ++m) {
       progress(fmt::format("test {}", models[m].name));
       const auto t0 = clock();
+      const double c0 = cpu();
       auto fitted = models[m].fit(t, chosen[m]);
       if (std::string note = fitted->note(); !note.empty())
         r.notes.push_back(fmt::format("{} (period {}): {}", models[m].name, r.test_periods[q], note));
       per_period[q].push_back(score_model(models[m], *fitted, t, pairs, popularity, options.ks, options.truth, options.threads));
       fallbacks[m] += per_period[q].back().fallbacks;
       seconds[m] += since(t0);
+      cpu_seconds[m] += cpu() - c0;
       ++done;
     }
   }
@@ -277,7 +320,10 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
         r.series.push_back(pooled(m, &ModelSeries::truth, j));
       }
   }
-  for (std::size_t m = 0; m < models.size(); ++m) r.seconds[models[m].name] = seconds[m];
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    r.seconds[models[m].name] = seconds[m];
+    r.cpu_seconds[models[m].name] = cpu_seconds[m];
+  }
   const std::vector<Estimate> est = bootstrap(r.series, total_pairs, options.seed, options.resamples, options.threads);
   for (std::size_t i = 0; i < r.rows.size(); ++i) r.rows[i].estimate = est[i];
   done = total_fits;

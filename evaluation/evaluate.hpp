@@ -69,9 +69,18 @@ struct EvaluationReport {
   nlohmann::json validation = nlohmann::json::object();       // {model: [{params, metric, value}]}
   nlohmann::json fallbacks = nlohmann::json::object();        // {model: pairs given popularity}
   nlohmann::json seconds = nlohmann::json::object();          // {model: fit + scoring wall time}
+  // {model: CPU time of the process (all threads) over the same spans}: unlike the wall
+  // time, about the same on a loaded machine.
+  nlohmann::json cpu_seconds = nlohmann::json::object();
   std::vector<std::string> notes;
   std::vector<int> ks;
 };
+
+// Progress from inside a fit: a model whose fit runs long (the sequence rows train for
+// minutes) calls this from the thread that called its fit; during evaluate() it reaches
+// EvaluateOptions::progress as the stage "<stage>: <what> <done>/<total>" at the fit count
+// of the moment, so a log shows the run is alive. Outside evaluate() it does nothing.
+void fit_progress(const char* what, std::uint64_t done, std::uint64_t total);
 
 // The most ModelSpec::min_training_periods of `models` (1 for none): make_split's argument.
 std::size_t min_training_periods(const std::vector<ModelSpec>& models);

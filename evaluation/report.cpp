@@ -92,6 +92,7 @@ nlohmann::json report_json(const EvaluationReport& r, const ReportContext& c) {
                       {"validation", r.validation},
                       {"fallbacks", r.fallbacks},
                       {"seconds", r.seconds},
+                      {"cpu_seconds", r.cpu_seconds},
                       {"bootstrap", {{"resamples", c.resamples}, {"seed", c.seed}, {"level", 0.95},
                                      {"unit", "(user, test period) pair"}}},
                       {"notes", notes}};

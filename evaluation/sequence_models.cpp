@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "evaluation/evaluate.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::evaluation {
@@ -56,6 +57,7 @@ class HybridRow : public FittedModel {
 struct Cache {
   SequenceOptions options;
   SequenceProgress progress;
+  std::shared_ptr<FeatureCache> features;
   std::map<std::pair<std::size_t, int>, std::shared_ptr<const TrainedSequence>> fits;
 
   std::shared_ptr<const TrainedSequence> get(const Training& t, temporal::CellKind cell) {
@@ -64,7 +66,13 @@ struct Cache {
     std::erase_if(fits, [&](const auto& kv) { return kv.first.first != t.period; });
     SequenceOptions o = options;
     o.model.cell = cell;
-    auto fit = std::make_shared<const TrainedSequence>(temporal::train_sequence(t, o, progress));
+    // The caller's progress, and evaluate()'s: features and epochs are minutes at 1e5 users.
+    const SequenceProgress progress = [this](const char* stage, std::uint64_t done, std::uint64_t total) {
+      if (this->progress) this->progress(stage, done, total);
+      fit_progress(stage, done, total);
+    };
+    const auto f = features->sequence(t, o, progress);
+    auto fit = std::make_shared<const TrainedSequence>(temporal::train_sequence(*f, o, progress));
     fits.emplace(key, fit);
     return fit;
   }
@@ -72,9 +80,11 @@ struct Cache {
 
 }  // namespace
 
-std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceProgress& progress) {
+std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceProgress& progress,
+                                       std::shared_ptr<FeatureCache> features) {
   o.validate();
-  auto cache = std::make_shared<Cache>(Cache{o, progress, {}});
+  if (!features) features = std::make_shared<FeatureCache>();
+  auto cache = std::make_shared<Cache>(Cache{o, progress, std::move(features), {}});
   std::vector<ModelSpec> out;
   for (auto [name, cell] : {std::pair{"sequence_gru", temporal::CellKind::gru},
                             std::pair{"sequence_lstm", temporal::CellKind::lstm}}) {

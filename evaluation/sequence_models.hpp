@@ -7,18 +7,22 @@
 //   hybrid     the hybrid item scores of sequence_fit.hpp, the weight w tuned on
 //              validation over temporal::kInterestWeights.
 // Every fit sees only the Training, so nothing from P or later reaches it. Fits are
-// cached per (P, cell) and shared by the rows, so the GRU behind `hybrid` is trained once.
+// cached per (P, cell) and shared by the rows, so the GRU behind `hybrid` is trained once;
+// the features of P (propagation, temporal ALS) come from a FeatureCache, so the GRU and
+// the LSTM (and any other row given the same cache) compute them once.
 #pragma once
 #include <vector>
 
+#include "evaluation/feature_cache.hpp"
 #include "evaluation/model.hpp"
 #include "temporal/sequence_fit.hpp"
 
 namespace driftrec::evaluation {
 
 // The rows sequence_gru, sequence_lstm and hybrid, sharing one cache of fits (o.model.cell
-// is set per row).
+// is set per row) and `features` (null: a cache of their own).
 std::vector<ModelSpec> sequence_models(const temporal::SequenceOptions& o,
-                                       const temporal::SequenceProgress& progress = {});
+                                       const temporal::SequenceProgress& progress = {},
+                                       std::shared_ptr<FeatureCache> features = nullptr);
 
 }  // namespace driftrec::evaluation

@@ -80,9 +80,25 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
   return out;
 }
 
+std::string features_key(const SequenceOptions& o) {
+  const auto& p = o.propagation;
+  const auto& a = o.als;
+  // The backends are borrowed pointers: the same pointer computes the same features.
+  return fmt::format("p:{},{},{},{},{},{},{} a:{},{},{},{},{},{},{},{},{},{} f:{} w:{}", p.propagation.alpha,
+                     p.propagation.tolerance, p.propagation.max_iterations, static_cast<int>(p.propagation.reorder),
+                     static_cast<const void*>(p.propagation.backend), p.gamma, p.mu, a.als.factors,
+                     a.als.regularization, a.als.alpha, a.als.iterations, a.als.cg_steps, static_cast<int>(a.als.solver),
+                     a.als.seed, static_cast<const void*>(a.als.backend), a.eta, a.gamma, o.features.gap_cap, o.window);
+}
+
 TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const SequenceProgress& progress) {
   o.validate();
-  SequenceFeatures f = sequence_features(t, o, progress);
+  return train_sequence(sequence_features(t, o, progress), o, progress);
+}
+
+TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions& o,
+                               const SequenceProgress& progress) {
+  o.validate();
   const SequenceData data = assemble_sequences(f.inputs, o.features);
   TrainedSequence out;
   out.training = train_sequence_model(data, o.model, [&](const EpochReport& r) {
@@ -102,9 +118,9 @@ TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const
     if (!v->empty()) v->pop_back();
   before.activity.pop_back();
   out.validation_next = predict_next(out.training.model, assemble_sequences(before, o.features), o.model.threads);
-  out.validation_item_factors = std::move(f.validation_item_factors);
-  out.item_factors = std::move(f.item_factors);
-  out.item_label_seeds = std::move(f.item_label_seeds);
+  out.validation_item_factors = f.validation_item_factors;
+  out.item_factors = f.item_factors;
+  out.item_label_seeds = f.item_label_seeds;
   out.not_converged = f.not_converged;
   return out;
 }

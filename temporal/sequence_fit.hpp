@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "matrix_factorization/temporal_als.hpp"
@@ -52,6 +53,11 @@ struct SequenceFeatures {
 };
 SequenceFeatures sequence_features(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
 
+// What the features depend on (propagation, temporal ALS, feature and window options; not
+// o.model): equal keys give equal features on the same history, so callers that train
+// several models (the GRU and LSTM rows) compute them once.
+std::string features_key(const SequenceOptions& o);
+
 struct TrainedSequence {
   TrainingResult training;
   Prediction next;  // the prediction for period P: users x L, users x f
@@ -67,6 +73,10 @@ struct TrainedSequence {
 };
 // Needs P >= 3 periods. Throws InputError as the trainer does.
 TrainedSequence train_sequence(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
+// The same on features already computed by sequence_features(h, o') with
+// features_key(o') == features_key(o); the result is identical to the call above.
+TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions& o,
+                               const SequenceProgress& progress = {});
 
 // Hybrid item scores (out: one per item) from a predicted factor and interest distribution.
 void hybrid_scores(const matrix_factorization::Factors& item_factors, const propagation::DenseMatrix& item_label_seeds,

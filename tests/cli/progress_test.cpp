@@ -144,3 +144,19 @@ TEST_CASE("propagate, factorize, train: stderr not a terminal gets progress line
     CHECK(quiet.out.find(name == "train" ? "/results/sequence" : "/results/") != std::string::npos);
   }
 }
+
+TEST_CASE("progress lines keep a long stage whole; the bar cuts it to its width", "[cli][progress]") {
+  // evaluate's stages inside a fit end with the fit's own count, which a cut would lose.
+  const std::string stage = "test sequence_lstm: features: temporal ALS 3/24";
+  auto lines = render(ProgressStyle::lines, [&](ProgressRenderer& p, double& now) {
+    p.update(stage.c_str(), 5, 63);
+    now += 6;  // past the 5 s at which a line is due without a 10% step
+    p.update(stage.c_str(), 5, 63);
+  });
+  INFO(lines.text);
+  REQUIRE(lines.lines.size() == 1);
+  CHECK_THAT(lines.lines[0], Catch::StartsWith("driftrec: " + stage + ": 8% (5/63)"));
+  auto bar = render(ProgressStyle::bar, [&](ProgressRenderer& p, double&) { p.update(stage.c_str(), 5, 63); });
+  CHECK_THAT(bar.text, Catch::Contains("test sequence_lstm: features:..."));
+  CHECK(count(bar.text, "3/24") == 0);
+}

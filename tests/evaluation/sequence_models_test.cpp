@@ -88,3 +88,62 @@ TEST_CASE("the sequence model beats popularity on planted drift, and its weight 
   REQUIRE(count == c.pairs);
   CHECK(c.recall == Approx(sum / static_cast<double>(count)));
 }
+
+TEST_CASE("the sequence rows compute the features of a period once and train on them exactly as alone",
+          "[evaluation][sequence][feature_cache]") {
+  const EvaluationData data = planted_data(200, 7, 11);
+  const std::size_t n = data.periods.size();
+  SequenceOptions o = small_options();
+  o.model.epochs = 4;
+  auto cache = std::make_shared<FeatureCache>();
+  const std::vector<ModelSpec> rows = sequence_models(o, {}, cache);
+  REQUIRE(rows.size() == 3);
+  const Training t = make_training(data, n - 1);
+  const auto gru = rows[0].fit(t, rows[0].grid.front());
+  const auto lstm = rows[1].fit(t, rows[1].grid.front());
+  const auto hybrid = rows[2].fit(t, rows[2].grid.front());
+  CHECK(cache->computed() == 1);  // GRU, LSTM and hybrid on one period: one feature pass
+
+  // The LSTM row's prediction equals train_sequence computing its own features.
+  SequenceOptions lo = o;
+  lo.model.cell = CellKind::lstm;
+  const TrainedSequence alone = train_sequence(t, lo);
+  std::vector<float> row(static_cast<std::size_t>(t.n_labels));
+  for (Index u = 0; u < t.n_users; u += 17) {
+    CAPTURE(u);
+    std::fill(row.begin(), row.end(), 0.0f);
+    lstm->interest(u, row);
+    for (Index l = 0; l < t.n_labels; ++l) REQUIRE(row[static_cast<std::size_t>(l)] == alone.next.interests(u, l));
+  }
+  // A different feature option is a different entry; a new period drops the old ones.
+  SequenceOptions other = o;
+  other.als.als.factors = 4;
+  CHECK(cache->sequence(t, other) != cache->sequence(t, o));
+  CHECK(cache->computed() == 2);
+  const Training earlier = make_training(data, n - 2);
+  (void)cache->sequence(earlier, o);
+  (void)cache->sequence(t, o);
+  CHECK(cache->computed() == 4);
+}
+
+TEST_CASE("evaluate reports progress from inside the sequence fits", "[evaluation][sequence][progress]") {
+  const EvaluationData data = planted_data(120, 8, 3);
+  SequenceOptions o = small_options();
+  o.model.epochs = 2;
+  std::vector<ModelSpec> rows = sequence_models(o);
+  rows.resize(1);  // sequence_gru
+  EvaluateOptions e;
+  e.test_periods = 1;
+  e.resamples = 10;
+  std::vector<std::string> stages;
+  e.progress = [&](const char* stage, std::uint64_t, std::uint64_t) { stages.emplace_back(stage); };
+  (void)evaluate(data, rows, e);
+  const auto has = [&](const std::string& s) {
+    return std::find(stages.begin(), stages.end(), s) != stages.end();
+  };
+  CHECK(has("test sequence_gru"));
+  CHECK(has("test sequence_gru: features: propagation 1/7"));
+  CHECK(has("test sequence_gru: training 2/2"));
+  // Outside evaluate() nothing is forwarded (and nothing breaks).
+  fit_progress("stray", 1, 1);
+}

@@ -19,7 +19,7 @@ import pytest
 import driftrec
 from conftest import CLI, largest_gap_while
 
-TIMING_KEYS = {"seconds", "wall_seconds", "run"}
+TIMING_KEYS = {"seconds", "cpu_seconds", "wall_seconds", "run"}
 
 
 def run_cli(*args):

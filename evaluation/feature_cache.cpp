@@ -1,0 +1,28 @@
+#include "evaluation/feature_cache.hpp"
+
+namespace driftrec::evaluation {
+
+std::shared_ptr<const temporal::SequenceFeatures> FeatureCache::sequence(const Training& t,
+                                                                         const temporal::SequenceOptions& o,
+                                                                         const temporal::SequenceProgress& progress) {
+  const std::string key = temporal::features_key(o);
+  // One lock over the computation too: two rows asking at once for the same features must
+  // not compute them twice, and evaluation fits one row at a time anyway.
+  std::lock_guard lock(mutex_);
+  if (t.period != period_) {
+    sequence_.clear();
+    period_ = t.period;
+  }
+  if (auto it = sequence_.find(key); it != sequence_.end()) return it->second;
+  auto f = std::make_shared<const temporal::SequenceFeatures>(temporal::sequence_features(t, o, progress));
+  ++computed_;
+  sequence_.emplace(key, f);
+  return f;
+}
+
+std::size_t FeatureCache::computed() const {
+  std::lock_guard lock(mutex_);
+  return computed_;
+}
+
+}  // namespace driftrec::evaluation
