@@ -44,7 +44,7 @@ std::vector<float> inv_sqrt(const std::vector<double>& degree) {
 
 }  // namespace
 
-BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what) {
+BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what, Transpose transpose) {
   graph::validate_csr(w, what);
   std::vector<double> user_degree(static_cast<std::size_t>(w.n_rows), 0.0);
   std::vector<double> item_degree(static_cast<std::size_t>(w.n_cols), 0.0);
@@ -59,7 +59,13 @@ BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what) {
       item_degree[w.indices[e]] += v;
     }
   BipartiteGraph g;
-  g.item_users = graph::transpose(w);
+  g.transpose_stored = transpose == Transpose::stored;
+  if (g.transpose_stored) {
+    g.item_users = graph::transpose(w);
+  } else {
+    g.item_users.n_rows = 0;  // 0 x 0: nothing stored
+    g.item_users.n_cols = 0;
+  }
   g.user_items = std::move(w);
   g.user_inv_sqrt_degree = inv_sqrt(user_degree);
   g.item_inv_sqrt_degree = inv_sqrt(item_degree);
@@ -102,6 +108,28 @@ double Backend::half_step(const PreparedGraph& g, const HalfStep& step) const {
     throw InputError(fmt::format("{}: seed is {} x {}, expected {} x {}", what, step.seed.rows,
                                  step.seed.cols, step.f_out.rows, step.f_out.cols));
   return half_step_impl(g, step);
+}
+
+IterationChange Backend::iteration(const PreparedGraph& g, const Iteration& it) const {
+  check_owner(*this, g, "iteration");
+  check_product_shape("iteration (users)", g.users(), g.items(), it.f_items, it.f_users);
+  check_product_shape("iteration (items)", g.items(), g.users(), it.f_users, it.f_items);
+  if (it.seed_users.data && (it.seed_users.rows != it.f_users.rows || it.seed_users.cols != it.f_users.cols))
+    throw InputError(fmt::format("iteration: the users' seed is {} x {}, expected {} x {}",
+                                 it.seed_users.rows, it.seed_users.cols, it.f_users.rows, it.f_users.cols));
+  if (it.seed_items.data && (it.seed_items.rows != it.f_items.rows || it.seed_items.cols != it.f_items.cols))
+    throw InputError(fmt::format("iteration: the items' seed is {} x {}, expected {} x {}",
+                                 it.seed_items.rows, it.seed_items.cols, it.f_items.rows, it.f_items.cols));
+  return iteration_impl(g, it);
+}
+
+IterationChange Backend::iteration_impl(const PreparedGraph& g, const Iteration& it) const {
+  HalfStep users{Side::users, it.alpha, it.f_items, it.f_users, it.seed_users, it.seed_scale_users};
+  IterationChange out;
+  out.users = half_step_impl(g, users);
+  HalfStep items{Side::items, it.alpha, it.f_users, it.f_items, it.seed_items, it.seed_scale_items};
+  out.items = half_step_impl(g, items);
+  return out;
 }
 
 const Backend& backend_or_cpu(const Backend* chosen, int threads, std::unique_ptr<Backend>& owned) {

@@ -113,13 +113,15 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   std::unique_ptr<Backend> owned;
   const Backend& backend = backend_or_cpu(options.backend, options.threads, owned);
   if (!options.reorders(w.nnz()))  // the handle owns the graph: nothing else reads it
-    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W")), seeds, options, progress);
+    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", Transpose::none)), seeds,
+                            options, progress);
   // Degree order: W relabelled from the caller's matrix (no copy in the original order),
   // the seeds permuted in, F_U and F_I mapped back.
   graph::validate_csr(w, "W");
   check_weights(w, "W");
   const VertexOrder order = degree_order(w);
-  const auto g = backend.prepare(make_bipartite_graph(relabel(w, order, options.threads), "W"));
+  const auto g = backend.prepare(
+      make_bipartite_graph(relabel(w, order, options.threads), "W", Transpose::none));
   const DenseMatrix items_ordered = to_order(seeds.items, order.item_old, options.threads);
   DenseMatrix users_ordered;
   seeds.items = view(items_ordered);
@@ -171,22 +173,17 @@ PropagationResult propagate_labels(const PreparedGraph& g, const Seeds& seeds,
     result.item_labels = Eigen::Map<const DenseMatrix>(seeds.start_items.data, g.items(), labels);
 
   for (int it = 1; it <= options.max_iterations; ++it) {
-    HalfStep users;  // F_U <- alpha * S * F_I + (1 - alpha) * user_scale * Y_U
-    users.out = Side::users;
-    users.alpha = options.alpha;
-    users.f_in = view(std::as_const(result.item_labels));
-    users.f_out = view(result.user_labels);
-    users.seed = seeds.users;
-    users.seed_scale = seeds.user_scale;
-    const double change_users = backend.half_step(g, users);
-
-    HalfStep items;  // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
-    items.out = Side::items;
-    items.alpha = options.alpha;
-    items.f_in = view(std::as_const(result.user_labels));
-    items.f_out = view(result.item_labels);
-    items.seed = seeds.items;
-    const double change_items = backend.half_step(g, items);
+    // F_U <- alpha * S * F_I + (1 - alpha) * user_scale * Y_U, then
+    // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I (from the new F_U).
+    Iteration step;
+    step.alpha = options.alpha;
+    step.f_users = view(result.user_labels);
+    step.f_items = view(result.item_labels);
+    step.seed_users = seeds.users;
+    step.seed_scale_users = seeds.user_scale;
+    step.seed_items = seeds.items;
+    const IterationChange change = backend.iteration(g, step);
+    const double change_users = change.users, change_items = change.items;
 
     if (!std::isfinite(change_users) || !std::isfinite(change_items))
       throw NumericalError(fmt::format(
