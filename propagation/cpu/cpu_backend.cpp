@@ -13,15 +13,19 @@
 namespace driftrec::propagation::cpu {
 namespace {
 
+// Column ranges per thread in the scatter: a free thread takes any range whose next
+// block is gathered, so a few per thread keep both busy (results do not depend on it).
+constexpr int kColumnRangesPerThread = 4;
+
 // The host graph, read in place: borrowed (the caller keeps it alive) or owned; with the
 // column ranges the scatter of W^T products deals to the threads (one pass over W's ids).
 class CpuGraph final : public PreparedGraph {
  public:
   CpuGraph(const CpuBackend& b, const BipartiteGraph& g)
-      : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, b.threads())) {}
+      : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, kColumnRangesPerThread * b.threads())) {}
   CpuGraph(const CpuBackend& b, BipartiteGraph&& g)
       : PreparedGraph(b, g), owned_(std::move(g)), graph_(&*owned_),
-        columns_(partition_columns(graph_->user_items, b.threads())) {}
+        columns_(partition_columns(graph_->user_items, kColumnRangesPerThread * b.threads())) {}
   const BipartiteGraph& graph() const { return *graph_; }
   std::span<const graph::Index> columns() const { return columns_; }
 

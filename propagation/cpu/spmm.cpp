@@ -7,7 +7,9 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <atomic>
 #include <limits>
+#include <thread>
 
 #include <omp.h>
 
@@ -332,10 +334,15 @@ Index split_rows(const Offset* indptr, Index lo, Index hi, int parts, int part) 
 }
 
 // The fused iteration (gather_users set) or the scatter half-step alone (gather_users
-// null). Column ranges are owned: range q by thread q mod the team size; rows go block by
-// block, each block's gather cut among the threads, a barrier, then each thread scatters
-// the block's entries that fall in its columns while the others gather the next block.
-// acc is zero on entry and on exit.
+// null), with no barrier: a descheduled partner thread (this machine is shared) must not
+// stall the others block after block. Work items, taken by whichever thread is free:
+// - gather tasks: block b's rows cut into `parts`, taken in order from one counter; the
+//   last to finish a block marks it gathered;
+// - scatters: column range q takes its blocks strictly in order (a per-range flag keeps
+//   one thread on it at a time), each only once the block is gathered.
+// So each accumulator row receives its terms in increasing row order, whichever threads
+// do the work. Ranges are finished (F_I written) once every range has scattered every
+// block, hence once every gather (the only reader of the old F_I) is done.
 template <int K, bool kInScale, bool kBf16>
 IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, const Pass& items,
                                   Index users, std::span<const Index> column_bounds, int threads,
@@ -345,6 +352,16 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
   const Index blocks = static_cast<Index>(std::max<Offset>(1, (total + block_cost - 1) / block_cost));
   const std::vector<Index> block_bounds = partition_rows(
       std::span<const Offset>(s.indptr, static_cast<std::size_t>(users) + 1), static_cast<int>(blocks));
+  const int parts = gather_users ? threads : 0;
+  const std::int64_t tasks = static_cast<std::int64_t>(blocks) * parts;
+  std::vector<std::atomic<int>> pending(static_cast<std::size_t>(blocks));
+  for (auto& p : pending) p.store(parts, std::memory_order_relaxed);
+  std::vector<std::atomic<Index>> next_block(static_cast<std::size_t>(ranges));
+  std::vector<std::atomic<bool>> busy(static_cast<std::size_t>(ranges));
+  for (auto& n : next_block) n.store(0, std::memory_order_relaxed);
+  for (auto& f : busy) f.store(false, std::memory_order_relaxed);
+  std::atomic<std::int64_t> next_task{0};
+  std::atomic<int> next_finish{0};
   std::vector<float> change_users(static_cast<std::size_t>(threads), 0.0f);
   std::vector<float> change_items(static_cast<std::size_t>(threads), 0.0f);
   std::vector<std::vector<float>> scratch(static_cast<std::size_t>(threads),
@@ -355,19 +372,42 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
     float* own = scratch[static_cast<std::size_t>(t)].data();
     float cu = 0;
-    for (Index b = 0; b < blocks; ++b) {
-      const Index lo = block_bounds[b], hi = block_bounds[b + 1];
-      if (gather_users) {
-        const Index r0 = split_rows(s.indptr, lo, hi, team, t), r1 = split_rows(s.indptr, lo, hi, team, t + 1);
-        note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
-#pragma omp barrier
+    for (;;) {
+      bool worked = false, all_scattered = true;
+      for (int i = 0; i < ranges; ++i) {
+        const int q = (t * ranges / team + i) % ranges;  // the own share first
+        const auto uq = static_cast<std::size_t>(q);
+        Index b = next_block[uq].load(std::memory_order_acquire);
+        if (b >= blocks) continue;
+        all_scattered = false;
+        if (pending[static_cast<std::size_t>(b)].load(std::memory_order_acquire) != 0) continue;
+        bool expected = false;
+        if (!busy[uq].compare_exchange_strong(expected, true, std::memory_order_acquire)) continue;
+        b = next_block[uq].load(std::memory_order_relaxed);
+        while (b < blocks && pending[static_cast<std::size_t>(b)].load(std::memory_order_acquire) == 0) {
+          scatter_rows<K>(s, k, block_bounds[b], block_bounds[b + 1], column_bounds[q], column_bounds[q + 1]);
+          ++b;
+        }
+        next_block[uq].store(b, std::memory_order_release);
+        busy[uq].store(false, std::memory_order_release);
+        worked = true;
       }
-      for (int q = t; q < ranges; q += team)
-        scatter_rows<K>(s, k, lo, hi, column_bounds[q], column_bounds[q + 1]);
+      if (all_scattered) break;
+      if (worked) continue;
+      const std::int64_t task = next_task.fetch_add(1, std::memory_order_relaxed);
+      if (task < tasks) {
+        const Index b = static_cast<Index>(task / parts);
+        const int part = static_cast<int>(task % parts);
+        const Index lo = block_bounds[b], hi = block_bounds[b + 1];
+        const Index r0 = split_rows(s.indptr, lo, hi, parts, part), r1 = split_rows(s.indptr, lo, hi, parts, part + 1);
+        note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
+        pending[static_cast<std::size_t>(b)].fetch_sub(1, std::memory_order_acq_rel);
+      } else {
+        std::this_thread::yield();  // another thread holds the next gather or scatter
+      }
     }
-    // Every gather is done (the last block's barrier): the owned rows of F_I can change.
     float ci = 0;
-    for (int q = t; q < ranges; q += team)
+    for (int q; (q = next_finish.fetch_add(1, std::memory_order_relaxed)) < ranges;)
       note_change(finish_rows<K>(items, s.acc, column_bounds[q], column_bounds[q + 1], own), ci);
     change_users[static_cast<std::size_t>(t)] = cu;
     change_items[static_cast<std::size_t>(t)] = ci;
