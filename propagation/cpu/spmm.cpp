@@ -63,6 +63,30 @@ inline std::uint16_t float_to_bf16(float f) {
   return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+// A row's sum acc (k floats, clobbered) to its output: y_r <- alpha * out_r * acc + seed_coef
+// * seed_r, the change |y_new - y_old| kept per column in max_change and NaN caught in probe.
+// The one tail of the gather (run_rows) and of the scatter (finish_rows), so that both make
+// the same bits from the same sums.
+[[gnu::always_inline]] inline void store_row(const Pass& p, Index r, std::size_t k, float* acc, float* max_change,
+                      float& probe) {
+  const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
+  if (p.seed) {
+    const float* sr = p.seed + static_cast<std::size_t>(r) * k;
+    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
+  } else {
+    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
+  }
+  float* yr = p.y + static_cast<std::size_t>(r) * k;
+  if (p.want_change) {
+    for (std::size_t c = 0; c < k; ++c) {
+      const float d = std::fabs(acc[c] - yr[c]);
+      max_change[c] = d > max_change[c] ? d : max_change[c];
+      probe += d - d;
+    }
+  }
+  for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
+}
+
 template <int K, bool kInScale, bool kBf16 = false>
 float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
   const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : static_cast<std::size_t>(p.k);
@@ -98,22 +122,7 @@ float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
         for (std::size_t c = 0; c < k; ++c) acc[c] += w * xj[c];
       }
     }
-    const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
-    if (p.seed) {
-      const float* sr = p.seed + static_cast<std::size_t>(r) * k;
-      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
-    } else {
-      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
-    }
-    float* yr = p.y + static_cast<std::size_t>(r) * k;
-    if (p.want_change) {
-      for (std::size_t c = 0; c < k; ++c) {
-        const float d = std::fabs(acc[c] - yr[c]);
-        max_change[c] = d > max_change[c] ? d : max_change[c];
-        probe += d - d;
-      }
-    }
-    for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
+    store_row(p, r, k, acc, max_change, probe);
   }
   float change = probe;  // NaN if any change was NaN or infinite, else 0
   for (std::size_t c = 0; c < k; ++c) change = std::max(change, max_change[c]);
@@ -300,22 +309,7 @@ float finish_rows(const Pass& p, float* acc_rows, Index r0, Index r1, float* scr
     float* ar = acc_rows + static_cast<std::size_t>(r) * k;
     for (std::size_t c = 0; c < k; ++c) acc[c] = ar[c];
     for (std::size_t c = 0; c < k; ++c) ar[c] = 0;
-    const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
-    if (p.seed) {
-      const float* sr = p.seed + static_cast<std::size_t>(r) * k;
-      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
-    } else {
-      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
-    }
-    float* yr = p.y + static_cast<std::size_t>(r) * k;
-    if (p.want_change) {
-      for (std::size_t c = 0; c < k; ++c) {
-        const float d = std::fabs(acc[c] - yr[c]);
-        max_change[c] = d > max_change[c] ? d : max_change[c];
-        probe += d - d;
-      }
-    }
-    for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
+    store_row(p, r, k, acc, max_change, probe);
   }
   float change = probe;
   for (std::size_t c = 0; c < k; ++c) change = std::max(change, max_change[c]);
