@@ -1,8 +1,9 @@
 // The CPU/OpenMP propagation backend: the reference every other backend is held to, and
 // the default. Its handle reads the host BipartiteGraph in place (borrowed, or owned
 // when prepare is given the graph by value); Side::users runs the kernels of
-// propagation/cpu/spmm.hpp on W, Side::items on the stored W^T. Results are identical,
-// bit for bit, for any thread count.
+// propagation/cpu/spmm.hpp on W, Side::items on the stored W^T or, when the graph stores
+// none, by a scatter from W's rows; iteration runs both half-steps in one pass over W.
+// Results are identical, bit for bit, for any thread count and either storage.
 #pragma once
 #include <cstdint>
 #include <mutex>
