@@ -45,7 +45,7 @@ std::vector<float> inv_sqrt(const std::vector<double>& degree) {
 
 }  // namespace
 
-BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what) {
+BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what, Transpose transpose) {
   graph::validate_csr(w, what);
   std::vector<double> user_degree(static_cast<std::size_t>(w.n_rows), 0.0);
   std::vector<double> item_degree(static_cast<std::size_t>(w.n_cols), 0.0);
@@ -60,7 +60,13 @@ BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what) {
       item_degree[w.indices[e]] += v;
     }
   BipartiteGraph g;
-  g.item_users = graph::transpose(w);
+  g.transpose_stored = transpose == Transpose::stored;
+  if (g.transpose_stored) {
+    g.item_users = graph::transpose(w);
+  } else {
+    g.item_users.n_rows = 0;  // 0 x 0: nothing stored
+    g.item_users.n_cols = 0;
+  }
   g.user_items = std::move(w);
   g.user_inv_sqrt_degree = inv_sqrt(user_degree);
   g.item_inv_sqrt_degree = inv_sqrt(item_degree);
@@ -122,25 +128,42 @@ int Backend::iterate(const PreparedGraph& g, const IterationLoop& loop) const {
 
 int Backend::iterate_impl(const PreparedGraph& g, const IterationLoop& loop) const {
   for (int it = 1; it <= loop.max_iterations; ++it) {
-    HalfStep users;  // F_U <- alpha * S * F_I + (1 - alpha) * user_seed_scale * Y_U
-    users.out = Side::users;
-    users.alpha = loop.alpha;
-    users.f_in = loop.f_items;
-    users.f_out = loop.f_users;
-    users.seed = loop.seed_users;
-    users.seed_scale = loop.user_seed_scale;
-    const double change_users = half_step_impl(g, users);
-
-    HalfStep items;  // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I
-    items.out = Side::items;
-    items.alpha = loop.alpha;
-    items.f_in = loop.f_users;
-    items.f_out = loop.f_items;
-    items.seed = loop.seed_items;
-    const double change_items = half_step_impl(g, items);
-    if (loop.after_iteration(it, change_users, change_items)) return it;
+    // F_U <- alpha * S * F_I + (1 - alpha) * user_seed_scale * Y_U, then
+    // F_I <- alpha * S^T * F_U + (1 - alpha) * Y_I, as one iteration_impl (the CPU backend
+    // fuses the two products into one pass over W).
+    Iteration step;
+    step.alpha = loop.alpha;
+    step.f_users = loop.f_users;
+    step.f_items = loop.f_items;
+    step.seed_users = loop.seed_users;
+    step.seed_scale_users = loop.user_seed_scale;
+    step.seed_items = loop.seed_items;
+    const IterationChange change = iteration_impl(g, step);
+    if (loop.after_iteration(it, change.users, change.items)) return it;
   }
   return loop.max_iterations;
+}
+
+IterationChange Backend::iteration(const PreparedGraph& g, const Iteration& it) const {
+  check_owner(*this, g, "iteration");
+  check_product_shape("iteration (users)", g.users(), g.items(), it.f_items, it.f_users);
+  check_product_shape("iteration (items)", g.items(), g.users(), it.f_users, it.f_items);
+  if (it.seed_users.data && (it.seed_users.rows != it.f_users.rows || it.seed_users.cols != it.f_users.cols))
+    throw InputError(fmt::format("iteration: the users' seed is {} x {}, expected {} x {}",
+                                 it.seed_users.rows, it.seed_users.cols, it.f_users.rows, it.f_users.cols));
+  if (it.seed_items.data && (it.seed_items.rows != it.f_items.rows || it.seed_items.cols != it.f_items.cols))
+    throw InputError(fmt::format("iteration: the items' seed is {} x {}, expected {} x {}",
+                                 it.seed_items.rows, it.seed_items.cols, it.f_items.rows, it.f_items.cols));
+  return iteration_impl(g, it);
+}
+
+IterationChange Backend::iteration_impl(const PreparedGraph& g, const Iteration& it) const {
+  HalfStep users{Side::users, it.alpha, it.f_items, it.f_users, it.seed_users, it.seed_scale_users};
+  IterationChange out;
+  out.users = half_step_impl(g, users);
+  HalfStep items{Side::items, it.alpha, it.f_users, it.f_items, it.seed_items, it.seed_scale_items};
+  out.items = half_step_impl(g, items);
+  return out;
 }
 
 const Backend& backend_or_cpu(const Backend* chosen, int threads, std::unique_ptr<Backend>& owned) {

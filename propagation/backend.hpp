@@ -69,22 +69,30 @@ inline ConstDenseView view(const DenseMatrix& m) {
 // stored transpose (so W^T X is a row-parallel product too, never a scatter) and the
 // inverse square roots of the weighted degrees (0 for an isolated vertex, whose row of
 // S = D_U^-1/2 W D_I^-1/2 is then empty). Memory: W twice (16 bytes per edge) plus two
-// float vectors.
+// float vectors; without the transpose (Transpose::none: the CPU backend then scatters
+// from W's rows for every W^T product, see propagation/cpu/spmm.hpp) W once, 8 bytes per
+// edge plus the row offsets and the two vectors.
 struct BipartiteGraph {
   graph::CsrMatrix user_items;  // W, users x items
-  graph::CsrMatrix item_users;  // W^T, items x users
+  graph::CsrMatrix item_users;  // W^T, items x users; empty (0 x 0) when not stored
   std::vector<float> user_inv_sqrt_degree;  // D_U^-1/2, one per user
   std::vector<float> item_inv_sqrt_degree;  // D_I^-1/2, one per item
+  bool transpose_stored = true;             // whether item_users holds W^T
 
   graph::Index users() const { return user_items.n_rows; }
   graph::Index items() const { return user_items.n_cols; }
   graph::Offset nnz() const { return user_items.nnz(); }
 };
 
+// Whether make_bipartite_graph stores W^T beside W.
+enum class Transpose { stored, none };
+
 // Takes W by value (move it in to avoid a copy), checks it (the CSR invariants and
 // finite, non-negative values; InputError naming `what` and the first bad entry), and
-// builds the transpose and the degree vectors. Degrees are summed in double.
-BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what = "W");
+// builds the transpose (unless Transpose::none) and the degree vectors. Degrees are summed
+// in double.
+BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what = "W",
+                                    Transpose transpose = Transpose::stored);
 
 // Which side of the bipartite graph a product writes: users (A = W) or items (A = W^T).
 enum class Side { users, items };
@@ -100,6 +108,25 @@ struct HalfStep {
   DenseView f_out;       // this side's rows x k
   ConstDenseView seed;   // this side's rows x k, or data == nullptr
   float seed_scale = 1;
+};
+
+// One full iteration: the users' half-step (from f_items, seed_users) and then the items'
+// (from the new f_users, seed_items), both with the same alpha; a backend may run them in
+// one pass over the graph.
+struct Iteration {
+  float alpha = 0;
+  DenseView f_users;           // users x k, in place
+  DenseView f_items;           // items x k, in place
+  ConstDenseView seed_users;   // users x k, or data == nullptr
+  float seed_scale_users = 1;
+  ConstDenseView seed_items;   // items x k, or data == nullptr
+  float seed_scale_items = 1;
+};
+
+// The max-abs change of each side in one iteration (NaN if a new value is NaN).
+struct IterationChange {
+  double users = 0;
+  double items = 0;
 };
 
 // How half_step stores the gathered operand: float32 (the default and the reference) or
@@ -186,6 +213,10 @@ class Backend {
   // Throws InputError as half_step does, or whatever after_iteration throws.
   int iterate(const PreparedGraph& g, const IterationLoop& loop) const;
 
+  // Both half-steps of an iteration, with results equal to half_step(users) then
+  // half_step(items) (the CPU backend: bit for bit). Throws InputError as half_step does.
+  IterationChange iteration(const PreparedGraph& g, const Iteration& it) const;
+
  protected:
   Backend() = default;
 
@@ -195,8 +226,10 @@ class Backend {
   virtual std::unique_ptr<PreparedGraph> prepare_impl(BipartiteGraph&& g) const = 0;
   virtual void multiply_impl(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const = 0;
   virtual double half_step_impl(const PreparedGraph& g, const HalfStep& step) const = 0;
-  // The default: the two half_step_impl calls per iteration on the host views.
+  // The default: iteration_impl once per iteration on the host views.
   virtual int iterate_impl(const PreparedGraph& g, const IterationLoop& loop) const;
+  // Default: the two half_step_impl calls.
+  virtual IterationChange iteration_impl(const PreparedGraph& g, const Iteration& it) const;
 };
 
 // ---- The registry (backend_registry.cpp) ----

@@ -105,7 +105,9 @@ DenseMatrix row_normalized(const DenseMatrix& f);
 
 // Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
 // user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
-// prepared graph (use the expert tier with a moved-in graph to avoid it). Throws
+// prepared graph, without a stored transpose (Transpose::none: each iteration is one pass
+// over W, backend.hpp / cpu/spmm.hpp), so the graph holds 8 bytes per edge plus the row
+// offsets and degrees (use the expert tier with a moved-in graph to avoid the copy). Throws
 // InputError naming the argument or option. With options.reorders(nnz) the graph
 // is built in degree order (W relabelled straight from the caller's matrix, so still one
 // copy of W besides the caller's) and the results mapped back to the original ids.

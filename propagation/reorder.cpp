@@ -46,6 +46,7 @@ void check_rows(ConstDenseView m, std::span<const Index> old_of_new, const char*
 }  // namespace
 
 VertexOrder degree_order(const BipartiteGraph& g) {
+  if (!g.transpose_stored) return degree_order(g.user_items);
   return {by_degree(g.user_items), by_degree(g.item_users)};
 }
 

@@ -70,10 +70,23 @@ Operands make_operands(const BipartiteGraph& g, Index k, std::uint64_t seed) {
   return o;
 }
 
-// One iteration as label propagation runs it: users from items, then items from users.
-double iteration(const propagation::PreparedGraph& g, Operands& o) {
+// One iteration as label propagation runs it (Backend::iteration: on the CPU backend one
+// pass over W, the users' gather and the items' scatter), or, with two_half_steps, as it
+// ran before: half_step(users) then half_step(items) over the stored W^T. Equal bit for bit.
+double iteration(const propagation::PreparedGraph& g, Operands& o, bool two_half_steps = false) {
   const propagation::Backend& be = g.backend();
   const auto t0 = Clock::now();
+  if (!two_half_steps) {
+    propagation::Iteration it;
+    it.alpha = 0.8f;
+    it.f_users = propagation::view(o.f_users);
+    it.f_items = propagation::view(o.f_items);
+    it.seed_users = propagation::view(std::as_const(o.y_users));
+    it.seed_scale_users = 0.5f;  // mu: the temporal prior
+    it.seed_items = propagation::view(std::as_const(o.y_items));
+    be.iteration(g, it);
+    return since(t0);
+  }
   propagation::HalfStep s;
   s.alpha = 0.8f;
   s.out = Side::users;
@@ -96,6 +109,13 @@ double iteration(const propagation::PreparedGraph& g, Operands& o) {
 // every y row read (for the change) and written once, every seed row read once.
 double fused_bytes(double nnz, double r, double c, double k) {
   return nnz * (4 + 4) + (r + 1) * 8 + r * 4 + c * 4 + c * k * 4 + 3 * r * k * 4;
+}
+// What the one-pass iteration must move at least: W once (ids, values, offsets), both
+// degree vectors, the F_I rows once (gathered), F_U and Y_U (read, written, read), F_I and
+// Y_I in the finish, and the items x k accumulators read and written once.
+double one_pass_bytes(double nnz, double users, double items, double k) {
+  return nnz * (4 + 4) + (users + 1) * 8 + (users + items) * 4 + items * k * 4 + 3 * users * k * 4 +
+         3 * items * k * 4 + 2 * items * k * 4;
 }
 // The same model for a plain product y = A x (the anchors): no scales, no seed, no read of y.
 double product_bytes(double nnz, double r, double c, double k) {
@@ -174,6 +194,8 @@ int main(int argc, char** argv) {
   std::vector<Offset> edges{Offset{1} << 24};
   std::vector<int> ks{1, 8, 20, 32}, threads_list{1, 2};
   int iterations = 5, edge_factor = 16, col_shift = 2;
+  bool memory_only = false;
+  graph::Offset block_cost = 0;
   bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false,
        full = false;
   std::uint64_t seed = 1;
@@ -193,6 +215,9 @@ int main(int argc, char** argv) {
                "run everything (driftrec and the anchors) on the graph relabelled by degree");
   app.add_flag("--full-path", full,
                "also time propagate_labels end to end (1 and 10 iterations), reorder off vs on");
+  app.add_flag("--memory-only", memory_only,
+               "build each graph as propagate_labels holds it, measure one iteration's peak memory, stop");
+  app.add_option("--block-cost", block_cost, "entries + rows per block of the one-pass iteration (0: default)");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
   CLI11_PARSE(app, argc, argv);
   if (large) edges.push_back(100'000'000);
@@ -219,28 +244,54 @@ int main(int argc, char** argv) {
     rc.seed = seed;
     const int max_threads = *std::max_element(threads_list.begin(), threads_list.end());
     auto t0 = Clock::now();
-    BipartiteGraph g =
-        degree_order ? propagation::make_ordered_graph(graph::rmat_matrix(rc, max_threads), max_threads, "rmat").graph
-                     : propagation::make_bipartite_graph(graph::rmat_matrix(rc, max_threads), "rmat");
+    graph::CsrMatrix w0 = graph::rmat_matrix(rc, max_threads);
+    if (degree_order) {
+      const propagation::VertexOrder order = propagation::degree_order(w0);
+      graph::CsrMatrix relabelled = propagation::relabel(w0, order, max_threads);
+      w0 = std::move(relabelled);
+    }
+    // The graph as propagate_labels holds it: W once, no stored transpose.
+    BipartiteGraph lean = propagation::make_bipartite_graph(std::move(w0), "rmat", propagation::Transpose::none);
     const double build_s = since(t0);
-    const double nnz = double(g.nnz()), users = g.users(), items = g.items();
-    const std::size_t graph_rss = bench::proc_status_bytes("VmRSS");
-    std::cerr << fmt::format("graph {}x{} drawn {} nnz {} built in {:.1f}s\n", g.users(), g.items(), e,
-                             g.nnz(), build_s);
+    const double nnz = double(lean.nnz()), users = lean.users(), items = lean.items();
+    std::cerr << fmt::format("graph {}x{} drawn {} nnz {} built in {:.1f}s\n", lean.users(), lean.items(), e,
+                             lean.nnz(), build_s);
 
-    // Memory: the peak while propagating (graph + dense operands), per edge.
+    // Memory: the peak while propagating (graph + dense operands + the scatter's items x k
+    // accumulators), per edge, with the graph as propagate_labels holds it.
     json memory = json::array();
     for (const int k : ks) {
       const bool reset = bench::reset_peak_rss();
-      Operands o = make_operands(g, k, seed);
+      const double before = double(bench::proc_status_bytes("VmRSS"));
+      Operands o = make_operands(lean, k, seed);
       const propagation::cpu::CpuBackend be(max_threads);
-      iteration(*be.prepare(g), o);
+      const auto t_it = Clock::now();
+      iteration(*be.prepare(lean), o);
+      const double it_s = since(t_it);
       const double peak = double(bench::proc_status_bytes("VmHWM"));
+      const double acc = 4.0 * items * k;
+      const double graph_bytes = 8.0 * nnz + 8.0 * (users + 1) + 4.0 * (users + items);
       memory.push_back({{"k", k}, {"peak_reset_ok", reset}, {"peak_rss_bytes", peak},
-                        {"dense_bytes", o.bytes()},
+                        {"rss_before_operands_bytes", before},
+                        {"dense_bytes", o.bytes()}, {"scatter_accumulator_bytes", acc},
+                        {"graph_arrays_bytes_per_edge", graph_bytes / nnz},
+                        {"first_iteration_seconds", it_s},
                         {"peak_rss_bytes_per_edge", peak / nnz},
-                        {"peak_rss_minus_dense_bytes_per_edge", (peak - double(o.bytes())) / nnz}});
+                        {"peak_rss_minus_dense_bytes_per_edge", (peak - double(o.bytes())) / nnz},
+                        {"peak_rss_minus_dense_and_accumulators_bytes_per_edge",
+                         (peak - double(o.bytes()) - acc) / nnz}});
+      std::cerr << memory.back().dump() << "\n";
     }
+    if (memory_only) {
+      out["graphs"].push_back({{"edges_drawn", e}, {"nnz", lean.nnz()}, {"users", lean.users()},
+                               {"items", lean.items()}, {"degree_ordered", degree_order},
+                               {"build_seconds", build_s}, {"memory", memory}});
+      continue;
+    }
+    // The anchors and the two-half-step comparison need W^T: stored from here on.
+    BipartiteGraph g = propagation::make_bipartite_graph(std::move(lean.user_items), "rmat");
+    lean = BipartiteGraph{};
+    const std::size_t graph_rss = bench::proc_status_bytes("VmRSS");
 
     std::unique_ptr<bench::GraphblasAnchor> gb;
     if (!no_graphblas && bench::GraphblasAnchor::available()) gb = std::make_unique<bench::GraphblasAnchor>(g);
@@ -263,13 +314,27 @@ int main(int argc, char** argv) {
         run["load_average_before"] = bench::load_average_1min();
         const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
         run["triad_gb_per_s"] = triad;
-        const propagation::cpu::CpuBackend be(t);
+        propagation::cpu::CpuBackend be(t);
+        if (block_cost > 0) be.set_iteration_block_cost(block_cost);
         const auto pg = be.prepare(g);
-        std::vector<double> ours;
+        // The one-pass iteration interleaved with the two half-steps over W^T (each on its
+        // own copy of the operands, same start: the results must stay bitwise equal).
+        Operands o2 = o;
+        std::vector<double> ours, halves;
         iteration(*pg, o);  // warm-up
-        for (int i = 0; i < iterations; ++i) ours.push_back(iteration(*pg, o));
-        const Timing ot = bench::summarize(ours);
+        iteration(*pg, o2, true);
+        for (int i = 0; i < iterations; ++i) {
+          ours.push_back(iteration(*pg, o));
+          halves.push_back(iteration(*pg, o2, true));
+        }
+        const Timing ot = bench::summarize(ours), ht = bench::summarize(halves);
         run["driftrec"] = timing_json(ot, it_bytes, flops, triad);
+        run["driftrec"]["path"] = "Backend::iteration (one pass over W, no W^T read)";
+        run["driftrec"]["fraction_of_triad_one_pass_model"] = one_pass_bytes(nnz, users, items, k) / ot.best / 1e9 / triad;
+        run["driftrec_two_half_steps"] = timing_json(ht, it_bytes, flops, triad);
+        run["speedup_one_pass_vs_two_half_steps"] = ht.best / ot.best;
+        run["one_pass_bitwise_equal_to_two_half_steps"] = o.f_users == o2.f_users && o.f_items == o2.f_items;
+        run["bytes_per_iteration_one_pass_model"] = one_pass_bytes(nnz, users, items, k);
         run["bytes_per_iteration_model"] = it_bytes;
         // The anchors' check: y = W f_items by driftrec's spmm, on the state they are given.
         DenseMatrix ref(g.users(), k);
@@ -329,6 +394,7 @@ int main(int argc, char** argv) {
         GatherPrecision gather;
         bool huge_dense;
         bool reordered;
+        bool halves = false;  // the two half-steps over W^T instead of the one-pass iteration
       };
       const Variant variants[] = {
           {"float32", &g, GatherPrecision::float32, false, false},
@@ -336,7 +402,9 @@ int main(int argc, char** argv) {
           {"bf16_gather", &g, GatherPrecision::bfloat16, false, false},
           {"float32_degree_order", &sorted, GatherPrecision::float32, false, true},
           {"bf16_degree_order", &sorted, GatherPrecision::bfloat16, false, true},
-          {"bf16_degree_order_huge_pages", &sorted_huge, GatherPrecision::bfloat16, true, true}};
+          {"bf16_degree_order_huge_pages", &sorted_huge, GatherPrecision::bfloat16, true, true},
+          {"float32_two_half_steps", &g, GatherPrecision::float32, false, false, true},
+          {"float32_degree_order_two_half_steps", &sorted, GatherPrecision::float32, false, true, true}};
       for (const int k : ks) {
         const double it_bytes = fused_bytes(nnz, users, items, k) + fused_bytes(nnz, items, users, k);
         for (const int t : threads_list) {
@@ -357,12 +425,13 @@ int main(int argc, char** argv) {
               for (DenseMatrix* m : {&ops.back().f_users, &ops.back().f_items, &ops.back().y_users, &ops.back().y_items})
                 propagation::cpu::advise_huge_pages(m->data(), sizeof(float) * m->size());
             backends.push_back(std::make_unique<propagation::cpu::CpuBackend>(t, v.gather));
+            if (block_cost > 0) backends.back()->set_iteration_block_cost(block_cost);
             prepared.push_back(backends.back()->prepare(*v.graph));
           }
           const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
           for (int i = -1; i < iterations; ++i)
             for (std::size_t v = 0; v < std::size(variants); ++v) {
-              const double s = iteration(*prepared[v], ops[v]);
+              const double s = iteration(*prepared[v], ops[v], variants[v].halves);
               if (i >= 0) secs[v].push_back(s);
             }
           for (std::size_t v = 0; v < std::size(variants); ++v)

@@ -13,22 +13,33 @@
 namespace driftrec::propagation::cpu {
 namespace {
 
-// The host graph, read in place: borrowed (the caller keeps it alive) or owned.
+// Column ranges per thread in the scatter: a free thread takes any range whose next
+// block is gathered, so a few per thread keep both busy (results do not depend on it).
+constexpr int kColumnRangesPerThread = 4;
+
+// The host graph, read in place: borrowed (the caller keeps it alive) or owned; with the
+// column ranges the scatter of W^T products deals to the threads (one pass over W's ids).
 class CpuGraph final : public PreparedGraph {
  public:
-  CpuGraph(const Backend& b, const BipartiteGraph& g) : PreparedGraph(b, g), graph_(&g) {}
-  CpuGraph(const Backend& b, BipartiteGraph&& g)
-      : PreparedGraph(b, g), owned_(std::move(g)), graph_(&*owned_) {}
+  CpuGraph(const CpuBackend& b, const BipartiteGraph& g)
+      : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, kColumnRangesPerThread * b.threads())) {}
+  CpuGraph(const CpuBackend& b, BipartiteGraph&& g)
+      : PreparedGraph(b, g), owned_(std::move(g)), graph_(&*owned_),
+        columns_(partition_columns(graph_->user_items, kColumnRangesPerThread * b.threads())) {}
   const BipartiteGraph& graph() const { return *graph_; }
+  std::span<const graph::Index> columns() const { return columns_; }
 
  private:
   std::optional<BipartiteGraph> owned_;
   const BipartiteGraph* graph_;
+  std::vector<graph::Index> columns_;
 };
 
-const BipartiteGraph& host(const PreparedGraph& g) {
-  return static_cast<const CpuGraph&>(g).graph();  // the entry points checked the owner
+const CpuGraph& cpu_graph(const PreparedGraph& g) {
+  return static_cast<const CpuGraph&>(g);  // the entry points checked the owner
 }
+
+const BipartiteGraph& host(const PreparedGraph& g) { return cpu_graph(g).graph(); }
 
 }  // namespace
 
@@ -47,6 +58,12 @@ std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(BipartiteGraph&& g) cons
 
 void CpuBackend::multiply_impl(const PreparedGraph& pg, Side out, ConstDenseView x, DenseView y) const {
   const BipartiteGraph& g = host(pg);
+  if (out == Side::items && !g.transpose_stored) {
+    const std::lock_guard<std::mutex> lock(scratch_mutex_);
+    fused_spmm_transposed(g.user_items, cpu_graph(pg).columns(), FusedScales{}, x, y, threads_,
+                          scatter_scratch_, false);
+    return;
+  }
   spmm(out == Side::users ? g.user_items : g.item_users, x, y, threads_);
 }
 
@@ -60,12 +77,34 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
   s.alpha = step.alpha;
   s.seed = step.seed;
   s.seed_coef = (1.0f - step.alpha) * step.seed_scale;
+  if (!users && !g.transpose_stored) {  // the scatter from W's rows (float32 either way)
+    const std::lock_guard<std::mutex> lock(scratch_mutex_);
+    return fused_spmm_transposed(g.user_items, cpu_graph(pg).columns(), s, step.f_in, step.f_out,
+                                 threads_, scatter_scratch_);
+  }
   const graph::CsrMatrix& a = users ? g.user_items : g.item_users;
   if (gather_ == GatherPrecision::bfloat16) {
     const std::lock_guard<std::mutex> lock(scratch_mutex_);
     return fused_spmm_bf16(a, s, step.f_in, step.f_out, threads_, bf16_scratch_);
   }
   return fused_spmm(a, s, step.f_in, step.f_out, threads_);
+}
+
+IterationChange CpuBackend::iteration_impl(const PreparedGraph& pg, const Iteration& it) const {
+  const BipartiteGraph& g = host(pg);
+  IterationScales s;
+  s.user_scale = g.user_inv_sqrt_degree;
+  s.item_scale = g.item_inv_sqrt_degree;
+  s.alpha = it.alpha;
+  s.user_seed = it.seed_users;
+  s.user_seed_coef = (1.0f - it.alpha) * it.seed_scale_users;
+  s.item_seed = it.seed_items;
+  s.item_seed_coef = (1.0f - it.alpha) * it.seed_scale_items;
+  s.bf16_gather = gather_ == GatherPrecision::bfloat16;
+  const std::lock_guard<std::mutex> lock(scratch_mutex_);
+  scatter_scratch_.block_cost = block_cost_;
+  return fused_iteration(g.user_items, cpu_graph(pg).columns(), s, it.f_users, it.f_items, threads_,
+                         scatter_scratch_);
 }
 
 }  // namespace driftrec::propagation::cpu

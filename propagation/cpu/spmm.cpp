@@ -7,7 +7,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <atomic>
 #include <limits>
+#include <thread>
+
+#include <omp.h>
 
 #include "core/parallel.hpp"
 
@@ -59,6 +63,30 @@ inline std::uint16_t float_to_bf16(float f) {
   return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+// A row's sum acc (k floats, clobbered) to its output: y_r <- alpha * out_r * acc + seed_coef
+// * seed_r, the change |y_new - y_old| kept per column in max_change and NaN caught in probe.
+// The one tail of the gather (run_rows) and of the scatter (finish_rows), so that both make
+// the same bits from the same sums.
+[[gnu::always_inline]] inline void store_row(const Pass& p, Index r, std::size_t k, float* acc, float* max_change,
+                      float& probe) {
+  const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
+  if (p.seed) {
+    const float* sr = p.seed + static_cast<std::size_t>(r) * k;
+    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
+  } else {
+    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
+  }
+  float* yr = p.y + static_cast<std::size_t>(r) * k;
+  if (p.want_change) {
+    for (std::size_t c = 0; c < k; ++c) {
+      const float d = std::fabs(acc[c] - yr[c]);
+      max_change[c] = d > max_change[c] ? d : max_change[c];
+      probe += d - d;
+    }
+  }
+  for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
+}
+
 template <int K, bool kInScale, bool kBf16 = false>
 float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
   const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : static_cast<std::size_t>(p.k);
@@ -94,22 +122,7 @@ float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
         for (std::size_t c = 0; c < k; ++c) acc[c] += w * xj[c];
       }
     }
-    const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
-    if (p.seed) {
-      const float* sr = p.seed + static_cast<std::size_t>(r) * k;
-      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
-    } else {
-      for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
-    }
-    float* yr = p.y + static_cast<std::size_t>(r) * k;
-    if (p.want_change) {
-      for (std::size_t c = 0; c < k; ++c) {
-        const float d = std::fabs(acc[c] - yr[c]);
-        max_change[c] = d > max_change[c] ? d : max_change[c];
-        probe += d - d;
-      }
-    }
-    for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
+    store_row(p, r, k, acc, max_change, probe);
   }
   float change = probe;  // NaN if any change was NaN or infinite, else 0
   for (std::size_t c = 0; c < k; ++c) change = std::max(change, max_change[c]);
@@ -236,6 +249,261 @@ float fused_spmm(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView
   p.seed_coef = s.seed_coef;
   p.want_change = true;
   return run(a, p, threads);
+}
+
+}  // namespace driftrec::propagation::cpu
+
+// ---- One iteration on W alone: the users' gather and the items' scatter in one pass ----
+namespace driftrec::propagation::cpu {
+namespace {
+
+// Entries ahead whose accumulator row is prefetched (for writing) in the scatter.
+constexpr std::ptrdiff_t kScatterPrefetch = 16;
+
+// What the scatter of the items half-step reads and writes: acc_i += (a_e * in_r) x_r for
+// every stored entry (r, i) of W whose column i a thread owns.
+struct Scatter {
+  const Offset* indptr;
+  const Index* indices;
+  const float* values;
+  const float* x;         // the users' rows (the new F_U in a fused iteration)
+  const float* in_scale;  // one per row of W, or null for all ones
+  float* acc;             // items x k accumulators, all zero on entry
+};
+
+// Rows [r0, r1), columns [c0, c1): each accumulator row receives its terms in increasing
+// row order, as the gather over the stored transpose sums them (same products, same
+// order, so the same bits).
+template <int K>
+void scatter_rows(const Scatter& s, std::size_t k_runtime, Index r0, Index r1, Index c0, Index c1) {
+  const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : k_runtime;
+  for (Index r = r0; r < r1; ++r) {
+    const Index* first = s.indices + s.indptr[r];
+    const Index* last = s.indices + s.indptr[r + 1];
+    if (c0 > 0) first = std::lower_bound(first, last, c0);
+    const float* xr = s.x + static_cast<std::size_t>(r) * k;
+    const float in = s.in_scale ? s.in_scale[r] : 1.0f;
+    for (const Index* it = first; it != last && *it < c1; ++it) {
+      if (it + kScatterPrefetch < last && it[kScatterPrefetch] < c1)
+        __builtin_prefetch(s.acc + static_cast<std::size_t>(it[kScatterPrefetch]) * k, 1);
+      float w = s.values[it - s.indices];
+      if (s.in_scale) w *= in;
+      float* a = s.acc + static_cast<std::size_t>(*it) * k;
+      for (std::size_t c = 0; c < k; ++c) a[c] += w * xr[c];
+    }
+  }
+}
+
+// Rows [r0, r1) of the scattered side: y_r <- alpha * out_r * acc_r + seed_coef * seed_r
+// (or acc_r alone for a plain product), the change taken as run_rows takes it, and acc_r
+// zeroed for the next call. The same expressions as run_rows, so the same bits.
+template <int K>
+float finish_rows(const Pass& p, float* acc_rows, Index r0, Index r1, float* scratch) {
+  const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : static_cast<std::size_t>(p.k);
+  float local_acc[K > 0 ? K : 1], local_max[K > 0 ? K : 1];
+  float* acc = K > 0 ? local_acc : scratch;
+  float* max_change = K > 0 ? local_max : scratch + k;
+  for (std::size_t c = 0; c < k; ++c) max_change[c] = 0;
+  float probe = 0;
+  for (Index r = r0; r < r1; ++r) {
+    float* ar = acc_rows + static_cast<std::size_t>(r) * k;
+    for (std::size_t c = 0; c < k; ++c) acc[c] = ar[c];
+    for (std::size_t c = 0; c < k; ++c) ar[c] = 0;
+    store_row(p, r, k, acc, max_change, probe);
+  }
+  float change = probe;
+  for (std::size_t c = 0; c < k; ++c) change = std::max(change, max_change[c]);
+  return probe != probe ? std::numeric_limits<float>::quiet_NaN() : change;
+}
+
+// The first row of part `part` of `parts` of rows [lo, hi), cut at equal cost nnz + rows.
+Index split_rows(const Offset* indptr, Index lo, Index hi, int parts, int part) {
+  if (part <= 0) return lo;
+  if (part >= parts) return hi;
+  const Offset base = indptr[lo] + lo, total = indptr[hi] + hi - base;
+  const Offset target = base + total / parts * part + total % parts * part / parts;
+  return static_cast<Index>(std::partition_point(indptr + lo, indptr + hi, [&](const Offset& o) {
+                              return o + static_cast<Offset>(&o - indptr) < target;
+                            }) - indptr);
+}
+
+// The fused iteration (gather_users set) or the scatter half-step alone (gather_users
+// null), with no barrier: a descheduled partner thread (this machine is shared) must not
+// stall the others block after block. Work items, taken by whichever thread is free:
+// - gather tasks: block b's rows cut into `parts`, taken in order from one counter; the
+//   last to finish a block marks it gathered;
+// - scatters: column range q takes its blocks strictly in order (a per-range flag keeps
+//   one thread on it at a time), each only once the block is gathered.
+// So each accumulator row receives its terms in increasing row order, whichever threads
+// do the work. Ranges are finished (F_I written) once every range has scattered every
+// block, hence once every gather (the only reader of the old F_I) is done.
+template <int K, bool kInScale, bool kBf16>
+IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, const Pass& items,
+                                  Index users, std::span<const Index> column_bounds, int threads,
+                                  Offset block_cost) {
+  const int ranges = static_cast<int>(column_bounds.size()) - 1;
+  const Offset total = s.indptr[users] + users;
+  const Index blocks = static_cast<Index>(std::max<Offset>(1, (total + block_cost - 1) / block_cost));
+  const std::vector<Index> block_bounds = partition_rows(
+      std::span<const Offset>(s.indptr, static_cast<std::size_t>(users) + 1), static_cast<int>(blocks));
+  const int parts = gather_users ? threads : 0;
+  const std::int64_t tasks = static_cast<std::int64_t>(blocks) * parts;
+  std::vector<std::atomic<int>> pending(static_cast<std::size_t>(blocks));
+  for (auto& p : pending) p.store(parts, std::memory_order_relaxed);
+  std::vector<std::atomic<Index>> next_block(static_cast<std::size_t>(ranges));
+  std::vector<std::atomic<bool>> busy(static_cast<std::size_t>(ranges));
+  for (auto& n : next_block) n.store(0, std::memory_order_relaxed);
+  for (auto& f : busy) f.store(false, std::memory_order_relaxed);
+  std::atomic<std::int64_t> next_task{0};
+  std::atomic<int> next_finish{0};
+  std::vector<float> change_users(static_cast<std::size_t>(threads), 0.0f);
+  std::vector<float> change_items(static_cast<std::size_t>(threads), 0.0f);
+  std::vector<std::vector<float>> scratch(static_cast<std::size_t>(threads),
+                                          std::vector<float>(K > 0 ? 0 : 2 * static_cast<std::size_t>(items.k)));
+  const std::size_t k = static_cast<std::size_t>(items.k);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    float* own = scratch[static_cast<std::size_t>(t)].data();
+    float cu = 0;
+    for (;;) {
+      bool worked = false, all_scattered = true;
+      for (int i = 0; i < ranges; ++i) {
+        const int q = (t * ranges / team + i) % ranges;  // the own share first
+        const auto uq = static_cast<std::size_t>(q);
+        Index b = next_block[uq].load(std::memory_order_acquire);
+        if (b >= blocks) continue;
+        all_scattered = false;
+        if (pending[static_cast<std::size_t>(b)].load(std::memory_order_acquire) != 0) continue;
+        bool expected = false;
+        if (!busy[uq].compare_exchange_strong(expected, true, std::memory_order_acquire)) continue;
+        b = next_block[uq].load(std::memory_order_relaxed);
+        while (b < blocks && pending[static_cast<std::size_t>(b)].load(std::memory_order_acquire) == 0) {
+          scatter_rows<K>(s, k, block_bounds[b], block_bounds[b + 1], column_bounds[q], column_bounds[q + 1]);
+          ++b;
+        }
+        next_block[uq].store(b, std::memory_order_release);
+        busy[uq].store(false, std::memory_order_release);
+        worked = true;
+      }
+      if (all_scattered) break;
+      if (worked) continue;
+      const std::int64_t task = next_task.fetch_add(1, std::memory_order_relaxed);
+      if (task < tasks) {
+        const Index b = static_cast<Index>(task / parts);
+        const int part = static_cast<int>(task % parts);
+        const Index lo = block_bounds[b], hi = block_bounds[b + 1];
+        const Index r0 = split_rows(s.indptr, lo, hi, parts, part), r1 = split_rows(s.indptr, lo, hi, parts, part + 1);
+        note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
+        pending[static_cast<std::size_t>(b)].fetch_sub(1, std::memory_order_acq_rel);
+      } else {
+        std::this_thread::yield();  // another thread holds the next gather or scatter
+      }
+    }
+    float ci = 0;
+    for (int q; (q = next_finish.fetch_add(1, std::memory_order_relaxed)) < ranges;)
+      note_change(finish_rows<K>(items, s.acc, column_bounds[q], column_bounds[q + 1], own), ci);
+    change_users[static_cast<std::size_t>(t)] = cu;
+    change_items[static_cast<std::size_t>(t)] = ci;
+  }
+  IterationChange out{0, 0};
+  float u = 0, i = 0;
+  for (float c : change_users) note_change(c, u);
+  for (float c : change_items) note_change(c, i);
+  out.users = u;
+  out.items = i;
+  return out;
+}
+
+template <int K>
+IterationChange scatter_width(const Pass* gather, const Scatter& s, const Pass& items, Index users,
+                              std::span<const Index> bounds, int threads, Offset block_cost) {
+  if (gather && gather->xb)
+    return scatter_iteration<K, false, true>(gather, s, items, users, bounds, threads, block_cost);
+  if (gather && gather->in_scale)
+    return scatter_iteration<K, true, false>(gather, s, items, users, bounds, threads, block_cost);
+  return scatter_iteration<K, false, false>(gather, s, items, users, bounds, threads, block_cost);
+}
+
+IterationChange scatter_dispatch(const Pass* gather, const Scatter& s, const Pass& items, Index users,
+                                 std::span<const Index> bounds, int threads, Offset block_cost) {
+  switch (items.k) {
+    case 1: return scatter_width<1>(gather, s, items, users, bounds, threads, block_cost);
+    case 8: return scatter_width<8>(gather, s, items, users, bounds, threads, block_cost);
+    case 16: return scatter_width<16>(gather, s, items, users, bounds, threads, block_cost);
+    case 20: return scatter_width<20>(gather, s, items, users, bounds, threads, block_cost);
+    case 32: return scatter_width<32>(gather, s, items, users, bounds, threads, block_cost);
+    default: return scatter_width<0>(gather, s, items, users, bounds, threads, block_cost);
+  }
+}
+
+// Threads for a pass over w: as run() chooses them, and never more than column ranges.
+int threads_for(const graph::CsrMatrix& w, int threads) {
+  const Offset work = w.nnz() + w.n_rows;
+  return static_cast<int>(std::clamp<Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
+}
+
+}  // namespace
+
+std::vector<Index> partition_columns(const graph::CsrMatrix& w, int parts) {
+  parts = std::max(parts, 1);
+  std::vector<Offset> prefix(static_cast<std::size_t>(w.n_cols) + 1, 0);
+  for (const Index c : w.indices) ++prefix[static_cast<std::size_t>(c) + 1];
+  for (std::size_t c = 1; c < prefix.size(); ++c) prefix[c] += prefix[c - 1] + 1;
+  prefix[0] = 0;
+  // prefix[c] = entries + columns before c (cost nnz + columns, as partition_rows counts rows)
+  return partition_rows(prefix, parts);
+}
+
+IterationChange fused_iteration(const graph::CsrMatrix& w, std::span<const Index> column_bounds,
+                                const IterationScales& s, DenseView f_users, DenseView f_items,
+                                int threads, IterationScratch& scratch) {
+  const std::size_t k = static_cast<std::size_t>(f_users.cols);
+  if (k == 0 || (w.n_rows == 0 && w.n_cols == 0)) return {0, 0};
+  threads = std::max(threads, 1);
+  if (scratch.acc.size() < static_cast<std::size_t>(w.n_cols) * k)
+    scratch.acc.assign(static_cast<std::size_t>(w.n_cols) * k, 0.0f);
+  // Users: the gather of fused_spmm (or fused_spmm_bf16) on W, from the old F_I.
+  Pass users = plain_pass(w, f_items, f_users);
+  users.out_scale = s.user_scale.empty() ? nullptr : s.user_scale.data();
+  users.alpha = s.alpha;
+  users.seed = s.user_seed.data;
+  users.seed_coef = s.user_seed_coef;
+  users.want_change = true;
+  if (s.bf16_gather) {
+    const std::size_t need = static_cast<std::size_t>(f_items.rows) * bf16_row_stride(f_items.cols);
+    if (scratch.bf16.size() < need) scratch.bf16.resize(need);
+    if (f_items.rows > 0) pack_bf16(f_items, s.item_scale, scratch.bf16.data(), threads);
+    users.xb = scratch.bf16.data();
+    users.ldx = bf16_row_stride(f_items.cols);
+  } else {
+    users.in_scale = s.item_scale.empty() ? nullptr : s.item_scale.data();
+  }
+  // Items: the scatter of the new F_U, then the finish of fused_spmm on W^T.
+  const Scatter sc{w.indptr.data(), w.indices.data(), w.data.data(), f_users.data,
+                   s.user_scale.empty() ? nullptr : s.user_scale.data(), scratch.acc.data()};
+  Pass items{nullptr, nullptr, nullptr, nullptr, nullptr, k, nullptr,
+             s.item_scale.empty() ? nullptr : s.item_scale.data(), s.alpha, s.item_seed.data,
+             s.item_seed_coef, f_items.data, f_users.cols, true, 0};
+  return scatter_dispatch(&users, sc, items, w.n_rows, column_bounds, threads_for(w, threads),
+                          scratch.block_cost);
+}
+
+float fused_spmm_transposed(const graph::CsrMatrix& w, std::span<const Index> column_bounds,
+                            const FusedScales& s, ConstDenseView x, DenseView y, int threads,
+                            IterationScratch& scratch, bool want_change) {
+  const std::size_t k = static_cast<std::size_t>(y.cols);
+  if (k == 0 || w.n_cols == 0) return 0;
+  if (scratch.acc.size() < static_cast<std::size_t>(w.n_cols) * k)
+    scratch.acc.assign(static_cast<std::size_t>(w.n_cols) * k, 0.0f);
+  const Scatter sc{w.indptr.data(), w.indices.data(), w.data.data(), x.data,
+                   s.in_scale.empty() ? nullptr : s.in_scale.data(), scratch.acc.data()};
+  Pass items{nullptr, nullptr, nullptr, nullptr, nullptr, k, nullptr,
+             s.out_scale.empty() ? nullptr : s.out_scale.data(), s.alpha, s.seed.data,
+             s.seed_coef, y.data, y.cols, want_change, 0};
+  return static_cast<float>(scatter_dispatch(nullptr, sc, items, w.n_rows, column_bounds,
+                                              threads_for(w, std::max(threads, 1)), scratch.block_cost)
+                                 .items);
 }
 
 }  // namespace driftrec::propagation::cpu

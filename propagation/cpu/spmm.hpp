@@ -4,8 +4,9 @@
 //   y = A x                                                    (spmm)
 //   y <- alpha * diag(out_scale) A diag(in_scale) x + seed_coef * seed   (fused_spmm)
 // A is CSR float32 (int32 column ids, int64 offsets); x and y are dense row-major with k
-// columns. A^T x is always a product with a STORED transpose (BipartiteGraph builds it
-// once), so every kernel is a row-parallel gather with no atomics and no scatter.
+// columns. A^T x is a product with a stored transpose (a row-parallel gather) when
+// BipartiteGraph holds one, else a scatter from A's rows into column ranges owned by
+// threads (below); neither uses atomics.
 //
 // Parallelism: rows are cut into ranges of equal cost nnz + rows (edge-balanced, since
 // R-MAT and real degree distributions are skewed; the +1 per row pays for writing it),
@@ -81,5 +82,59 @@ void pack_bf16(ConstDenseView x, std::span<const float> scale, std::uint16_t* ou
 // grown to hold the packed x and may be reused across calls.
 float fused_spmm_bf16(const graph::CsrMatrix& a, const FusedScales& scales, ConstDenseView x,
                       DenseView y, int threads, std::vector<std::uint16_t>& scratch);
+
+// ---- One iteration on W alone (no stored transpose) ----
+//
+// The items half-step F_I <- alpha D_I^-1/2 W^T D_U^-1/2 F_U + ... needs no stored W^T:
+// each row r of W scatters (a_e * in_r) F_U[r] into an items x k accumulator. Threads own
+// column ranges (partition_columns: equal entries + columns per range), so no two write one
+// accumulator row, and each accumulator row receives its terms in increasing r, the order
+// the gather over the stored transpose sums them: the same products in the same order, so
+// the same bits, for any thread count. A thread scans every row's entries for its columns
+// (a binary search for the first); the accumulator (items x k floats, in
+// IterationScratch) is the working set of the scatter.
+//
+// fused_iteration runs both half-steps in one pass over W: rows are taken in blocks of
+// about block_cost entries + rows; the threads cut a block's rows among them for the
+// users' gather (F_U[r] from the old F_I, exactly fused_spmm's or fused_spmm_bf16's
+// arithmetic), meet at a barrier, then scatter the block's new F_U rows into their own
+// columns while they gather the next block; at the end each finishes its own columns
+// (F_I = alpha * out_i * acc_i + seed, the change, acc_i = 0). W is read once per
+// iteration instead of W and W^T once each, and the random reads of F_U rows (users x k)
+// become writes to items x k accumulators. Both results equal two fused_spmm calls (W, then
+// the stored W^T), bit for bit; with bf16_gather the users' half equals fused_spmm_bf16 and
+// the items' half stays float32 (the scatter reads F_U rows in order: nothing to narrow).
+
+// column_bounds of `parts` column ranges of W of about equal entries + columns.
+std::vector<graph::Index> partition_columns(const graph::CsrMatrix& w, int parts);
+
+struct IterationScratch {
+  std::vector<float> acc;            // items x k, zero between calls
+  std::vector<std::uint16_t> bf16;   // the packed F_I of a bf16 gather
+  graph::Offset block_cost = graph::Offset{1} << 16;  // entries + rows per block
+};
+
+struct IterationScales {
+  std::span<const float> user_scale;  // D_U^-1/2 (out of the users' half, in of the items')
+  std::span<const float> item_scale;  // D_I^-1/2
+  float alpha = 1;
+  ConstDenseView user_seed;  // or data == nullptr
+  float user_seed_coef = 0;
+  ConstDenseView item_seed;  // or data == nullptr
+  float item_seed_coef = 0;
+  bool bf16_gather = false;  // the users' gather reads F_I as bfloat16 (fused_spmm_bf16)
+};
+
+// F_U then F_I in place; returns both changes as fused_spmm does. column_bounds: from
+// partition_columns(w, any parts) (more ranges than threads are dealt round-robin).
+IterationChange fused_iteration(const graph::CsrMatrix& w, std::span<const graph::Index> column_bounds,
+                                const IterationScales& scales, DenseView f_users,
+                                DenseView f_items, int threads, IterationScratch& scratch);
+
+// fused_spmm with A = W^T, from W's rows by the scatter above (x: W.n_rows x k, y:
+// W.n_cols x k). want_change false: returns 0 (a plain product: alpha 1, no scales, no seed).
+float fused_spmm_transposed(const graph::CsrMatrix& w, std::span<const graph::Index> column_bounds,
+                            const FusedScales& scales, ConstDenseView x, DenseView y, int threads,
+                            IterationScratch& scratch, bool want_change = true);
 
 }  // namespace driftrec::propagation::cpu

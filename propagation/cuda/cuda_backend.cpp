@@ -70,7 +70,12 @@ class CudaGraph final : public PreparedGraph {
  public:
   CudaGraph(const Backend& b, const BipartiteGraph& g) : PreparedGraph(b, g) {
     users.upload(g.user_items, g.user_inv_sqrt_degree);  // A = W
-    items.upload(g.item_users, g.item_inv_sqrt_degree);  // A = W^T
+    // A = W^T: the device gathers over W^T's rows, so a graph prepared without its
+    // transpose (Transpose::none, what the CPU path uses to save memory) gets one here.
+    if (g.transpose_stored)
+      items.upload(g.item_users, g.item_inv_sqrt_degree);
+    else
+      items.upload(graph::transpose(g.user_items), g.item_inv_sqrt_degree);
   }
   // The side a product writes, and the side it reads (whose row scaling is in_scale).
   const DeviceSide& out(Side s) const { return s == Side::users ? users : items; }
