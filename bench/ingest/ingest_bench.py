@@ -130,7 +130,8 @@ def main():
     }
     for n in a.events:
         out["sizes"].append(one_size(a, n))
-        print(json.dumps({"done_events": n}), file=sys.stderr, flush=True)
+        # Each size as soon as it is done: a long 10^8 run that is stopped keeps the rest.
+        print(json.dumps({k: v for k, v in out["sizes"][-1].items() if k != "runs"}), file=sys.stderr, flush=True)
     out["load_end"] = loadavg()
     print(json.dumps(out, indent=2))
 
