@@ -161,7 +161,12 @@ TEST_CASE("ingest writes the store of the serial reader and a stable sort, on ra
       }
       const std::string events = (dir / "events.csv").string(), labels = (dir / "labels.csv").string();
       write_file(events, log.text);
-      write_file(labels, "item,label,title\ni1,x,One\n1,y,Uno\ni2,x,\ni-long-identifier-3,z,Three\n");
+      EventLog ref;
+      read_events(events, log.opts, ref);
+      // Labels for items the log has (and one it has not), whatever its ids look like.
+      const auto item = [&](Index k) { return std::string(ref.items.name(k % ref.items.size())); };
+      write_file(labels, fmt::format("item,label,title\n{0},x,T{0}\n{1},y,T{1}\n{2},x,T{2}\nnot-an-item,z,Three\n",
+                                     item(0), item(1), item(2)));
       IngestOptions o;
       o.event_files = {events};
       o.events = log.opts;
@@ -172,8 +177,6 @@ TEST_CASE("ingest writes the store of the serial reader and a stable sort, on ra
       o.threads = 2;
       const IngestReport r = ingest(o);
 
-      EventLog ref;
-      read_events(events, log.opts, ref);
       ItemLabels item_labels;
       read_labels(labels, {}, ref.items, item_labels);
       std::stable_sort(ref.events.begin(), ref.events.end(), graph::event_before);
