@@ -42,6 +42,14 @@ struct EventColumns {
 // Moves `events` into columns and frees it, on `threads` threads (0: OpenMP's default).
 EventColumns to_columns(std::vector<Event>&& events, int threads = 0);
 
+// Sorts the columns by (time, user, item), keeping the input order of exact ties: the order
+// sort_events gives. Ingest's sort: a permutation is built (a counting sort of the row
+// indices by the high bits of the time, then each bucket sorted on its own), and the
+// columns are gathered through it one at a time, times as 32-bit offsets where the span
+// allows; so the columns (20 bytes an event) grow by at most 8 bytes an event, where
+// sorting Event records needed a second copy of all of them. On `threads` threads.
+void sort_columns(EventColumns& events, int threads = 0);
+
 // How a slice turns events into one weight per (user, item): their number or the sum of
 // their values.
 enum class Aggregate { count, sum };

@@ -66,6 +66,16 @@ void validate_event_options(const EventReadOptions& opts);
 // input (with on_error = skip, malformed lines are counted in log.skipped instead).
 void read_events(const std::string& path, const EventReadOptions& opts, EventLog& log);
 
+// Ingest's reader: the events of `path` appended to `out` (in file order, unsorted) and
+// their ids to log.users / log.items, exactly as read_events would number them, read on
+// `threads` threads (0: OpenMP's default), each one part of the file with ids of its own,
+// merged in file order afterwards. Returns false, leaving `log` and `out` as they were, when
+// the file has a line that read_events would refuse or skip (or a "::" delimiter): the
+// caller then reads the file with read_events, which reports or skips that line.
+// Files under `min_part_bytes` are one part (tests set it low to split small files).
+bool read_events_parallel(const std::string& path, const EventReadOptions& opts, int threads, EventLog& log,
+                          graph::EventColumns& out, std::uint64_t min_part_bytes = std::uint64_t{8} << 20);
+
 // One event per row; every column has the same length.
 struct EventColumnsIn {
   IdColumn user;

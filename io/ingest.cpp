@@ -53,11 +53,26 @@ namespace {
 // the report. `source` names the input in messages.
 using LabelReading = std::function<void(const IdMap& items, ItemLabels& labels)>;
 
-IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::string& source,
+// Appends the events read_events left in log.events to the columns, freeing them.
+void move_to_columns(EventLog& log, graph::EventColumns& columns, int threads) {
+  graph::EventColumns more = graph::to_columns(std::move(log.events), threads);
+  if (columns.size() == 0) {
+    columns = std::move(more);
+    return;
+  }
+  columns.time.insert(columns.time.end(), more.time.begin(), more.time.end());
+  columns.user.insert(columns.user.end(), more.user.begin(), more.user.end());
+  columns.item.insert(columns.item.end(), more.item.begin(), more.item.end());
+  columns.value.insert(columns.value.end(), more.value.begin(), more.value.end());
+}
+
+// `events`: the log's events in input order (log.events is empty).
+IngestReport write_ingested(StoreWriter& writer, EventLog& log, graph::EventColumns&& events, const std::string& source,
                             const std::string& aggregate_option, const LabelReading& read_labels,
                             const graph::Slicing& slicing, const StageProgress& progress,
                             std::chrono::steady_clock::time_point t0, IngestReport r) {
-  if (log.events.empty())
+  DRIFTREC_ASSERT(log.events.empty());
+  if (events.size() == 0)
     throw InputError(fmt::format("no valid events in {}{}", source,
                                  log.skipped.empty() ? "" : " (" + log.skipped.summary() + ")"));
   graph::Aggregate aggregate = aggregate_option == "auto"
@@ -69,9 +84,9 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, const std::strin
   r.seconds_read = seconds_since(t0);
 
   auto t1 = std::chrono::steady_clock::now();
-  graph::sort_events(log.events);
   StoreContent c;
-  c.events = graph::to_columns(std::move(log.events), writer.threads());
+  c.events = std::move(events);
+  graph::sort_columns(c.events, writer.threads());
   r.seconds_sort = seconds_since(t1);
 
   auto t2 = std::chrono::steady_clock::now();
@@ -165,18 +180,21 @@ IngestReport ingest(const IngestOptions& o) {
   StoreWriter writer(o.output, o.overwrite, o.threads);
 
   EventLog log;
+  graph::EventColumns events;
   for (const std::string& path : o.event_files) {
     EventReadOptions eo = o.events;
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (!ec) r.input_bytes += size;
     if (o.progress) eo.progress = [&](std::uint64_t d, std::uint64_t t) { o.progress("read", d, t); };
-    read_events(path, eo, log);
+    if (read_events_parallel(path, eo, o.threads, log, events)) continue;
+    read_events(path, eo, log);  // a line to report or skip: the one reader that does
+    move_to_columns(log, events, o.threads);
   }
   LabelReading labels;
   if (!o.labels_file.empty())
     labels = [&](const IdMap& items, ItemLabels& out) { read_labels(o.labels_file, o.labels, items, out); };
-  return write_ingested(writer, log, fmt::format("{}", fmt::join(o.event_files, ", ")), o.aggregate, labels,
+  return write_ingested(writer, log, std::move(events), fmt::format("{}", fmt::join(o.event_files, ", ")), o.aggregate, labels,
                         o.slicing, o.progress, t0, std::move(r));
 }
 
@@ -189,10 +207,12 @@ IngestReport ingest_columns(const EventColumnsIn& events, const LabelColumnsIn* 
   StoreWriter writer(o.output, o.overwrite, o.threads);
   EventLog log;
   read_event_columns(events, o.on_error, log, o.negative);
+  graph::EventColumns columns;
+  move_to_columns(log, columns, o.threads);
   LabelReading labels;
   if (label_columns)
     labels = [&](const IdMap& items, ItemLabels& out) { read_label_columns(*label_columns, o.on_error, items, out); };
-  return write_ingested(writer, log, "the event columns", o.aggregate, labels, o.slicing, o.progress, t0,
+  return write_ingested(writer, log, std::move(columns), "the event columns", o.aggregate, labels, o.slicing, o.progress, t0,
                         std::move(r));
 }
 

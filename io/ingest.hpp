@@ -29,7 +29,7 @@ struct IngestOptions {
   std::string aggregate = "auto";  // auto: sum of values if every file has a value column, else count
   std::string output;
   bool overwrite = false;
-  int threads = 0;  // the sort's column split and the chunk compression; 0: OpenMP's default
+  int threads = 0;  // reading the files in parts, the sort, building slices, compressing chunks; 0: OpenMP's default
   StageProgress progress;
 };
 

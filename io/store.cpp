@@ -303,10 +303,20 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
   h5::write_array<std::int64_t>(sg, "end", periods.end, threads);
   const auto n_users = static_cast<Index>(c.users.size());
   const auto n_items = static_cast<Index>(c.items.size());
-  for (std::size_t k = 0; k < periods.size(); ++k) {
-    graph::CsrMatrix m = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
-    write_csr_group(f, slice_group_name(k), m, threads);
-    if (progress) progress(k + 1, periods.size());
+  // A slice is built on one thread: `threads` slices are built at once, then written in
+  // order (each one's chunks compressed on all threads).
+  const auto batch = static_cast<std::size_t>(core::thread_count(threads));
+  for (std::size_t k0 = 0; k0 < periods.size(); k0 += batch) {
+    std::vector<graph::CsrMatrix> built(std::min(batch, periods.size() - k0));
+    core::parallel_for(static_cast<std::int64_t>(built.size()), {threads, core::Schedule::dynamic}, [&](std::int64_t i) {
+      const std::size_t k = k0 + static_cast<std::size_t>(i);
+      built[static_cast<std::size_t>(i)] = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
+    });
+    for (std::size_t i = 0; i < built.size(); ++i) {
+      write_csr_group(f, slice_group_name(k0 + i), built[i], threads);
+      built[i] = {};  // freed as soon as written
+      if (progress) progress(k0 + i + 1, periods.size());
+    }
   }
   return periods.size();
 }

@@ -45,3 +45,49 @@ TEST_CASE("sort_events handles times spread over centuries and negative times", 
   sort_events(e);
   for (std::size_t k = 0; k < e.size(); ++k) REQUIRE(e[k].value == ref[k].value);
 }
+
+// sort_columns against std::stable_sort of Event records (the serial reference), on
+// narrow and century-wide time spans (the 32-bit offset path and the 64-bit one), with
+// repeated (time, user, item) triples whose input order must survive.
+TEST_CASE("sort_columns gives sort_events' order on random events", "[graph][events]") {
+  const auto seed = driftrec::test::test_seed();
+  std::mt19937_64 rng(seed);
+  for (const std::uint64_t span : {std::uint64_t{1}, std::uint64_t{60}, std::uint64_t{100000}, std::uint64_t{40000000000}}) {
+    for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{1000}, std::size_t{70000}}) {
+      for (const int threads : {1, 2, 3}) {
+        CAPTURE(seed, span, n, threads);
+        std::vector<Event> e(n);
+        for (std::size_t k = 0; k < n; ++k)
+          e[k] = {static_cast<Time>(rng() % span) - 3000000000LL, static_cast<Index>(rng() % 7),
+                  static_cast<Index>(rng() % 5), static_cast<float>(k)};
+        std::vector<Event> ref = e;
+        std::stable_sort(ref.begin(), ref.end(), event_before);
+        EventColumns c = to_columns(std::move(e));
+        sort_columns(c, threads);
+        REQUIRE(c.size() == n);
+        for (std::size_t k = 0; k < n; ++k) {
+          REQUIRE(c.time[k] == ref[k].time);
+          REQUIRE(c.user[k] == ref[k].user);
+          REQUIRE(c.item[k] == ref[k].item);
+          REQUIRE(c.value[k] == ref[k].value);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("sort_columns sorts a crowd of events at one time by user, item and input order", "[graph][events]") {
+  const auto seed = driftrec::test::test_seed();
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  const std::size_t n = (std::size_t{1} << 20) + 5000;  // one bucket past the key-copy limit
+  std::vector<Event> e(n);
+  for (std::size_t k = 0; k < n; ++k)
+    e[k] = {42, static_cast<Index>(rng() % 1000), static_cast<Index>(rng() % 50), static_cast<float>(k)};
+  e.push_back({41, 3, 3, -1.0f});
+  std::vector<Event> ref = e;
+  std::stable_sort(ref.begin(), ref.end(), event_before);
+  EventColumns c = to_columns(std::move(e));
+  sort_columns(c, 2);
+  for (std::size_t k = 0; k < ref.size(); ++k) REQUIRE(c.value[k] == ref[k].value);
+}
