@@ -40,6 +40,8 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
   const auto labels = static_cast<Eigen::Index>(t.n_labels);
   SequenceFeatures out;
   out.item_label_seeds = pr::item_seed_labels(t.item_labels);
+  out.history_periods = static_cast<std::int64_t>(t.slices.size());
+  out.users = static_cast<std::int64_t>(t.n_users);
 
   // F_U(t): temporal label propagation over the periods.
   pr::propagate_temporal_streaming(slices, t.item_labels, o.propagation,
@@ -105,14 +107,14 @@ TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions&
     if (progress) progress("training", static_cast<std::uint64_t>(r.epoch), static_cast<std::uint64_t>(o.model.epochs));
   });
   out.next = predict_next(out.training.model, data, o.model.threads, &out.state.recurrent);
-  out.state.user_scores = std::move(f.last_user_scores);
+  out.state.user_scores = f.last_user_scores;
   out.state.user_factors = f.inputs.factors.back();
-  out.state.last_active.assign(static_cast<std::size_t>(t.n_users), -1);
+  out.state.last_active.assign(static_cast<std::size_t>(f.users), -1);
   for (std::size_t p = 0; p < f.inputs.activity.size(); ++p)
     for (std::size_t u = 0; u < f.inputs.activity[p].size(); ++u)
       if (f.inputs.activity[p][u] > 0) out.state.last_active[u] = static_cast<std::int32_t>(p);
   out.state.fed_periods = data.periods;
-  out.state.periods = static_cast<std::int64_t>(t.slices.size());
+  out.state.periods = f.history_periods;
   SequenceInputs before = f.inputs;  // periods 0..P-2
   for (auto* v : {&before.interests, &before.factors, &before.interest_truth})
     if (!v->empty()) v->pop_back();

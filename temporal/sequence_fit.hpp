@@ -50,6 +50,8 @@ struct SequenceFeatures {
   propagation::DenseMatrix item_label_seeds;              // Y_I, items x L (row-normalised labels)
   propagation::DenseMatrix last_user_scores;              // raw F_U(P-1): the next period's prior
   int not_converged = 0;                                  // propagation periods that did not converge
+  std::int64_t history_periods = 0;                       // periods of the history (before windowing)
+  std::int64_t users = 0;                                 // users of the history
 };
 SequenceFeatures sequence_features(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
 
