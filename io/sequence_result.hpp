@@ -8,16 +8,24 @@
 //   next_factors             users x f: the predicted user factor for that period
 //   item_factors             items x f: y_i of the last period (temporal ALS)
 //   train_loss, validation_loss   per epoch
+//   mixture/<tensor>         the interest mixture's gate and head (temporal/mixture.hpp),
+//                            when one was trained
 // with interest_weight (the hybrid's blend, chosen on the last period), best_epoch,
-// window, slicing and periods as attributes.
+// window, slicing and periods as attributes; `interests` says which model's prediction
+// next_interests holds ("sequence": the cell's head, "mixture": the interest mixture), with
+// their cross-entropies on the last period (validation_cross_entropy_sequence / _mixture)
+// and mixture_only_expert (-1: gated, else the expert it fell back to). Results written
+// before the mixture existed read as interests "sequence".
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "io/store.hpp"
 #include "matrix_factorization/implicit_als.hpp"
 #include "temporal/features.hpp"
+#include "temporal/mixture.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::io {
@@ -32,6 +40,9 @@ struct SequenceResult {
   int window = 0;              // the feature window the model was trained with
   std::string slicing;         // the store's, when trained
   std::int64_t periods = 0;    // the store's, when trained
+  std::string interests = "sequence";  // "sequence" | "mixture": what next_interests holds
+  double validation_cross_entropy_sequence = 0, validation_cross_entropy_mixture = 0;
+  std::optional<temporal::MixtureParameters> mixture;  // when a mixture was trained
 };
 
 // Creates /results/<name> in `w` (replacing one of that name); the caller commits `w`.

@@ -82,8 +82,10 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
 TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const SequenceProgress& progress) {
   o.validate();
   SequenceFeatures f = sequence_features(t, o, progress);
-  const SequenceData data = assemble_sequences(f.inputs, o.features);
+  auto kept = std::make_shared<SequenceData>(assemble_sequences(f.inputs, o.features));
+  const SequenceData& data = *kept;
   TrainedSequence out;
+  out.data = kept;
   out.training = train_sequence_model(data, o.model, [&](const EpochReport& r) {
     if (progress) progress("training", static_cast<std::uint64_t>(r.epoch), static_cast<std::uint64_t>(o.model.epochs));
   });
@@ -97,6 +99,7 @@ TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const
   out.item_factors = std::move(f.item_factors);
   out.item_label_seeds = std::move(f.item_label_seeds);
   out.not_converged = f.not_converged;
+  out.inputs = std::make_shared<const SequenceInputs>(std::move(f.inputs));
   return out;
 }
 
