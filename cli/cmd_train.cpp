@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "pipeline/train.hpp"
+#include "temporal/mixture.hpp"
 
 namespace driftrec::cli {
 
@@ -15,8 +16,12 @@ void add_train(CLI::App& app) {
       "ALS factor, log(1 + events) and the gap since the last active period. The model reads them period by period "
       "and predicts the next period's interests (softmax, cross-entropy) and user factor. The last period is held out "
       "for early stopping and for the hybrid's blend weight.\n"
+      "On top of the cell an interest mixture is trained: a learned, per-user gate over the propagated interests, the "
+      "user's own label EWMAs, the population's last period and the cell's softmax; it falls back to its best expert "
+      "when that is better on the last period. --interests best stores whichever of the cell's head and the mixture "
+      "has the lower cross-entropy on the last period.\n"
       "Saved under /results/<name>: the parameters and each user's prediction for the period after the last.\n\n"
-      "Example:\n  driftrec train ml.h5 --cell gru --epochs 30\n  driftrec predict ml.h5 --user 414\n"
+      "Example:\n  driftrec train ml.h5 --cell gru --epochs 30\n  driftrec train ml.h5 --cell attention --name attention\n  driftrec predict ml.h5 --user 414\n"
       "  driftrec recommend ml.h5 --user 414 --model sequence");
   auto q = std::make_shared<pipeline::TrainRequest>();
   auto cell = std::make_shared<std::string>("gru");
@@ -25,7 +30,7 @@ void add_train(CLI::App& app) {
   auto& m = q->options.model;
   cmd->add_option("store", q->store, "Store written by `driftrec ingest`")->required();
   cmd->add_option("--name", q->name, "Result name under /results")->default_val("sequence");
-  cmd->add_option("--cell", *cell, "gru | lstm")->default_val("gru");
+  cmd->add_option("--cell", *cell, "gru | lstm | attention (causal self-attention over the periods)")->default_val("gru");
   cmd->add_option("--hidden", m.hidden, "Hidden units")->default_val(m.hidden);
   cmd->add_option("--epochs", m.epochs, "Epochs at most")->default_val(m.epochs);
   cmd->add_option("--learning-rate", m.learning_rate, "Adam step size")->default_val(m.learning_rate);
@@ -36,6 +41,10 @@ void add_train(CLI::App& app) {
   cmd->add_option("--factors", q->options.als.als.factors, "Temporal ALS factors (features)")->default_val(q->options.als.als.factors);
   cmd->add_option("--window", q->options.window, "Periods fed one by one (earlier ones are summed into one)")
       ->default_val(q->options.window);
+  cmd->add_option("--interests", q->interests,
+                  "best | sequence | mixture: the interests stored and served (best: the sequence head or the interest "
+                  "mixture, whichever has the lower cross-entropy on the last period)")
+      ->default_val("best");
   cmd->add_option("--seed", m.seed, "Seed of the initial parameters and the shuffles")->default_val(0);
   cmd->add_flag("--json", *json, "Print a JSON summary");
   add_threads_option(*cmd, *common);
@@ -43,8 +52,7 @@ void add_train(CLI::App& app) {
   add_quiet_option(*cmd, *common);
   cmd->callback([q, cell, common, json] {
     common->apply();
-    if (*cell != "gru" && *cell != "lstm") throw InputError(fmt::format("--cell: expected gru or lstm, found '{}'", *cell));
-    q->options.model.cell = *cell == "gru" ? temporal::CellKind::gru : temporal::CellKind::lstm;
+    q->options.model.cell = temporal::parse_cell(*cell, "--cell");
     q->options.als.als.seed = q->options.model.seed;
     q->threads = common->threads;
     q->progress = make_progress(*common);
@@ -58,6 +66,10 @@ void add_train(CLI::App& app) {
                "(recall@20 {:.4f} on the last period, {} users) in {:.1f} s\n",
                s.store, s.result, s.cell_name(), s.periods, s.epochs_run, s.best_epoch, s.best_validation_loss,
                s.interest_weight.weight, s.interest_weight.recall, s.interest_weight.pairs, s.seconds);
+    fmt::print("interests served: {} (cross-entropy on the last period: sequence {:.4f}, mixture {:.4f}{})\n", s.interests,
+               s.validation_cross_entropy_sequence, s.validation_cross_entropy_mixture,
+               s.mixture_only_expert >= 0 ? fmt::format(", fell back to {}", temporal::expert_name(s.mixture_only_expert))
+                                          : std::string());
   });
 
   auto* pred = app.add_subcommand("predict", "A user's predicted interests for the next period (from `driftrec train`)");

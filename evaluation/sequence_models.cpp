@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "evaluation/evaluate.hpp"
+#include "temporal/mixture_fit.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::evaluation {
@@ -53,6 +54,28 @@ class HybridRow : public FittedModel {
   double w_;
 };
 
+class MixtureRow : public FittedModel {
+ public:
+  MixtureRow(std::shared_ptr<const TrainedSequence> s, temporal::TrainedMixture m) : s_(std::move(s)), m_(std::move(m)) {}
+  void interest(Index u, std::span<float> out) const override {
+    for (std::size_t l = 0; l < out.size(); ++l) out[l] = m_.next(u, static_cast<Eigen::Index>(l));
+  }
+  std::string note() const override {
+    const temporal::MixtureFit& f = m_.fit;
+    std::string n = fmt::format("{}; mixture {} epochs (best {}), validation cross-entropy {:.4f} (gated {:.4f}", SequenceRow::note_of(*s_),
+                                f.epochs_run, f.best_epoch, f.validation_chosen, f.validation_mixture);
+    for (int k = 0; k < temporal::kExpertCount; ++k)
+      n += fmt::format(", {} {:.4f}", temporal::expert_name(k), f.validation_expert[static_cast<std::size_t>(k)]);
+    n += f.parameters.only_expert >= 0 ? fmt::format("): fell back to {}", temporal::expert_name(f.parameters.only_expert))
+                                       : std::string("): gated");
+    return n;
+  }
+
+ private:
+  std::shared_ptr<const TrainedSequence> s_;
+  temporal::TrainedMixture m_;
+};
+
 // Fits keyed by (P, cell); evaluation asks for periods in order, so older ones are dropped.
 struct Cache {
   SequenceOptions options;
@@ -87,7 +110,8 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
   auto cache = std::make_shared<Cache>(Cache{o, progress, std::move(features), {}});
   std::vector<ModelSpec> out;
   for (auto [name, cell] : {std::pair{"sequence_gru", temporal::CellKind::gru},
-                            std::pair{"sequence_lstm", temporal::CellKind::lstm}}) {
+                            std::pair{"sequence_lstm", temporal::CellKind::lstm},
+                            std::pair{"sequence_attention", temporal::CellKind::attention}}) {
     ModelSpec m;
     m.name = name;
     m.min_training_periods = temporal::kMinSequencePeriods;
@@ -108,6 +132,15 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
     return std::make_unique<HybridRow>(cache->get(t, temporal::CellKind::gru), param(p, "interest_weight"));
   };
   out.push_back(std::move(h));
+  ModelSpec x;
+  x.name = "mixture";
+  x.min_training_periods = temporal::kMinSequencePeriods;
+  x.interest = true;
+  x.fit = [cache](const Training& t, const Params&) -> std::unique_ptr<FittedModel> {
+    auto s = cache->get(t, temporal::CellKind::gru);
+    return std::make_unique<MixtureRow>(s, temporal::train_interest_mixture(t, *s, cache->options));
+  };
+  out.push_back(std::move(x));
   return out;
 }
 

@@ -54,6 +54,18 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
     h5::write_attr(sg, "fed_periods", static_cast<std::int64_t>(st.fed_periods));
     h5::write_attr(sg, "periods", st.periods);
   }
+  h5::write_attr(g, "interests", r.interests);
+  h5::write_attr(g, "validation_cross_entropy_sequence", fmt::format("{}", r.validation_cross_entropy_sequence));
+  if (r.mixture) {
+    h5::write_attr(g, "validation_cross_entropy_mixture", fmt::format("{}", r.validation_cross_entropy_mixture));
+    h5::write_attr(g, "mixture_only_expert", static_cast<std::int64_t>(r.mixture->only_expert));
+    h5::Handle mg = h5::create_group(g, "mixture");
+    for (std::size_t t = 0; t < temporal::kMixtureTensorCount; ++t) {
+      const temporal::RowMatrix m = (*r.mixture)[t].cast<float>();
+      write_matrix(mg, std::string(temporal::mixture_tensor_name(t)), m.data(), static_cast<std::uint64_t>(m.rows()),
+                   static_cast<std::uint64_t>(m.cols()));
+    }
+  }
 }
 
 SequenceResult read_sequence_result(const Store& store, const std::string& name) {
@@ -92,6 +104,31 @@ SequenceResult read_sequence_result(const Store& store, const std::string& name)
   out.slicing = h5::read_attr_string(g, "slicing", cx);
   out.periods = h5::read_attr_int(g, "periods", cx);
   out.trained_periods = h5::has_attr(g, "trained_periods") ? h5::read_attr_int(g, "trained_periods", cx) : out.periods;
+  if (h5::has_attr(g, "interests")) {
+    out.interests = h5::read_attr_string(g, "interests", cx);
+    if (out.interests != "sequence" && out.interests != "mixture")
+      throw InputError(fmt::format("{}: result '{}': interests is '{}', expected sequence or mixture", store.path(), name,
+                                   out.interests));
+  }
+  auto number = [&](const char* attr) {
+    float v = 0;
+    if (h5::has_attr(g, attr) && !parse_finite_float(h5::read_attr_string(g, attr, cx), v))
+      throw InputError(fmt::format("{}: result '{}': {} is not a number", store.path(), name, attr));
+    return static_cast<double>(v);
+  };
+  out.validation_cross_entropy_sequence = number("validation_cross_entropy_sequence");
+  out.validation_cross_entropy_mixture = number("validation_cross_entropy_mixture");
+  if (h5::exists(g, "mixture")) {
+    temporal::MixtureParameters p;
+    for (std::size_t t = 0; t < temporal::kMixtureTensorCount; ++t) {
+      const Matrix x = read_matrix(g, "mixture/" + std::string(temporal::mixture_tensor_name(t)), cx);
+      p[t] = as_rows<temporal::RowMatrix>(x).cast<double>();
+    }
+    p.only_expert = static_cast<int>(h5::read_attr_int(g, "mixture_only_expert", cx));
+    if (p.only_expert < -1 || p.only_expert >= temporal::kExpertCount || p[temporal::kGateWeight].rows() != temporal::kExpertCount)
+      throw InputError(fmt::format("{}: result '{}': the stored mixture is damaged", store.path(), name));
+    out.mixture = std::move(p);
+  }
   if (out.next_interests.cols() != store.n_labels() || out.next_factors.cols() != out.item_factors.cols())
     throw InputError(fmt::format("{}: result '{}': predictions and factors do not fit the store", store.path(), name));
   if (h5::exists(g, "state")) {

@@ -14,10 +14,16 @@
 //                            user_factors (users x f), last_active (int32 per user, -1:
 //                            none); attributes fed_periods and periods. Results written
 //                            before it existed have none, and cannot be stepped.
+//   mixture/<tensor>         the interest mixture's gate and head (temporal/mixture.hpp),
+//                            when one was trained
 // with interest_weight (the hybrid's blend, chosen on the last period), best_epoch,
 // window, slicing, periods (the store's when the predictions were made: trained, or
 // stepped to) and trained_periods (the store's when trained; absent in older results:
-// = periods) as attributes.
+// = periods) as attributes; `interests` says which model's prediction next_interests
+// holds ("sequence": the cell's head, "mixture": the interest mixture), with their
+// cross-entropies on the last period (validation_cross_entropy_sequence / _mixture) and
+// mixture_only_expert (-1: gated, else the expert it fell back to). Results written
+// before the mixture existed read as interests "sequence".
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -28,6 +34,7 @@
 #include "matrix_factorization/implicit_als.hpp"
 #include "temporal/features.hpp"
 #include "temporal/sequence_state.hpp"
+#include "temporal/mixture.hpp"
 #include "temporal/trainer.hpp"
 
 namespace driftrec::io {
@@ -44,6 +51,9 @@ struct SequenceResult {
   std::int64_t periods = 0;    // the store's, when trained or stepped forward to
   std::int64_t trained_periods = 0;  // the store's, when trained
   std::optional<temporal::SequenceState> state;  // absent in results written before it was kept
+  std::string interests = "sequence";  // "sequence" | "mixture": what next_interests holds
+  double validation_cross_entropy_sequence = 0, validation_cross_entropy_mixture = 0;
+  std::optional<temporal::MixtureParameters> mixture;  // when a mixture was trained
 };
 
 // Creates /results/<name> in `w` (replacing one of that name); the caller commits `w`.

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "io/result_name.hpp"
 #include "io/sequence_result.hpp"
+#include "temporal/mixture_fit.hpp"
 
 namespace driftrec::pipeline {
 
@@ -33,6 +37,8 @@ TrainSummary train_store(const TrainRequest& q) {
   options.propagation.propagation.backend = device.propagation.get();
   options.als.als.backend = device.als.get();
   options.validate();
+  if (q.interests != "best" && q.interests != "sequence" && q.interests != "mixture")
+    throw InputError(fmt::format("interests: expected best, sequence or mixture, found '{}'", q.interests));
   io::check_result_name(q.name);
   // The writer (and the store's writer lock) before reading: what this job computes from
   // is the store it amends, whatever other writers do meanwhile.
@@ -45,7 +51,7 @@ TrainSummary train_store(const TrainRequest& q) {
                                  store.n_slices()));
   const auto t0 = std::chrono::steady_clock::now();
   io::SequenceResult r;
-  TrainSummary out = train_history(store_history(store), options, store.slicing(), r, q.progress);
+  TrainSummary out = train_history(store_history(store), options, store.slicing(), r, q.progress, q.interests);
   out.store = q.store;
   out.result = q.name;
   io::write_sequence_result(writer, q.name, r);
@@ -55,9 +61,17 @@ TrainSummary train_store(const TrainRequest& q) {
 }
 
 TrainSummary train_history(const temporal::History& history, const temporal::SequenceOptions& options,
-                           const std::string& slicing, io::SequenceResult& r, const Progress& progress) {
+                           const std::string& slicing, io::SequenceResult& r, const Progress& progress,
+                           const std::string& interests) {
   temporal::TrainedSequence s = temporal::train_sequence(history, options, progress);
   const temporal::WeightChoice w = temporal::choose_interest_weight(history, s);
+  // The interest mixture on top of the trained cell; kept when asked for, or with "best"
+  // when its cross-entropy on the last period (the validation step) is the lower.
+  std::optional<temporal::TrainedMixture> mixture;
+  if (interests != "sequence") {
+    if (progress) progress("interest mixture", 0, 1);
+    mixture = temporal::train_interest_mixture(history, s, options);
+  }
 
   TrainSummary out;
   out.cell = options.model.cell;
@@ -69,6 +83,18 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
     out.best_validation_loss = s.training.history[static_cast<std::size_t>(s.training.best_epoch - 1)].validation_loss;
   out.interest_weight = w;
   out.propagation_not_converged = s.not_converged;
+  out.validation_cross_entropy_sequence =
+      s.training.history.empty()
+          ? 0.0
+          : s.training.history[static_cast<std::size_t>(s.training.best_epoch - 1)].validation_cross_entropy;
+  out.validation_cross_entropy_mixture = std::numeric_limits<double>::quiet_NaN();
+  const bool use_mixture = mixture && (interests == "mixture" || mixture->fit.validation_chosen <
+                                                                     out.validation_cross_entropy_sequence);
+  if (mixture) {
+    out.validation_cross_entropy_mixture = mixture->fit.validation_chosen;
+    out.mixture_only_expert = mixture->fit.parameters.only_expert;
+  }
+  out.interests = use_mixture ? "mixture" : "sequence";
 
   r = io::SequenceResult{};
   for (const temporal::EpochReport& e : s.training.history) {
@@ -76,7 +102,13 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
     r.validation_loss.push_back(e.validation_loss);
   }
   r.model = std::move(s.training.model);
-  r.next_interests = std::move(s.next.interests);
+  r.next_interests = use_mixture ? std::move(mixture->next) : std::move(s.next.interests);
+  r.interests = out.interests;
+  r.validation_cross_entropy_sequence = out.validation_cross_entropy_sequence;
+  if (mixture) {
+    r.validation_cross_entropy_mixture = mixture->fit.validation_chosen;
+    r.mixture = mixture->fit.parameters;
+  }
   r.next_factors = std::move(s.next.factors);
   r.item_factors = std::move(s.item_factors);
   r.interest_weight = w.weight;
@@ -99,7 +131,7 @@ temporal::SequenceOptions stored_train_options(const io::SequenceResult& result)
   return o;
 }
 
-const char* TrainSummary::cell_name() const { return cell == temporal::CellKind::gru ? "gru" : "lstm"; }
+const char* TrainSummary::cell_name() const { return temporal::cell_name(cell).data(); }
 
 nlohmann::json TrainSummary::to_json() const {
   return {{"store", store},
@@ -114,6 +146,12 @@ nlohmann::json TrainSummary::to_json() const {
           {"interest_weight_recall@20", interest_weight.recall},
           {"interest_weight_pairs", interest_weight.pairs},
           {"propagation_not_converged", propagation_not_converged},
+          {"interests", interests},
+          {"validation_cross_entropy_sequence", validation_cross_entropy_sequence},
+          {"validation_cross_entropy_mixture", std::isnan(validation_cross_entropy_mixture)
+                                                   ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(validation_cross_entropy_mixture)},
+          {"mixture_only_expert", mixture_only_expert},
           {"seconds", seconds}};
 }
 

@@ -20,6 +20,10 @@ struct TrainRequest {
   std::string store;
   std::string name = "sequence";
   temporal::SequenceOptions options;
+  // Which interests to store and serve: "best" (the sequence model's head or the interest
+  // mixture, whichever has the lower cross-entropy on the last period), "sequence" or
+  // "mixture".
+  std::string interests = "best";
   int threads = 0;  // 0: OpenMP's default; sets every threads field of `options`
   std::string device = "cpu";  // cpu | cuda | auto: the propagated interests' and ALS features' kernels
   Progress progress;
@@ -35,9 +39,13 @@ struct TrainSummary {
   double best_validation_loss = 0;
   temporal::WeightChoice interest_weight;  // recall@20 on the last period
   int propagation_not_converged = 0;       // feature periods
+  std::string interests = "sequence";      // what the result serves: "sequence" | "mixture"
+  double validation_cross_entropy_sequence = 0;
+  double validation_cross_entropy_mixture = 0;  // NaN when no mixture was trained
+  int mixture_only_expert = -1;                 // -1: gated; else the expert it fell back to
   double seconds = 0;
 
-  const char* cell_name() const;  // "gru" | "lstm"
+  const char* cell_name() const;  // "gru" | "lstm" | "attention"
   nlohmann::json to_json() const;
 };
 
@@ -49,7 +57,8 @@ TrainSummary train_store(const TrainRequest& request);
 // already in memory (update --retrain): `options` with their thread counts set and
 // validated. Fills `result` (slicing and periods included) and returns the summary.
 TrainSummary train_history(const temporal::History& history, const temporal::SequenceOptions& options,
-                           const std::string& slicing, io::SequenceResult& result, const Progress& progress = {});
+                           const std::string& slicing, io::SequenceResult& result, const Progress& progress = {},
+                           const std::string& interests = "best");
 
 // Every period of a store as the history train fits on (and the reference a stepped
 // model is compared with).

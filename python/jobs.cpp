@@ -152,7 +152,7 @@ class Fields {
 
 // ---- the field tables: one per job, names as the CLI's options ----
 
-const char* cell_text(temporal::CellKind c) { return c == temporal::CellKind::gru ? "gru" : "lstm"; }
+const char* cell_text(temporal::CellKind c) { return temporal::cell_name(c).data(); }
 
 void train_fields(pipeline::TrainRequest& q, Fields& f) {
   auto& m = q.options.model;
@@ -171,8 +171,7 @@ void train_fields(pipeline::TrainRequest& q, Fields& f) {
   f("seed", m.seed);
   f("threads", q.threads);
   f("device", q.device);
-  if (cell != "gru" && cell != "lstm") throw InputError(fmt::format("cell: expected 'gru' or 'lstm', found '{}'", cell));
-  m.cell = cell == "gru" ? temporal::CellKind::gru : temporal::CellKind::lstm;
+  m.cell = temporal::parse_cell(cell, "cell");
   q.options.als.als.seed = m.seed;  // as `driftrec train`: one seed for the model and its ALS features
 }
 

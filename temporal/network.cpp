@@ -2,6 +2,7 @@
 
 #include <cstddef>
 
+#include "temporal/attention.hpp"
 #include "temporal/gru.hpp"
 #include "temporal/heads.hpp"
 #include "temporal/lstm.hpp"
@@ -49,6 +50,13 @@ LossSums<S> batch_loss(const Parameters<S>& p, const Batch<S>& batch, S interest
   const Matrix<S> h0 = state_or_zero(batch.h0, p.hidden(), users);
   std::vector<Matrix<S>> d_hidden(grad != nullptr ? steps : 0);
   std::vector<Matrix<S>>* dh = grad != nullptr ? &d_hidden : nullptr;
+  if (p.cell == CellKind::attention) {  // no carried state: h0 and bptt do not apply
+    AttentionTrace<S> trace;
+    attention_forward(p, batch.inputs, trace);
+    const LossSums<S> sums = heads_over_steps(p, batch, trace.h, interest_scale, factor_scale, grad, dh);
+    if (grad != nullptr) attention_backward(p, batch.inputs, trace, d_hidden, *grad);
+    return sums;
+  }
   if (p.cell == CellKind::gru) {
     GruTrace<S> trace;
     gru_forward(p, batch.inputs, h0, trace);
@@ -74,6 +82,12 @@ States<S> run_states(const Parameters<S>& p, const std::vector<Matrix<S>>& input
   if (inputs.empty()) return out;
   const Eigen::Index users = inputs[0].cols();
   const Matrix<S> h_init = state_or_zero(h0, p.hidden(), users);
+  if (p.cell == CellKind::attention) {
+    AttentionTrace<S> trace;
+    attention_forward(p, inputs, trace);
+    out.h = std::move(trace.h);
+    return out;
+  }
   if (p.cell == CellKind::gru) {
     GruTrace<S> trace;
     gru_forward(p, inputs, h_init, trace);

@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
 #include "graph/random.hpp"
 
 namespace driftrec::temporal {
@@ -37,7 +41,15 @@ void orthogonal_block(Matrix<float>& m, Eigen::Index row0, graph::Rng& rng) {
 
 int gate_count(CellKind cell) { return cell == CellKind::gru ? 3 : 4; }
 
-std::string_view cell_name(CellKind cell) { return cell == CellKind::gru ? "gru" : "lstm"; }
+std::string_view cell_name(CellKind cell) {
+  return cell == CellKind::gru ? "gru" : cell == CellKind::lstm ? "lstm" : "attention";
+}
+
+CellKind parse_cell(std::string_view name, std::string_view what) {
+  for (CellKind c : {CellKind::gru, CellKind::lstm, CellKind::attention})
+    if (name == cell_name(c)) return c;
+  throw InputError(fmt::format("{}: expected gru, lstm or attention, found '{}'", what, name));
+}
 
 std::string_view tensor_name(std::size_t tensor) { return kNames.at(tensor); }
 
@@ -52,8 +64,9 @@ Parameters<S> zero_parameters(CellKind cell, const Shape& s) {
   Parameters<S> p;
   p.cell = cell;
   p[kCellInput] = Matrix<S>::Zero(gh, s.input_size);
-  p[kCellHidden] = Matrix<S>::Zero(gh, s.hidden);
-  p[kCellBias] = Matrix<S>::Zero(gh, 1);
+  const bool attention = cell == CellKind::attention;
+  p[kCellHidden] = Matrix<S>::Zero(attention ? s.hidden : gh, s.hidden);
+  p[kCellBias] = Matrix<S>::Zero(attention ? gh + kAttentionDistances : gh, 1);
   p[kInterestWeight] = Matrix<S>::Zero(s.labels, s.hidden);
   p[kInterestBias] = Matrix<S>::Zero(s.labels, 1);
   p[kFactorWeight] = Matrix<S>::Zero(s.factor_size, s.hidden);
@@ -74,7 +87,7 @@ Parameters<float> initial_parameters(CellKind cell, const Shape& shape, std::uin
       for (int g = 0; g < gates; ++g) {
         if (t == kCellInput)
           xavier_block(p[t], g * h, h, rng);
-        else
+        else if (g * h < p[t].rows())  // the attention cell has one H x H block (U_o)
           orthogonal_block(p[t], g * h, rng);
       }
     } else {

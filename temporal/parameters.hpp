@@ -1,4 +1,4 @@
-// The sequence model's parameters: one recurrent cell (GRU or LSTM) and two linear heads,
+// The sequence model's parameters: one recurrent cell (GRU, LSTM or causal attention) and two linear heads,
 // held as seven named dense tensors so that initialisation, Adam, clipping, gradient
 // reduction, serialisation and the finite-difference checks treat them uniformly.
 // Templated on the scalar: float for training and prediction, double for the gradient
@@ -21,12 +21,16 @@ namespace driftrec::temporal {
 template <class S>
 using Matrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;  // column-major
 
-enum class CellKind { gru, lstm };
+enum class CellKind { gru, lstm, attention };
 
 // Gate blocks of a cell: GRU (update z, reset r, candidate n), LSTM (input i, forget f,
-// candidate g, output o).
+// candidate g, output o), attention (embedding u, query q, key k, value v; attention.hpp:
+// its cell_hidden is H x H and its cell_bias 4H + kAttentionDistances rows).
 int gate_count(CellKind cell);
-std::string_view cell_name(CellKind cell);  // "gru" / "lstm"
+std::string_view cell_name(CellKind cell);  // "gru" / "lstm" / "attention"
+// The cell named `name` (gru, lstm, attention); throws InputError naming `what` otherwise.
+CellKind parse_cell(std::string_view name, std::string_view what);
+inline constexpr int kAttentionDistances = 16;  // relative-position biases of the attention cell
 
 enum Tensor : std::size_t {
   kCellInput,

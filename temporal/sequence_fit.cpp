@@ -101,8 +101,10 @@ TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const
 TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions& o,
                                const SequenceProgress& progress) {
   o.validate();
-  const SequenceData data = assemble_sequences(f.inputs, o.features);
+  auto kept = std::make_shared<SequenceData>(assemble_sequences(f.inputs, o.features));
+  const SequenceData& data = *kept;
   TrainedSequence out;
+  out.data = kept;
   out.training = train_sequence_model(data, o.model, [&](const EpochReport& r) {
     if (progress) progress("training", static_cast<std::uint64_t>(r.epoch), static_cast<std::uint64_t>(o.model.epochs));
   });
@@ -124,6 +126,7 @@ TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions&
   out.item_factors = f.item_factors;
   out.item_label_seeds = f.item_label_seeds;
   out.not_converged = f.not_converged;
+  out.inputs = std::make_shared<const SequenceInputs>(f.inputs);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,6 +73,10 @@ struct TrainedSequence {
   matrix_factorization::Factors validation_item_factors;
   SequenceState state;  // after period P-1: what stepping forward starts from (sequence_step.hpp)
   int not_converged = 0;
+  // The features the model was trained on (periods 0..P-1), for what is fitted on top of it
+  // (the interest mixture, mixture_fit.hpp).
+  std::shared_ptr<const SequenceInputs> inputs;
+  std::shared_ptr<const SequenceData> data;
 };
 // Needs P >= 3 periods. Throws InputError as the trainer does.
 TrainedSequence train_sequence(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});

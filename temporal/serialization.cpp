@@ -85,9 +85,11 @@ SequenceModel deserialize_model(const SerializedModel& stored) {
     o.cell = CellKind::gru;
   else if (cell == "lstm")
     o.cell = CellKind::lstm;
+  else if (cell == "attention")
+    o.cell = CellKind::attention;
   else
     throw InputError(
-        fmt::format("sequence model: attribute `cell` is \"{}\", expected gru or lstm", cell));
+        fmt::format("sequence model: attribute `cell` is \"{}\", expected gru, lstm or attention", cell));
   o.hidden = parse<int>(attrs, "hidden");
   o.bptt = parse<int>(attrs, "bptt");
   o.learning_rate = parse<float>(attrs, "learning_rate");

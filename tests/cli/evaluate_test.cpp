@@ -48,7 +48,8 @@ TEST_CASE("evaluate prints the table and writes the JSON report", "[cli_evaluate
     else FAIL("unexpected task " << task);
   }
   CHECK(models == std::set<std::string>{"popularity", "recent_popularity", "last_period", "ewma", "item_knn", "rp3beta", "als",
-                                        "label_propagation", "temporal_als", "sequence_gru", "sequence_lstm", "hybrid", "ranker"});
+                                        "label_propagation", "temporal_als", "sequence_gru", "sequence_lstm", "sequence_attention",
+                                        "hybrid", "mixture", "ranker"});
   CHECK(item_metrics == std::set<std::string>{"recall@5", "ndcg@5", "hr@5", "recall@10", "ndcg@10", "hr@10"});
   // The generator plants new labels (--jump), so new-label recall has pairs.
   CHECK(interest_metrics == std::set<std::string>{"cross_entropy", "kl", "recall@3", "ndcg@3", "new_label_recall@3"});

@@ -110,7 +110,8 @@ TEST_CASE("poisoning a test period changes no prediction for it", "[evaluation]"
     models_checked.insert(a.rows[s].model);
   }
   CHECK(models_checked == std::set<std::string>{"popularity", "recent_popularity", "last_period", "ewma", "item_knn", "rp3beta", "als",
-                                        "label_propagation", "temporal_als", "sequence_gru", "sequence_lstm", "hybrid", "ranker"});
+                                        "label_propagation", "temporal_als", "sequence_gru", "sequence_lstm", "sequence_attention",
+                                        "hybrid", "mixture", "ranker"});
 }
 
 TEST_CASE("the poisoning check catches a model that looks at its test period", "[evaluation]") {

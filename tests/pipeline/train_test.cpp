@@ -44,7 +44,7 @@ TEST_CASE("train_store saves the model driftrec train saves; predict returns wha
   };
   const pipeline::TrainSummary s = pipeline::train_store(q);
   CHECK(test::without(s.to_json(), {"seconds", "result"}) == test::without(json::parse(r.out), {"seconds", "result"}));
-  CHECK(stages == std::set<std::string>{"features: propagation", "features: temporal ALS", "training"});
+  CHECK(stages == std::set<std::string>{"features: propagation", "features: temporal ALS", "training", "interest mixture"});
   CHECK(s.cell_name() == std::string("lstm"));
 
   const io::Store st = io::Store::open(store);
@@ -58,6 +58,18 @@ TEST_CASE("train_store saves the model driftrec train saves; predict returns wha
   CHECK(b.window == q.options.window);
   CHECK(b.periods == 6);
   CHECK(b.model.shape().hidden == 8);
+  // --interests best: the stored interests are the model with the lower cross-entropy on
+  // the last period, and the mixture is stored with them.
+  CHECK(b.interests == s.interests);
+  CHECK(a.interests == b.interests);
+  REQUIRE(b.mixture.has_value());
+  CHECK(b.mixture->only_expert == s.mixture_only_expert);
+  CHECK(b.validation_cross_entropy_mixture == Approx(s.validation_cross_entropy_mixture).epsilon(1e-6));
+  CHECK(b.validation_cross_entropy_sequence == Approx(s.validation_cross_entropy_sequence).epsilon(1e-6));
+  if (s.interests == "mixture")
+    CHECK(s.validation_cross_entropy_mixture < s.validation_cross_entropy_sequence);
+  else
+    CHECK(s.validation_cross_entropy_mixture >= s.validation_cross_entropy_sequence);
 
   for (const std::string& user : {st.users()[0], st.users()[5]}) {
     pipeline::PredictRequest p;
@@ -80,6 +92,35 @@ TEST_CASE("train_store saves the model driftrec train saves; predict returns wha
     REQUIRE(rec.exit_code == 0);
     CHECK(test::without(pipeline::recommend(rq).to_json(), {"result"}) == test::without(json::parse(rec.out), {"result"}));
   }
+}
+
+TEST_CASE("train with the attention cell, and --interests sequence / mixture force what is stored", "[pipeline][train]") {
+  test::TempDir dir;
+  const std::string store = test::generated_store(dir, kLog);
+  auto seq = run_cli(fmt::format("train '{}' --name seq --epochs 3 --hidden 6 --cell attention --interests sequence --json", store));
+  INFO(seq.err);
+  REQUIRE(seq.exit_code == 0);
+  const json js = json::parse(seq.out);
+  CHECK(js["cell"] == "attention");
+  CHECK(js["interests"] == "sequence");
+  CHECK(js["validation_cross_entropy_mixture"].is_null());
+  auto mix = run_cli(fmt::format("train '{}' --name mix --epochs 3 --hidden 6 --cell attention --interests mixture --json", store));
+  REQUIRE(mix.exit_code == 0);
+  CHECK(json::parse(mix.out)["interests"] == "mixture");
+  const io::Store st = io::Store::open(store);
+  const io::SequenceResult a = io::read_sequence_result(st, "seq"), b = io::read_sequence_result(st, "mix");
+  CHECK(a.model.parameters.cell == temporal::CellKind::attention);
+  CHECK(!a.mixture.has_value());
+  CHECK(a.interests == "sequence");
+  REQUIRE(b.mixture.has_value());
+  CHECK(b.interests == "mixture");
+  CHECK(b.next_interests != a.next_interests);  // same cell and seed: only the interests differ
+  CHECK(b.next_factors == a.next_factors);
+  for (Eigen::Index u = 0; u < b.next_interests.rows(); ++u)
+    CHECK(b.next_interests.row(u).cast<double>().sum() == Approx(1.0).epsilon(1e-5));
+  auto bad = run_cli(fmt::format("train '{}' --interests other", store));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("interests") != std::string::npos);
 }
 
 TEST_CASE("a bad train or predict request throws InputError naming the field", "[pipeline][train]") {

@@ -1,0 +1,176 @@
+#include "temporal/mixture_fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/parallel.hpp"
+#include "temporal/network.hpp"
+
+namespace driftrec::temporal {
+namespace {
+
+constexpr double kShortHalfLife = 1, kLongHalfLife = 6;
+
+// q normalised and smoothed; `fallback` (already a distribution, or zero) when q is zero.
+void expert_column(Eigen::Ref<Eigen::VectorXd> out, const Eigen::VectorXd& q, const Eigen::VectorXd& fallback) {
+  const Eigen::Index labels = out.size();
+  const double mass = q.sum();
+  if (mass > 0)
+    out = q / mass;
+  else if (fallback.sum() > 0)
+    out = fallback / fallback.sum();
+  else
+    out.setConstant(1.0 / static_cast<double>(labels));
+  out = ((1 - kExpertSmoothing) * out.array() + kExpertSmoothing / static_cast<double>(labels)).matrix();
+}
+
+double entropy(const Eigen::VectorXd& p) {
+  double h = 0;
+  for (Eigen::Index l = 0; l < p.size(); ++l)
+    if (p(l) > 0) h -= p(l) * std::log(p(l));
+  return h;
+}
+
+// Jensen-Shannon divergence (natural log); 0 when either vector is zero.
+double jensen_shannon(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  if (!(a.sum() > 0) || !(b.sum() > 0)) return 0;
+  const Eigen::VectorXd m = 0.5 * (a + b);
+  return entropy(m) - 0.5 * entropy(a) - 0.5 * entropy(b);
+}
+
+}  // namespace
+
+std::vector<Eigen::VectorXd> population_distributions(const History& h, int window) {
+  const std::size_t all = h.slices.size(), w = static_cast<std::size_t>(std::max(window, 1));
+  const std::size_t periods = all <= w + 1 ? all : w + 1, skipped = all - periods;
+  std::vector<Eigen::VectorXd> out;
+  std::vector<double> acc(static_cast<std::size_t>(h.n_labels));
+  for (std::size_t p = 0; p < periods; ++p) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const std::size_t first = p == 0 ? 0 : h.period_first[p + skipped], last = h.period_first[p + 1 + skipped];
+    for (std::size_t k = first; k < last; ++k) add_item_labels(h.item_labels, h.events.item[k], 1.0, acc);
+    normalize(acc);
+    out.push_back(Eigen::Map<const Eigen::VectorXd>(acc.data(), static_cast<Eigen::Index>(acc.size())));
+  }
+  return out;
+}
+
+std::vector<Matrix<float>> hidden_states(const SequenceModel& model, const SequenceData& d, int threads) {
+  std::vector<Matrix<float>> out(static_cast<std::size_t>(d.periods), Matrix<float>(model.parameters.hidden(), d.users));
+  const int chunks = (d.users + kChunkUsers - 1) / kChunkUsers;
+  core::ParallelFor o;
+  o.threads = threads;
+  o.schedule = core::Schedule::dynamic;
+  o.serial_nested = true;
+  core::parallel_for(chunks, o, [&](std::int64_t chunk) {
+    const int begin = static_cast<int>(chunk) * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
+    std::vector<int> cols(static_cast<std::size_t>(end - begin));
+    for (int u = begin; u < end; ++u) cols[static_cast<std::size_t>(u - begin)] = u;
+    std::vector<Matrix<float>> inputs;
+    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[static_cast<std::size_t>(t)](Eigen::all, cols));
+    const States<float> s = run_states<float>(model.parameters, inputs, {}, {});
+    for (int t = 0; t < d.periods; ++t) out[static_cast<std::size_t>(t)].middleCols(begin, end - begin) = s.h[static_cast<std::size_t>(t)];
+  });
+  return out;
+}
+
+std::vector<MixtureBatch> mixture_steps(const SequenceData& d, const SequenceInputs& in,
+                                        const std::vector<Eigen::VectorXd>& population,
+                                        const std::vector<Matrix<float>>& hidden, std::vector<std::vector<int>>* users_out) {
+  const int users = d.users, labels = d.labels, f = d.factor_size;
+  const Eigen::Index hidden_size = hidden.empty() ? 0 : hidden[0].rows();
+  Eigen::MatrixXd short_acc = Eigen::MatrixXd::Zero(labels, users), long_acc = short_acc;
+  std::vector<int> labelled(static_cast<std::size_t>(users), 0);
+  const double short_decay = std::exp2(-1 / kShortHalfLife), long_decay = std::exp2(-1 / kLongHalfLife);
+  std::vector<MixtureBatch> out;
+  if (users_out) users_out->clear();
+  Eigen::VectorXd prop(labels), ewma_short(labels), ewma_long(labels);
+  for (int t = 0; t < d.periods; ++t) {
+    const auto tt = static_cast<std::size_t>(t);
+    // Period t's own labels enter the histories first: step t reads periods 0..t.
+    short_acc *= short_decay;
+    long_acc *= long_decay;
+    if (!in.interest_truth.empty())
+      for (int u = 0; u < users; ++u) {
+        const Eigen::VectorXd y = in.interest_truth[tt].row(u).transpose().cast<double>();
+        if (!(y.sum() > 0)) continue;
+        short_acc.col(u) += y;
+        long_acc.col(u) += y;
+        ++labelled[static_cast<std::size_t>(u)];
+      }
+    const bool last = t + 1 == d.periods;
+    std::vector<int> cols;
+    for (int u = 0; u < users; ++u)
+      if (last || d.interest_mask[tt](0, u) != 0) cols.push_back(u);
+    const auto n = static_cast<Eigen::Index>(cols.size());
+    const Eigen::VectorXd& pi = population[tt];
+    const double shift = t > 0 ? jensen_shannon(pi, population[tt - 1]) / std::log(2.0) : 0.0;
+    MixtureBatch b;
+    for (auto& e : b.experts) e.resize(labels, n);
+    b.hidden.resize(hidden_size, n);
+    b.gate_input.resize(kGateFeatures, n);
+    b.target = Matrix<double>::Zero(labels, n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const int u = cols[static_cast<std::size_t>(j)];
+      prop = in.interests[tt].row(u).transpose().cast<double>().cwiseMax(0.0);
+      const bool has_prop = prop.sum() > 0;
+      expert_column(b.experts[kPropagated].col(j), prop, pi);
+      expert_column(b.experts[kEwmaShort].col(j), short_acc.col(u), pi);
+      expert_column(b.experts[kEwmaLong].col(j), long_acc.col(u), pi);
+      expert_column(b.experts[kPopulation].col(j), pi, Eigen::VectorXd::Zero(labels));
+      ewma_short = short_acc.col(u);
+      ewma_long = long_acc.col(u);
+      if (ewma_short.sum() > 0) ewma_short /= ewma_short.sum();
+      if (ewma_long.sum() > 0) ewma_long /= ewma_long.sum();
+      const int seen = labelled[static_cast<std::size_t>(u)];
+      b.gate_input(0, j) = d.features[tt](labels + f, u);      // log(1 + activity)
+      b.gate_input(1, j) = d.features[tt](labels + f + 1, u);  // log(1 + gap)
+      b.gate_input(2, j) = labels > 1 ? entropy(ewma_long) / std::log(static_cast<double>(labels)) : 0.0;
+      b.gate_input(3, j) = seen > 0 ? 1.0 : 0.0;
+      b.gate_input(4, j) = has_prop ? 1.0 : 0.0;
+      b.gate_input(5, j) = shift;
+      b.gate_input(6, j) = std::log1p(static_cast<double>(seen));
+      b.gate_input(7, j) = ewma_short.cwiseMin(pi).sum();
+      b.hidden.col(j) = hidden[tt].col(u).cast<double>();
+      if (!last) b.target.col(j) = d.interest_targets[tt].col(u).cast<double>();
+    }
+    out.push_back(std::move(b));
+    if (users_out) users_out->push_back(std::move(cols));
+  }
+  return out;
+}
+
+TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s, const SequenceOptions& o,
+                                      const MixtureOptions& mixture) {
+  if (!s.data || !s.inputs) throw InputError("interest mixture: the sequence fit kept no features");
+  const SequenceData& d = *s.data;
+  if (d.periods < kMinSequencePeriods)
+    throw InputError(fmt::format("interest mixture: needs at least {} periods, got {}", kMinSequencePeriods, d.periods));
+  const std::vector<Eigen::VectorXd> population = population_distributions(h, o.window);
+  if (static_cast<int>(population.size()) != d.periods)
+    throw InputError(fmt::format("interest mixture: {} population periods for {} feature periods", population.size(),
+                                 d.periods));
+  const std::vector<Matrix<float>> hidden = hidden_states(s.training.model, d, o.model.threads);
+  std::vector<std::vector<int>> users;
+  const std::vector<MixtureBatch> steps = mixture_steps(d, *s.inputs, population, hidden, &users);
+  std::vector<const MixtureBatch*> train;
+  for (int t = 0; t + 2 < d.periods; ++t) train.push_back(&steps[static_cast<std::size_t>(t)]);
+  const MixtureBatch train_batch = concatenate(train);
+  const MixtureBatch& validation = steps[static_cast<std::size_t>(d.periods - 2)];
+  const Parameters<float>& p = s.training.model.parameters;
+  MixtureOptions mo = mixture;
+  mo.seed = o.model.seed;
+  TrainedMixture out;
+  out.fit = train_mixture(train_batch, validation,
+                          initial_mixture(p[kInterestWeight].cast<double>(), p[kInterestBias].cast<double>()), mo);
+  const Matrix<double> next = mixture_distribution(out.fit.parameters, steps.back());
+  out.next = RowMatrix::Zero(d.users, d.labels);
+  const std::vector<int>& cols = users.back();
+  for (std::size_t j = 0; j < cols.size(); ++j)
+    out.next.row(cols[j]) = next.col(static_cast<Eigen::Index>(j)).transpose().cast<float>();
+  return out;
+}
+
+}  // namespace driftrec::temporal
