@@ -381,6 +381,16 @@ std::optional<UpdatedResult> step_sequence_result(const io::Store& old, io::Stor
                                                   const Appended& a, const UpdateRequest& q, std::string& why) {
   const auto t0 = Clock::now();
   io::SequenceResult r = io::read_sequence_result(old, name);
+  if (r.model.parameters.cell == temporal::CellKind::attention) {
+    why = "its attention cell attends over every period fed and carries no recurrent state to step forward; pass "
+          "--retrain to train it again on the updated store";
+    return std::nullopt;
+  }
+  if (r.interests == "mixture") {
+    why = "its interests come from the interest mixture (train --interests), whose experts update does not step "
+          "yet; pass --retrain to train it again, or train with --interests sequence to get a model update can step";
+    return std::nullopt;
+  }
   if (!r.state) {
     why = "it keeps no saved state to step forward from (it was trained before `train` kept one); pass --retrain "
           "to train it again on the updated store, or run driftrec train";

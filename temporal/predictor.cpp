@@ -82,6 +82,9 @@ Prediction predict_step(const SequenceModel& model, const Matrix<float>& feature
   const Shape s = model.shape();
   const int users = static_cast<int>(features.cols());
   check_shape(model, static_cast<int>(features.rows()), s.labels, s.factor_size, threads);
+  if (model.parameters.cell == CellKind::attention)
+    throw InputError("sequence step: the attention cell attends over every period fed and carries no recurrent "
+                     "state, so it cannot be stepped one period; train it again on the longer history");
   const bool lstm = model.parameters.cell == CellKind::lstm;
   if (state.hidden.rows() != users || state.hidden.cols() != s.hidden ||
       (lstm && (state.cell.rows() != users || state.cell.cols() != s.hidden)))
