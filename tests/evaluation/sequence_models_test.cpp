@@ -97,12 +97,19 @@ TEST_CASE("the sequence rows compute the features of a period once and train on 
   o.model.epochs = 4;
   auto cache = std::make_shared<FeatureCache>();
   const std::vector<ModelSpec> rows = sequence_models(o, {}, cache);
-  REQUIRE(rows.size() == 3);
+  REQUIRE(rows.size() == 5);
+  auto spec = [&](const std::string& name) -> const ModelSpec& {
+    for (const ModelSpec& m : rows)
+      if (m.name == name) return m;
+    FAIL("no row " << name);
+    return rows.front();
+  };
   const Training t = make_training(data, n - 1);
-  const auto gru = rows[0].fit(t, rows[0].grid.front());
-  const auto lstm = rows[1].fit(t, rows[1].grid.front());
-  const auto hybrid = rows[2].fit(t, rows[2].grid.front());
-  CHECK(cache->computed() == 1);  // GRU, LSTM and hybrid on one period: one feature pass
+  const auto gru = spec("sequence_gru").fit(t, spec("sequence_gru").grid.front());
+  const auto lstm = spec("sequence_lstm").fit(t, spec("sequence_lstm").grid.front());
+  const auto attention = spec("sequence_attention").fit(t, spec("sequence_attention").grid.front());
+  const auto hybrid = spec("hybrid").fit(t, spec("hybrid").grid.front());
+  CHECK(cache->computed() == 1);  // every cell and the hybrid on one period: one feature pass
 
   // The LSTM row's prediction equals train_sequence computing its own features.
   SequenceOptions lo = o;

@@ -387,7 +387,7 @@ TEST_CASE("update steps a trained sequence model forward one period with its wei
   for (const char* cell : {"gru", "lstm"}) {
     CAPTURE(cell);
     const std::string store = test::copy_store(updated, fmt::format("{}.h5", cell));
-    REQUIRE(run_cli(fmt::format("train '{}' --cell {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
+    REQUIRE(run_cli(fmt::format("train '{}' --interests sequence --cell {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
                                 store, cell))
                 .exit_code == 0);
     const io::SequenceResult before = io::read_sequence_result(io::Store::open(store), "sequence");
@@ -458,7 +458,7 @@ TEST_CASE("update steps new users from the never-active state and new items from
   test::write_file(extra_path, extra);
   const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
   const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, extra_path), s.labels, (dir / "full.h5").string());
-  REQUIRE(run_cli(fmt::format("train '{}' --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2", updated))
+  REQUIRE(run_cli(fmt::format("train '{}' --interests sequence --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2", updated))
               .exit_code == 0);
   auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", updated, extra_path, s.labels));
   INFO(r.err);
@@ -483,7 +483,7 @@ TEST_CASE("update steps new users from the never-active state and new items from
 
 TEST_CASE("update drops a sequence model it cannot step and says why, suggesting --retrain", "[pipeline][update][train]") {
   test::TempDir dir;
-  const char* train = "train '{}' --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2";
+  const char* train = "train '{}' --interests sequence --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2";
   SECTION("a result saved before train kept the state") {
     const Split s = split_log(dir, kLog, 7.0);
     const std::string store = ingest("'" + s.old_events + "'", s.labels, (dir / "s.h5").string());
@@ -513,6 +513,23 @@ TEST_CASE("update drops a sequence model it cannot step and says why, suggesting
     const nlohmann::json sum = nlohmann::json::parse(r.out);
     CHECK(sum["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
     CHECK_THAT(sum["dropped_reasons"][0].get<std::string>(), Catch::Contains("already read") && Catch::Contains("--retrain"));
+  }
+  // Models update does not step: interests from the mixture, and the attention cell.
+  for (const auto& [flags, reason] : {std::pair{"--interests mixture", "interest mixture"},
+                                      std::pair{"--interests sequence --cell attention", "attention cell"}}) {
+    SECTION(std::string("a result trained with ") + flags) {
+      CAPTURE(flags);
+      const Split s = split_log(dir, kLog, 7.0);
+      const std::string store = ingest("'" + s.old_events + "'", s.labels, (dir / "s.h5").string());
+      REQUIRE(run_cli(fmt::format("train '{}' {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
+                                  store, flags)).exit_code == 0);
+      auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", store, s.new_events, s.labels));
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      const nlohmann::json sum = nlohmann::json::parse(r.out);
+      CHECK(sum["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
+      CHECK_THAT(sum["dropped_reasons"][0].get<std::string>(), Catch::Contains(reason) && Catch::Contains("--retrain"));
+    }
   }
 }
 

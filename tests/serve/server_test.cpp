@@ -46,6 +46,7 @@ struct Fixture {
     t.options.model.epochs = 2;
     t.options.model.hidden = 8;
     t.threads = 2;
+    t.interests = "sequence";  // update steps only the cell's own interests (not the mixture's)
     pipeline::train_store(t);
   }
   static void factorize(const std::string& store, int factors, std::uint64_t seed) {
