@@ -171,6 +171,7 @@ void train_fields(pipeline::TrainRequest& q, Fields& f) {
   f("seed", m.seed);
   f("threads", q.threads);
   f("device", q.device);
+  f("interests", q.interests);
   m.cell = temporal::parse_cell(cell, "cell");
   q.options.als.als.seed = m.seed;  // as `driftrec train`: one seed for the model and its ALS features
 }

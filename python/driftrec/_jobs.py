@@ -83,11 +83,13 @@ def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_
           batch_users=_d("train", "batch_users"), factor_weight=_d("train", "factor_weight"),
           patience=_d("train", "patience"), factors=_d("train", "factors"), window=_d("train", "window"),
           seed=_d("train", "seed"), threads=_d("train", "threads"),
-          device=_d("train", "device")):
-    """`driftrec train`: fits the sequence model (GRU or LSTM) that predicts each user's
-    next-period interests and factor on every period of `store` (a Store or a path; needs
-    item labels and at least 4 periods) and saves it, with every user's prediction for the
-    period after the last, under /results/<name>. Returns the summary of `driftrec train
+          device=_d("train", "device"), interests=_d("train", "interests")):
+    """`driftrec train`: fits the sequence model (GRU, LSTM or attention cell) that predicts
+    each user's next-period interests and factor on every period of `store` (a Store or a
+    path; needs item labels and at least 4 periods) and saves it, with every user's
+    prediction for the period after the last, under /results/<name>. interests: "best" (the
+    default: the cell's own head or the interest mixture, whichever is better on the last
+    period), "sequence" or "mixture"; only "sequence" results are stepped by Store.append. Returns the summary of `driftrec train
     --json` (epochs run, best epoch, validation loss, the hybrid's interest weight...)."""
     path = _store_path(store)
     return _written(store, _driftrec._train(path, _options("train", locals())))

@@ -211,7 +211,7 @@ def test_append_steps_a_trained_sequence_model_forward(tmp_path, rng):
     old = time < start + 6 * month
     store = driftrec.Store.from_arrays(tmp_path / "s.h5", user[old], item[old], time[old], labels=labels,
                                        slice=f"{month}s")
-    driftrec.train(store, epochs=2, hidden=4, factors=3, seed=1, threads=2)
+    driftrec.train(store, epochs=2, hidden=4, factors=3, seed=1, threads=2, interests="sequence")
     before = driftrec.predict(store)
     copy = tmp_path / "retrain.h5"
     copy.write_bytes((tmp_path / "s.h5").read_bytes())
