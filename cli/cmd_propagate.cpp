@@ -84,6 +84,8 @@ void add_propagate(CLI::App& app) {
   cmd->add_option("--tolerance", t.propagation.tolerance, "Stop when an iteration changes no score by more than this")
       ->default_val(1e-6);
   cmd->add_option("--max-iterations", t.propagation.max_iterations, "Iterations per period at most")->default_val(100);
+  cmd->add_flag("--low-memory", t.propagation.low_memory,
+               "label: keep W without its transpose (about half the graph's memory; iterations about 1.3x slower)");
   cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
   cmd->add_option("--beta", q.walk.beta, "rp3beta: divide by item popularity^beta")->default_val(0.5);
   cmd->add_option("--neighbours", q.walk.neighbours, "p3alpha/rp3beta: similar items kept per item")->default_val(100);

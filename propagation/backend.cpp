@@ -158,6 +158,10 @@ IterationChange Backend::iteration(const PreparedGraph& g, const Iteration& it) 
 }
 
 IterationChange Backend::iteration_impl(const PreparedGraph& g, const Iteration& it) const {
+  return two_half_steps(g, it);
+}
+
+IterationChange Backend::two_half_steps(const PreparedGraph& g, const Iteration& it) const {
   HalfStep users{Side::users, it.alpha, it.f_items, it.f_users, it.seed_users, it.seed_scale_users};
   IterationChange out;
   out.users = half_step_impl(g, users);

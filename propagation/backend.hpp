@@ -219,6 +219,9 @@ class Backend {
 
  protected:
   Backend() = default;
+  // half_step_impl(users) then half_step_impl(items): the default iteration_impl, and what
+  // a backend's own iteration_impl falls back to.
+  IterationChange two_half_steps(const PreparedGraph& g, const Iteration& it) const;
 
  private:
   // Called with arguments already checked; g was made by this backend's prepare_impl.

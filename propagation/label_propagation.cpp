@@ -113,7 +113,7 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   std::unique_ptr<Backend> owned;
   const Backend& backend = backend_or_cpu(options.backend, options.threads, owned);
   if (!options.reorders(w.nnz()))  // the handle owns the graph: nothing else reads it
-    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", Transpose::none)), seeds,
+    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", options.transpose())), seeds,
                             options, progress);
   // Degree order: W relabelled from the caller's matrix (no copy in the original order),
   // the seeds permuted in, F_U and F_I mapped back.
@@ -121,7 +121,7 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   check_weights(w, "W");
   const VertexOrder order = degree_order(w);
   const auto g = backend.prepare(
-      make_bipartite_graph(relabel(w, order, options.threads), "W", Transpose::none));
+      make_bipartite_graph(relabel(w, order, options.threads), "W", options.transpose()));
   const DenseMatrix items_ordered = to_order(seeds.items, order.item_old, options.threads);
   DenseMatrix users_ordered;
   seeds.items = view(items_ordered);

@@ -92,6 +92,9 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
 
 IterationChange CpuBackend::iteration_impl(const PreparedGraph& pg, const Iteration& it) const {
   const BipartiteGraph& g = host(pg);
+  // With W^T stored the two row-parallel half-steps are faster than the one pass (which
+  // scatters into item accumulators); the one pass is what a graph without W^T needs.
+  if (g.transpose_stored) return two_half_steps(pg, it);
   IterationScales s;
   s.user_scale = g.user_inv_sqrt_degree;
   s.item_scale = g.item_inv_sqrt_degree;

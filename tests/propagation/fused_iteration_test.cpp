@@ -142,7 +142,7 @@ TEST_CASE("the one-pass iteration with a bfloat16 gather equals its users half-s
   const int threads = GENERATE(1, 2);
   CAPTURE(seed, threads);
   std::mt19937_64 rng(seed);
-  const BipartiteGraph g = make_bipartite_graph(test::random_skewed_matrix(rng, 12000, 5000, 300000));
+  const BipartiteGraph g = make_bipartite_graph(test::random_skewed_matrix(rng, 12000, 5000, 300000), "W", Transpose::none);
   cpu::CpuBackend bf(threads, GatherPrecision::bfloat16), fp(threads);
   const auto gb = bf.prepare(g), gf = fp.prepare(g);
   for (const int k : {8, 20, 37}) {
@@ -194,5 +194,30 @@ TEST_CASE("propagate_labels without the stored transpose converges to the closed
                          Eigen::MatrixXd::Constant(w.n_rows, 5, 1e-5));
     test::require_within(got.item_labels, want.bottomRows(w.n_cols),
                          Eigen::MatrixXd::Constant(w.n_cols, 5, 1e-5));
+  }
+}
+
+TEST_CASE("propagate_labels with low_memory (W alone, one pass) gives the default's results bit for bit",
+          "[propagation][fused_iteration]") {
+  const std::uint64_t seed = GENERATE(61u, 62u);
+  const int threads = GENERATE(1, 2);
+  CAPTURE(seed, threads);
+  std::mt19937_64 rng(seed);
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 3000, 900, 40000);
+  const graph::CsrMatrix labels = test::random_item_labels(rng, 900, 7, 0.3);
+  LabelPropagationOptions o;
+  o.tolerance = 1e-7;
+  o.max_iterations = 50;
+  o.threads = threads;
+  for (const Reorder r : {Reorder::off, Reorder::on}) {
+    CAPTURE(static_cast<int>(r));
+    o.reorder = r;
+    o.low_memory = false;
+    const PropagationResult two = propagate_labels(w, labels, nullptr, o);
+    o.low_memory = true;
+    const PropagationResult one = propagate_labels(w, labels, nullptr, o);
+    CHECK(one.iterations == two.iterations);
+    CHECK(one.user_labels == two.user_labels);  // bitwise
+    CHECK(one.item_labels == two.item_labels);
   }
 }
