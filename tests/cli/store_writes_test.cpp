@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "io/store.hpp"
+#include "io/write_guard.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -106,16 +108,24 @@ fs::path temp_of(const fs::path& store, pid_t pid) {
 TEST_CASE("two propagate runs started together on one store keep both results", "[cli][store-writes]") {
   TempDir dir;
   const std::string store = small_store(dir);
+  // The test holds the store's writer lock until both runs have said they wait for it, so
+  // they overlap however fast they are (two unguarded runs could finish one after the other).
+  std::optional<io::WriteGuard> held;
+  held.emplace(store, store, (dir / "never-written.tmp").string());
   const Child a = start({"propagate", store, "--name", "A"}, dir / "a.err");
   const Child b = start({"propagate", store, "--name", "B"}, dir / "b.err");
+  const std::string waiting = fmt::format("waiting for process {}", ::getpid());
+  for (int i = 0; i < 600 && (read_file(a.err).find(waiting) == std::string::npos ||
+                              read_file(b.err).find(waiting) == std::string::npos); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const std::string ea = read_file(a.err), eb = read_file(b.err);
+  INFO("a: " << ea << "\nb: " << eb);
+  CHECK(ea.find(waiting) != std::string::npos);
+  CHECK(eb.find(waiting) != std::string::npos);
+  held.reset();  // both go on, one after the other
   CHECK(wait_exit(a) == 0);
   CHECK(wait_exit(b) == 0);
   CHECK(results_of(store) == std::set<std::string>{"A", "B"});
-  // They did overlap: one waited for the other, and said for which process.
-  const std::string ea = read_file(a.err), eb = read_file(b.err);
-  INFO("a: " << ea << "\nb: " << eb);
-  CHECK((ea.find(fmt::format("waiting for process {}", b.pid)) != std::string::npos ||
-         eb.find(fmt::format("waiting for process {}", a.pid)) != std::string::npos));
   CHECK(leftovers(dir.path()).empty());
 }
 
