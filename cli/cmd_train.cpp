@@ -10,7 +10,7 @@
 namespace driftrec::cli {
 
 void add_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train the sequence model (GRU or LSTM) that predicts next-period interests and items");
+  auto* cmd = app.add_subcommand("train", "Train the sequence model (GRU, LSTM or attention cell) that predicts next-period interests and items");
   cmd->footer(
       "Features per user and period: the propagated interest distribution (temporal label propagation), the temporal "
       "ALS factor, log(1 + events) and the gap since the last active period. The model reads them period by period "
@@ -19,7 +19,9 @@ void add_train(CLI::App& app) {
       "On top of the cell an interest mixture is trained: a learned, per-user gate over the propagated interests, the "
       "user's own label EWMAs, the population's last period and the cell's softmax; it falls back to its best expert "
       "when that is better on the last period. --interests best stores whichever of the cell's head and the mixture "
-      "has the lower cross-entropy on the last period.\n"
+      "has the lower cross-entropy on the last period. `driftrec update` steps a GRU or LSTM result with --interests "
+      "sequence forward one period from its saved state; a mixture or attention result it drops (or retrains with "
+      "--retrain).\n"
       "Saved under /results/<name>: the parameters and each user's prediction for the period after the last.\n\n"
       "Example:\n  driftrec train ml.h5 --cell gru --epochs 30\n  driftrec train ml.h5 --cell attention --name attention\n  driftrec predict ml.h5 --user 414\n"
       "  driftrec recommend ml.h5 --user 414 --model sequence");
