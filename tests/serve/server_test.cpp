@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <regex>
+#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -244,7 +245,15 @@ TEST_CASE("metrics are Prometheus text with request counters and latency histogr
   for (int i = 0; i < 5; ++i) CHECK(get(port, fmt::format("/v1/users/{}/recommendations?k=3", user)).status == 200);
   CHECK(get(port, "/v1/users/nobody/recommendations").status == 404);
   CHECK(get(port, fmt::format("/v1/users/{}/interests", user)).status == 200);
-  const Reply m = get(port, "/metrics");
+  // A request is counted once its reply has gone out, so a reply can reach this client
+  // before its count lands: read /metrics until the last of them shows (at most ~5 s).
+  Reply m = get(port, "/metrics");
+  for (int i = 0; i < 250 && m.text.find("driftrec_http_requests_total{endpoint=\"recommendations\",code=\"404\"} 1\n") ==
+                                 std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    m = get(port, "/metrics");
+  }
   REQUIRE(m.status == 200);
   CHECK(m.content_type.starts_with("text/plain; version=0.0.4"));
   const std::string& t = m.text;
