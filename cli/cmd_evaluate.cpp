@@ -64,6 +64,10 @@ void add_evaluate(CLI::App& app) {
                   "the validation period (0: their defaults)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--models", q.models,
+                  "Evaluate only these rows, comma-separated (e.g. recent_popularity,ranker; default: every row); "
+                  "the periods are split as for every row")
+      ->delimiter(',');
   add_threads_option(*cmd, a->common);
   add_device_option(*cmd, a->request.device);
   add_quiet_option(*cmd, a->common);

@@ -232,7 +232,10 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
       chosen[m] = spec.grid.front();
       if (spec.grid.size() == 1) continue;
       const char* metric_name = spec.interest ? "cross_entropy" : nullptr;
-      const std::string item_metric = fmt::format("ndcg@{}", options.ks.front());
+      const auto largest_k = static_cast<std::size_t>(std::max_element(options.ks.begin(), options.ks.end()) - options.ks.begin());
+      const std::size_t item_series = spec.select_by_recall ? 3 * largest_k : 1;
+      const std::string item_metric = spec.select_by_recall ? fmt::format("recall@{}", options.ks[largest_k])
+                                                            : fmt::format("ndcg@{}", options.ks.front());
       nlohmann::json tried = nlohmann::json::array();
       double best = std::numeric_limits<double>::quiet_NaN();
       for (const Params& p : spec.grid) {
@@ -244,7 +247,7 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
         seconds[m] += since(t0);
         cpu_seconds[m] += cpu() - c0;
         ++done;
-        const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[1]);
+        const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[item_series]);
         tried.push_back({{"params", params_json(p)},
                          {"metric", metric_name ? metric_name : item_metric},
                          {"value", std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v)}});

@@ -6,8 +6,9 @@
 // the pooled pairs shared by every model and metric).
 //
 // Selection on validation: models with an interest prediction minimise the mean
-// cross-entropy; item-only models maximise the mean ndcg@K of the first K asked for. Ties
-// keep the earlier grid entry.
+// cross-entropy; item-only models maximise the mean ndcg@K of the first K asked for, or,
+// with ModelSpec::select_by_recall, the mean recall@K of the largest K. Ties keep the
+// earlier grid entry.
 //
 // Interest predictions that are all zero (or not positive anywhere) are replaced by
 // popularity's prediction for that period, and counted as fallbacks.

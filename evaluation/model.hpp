@@ -48,6 +48,10 @@ struct ModelSpec {
   // Periods the model must see before the validation period, where it may be fitted first
   // (make_split's rule; the sequence model needs temporal::kMinSequencePeriods).
   std::size_t min_training_periods = 1;
+  // Item-only models: the validation metric their grid is chosen by. false: ndcg@K of the
+  // first K asked for; true: recall@K of the largest K asked for (the ranker, whose goal is
+  // recall@20 and whose grid holds each of its sources alone).
+  bool select_by_recall = false;
 
   bool supports(Task t) const { return t == Task::interest ? interest : item; }
 };

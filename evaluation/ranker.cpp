@@ -29,8 +29,9 @@ auto by_score(std::span<const float> v) {
 }  // namespace
 
 CandidateSet make_candidates(const std::array<std::span<const float>, kRankerSources>& scores,
-                             std::span<const Index> eligible, std::span<const float> age,
-                             std::span<const float> trend, int per_source) {
+                             std::span<const Index> eligible,
+                             const std::array<std::span<const float>, kRankerItemFeatures>& item_features,
+                             double activity, int per_source) {
   DRIFTREC_ASSERT(per_source >= 1);
   CandidateSet c;
   std::vector<Index> pool(eligible.begin(), eligible.end());
@@ -60,13 +61,14 @@ CandidateSet make_candidates(const std::array<std::span<const float>, kRankerSou
     std::sort(order.begin(), order.end(), by_score(v));
     for (std::size_t r = 0; r < order.size(); ++r) {
       const auto j = std::lower_bound(c.items.begin(), c.items.end(), order[r]) - c.items.begin();
-      c.features(j, 2 * s + 1) = 1.0 / std::log2(2.0 + static_cast<double>(r));
+      const double rank = 1.0 / std::log2(2.0 + static_cast<double>(r));
+      c.features(j, rank_feature(s)) = rank;
+      c.features(j, activity_feature(s)) = activity * rank;
     }
   }
   for (Eigen::Index j = 0; j < n; ++j) {
     const auto i = static_cast<std::size_t>(c.items[static_cast<std::size_t>(j)]);
-    c.features(j, 2 * kRankerSources) = age[i];
-    c.features(j, 2 * kRankerSources + 1) = trend[i];
+    for (int f = 0; f < kRankerItemFeatures; ++f) c.features(j, kFirstItemFeature + f) = item_features[f][i];
   }
   return c;
 }

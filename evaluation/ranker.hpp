@@ -13,13 +13,22 @@
 //
 // Candidates of one user: the union, over the sources, of each source's top `per_source`
 // eligible items (score descending, ties toward the lower item index), ascending by item.
-// Features of candidate i, per source s (kRankerSources of them):
-//   score_s  min-max normalised over the candidates: (v - min) / (max - min), 0 if max = min;
-//   rank_s   1 / log2(2 + r), r the 0-based rank of i among the candidates by source s
-//            (score descending, ties toward the lower item index);
-// then two per-item features handed in by the caller: the item's age and its popularity
-// trend (ranker_model.hpp defines them). Features computed within the candidate set need no
-// scoring of the whole catalogue beyond the sources' own.
+// Features of candidate i, in this order:
+//   per source s (kRankerSources of them):
+//     score_s  min-max normalised over the candidates: (v - min) / (max - min), 0 if max = min;
+//     rank_s   1 / log2(2 + r), r the 0-based rank of i among the candidates by source s
+//              (score descending, ties toward the lower item index);
+//   the kRankerItemFeatures per-item features handed in by the caller (ranker_model.hpp
+//   defines them: age, popularity trend, recent and overall popularity on one scale for
+//   every user);
+//   per source s: activity * rank_s, `activity` a per-user value in [0, 1] handed in by the
+//   caller (how much history the user has), so the weight of each source may grow or shrink
+//   with it (a light user is ranked more by popularity, a heavy one more by their own items).
+// Ranking by rank_s alone reproduces source s's own order of the eligible items down to
+// rank per_source: the ranker can represent each of its sources, and ranker_model.hpp's
+// grid holds each source alone beside the learned weights.
+// Features computed within the candidate set need no scoring of the whole catalogue
+// beyond the sources' own.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -33,7 +42,12 @@
 namespace driftrec::evaluation {
 
 inline constexpr int kRankerSources = 6;
-inline constexpr int kRankerFeatures = 2 * kRankerSources + 2;
+inline constexpr int kRankerItemFeatures = 4;
+inline constexpr int kRankerFeatures = 3 * kRankerSources + kRankerItemFeatures;
+// Column of rank_s, of the first per-item feature and of activity * rank_s.
+constexpr int rank_feature(int source) { return 2 * source + 1; }
+inline constexpr int kFirstItemFeature = 2 * kRankerSources;
+constexpr int activity_feature(int source) { return kFirstItemFeature + kRankerItemFeatures + source; }
 // In feature order: temporal ALS, ALS, RP3beta, item-KNN, recent popularity, label match.
 extern const std::array<const char*, kRankerSources> kRankerSourceNames;
 inline constexpr int kRecentPopularitySource = 4;
@@ -45,10 +59,12 @@ struct CandidateSet {
 };
 
 // `scores[s]` is source s's score of every item (n_items each); `eligible` the items the
-// user may be recommended, ascending; `age` and `trend` one value per item.
+// user may be recommended, ascending; `item_features[f]` one value per item; `activity`
+// the user's value in [0, 1].
 CandidateSet make_candidates(const std::array<std::span<const float>, kRankerSources>& scores,
-                             std::span<const graph::Index> eligible, std::span<const float> age,
-                             std::span<const float> trend, int per_source);
+                             std::span<const graph::Index> eligible,
+                             const std::array<std::span<const float>, kRankerItemFeatures>& item_features,
+                             double activity, int per_source);
 
 // One training user: its candidates and which of them are positives (at least one).
 struct RankingExample {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -10,6 +11,7 @@
 
 #include "core/parallel.hpp"
 #include "evaluation/item_knn.hpp"
+#include "evaluation/metrics.hpp"
 #include "evaluation/ranker.hpp"
 #include "propagation/random_walk.hpp"
 #include "propagation/temporal_propagation.hpp"
@@ -29,6 +31,8 @@ struct Sources {
   propagation::DenseMatrix interests;  // users x labels
   Eigen::MatrixXf item_labels;         // items x labels, each row a distribution (or zero)
   std::vector<float> recent, age, trend, item_events;
+  std::vector<float> recent_scale, popularity_scale;  // log1p(count) / log1p(largest count)
+  std::vector<float> activity;                        // per user, see fit_sources
 
   using Scores = std::array<std::vector<float>, kRankerSources>;
 
@@ -56,7 +60,8 @@ struct Sources {
     score(u, scratch);
     std::array<std::span<const float>, kRankerSources> views;
     for (int s = 0; s < kRankerSources; ++s) views[s] = scratch[s];
-    return make_candidates(views, eligible(u), age, trend, per_source);
+    return make_candidates(views, eligible(u), {age, trend, recent_scale, popularity_scale},
+                           activity[static_cast<std::size_t>(u)], per_source);
   }
 };
 
@@ -136,6 +141,24 @@ Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
     s.trend[i] = static_cast<float>(std::log((1.0 + s.recent[i]) / (1.0 + before[i])));
   }
   s.item_events.assign(t.item_events.begin(), t.item_events.end());
+  // Counts on one log scale for every user (the per-candidate min-max of the recent
+  // popularity source loses how popular the candidates are in absolute terms).
+  auto log_scale = [](const std::vector<float>& counts) {
+    double most = 0;
+    for (float c : counts) most = std::max(most, static_cast<double>(c));
+    std::vector<float> out(counts.size(), 0.0f);
+    if (most > 0)
+      for (std::size_t i = 0; i < counts.size(); ++i)
+        out[i] = static_cast<float>(std::log1p(static_cast<double>(counts[i])) / std::log1p(most));
+    return out;
+  };
+  s.recent_scale = log_scale(s.recent);
+  s.popularity_scale = log_scale(s.item_events);
+  // activity = log1p(items the user had) / log1p(the most any user had).
+  std::vector<float> had(static_cast<std::size_t>(t.n_users), 0.0f);
+  for (Index u = 0; u < t.n_users; ++u)
+    had[static_cast<std::size_t>(u)] = static_cast<float>(t.history.indptr[u + 1] - t.history.indptr[u]);
+  s.activity = log_scale(had);
   return s;
 }
 
@@ -265,24 +288,31 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
                             !options.l2.empty(),
                         "ranker: per_source, training_periods and max_users_per_period must be at least 1, "
                         "and the l2 grid must not be empty");
+  for (double l2 : options.l2) DRIFTREC_THROW_IF_NOT(l2 > 0, "ranker: every l2 of the grid must be positive");
   ModelSpec m;
   m.name = "ranker";
   m.item = true;
+  m.select_by_recall = true;
   // Validation at V needs sources fitted on the data before V - training_periods (>= 1).
   m.min_training_periods = static_cast<std::size_t>(options.training_periods) + 1;
   m.grid.clear();
-  for (double l2 : options.l2) m.grid.push_back({{"l2", l2}});
+  for (double l2 : options.l2) m.grid.push_back({{"source", -1}, {"l2", l2}});
+  if (options.sources_alone)
+    for (int s = 0; s < kRankerSources; ++s) m.grid.push_back({{"source", s}, {"l2", 0}});
   auto cache = std::make_shared<Cache>();
   cache->library = library;
   cache->options = options;
   m.fit = [cache](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
     std::lock_guard lock(cache->mutex);
-    const auto examples = cache->examples_of(t);
     const auto sources = cache->sources_of(t);
     Eigen::VectorXd w = Eigen::VectorXd::Zero(kRankerFeatures);
     std::string note;
-    if (examples->empty()) {
-      w(2 * kRecentPopularitySource + 1) = 1.0;  // recent popularity's rank
+    const int source = static_cast<int>(param(p, "source"));
+    DRIFTREC_THROW_IF_NOT(source >= -1 && source < kRankerSources, "ranker: source must be -1 (learned) or a source");
+    if (source >= 0) {
+      w(rank_feature(source)) = 1.0;  // the source's own order
+    } else if (const auto examples = cache->examples_of(t); examples->empty()) {
+      w(rank_feature(kRecentPopularitySource)) = 1.0;
       note = "no user had a new item among its candidates in the training periods; ranked by recent popularity";
     } else {
       const ListwiseFit f = fit_listwise(*examples, param(p, "l2"), 50, cache->library.threads);
@@ -294,6 +324,52 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
     return std::make_unique<Ranker>(sources, std::move(w), cache->options.per_source, std::move(note));
   };
   return m;
+}
+
+const char* ranker_setting_name(const Params& p) {
+  const int source = static_cast<int>(param(p, "source"));
+  return source < 0 ? "learned" : kRankerSourceNames[static_cast<std::size_t>(source)];
+}
+
+RankerChoice choose_ranker_setting(const EvaluationData& data, const ModelSpec& ranker, std::size_t validation,
+                                   int k, int threads) {
+  DRIFTREC_THROW_IF_NOT(k >= 1, "ranker: the recall cut-off must be at least 1");
+  const Training t = make_training(data, validation);
+  std::vector<EvaluatedPair> pairs = evaluated_pairs(data, t);
+  std::erase_if(pairs, [](const EvaluatedPair& e) { return e.items.empty(); });
+  RankerChoice c;
+  c.params = ranker.grid.front();
+  c.pairs = pairs.size();
+  c.recall = std::numeric_limits<double>::quiet_NaN();
+  for (const Params& p : ranker.grid) {
+    const std::unique_ptr<FittedModel> fitted = ranker.fit(t, p);
+    std::vector<double> recall(pairs.size(), 0.0);
+    core::ParallelFor o;
+    o.threads = threads;
+    o.schedule = core::Schedule::dynamic;
+    core::parallel_for_with_state(
+        static_cast<std::int64_t>(pairs.size()), o,
+        [&] { return std::vector<float>(static_cast<std::size_t>(t.n_items)); },
+        [&](std::int64_t j, std::vector<float>& scores) {
+          const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
+          std::fill(scores.begin(), scores.end(), 0.0f);
+          fitted->items(e.user, scores);
+          const std::vector<Index> top = top_k_of(scores, eligible_items(t, e.user), k);
+          recall[static_cast<std::size_t>(j)] = recall_at(top, e.items, k);
+        });
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    if (!pairs.empty()) {
+      mean = 0;
+      for (double r : recall) mean += r;  // serial sum: the same for any thread count
+      mean /= static_cast<double>(pairs.size());
+    }
+    c.tried.emplace_back(p, mean);
+    if (!std::isnan(mean) && (std::isnan(c.recall) || mean > c.recall)) {
+      c.recall = mean;
+      c.params = p;
+    }
+  }
+  return c;
 }
 
 }  // namespace driftrec::evaluation

@@ -1,5 +1,6 @@
 #include "pipeline/evaluate.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -41,6 +42,20 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
     tuned = ev::tune_sequence(data, split.validation, ev::default_sequence_options(lo), q.tune_budget);
     lo.sequence_settings = tuned->chosen;
     models = ev::default_models(lo);
+  }
+
+  if (!q.models.empty()) {
+    std::vector<ev::ModelSpec> kept;
+    std::string names;
+    for (const ev::ModelSpec& m : models) names += (names.empty() ? "" : ", ") + m.name;
+    for (const std::string& name : q.models) {
+      auto it = std::find_if(models.begin(), models.end(), [&](const ev::ModelSpec& m) { return m.name == name; });
+      if (it == models.end())
+        throw InputError(fmt::format("models: no row named '{}'; expected some of: {}", name, names));
+      if (std::none_of(kept.begin(), kept.end(), [&](const ev::ModelSpec& m) { return m.name == name; }))
+        kept.push_back(*it);
+    }
+    models = std::move(kept);
   }
 
   ev::PlantedTruth truth;

@@ -23,6 +23,9 @@ struct EvaluateRequest {
   double tune_budget = 0;         // seconds; > 0: first choose the sequence models' hidden size,
                                   // window and learning rate on the validation period
                                   // (evaluation/tuning.hpp)
+  // The rows to evaluate, by name (evaluation/registry.hpp); empty: every row. The periods
+  // are split as for every row, so a subset scores the same pairs as the full run.
+  std::vector<std::string> models;
   Progress progress;
 };
 

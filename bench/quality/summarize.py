@@ -59,11 +59,22 @@ for m in models:
         f"{reports[s]['seconds'][m]:.1f}" if m in reports[s]["seconds"] else "–" for s in sets) + " |")
 out.append("")
 
+RANKER_SOURCES = ["temporal_als", "als", "rp3beta", "item_knn", "recent_popularity", "label_match"]
+
+
+def ranker_setting(h):
+    """The ranker's chosen setting: learned weights with their l2, or one source alone."""
+    source = int(h.get("source", -1))
+    if source >= 0:
+        return f"{RANKER_SOURCES[source]} alone" if source < len(RANKER_SOURCES) else f"source {source} alone"
+    return f"learned, l2 {h.get('l2', '–')}"
+
+
 for s in sets:
     rep = reports[s]
     out.append(f"- **{s}**: slicing {rep['slicing']}, {len(rep['test_periods'])} test periods "
                f"({rep['test_periods'][0]} .. {rep['test_periods'][-1]}), validation {rep['validation_period']}, "
-               f"ranker l2 {rep['hyperparameters'].get('ranker', {}).get('l2', '–')}"
+               f"ranker {ranker_setting(rep['hyperparameters'].get('ranker', {}))}"
                + (f"; tuning: {json.dumps(rep['tuning'])}" if "tuning" in rep else ""))
 out.append("")
 

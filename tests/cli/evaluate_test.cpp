@@ -112,3 +112,23 @@ TEST_CASE("evaluate says plainly when a store is too short for any test period",
     CHECK_THAT(r.err, !Catch::Contains("use at most 0"));
   }
 }
+
+TEST_CASE("evaluate --models scores only the rows named, on the periods of the full run", "[cli_evaluate]") {
+  TempDir dir;
+  const std::string store = driftrec::test::generated_store(dir, kLog);
+  const std::string out = (dir / "report.json").string();
+  auto r = run_cli(fmt::format("evaluate '{}' --test-periods 2 --models recent_popularity,ranker --json '{}' --threads 2",
+                               store, out));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(driftrec::test::read_file(out));
+  std::set<std::string> models;
+  for (const auto& row : j["results"]) models.insert(row["model"].get<std::string>());
+  CHECK(models == std::set<std::string>{"recent_popularity", "ranker"});
+  CHECK(j["test_periods"].size() == 2);
+  for (const auto& t : j["validation"]["ranker"]) CHECK(t["metric"] == "recall@20");  // the largest K
+
+  auto bad = run_cli(fmt::format("evaluate '{}' --test-periods 2 --models recent_popularity,nope", store));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("nope") && Catch::Contains("ranker"));
+}

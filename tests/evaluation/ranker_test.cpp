@@ -1,14 +1,21 @@
 // The ranker's arithmetic against brute force: the candidate set and its features equal an
 // exhaustive computation (every source's whole ranking sorted, every rank counted), the
 // listwise loss's gradient and Hessian match finite differences, and the Newton fit lands
-// on a stationary point that no random nearby weight beats, for any thread count.
+// on a stationary point that no random nearby weight beats, for any thread count. And the
+// row's fallback: on the validation period its chosen setting's recall@20 is at least that
+// of each source it combines, each source scored independently as its own evaluate row.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
+#include "evaluation/baselines.hpp"
+#include "evaluation/evaluate.hpp"
+#include "evaluation/item_knn.hpp"
+#include "evaluation/metrics.hpp"
 #include "evaluation/ranker.hpp"
+#include "evaluation/ranker_model.hpp"
 #include "graph/random.hpp"
 #include "tests/test_util.hpp"
 
@@ -52,14 +59,15 @@ TEST_CASE("ranker candidates and features equal an exhaustive computation", "[ev
     std::vector<Index> eligible;
     for (Index i = 0; i < n_items; ++i)
       if (rng.below(4) != 0) eligible.push_back(i);
-    std::vector<float> age, trend;
-    for (Index i = 0; i < n_items; ++i) {
-      age.push_back(static_cast<float>(uniform(rng)));
-      trend.push_back(static_cast<float>(uniform(rng) - 0.5));
-    }
+    std::array<std::vector<float>, kRankerItemFeatures> per_item;
+    for (auto& f : per_item)
+      for (Index i = 0; i < n_items; ++i) f.push_back(static_cast<float>(uniform(rng) - 0.5));
+    const double activity = uniform(rng);
     std::array<std::span<const float>, kRankerSources> views;
     for (int s = 0; s < kRankerSources; ++s) views[s] = scores[s];
-    const CandidateSet c = make_candidates(views, eligible, age, trend, per_source);
+    std::array<std::span<const float>, kRankerItemFeatures> item_views;
+    for (int f = 0; f < kRankerItemFeatures; ++f) item_views[f] = per_item[f];
+    const CandidateSet c = make_candidates(views, eligible, item_views, activity, per_source);
 
     // Reference: the union of each source's top per_source after a full stable sort.
     std::set<Index> want;
@@ -81,11 +89,27 @@ TEST_CASE("ranker candidates and features equal an exhaustive computation", "[ev
           if (scores[s][k] > scores[s][i] || (scores[s][k] == scores[s][i] && k < i)) ++rank;
         }
         const double norm = hi > lo ? (scores[s][i] - lo) / static_cast<double>(hi - lo) : 0.0;
+        // Columns: score and rank of each source, the item features, activity x rank of each.
         CHECK(c.features(static_cast<Eigen::Index>(j), 2 * s) == Approx(norm).margin(1e-12));
         CHECK(c.features(static_cast<Eigen::Index>(j), 2 * s + 1) == Approx(1.0 / std::log2(2.0 + rank)));
+        CHECK(c.features(static_cast<Eigen::Index>(j), 2 * kRankerSources + kRankerItemFeatures + s) ==
+              Approx(activity / std::log2(2.0 + rank)));
       }
-      CHECK(c.features(static_cast<Eigen::Index>(j), 2 * kRankerSources) == Approx(age[i]));
-      CHECK(c.features(static_cast<Eigen::Index>(j), 2 * kRankerSources + 1) == Approx(trend[i]));
+      for (int f = 0; f < kRankerItemFeatures; ++f)
+        CHECK(c.features(static_cast<Eigen::Index>(j), 2 * kRankerSources + f) == Approx(per_item[f][i]));
+    }
+    // Ranked by one source's rank feature alone, the candidates come in that source's own
+    // order of the eligible items, down to rank per_source.
+    for (int s = 0; s < kRankerSources; ++s) {
+      std::vector<Index> all(eligible);
+      std::stable_sort(all.begin(), all.end(), [&](Index a, Index b) { return scores[s][a] > scores[s][b]; });
+      std::vector<Index> by_rank(c.items);
+      std::stable_sort(by_rank.begin(), by_rank.end(), [&](Index a, Index b) {
+        const auto ja = std::lower_bound(c.items.begin(), c.items.end(), a) - c.items.begin();
+        const auto jb = std::lower_bound(c.items.begin(), c.items.end(), b) - c.items.begin();
+        return c.features(ja, rank_feature(s)) > c.features(jb, rank_feature(s));
+      });
+      for (std::size_t r = 0; r < all.size() && r < static_cast<std::size_t>(per_source); ++r) CHECK(by_rank[r] == all[r]);
     }
   }
 }
@@ -152,4 +176,110 @@ TEST_CASE("the listwise Newton fit reaches the minimum, the same for 1 and 2 thr
   for (auto& e : easy)
     for (std::size_t j = 0; j < e.positive.size(); ++j) e.candidates.features(static_cast<Eigen::Index>(j), 3) = e.positive[j];
   CHECK(fit_listwise(easy, 0.01).weights(3) > 1.0);
+}
+
+namespace {
+
+// Seven periods of 100 s: 90 users, 50 items, a popular set that moves each period (so
+// recent popularity, the users' own items and the learned weights all carry signal).
+EvaluationData moving_popularity_data(std::uint64_t seed) {
+  constexpr Index kUsers = 90, kItems = 50, kLabels = 4;
+  graph::Rng rng(seed, 34, 0);
+  std::vector<graph::Triplet> labels;
+  for (Index i = 0; i < kItems; ++i)
+    if (i % 7 != 0) labels.push_back({i, i % kLabels, 1});  // some items without labels
+  std::vector<graph::Event> ev;
+  for (int p = 0; p < 7; ++p)
+    for (Index u = 0; u < kUsers; ++u) {
+      if (rng.below(3) == 0) continue;
+      const int n = 1 + static_cast<int>(rng.below(5));
+      for (int k = 0; k < n; ++k) {
+        Index item = 0;
+        if (rng.below(2) == 0)
+          item = static_cast<Index>((p * 6 + rng.below(8)) % kItems);  // this period's hits
+        else
+          item = static_cast<Index>((u % kLabels + kLabels * rng.below(kItems / kLabels)) % kItems);  // own taste
+        ev.push_back({p * 100 + 1 + static_cast<graph::Time>(rng.below(98)), u, item, 1.0f});
+      }
+    }
+  graph::sort_events(ev);
+  return make_evaluation_data(kUsers, kItems, graph::csr_from_triplets(kItems, kLabels, labels),
+                              graph::to_columns(std::move(ev)), graph::Slicing::parse("100s"),
+                              graph::Aggregate::count);
+}
+
+// Mean recall@k over the period's users with new items, of a row fitted on the data before it.
+double validation_recall(const EvaluationData& d, std::size_t period, const ModelSpec& m, const Params& p, int k) {
+  const Training t = make_training(d, period);
+  const auto fitted = m.fit(t, p);
+  double sum = 0;
+  std::size_t n = 0;
+  for (const EvaluatedPair& e : evaluated_pairs(d, t)) {
+    if (e.items.empty()) continue;
+    std::vector<float> scores(static_cast<std::size_t>(t.n_items), 0.0f);
+    fitted->items(e.user, scores);
+    sum += recall_at(top_k_of(scores, eligible_items(t, e.user), k), e.items, k);
+    ++n;
+  }
+  return n == 0 ? 0.0 : sum / static_cast<double>(n);
+}
+
+}  // namespace
+
+TEST_CASE("on validation the ranker's recall@20 is never below the best of the sources it was given",
+          "[evaluation][ranker]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const EvaluationData d = moving_popularity_data(seed);
+  REQUIRE(d.periods.size() == 7);
+  LibraryModelOptions o;
+  o.window = 3;
+  o.als_iterations = 4;
+  o.threads = 2;
+  const ModelSpec ranker = ranker_model(o);
+  CHECK(ranker.select_by_recall);
+  const std::size_t validation = 5;
+  const RankerChoice c = choose_ranker_setting(d, ranker, validation, 20, 2);
+  REQUIRE(c.pairs > 20);
+  REQUIRE(c.tried.size() == ranker.grid.size());
+
+  // Each source alone, as the ranker fits it, ranks as the evaluate row of that source with
+  // the ranker's fixed settings, scored independently here.
+  const std::vector<std::pair<ModelSpec, Params>> rows{
+      {temporal_als_model(o), {{"gamma", 0.9}, {"eta", 0.1}}},
+      {als_model(o), {{"factors", 32}, {"regularization", 10}}},
+      {rp3beta_model(), {{"alpha", 1}, {"beta", 0.3}}},
+      {item_knn_model({200}), {{"neighbours", 200}}},
+      {recent_popularity_model(), {}}};
+  double best_source = 0;
+  for (std::size_t s = 0; s < rows.size(); ++s) {
+    CAPTURE(s);
+    const double want = validation_recall(d, validation, rows[s].first, rows[s].second, 20);
+    const auto it = std::find_if(c.tried.begin(), c.tried.end(), [&](const auto& x) {
+      return param(x.first, "source") == static_cast<double>(s);
+    });
+    REQUIRE(it != c.tried.end());
+    CHECK(it->second == Approx(want).margin(1e-12));
+    best_source = std::max(best_source, want);
+  }
+  for (const auto& [p, recall] : c.tried)
+    if (param(p, "source") >= 0) best_source = std::max(best_source, recall);  // label_match too
+  CHECK(c.recall >= best_source - 1e-12);
+  CHECK(c.recall == Approx(validation_recall(d, validation, ranker, c.params, 20)).margin(1e-12));
+
+  // evaluate() makes the same choice on its validation period, by recall@20 (the largest K).
+  EvaluateOptions eo;
+  eo.test_periods = 1;  // test: period 6; validation: 5
+  eo.ks = {10, 20};
+  eo.resamples = 20;
+  eo.threads = 2;
+  const EvaluationReport r = evaluate(d, {ranker}, eo);
+  REQUIRE(r.validation_period == validation);
+  double chosen = -1;
+  for (const auto& t : r.validation["ranker"]) {
+    CHECK(t["metric"] == "recall@20");
+    chosen = std::max(chosen, t["value"].get<double>());
+  }
+  CHECK(chosen == Approx(c.recall).margin(1e-12));
+  CHECK(r.hyperparameters["ranker"]["source"].get<double>() == param(c.params, "source"));
 }
