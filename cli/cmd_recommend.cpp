@@ -44,16 +44,26 @@ std::optional<std::size_t> period_of(const CLI::Option* option, std::int64_t per
 }  // namespace
 
 void add_recommend(CLI::App& app) {
-  auto* cmd = app.add_subcommand("recommend", "Top-K items for a user from a factorize result");
+  auto* cmd = app.add_subcommand("recommend", "Top-K items for a user from a factorize result, a train result or the "
+                                              "learned ranker");
   cmd->footer("Scores are x_u . y_i of the latest period that has both factors (or --period). Items the user "
               "had before that period ends are excluded unless --include-seen. A user with no events in that "
               "period is scored with the user factors of their last active period (said above the table; "
               "user_period in --json).\n"
-              "Example: driftrec recommend ml.h5 --user 414 --k 10");
+              "--model ranker: the learned item ranker of `driftrec evaluate` (candidates of temporal ALS, ALS, "
+              "RP3beta, item-KNN, recent popularity and the label match; a listwise linear model), fitted on every "
+              "period of the store for the period after the last. Its setting is chosen on validation: each l2 "
+              "of its learned weights and each of its sources alone is fitted on the periods before the store's "
+              "last and scored by recall@20 on the last period's users' new items; the best is refitted on every "
+              "period (so it is never below its best source there). Said above the table; `ranker` in --json. "
+              "The fit takes seconds to minutes on a large store.\n"
+              "Example: driftrec recommend ml.h5 --user 414 --k 10\n"
+              "         driftrec recommend ml.h5 --user 414 --model ranker");
   struct Args {
     pipeline::RecommendRequest request;
     std::int64_t period = -1;
     bool json = false;
+    CommonOptions common;
   };
   auto a = std::make_shared<Args>();
   auto& q = a->request;
@@ -65,17 +75,27 @@ void add_recommend(CLI::App& app) {
                                  "Period index from 0 (the first); not negative (default: the latest with factors)");
   cmd->add_option("--model", q.model,
                   "A sequence model (driftrec train --name): rank the NEXT period's items by the predicted factor "
-                  "blended with the predicted interests (the blend chosen on validation) instead of --result");
+                  "blended with the predicted interests (the blend chosen on validation) instead of --result; "
+                  "`ranker`: by the learned item ranker, its setting chosen on validation (see below)");
   cmd->add_option("--filter-items", q.filter_items, "File of item ids (one per line) never to recommend")->check(CLI::ExistingFile);
   cmd->add_flag("--include-seen", q.include_seen, "Also rank items the user already had");
   cmd->add_flag("--json", a->json, "Print JSON");
+  add_threads_option(*cmd, a->common);
   cmd->callback([a, period] {
+    a->common.apply();
+    a->request.threads = a->common.threads;
     a->request.period = period_of(period, a->period, a->request.store);
     const pipeline::Recommendations r = pipeline::recommend(a->request);
     if (a->json) {
       fmt::print("{}\n", r.to_json().dump(2));
       return;
     }
+    if (r.ranker)
+      fmt::print("ranked by the item ranker, its {} setting{} (recall@20 {:.4f} on the last period{})\n",
+                 r.ranker->setting, r.ranker->setting == "learned" ? fmt::format(", l2 {}", r.ranker->l2) : "",
+                 r.ranker->validation_recall,
+                 r.ranker->validation_pairs > 0 ? fmt::format(", {} users", r.ranker->validation_pairs)
+                                                : std::string(", chosen by train"));
     if (r.user_period != r.period)
       fmt::print("user {} has no events in period {}; scored with the user factors of period {} ({}), their last "
                  "active one\n",

@@ -3,6 +3,8 @@
 // (pipeline/train.hpp).
 #include <fmt/core.h>
 
+#include <cmath>
+
 #include "cli/commands.hpp"
 #include "pipeline/train.hpp"
 #include "temporal/mixture.hpp"
@@ -47,6 +49,12 @@ void add_train(CLI::App& app) {
                   "best | sequence | mixture: the interests stored and served (best: the sequence head or the interest "
                   "mixture, whichever has the lower cross-entropy on the last period)")
       ->default_val("best");
+  cmd->add_option("--items", q->items,
+                  "best | hybrid | ranker: what `recommend --model` ranks items by (best: the hybrid of the predicted "
+                  "factor and interests, or the learned item ranker of `driftrec evaluate`, whichever has the higher "
+                  "recall@20 on the last period, each fitted on the periods before it; the ranker's own setting is "
+                  "chosen there too, and it is refitted on every period when recommend asks)")
+      ->default_val("best");
   cmd->add_option("--seed", m.seed, "Seed of the initial parameters and the shuffles")->default_val(0);
   cmd->add_flag("--json", *json, "Print a JSON summary");
   add_threads_option(*cmd, *common);
@@ -72,6 +80,11 @@ void add_train(CLI::App& app) {
                s.validation_cross_entropy_sequence, s.validation_cross_entropy_mixture,
                s.mixture_only_expert >= 0 ? fmt::format(", fell back to {}", temporal::expert_name(s.mixture_only_expert))
                                           : std::string());
+    if (std::isnan(s.validation_recall_ranker))
+      fmt::print("items ranked by: {}\n", s.items);
+    else
+      fmt::print("items ranked by: {} (recall@20 on the last period: hybrid {:.4f}, ranker {:.4f} with its {} setting)\n",
+                 s.items, s.interest_weight.recall, s.validation_recall_ranker, s.ranker_setting);
   });
 
   auto* pred = app.add_subcommand("predict", "A user's predicted interests for the next period (from `driftrec train`)");

@@ -55,6 +55,11 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
     h5::write_attr(sg, "periods", st.periods);
   }
   h5::write_attr(g, "interests", r.interests);
+  h5::write_attr(g, "items", r.items);
+  for (const auto& [attr, v] : {std::pair{"ranker_source", r.ranker_source}, std::pair{"ranker_l2", r.ranker_l2},
+                                std::pair{"validation_recall_hybrid", r.validation_recall_hybrid},
+                                std::pair{"validation_recall_ranker", r.validation_recall_ranker}})
+    h5::write_attr(g, attr, fmt::format("{}", v));
   h5::write_attr(g, "validation_cross_entropy_sequence", fmt::format("{}", r.validation_cross_entropy_sequence));
   if (r.mixture) {
     h5::write_attr(g, "validation_cross_entropy_mixture", fmt::format("{}", r.validation_cross_entropy_mixture));
@@ -118,6 +123,16 @@ SequenceResult read_sequence_result(const Store& store, const std::string& name)
   };
   out.validation_cross_entropy_sequence = number("validation_cross_entropy_sequence");
   out.validation_cross_entropy_mixture = number("validation_cross_entropy_mixture");
+  if (h5::has_attr(g, "items")) {
+    out.items = h5::read_attr_string(g, "items", cx);
+    if (out.items != "hybrid" && out.items != "ranker")
+      throw InputError(fmt::format("{}: result '{}': items is '{}', expected hybrid or ranker", store.path(), name,
+                                   out.items));
+    out.ranker_source = number("ranker_source");
+    out.ranker_l2 = number("ranker_l2");
+    out.validation_recall_hybrid = number("validation_recall_hybrid");
+    out.validation_recall_ranker = number("validation_recall_ranker");
+  }
   if (h5::exists(g, "mixture")) {
     temporal::MixtureParameters p;
     for (std::size_t t = 0; t < temporal::kMixtureTensorCount; ++t) {

@@ -23,7 +23,11 @@
 // holds ("sequence": the cell's head, "mixture": the interest mixture), with their
 // cross-entropies on the last period (validation_cross_entropy_sequence / _mixture) and
 // mixture_only_expert (-1: gated, else the expert it fell back to). Results written
-// before the mixture existed read as interests "sequence".
+// before the mixture existed read as interests "sequence". `items` says what
+// `recommend --model` ranks by ("hybrid": the predicted factor blended with the predicted
+// interests; "ranker": the learned item ranker, refitted when asked, with ranker_source and
+// ranker_l2 as its setting), with both recall@20 on the last period
+// (validation_recall_hybrid / _ranker); results written before it existed read as "hybrid".
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -54,6 +58,9 @@ struct SequenceResult {
   std::string interests = "sequence";  // "sequence" | "mixture": what next_interests holds
   double validation_cross_entropy_sequence = 0, validation_cross_entropy_mixture = 0;
   std::optional<temporal::MixtureParameters> mixture;  // when a mixture was trained
+  std::string items = "hybrid";  // "hybrid" | "ranker": what recommend --model ranks by
+  double ranker_source = -1, ranker_l2 = 0;  // the ranker's setting (evaluation/ranker_model.hpp)
+  double validation_recall_hybrid = 0, validation_recall_ranker = 0;
 };
 
 // Creates /results/<name> in `w` (replacing one of that name); the caller commits `w`.

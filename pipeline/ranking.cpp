@@ -39,9 +39,7 @@ std::vector<std::uint8_t> labels_had(std::span<const Index> items, const graph::
   return had;
 }
 
-namespace {
-
-std::vector<std::uint8_t> read_filter(const std::string& path, const io::Store& store) {
+std::vector<std::uint8_t> read_item_filter(const std::string& path, const io::Store& store) {
   std::vector<std::uint8_t> blocked(static_cast<std::size_t>(store.n_items()), 0);
   io::LineReader r(path);
   const io::IdMap ids = io::IdMap::from_names(store.items());
@@ -50,8 +48,6 @@ std::vector<std::uint8_t> read_filter(const std::string& path, const io::Store& 
     if (const Index i = ids.find(io::trim(line)); i >= 0) blocked[static_cast<std::size_t>(i)] = 1;
   return blocked;
 }
-
-}  // namespace
 
 UserRanking::UserRanking(const io::Store& store, const RankingOptions& o) : threads_(o.threads) {
   core::check_threads(o.threads);
@@ -68,7 +64,7 @@ UserRanking::UserRanking(const io::Store& store, const RankingOptions& o) : thre
     throw InputError(fmt::format("include_seen: result '{}' ({}) saved each user's top items without the items "
                                  "they had; rank by a factorize or train result to include them",
                                  o.result, kind_));
-  if (!o.filter_items.empty()) blocked_ = read_filter(o.filter_items, store);
+  if (!o.filter_items.empty()) blocked_ = read_item_filter(o.filter_items, store);
   use_seen_ = !o.include_seen;
 
   io::StoredFactors factors;

@@ -52,6 +52,10 @@ struct History {
 };
 History user_history(const io::Store& store, graph::Time end);
 
+// The items named in a filter file (one id per line; ids the store lacks are ignored), as
+// one flag per item of the store.
+std::vector<std::uint8_t> read_item_filter(const std::string& path, const io::Store& store);
+
 // The labels of the items in `items` (one CSR row of seen items), as flags per label.
 std::vector<std::uint8_t> labels_had(std::span<const graph::Index> items, const graph::CsrMatrix& item_labels);
 

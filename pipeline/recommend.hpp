@@ -1,8 +1,12 @@
 // recommend and similar_items: `driftrec recommend` and `driftrec similar-items` as calls.
 // Each ranked item carries its title (where the store has titles) and its label names.
 // recommend ranks items for a user by the factors of a factorize result
-// (x_u . y_i of one period) or by a sequence model (train result: the hybrid of the
-// predicted factor and the predicted interests, for the period after the last);
+// (x_u . y_i of one period), by a sequence model (train result: the hybrid of the
+// predicted factor and the predicted interests, for the period after the last), or by the
+// learned item ranker (model "ranker", evaluation/ranker_model.hpp), fitted on every
+// period of the store when asked, its setting (learned weights for an l2, or one of its
+// sources alone) chosen by recall@20 on the store's last period (the validation period:
+// fitted on the periods before it), ranking the items for the period after the last;
 // similar_items ranks items by the cosine of their factors.
 #pragma once
 #include <cstddef>
@@ -21,9 +25,20 @@ struct RecommendRequest {
   int k = 10;                          // items, >= 1
   std::string result = "als";          // a factorize result
   std::optional<std::size_t> period;   // default: the latest period with user and item factors
-  std::string model;                   // a train result: rank by the sequence model instead
+  std::string model;                   // a train result: rank by the sequence model instead;
+                                       // "ranker": by the learned item ranker (see above)
   std::string filter_items;            // a file of item ids (one per line) never to recommend
   bool include_seen = false;           // also rank items the user had before the period ends
+  int threads = 0;                     // the ranker's fit; 0: OpenMP's default
+};
+
+// What the ranker ranked by and how it was chosen (model "ranker" only).
+struct RankerSummary {
+  std::string setting;            // "learned" or a source's name
+  double l2 = 0;                  // the learned setting's
+  double validation_recall = 0;   // recall@20 on the validation period (NaN: no pair)
+  std::size_t validation_pairs = 0;
+  std::size_t validation_period = 0;
 };
 
 struct RankedItem {
@@ -44,6 +59,7 @@ struct Recommendations {
   std::size_t excluded = 0;  // items left out (seen and filtered)
   std::vector<RankedItem> items;  // best first
   bool has_titles = false;        // the store has item titles
+  std::optional<RankerSummary> ranker;
 
   nlohmann::json to_json() const;
 };

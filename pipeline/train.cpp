@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "evaluation/ranker_model.hpp"
+#include "evaluation/split.hpp"
 #include "io/result_name.hpp"
 #include "io/sequence_result.hpp"
 #include "temporal/mixture_fit.hpp"
@@ -27,6 +29,40 @@ temporal::History store_history(const io::Store& store) {
   return h;
 }
 
+namespace {
+
+// The item model recommend --model ranks by (TrainRequest::items): the hybrid's recall@20
+// on the last period was measured by train_history; the ranker's is measured here the same
+// way (fitted on the periods before the last, scored on its users' new items).
+void choose_items(const io::Store& store, const TrainRequest& q, TrainSummary& out, io::SequenceResult& r) {
+  out.validation_recall_ranker = std::numeric_limits<double>::quiet_NaN();
+  r.validation_recall_hybrid = out.interest_weight.recall;
+  if (q.items == "hybrid") return;
+  const evaluation::EvaluationData data = evaluation::load_evaluation_data(store);
+  evaluation::LibraryModelOptions lo;
+  lo.threads = q.threads;
+  const evaluation::ModelSpec spec = evaluation::ranker_model(lo);
+  const std::size_t n = data.slices.size();
+  if (n < spec.min_training_periods + 1) {
+    if (q.items == "ranker")
+      throw InputError(fmt::format("items: the ranker needs at least {} periods; {} has {}",
+                                   spec.min_training_periods + 1, q.store, n));
+    return;  // best: the hybrid
+  }
+  if (q.progress) q.progress("item ranker", 0, 1);
+  const evaluation::RankerChoice c = evaluation::choose_ranker_setting(data, spec, n - 1, 20, q.threads);
+  r.ranker_source = evaluation::param(c.params, "source");
+  r.ranker_l2 = evaluation::param(c.params, "l2");
+  r.validation_recall_ranker = std::isnan(c.recall) ? 0.0 : c.recall;
+  const bool ranker = q.items == "ranker" || (!std::isnan(c.recall) && c.recall > out.interest_weight.recall);
+  r.items = ranker ? "ranker" : "hybrid";
+  out.items = r.items;
+  out.ranker_setting = evaluation::ranker_setting_name(c.params);
+  out.validation_recall_ranker = c.recall;
+}
+
+}  // namespace
+
 TrainSummary train_store(const TrainRequest& q) {
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
   temporal::SequenceOptions options = q.options;
@@ -39,6 +75,8 @@ TrainSummary train_store(const TrainRequest& q) {
   options.validate();
   if (q.interests != "best" && q.interests != "sequence" && q.interests != "mixture")
     throw InputError(fmt::format("interests: expected best, sequence or mixture, found '{}'", q.interests));
+  if (q.items != "best" && q.items != "hybrid" && q.items != "ranker")
+    throw InputError(fmt::format("items: expected best, hybrid or ranker, found '{}'", q.items));
   io::check_result_name(q.name);
   // The writer (and the store's writer lock) before reading: what this job computes from
   // is the store it amends, whatever other writers do meanwhile.
@@ -54,6 +92,7 @@ TrainSummary train_store(const TrainRequest& q) {
   TrainSummary out = train_history(store_history(store), options, store.slicing(), r, q.progress, q.interests);
   out.store = q.store;
   out.result = q.name;
+  choose_items(store, q, out, r);
   io::write_sequence_result(writer, q.name, r);
   writer.commit();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -152,6 +191,11 @@ nlohmann::json TrainSummary::to_json() const {
                                                    ? nlohmann::json(nullptr)
                                                    : nlohmann::json(validation_cross_entropy_mixture)},
           {"mixture_only_expert", mixture_only_expert},
+          {"items", items},
+          {"ranker_setting", ranker_setting},
+          {"validation_recall_ranker@20", std::isnan(validation_recall_ranker)
+                                              ? nlohmann::json(nullptr)
+                                              : nlohmann::json(validation_recall_ranker)},
           {"seconds", seconds}};
 }
 

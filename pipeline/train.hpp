@@ -24,6 +24,10 @@ struct TrainRequest {
   // mixture, whichever has the lower cross-entropy on the last period), "sequence" or
   // "mixture".
   std::string interests = "best";
+  // What `recommend --model` ranks items by: "best" (the hybrid or the learned item ranker,
+  // whichever has the higher recall@20 on the last period: each fitted on the periods
+  // before it), "hybrid" or "ranker" (evaluation/ranker_model.hpp).
+  std::string items = "best";
   int threads = 0;  // 0: OpenMP's default; sets every threads field of `options`
   std::string device = "cpu";  // cpu | cuda | auto: the propagated interests' and ALS features' kernels
   Progress progress;
@@ -43,6 +47,9 @@ struct TrainSummary {
   double validation_cross_entropy_sequence = 0;
   double validation_cross_entropy_mixture = 0;  // NaN when no mixture was trained
   int mixture_only_expert = -1;                 // -1: gated; else the expert it fell back to
+  std::string items = "hybrid";                 // what recommend --model ranks by: "hybrid" | "ranker"
+  std::string ranker_setting;                   // "learned" or a source's name; empty: not fitted
+  double validation_recall_ranker = 0;          // recall@20 on the last period (NaN: not fitted)
   double seconds = 0;
 
   const char* cell_name() const;  // "gru" | "lstm" | "attention"

@@ -1,11 +1,15 @@
 // pipeline/recommend: recommend and similar_items return what `driftrec recommend` and
-// `driftrec similar-items` print with --json; bad requests throw InputError naming the field.
+// `driftrec similar-items` print with --json; bad requests throw InputError naming the field;
+// --model ranker ranks as the evaluator's ranker fitted on every period.
 #include "pipeline/recommend.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
 
+#include "evaluation/metrics.hpp"
+#include "evaluation/ranker_model.hpp"
+#include "evaluation/split.hpp"
 #include "io/store.hpp"
 #include "pipeline/factorize.hpp"
 #include "tests/pipeline/compare.hpp"
@@ -93,4 +97,47 @@ TEST_CASE("a bad recommend request throws InputError naming the field", "[pipeli
   CHECK_THAT(test::input_error_of([&] { pipeline::similar_items(sq); }), Catch::Contains("item with id 'nothing'"));
   sq.k = -1;
   CHECK_THAT(test::input_error_of([&] { pipeline::similar_items(sq); }), Catch::Contains("k:"));
+}
+
+TEST_CASE("recommend --model ranker ranks the user's new items by the evaluator's ranker, chosen on the last period",
+          "[pipeline][recommend][ranker]") {
+  test::TempDir dir;
+  const std::string store = test::generated_store(dir, kLog);
+  const io::Store st = io::Store::open(store);
+  const std::string user = st.users()[5];
+  pipeline::RecommendRequest q;
+  q.store = store;
+  q.user = user;
+  q.k = 8;
+  q.model = "ranker";
+  q.threads = 2;
+  const pipeline::Recommendations r = pipeline::recommend(q);
+  CHECK(r.to_json() == cli_json(fmt::format("recommend '{}' --user {} --k 8 --model ranker --threads 2 --json", store, user)));
+  REQUIRE(r.ranker.has_value());
+  CHECK(r.result == "ranker");
+  CHECK(r.period == st.n_slices() - 1);
+  CHECK(r.ranker->validation_period == st.n_slices() - 1);
+
+  // The same, step by step: the setting with the best recall@20 on the last period, refitted
+  // on every period; the user's top items among those seen and new to them.
+  const evaluation::EvaluationData d = evaluation::load_evaluation_data(st);
+  evaluation::LibraryModelOptions lo;
+  lo.threads = 2;
+  const evaluation::ModelSpec spec = evaluation::ranker_model(lo);
+  const evaluation::RankerChoice c = evaluation::choose_ranker_setting(d, spec, d.slices.size() - 1, 20, 2);
+  CHECK(r.ranker->setting == evaluation::ranker_setting_name(c.params));
+  CHECK(r.ranker->validation_recall == Approx(c.recall).margin(1e-12));
+  const evaluation::Training t = evaluation::make_training(d, d.slices.size());
+  const graph::Index u = 5;
+  std::vector<float> scores(static_cast<std::size_t>(t.n_items), 0.0f);
+  spec.fit(t, c.params)->items(u, scores);
+  const std::vector<graph::Index> eligible = evaluation::eligible_items(t, u);
+  const std::vector<graph::Index> top = evaluation::top_k_of(scores, eligible, 8);
+  REQUIRE(r.items.size() == top.size());
+  const std::vector<std::string> ids = st.items();
+  for (std::size_t j = 0; j < top.size(); ++j) CHECK(r.items[j].item == ids[static_cast<std::size_t>(top[j])]);
+  CHECK(r.excluded == static_cast<std::size_t>(t.history.indptr[u + 1] - t.history.indptr[u]));
+
+  q.include_seen = true;
+  CHECK_THAT(test::input_error_of([&] { pipeline::recommend(q); }), Catch::Contains("include_seen"));
 }

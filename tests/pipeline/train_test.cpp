@@ -44,7 +44,8 @@ TEST_CASE("train_store saves the model driftrec train saves; predict returns wha
   };
   const pipeline::TrainSummary s = pipeline::train_store(q);
   CHECK(test::without(s.to_json(), {"seconds", "result"}) == test::without(json::parse(r.out), {"seconds", "result"}));
-  CHECK(stages == std::set<std::string>{"features: propagation", "features: temporal ALS", "training", "interest mixture"});
+  CHECK(stages == std::set<std::string>{"features: propagation", "features: temporal ALS", "training", "interest mixture",
+                                        "item ranker"});
   CHECK(s.cell_name() == std::string("lstm"));
 
   const io::Store st = io::Store::open(store);
@@ -144,4 +145,54 @@ TEST_CASE("a bad train or predict request throws InputError naming the field", "
   CHECK_THAT(test::input_error_of([&] { pipeline::predict(p); }), Catch::Contains("no result named 'sequence'"));
   p.top = 0;
   CHECK_THAT(test::input_error_of([&] { pipeline::predict(p); }), Catch::Contains("top"));
+}
+
+TEST_CASE("train --items best stores the item model with the higher recall@20 on the last period; recommend --model "
+          "ranks by it",
+          "[pipeline][train][ranker]") {
+  test::TempDir dir;
+  const std::string store = test::generated_store(dir, kLog);
+  const std::string common = "--epochs 2 --hidden 6 --threads 2 --interests sequence --json";
+  auto best = run_cli(fmt::format("train '{}' --name best {}", store, common));
+  INFO(best.err);
+  REQUIRE(best.exit_code == 0);
+  const json jb = json::parse(best.out);
+  REQUIRE(jb["validation_recall_ranker@20"].is_number());
+  const double hybrid = jb["interest_weight_recall@20"].get<double>(), ranker = jb["validation_recall_ranker@20"].get<double>();
+  CHECK(jb["items"] == (ranker > hybrid ? "ranker" : "hybrid"));
+
+  auto forced = run_cli(fmt::format("train '{}' --name rk --items ranker {}", store, common));
+  REQUIRE(forced.exit_code == 0);
+  CHECK(json::parse(forced.out)["items"] == "ranker");
+  auto plain = run_cli(fmt::format("train '{}' --name hy --items hybrid {}", store, common));
+  REQUIRE(plain.exit_code == 0);
+  CHECK(json::parse(plain.out)["items"] == "hybrid");
+  CHECK(json::parse(plain.out)["validation_recall_ranker@20"].is_null());
+
+  const io::Store st = io::Store::open(store);
+  const io::SequenceResult rk = io::read_sequence_result(st, "rk"), hy = io::read_sequence_result(st, "hy");
+  CHECK(rk.items == "ranker");
+  CHECK(rk.validation_recall_ranker == Approx(ranker).epsilon(1e-6));  // stored as text, read as float
+  CHECK(hy.items == "hybrid");
+
+  pipeline::RecommendRequest q;
+  q.store = store;
+  q.user = st.users()[2];
+  q.k = 7;
+  q.threads = 2;
+  q.model = "rk";
+  const pipeline::Recommendations by_result = pipeline::recommend(q);
+  q.model = "ranker";
+  const pipeline::Recommendations by_ranker = pipeline::recommend(q);
+  REQUIRE(by_result.ranker.has_value());
+  CHECK(by_result.result == "rk");
+  CHECK(by_result.ranker->setting == by_ranker.ranker->setting);  // the same choice, on the same last period
+  REQUIRE(by_result.items.size() == by_ranker.items.size());
+  for (std::size_t j = 0; j < by_result.items.size(); ++j) CHECK(by_result.items[j].item == by_ranker.items[j].item);
+  q.model = "hy";
+  CHECK(!pipeline::recommend(q).ranker.has_value());
+
+  auto bad = run_cli(fmt::format("train '{}' --items other", store));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("items") != std::string::npos);
 }
