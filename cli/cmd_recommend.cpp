@@ -74,9 +74,11 @@ void add_recommend(CLI::App& app) {
   auto* period = cmd->add_option("--period", a->period,
                                  "Period index from 0 (the first); not negative (default: the latest with factors)");
   cmd->add_option("--model", q.model,
-                  "A sequence model (driftrec train --name): rank the NEXT period's items by the predicted factor "
-                  "blended with the predicted interests (the blend chosen on validation) instead of --result; "
-                  "`ranker`: by the learned item ranker, its setting chosen on validation (see below)");
+                  "A sequence model (driftrec train --name): rank the NEXT period's items, instead of --result, by "
+                  "the item model train chose on validation (train --items; default best: the predicted factor "
+                  "blended with the predicted interests, or the learned item ranker, whichever had the higher "
+                  "recall@20 on the last period); `ranker`: by the learned item ranker, its setting chosen on "
+                  "validation (see below)");
   cmd->add_option("--filter-items", q.filter_items, "File of item ids (one per line) never to recommend")->check(CLI::ExistingFile);
   cmd->add_flag("--include-seen", q.include_seen, "Also rank items the user already had");
   cmd->add_flag("--json", a->json, "Print JSON");

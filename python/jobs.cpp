@@ -172,6 +172,7 @@ void train_fields(pipeline::TrainRequest& q, Fields& f) {
   f("threads", q.threads);
   f("device", q.device);
   f("interests", q.interests);
+  f("items", q.items);
   m.cell = temporal::parse_cell(cell, "cell");
   q.options.als.als.seed = m.seed;  // as `driftrec train`: one seed for the model and its ALS features
 }
@@ -247,6 +248,7 @@ void recommend_fields(pipeline::RecommendRequest& q, Fields& f) {
   f("model", q.model);
   f("filter_items", q.filter_items);
   f("include_seen", q.include_seen);
+  f("threads", q.threads);
 }
 
 void similar_fields(pipeline::SimilarItemsRequest& q, Fields& f) {

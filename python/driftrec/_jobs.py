@@ -83,13 +83,15 @@ def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_
           batch_users=_d("train", "batch_users"), factor_weight=_d("train", "factor_weight"),
           patience=_d("train", "patience"), factors=_d("train", "factors"), window=_d("train", "window"),
           seed=_d("train", "seed"), threads=_d("train", "threads"),
-          device=_d("train", "device"), interests=_d("train", "interests")):
+          device=_d("train", "device"), interests=_d("train", "interests"), items=_d("train", "items")):
     """`driftrec train`: fits the sequence model (GRU, LSTM or attention cell) that predicts
     each user's next-period interests and factor on every period of `store` (a Store or a
     path; needs item labels and at least 4 periods) and saves it, with every user's
     prediction for the period after the last, under /results/<name>. interests: "best" (the
     default: the cell's own head or the interest mixture, whichever is better on the last
-    period), "sequence" or "mixture"; only "sequence" results are stepped by Store.append. Returns the summary of `driftrec train
+    period), "sequence" or "mixture"; only "sequence" results are stepped by Store.append. items: what
+    recommend(model=name) ranks by, "best" (the default: the hybrid or the learned item ranker,
+    whichever has the higher recall@20 on the last period), "hybrid" or "ranker". Returns the summary of `driftrec train
     --json` (epochs run, best epoch, validation loss, the hybrid's interest weight...)."""
     path = _store_path(store)
     return _written(store, _driftrec._train(path, _options("train", locals())))
@@ -186,10 +188,12 @@ def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propaga
 
 def recommend(store, user, *, k=_d("recommend", "k"), result=_d("recommend", "result"),
               period=_d("recommend", "period"), model=_d("recommend", "model"),
-              filter_items=_d("recommend", "filter_items"), include_seen=_d("recommend", "include_seen")):
+              filter_items=_d("recommend", "filter_items"), include_seen=_d("recommend", "include_seen"),
+              threads=_d("recommend", "threads")):
     """`driftrec recommend`: the k best items for `user` by the factors of the factorize
     result `result` (period None: the latest with both factors), or by the sequence model
-    `model` (a train result) for the period after the last. filter_items: a file of item ids
+    `model` (a train result; the item model it chose) for the period after the last, or by
+    the learned item ranker with model="ranker" (fitted on threads threads when asked). filter_items: a file of item ids
     never to recommend. Returns `driftrec recommend --json`'s dict: "items" lists item,
     title, score and labels, best first."""
     path = _store_path(store)
