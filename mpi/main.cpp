@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -25,8 +26,8 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   auto* cmd = app.add_subcommand("propagate", "Temporal label propagation over a store's slices, across the MPI ranks");
   cmd->footer(
       "The options of `driftrec propagate --method label`; the result is the same store layout, and equal "
-      "to the single process's bit for bit when that one does not order the graph by degree (graphs below "
-      "2^21 stored entries). Example:\n  mpirun -np 4 driftrec-mpi propagate ml.h5 --threads 2 --json");
+      "to the single process's bit for bit (with the same --reorder, each rank sums every row in the single "
+      "process's order). Example:\n  mpirun -np 4 driftrec-mpi propagate ml.h5 --threads 2 --json");
   struct Args {
     mpi::PropagateRequest request;
     std::string method = "label", exchange = "alltoall";
@@ -45,6 +46,13 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   cmd->add_option("--tolerance", t.propagation.tolerance, "Stop when an iteration changes no score by more than this")
       ->default_val(1e-6);
   cmd->add_option("--max-iterations", t.propagation.max_iterations, "Iterations per period at most")->default_val(100);
+  const std::map<std::string, propagation::Reorder> reorders{
+      {"auto", propagation::Reorder::automatic}, {"on", propagation::Reorder::on}, {"off", propagation::Reorder::off}};
+  cmd->add_option("--reorder", t.propagation.reorder,
+                  "label: relabel each period's graph by degree (faster gathers on large graphs): auto (from 2^21 "
+                  "stored entries), on or off; results equal up to float rounding")
+      ->transform(CLI::CheckedTransformer(reorders))
+      ->default_str("auto");
   cmd->add_option("--keep", q.keep, "Periods whose results are saved: all | last:N")->default_val("all");
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_option("--exchange", a->exchange,

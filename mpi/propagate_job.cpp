@@ -16,6 +16,7 @@
 #include "io/label_result.hpp"
 #include "io/result_name.hpp"
 #include "io/store.hpp"
+#include "mpi/degree_order.hpp"
 #include "mpi/label_propagation.hpp"
 #include "mpi/parallel_store.hpp"
 #include "pipeline/common.hpp"
@@ -163,6 +164,7 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   const int fail_rank = std::getenv("DRIFTREC_MPI_FAIL_RANK") ? std::atoi(std::getenv("DRIFTREC_MPI_FAIL_RANK")) : -1;
   const std::vector<std::int64_t> user_rows = users.rows_per_part(), item_rows = items.rows_per_part();
   CsrMatrix history;
+  GlobalOrder order;         // G_t's degree order, as the single process's
   pr::DenseMatrix previous;  // own rows of the raw F_U(t-1)
   const Index k = shape.labels;
   for (std::size_t t = 0; t < shape.slices; ++t) {
@@ -174,7 +176,8 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
                                              : graph::decay_step(history, slices[t], options.gamma);
       slices[t] = CsrMatrix{};
     });
-    const DistributedGraph g = distribute(c, users, items, history);
+    advance_order(c, users, items, history, t > 0 && options.gamma != 0, options.propagation, order);
+    const DistributedGraph g = distribute(c, users, items, history, order);
     PeriodStats p;
     p.period = t;
     p.setup_seconds = since(t0);

@@ -2,8 +2,10 @@
 # driftrec-mpi propagate under mpirun -np 1, 2 and 3 against `driftrec propagate` on the
 # same store: the /results/<name> groups must be equal value for value (h5diff with no
 # tolerance: bit for bit up to NaN, which a result never holds), since each rank sums its
-# rows' edges in the single process's order and the graph (MovieLens by year, about 10^5
-# edges) is below the size the single process orders by degree. Then a rank that fails
+# rows' edges in the single process's order: in id order (MovieLens by year, about 10^5
+# edges, is below the size the single process orders by degree), and with --reorder on in
+# the degree order, decayed from period to period (ties by the previous order) or fresh
+# each period (--gamma 0). Then a rank that fails
 # (DRIFTREC_MPI_FAIL_RANK) must end the job non-zero, name the rank, and leave the store
 # byte for byte as it was, with no temporary file beside it.
 # Usage: propagate_equal.sh DRIFTREC DRIFTREC_MPI MPIRUN DATA_DIR (DRIFTREC_MPI, MPIRUN: "none" when not built)
@@ -42,8 +44,12 @@ check() {  # check NAME NP [options...]: equal to the single process with those 
 check label 1
 check label 2
 check label 3
+check ordered 1 --reorder on
+check ordered 2 --reorder on
+check ordered 3 --reorder on
 mpi_only=(--exchange allgather)
 check lp 3 --gamma 0 --mu 0.3 --alpha 0.7 --keep last:2
+check lpo 2 --reorder on --gamma 0 --mu 0.3 --keep last:3
 
 # A failed rank: non-zero, named, store unchanged, no temporary file left.
 cp "$work/base.h5" "$work/fail.h5"
