@@ -84,10 +84,7 @@ FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
   std::unique_ptr<io::FactorsResultWriter> result;
   run_phase(c, [&] {
     if (!c.root()) return;
-    writer = std::make_unique<io::StoreWriter>(q.store, io::StoreWriter::Amend{}, q.threads);
-    if (!(stamp_of(q.store) == *stamp))
-      throw InputError(fmt::format("{}: the store was changed by another writer while driftrec-mpi read it; run again",
-                                   q.store));
+    writer = open_writer(q.store, *stamp, q.threads);
     result = std::make_unique<io::FactorsResultWriter>(*writer, q.name);
   });
 

@@ -96,10 +96,7 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   info.slicing = shape.slicing;
   run_phase(c, [&] {
     if (!c.root()) return;
-    writer = std::make_unique<io::StoreWriter>(q.store, io::StoreWriter::Amend{}, q.threads);
-    if (!(stamp_of(q.store) == *stamp))
-      throw InputError(fmt::format("{}: the store was changed by another writer while driftrec-mpi read it; run again",
-                                   q.store));
+    writer = open_writer(q.store, *stamp, q.threads);
     result = std::make_unique<io::LabelResultWriter>(*writer, s.result);
   });
 

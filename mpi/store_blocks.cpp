@@ -37,6 +37,14 @@ Stamp stamp_of(const std::string& path) {
           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
+std::unique_ptr<io::StoreWriter> open_writer(const std::string& path, const Stamp& read, int threads) {
+  auto writer = std::make_unique<io::StoreWriter>(path, io::StoreWriter::Amend{}, threads);
+  if (!(stamp_of(path) == read))
+    throw InputError(fmt::format("{}: the store was changed by another writer while driftrec-mpi read it; run again",
+                                 path));
+  return writer;
+}
+
 std::uint64_t sum_all(const Comm& c, std::uint64_t v) {
   std::uint64_t out = 0;
   MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, c.comm);

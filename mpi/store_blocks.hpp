@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "graph/csr.hpp"
+#include "io/store.hpp"
 #include "mpi/comm.hpp"
 #include "mpi/parallel_store.hpp"
 #include "mpi/partition.hpp"
@@ -29,6 +31,11 @@ struct Stamp {
   bool operator==(const Stamp&) const = default;
 };
 Stamp stamp_of(const std::string& path);
+
+// Rank 0's writer: the store's writer lock (io::StoreWriter, amending), then the check
+// that the store is still the file the ranks read (InputError if another writer replaced
+// or changed it in between).
+std::unique_ptr<io::StoreWriter> open_writer(const std::string& path, const Stamp& read, int threads);
 
 struct BlockedSlices {
   Blocks users, items;
