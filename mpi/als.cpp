@@ -2,7 +2,6 @@
 #include "mpi/als.hpp"
 
 #include <chrono>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -22,7 +21,6 @@ Eigen::MatrixXd distributed_gram(const Comm& c, const Blocks& side, const mf::Fa
                                  AlsTraffic& traffic) {
   const Index n = side.bounds.back(), b0 = side.begin(c.rank), b1 = side.end(c.rank);
   const int f = static_cast<int>(own.cols()), blocks = mf::gram_block_count(n);
-  const std::size_t ff = static_cast<std::size_t>(f) * static_cast<std::size_t>(f);
   // The rows of blocks that start on an earlier rank go to that rank (only the block
   // holding b0 can: a block starting before b0 and ending past it).
   std::vector<int> send_counts(static_cast<std::size_t>(c.size), 0);
@@ -37,12 +35,17 @@ Eigen::MatrixXd distributed_gram(const Comm& c, const Blocks& side, const mf::Fa
   }
   const std::vector<float> tail = alltoallv(c, send, send_counts, traffic.gram_bytes);  // by source rank = by row
 
-  // The partials of the blocks that start here; the others stay 0 for the allreduce.
-  std::vector<double> partials(static_cast<std::size_t>(blocks) * ff, 0.0);
+  // The partials of the blocks that start here, lower triangles (the rest is 0) in block
+  // order; heads increase with the block, so the allgather in rank order is block order.
+  const std::size_t tri = static_cast<std::size_t>(f) * static_cast<std::size_t>(f + 1) / 2;
+  std::vector<int> counts(static_cast<std::size_t>(c.size), 0);
+  for (int b = 0; b < blocks; ++b) counts[side.owner(static_cast<Index>(mf::gram_block_begin(n, b)))] += static_cast<int>(tri);
+  std::vector<double> mine;
+  mine.reserve(static_cast<std::size_t>(counts[c.rank]));
   std::vector<float> rows;
   for (int b = 0; b < blocks; ++b) {
     const Index lo = static_cast<Index>(mf::gram_block_begin(n, b)), hi = static_cast<Index>(mf::gram_block_begin(n, b + 1));
-    if (lo < b0 || lo >= b1) continue;
+    if (side.owner(lo) != c.rank) continue;
     const float* first = own.row(lo - b0).data();
     Eigen::Index count = std::min(hi, b1) - lo;
     if (hi > b1) {  // the block's rows on the next ranks follow in row order
@@ -53,13 +56,19 @@ Eigen::MatrixXd distributed_gram(const Comm& c, const Blocks& side, const mf::Fa
       count = hi - lo;
     }
     const Eigen::MatrixXd p = mf::gram_block_partial(first, count, f, solver);
-    std::memcpy(partials.data() + static_cast<std::size_t>(b) * ff, p.data(), ff * sizeof(double));
+    for (int j = 0; j < f; ++j)
+      for (int i = j; i < f; ++i) mine.push_back(p(i, j));
   }
-  if (c.size > 1) traffic.gram_bytes += partials.size() * sizeof(double);
-  MPI_Allreduce(MPI_IN_PLACE, partials.data(), static_cast<int>(partials.size()), MPI_DOUBLE, MPI_SUM, c.comm);
-  std::vector<Eigen::MatrixXd> blocks_out(static_cast<std::size_t>(blocks));
+  DRIFTREC_ASSERT(mine.size() == static_cast<std::size_t>(counts[c.rank]));
+  traffic.gram_bytes += mine.size() * sizeof(double) * static_cast<std::size_t>(c.size - 1);
+  const std::vector<int> at = displacements(counts);
+  std::vector<double> all(static_cast<std::size_t>(blocks) * tri);
+  MPI_Allgatherv(mine.data(), counts[c.rank], MPI_DOUBLE, all.data(), counts.data(), at.data(), MPI_DOUBLE, c.comm);
+  std::vector<Eigen::MatrixXd> blocks_out(static_cast<std::size_t>(blocks), Eigen::MatrixXd::Zero(f, f));
+  const double* next = all.data();
   for (int b = 0; b < blocks; ++b)
-    blocks_out[b] = Eigen::Map<const Eigen::MatrixXd>(partials.data() + static_cast<std::size_t>(b) * ff, f, f);
+    for (int j = 0; j < f; ++j)
+      for (int i = j; i < f; ++i) blocks_out[b](i, j) = *next++;
   return mf::gram_from_partials(blocks_out, f);
 }
 

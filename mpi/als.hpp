@@ -1,17 +1,18 @@
 // Implicit ALS (Hu, Koren & Volinsky 2008; matrix_factorization/implicit_als.hpp) on a
 // graph split across ranks (mpi/distributed_graph.hpp): each half-sweep computes the fixed
-// side's Y^T Y across the ranks (an allreduce), receives the fixed side's ghost rows (the
-// factor rows of the boundary, MPI_Alltoallv), then solves the rank's own rows with the
-// single process's CPU kernel (solve_rows_with_gram).
+// side's Y^T Y across the ranks (its partials gathered), receives the fixed side's ghost
+// rows (the factor rows of the boundary, MPI_Alltoallv), then solves the rank's own rows
+// with the single process's CPU kernel (solve_rows_with_gram).
 //
 // Equal to one process, bit for bit: a row's solve reads the same entries in the same
 // order (W's rows as stored, W^T's by increasing user) and the same fixed rows; and Y^T Y
 // is summed as the single process sums it, over the same fixed row blocks
 // (gram_block_begin): each block's partial is computed by the rank that owns its first
 // row, on the block's rows in order (the rows of a block that cross into the next ranks
-// are sent to it first: at most one block's tail per rank boundary), and the partials are
-// added in block order after an allreduce in which every entry has one non-zero
-// contribution (exact). The cost is blocks x f^2 doubles per half-sweep instead of f^2.
+// are sent to it first: at most one block's tail per rank boundary), every rank gathers
+// all blocks' partials (MPI_Allgatherv of their lower triangles, the rest being 0), and
+// adds them in block order. The cost is blocks x f (f + 1) / 2 doubles per half-sweep
+// reaching every rank, instead of one f x f allreduce that would round differently.
 #pragma once
 #include <cstdint>
 
@@ -22,7 +23,7 @@ namespace driftrec::mpi {
 
 struct AlsTraffic {
   std::uint64_t factor_bytes = 0;  // ghost factor rows, sent to other ranks
-  std::uint64_t gram_bytes = 0;    // the partials handed to the allreduce, and block tails
+  std::uint64_t gram_bytes = 0;    // Gram partials sent to other ranks, and block tails
   double gram_seconds = 0, exchange_seconds = 0, solve_seconds = 0;
 };
 
