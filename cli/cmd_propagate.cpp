@@ -1,6 +1,9 @@
 // driftrec propagate: temporal label propagation (--method label) or random-walk CF
 // (--method p3alpha|rp3beta|ppr) over a store's slices (pipeline/propagate.hpp), saved
 // under /results/<name>.
+#include <map>
+#include <string>
+
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
@@ -86,6 +89,13 @@ void add_propagate(CLI::App& app) {
   cmd->add_option("--max-iterations", t.propagation.max_iterations, "Iterations per period at most")->default_val(100);
   cmd->add_flag("--low-memory", t.propagation.low_memory,
                "label: keep W without its transpose (about half the graph's memory; iterations about 1.3x slower)");
+  const std::map<std::string, propagation::Reorder> reorders{
+      {"auto", propagation::Reorder::automatic}, {"on", propagation::Reorder::on}, {"off", propagation::Reorder::off}};
+  cmd->add_option("--reorder", t.propagation.reorder,
+                  "label: relabel each period's graph by degree (faster gathers on large graphs): auto (from 2^21 "
+                  "stored entries), on or off; results equal up to float rounding")
+      ->transform(CLI::CheckedTransformer(reorders))
+      ->default_str("auto");
   cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
   cmd->add_option("--beta", q.walk.beta, "rp3beta: divide by item popularity^beta")->default_val(0.5);
   cmd->add_option("--neighbours", q.walk.neighbours, "p3alpha/rp3beta: similar items kept per item")->default_val(100);

@@ -68,33 +68,17 @@ bool cholesky_row(const Eigen::MatrixXd& g, const Factors& y, const RowProblem& 
   return true;
 }
 
-// Splits the rows into at most kGramBlocks fixed blocks (never by thread count) and
-// returns each block's partial Gram matrix, for the caller to add in block order.
-template <class Partial, class BlockFn>
-std::vector<Partial> gram_blocks(const Factors& f, const Partial& zero, int threads, BlockFn&& block_fn) {
+// Each of the fixed row blocks' partial Gram matrix (gram_block_partial), for the caller
+// to add in block order.
+std::vector<Eigen::MatrixXd> gram_partials(const Factors& f, Solver solver, int threads) {
   const Eigen::Index n = f.rows();
-  const int blocks = static_cast<int>(std::min<Eigen::Index>(kGramBlocks, (n + 255) / 256));
-  std::vector<Partial> partial(blocks, zero);
+  const int blocks = gram_block_count(n), k = static_cast<int>(f.cols());
+  std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(blocks));
   core::parallel_for(blocks, {threads, core::Schedule::dynamic, 1, blocks > 1}, [&](std::int64_t b) {
-    const Eigen::Index lo = n * b / blocks, hi = n * (b + 1) / blocks;
-    block_fn(lo, hi, partial[b]);
+    const Eigen::Index lo = gram_block_begin(n, static_cast<int>(b)), hi = gram_block_begin(n, static_cast<int>(b) + 1);
+    partial[b] = gram_block_partial(f.row(lo).data(), hi - lo, k, solver);
   });
   return partial;
-}
-
-// G = Y^T Y + diag I in float for the CG kernel: float sums within a block (at most a few
-// thousand rows each at scale), double across blocks.
-Factors cg_gram(const Factors& y, double diag, int threads) {
-  const int k = static_cast<int>(y.cols());
-  const auto partial = gram_blocks(y, Factors(Factors::Zero(k, k)), threads,
-                                   [&](Eigen::Index lo, Eigen::Index hi, Factors& out) {
-                                     detail::syrk_lower(k, y.row(lo).data(), hi - lo, out.data());
-                                   });
-  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(k, k);
-  for (const auto& p : partial) g += p.cast<double>();
-  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
-  g.diagonal().array() += diag;
-  return g.cast<float>();
 }
 
 // The lowest row for which `flag` was raised, so that a message names the same row in
@@ -120,17 +104,33 @@ bool row_finite(const float* x, int f) {
 
 }  // namespace
 
-Eigen::MatrixXd gram(const Factors& f, int threads) {
-  const Eigen::Index k = f.cols();
-  const auto partial = gram_blocks(f, Eigen::MatrixXd(Eigen::MatrixXd::Zero(k, k)), threads,
-                                   [&](Eigen::Index lo, Eigen::Index hi, Eigen::MatrixXd& out) {
-                                     const Eigen::MatrixXd rows = f.middleRows(lo, hi - lo).cast<double>();
-                                     out.selfadjointView<Eigen::Lower>().rankUpdate(rows.transpose());
-                                   });
-  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(k, k);
-  for (const auto& p : partial) g += p;  // in block order: same sum for any thread count
+int gram_block_count(Eigen::Index rows) {
+  return static_cast<int>(std::min<Eigen::Index>(kGramBlocks, (rows + 255) / 256));
+}
+
+Eigen::Index gram_block_begin(Eigen::Index rows, int block) { return rows * block / gram_block_count(rows); }
+
+Eigen::MatrixXd gram_block_partial(const float* rows, Eigen::Index count, int f, Solver solver) {
+  if (solver == Solver::cg) {  // float sums within a block (a few thousand rows at scale)
+    Factors out = Factors::Zero(f, f);
+    if (count > 0) detail::syrk_lower(f, rows, count, out.data());
+    return out.cast<double>();
+  }
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(f, f);
+  const Eigen::MatrixXd block = Eigen::Map<const Factors>(rows, count, f).cast<double>();
+  out.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
+  return out;
+}
+
+Eigen::MatrixXd gram_from_partials(const std::vector<Eigen::MatrixXd>& partials, int f) {
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(f, f);
+  for (const auto& p : partials) g += p;  // in block order: the same sum for any thread count
   g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
   return g;
+}
+
+Eigen::MatrixXd gram(const Factors& f, int threads) {
+  return gram_from_partials(gram_partials(f, Solver::cholesky, threads), static_cast<int>(f.cols()));
 }
 
 CpuAlsBackend::CpuAlsBackend(int threads) : threads_(core::thread_count(threads)) {
@@ -142,19 +142,24 @@ Eigen::MatrixXd CpuAlsBackend::gram_impl(const Factors& f) const { return matrix
 void CpuAlsBackend::solve_rows_impl(const graph::CsrMatrix& ratings, const Factors& fixed,
                                     Factors& solved, const AlsOptions& options,
                                     const DriftPrior& prior) const {
+  // Y^T Y once per half-sweep, summed as the solver needs it.
+  const Eigen::MatrixXd g = gram_from_partials(gram_partials(fixed, options.solver, threads_), options.factors);
+  solve_rows_with_gram(ratings, fixed, solved, options, prior, g, threads_);
+}
+
+void solve_rows_with_gram(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
+                          const AlsOptions& options, const DriftPrior& prior, const Eigen::MatrixXd& yty,
+                          int threads) {
   const int f = options.factors;
   const bool use_prior = prior.rows != nullptr && prior.eta != 0;
   const double diag = static_cast<double>(options.regularization + (use_prior ? prior.eta : 0.0f));
-  // G = Y^T Y + (lambda + eta) I, once per half-sweep: in double for the exact solver.
+  // G = Y^T Y + (lambda + eta) I: in double for the exact solver, rounded to float after
+  // the diagonal is added for the CG kernel.
   const bool exact = options.solver == Solver::cholesky;
-  Eigen::MatrixXd g;
+  Eigen::MatrixXd g = yty;
+  g.diagonal().array() += diag;
   Factors g_float;
-  if (exact) {
-    g = matrix_factorization::gram(fixed, threads_);
-    g.diagonal().array() += diag;
-  } else {
-    g_float = cg_gram(fixed, diag, threads_);
-  }
+  if (!exact) g_float = g.cast<float>();
 
   // Per thread: the Cholesky workspace or the CG kernel's 4 f floats.
   struct Scratch {
@@ -165,7 +170,7 @@ void CpuAlsBackend::solve_rows_impl(const graph::CsrMatrix& ratings, const Facto
   // Small problems run on one thread: a parallel region costs more than their rows.
   const bool parallel = ratings.nnz() + ratings.n_rows > kSerialWork;
   core::parallel_for_with_state(
-      ratings.n_rows, {threads_, core::Schedule::dynamic, kRowChunk, parallel},
+      ratings.n_rows, {threads, core::Schedule::dynamic, kRowChunk, parallel},
       [&] {
         Scratch s;
         if (exact) s.chol.emplace(f);

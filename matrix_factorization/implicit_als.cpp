@@ -104,10 +104,11 @@ void AlsOptions::validate() const {
   if (threads < 0) fail(fmt::format("`threads` must be 0 (OpenMP's default) or a positive count (got {})", threads));
 }
 
-Factors initial_factors(Index rows, int factors, std::uint64_t seed, std::uint64_t stream, int threads) {
+Factors initial_factors(Index rows, int factors, std::uint64_t seed, std::uint64_t stream, int threads,
+                        Index first_row) {
   Factors f(rows, factors);
   core::parallel_for(rows, {threads, core::Schedule::fixed, 1, rows > kSerialWork}, [&](std::int64_t r) {
-    graph::Rng rng(seed, stream, static_cast<std::uint64_t>(r));
+    graph::Rng rng(seed, stream, static_cast<std::uint64_t>(first_row + r));
     for (int k = 0; k < factors; ++k) f(r, k) = static_cast<float>(0.01 * rng.normal());
   });
   return f;

@@ -82,8 +82,9 @@ double implicit_als_loss(const graph::CsrMatrix& user_items, const AlsModel& mod
 // rows x factors, entry (r, k) ~ N(0, 0.01^2) from a generator keyed by (seed, stream, r):
 // independent of thread count and of how many rows there are. threads: 0 for OpenMP's
 // default.
+// first_row: the id of the first row (a block of a larger matrix gets that matrix's rows).
 Factors initial_factors(graph::Index rows, int factors, std::uint64_t seed, std::uint64_t stream,
-                        int threads = 0);
+                        int threads = 0, graph::Index first_row = 0);
 inline constexpr std::uint64_t kUserStream = 0x75736572;  // "user"
 inline constexpr std::uint64_t kItemStream = 0x6974656d;  // "item"
 
@@ -103,6 +104,27 @@ struct DriftPrior {
 // The Gram matrix F^T F, summed in double over fixed row blocks on `threads` threads (0:
 // OpenMP's default; deterministic for any thread count). On the CPU.
 Eigen::MatrixXd gram(const Factors& f, int threads = 0);
+
+// The fixed row blocks of every Gram matrix above (gram, and the half-sweep's Y^T Y): of n
+// rows, block b is [gram_block_begin(n, b), gram_block_begin(n, b + 1)) for b <
+// gram_block_count(n). A caller holding the rows in pieces (driftrec-mpi) sums each block
+// where its rows are (gram_block_partial, on the block's rows in order) and adds the
+// partials in block order (gram_from_partials) to the same bits as one process.
+int gram_block_count(Eigen::Index rows);
+Eigen::Index gram_block_begin(Eigen::Index rows, int block);
+// Lower triangle of sum_r y_r y_r^T over `count` consecutive rows (f floats each), summed
+// as the solver sums it: in float for Solver::cg (returned exactly as double), in double
+// for Solver::cholesky.
+Eigen::MatrixXd gram_block_partial(const float* rows, Eigen::Index count, int f, Solver solver);
+// The partials added in block order, then made symmetric.
+Eigen::MatrixXd gram_from_partials(const std::vector<Eigen::MatrixXd>& partials, int f);
+
+// The CPU half-sweep of AlsBackend::solve_rows with Y^T Y given (as gram_from_partials
+// returns it for options.solver; the diagonal is added here), on `threads` threads (0:
+// OpenMP's default). Shapes are the caller's to check.
+void solve_rows_with_gram(const graph::CsrMatrix& ratings, const Factors& fixed, Factors& solved,
+                          const AlsOptions& options, const DriftPrior& prior, const Eigen::MatrixXd& yty,
+                          int threads);
 
 // One half-sweep on options.backend (null: a CPU backend with options.threads threads):
 // AlsBackend::solve_rows (als_backend.hpp), which says what it solves and throws.

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <numeric>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -30,22 +32,77 @@ int checked_count(std::int64_t n) {
   return static_cast<int>(n);
 }
 
-// Renumbers rows' column ids (global, on `side`) into own rows then ghost rows, and agrees
-// with the owners which rows each rank sends.
-GhostPlan plan_ghosts(const Comm& c, const Blocks& side, CsrMatrix& rows) {
+// The rows of a block [b0, b0 + n) in local order: by position (empty: block order).
+std::vector<Index> local_order(Index b0, Index n, const std::vector<Index>& pos) {
+  if (pos.empty()) return {};
+  std::vector<Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Index{0});
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return pos[b0 + a] < pos[b0 + b]; });
+  return order;
+}
+
+// Row p of the result = row row_order[p] of m (empty: m's order), each row's edges sorted
+// by col_pos of their column (empty: as stored). Column ids stay global.
+CsrMatrix reordered(CsrMatrix m, const std::vector<Index>& row_order, const std::vector<Index>& col_pos) {
+  if (row_order.empty() && col_pos.empty()) return m;
+  CsrMatrix out;
+  out.n_rows = m.n_rows;
+  out.n_cols = m.n_cols;
+  out.indptr.assign(static_cast<std::size_t>(m.n_rows) + 1, 0);
+  const auto source = [&](Index p) { return row_order.empty() ? p : row_order[p]; };
+  for (Index p = 0; p < m.n_rows; ++p) out.indptr[p + 1] = out.indptr[p] + m.row_length(source(p));
+  out.indices.resize(m.indices.size());
+  out.data.resize(m.data.size());
+  std::vector<std::pair<Index, float>> row;
+  for (Index p = 0; p < m.n_rows; ++p) {
+    const Index r = source(p);
+    row.clear();
+    for (Offset e = m.indptr[r]; e < m.indptr[r + 1]; ++e) row.emplace_back(m.indices[e], m.data[e]);
+    if (!col_pos.empty())  // a row holds each column once: no ties
+      std::sort(row.begin(), row.end(), [&](const auto& a, const auto& b) { return col_pos[a.first] < col_pos[b.first]; });
+    Offset o = out.indptr[p];
+    for (const auto& [j, v] : row) {
+      out.indices[o] = j;
+      out.data[o++] = v;
+    }
+  }
+  return out;
+}
+
+std::vector<Index> inverse(const std::vector<Index>& order) {
+  std::vector<Index> inv(order.size());
+  for (std::size_t p = 0; p < order.size(); ++p) inv[static_cast<std::size_t>(order[p])] = static_cast<Index>(p);
+  return inv;
+}
+
+// Renumbers rows' column ids (global, on `side`) into own rows (local order: own_local
+// maps a row of the block to its local row, empty for block order) then ghost rows (by
+// owner, then by `pos`, empty for by id), and agrees with the owners which rows each rank
+// sends and where each ghost sits in its owner's local order.
+GhostPlan plan_ghosts(const Comm& c, const Blocks& side, const std::vector<Index>& pos,
+                      const std::vector<Index>& own_local, CsrMatrix& rows) {
   const Index b0 = side.begin(c.rank), b1 = side.end(c.rank), own = b1 - b0;
+  const auto local = [&](Index j) { return own_local.empty() ? j - b0 : own_local[j - b0]; };
   GhostPlan plan;
   for (Index j : rows.indices)
     if (j < b0 || j >= b1) plan.ghost_ids.push_back(j);
   std::sort(plan.ghost_ids.begin(), plan.ghost_ids.end());
   plan.ghost_ids.erase(std::unique(plan.ghost_ids.begin(), plan.ghost_ids.end()), plan.ghost_ids.end());
+  if (!pos.empty()) {  // owners are increasing in the id: (owner, position) as one key
+    std::vector<std::pair<std::int64_t, Index>> keyed;
+    keyed.reserve(plan.ghost_ids.size());
+    for (Index j : plan.ghost_ids)
+      keyed.emplace_back((static_cast<std::int64_t>(side.owner(j)) << 32) | static_cast<std::uint32_t>(pos[j]), j);
+    std::sort(keyed.begin(), keyed.end());
+    for (std::size_t g = 0; g < keyed.size(); ++g) plan.ghost_ids[g] = keyed[g].second;
+  }
   std::vector<Index> compact(static_cast<std::size_t>(rows.n_cols), -1);
-  for (Index j = b0; j < b1; ++j) compact[j] = j - b0;
+  for (Index j = b0; j < b1; ++j) compact[j] = local(j);
   for (std::size_t g = 0; g < plan.ghost_ids.size(); ++g) compact[plan.ghost_ids[g]] = own + static_cast<Index>(g);
   for (Index& j : rows.indices) j = compact[j];
   rows.n_cols = own + plan.ghosts();
 
-  // Ghost ids are increasing, so each owner's requests are one run of them.
+  // Each owner's requests are one run of the ghosts.
   plan.recv_counts.assign(static_cast<std::size_t>(c.size), 0);
   for (Index j : plan.ghost_ids) ++plan.recv_counts[side.owner(j)];
   const std::vector<std::int32_t> wanted =
@@ -53,13 +110,19 @@ GhostPlan plan_ghosts(const Comm& c, const Blocks& side, CsrMatrix& rows) {
                 traffic().setup_bytes);
   plan.send_counts = exchange_counts(c, plan.recv_counts);
   plan.send_rows.resize(wanted.size());
-  for (std::size_t i = 0; i < wanted.size(); ++i) plan.send_rows[i] = wanted[i] - b0;
+  for (std::size_t i = 0; i < wanted.size(); ++i) plan.send_rows[i] = local(wanted[i]);
+  // Where each ghost sits in its owner's rows (Exchange::allgather reads it there).
+  const std::vector<std::int32_t> at_owner = alltoallv(
+      c, std::vector<std::int32_t>(plan.send_rows.begin(), plan.send_rows.end()), plan.send_counts,
+      traffic().setup_bytes);
+  plan.ghost_at_owner.assign(at_owner.begin(), at_owner.end());
   return plan;
 }
 
 }  // namespace
 
-DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const CsrMatrix& history) {
+DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const CsrMatrix& history,
+                            const GlobalOrder& order) {
   DistributedGraph g;
   g.users = users;
   g.items = items;
@@ -103,11 +166,15 @@ DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& it
     t.data[at] = recv_weight[e];
   }
 
-  g.user_rows = history;
+  // Local order and the single process's summation order (mpi/degree_order.hpp).
+  g.user_order = local_order(u0, history.n_rows, order.user_pos);
+  g.item_order = local_order(i0, ni, order.item_pos);
+  g.user_rows = reordered(history, g.user_order, order.item_pos);
+  g.item_rows = reordered(std::move(g.item_rows), g.item_order, order.user_pos);
   g.user_inv_sqrt_degree = inv_sqrt_row_sums(g.user_rows);
   g.item_inv_sqrt_degree = inv_sqrt_row_sums(g.item_rows);
-  g.item_ghosts = plan_ghosts(c, items, g.user_rows);
-  g.user_ghosts = plan_ghosts(c, users, g.item_rows);
+  g.item_ghosts = plan_ghosts(c, items, order.item_pos, inverse(g.item_order), g.user_rows);
+  g.user_ghosts = plan_ghosts(c, users, order.user_pos, inverse(g.user_order), g.item_rows);
   // The ghosts' degrees come from their owners, once per period.
   g.user_inv_sqrt_degree.resize(static_cast<std::size_t>(g.user_rows.n_rows + g.user_ghosts.ghosts()));
   g.item_inv_sqrt_degree.resize(static_cast<std::size_t>(ni + g.item_ghosts.ghosts()));
@@ -134,9 +201,11 @@ void exchange_ghosts(const Comm& c, const GhostPlan& plan, const Blocks& side, f
     }
     traffic().exchange_bytes += static_cast<std::uint64_t>(own_rows) * uk * sizeof(float) * (c.size - 1);
     MPI_Allgatherv(rows, counts[c.rank], MPI_FLOAT, all.data(), counts.data(), at.data(), MPI_FLOAT, c.comm);
-    for (std::size_t g = 0; g < plan.ghost_ids.size(); ++g)
-      std::copy_n(all.data() + static_cast<std::size_t>(plan.ghost_ids[g]) * uk, uk,
-                  rows + (static_cast<std::size_t>(own_rows) + g) * uk);
+    std::size_t g = 0;
+    for (int q = 0; q < c.size; ++q)
+      for (int i = 0; i < plan.recv_counts[q]; ++i, ++g)
+        std::copy_n(all.data() + static_cast<std::size_t>(side.begin(q) + plan.ghost_at_owner[g]) * uk, uk,
+                    rows + (static_cast<std::size_t>(own_rows) + g) * uk);
     return;
   }
   static std::vector<float> out;  // the rows sent, grouped by destination; reused
@@ -152,6 +221,24 @@ void exchange_ghosts(const Comm& c, const GhostPlan& plan, const Blocks& side, f
   const std::vector<int> sd = displacements(sc), rd = displacements(rc);
   MPI_Alltoallv(out.data(), sc.data(), sd.data(), MPI_FLOAT, rows + static_cast<std::size_t>(own_rows) * uk, rc.data(),
                 rd.data(), MPI_FLOAT, c.comm);
+}
+
+}  // namespace driftrec::mpi
+
+namespace driftrec::mpi {
+
+propagation::DenseMatrix to_local(const propagation::DenseMatrix& block_rows, const std::vector<Index>& order) {
+  if (order.empty()) return block_rows;
+  propagation::DenseMatrix out(block_rows.rows(), block_rows.cols());
+  for (std::size_t p = 0; p < order.size(); ++p) out.row(static_cast<Eigen::Index>(p)) = block_rows.row(order[p]);
+  return out;
+}
+
+propagation::DenseMatrix to_block(const propagation::DenseMatrix& local_rows, const std::vector<Index>& order) {
+  if (order.empty()) return local_rows;
+  propagation::DenseMatrix out(local_rows.rows(), local_rows.cols());
+  for (std::size_t p = 0; p < order.size(); ++p) out.row(order[p]) = local_rows.row(static_cast<Eigen::Index>(p));
+  return out;
 }
 
 }  // namespace driftrec::mpi

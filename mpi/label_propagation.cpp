@@ -31,23 +31,27 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
   DRIFTREC_ASSERT(y_items.rows() == ni && (!user_prior || (user_prior->rows() == nu && user_prior->cols() == k)));
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
 
+  // The seeds in the rank's local order (by degree when the graph is ordered).
+  const pr::DenseMatrix y_local = to_local(y_items, g.item_order);
+  pr::DenseMatrix prior_local;
+  if (user_prior) prior_local = to_local(*user_prior, g.user_order);
   // [own rows; ghost rows]; F(0) = Y as in the single process.
   pr::DenseMatrix fu = pr::DenseMatrix::Zero(nu + g.user_ghosts.ghosts(), k);
   pr::DenseMatrix fi = pr::DenseMatrix::Zero(ni + g.item_ghosts.ghosts(), k);
-  if (user_prior) fu.topRows(nu) = user_scale * *user_prior;
-  fi.topRows(ni) = y_items;
+  if (user_prior) fu.topRows(nu) = user_scale * prior_local;
+  fi.topRows(ni) = y_local;
 
   pr::cpu::FusedScales to_users;  // F_U <- alpha S F_I + (1 - alpha) user_scale Y_U
   to_users.out_scale = std::span<const float>(g.user_inv_sqrt_degree).first(static_cast<std::size_t>(nu));
   to_users.in_scale = g.item_inv_sqrt_degree;
   to_users.alpha = options.alpha;
-  if (user_prior) to_users.seed = pr::view(*user_prior);
+  if (user_prior) to_users.seed = pr::view(prior_local);
   to_users.seed_coef = (1.0f - options.alpha) * (user_prior ? user_scale : 1.0f);
   pr::cpu::FusedScales to_items;  // F_I <- alpha S^T F_U + (1 - alpha) Y_I
   to_items.out_scale = std::span<const float>(g.item_inv_sqrt_degree).first(static_cast<std::size_t>(ni));
   to_items.in_scale = g.user_inv_sqrt_degree;
   to_items.alpha = options.alpha;
-  to_items.seed = pr::view(y_items);
+  to_items.seed = pr::view(y_local);
   to_items.seed_coef = (1.0f - options.alpha) * 1.0f;
 
   DistributedResult r;
@@ -87,8 +91,8 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
       break;
     }
   }
-  r.users = fu.topRows(nu);
-  r.items = fi.topRows(ni);
+  r.users = to_block(fu.topRows(nu), g.user_order);
+  r.items = to_block(fi.topRows(ni), g.item_order);
   return r;
 }
 

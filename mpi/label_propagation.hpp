@@ -23,7 +23,8 @@ struct DistributedResult {
 };
 
 // Collective. y_items: own items x labels (Y_I's rows); user_prior: own users x labels
-// (Y_U's rows, scaled by user_scale) or nullptr for none. options: alpha, tolerance,
+// (Y_U's rows, scaled by user_scale) or nullptr for none; both, and the result's rows, in
+// block order (by id), whatever local order g holds its rows in. options: alpha, tolerance,
 // max_iterations, threads (0: OpenMP's default). NumericalError on every rank when any
 // rank's scores stop being finite.
 DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, const propagation::DenseMatrix& y_items,

@@ -9,12 +9,14 @@
 
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "mpi/comm.hpp"
+#include "mpi/factorize_job.hpp"
 #include "mpi/propagate_job.hpp"
 
 namespace {
@@ -25,8 +27,8 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   auto* cmd = app.add_subcommand("propagate", "Temporal label propagation over a store's slices, across the MPI ranks");
   cmd->footer(
       "The options of `driftrec propagate --method label`; the result is the same store layout, and equal "
-      "to the single process's bit for bit when that one does not order the graph by degree (graphs below "
-      "2^21 stored entries). Example:\n  mpirun -np 4 driftrec-mpi propagate ml.h5 --threads 2 --json");
+      "to the single process's bit for bit (with the same --reorder, each rank sums every row in the single "
+      "process's order). Example:\n  mpirun -np 4 driftrec-mpi propagate ml.h5 --threads 2 --json");
   struct Args {
     mpi::PropagateRequest request;
     std::string method = "label", exchange = "alltoall";
@@ -45,6 +47,13 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   cmd->add_option("--tolerance", t.propagation.tolerance, "Stop when an iteration changes no score by more than this")
       ->default_val(1e-6);
   cmd->add_option("--max-iterations", t.propagation.max_iterations, "Iterations per period at most")->default_val(100);
+  const std::map<std::string, propagation::Reorder> reorders{
+      {"auto", propagation::Reorder::automatic}, {"on", propagation::Reorder::on}, {"off", propagation::Reorder::off}};
+  cmd->add_option("--reorder", t.propagation.reorder,
+                  "label: relabel each period's graph by degree (faster gathers on large graphs): auto (from 2^21 "
+                  "stored entries), on or off; results equal up to float rounding")
+      ->transform(CLI::CheckedTransformer(reorders))
+      ->default_str("auto");
   cmd->add_option("--keep", q.keep, "Periods whose results are saved: all | last:N")->default_val("all");
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_option("--exchange", a->exchange,
@@ -78,11 +87,60 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   });
 }
 
+void add_factorize(CLI::App& app, const mpi::Comm& c) {
+  auto* cmd = app.add_subcommand("factorize", "Temporal implicit ALS over a store's slices, across the MPI ranks");
+  cmd->footer(
+      "The options of `driftrec factorize` (without --verbose); the result is the same store layout, equal to "
+      "the single process's bit for bit. Example:\n  mpirun -np 4 driftrec-mpi factorize ml.h5 --threads 2 --json");
+  struct Args {
+    mpi::FactorizeRequest request;
+    std::string solver = "cg";
+    bool json = false, quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto& q = a->request;
+  auto& als = q.options.als;
+  cmd->add_option("store", q.store, "Store written by `driftrec ingest`")->required();
+  cmd->add_option("--name", q.name, "Result name under /results")->default_val("als");
+  cmd->add_option("--factors", als.factors, "Factors per user and item")->default_val(64);
+  cmd->add_option("--regularization", als.regularization, "lambda")->default_val(0.01);
+  cmd->add_option("--alpha", als.alpha, "Confidence c = 1 + alpha * value")->default_val(1.0);
+  cmd->add_option("--iterations", als.iterations, "Sweeps per period")->default_val(15);
+  cmd->add_option("--cg-steps", als.cg_steps, "Conjugate-gradient steps per row solve")->default_val(3);
+  cmd->add_option("--solver", a->solver, "cg | cholesky (exact, slow; the reference)")->default_val("cg");
+  cmd->add_option("--eta", q.options.eta, "Drift penalty tying x_u(t) to x_u(t-1); 0: none")->default_val(0.0);
+  cmd->add_option("--gamma", q.options.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.0);
+  cmd->add_option("--keep-users", q.keep_users, "User factors to keep: all | last:N")->default_val("all");
+  cmd->add_option("--keep-items", q.keep_items, "Item factors to keep: all | last:N")->default_val("last:1");
+  cmd->add_option("--seed", als.seed, "Seed of the initial factors")->default_val(0);
+  cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
+  cmd->add_flag("--json", a->json, "Print a JSON summary (with per-period timings and bytes exchanged)");
+  cmd->add_flag("--quiet", a->quiet, "No progress lines on stderr");
+  cmd->callback([a, c] {
+    mpi::run_phase(c, [&] {
+      if (a->solver != "cg" && a->solver != "cholesky")
+        throw InputError(fmt::format("solver: expected cg or cholesky, found '{}'", a->solver));
+    });
+    a->request.options.als.solver =
+        a->solver == "cg" ? matrix_factorization::Solver::cg : matrix_factorization::Solver::cholesky;
+    a->request.progress = !a->quiet;
+    const mpi::FactorizeSummary s = mpi::factorize_store(c, a->request);
+    if (!c.root()) return;
+    if (a->json)
+      fmt::print("{}\n", s.to_json().dump(2));
+    else
+      fmt::print("{}: /results/{}: implicit ALS over {} periods on {} ranks ({} factors, {} sweeps per period) in "
+                 "{:.2f} s\n",
+                 s.store, s.result, s.periods, s.ranks, s.factors, s.sweeps, s.seconds);
+  });
+}
+
 int run(int argc, char** argv, const mpi::Comm& c) {
-  CLI::App app{"driftrec-mpi: driftrec's store jobs across MPI ranks (mpirun -np N driftrec-mpi propagate STORE)",
+  CLI::App app{"driftrec-mpi: driftrec's store jobs across MPI ranks (mpirun -np N driftrec-mpi propagate|factorize STORE)",
                "driftrec-mpi"};
   app.require_subcommand(1);
   add_propagate(app, c);
+  add_factorize(app, c);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

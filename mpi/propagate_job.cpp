@@ -2,8 +2,6 @@
 // per-period distributed propagation, and rank 0's write of the result.
 #include "mpi/propagate_job.hpp"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -16,8 +14,10 @@
 #include "io/label_result.hpp"
 #include "io/result_name.hpp"
 #include "io/store.hpp"
+#include "mpi/degree_order.hpp"
 #include "mpi/label_propagation.hpp"
 #include "mpi/parallel_store.hpp"
+#include "mpi/store_blocks.hpp"
 #include "pipeline/common.hpp"
 
 namespace driftrec::mpi {
@@ -31,51 +31,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// What identifies the file a job read: replaced or rewritten, one of these changes.
-struct Stamp {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  off_t size = 0;
-  std::int64_t mtime_ns = 0;
-  bool operator==(const Stamp&) const = default;
-};
-Stamp stamp_of(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("{}: cannot stat the store", path));
-  return {st.st_dev, st.st_ino, st.st_size,
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
-std::uint64_t sum_all(const Comm& c, std::uint64_t v) {
-  std::uint64_t out = 0;
-  MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, c.comm);
-  return out;
-}
-
-// Blocks over `rows` balanced by `counts` (this rank's share of per-row counts, for rows
-// [share.begin(rank), share.end(rank))), gathered to every rank.
-Blocks blocks_from_counts(const Comm& c, const Blocks& share, const std::vector<Offset>& counts) {
-  std::vector<int> n(static_cast<std::size_t>(c.size));
-  for (int q = 0; q < c.size; ++q) n[q] = static_cast<int>(share.rows(q));
-  const std::vector<int> at = displacements(n);
-  std::vector<Offset> all(static_cast<std::size_t>(share.bounds.back()));
-  MPI_Allgatherv(counts.data(), n[c.rank], MPI_INT64_T, all.data(), n.data(), at.data(), MPI_INT64_T, c.comm);
-  std::vector<Offset> prefix(all.size() + 1, 0);
-  for (std::size_t r = 0; r < all.size(); ++r) prefix[r + 1] = prefix[r] + all[r];
-  return balanced_blocks(prefix, c.size);
-}
-
-// Weights finite and >= 0, as pipeline::checked_slice requires; rows and columns named by
-// their global ids (this rank has no id strings).
-void check_weights(const CsrMatrix& m, std::size_t period, Index row0, const std::string& store) {
-  for (Index r = 0; r < m.n_rows; ++r)
-    for (Offset e = m.indptr[r]; e < m.indptr[r + 1]; ++e)
-      if (!std::isfinite(m.data[e]) || m.data[e] < 0)
-        throw InputError(fmt::format("{}: slice {}: the weight of user row {}, item column {} is {}; "
-                                     "weights must be finite and >= 0",
-                                     store, period, row0 + r, m.indices[e], m.data[e]));
-}
 
 pr::DenseMatrix as_matrix(std::vector<float>&& v, Index rows, Index cols) {
   pr::DenseMatrix m(rows, cols);
@@ -118,22 +73,10 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   {
     std::unique_ptr<ParallelStore> ps;
     run_phase(c, [&] { ps = std::make_unique<ParallelStore>(c, q.store); });
-    const Blocks share = even_blocks(shape.users, c.size);
-    std::vector<Offset> user_counts(static_cast<std::size_t>(share.rows(c.rank)), 0);
-    for (std::size_t t = 0; t < shape.slices; ++t) {
-      const auto counts = ps->row_counts(io::slice_group_name(t), share.begin(c.rank), share.end(c.rank));
-      for (std::size_t r = 0; r < counts.size(); ++r) user_counts[r] += counts[r];
-    }
-    users = blocks_from_counts(c, share, user_counts);
-    std::vector<Offset> item_counts(static_cast<std::size_t>(shape.items), 0);
-    for (std::size_t t = 0; t < shape.slices; ++t) {
-      slices[t] = ps->read_csr_rows(io::slice_group_name(t), users.begin(c.rank), users.end(c.rank), shape.items);
-      for (Index j : slices[t].indices) ++item_counts[j];
-    }
-    MPI_Allreduce(MPI_IN_PLACE, item_counts.data(), static_cast<int>(item_counts.size()), MPI_INT64_T, MPI_SUM, c.comm);
-    std::vector<Offset> prefix(item_counts.size() + 1, 0);
-    for (std::size_t i = 0; i < item_counts.size(); ++i) prefix[i + 1] = prefix[i] + item_counts[i];
-    items = balanced_blocks(prefix, c.size);
+    BlockedSlices blocked = read_blocked_slices(c, *ps, shape);
+    users = std::move(blocked.users);
+    items = std::move(blocked.items);
+    slices = std::move(blocked.slices);
     const CsrMatrix labels = ps->read_csr_rows("/item_labels", items.begin(c.rank), items.end(c.rank), shape.labels);
     run_phase(c, [&] {
       for (std::size_t t = 0; t < shape.slices; ++t) check_weights(slices[t], t, users.begin(c.rank), q.store);
@@ -153,16 +96,14 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   info.slicing = shape.slicing;
   run_phase(c, [&] {
     if (!c.root()) return;
-    writer = std::make_unique<io::StoreWriter>(q.store, io::StoreWriter::Amend{}, q.threads);
-    if (!(stamp_of(q.store) == *stamp))
-      throw InputError(fmt::format("{}: the store was changed by another writer while driftrec-mpi read it; run again",
-                                   q.store));
+    writer = open_writer(q.store, *stamp, q.threads);
     result = std::make_unique<io::LabelResultWriter>(*writer, s.result);
   });
 
   const int fail_rank = std::getenv("DRIFTREC_MPI_FAIL_RANK") ? std::atoi(std::getenv("DRIFTREC_MPI_FAIL_RANK")) : -1;
   const std::vector<std::int64_t> user_rows = users.rows_per_part(), item_rows = items.rows_per_part();
   CsrMatrix history;
+  GlobalOrder order;         // G_t's degree order, as the single process's
   pr::DenseMatrix previous;  // own rows of the raw F_U(t-1)
   const Index k = shape.labels;
   for (std::size_t t = 0; t < shape.slices; ++t) {
@@ -174,7 +115,8 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
                                              : graph::decay_step(history, slices[t], options.gamma);
       slices[t] = CsrMatrix{};
     });
-    const DistributedGraph g = distribute(c, users, items, history);
+    advance_order(c, users, items, history, t > 0 && options.gamma != 0, options.propagation, order);
+    const DistributedGraph g = distribute(c, users, items, history, order);
     PeriodStats p;
     p.period = t;
     p.setup_seconds = since(t0);

@@ -17,10 +17,11 @@
 // the store is the file it read (device, inode, size, modification time): a store replaced
 // in between is an InputError, never a result computed from another store.
 //
-// Degree order (LabelPropagationOptions::reorder) is not used: rows stay in store order on
-// every rank. The single process orders graphs of 2^21 stored entries and more by degree
-// (Reorder::automatic), so there the two agree to float rounding; with reorder off, or
-// below that size, they agree bit for bit.
+// Degree order (LabelPropagationOptions::reorder): each period every rank computes G_t's
+// degree order as the single process does (mpi/degree_order.hpp) and sums each row in that
+// order, in a local order by degree; the blocks and the reads stay in id order. So the
+// result equals the single process's bit for bit with the order on (from 2^21 stored
+// entries, Reorder::automatic) or off.
 //
 // Results written once: rank 0 is the only writer. DRIFTREC_MPI_FAIL_RANK=r (tests) makes
 // rank r fail in period 0.

@@ -2,22 +2,15 @@
 # driftrec-mpi propagate under mpirun -np 1, 2 and 3 against `driftrec propagate` on the
 # same store: the /results/<name> groups must be equal value for value (h5diff with no
 # tolerance: bit for bit up to NaN, which a result never holds), since each rank sums its
-# rows' edges in the single process's order and the graph (MovieLens by year, about 10^5
-# edges) is below the size the single process orders by degree. Then a rank that fails
+# rows' edges in the single process's order: in id order (MovieLens by year, about 10^5
+# edges, is below the size the single process orders by degree), and with --reorder on in
+# the degree order, decayed from period to period (ties by the previous order) or fresh
+# each period (--gamma 0). Then a rank that fails
 # (DRIFTREC_MPI_FAIL_RANK) must end the job non-zero, name the rank, and leave the store
 # byte for byte as it was, with no temporary file beside it.
 # Usage: propagate_equal.sh DRIFTREC DRIFTREC_MPI MPIRUN DATA_DIR (DRIFTREC_MPI, MPIRUN: "none" when not built)
 # Exits 77 (CTest: skipped) when driftrec-mpi was not built.
-set -euo pipefail
-driftrec=$1 mpi=$2 mpirun=$3 data=$4
-if [ "$mpi" = none ] || [ ! -x "$mpi" ] || [ "$mpirun" = none ]; then
-  echo "driftrec-mpi not built (configure with MPI and a parallel HDF5): skipped"
-  exit 77
-fi
-# CI runs as root; more ranks than cores share them.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/common.sh"
 "$driftrec" ingest "$data/ratings.csv" --labels "$data/movies.csv" --slice year -o "$work/base.h5" >/dev/null
 
 mpi_only=()  # options of driftrec-mpi alone
@@ -42,8 +35,12 @@ check() {  # check NAME NP [options...]: equal to the single process with those 
 check label 1
 check label 2
 check label 3
+check ordered 1 --reorder on
+check ordered 2 --reorder on
+check ordered 3 --reorder on
 mpi_only=(--exchange allgather)
 check lp 3 --gamma 0 --mu 0.3 --alpha 0.7 --keep last:2
+check lpo 2 --reorder on --gamma 0 --mu 0.3 --keep last:3
 
 # A failed rank: non-zero, named, store unchanged, no temporary file left.
 cp "$work/base.h5" "$work/fail.h5"

@@ -1,0 +1,176 @@
+// `driftrec-mpi factorize` (mpi/factorize_job.hpp): reads, the per-period distributed
+// sweeps, and rank 0's write of the factors.
+#include "mpi/factorize_job.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "graph/decay.hpp"
+#include "io/factors_result.hpp"
+#include "io/result_name.hpp"
+#include "io/store.hpp"
+#include "mpi/als.hpp"
+#include "mpi/distributed_graph.hpp"
+#include "mpi/parallel_store.hpp"
+#include "mpi/store_blocks.hpp"
+#include "pipeline/common.hpp"
+
+namespace driftrec::mpi {
+
+namespace mf = matrix_factorization;
+using graph::CsrMatrix;
+using graph::Index;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+mf::Factors as_factors(std::vector<float>&& v, Index rows, int cols) {
+  mf::Factors m(rows, cols);
+  std::copy(v.begin(), v.end(), m.data());
+  return m;
+}
+
+}  // namespace
+
+FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
+  const auto t_start = Clock::now();
+  FactorizeSummary s;
+  s.store = q.store;
+  s.result = q.name;
+  s.ranks = c.size;
+  s.threads = q.threads;
+  mf::TemporalAlsOptions options = q.options;
+  options.als.threads = q.threads;
+  options.als.backend = nullptr;
+  options.compute_loss = false;
+  s.factors = options.als.factors;
+  s.sweeps = options.als.iterations;
+  StoreShape shape;
+  std::size_t first_user = 0, first_item = 0;
+  std::optional<Stamp> stamp;
+  run_phase(c, [&] {
+    io::check_result_name(q.name);
+    if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
+    options.validate();
+    if (c.root()) stamp = stamp_of(q.store);
+    shape = read_store_shape(q.store);
+    if (shape.slices == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
+    first_user = pipeline::first_kept_period(q.keep_users, shape.slices, "keep_users");
+    first_item = pipeline::first_kept_period(q.keep_items, shape.slices, "keep_items");
+  });
+  s.periods = shape.slices;
+
+  BlockedSlices b;
+  {
+    std::unique_ptr<ParallelStore> ps;
+    run_phase(c, [&] { ps = std::make_unique<ParallelStore>(c, q.store); });
+    b = read_blocked_slices(c, *ps, shape);
+    run_phase(c, [&] {
+      for (std::size_t t = 0; t < shape.slices; ++t) check_weights(b.slices[t], t, b.users.begin(c.rank), q.store);
+    });
+  }
+  s.read_seconds = since(t_start);
+  for (Index x : b.users.bounds) s.user_blocks.push_back(x);
+  for (Index x : b.items.bounds) s.item_blocks.push_back(x);
+
+  std::unique_ptr<io::StoreWriter> writer;
+  std::unique_ptr<io::FactorsResultWriter> result;
+  run_phase(c, [&] {
+    if (!c.root()) return;
+    writer = open_writer(q.store, *stamp, q.threads);
+    result = std::make_unique<io::FactorsResultWriter>(*writer, q.name);
+  });
+
+  const int f = options.als.factors;
+  const Index u0 = b.users.begin(c.rank), i0 = b.items.begin(c.rank);
+  // The seeded start, each row keyed by its global id as initial_factors keys it.
+  mf::Factors users = mf::initial_factors(b.users.rows(c.rank), f, options.als.seed, mf::kUserStream, q.threads, u0);
+  mf::Factors items = mf::initial_factors(b.items.rows(c.rank), f, options.als.seed, mf::kItemStream, q.threads, i0);
+  const std::vector<std::int64_t> user_rows = b.users.rows_per_part(), item_rows = b.items.rows_per_part();
+  CsrMatrix history;
+  for (std::size_t t = 0; t < shape.slices; ++t) {
+    const auto t0 = Clock::now();
+    run_phase(c, [&] {
+      history = t == 0 ? std::move(b.slices[t]) : graph::decay_step(history, b.slices[t], options.gamma);
+      b.slices[t] = CsrMatrix{};
+      if (t > 0)  // the slices are finite; their decayed sums can still overflow
+        for (float v : history.data)
+          if (!std::isfinite(v))
+            throw InputError(fmt::format("temporal ALS: the decayed history of period {} has a non-finite value; "
+                                         "rescale the slices or lower `gamma`",
+                                         t));
+    });
+    const DistributedGraph g = distribute(c, b.users, b.items, history, GlobalOrder{});
+    FactorizePeriodStats p;
+    p.period = t;
+    p.setup_seconds = since(t0);
+    p.boundary_pairs = sum_all(c, static_cast<std::uint64_t>(g.item_ghosts.ghosts() + g.user_ghosts.ghosts()));
+    AlsTraffic traffic;
+    // Period 0 has no prior; later ones tie the users to the previous period's rows.
+    const mf::Factors previous = t > 0 ? users : mf::Factors{};
+    const mf::DriftPrior prior = t > 0 ? mf::DriftPrior{&previous, options.eta} : mf::DriftPrior{};
+    distributed_sweeps(c, g, users, items, options.als, prior, traffic);
+    p.factor_bytes = sum_all(c, traffic.factor_bytes);
+    p.gram_bytes = sum_all(c, traffic.gram_bytes);
+    p.gram_seconds = traffic.gram_seconds;
+    p.exchange_seconds = traffic.exchange_seconds;
+    p.solve_seconds = traffic.solve_seconds;
+
+    std::vector<float> all_users, all_items;
+    const bool keep_users = t >= first_user, keep_items = t >= first_item;
+    if (keep_users) all_users = gather_rows(c, users.data(), users.rows(), f, user_rows);
+    if (keep_items) all_items = gather_rows(c, items.data(), items.rows(), f, item_rows);
+    run_phase(c, [&] {
+      if (!c.root()) return;
+      if (keep_users) result->write_user(t, as_factors(std::move(all_users), shape.users, f));
+      if (keep_items) result->write_item(t, as_factors(std::move(all_items), shape.items, f));
+    });
+    p.seconds = since(t0);
+    if (q.progress && c.root())
+      fmt::print(stderr, "driftrec-mpi: period {}/{}: {} sweeps, {:.3f} s\n", t + 1, shape.slices,
+                 options.als.iterations, p.seconds);
+    s.per_period.push_back(p);
+  }
+
+  MPI_Barrier(c.comm);
+  run_phase(c, [&] {
+    if (!c.root()) return;
+    result->finish(options, shape.slicing, shape.slices);
+    result.reset();
+    writer->commit();
+  });
+  s.seconds = since(t_start);
+  return s;
+}
+
+nlohmann::json FactorizeSummary::to_json() const {
+  nlohmann::json periods_json = nlohmann::json::array();
+  std::uint64_t factor_bytes = 0, gram_bytes = 0;
+  for (const FactorizePeriodStats& p : per_period) {
+    periods_json.push_back({{"period", p.period},
+                            {"seconds", p.seconds},
+                            {"setup_seconds", p.setup_seconds},
+                            {"gram_seconds", p.gram_seconds},
+                            {"exchange_seconds", p.exchange_seconds},
+                            {"solve_seconds", p.solve_seconds},
+                            {"factor_bytes", p.factor_bytes},
+                            {"gram_bytes", p.gram_bytes},
+                            {"boundary_pairs", p.boundary_pairs}});
+    factor_bytes += p.factor_bytes;
+    gram_bytes += p.gram_bytes;
+  }
+  return {{"store", store},           {"result", result},         {"method", "als"},
+          {"ranks", ranks},           {"threads", threads},       {"factors", factors},
+          {"sweeps_per_period", sweeps}, {"periods", periods},    {"seconds", seconds},
+          {"read_seconds", read_seconds}, {"user_blocks", user_blocks}, {"item_blocks", item_blocks},
+          {"factor_bytes", factor_bytes}, {"gram_bytes", gram_bytes}, {"per_period", periods_json}};
+}
+
+}  // namespace driftrec::mpi
