@@ -1,8 +1,12 @@
 // temporal/sequence_step: stepping a trained model over appended periods from its saved
 // state equals feeding the same weights the whole fed sequence computed from scratch with
 // the window widened by the new periods (same summed head), bit for bit without new ids and
-// within a stated tolerance with them; a state from train equals predict_next's.
+// within a stated tolerance with them; a state from train equals predict_next's. The same
+// for the attention cell (its state: the keys and values of every period fed) and for the
+// interest mixture on top (its running values against mixture_steps from scratch).
 #include "temporal/sequence_step.hpp"
+
+#include "temporal/mixture_fit.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -150,8 +154,9 @@ TEST_CASE("stepping forward equals predict_next over the whole sequence with the
     int window, trained, added;
   };
   for (const Case c : {Case{CellKind::gru, 3, 7, 1}, Case{CellKind::lstm, 4, 7, 1}, Case{CellKind::gru, 24, 5, 2},
-                       Case{CellKind::lstm, 2, 6, 3}}) {
-    CAPTURE(c.cell == CellKind::gru, c.window, c.trained, c.added);
+                       Case{CellKind::lstm, 2, 6, 3}, Case{CellKind::attention, 3, 7, 1},
+                       Case{CellKind::attention, 24, 5, 2}, Case{CellKind::attention, 2, 6, 3}}) {
+    CAPTURE(std::string(cell_name(c.cell)), c.window, c.trained, c.added);
     const int total = c.trained + c.added;
     // 53 users: the last chunk of 16 is partial, as in a real store.
     const Log log = random_log(seed + static_cast<std::uint64_t>(c.window), total, total, 53, 30, 53, 30, 4, 170);
@@ -168,6 +173,10 @@ TEST_CASE("stepping forward equals predict_next over the whole sequence with the
     CHECK(got.next.factors == want.next.factors);
     CHECK(got.state.recurrent.hidden == want.state.hidden);
     CHECK(got.state.recurrent.cell == want.state.cell);
+    // The attention cell's memory: the keys and values of every period fed, the new ones last.
+    CHECK(got.state.recurrent.keys.size() == (c.cell == CellKind::attention ? static_cast<std::size_t>(got.state.fed_periods) : 0));
+    CHECK(got.state.recurrent.keys == want.state.keys);
+    CHECK(got.state.recurrent.values == want.state.values);
     CHECK(got.item_factors == want.features.item_factors);
     CHECK(got.state.user_factors == want.features.inputs.factors.back());
     CHECK(got.state.user_scores == want.features.last_user_scores);
@@ -179,9 +188,11 @@ TEST_CASE("stepping forward equals predict_next over the whole sequence with the
 TEST_CASE("stepping twice one period at a time equals stepping both periods at once", "[temporal][sequence_step]") {
   const std::uint64_t seed = test::test_seed();
   CAPTURE(seed);
+  const CellKind cell = GENERATE(CellKind::gru, CellKind::attention);
+  CAPTURE(std::string(cell_name(cell)));
   const Log log = random_log(seed, 8, 8, 37, 25, 37, 25, 3, 140);
   const History old = history_of(log, 6, 37, 25), mid = history_of(log, 7, 37, 25), full = history_of(log, 8, 37, 25);
-  const SequenceOptions o = small_options(CellKind::gru, 3);
+  const SequenceOptions o = small_options(cell, 3);
   const TrainedSequence s = train_sequence(old, o);
   const SteppedSequence both =
       step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 6), s.state, s.item_factors);
@@ -192,6 +203,8 @@ TEST_CASE("stepping twice one period at a time equals stepping both periods at o
   CHECK(two.next.interests == both.next.interests);
   CHECK(two.next.factors == both.next.factors);
   CHECK(two.state.recurrent.hidden == both.state.recurrent.hidden);
+  CHECK(two.state.recurrent.keys == both.state.recurrent.keys);
+  CHECK(two.state.recurrent.values == both.state.recurrent.values);
   CHECK(two.state.last_active == both.state.last_active);
 }
 
@@ -243,4 +256,184 @@ TEST_CASE("stepping refuses a state that does not fit", "[temporal][sequence_ste
   // Activity missing for the new period.
   CHECK_THROWS_AS(step_sequence(s.training.model, o, full.slices, full.item_labels, {}, s.state, s.item_factors),
                   InputError);
+}
+
+namespace {
+
+// A sequence model with its interest mixture, as train fits them, the mixture's state in
+// the sequence state. The gate is forced on (only_expert = -1) so that every expert, the
+// gate features and h enter the prediction.
+struct WithMixture {
+  TrainedSequence sequence;
+  MixtureParameters mixture;
+};
+WithMixture train_with_mixture(const History& h, const SequenceOptions& o) {
+  WithMixture w;
+  w.sequence = train_sequence(h, o);
+  TrainedMixture m = train_interest_mixture(h, w.sequence, o);
+  w.mixture = m.fit.parameters;
+  w.mixture.only_expert = -1;
+  w.sequence.state.mixture = std::move(m.state);
+  return w;
+}
+
+MixtureStepInputs mixture_inputs(const MixtureParameters& p, const History& full, std::size_t from) {
+  MixtureStepInputs in;
+  in.parameters = &p;
+  for (std::size_t t = from; t < full.slices.size(); ++t) {
+    in.truth.push_back(period_interest_truth(full.events, full.period_first[t], full.period_first[t + 1],
+                                             full.item_labels, full.n_users));
+    in.population.push_back(
+        population_distribution(full.events, full.period_first[t], full.period_first[t + 1], full.item_labels));
+  }
+  return in;
+}
+
+// The mixture from scratch: mixture_steps over the features of every period of `full` with
+// `window`, its last step through `p`; `state` receives the running values after it.
+RowMatrix mixture_reference(const SequenceModel& model, const MixtureParameters& p, const History& full,
+                            SequenceOptions o, int window, MixtureState& state) {
+  o.window = window;
+  const SequenceFeatures f = sequence_features(full, o);
+  const SequenceData d = assemble_sequences(f.inputs, o.features);
+  const std::vector<Matrix<float>> hidden = hidden_states(model, d, o.model.threads);
+  const std::vector<MixtureBatch> steps =
+      mixture_steps(d, f.inputs, population_distributions(full, window), hidden, nullptr, &state);
+  return mixture_distribution(p, steps.back()).transpose().cast<float>();
+}
+
+}  // namespace
+
+TEST_CASE("the interest mixture stepped forward equals mixture_steps over the widened sequence, bit for bit",
+          "[temporal][sequence_step][mixture]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  struct Case {
+    CellKind cell;
+    int window, trained, added;
+  };
+  for (const Case c : {Case{CellKind::gru, 3, 7, 1}, Case{CellKind::lstm, 24, 5, 2}, Case{CellKind::attention, 2, 6, 3},
+                       Case{CellKind::attention, 4, 7, 1}}) {
+    CAPTURE(std::string(cell_name(c.cell)), c.window, c.trained, c.added);
+    const int total = c.trained + c.added;
+    const Log log = random_log(seed + 7 * static_cast<std::uint64_t>(c.window), total, total, 53, 30, 53, 30, 4, 170);
+    const History old = history_of(log, c.trained, 53, 30), full = history_of(log, total, 53, 30);
+    const SequenceOptions o = small_options(c.cell, c.window);
+    const WithMixture m = train_with_mixture(old, o);
+    const SequenceState& before = m.sequence.state;
+    REQUIRE(before.mixture);
+    // The saved running values are mixture_steps' own after the last trained period.
+    MixtureState trained;
+    (void)mixture_reference(m.sequence.training.model, m.mixture, old, o, c.window, trained);
+    CHECK(before.mixture->ewma_short == trained.ewma_short);
+    CHECK(before.mixture->labelled == trained.labelled);
+    CHECK(before.mixture->population == trained.population);
+
+    const MixtureStepInputs in = mixture_inputs(m.mixture, full, static_cast<std::size_t>(c.trained));
+    const SteppedSequence got =
+        step_sequence(m.sequence.training.model, o, full.slices, full.item_labels,
+                      new_activity(full, static_cast<std::size_t>(c.trained)), before, m.sequence.item_factors, &in);
+    MixtureState want_state;
+    const RowMatrix want = mixture_reference(m.sequence.training.model, m.mixture, full, o,
+                                             before.fed_periods - 1 + c.added, want_state);
+    REQUIRE(got.mixture_next.rows() == 53);
+    CHECK(got.mixture_next == want);
+    REQUIRE(got.state.mixture);
+    CHECK(got.state.mixture->ewma_short == want_state.ewma_short);
+    CHECK(got.state.mixture->ewma_long == want_state.ewma_long);
+    CHECK(got.state.mixture->labelled == want_state.labelled);
+    CHECK(got.state.mixture->population == want_state.population);
+    // The new periods were read: the EWMAs and the prediction moved, every row a distribution.
+    CHECK(got.state.mixture->ewma_short != before.mixture->ewma_short);
+    for (Index u = 0; u < 53; ++u) CHECK(got.mixture_next.row(u).sum() == Approx(1.0f).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("the interest mixture stepped one period at a time equals stepping the periods at once",
+          "[temporal][sequence_step][mixture]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  const CellKind cell = GENERATE(CellKind::gru, CellKind::attention);
+  CAPTURE(std::string(cell_name(cell)));
+  const Log log = random_log(seed, 9, 9, 37, 25, 37, 25, 3, 140);
+  const History old = history_of(log, 6, 37, 25), full = history_of(log, 9, 37, 25);
+  const SequenceOptions o = small_options(cell, 3);
+  const WithMixture m = train_with_mixture(old, o);
+  const MixtureStepInputs all_in = mixture_inputs(m.mixture, full, 6);
+  const SteppedSequence all = step_sequence(m.sequence.training.model, o, full.slices, full.item_labels,
+                                            new_activity(full, 6), m.sequence.state, m.sequence.item_factors, &all_in);
+  SequenceState state = m.sequence.state;
+  matrix_factorization::Factors items = m.sequence.item_factors;
+  SteppedSequence one;
+  for (int p = 7; p <= 9; ++p) {
+    const History h = history_of(log, p, 37, 25);
+    const MixtureStepInputs in = mixture_inputs(m.mixture, h, static_cast<std::size_t>(p - 1));
+    one = step_sequence(m.sequence.training.model, o, h.slices, h.item_labels, new_activity(h, static_cast<std::size_t>(p - 1)),
+                        state, items, &in);
+    state = one.state;
+    items = one.item_factors;
+  }
+  CHECK(one.mixture_next == all.mixture_next);
+  CHECK(one.next.interests == all.next.interests);
+  CHECK(state.mixture->ewma_long == all.state.mixture->ewma_long);
+  CHECK(state.mixture->labelled == all.state.mixture->labelled);
+  CHECK(state.mixture->population == all.state.mixture->population);
+}
+
+TEST_CASE("the interest mixture stepped with new users matches the recompute within the stated tolerance",
+          "[temporal][sequence_step][mixture]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  const Log log = random_log(seed, 7, 6, 46, 35, 40, 30, 4, 160);
+  const History old = history_of(log, 6, 40, 30), full = history_of(log, 7, 46, 35);
+  const SequenceOptions o = small_options(CellKind::attention, 3);
+  const WithMixture m = train_with_mixture(old, o);
+  const MixtureStepInputs in = mixture_inputs(m.mixture, full, 6);
+  const SteppedSequence got = step_sequence(m.sequence.training.model, o, full.slices, full.item_labels,
+                                            new_activity(full, 6), m.sequence.state, m.sequence.item_factors, &in);
+  MixtureState want_state;
+  const RowMatrix want = mixture_reference(m.sequence.training.model, m.mixture, full, o, m.sequence.state.fed_periods,
+                                           want_state);
+  REQUIRE(got.mixture_next.rows() == 46);
+  // The running values of new users are exact (no labelled period before they came); the
+  // prediction differs through h alone, i.e. through temporal ALS's seeded rows
+  // (sequence_step.hpp): within the cell's tolerance.
+  CHECK(got.state.mixture->ewma_short == want_state.ewma_short);
+  CHECK(got.state.mixture->labelled == want_state.labelled);
+  const float diff = (got.mixture_next - want).cwiseAbs().maxCoeff();
+  INFO("max |mixture difference| " << diff);
+  CHECK(diff <= 5e-3f);
+  // The attention memory of the new users: the never-active keys, as many periods as fed.
+  CHECK(got.state.recurrent.keys.size() == static_cast<std::size_t>(got.state.fed_periods));
+  CHECK(got.state.recurrent.keys.front().rows() == 46);
+}
+
+TEST_CASE("stepping refuses mixture inputs that do not match the state", "[temporal][sequence_step][mixture]") {
+  const Log log = random_log(5, 7, 7, 30, 20, 30, 20, 3, 120);
+  const History old = history_of(log, 6, 30, 20), full = history_of(log, 7, 30, 20);
+  const SequenceOptions o = small_options(CellKind::gru, 3);
+  const WithMixture m = train_with_mixture(old, o);
+  const MixtureStepInputs in = mixture_inputs(m.mixture, full, 6);
+  // A state with the mixture's running values needs its inputs, and one without refuses them.
+  CHECK_THROWS_WITH(step_sequence(m.sequence.training.model, o, full.slices, full.item_labels, new_activity(full, 6),
+                                  m.sequence.state, m.sequence.item_factors),
+                    Catch::Contains("no mixture inputs"));
+  SequenceState bare = m.sequence.state;
+  bare.mixture.reset();
+  CHECK_THROWS_WITH(step_sequence(m.sequence.training.model, o, full.slices, full.item_labels, new_activity(full, 6),
+                                  bare, m.sequence.item_factors, &in),
+                    Catch::Contains("holds no interest mixture"));
+  MixtureStepInputs short_in = in;
+  short_in.population.clear();
+  CHECK_THROWS_AS(step_sequence(m.sequence.training.model, o, full.slices, full.item_labels, new_activity(full, 6),
+                                m.sequence.state, m.sequence.item_factors, &short_in),
+                  InputError);
+  // An attention state without its keys and values (a result saved before they were kept).
+  const TrainedSequence a = train_sequence(old, small_options(CellKind::attention, 3));
+  SequenceState no_memory = a.state;
+  no_memory.recurrent.keys.clear();
+  no_memory.recurrent.values.clear();
+  CHECK_THROWS_WITH(step_sequence(a.training.model, small_options(CellKind::attention, 3), full.slices,
+                                  full.item_labels, new_activity(full, 6), no_memory, a.item_factors),
+                    Catch::Contains("keys of 0"));
 }
