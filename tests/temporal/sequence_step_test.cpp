@@ -208,56 +208,6 @@ TEST_CASE("stepping twice one period at a time equals stepping both periods at o
   CHECK(two.state.last_active == both.state.last_active);
 }
 
-TEST_CASE("stepping with new users and items matches the recompute within the stated tolerance",
-          "[temporal][sequence_step]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  // 6 new users and 5 new items that appear only in the appended period.
-  const Log log = random_log(seed, 7, 6, 46, 35, 40, 30, 4, 160);
-  const History old = history_of(log, 6, 40, 30), full = history_of(log, 7, 46, 35);
-  const SequenceOptions o = small_options(CellKind::gru, 3);
-  const TrainedSequence s = train_sequence(old, o);
-  const SteppedSequence got =
-      step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 6), s.state, s.item_factors);
-  const Reference want = reference(s.training.model, full, o, s.state.fed_periods);
-  REQUIRE(got.next.interests.rows() == 46);
-  REQUIRE(got.state.recurrent.hidden.rows() == 46);
-  // The recompute differs only through temporal ALS: there the seeded initial rows of the
-  // new ids enter period 0's solves, and users and items without events come near 0, not
-  // to it (sequence_step.hpp). The predicted distributions stay within kTolerance.
-  constexpr float kTolerance = 5e-3f;
-  const float interests = (got.next.interests - want.next.interests).cwiseAbs().maxCoeff();
-  const float factors = (got.next.factors - want.next.factors).cwiseAbs().maxCoeff();
-  const float scale = want.next.factors.cwiseAbs().maxCoeff();
-  INFO("max |interests difference| " << interests << ", max |factor difference| " << factors << " of max |factor| "
-                                     << scale);
-  CHECK(interests <= kTolerance);
-  CHECK(factors <= kTolerance * std::max(1.0f, scale));
-  // Every row a distribution, new users included; a new user with events moved off the
-  // never-active state every new user started from.
-  for (Index u = 0; u < 46; ++u) CHECK(got.next.interests.row(u).sum() == Approx(1.0f).epsilon(1e-5));
-  for (Index u = 40; u < 46; ++u) CHECK(got.state.last_active[static_cast<std::size_t>(u)] == (full.slices[6].row_length(u) > 0 ? 4 : -1));
-}
-
-TEST_CASE("stepping refuses a state that does not fit", "[temporal][sequence_step]") {
-  const Log log = random_log(3, 6, 6, 30, 20, 30, 20, 3, 120);
-  const History old = history_of(log, 5, 30, 20), full = history_of(log, 6, 30, 20);
-  const SequenceOptions o = small_options(CellKind::gru, 3);
-  const TrainedSequence s = train_sequence(old, o);
-  // No new period.
-  CHECK_THROWS_AS(step_sequence(s.training.model, o, old.slices, old.item_labels, {}, s.state, s.item_factors),
-                  InputError);
-  // A label the model has never read.
-  graph::CsrMatrix more_labels = full.item_labels;
-  more_labels.n_cols += 1;
-  CHECK_THROWS_WITH(step_sequence(s.training.model, o, full.slices, more_labels, new_activity(full, 5), s.state,
-                                  s.item_factors),
-                    Catch::Contains("cannot take new labels"));
-  // Activity missing for the new period.
-  CHECK_THROWS_AS(step_sequence(s.training.model, o, full.slices, full.item_labels, {}, s.state, s.item_factors),
-                  InputError);
-}
-
 namespace {
 
 // A sequence model with its interest mixture, as train fits them, the mixture's state in
@@ -303,6 +253,73 @@ RowMatrix mixture_reference(const SequenceModel& model, const MixtureParameters&
 }
 
 }  // namespace
+
+TEST_CASE("stepping with new users and items matches the recompute within the stated tolerance",
+          "[temporal][sequence_step]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  const CellKind cell = GENERATE(CellKind::gru, CellKind::attention);
+  CAPTURE(std::string(cell_name(cell)));
+  // 6 new users and 5 new items that appear only in the appended period.
+  const Log log = random_log(seed, 7, 6, 46, 35, 40, 30, 4, 160);
+  const History old = history_of(log, 6, 40, 30), full = history_of(log, 7, 46, 35);
+  const SequenceOptions o = small_options(cell, 3);
+  const WithMixture m = train_with_mixture(old, o);
+  const TrainedSequence& s = m.sequence;
+  const MixtureStepInputs in = mixture_inputs(m.mixture, full, 6);
+  const SteppedSequence got = step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 6),
+                                            s.state, s.item_factors, &in);
+  const Reference want = reference(s.training.model, full, o, s.state.fed_periods);
+  MixtureState want_mixture;
+  const RowMatrix want_next =
+      mixture_reference(s.training.model, m.mixture, full, o, s.state.fed_periods, want_mixture);
+  REQUIRE(got.next.interests.rows() == 46);
+  REQUIRE(got.state.recurrent.hidden.rows() == 46);
+  // The recompute differs only through temporal ALS: there the seeded initial rows of the
+  // new ids enter period 0's solves, and users and items without events come near 0, not
+  // to it (sequence_step.hpp). The predicted distributions stay within kTolerance.
+  constexpr float kTolerance = 5e-3f;
+  const float interests = (got.next.interests - want.next.interests).cwiseAbs().maxCoeff();
+  const float factors = (got.next.factors - want.next.factors).cwiseAbs().maxCoeff();
+  const float scale = want.next.factors.cwiseAbs().maxCoeff();
+  INFO("max |interests difference| " << interests << ", max |factor difference| " << factors << " of max |factor| "
+                                     << scale);
+  CHECK(interests <= kTolerance);
+  CHECK(factors <= kTolerance * std::max(1.0f, scale));
+  // The mixture's running values of new users are exact (no labelled period before they
+  // came, as in the recompute); its prediction differs through h alone.
+  CHECK(got.state.mixture->ewma_short == want_mixture.ewma_short);
+  CHECK(got.state.mixture->labelled == want_mixture.labelled);
+  const float mixture = (got.mixture_next - want_next).cwiseAbs().maxCoeff();
+  INFO("max |mixture difference| " << mixture);
+  CHECK(mixture <= kTolerance);
+  // The attention cell's memory holds every period fed, new users' never-active rows too.
+  if (cell == CellKind::attention) CHECK(got.state.recurrent.keys.size() == static_cast<std::size_t>(got.state.fed_periods));
+  for (const RowMatrix& k : got.state.recurrent.keys) CHECK(k.rows() == 46);
+  // Every row a distribution, new users included; a new user with events moved off the
+  // never-active state every new user started from.
+  for (Index u = 0; u < 46; ++u) CHECK(got.next.interests.row(u).sum() == Approx(1.0f).epsilon(1e-5));
+  for (Index u = 40; u < 46; ++u) CHECK(got.state.last_active[static_cast<std::size_t>(u)] == (full.slices[6].row_length(u) > 0 ? 4 : -1));
+}
+
+TEST_CASE("stepping refuses a state that does not fit", "[temporal][sequence_step]") {
+  const Log log = random_log(3, 6, 6, 30, 20, 30, 20, 3, 120);
+  const History old = history_of(log, 5, 30, 20), full = history_of(log, 6, 30, 20);
+  const SequenceOptions o = small_options(CellKind::gru, 3);
+  const TrainedSequence s = train_sequence(old, o);
+  // No new period.
+  CHECK_THROWS_AS(step_sequence(s.training.model, o, old.slices, old.item_labels, {}, s.state, s.item_factors),
+                  InputError);
+  // A label the model has never read.
+  graph::CsrMatrix more_labels = full.item_labels;
+  more_labels.n_cols += 1;
+  CHECK_THROWS_WITH(step_sequence(s.training.model, o, full.slices, more_labels, new_activity(full, 5), s.state,
+                                  s.item_factors),
+                    Catch::Contains("cannot take new labels"));
+  // Activity missing for the new period.
+  CHECK_THROWS_AS(step_sequence(s.training.model, o, full.slices, full.item_labels, {}, s.state, s.item_factors),
+                  InputError);
+}
 
 TEST_CASE("the interest mixture stepped forward equals mixture_steps over the widened sequence, bit for bit",
           "[temporal][sequence_step][mixture]") {
@@ -378,34 +395,6 @@ TEST_CASE("the interest mixture stepped one period at a time equals stepping the
   CHECK(state.mixture->ewma_long == all.state.mixture->ewma_long);
   CHECK(state.mixture->labelled == all.state.mixture->labelled);
   CHECK(state.mixture->population == all.state.mixture->population);
-}
-
-TEST_CASE("the interest mixture stepped with new users matches the recompute within the stated tolerance",
-          "[temporal][sequence_step][mixture]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  const Log log = random_log(seed, 7, 6, 46, 35, 40, 30, 4, 160);
-  const History old = history_of(log, 6, 40, 30), full = history_of(log, 7, 46, 35);
-  const SequenceOptions o = small_options(CellKind::attention, 3);
-  const WithMixture m = train_with_mixture(old, o);
-  const MixtureStepInputs in = mixture_inputs(m.mixture, full, 6);
-  const SteppedSequence got = step_sequence(m.sequence.training.model, o, full.slices, full.item_labels,
-                                            new_activity(full, 6), m.sequence.state, m.sequence.item_factors, &in);
-  MixtureState want_state;
-  const RowMatrix want = mixture_reference(m.sequence.training.model, m.mixture, full, o, m.sequence.state.fed_periods,
-                                           want_state);
-  REQUIRE(got.mixture_next.rows() == 46);
-  // The running values of new users are exact (no labelled period before they came); the
-  // prediction differs through h alone, i.e. through temporal ALS's seeded rows
-  // (sequence_step.hpp): within the cell's tolerance.
-  CHECK(got.state.mixture->ewma_short == want_state.ewma_short);
-  CHECK(got.state.mixture->labelled == want_state.labelled);
-  const float diff = (got.mixture_next - want).cwiseAbs().maxCoeff();
-  INFO("max |mixture difference| " << diff);
-  CHECK(diff <= 5e-3f);
-  // The attention memory of the new users: the never-active keys, as many periods as fed.
-  CHECK(got.state.recurrent.keys.size() == static_cast<std::size_t>(got.state.fed_periods));
-  CHECK(got.state.recurrent.keys.front().rows() == 46);
 }
 
 TEST_CASE("stepping refuses mixture inputs that do not match the state", "[temporal][sequence_step][mixture]") {
