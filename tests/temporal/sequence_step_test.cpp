@@ -117,97 +117,6 @@ Reference reference(const SequenceModel& model, const History& full, SequenceOpt
 
 }  // namespace
 
-TEST_CASE("a trained model's saved state is predict_next's last state and its feature recurrences' last values",
-          "[temporal][sequence_step]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  const Log log = random_log(seed, 6, 6, 40, 30, 40, 30, 4, 160);
-  const History h = history_of(log, 6, 40, 30);
-  const SequenceOptions o = small_options(CellKind::lstm, 3);  // 6 periods, window 3: a summed head
-  const TrainedSequence s = train_sequence(h, o);
-  const Reference ref = reference(s.training.model, h, o, 3);
-  CHECK(s.state.fed_periods == 4);
-  CHECK(s.state.periods == 6);
-  CHECK(s.state.recurrent.hidden == ref.state.hidden);
-  CHECK(s.state.recurrent.cell == ref.state.cell);
-  CHECK(s.state.recurrent.cell.rows() == 40);
-  CHECK(s.state.user_scores == ref.features.last_user_scores);
-  CHECK(s.state.user_factors == ref.features.inputs.factors.back());
-  CHECK(s.next.interests == ref.next.interests);
-  // last_active: the last fed period with an event, by a direct scan of the fed periods.
-  for (Index u = 0; u < h.n_users; ++u) {
-    int last = -1;
-    for (int p = 0; p < 6; ++p)
-      for (const graph::Event& e : log.periods[static_cast<std::size_t>(p)])
-        if (e.user == u) last = std::max(0, p - 2);  // periods 0..2 are summed into fed period 0
-    CHECK(s.state.last_active[static_cast<std::size_t>(u)] == last);
-  }
-}
-
-TEST_CASE("stepping forward equals predict_next over the whole sequence with the window widened, bit for bit",
-          "[temporal][sequence_step]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  // cell, window, periods trained on, periods appended: with and without a summed head.
-  struct Case {
-    CellKind cell;
-    int window, trained, added;
-  };
-  for (const Case c : {Case{CellKind::gru, 3, 7, 1}, Case{CellKind::lstm, 4, 7, 1}, Case{CellKind::gru, 24, 5, 2},
-                       Case{CellKind::lstm, 2, 6, 3}, Case{CellKind::attention, 3, 7, 1},
-                       Case{CellKind::attention, 24, 5, 2}, Case{CellKind::attention, 2, 6, 3}}) {
-    CAPTURE(std::string(cell_name(c.cell)), c.window, c.trained, c.added);
-    const int total = c.trained + c.added;
-    // 53 users: the last chunk of 16 is partial, as in a real store.
-    const Log log = random_log(seed + static_cast<std::uint64_t>(c.window), total, total, 53, 30, 53, 30, 4, 170);
-    const History old = history_of(log, c.trained, 53, 30), full = history_of(log, total, 53, 30);
-    const SequenceOptions o = small_options(c.cell, c.window);
-    const TrainedSequence s = train_sequence(old, o);
-    const SteppedSequence got = step_sequence(s.training.model, o, full.slices, full.item_labels,
-                                              new_activity(full, static_cast<std::size_t>(c.trained)), s.state,
-                                              s.item_factors);
-    const Reference want = reference(s.training.model, full, o, s.state.fed_periods - 1 + c.added);
-    CHECK(got.state.fed_periods == s.state.fed_periods + c.added);
-    CHECK(got.state.periods == total);
-    CHECK(got.next.interests == want.next.interests);
-    CHECK(got.next.factors == want.next.factors);
-    CHECK(got.state.recurrent.hidden == want.state.hidden);
-    CHECK(got.state.recurrent.cell == want.state.cell);
-    // The attention cell's memory: the keys and values of every period fed, the new ones last.
-    CHECK(got.state.recurrent.keys.size() == (c.cell == CellKind::attention ? static_cast<std::size_t>(got.state.fed_periods) : 0));
-    CHECK(got.state.recurrent.keys == want.state.keys);
-    CHECK(got.state.recurrent.values == want.state.values);
-    CHECK(got.item_factors == want.features.item_factors);
-    CHECK(got.state.user_factors == want.features.inputs.factors.back());
-    CHECK(got.state.user_scores == want.features.last_user_scores);
-    // The prediction moved: the new period was read.
-    CHECK(got.next.interests != s.next.interests);
-  }
-}
-
-TEST_CASE("stepping twice one period at a time equals stepping both periods at once", "[temporal][sequence_step]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  const CellKind cell = GENERATE(CellKind::gru, CellKind::attention);
-  CAPTURE(std::string(cell_name(cell)));
-  const Log log = random_log(seed, 8, 8, 37, 25, 37, 25, 3, 140);
-  const History old = history_of(log, 6, 37, 25), mid = history_of(log, 7, 37, 25), full = history_of(log, 8, 37, 25);
-  const SequenceOptions o = small_options(cell, 3);
-  const TrainedSequence s = train_sequence(old, o);
-  const SteppedSequence both =
-      step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 6), s.state, s.item_factors);
-  const SteppedSequence one =
-      step_sequence(s.training.model, o, mid.slices, mid.item_labels, new_activity(mid, 6), s.state, s.item_factors);
-  const SteppedSequence two =
-      step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 7), one.state, one.item_factors);
-  CHECK(two.next.interests == both.next.interests);
-  CHECK(two.next.factors == both.next.factors);
-  CHECK(two.state.recurrent.hidden == both.state.recurrent.hidden);
-  CHECK(two.state.recurrent.keys == both.state.recurrent.keys);
-  CHECK(two.state.recurrent.values == both.state.recurrent.values);
-  CHECK(two.state.last_active == both.state.last_active);
-}
-
 namespace {
 
 // A sequence model with its interest mixture, as train fits them, the mixture's state in
@@ -253,6 +162,126 @@ RowMatrix mixture_reference(const SequenceModel& model, const MixtureParameters&
 }
 
 }  // namespace
+
+TEST_CASE("a trained model's saved state is predict_next's last state and its feature recurrences' last values",
+          "[temporal][sequence_step]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  const Log log = random_log(seed, 6, 6, 40, 30, 40, 30, 4, 160);
+  const History h = history_of(log, 6, 40, 30);
+  const SequenceOptions o = small_options(CellKind::lstm, 3);  // 6 periods, window 3: a summed head
+  const WithMixture m = train_with_mixture(h, o);
+  const TrainedSequence& s = m.sequence;
+  const Reference ref = reference(s.training.model, h, o, 3);
+  // The interest mixture's running values are mixture_steps' own after the last period.
+  MixtureState mixture;
+  (void)mixture_reference(s.training.model, m.mixture, h, o, 3, mixture);
+  REQUIRE(s.state.mixture);
+  CHECK(s.state.mixture->ewma_short == mixture.ewma_short);
+  CHECK(s.state.mixture->ewma_long == mixture.ewma_long);
+  CHECK(s.state.mixture->labelled == mixture.labelled);
+  CHECK(s.state.mixture->population == mixture.population);
+  CHECK(s.state.fed_periods == 4);
+  CHECK(s.state.periods == 6);
+  CHECK(s.state.recurrent.hidden == ref.state.hidden);
+  CHECK(s.state.recurrent.cell == ref.state.cell);
+  CHECK(s.state.recurrent.cell.rows() == 40);
+  CHECK(s.state.user_scores == ref.features.last_user_scores);
+  CHECK(s.state.user_factors == ref.features.inputs.factors.back());
+  CHECK(s.next.interests == ref.next.interests);
+  // last_active: the last fed period with an event, by a direct scan of the fed periods.
+  for (Index u = 0; u < h.n_users; ++u) {
+    int last = -1;
+    for (int p = 0; p < 6; ++p)
+      for (const graph::Event& e : log.periods[static_cast<std::size_t>(p)])
+        if (e.user == u) last = std::max(0, p - 2);  // periods 0..2 are summed into fed period 0
+    CHECK(s.state.last_active[static_cast<std::size_t>(u)] == last);
+  }
+}
+
+TEST_CASE("stepping forward equals predict_next over the whole sequence with the window widened, bit for bit",
+          "[temporal][sequence_step]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  // cell, window, periods trained on, periods appended: with and without a summed head.
+  struct Case {
+    CellKind cell;
+    int window, trained, added;
+  };
+  for (const Case c : {Case{CellKind::gru, 3, 7, 1}, Case{CellKind::lstm, 4, 7, 1}, Case{CellKind::gru, 24, 5, 2},
+                       Case{CellKind::lstm, 2, 6, 3}, Case{CellKind::attention, 3, 7, 1},
+                       Case{CellKind::attention, 24, 5, 2}, Case{CellKind::attention, 2, 6, 3}}) {
+    CAPTURE(std::string(cell_name(c.cell)), c.window, c.trained, c.added);
+    const int total = c.trained + c.added;
+    // 53 users: the last chunk of 16 is partial, as in a real store.
+    const Log log = random_log(seed + static_cast<std::uint64_t>(c.window), total, total, 53, 30, 53, 30, 4, 170);
+    const History old = history_of(log, c.trained, 53, 30), full = history_of(log, total, 53, 30);
+    const SequenceOptions o = small_options(c.cell, c.window);
+    const WithMixture m = train_with_mixture(old, o);  // the interest mixture stepped too
+    const TrainedSequence& s = m.sequence;
+    const MixtureStepInputs in = mixture_inputs(m.mixture, full, static_cast<std::size_t>(c.trained));
+    const SteppedSequence got = step_sequence(s.training.model, o, full.slices, full.item_labels,
+                                              new_activity(full, static_cast<std::size_t>(c.trained)), s.state,
+                                              s.item_factors, &in);
+    const Reference want = reference(s.training.model, full, o, s.state.fed_periods - 1 + c.added);
+    // The mixture: mixture_steps over the same widened features, its last step, bit for bit.
+    MixtureState want_mixture;
+    const RowMatrix want_next =
+        mixture_reference(s.training.model, m.mixture, full, o, s.state.fed_periods - 1 + c.added, want_mixture);
+    REQUIRE(got.mixture_next.rows() == 53);
+    CHECK(got.mixture_next == want_next);
+    CHECK(got.state.mixture->ewma_short == want_mixture.ewma_short);
+    CHECK(got.state.mixture->ewma_long == want_mixture.ewma_long);
+    CHECK(got.state.mixture->labelled == want_mixture.labelled);
+    CHECK(got.state.mixture->population == want_mixture.population);
+    CHECK(got.state.mixture->ewma_short != s.state.mixture->ewma_short);
+    CHECK(got.state.fed_periods == s.state.fed_periods + c.added);
+    CHECK(got.state.periods == total);
+    CHECK(got.next.interests == want.next.interests);
+    CHECK(got.next.factors == want.next.factors);
+    CHECK(got.state.recurrent.hidden == want.state.hidden);
+    CHECK(got.state.recurrent.cell == want.state.cell);
+    // The attention cell's memory: the keys and values of every period fed, the new ones last.
+    CHECK(got.state.recurrent.keys.size() == (c.cell == CellKind::attention ? static_cast<std::size_t>(got.state.fed_periods) : 0));
+    CHECK(got.state.recurrent.keys == want.state.keys);
+    CHECK(got.state.recurrent.values == want.state.values);
+    CHECK(got.item_factors == want.features.item_factors);
+    CHECK(got.state.user_factors == want.features.inputs.factors.back());
+    CHECK(got.state.user_scores == want.features.last_user_scores);
+    // The prediction moved: the new period was read.
+    CHECK(got.next.interests != s.next.interests);
+  }
+}
+
+TEST_CASE("stepping twice one period at a time equals stepping both periods at once", "[temporal][sequence_step]") {
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  const CellKind cell = GENERATE(CellKind::gru, CellKind::attention);
+  CAPTURE(std::string(cell_name(cell)));
+  const Log log = random_log(seed, 8, 8, 37, 25, 37, 25, 3, 140);
+  const History old = history_of(log, 6, 37, 25), mid = history_of(log, 7, 37, 25), full = history_of(log, 8, 37, 25);
+  const SequenceOptions o = small_options(cell, 3);
+  const WithMixture m = train_with_mixture(old, o);  // the interest mixture stepped too
+  const TrainedSequence& s = m.sequence;
+  const MixtureStepInputs in_both = mixture_inputs(m.mixture, full, 6), in_one = mixture_inputs(m.mixture, mid, 6),
+                          in_two = mixture_inputs(m.mixture, full, 7);
+  const SteppedSequence both = step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 6),
+                                             s.state, s.item_factors, &in_both);
+  const SteppedSequence one = step_sequence(s.training.model, o, mid.slices, mid.item_labels, new_activity(mid, 6),
+                                            s.state, s.item_factors, &in_one);
+  const SteppedSequence two = step_sequence(s.training.model, o, full.slices, full.item_labels, new_activity(full, 7),
+                                            one.state, one.item_factors, &in_two);
+  CHECK(two.mixture_next == both.mixture_next);
+  CHECK(two.state.mixture->ewma_long == both.state.mixture->ewma_long);
+  CHECK(two.state.mixture->labelled == both.state.mixture->labelled);
+  CHECK(two.state.mixture->population == both.state.mixture->population);
+  CHECK(two.next.interests == both.next.interests);
+  CHECK(two.next.factors == both.next.factors);
+  CHECK(two.state.recurrent.hidden == both.state.recurrent.hidden);
+  CHECK(two.state.recurrent.keys == both.state.recurrent.keys);
+  CHECK(two.state.recurrent.values == both.state.recurrent.values);
+  CHECK(two.state.last_active == both.state.last_active);
+}
 
 TEST_CASE("stepping with new users and items matches the recompute within the stated tolerance",
           "[temporal][sequence_step]") {
@@ -319,82 +348,6 @@ TEST_CASE("stepping refuses a state that does not fit", "[temporal][sequence_ste
   // Activity missing for the new period.
   CHECK_THROWS_AS(step_sequence(s.training.model, o, full.slices, full.item_labels, {}, s.state, s.item_factors),
                   InputError);
-}
-
-TEST_CASE("the interest mixture stepped forward equals mixture_steps over the widened sequence, bit for bit",
-          "[temporal][sequence_step][mixture]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  struct Case {
-    CellKind cell;
-    int window, trained, added;
-  };
-  for (const Case c : {Case{CellKind::gru, 3, 7, 1}, Case{CellKind::lstm, 24, 5, 2}, Case{CellKind::attention, 2, 6, 3},
-                       Case{CellKind::attention, 4, 7, 1}}) {
-    CAPTURE(std::string(cell_name(c.cell)), c.window, c.trained, c.added);
-    const int total = c.trained + c.added;
-    const Log log = random_log(seed + 7 * static_cast<std::uint64_t>(c.window), total, total, 53, 30, 53, 30, 4, 170);
-    const History old = history_of(log, c.trained, 53, 30), full = history_of(log, total, 53, 30);
-    const SequenceOptions o = small_options(c.cell, c.window);
-    const WithMixture m = train_with_mixture(old, o);
-    const SequenceState& before = m.sequence.state;
-    REQUIRE(before.mixture);
-    // The saved running values are mixture_steps' own after the last trained period.
-    MixtureState trained;
-    (void)mixture_reference(m.sequence.training.model, m.mixture, old, o, c.window, trained);
-    CHECK(before.mixture->ewma_short == trained.ewma_short);
-    CHECK(before.mixture->labelled == trained.labelled);
-    CHECK(before.mixture->population == trained.population);
-
-    const MixtureStepInputs in = mixture_inputs(m.mixture, full, static_cast<std::size_t>(c.trained));
-    const SteppedSequence got =
-        step_sequence(m.sequence.training.model, o, full.slices, full.item_labels,
-                      new_activity(full, static_cast<std::size_t>(c.trained)), before, m.sequence.item_factors, &in);
-    MixtureState want_state;
-    const RowMatrix want = mixture_reference(m.sequence.training.model, m.mixture, full, o,
-                                             before.fed_periods - 1 + c.added, want_state);
-    REQUIRE(got.mixture_next.rows() == 53);
-    CHECK(got.mixture_next == want);
-    REQUIRE(got.state.mixture);
-    CHECK(got.state.mixture->ewma_short == want_state.ewma_short);
-    CHECK(got.state.mixture->ewma_long == want_state.ewma_long);
-    CHECK(got.state.mixture->labelled == want_state.labelled);
-    CHECK(got.state.mixture->population == want_state.population);
-    // The new periods were read: the EWMAs and the prediction moved, every row a distribution.
-    CHECK(got.state.mixture->ewma_short != before.mixture->ewma_short);
-    for (Index u = 0; u < 53; ++u) CHECK(got.mixture_next.row(u).sum() == Approx(1.0f).epsilon(1e-5));
-  }
-}
-
-TEST_CASE("the interest mixture stepped one period at a time equals stepping the periods at once",
-          "[temporal][sequence_step][mixture]") {
-  const std::uint64_t seed = test::test_seed();
-  CAPTURE(seed);
-  const CellKind cell = GENERATE(CellKind::gru, CellKind::attention);
-  CAPTURE(std::string(cell_name(cell)));
-  const Log log = random_log(seed, 9, 9, 37, 25, 37, 25, 3, 140);
-  const History old = history_of(log, 6, 37, 25), full = history_of(log, 9, 37, 25);
-  const SequenceOptions o = small_options(cell, 3);
-  const WithMixture m = train_with_mixture(old, o);
-  const MixtureStepInputs all_in = mixture_inputs(m.mixture, full, 6);
-  const SteppedSequence all = step_sequence(m.sequence.training.model, o, full.slices, full.item_labels,
-                                            new_activity(full, 6), m.sequence.state, m.sequence.item_factors, &all_in);
-  SequenceState state = m.sequence.state;
-  matrix_factorization::Factors items = m.sequence.item_factors;
-  SteppedSequence one;
-  for (int p = 7; p <= 9; ++p) {
-    const History h = history_of(log, p, 37, 25);
-    const MixtureStepInputs in = mixture_inputs(m.mixture, h, static_cast<std::size_t>(p - 1));
-    one = step_sequence(m.sequence.training.model, o, h.slices, h.item_labels, new_activity(h, static_cast<std::size_t>(p - 1)),
-                        state, items, &in);
-    state = one.state;
-    items = one.item_factors;
-  }
-  CHECK(one.mixture_next == all.mixture_next);
-  CHECK(one.next.interests == all.next.interests);
-  CHECK(state.mixture->ewma_long == all.state.mixture->ewma_long);
-  CHECK(state.mixture->labelled == all.state.mixture->labelled);
-  CHECK(state.mixture->population == all.state.mixture->population);
 }
 
 TEST_CASE("stepping refuses mixture inputs that do not match the state", "[temporal][sequence_step][mixture]") {
