@@ -26,20 +26,27 @@ std::span<const double> doubles(const E& m) {
   return {m.data(), static_cast<std::size_t>(m.size())};
 }
 
-// The attention cell's keys (or values) of every period fed, users x H each, as one
-// (periods * users) x H dataset, period after period.
-void write_stacked(hid_t g, const std::string& name, const std::vector<temporal::RowMatrix>& per_period) {
-  const Eigen::Index users = per_period.front().rows(), cols = per_period.front().cols();
-  temporal::RowMatrix all(users * static_cast<Eigen::Index>(per_period.size()), cols);
-  for (std::size_t t = 0; t < per_period.size(); ++t) all.middleRows(static_cast<Eigen::Index>(t) * users, users) = per_period[t];
-  write_rows(g, name, all);
+// The attention cell's keys (or values) of every period fed, users x H each, as one 1-d
+// float32 dataset, period after period, each row-major: the largest part of an attention
+// result, so written by the parallel libdeflate chunk writer (HDF5's own deflate is serial
+// zlib, most of an update's time for it).
+void write_stacked(hid_t g, const std::string& name, const std::vector<temporal::RowMatrix>& per_period, int threads) {
+  std::vector<float> all;
+  for (const temporal::RowMatrix& m : per_period) all.insert(all.end(), m.data(), m.data() + m.size());
+  h5::write_array<float>(g, name, all, threads);
 }
 
 std::vector<temporal::RowMatrix> read_stacked(const Store& store, hid_t g, const std::string& name, std::int64_t periods,
-                                              std::int64_t users) {
-  const temporal::RowMatrix all = read_rows<temporal::RowMatrix>(store, g, name, periods * users);
+                                              std::int64_t users, int hidden) {
+  const std::vector<float> all = h5::read_array<float>(g, name, store.context());
+  const std::size_t each = static_cast<std::size_t>(users) * static_cast<std::size_t>(hidden);
+  if (all.size() != static_cast<std::size_t>(periods) * each)
+    throw InputError(fmt::format("{}: {} has {} values, expected {} periods x {} users x {} hidden units",
+                                 store.path(), name, all.size(), periods, users, hidden));
+  check_result_values(all.data(), all.size(), 0, name, store.context());
   std::vector<temporal::RowMatrix> out;
-  for (std::int64_t t = 0; t < periods; ++t) out.push_back(all.middleRows(t * users, users));
+  for (std::int64_t t = 0; t < periods; ++t)
+    out.push_back(Eigen::Map<const temporal::RowMatrix>(all.data() + static_cast<std::size_t>(t) * each, users, hidden));
   return out;
 }
 
@@ -80,8 +87,8 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
     h5::write_attr(sg, "fed_periods", static_cast<std::int64_t>(st.fed_periods));
     h5::write_attr(sg, "periods", st.periods);
     if (!st.recurrent.keys.empty()) {
-      write_stacked(sg, "attention_keys", st.recurrent.keys);
-      write_stacked(sg, "attention_values", st.recurrent.values);
+      write_stacked(sg, "attention_keys", st.recurrent.keys, w.threads());
+      write_stacked(sg, "attention_values", st.recurrent.values, w.threads());
     }
     if (st.mixture) {
       const temporal::MixtureState& m = *st.mixture;
@@ -188,8 +195,8 @@ SequenceResult read_sequence_result(const Store& store, const std::string& name)
                                    st.fed_periods));
     // Results written before these were kept have none (update then cannot step them).
     if (out.model.parameters.cell == temporal::CellKind::attention && h5::exists(sg, "attention_keys")) {
-      st.recurrent.keys = read_stacked(store, sg, "attention_keys", st.fed_periods, users);
-      st.recurrent.values = read_stacked(store, sg, "attention_values", st.fed_periods, users);
+      st.recurrent.keys = read_stacked(store, sg, "attention_keys", st.fed_periods, users, shape.hidden);
+      st.recurrent.values = read_stacked(store, sg, "attention_values", st.fed_periods, users, shape.hidden);
     }
     if (out.mixture && h5::exists(sg, "mixture_ewma_short")) {
       temporal::MixtureState m;

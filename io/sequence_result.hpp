@@ -13,8 +13,8 @@
 //                            (users x H, LSTM only), user_scores (users x labels, raw F_U),
 //                            user_factors (users x f), last_active (int32 per user, -1:
 //                            none); the attention cell's attention_keys and
-//                            attention_values ((fed_periods * users) x H, period after
-//                            period); with a mixture, mixture_ewma_short and
+//                            attention_values (float32, fed_periods * users * H: period
+//                            after period, each users x H row-major); with a mixture, mixture_ewma_short and
 //                            mixture_ewma_long (float64, users * labels, user after user),
 //                            mixture_labelled (int32 per user) and mixture_population
 //                            (float64, labels); attributes fed_periods and periods.
