@@ -21,9 +21,10 @@ void add_train(CLI::App& app) {
       "On top of the cell an interest mixture is trained: a learned, per-user gate over the propagated interests, the "
       "user's own label EWMAs, the population's last period and the cell's softmax; it falls back to its best expert "
       "when that is better on the last period. --interests best stores whichever of the cell's head and the mixture "
-      "has the lower cross-entropy on the last period. `driftrec update` steps a GRU or LSTM result with --interests "
-      "sequence forward one period from its saved state; a mixture or attention result it drops (or retrains with "
-      "--retrain).\n"
+      "has the lower cross-entropy on the last period. The result keeps the state `driftrec update` steps it forward "
+      "from, one cell step per appended period with the weights as trained (the attention cell: the keys and values of "
+      "every period fed; the mixture: its label EWMAs, labelled periods and the last population, gate and head as "
+      "trained); every cell and --interests choice is stepped (or retrained with update --retrain).\n"
       "Saved under /results/<name>: the parameters and each user's prediction for the period after the last.\n\n"
       "Example:\n  driftrec train ml.h5 --cell gru --epochs 30\n  driftrec train ml.h5 --cell attention --name attention\n  driftrec predict ml.h5 --user 414\n"
       "  driftrec recommend ml.h5 --user 414 --model sequence");

@@ -14,8 +14,10 @@ void add_update(CLI::App& app) {
       "events, so its last period is extended and/or new periods are added. Label propagation results resume "
       "from the saved F_U of the period before the first changed one (bitwise what propagate on the whole store "
       "gives); temporal ALS results fold the new period in with --als-sweeps sweeps from the saved factors; "
-      "sequence models are stepped forward over the new periods from their saved state with the weights as trained "
-      "(--retrain trains them again); random-walk results are dropped (listed). Events before the store's last period are refused "
+      "sequence models (GRU, LSTM or attention cell, with or without the interest mixture) are stepped forward over the "
+      "new periods from their saved state with the weights as trained (--retrain trains them again; one that cannot be "
+      "stepped, for new labels, events in a period it has read or a state saved by an older train, is dropped with the "
+      "reason); random-walk results are dropped (listed). Events before the store's last period are refused "
       "unless --allow-backfill. The store is rewritten atomically: on any error it is left as it was.\n\n"
       "Example:\n  driftrec update ml.h5 ratings-2018-10.csv --labels movies.csv");
   auto q = std::make_shared<pipeline::UpdateRequest>();

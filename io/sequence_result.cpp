@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <span>
+
 #include "io/results.hpp"
 #include "io/text.hpp"
 #include "temporal/serialization.hpp"
@@ -15,6 +19,35 @@ M read_rows(const Store& store, hid_t g, const std::string& name, std::int64_t r
   if (static_cast<std::int64_t>(m.rows) != rows)
     throw InputError(fmt::format("{}: {} has {} rows, expected {}", store.path(), name, m.rows, rows));
   return as_rows<M>(m);
+}
+
+template <class E>
+std::span<const double> doubles(const E& m) {
+  return {m.data(), static_cast<std::size_t>(m.size())};
+}
+
+// The attention cell's keys (or values) of every period fed, users x H each, as one 1-d
+// float32 dataset, period after period, each row-major: the largest part of an attention
+// result, so written by the parallel libdeflate chunk writer (HDF5's own deflate is serial
+// zlib, most of an update's time for it).
+void write_stacked(hid_t g, const std::string& name, const std::vector<temporal::RowMatrix>& per_period, int threads) {
+  std::vector<float> all;
+  for (const temporal::RowMatrix& m : per_period) all.insert(all.end(), m.data(), m.data() + m.size());
+  h5::write_array<float>(g, name, all, threads);
+}
+
+std::vector<temporal::RowMatrix> read_stacked(const Store& store, hid_t g, const std::string& name, std::int64_t periods,
+                                              std::int64_t users, int hidden) {
+  const std::vector<float> all = h5::read_array<float>(g, name, store.context());
+  const std::size_t each = static_cast<std::size_t>(users) * static_cast<std::size_t>(hidden);
+  if (all.size() != static_cast<std::size_t>(periods) * each)
+    throw InputError(fmt::format("{}: {} has {} values, expected {} periods x {} users x {} hidden units",
+                                 store.path(), name, all.size(), periods, users, hidden));
+  check_result_values(all.data(), all.size(), 0, name, store.context());
+  std::vector<temporal::RowMatrix> out;
+  for (std::int64_t t = 0; t < periods; ++t)
+    out.push_back(Eigen::Map<const temporal::RowMatrix>(all.data() + static_cast<std::size_t>(t) * each, users, hidden));
+  return out;
 }
 
 }  // namespace
@@ -53,6 +86,19 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
     h5::write_array<std::int32_t>(sg, "last_active", st.last_active, w.threads());
     h5::write_attr(sg, "fed_periods", static_cast<std::int64_t>(st.fed_periods));
     h5::write_attr(sg, "periods", st.periods);
+    if (!st.recurrent.keys.empty()) {
+      write_stacked(sg, "attention_keys", st.recurrent.keys, w.threads());
+      write_stacked(sg, "attention_values", st.recurrent.values, w.threads());
+    }
+    if (st.mixture) {
+      const temporal::MixtureState& m = *st.mixture;
+      // float64, as the mixture sums them: L x users column-major, i.e. each user's L values
+      // one after the other.
+      h5::write_array<double>(sg, "mixture_ewma_short", doubles(m.ewma_short), w.threads());
+      h5::write_array<double>(sg, "mixture_ewma_long", doubles(m.ewma_long), w.threads());
+      h5::write_array<std::int32_t>(sg, "mixture_labelled", m.labelled, w.threads());
+      h5::write_array<double>(sg, "mixture_population", doubles(m.population), w.threads());
+    }
   }
   h5::write_attr(g, "interests", r.interests);
   h5::write_attr(g, "items", r.items);
@@ -159,6 +205,41 @@ SequenceResult read_sequence_result(const Store& store, const std::string& name)
     st.last_active = h5::read_array<std::int32_t>(sg, "last_active", cx);
     st.fed_periods = static_cast<int>(h5::read_attr_int(sg, "fed_periods", cx));
     st.periods = h5::read_attr_int(sg, "periods", cx);
+    if (st.fed_periods < 1 || st.fed_periods > (1 << 20))
+      throw InputError(fmt::format("{}: result '{}': state/fed_periods is {}, expected 1 or more", store.path(), name,
+                                   st.fed_periods));
+    // Results written before these were kept have none (update then cannot step them).
+    if (out.model.parameters.cell == temporal::CellKind::attention && h5::exists(sg, "attention_keys")) {
+      st.recurrent.keys = read_stacked(store, sg, "attention_keys", st.fed_periods, users, shape.hidden);
+      st.recurrent.values = read_stacked(store, sg, "attention_values", st.fed_periods, users, shape.hidden);
+    }
+    if (out.mixture && h5::exists(sg, "mixture_ewma_short")) {
+      temporal::MixtureState m;
+      const auto labels = static_cast<std::size_t>(shape.labels);
+      auto matrix = [&](const char* dataset) {
+        const std::vector<double> v = h5::read_array<double>(sg, dataset, cx);
+        if (v.size() != static_cast<std::size_t>(users) * labels)
+          throw InputError(fmt::format("{}: result '{}': state/{} has {} values, expected {} users x {} labels",
+                                       store.path(), name, dataset, v.size(), users, labels));
+        for (double x : v)
+          if (!std::isfinite(x) || x < 0)
+            throw InputError(fmt::format("{}: result '{}': state/{} holds {}, expected finite values >= 0",
+                                         store.path(), name, dataset, x));
+        return Eigen::MatrixXd(Eigen::Map<const Eigen::MatrixXd>(v.data(), shape.labels, users));
+      };
+      m.ewma_short = matrix("mixture_ewma_short");
+      m.ewma_long = matrix("mixture_ewma_long");
+      m.labelled = h5::read_array<std::int32_t>(sg, "mixture_labelled", cx);
+      const std::vector<double> pi = h5::read_array<double>(sg, "mixture_population", cx);
+      m.population = Eigen::Map<const Eigen::VectorXd>(pi.data(), static_cast<Eigen::Index>(pi.size()));
+      if (static_cast<std::int64_t>(m.labelled.size()) != users || pi.size() != labels ||
+          std::any_of(m.labelled.begin(), m.labelled.end(), [](std::int32_t c) { return c < 0; }) ||
+          std::any_of(pi.begin(), pi.end(), [](double x) { return !std::isfinite(x) || x < 0; }))
+        throw InputError(fmt::format("{}: result '{}': the interest mixture's saved state (state/mixture_*) does not "
+                                     "fit the store",
+                                     store.path(), name));
+      st.mixture = std::move(m);
+    }
     if (st.recurrent.hidden.cols() != shape.hidden ||
         (st.recurrent.cell.size() > 0 && st.recurrent.cell.cols() != shape.hidden) ||
         st.user_scores.cols() != shape.labels || st.user_factors.cols() != shape.factor_size ||

@@ -12,8 +12,15 @@
 //                            (temporal/sequence_state.hpp): hidden (users x H), cell
 //                            (users x H, LSTM only), user_scores (users x labels, raw F_U),
 //                            user_factors (users x f), last_active (int32 per user, -1:
-//                            none); attributes fed_periods and periods. Results written
-//                            before it existed have none, and cannot be stepped.
+//                            none); the attention cell's attention_keys and
+//                            attention_values (float32, fed_periods * users * H: period
+//                            after period, each users x H row-major); with a mixture, mixture_ewma_short and
+//                            mixture_ewma_long (float64, users * labels, user after user),
+//                            mixture_labelled (int32 per user) and mixture_population
+//                            (float64, labels); attributes fed_periods and periods.
+//                            Results written before it existed have none, and cannot be
+//                            stepped; those written before the attention or mixture parts
+//                            were kept read without them.
 //   mixture/<tensor>         the interest mixture's gate and head (temporal/mixture.hpp),
 //                            when one was trained
 // with interest_weight (the hybrid's blend, chosen on the last period), best_epoch,

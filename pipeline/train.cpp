@@ -157,6 +157,7 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
   r.periods = static_cast<std::int64_t>(out.periods);
   r.trained_periods = r.periods;
   r.state = std::move(s.state);
+  if (mixture) r.state->mixture = std::move(mixture->state);  // what update steps the mixture from
   return out;
 }
 

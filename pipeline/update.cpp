@@ -20,6 +20,7 @@
 #include "matrix_factorization/temporal_als.hpp"
 #include "propagation/temporal_propagation.hpp"
 #include "pipeline/train.hpp"
+#include "temporal/mixture_fit.hpp"
 #include "temporal/sequence_fit.hpp"
 #include "temporal/sequence_step.hpp"
 
@@ -381,20 +382,25 @@ std::optional<UpdatedResult> step_sequence_result(const io::Store& old, io::Stor
                                                   const Appended& a, const UpdateRequest& q, std::string& why) {
   const auto t0 = Clock::now();
   io::SequenceResult r = io::read_sequence_result(old, name);
-  if (r.model.parameters.cell == temporal::CellKind::attention) {
-    why = "its attention cell attends over every period fed and carries no recurrent state to step forward; pass "
-          "--retrain to train it again on the updated store";
-    return std::nullopt;
-  }
-  if (r.interests == "mixture") {
-    why = "its interests come from the interest mixture (train --interests), whose experts update does not step "
-          "yet; pass --retrain to train it again, or train with --interests sequence to get a model update can step";
-    return std::nullopt;
-  }
   if (!r.state) {
     why = "it keeps no saved state to step forward from (it was trained before `train` kept one); pass --retrain "
           "to train it again on the updated store, or run driftrec train";
     return std::nullopt;
+  }
+  if (r.model.parameters.cell == temporal::CellKind::attention &&
+      r.state->recurrent.keys.size() != static_cast<std::size_t>(r.state->fed_periods)) {
+    why = "its attention cell attends over every period fed, and its saved state lacks their keys and values (it "
+          "was trained before `train` kept them); pass --retrain to train it again on the updated store";
+    return std::nullopt;
+  }
+  if (r.mixture && !r.state->mixture) {
+    if (r.interests == "mixture") {
+      why = "its interests come from the interest mixture, and its saved state lacks the mixture's running values "
+            "(label EWMAs, labelled periods, the last period's population; it was trained before `train` kept "
+            "them); pass --retrain to train it again on the updated store";
+      return std::nullopt;
+    }
+    r.mixture.reset();  // not served and not steppable: the stepped result keeps the cell's alone
   }
   const std::size_t covered = static_cast<std::size_t>(r.state->periods);
   if (a.first_changed < covered || covered > old.n_slices()) {
@@ -416,10 +422,21 @@ std::optional<UpdatedResult> step_sequence_result(const io::Store& old, io::Stor
   std::vector<std::vector<float>> activity;
   for (std::size_t t = covered; t < a.periods.size(); ++t)
     activity.push_back(temporal::period_activity(a.content.events, first[t], first[t + 1], a.users()));
-  temporal::SteppedSequence stepped =
-      temporal::step_sequence(r.model, o, a.slices, a.content.item_labels, activity, *r.state, r.item_factors);
+  std::optional<temporal::MixtureStepInputs> mixture;
+  if (r.state->mixture) {
+    mixture.emplace();
+    mixture->parameters = &*r.mixture;
+    for (std::size_t t = covered; t < a.periods.size(); ++t) {
+      mixture->truth.push_back(
+          temporal::period_interest_truth(a.content.events, first[t], first[t + 1], a.content.item_labels, a.users()));
+      mixture->population.push_back(
+          temporal::population_distribution(a.content.events, first[t], first[t + 1], a.content.item_labels));
+    }
+  }
+  temporal::SteppedSequence stepped = temporal::step_sequence(r.model, o, a.slices, a.content.item_labels, activity,
+                                                              *r.state, r.item_factors, mixture ? &*mixture : nullptr);
   const std::size_t steps = a.periods.size() - covered;
-  r.next_interests = std::move(stepped.next.interests);
+  r.next_interests = std::move(r.interests == "mixture" ? stepped.mixture_next : stepped.next.interests);
   r.next_factors = std::move(stepped.next.factors);
   r.item_factors = std::move(stepped.item_factors);
   r.state = std::move(stepped.state);
@@ -429,6 +446,7 @@ std::optional<UpdatedResult> step_sequence_result(const io::Store& old, io::Stor
   out.steps = static_cast<std::int64_t>(steps);
   out.note = fmt::format("stepped forward {} from its saved state, weights as trained on {} periods (no retraining)",
                          steps == 1 ? std::string("one period") : fmt::format("{} periods", steps), r.trained_periods);
+  if (r.interests == "mixture") out.note += "; its interest mixture stepped with it (gate and head as trained)";
   if (stepped.not_converged > 0)
     out.note += fmt::format("; feature propagation did not converge in {} new period(s)", stepped.not_converged);
   return out;

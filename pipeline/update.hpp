@@ -20,12 +20,16 @@
 //   sequence_model stepped forward over the new periods from its saved state, weights as
 //                  trained (temporal/sequence_step.hpp): its own feature propagation resumed
 //                  from its saved raw F_U, its temporal ALS from its saved factors, one cell
-//                  step per new period from the saved h (and c); new users enter as users
-//                  without events. The prediction for the period after the new last one
+//                  step per new period from the saved h (and c; the attention cell from the
+//                  saved keys and values of every period fed), and the interest mixture's
+//                  running values (label EWMAs, labelled periods, the last population) advanced
+//                  by the new periods with its gate and head as trained; new users enter as
+//                  users without events. The prediction for the period after the new last one
 //                  replaces the old. Not possible, and the result is dropped with the reason,
-//                  when it keeps no state (trained before it was kept), when the new events
-//                  fall in a period it has read (the store's last, or a backfill), or when
-//                  labels were added.
+//                  when it keeps no state (trained before it was kept; or before the attention
+//                  cell's keys and values, or the mixture's running values, were), when the
+//                  new events fall in a period it has read (the store's last, or a backfill),
+//                  or when labels were added.
 //                  With `retrain`: trained again on the updated store with the options it
 //                  was trained with (what `driftrec train` then saves).
 //   other results  (random walks) are dropped and listed: they describe the old last

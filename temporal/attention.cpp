@@ -14,39 +14,43 @@ std::size_t distance_slot(std::size_t t, std::size_t s) {
 }  // namespace
 
 template <class S>
-void attention_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, AttentionTrace<S>& trace) {
+void attention_extend(const Parameters<S>& p, const Matrix<S>& input, AttentionTrace<S>& trace) {
   const Eigen::Index h = p.hidden();
-  const std::size_t steps = inputs.size();
+  const std::size_t t = trace.k.size();  // the new step's position: periods 0..t-1 are in the trace
   const S scale = S(1) / std::sqrt(static_cast<S>(h));
   const Matrix<S>& bias = p[kCellBias];
-  trace = AttentionTrace<S>{};
-  for (std::size_t t = 0; t < steps; ++t) {
-    Matrix<S> a = p[kCellInput] * inputs[t];
-    a.colwise() += bias.topRows(4 * h).col(0);
-    trace.u.push_back(a.topRows(h));
-    trace.q.push_back(a.middleRows(h, h));
-    trace.k.push_back(a.middleRows(2 * h, h));
-    trace.v.push_back(a.bottomRows(h));
-    const Eigen::Index users = inputs[t].cols();
-    Matrix<S> e(static_cast<Eigen::Index>(t + 1), users);
-    for (std::size_t s = 0; s <= t; ++s)
-      e.row(static_cast<Eigen::Index>(s)).array() =
-          scale * trace.q[t].cwiseProduct(trace.k[s]).colwise().sum().array() +
-          bias(4 * h + static_cast<Eigen::Index>(distance_slot(t, s)), 0);
-    for (Eigen::Index b = 0; b < users; ++b) {  // softmax over s, per column
-      const S top = e.col(b).maxCoeff();
-      e.col(b) = (e.col(b).array() - top).exp().matrix();
-      e.col(b) /= e.col(b).sum();
-    }
-    Matrix<S> c = Matrix<S>::Zero(h, users);
-    for (std::size_t s = 0; s <= t; ++s)
-      c += (trace.v[s].array().rowwise() * e.row(static_cast<Eigen::Index>(s)).array()).matrix();
-    Matrix<S> pre = trace.u[t];
-    pre.noalias() += p[kCellHidden] * c;
-    trace.h.push_back(pre.array().tanh().matrix());
-    trace.weights.push_back(std::move(e));
-    trace.context.push_back(std::move(c));
+  Matrix<S> a = p[kCellInput] * input;
+  a.colwise() += bias.topRows(4 * h).col(0);
+  Matrix<S> q = a.middleRows(h, h);
+  trace.u.push_back(a.topRows(h));
+  trace.k.push_back(a.middleRows(2 * h, h));
+  trace.v.push_back(a.bottomRows(h));
+  const Eigen::Index users = input.cols();
+  Matrix<S> e(static_cast<Eigen::Index>(t + 1), users);
+  for (std::size_t s = 0; s <= t; ++s)
+    e.row(static_cast<Eigen::Index>(s)).array() =
+        scale * q.cwiseProduct(trace.k[s]).colwise().sum().array() +
+        bias(4 * h + static_cast<Eigen::Index>(distance_slot(t, s)), 0);
+  for (Eigen::Index b = 0; b < users; ++b) {  // softmax over s, per column
+    const S top = e.col(b).maxCoeff();
+    e.col(b) = (e.col(b).array() - top).exp().matrix();
+    e.col(b) /= e.col(b).sum();
   }
+  Matrix<S> c = Matrix<S>::Zero(h, users);
+  for (std::size_t s = 0; s <= t; ++s)
+    c += (trace.v[s].array().rowwise() * e.row(static_cast<Eigen::Index>(s)).array()).matrix();
+  Matrix<S> pre = trace.u.back();
+  pre.noalias() += p[kCellHidden] * c;
+  trace.h.push_back(pre.array().tanh().matrix());
+  trace.q.push_back(std::move(q));
+  trace.weights.push_back(std::move(e));
+  trace.context.push_back(std::move(c));
+}
+
+template <class S>
+void attention_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, AttentionTrace<S>& trace) {
+  trace = AttentionTrace<S>{};
+  for (const Matrix<S>& x : inputs) attention_extend(p, x, trace);
 }
 
 template <class S>
@@ -87,6 +91,8 @@ void attention_backward(const Parameters<S>& p, const std::vector<Matrix<S>>& in
   }
 }
 
+template void attention_extend<float>(const Parameters<float>&, const Matrix<float>&, AttentionTrace<float>&);
+template void attention_extend<double>(const Parameters<double>&, const Matrix<double>&, AttentionTrace<double>&);
 template void attention_forward<float>(const Parameters<float>&, const std::vector<Matrix<float>>&,
                                        AttentionTrace<float>&);
 template void attention_forward<double>(const Parameters<double>&, const std::vector<Matrix<double>>&,

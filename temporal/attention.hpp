@@ -14,7 +14,9 @@
 // Tensors (parameters.hpp): cell_input 4H x D holds W_u, W_q, W_k, W_v; cell_hidden H x H
 // holds U_o; cell_bias (4H + R) x 1 holds b_u, b_q, b_k, b_v, then r.
 // No state is carried from step to step, so the gradient is exact: `bptt` does not apply
-// and an initial state (h0) is ignored.
+// and an initial state (h0) is ignored. What step t reads of the earlier steps is their keys
+// and values alone, so a model is stepped one period on by keeping k_s and v_s of every
+// period fed (predictor.hpp RecurrentState) and extending a trace that holds only those.
 #pragma once
 #include <vector>
 
@@ -29,6 +31,14 @@ struct AttentionTrace {
   std::vector<Matrix<S>> context;     // c_t, H x B
   std::vector<Matrix<S>> h;           // h_t, H x B (h[t] is the state AFTER step t)
 };
+
+// One step more: the step after the trace's last (t = trace.k.size()), from `input` (D x B)
+// and the keys and values of the earlier steps, which are all it reads of them (a trace
+// holding only k and v extends as a whole one does: the stepped state). Appends the new
+// step's u, q, k, v, weights, context and h. attention_forward is this step by step, so a
+// stepped state gives bit for bit what the whole sequence gives.
+template <class S>
+void attention_extend(const Parameters<S>& p, const Matrix<S>& input, AttentionTrace<S>& trace);
 
 template <class S>
 void attention_forward(const Parameters<S>& p, const std::vector<Matrix<S>>& inputs, AttentionTrace<S>& trace);

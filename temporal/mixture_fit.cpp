@@ -42,17 +42,21 @@ double jensen_shannon(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
 
 }  // namespace
 
+Eigen::VectorXd population_distribution(const graph::EventColumns& events, std::size_t first, std::size_t last,
+                                        const graph::CsrMatrix& item_labels) {
+  std::vector<double> acc(static_cast<std::size_t>(item_labels.n_cols), 0.0);
+  for (std::size_t k = first; k < last; ++k) add_item_labels(item_labels, events.item[k], 1.0, acc);
+  normalize(acc);
+  return Eigen::Map<const Eigen::VectorXd>(acc.data(), static_cast<Eigen::Index>(acc.size()));
+}
+
 std::vector<Eigen::VectorXd> population_distributions(const History& h, int window) {
   const std::size_t all = h.slices.size(), w = static_cast<std::size_t>(std::max(window, 1));
   const std::size_t periods = all <= w + 1 ? all : w + 1, skipped = all - periods;
   std::vector<Eigen::VectorXd> out;
-  std::vector<double> acc(static_cast<std::size_t>(h.n_labels));
   for (std::size_t p = 0; p < periods; ++p) {
-    std::fill(acc.begin(), acc.end(), 0.0);
     const std::size_t first = p == 0 ? 0 : h.period_first[p + skipped], last = h.period_first[p + 1 + skipped];
-    for (std::size_t k = first; k < last; ++k) add_item_labels(h.item_labels, h.events.item[k], 1.0, acc);
-    normalize(acc);
-    out.push_back(Eigen::Map<const Eigen::VectorXd>(acc.data(), static_cast<Eigen::Index>(acc.size())));
+    out.push_back(population_distribution(h.events, first, last, h.item_labels));
   }
   return out;
 }
@@ -76,69 +80,93 @@ std::vector<Matrix<float>> hidden_states(const SequenceModel& model, const Seque
   return out;
 }
 
+MixtureState empty_mixture_state(int users, int labels) {
+  MixtureState s;
+  s.ewma_short = Eigen::MatrixXd::Zero(labels, users);
+  s.ewma_long = s.ewma_short;
+  s.labelled.assign(static_cast<std::size_t>(users), 0);
+  return s;  // population empty: no period read yet
+}
+
+double advance_mixture_state(MixtureState& s, const RowMatrix* truth, const Eigen::VectorXd& population) {
+  const double short_decay = std::exp2(-1 / kShortHalfLife), long_decay = std::exp2(-1 / kLongHalfLife);
+  s.ewma_short *= short_decay;
+  s.ewma_long *= long_decay;
+  if (truth)
+    for (Eigen::Index u = 0; u < s.ewma_short.cols(); ++u) {
+      const Eigen::VectorXd y = truth->row(u).transpose().cast<double>();
+      if (!(y.sum() > 0)) continue;
+      s.ewma_short.col(u) += y;
+      s.ewma_long.col(u) += y;
+      ++s.labelled[static_cast<std::size_t>(u)];
+    }
+  const double shift = s.population.size() > 0 ? jensen_shannon(population, s.population) / std::log(2.0) : 0.0;
+  s.population = population;
+  return shift;
+}
+
+MixtureBatch mixture_batch(const MixtureState& s, double shift, const RowMatrix& interests, const Matrix<float>& features,
+                           int factor_size, const Matrix<float>& hidden, const std::vector<int>& cols,
+                           const Matrix<float>* targets) {
+  const auto labels = static_cast<int>(s.ewma_short.rows());
+  const int f = factor_size;
+  const auto n = static_cast<Eigen::Index>(cols.size());
+  const Eigen::VectorXd& pi = s.population;
+  Eigen::VectorXd prop(labels), ewma_short(labels), ewma_long(labels);
+  MixtureBatch b;
+  for (auto& e : b.experts) e.resize(labels, n);
+  b.hidden.resize(hidden.rows(), n);
+  b.gate_input.resize(kGateFeatures, n);
+  b.target = Matrix<double>::Zero(labels, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const int u = cols[static_cast<std::size_t>(j)];
+    prop = interests.row(u).transpose().cast<double>().cwiseMax(0.0);
+    const bool has_prop = prop.sum() > 0;
+    expert_column(b.experts[kPropagated].col(j), prop, pi);
+    expert_column(b.experts[kEwmaShort].col(j), s.ewma_short.col(u), pi);
+    expert_column(b.experts[kEwmaLong].col(j), s.ewma_long.col(u), pi);
+    expert_column(b.experts[kPopulation].col(j), pi, Eigen::VectorXd::Zero(labels));
+    ewma_short = s.ewma_short.col(u);
+    ewma_long = s.ewma_long.col(u);
+    if (ewma_short.sum() > 0) ewma_short /= ewma_short.sum();
+    if (ewma_long.sum() > 0) ewma_long /= ewma_long.sum();
+    const int seen = s.labelled[static_cast<std::size_t>(u)];
+    b.gate_input(0, j) = features(labels + f, u);      // log(1 + activity)
+    b.gate_input(1, j) = features(labels + f + 1, u);  // log(1 + gap)
+    b.gate_input(2, j) = labels > 1 ? entropy(ewma_long) / std::log(static_cast<double>(labels)) : 0.0;
+    b.gate_input(3, j) = seen > 0 ? 1.0 : 0.0;
+    b.gate_input(4, j) = has_prop ? 1.0 : 0.0;
+    b.gate_input(5, j) = shift;
+    b.gate_input(6, j) = std::log1p(static_cast<double>(seen));
+    b.gate_input(7, j) = ewma_short.cwiseMin(pi).sum();
+    b.hidden.col(j) = hidden.col(u).cast<double>();
+    if (targets) b.target.col(j) = targets->col(u).cast<double>();
+  }
+  return b;
+}
+
 std::vector<MixtureBatch> mixture_steps(const SequenceData& d, const SequenceInputs& in,
                                         const std::vector<Eigen::VectorXd>& population,
-                                        const std::vector<Matrix<float>>& hidden, std::vector<std::vector<int>>* users_out) {
-  const int users = d.users, labels = d.labels, f = d.factor_size;
-  const Eigen::Index hidden_size = hidden.empty() ? 0 : hidden[0].rows();
-  Eigen::MatrixXd short_acc = Eigen::MatrixXd::Zero(labels, users), long_acc = short_acc;
-  std::vector<int> labelled(static_cast<std::size_t>(users), 0);
-  const double short_decay = std::exp2(-1 / kShortHalfLife), long_decay = std::exp2(-1 / kLongHalfLife);
+                                        const std::vector<Matrix<float>>& hidden, std::vector<std::vector<int>>* users_out,
+                                        MixtureState* state_out) {
+  const int users = d.users;
+  MixtureState state = empty_mixture_state(users, d.labels);
   std::vector<MixtureBatch> out;
   if (users_out) users_out->clear();
-  Eigen::VectorXd prop(labels), ewma_short(labels), ewma_long(labels);
   for (int t = 0; t < d.periods; ++t) {
     const auto tt = static_cast<std::size_t>(t);
     // Period t's own labels enter the histories first: step t reads periods 0..t.
-    short_acc *= short_decay;
-    long_acc *= long_decay;
-    if (!in.interest_truth.empty())
-      for (int u = 0; u < users; ++u) {
-        const Eigen::VectorXd y = in.interest_truth[tt].row(u).transpose().cast<double>();
-        if (!(y.sum() > 0)) continue;
-        short_acc.col(u) += y;
-        long_acc.col(u) += y;
-        ++labelled[static_cast<std::size_t>(u)];
-      }
+    const double shift =
+        advance_mixture_state(state, in.interest_truth.empty() ? nullptr : &in.interest_truth[tt], population[tt]);
     const bool last = t + 1 == d.periods;
     std::vector<int> cols;
     for (int u = 0; u < users; ++u)
       if (last || d.interest_mask[tt](0, u) != 0) cols.push_back(u);
-    const auto n = static_cast<Eigen::Index>(cols.size());
-    const Eigen::VectorXd& pi = population[tt];
-    const double shift = t > 0 ? jensen_shannon(pi, population[tt - 1]) / std::log(2.0) : 0.0;
-    MixtureBatch b;
-    for (auto& e : b.experts) e.resize(labels, n);
-    b.hidden.resize(hidden_size, n);
-    b.gate_input.resize(kGateFeatures, n);
-    b.target = Matrix<double>::Zero(labels, n);
-    for (Eigen::Index j = 0; j < n; ++j) {
-      const int u = cols[static_cast<std::size_t>(j)];
-      prop = in.interests[tt].row(u).transpose().cast<double>().cwiseMax(0.0);
-      const bool has_prop = prop.sum() > 0;
-      expert_column(b.experts[kPropagated].col(j), prop, pi);
-      expert_column(b.experts[kEwmaShort].col(j), short_acc.col(u), pi);
-      expert_column(b.experts[kEwmaLong].col(j), long_acc.col(u), pi);
-      expert_column(b.experts[kPopulation].col(j), pi, Eigen::VectorXd::Zero(labels));
-      ewma_short = short_acc.col(u);
-      ewma_long = long_acc.col(u);
-      if (ewma_short.sum() > 0) ewma_short /= ewma_short.sum();
-      if (ewma_long.sum() > 0) ewma_long /= ewma_long.sum();
-      const int seen = labelled[static_cast<std::size_t>(u)];
-      b.gate_input(0, j) = d.features[tt](labels + f, u);      // log(1 + activity)
-      b.gate_input(1, j) = d.features[tt](labels + f + 1, u);  // log(1 + gap)
-      b.gate_input(2, j) = labels > 1 ? entropy(ewma_long) / std::log(static_cast<double>(labels)) : 0.0;
-      b.gate_input(3, j) = seen > 0 ? 1.0 : 0.0;
-      b.gate_input(4, j) = has_prop ? 1.0 : 0.0;
-      b.gate_input(5, j) = shift;
-      b.gate_input(6, j) = std::log1p(static_cast<double>(seen));
-      b.gate_input(7, j) = ewma_short.cwiseMin(pi).sum();
-      b.hidden.col(j) = hidden[tt].col(u).cast<double>();
-      if (!last) b.target.col(j) = d.interest_targets[tt].col(u).cast<double>();
-    }
-    out.push_back(std::move(b));
+    out.push_back(mixture_batch(state, shift, in.interests[tt], d.features[tt], d.factor_size, hidden[tt], cols,
+                                last ? nullptr : &d.interest_targets[tt]));
     if (users_out) users_out->push_back(std::move(cols));
   }
+  if (state_out) *state_out = std::move(state);
   return out;
 }
 
@@ -154,7 +182,8 @@ TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s
                                  d.periods));
   const std::vector<Matrix<float>> hidden = hidden_states(s.training.model, d, o.model.threads);
   std::vector<std::vector<int>> users;
-  const std::vector<MixtureBatch> steps = mixture_steps(d, *s.inputs, population, hidden, &users);
+  TrainedMixture out;
+  const std::vector<MixtureBatch> steps = mixture_steps(d, *s.inputs, population, hidden, &users, &out.state);
   std::vector<const MixtureBatch*> train;
   for (int t = 0; t + 2 < d.periods; ++t) train.push_back(&steps[static_cast<std::size_t>(t)]);
   const MixtureBatch train_batch = concatenate(train);
@@ -162,7 +191,6 @@ TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s
   const Parameters<float>& p = s.training.model.parameters;
   MixtureOptions mo = mixture;
   mo.seed = o.model.seed;
-  TrainedMixture out;
   out.fit = train_mixture(train_batch, validation,
                           initial_mixture(p[kInterestWeight].cast<double>(), p[kInterestBias].cast<double>()), mo);
   const Matrix<double> next = mixture_distribution(out.fit.parameters, steps.back());

@@ -26,6 +26,11 @@
 
 namespace driftrec::temporal {
 
+// pi of the events [first, last): each event's item labels (weight 1 shared among them),
+// normalised; a zero vector when none of the events has a labelled item.
+Eigen::VectorXd population_distribution(const graph::EventColumns& events, std::size_t first, std::size_t last,
+                                        const graph::CsrMatrix& item_labels);
+
 // pi(t) for every period of the windowed history the sequence model sees (sequence_fit.hpp:
 // the last `window` periods, the earlier ones summed into the first). A period without a
 // labelled event gives a zero vector.
@@ -35,17 +40,36 @@ std::vector<Eigen::VectorXd> population_distributions(const History& h, int wind
 // parallel; the result does not depend on the thread count.
 std::vector<Matrix<float>> hidden_states(const SequenceModel& model, const SequenceData& data, int threads = 0);
 
+// The running values before any period (MixtureState, sequence_state.hpp).
+MixtureState empty_mixture_state(int users, int labels);
+
+// Period t's labels into the running values: both EWMAs decay one period, each user's row
+// of `truth` (users x L, the interest truth of t; null: none) with mass is added and counts
+// as a labelled period, and pi(t) = `population` replaces pi(t-1). Returns the population
+// shift JS(pi(t), pi(t-1)) / log 2 (0 for the first period).
+double advance_mixture_state(MixtureState& state, const RowMatrix* truth, const Eigen::VectorXd& population);
+
+// The batch of step t for the users `cols`, from the running values after period t, the
+// shift advance_mixture_state returned, F_U(t) (users x L), the model's features of t
+// (D x users), h(t) (H x users) and, when not null, the targets (L x users).
+MixtureBatch mixture_batch(const MixtureState& state, double shift, const RowMatrix& interests,
+                           const Matrix<float>& features, int factor_size, const Matrix<float>& hidden,
+                           const std::vector<int>& cols, const Matrix<float>* targets);
+
 // One batch per period t = 0..T-1: for t < T-1 the users with an interest target at step t
 // (target = the truth of t + 1); for t = T-1 every user, without targets. `users_out`, when
-// not null, receives each batch's user indices.
+// not null, receives each batch's user indices; `state_out` the running values after the
+// last period (what stepping the mixture forward starts from, sequence_step.hpp).
 std::vector<MixtureBatch> mixture_steps(const SequenceData& data, const SequenceInputs& inputs,
                                         const std::vector<Eigen::VectorXd>& population,
                                         const std::vector<Matrix<float>>& hidden,
-                                        std::vector<std::vector<int>>* users_out = nullptr);
+                                        std::vector<std::vector<int>>* users_out = nullptr,
+                                        MixtureState* state_out = nullptr);
 
 struct TrainedMixture {
   MixtureFit fit;
-  RowMatrix next;  // users x L: the predicted distribution of period P
+  RowMatrix next;      // users x L: the predicted distribution of period P
+  MixtureState state;  // after period P-1
 };
 
 // Needs s.inputs and s.data (train_sequence keeps them). Throws InputError as train_mixture.

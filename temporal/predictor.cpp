@@ -7,6 +7,7 @@
 
 #include "core/parallel.hpp"
 #include "graph/types.hpp"
+#include "temporal/attention.hpp"
 #include "temporal/heads.hpp"
 #include "temporal/network.hpp"
 
@@ -58,15 +59,31 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
   out.interests.resize(d.users, d.labels);
   out.factors.resize(d.users, d.factor_size);
   const bool lstm = model.parameters.cell == CellKind::lstm;
+  const bool attention = model.parameters.cell == CellKind::attention;
+  const int hidden = model.parameters.hidden();
   if (state) {
-    state->hidden.resize(d.users, model.parameters.hidden());
-    state->cell.resize(lstm ? d.users : 0, model.parameters.hidden());
+    state->hidden.resize(d.users, hidden);
+    state->cell.resize(lstm ? d.users : 0, hidden);
+    const std::size_t memory = attention ? static_cast<std::size_t>(d.periods) : 0;
+    state->keys.assign(memory, RowMatrix(d.users, hidden));
+    state->values.assign(memory, RowMatrix(d.users, hidden));
   }
   for_each_chunk(d.users, threads, [&](int begin, int end) {
     std::vector<int> cols(static_cast<std::size_t>(end - begin));
     for (int u = begin; u < end; ++u) cols[u - begin] = u;
     std::vector<Matrix<float>> inputs;
     for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
+    if (attention && state) {  // run_states' attention forward, keeping what a step reads
+      AttentionTrace<float> trace;
+      attention_forward(model.parameters, inputs, trace);
+      read_heads(model.parameters, trace.h.back(), begin, d.factor_size, out);
+      state->hidden.middleRows(begin, end - begin) = trace.h.back().transpose();
+      for (std::size_t t = 0; t < trace.k.size(); ++t) {
+        state->keys[t].middleRows(begin, end - begin) = trace.k[t].transpose();
+        state->values[t].middleRows(begin, end - begin) = trace.v[t].transpose();
+      }
+      return;
+    }
     const States<float> s = run_states<float>(model.parameters, inputs, {}, {});
     read_heads(model.parameters, s.h.back(), begin, d.factor_size, out);
     if (state) {
@@ -82,27 +99,51 @@ Prediction predict_step(const SequenceModel& model, const Matrix<float>& feature
   const Shape s = model.shape();
   const int users = static_cast<int>(features.cols());
   check_shape(model, static_cast<int>(features.rows()), s.labels, s.factor_size, threads);
-  if (model.parameters.cell == CellKind::attention)
-    throw InputError("sequence step: the attention cell attends over every period fed and carries no recurrent "
-                     "state, so it cannot be stepped one period; train it again on the longer history");
   const bool lstm = model.parameters.cell == CellKind::lstm;
+  const bool attention = model.parameters.cell == CellKind::attention;
   if (state.hidden.rows() != users || state.hidden.cols() != s.hidden ||
       (lstm && (state.cell.rows() != users || state.cell.cols() != s.hidden)))
     throw InputError(fmt::format(
         "sequence step: the state is {} x {} (cell {} x {}), expected {} users x {} hidden units{}",
         state.hidden.rows(), state.hidden.cols(), state.cell.rows(), state.cell.cols(), users, s.hidden,
         lstm ? " for h and c" : ""));
+  if (attention) {
+    bool fits = !state.keys.empty() && state.keys.size() == state.values.size();
+    for (std::size_t t = 0; fits && t < state.keys.size(); ++t)
+      fits = state.keys[t].rows() == users && state.keys[t].cols() == s.hidden && state.values[t].rows() == users &&
+             state.values[t].cols() == s.hidden;
+    if (!fits)
+      throw InputError(fmt::format(
+          "sequence step: the attention cell's state holds keys of {} and values of {} periods; expected the keys "
+          "and values of every period fed (at least one), {} users x {} hidden units each",
+          state.keys.size(), state.values.size(), users, s.hidden));
+    state.keys.emplace_back(users, s.hidden);
+    state.values.emplace_back(users, s.hidden);
+  }
   Prediction out;
   out.interests.resize(users, s.labels);
   out.factors.resize(users, s.factor_size);
   for_each_chunk(users, threads, [&](int begin, int end) {
-    const Matrix<float> h0 = state.hidden.middleRows(begin, end - begin).transpose();
-    const Matrix<float> c0 = lstm ? Matrix<float>(state.cell.middleRows(begin, end - begin).transpose()) : Matrix<float>();
-    const States<float> st =
-        run_states<float>(model.parameters, {features.middleCols(begin, end - begin)}, h0, c0);
+    const int n = end - begin;
+    if (attention) {  // the earlier periods' keys and values, and the new period on them
+      AttentionTrace<float> trace;
+      for (std::size_t t = 0; t + 1 < state.keys.size(); ++t) {
+        trace.k.push_back(state.keys[t].middleRows(begin, n).transpose());
+        trace.v.push_back(state.values[t].middleRows(begin, n).transpose());
+      }
+      attention_extend<float>(model.parameters, features.middleCols(begin, n), trace);
+      read_heads(model.parameters, trace.h.back(), begin, s.factor_size, out);
+      state.hidden.middleRows(begin, n) = trace.h.back().transpose();
+      state.keys.back().middleRows(begin, n) = trace.k.back().transpose();
+      state.values.back().middleRows(begin, n) = trace.v.back().transpose();
+      return;
+    }
+    const Matrix<float> h0 = state.hidden.middleRows(begin, n).transpose();
+    const Matrix<float> c0 = lstm ? Matrix<float>(state.cell.middleRows(begin, n).transpose()) : Matrix<float>();
+    const States<float> st = run_states<float>(model.parameters, {features.middleCols(begin, n)}, h0, c0);
     read_heads(model.parameters, st.h.back(), begin, s.factor_size, out);
-    state.hidden.middleRows(begin, end - begin) = st.h.back().transpose();
-    if (lstm) state.cell.middleRows(begin, end - begin) = st.c.back().transpose();
+    state.hidden.middleRows(begin, n) = st.h.back().transpose();
+    if (lstm) state.cell.middleRows(begin, n) = st.c.back().transpose();
   });
   return out;
 }

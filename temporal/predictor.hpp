@@ -4,6 +4,7 @@
 // factor (score items as factor . y_i with the item factors of the last period).
 #pragma once
 #include <Eigen/Dense>
+#include <vector>
 
 #include "temporal/features.hpp"
 #include "temporal/trainer.hpp"
@@ -17,8 +18,12 @@ struct Prediction {
 
 // Each user's recurrent state after the last period fed: users x H rows, h and (for the
 // LSTM cell) c; `cell` is empty for the GRU. What stepping the model forward starts from.
+// The attention cell carries no recurrence but attends over every period fed: its state is
+// the keys and values of each of those periods (attention.hpp), one users x H matrix per
+// period fed, oldest first; empty for the GRU and LSTM.
 struct RecurrentState {
   RowMatrix hidden, cell;
+  std::vector<RowMatrix> keys, values;
 };
 
 // Every user of `data`, reading all data.periods periods: the prediction for the period
@@ -29,8 +34,9 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& data, in
                         RecurrentState* state = nullptr);
 
 // One period more: feeds `features` (D x users, column u = z_u of the new period) to the
-// cell from `state` (users x H, as predict_next left it), replaces `state` by the state
-// after it and returns the prediction for the period after. The users run in the chunks
+// cell from `state` (users x H, as predict_next left it; for the attention cell the keys
+// and values of the periods fed, to which the new period's are appended), replaces `state`
+// by the state after it and returns the prediction for the period after. The users run in the chunks
 // predict_next uses, so stepping a state predict_next left with the next period's
 // features gives bit for bit predict_next over every period. Throws InputError when the
 // shapes do not fit the model.

@@ -37,7 +37,6 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
   const std::size_t periods = slices.size(), skipped = t.slices.size() - periods;
   std::vector<std::size_t> first_event{0};
   for (std::size_t p = 0; p < periods; ++p) first_event.push_back(t.period_first[p + 1 + skipped]);
-  const auto labels = static_cast<Eigen::Index>(t.n_labels);
   SequenceFeatures out;
   out.item_label_seeds = pr::item_seed_labels(t.item_labels);
   out.history_periods = static_cast<std::int64_t>(t.slices.size());
@@ -59,27 +58,30 @@ SequenceFeatures sequence_features(const History& t, const SequenceOptions& o, c
     if (progress) progress("features: temporal ALS", p + 1, periods);
   });
   // Activity and interest truth from the events of each period.
-  std::vector<double> acc(static_cast<std::size_t>(t.n_users) * static_cast<std::size_t>(labels));
   for (std::size_t p = 0; p < periods; ++p) {
     std::vector<float> activity(static_cast<std::size_t>(t.n_users), 0.0f);
-    std::fill(acc.begin(), acc.end(), 0.0);
-    for (std::size_t k = first_event[p]; k < first_event[p + 1]; ++k) {
-      const auto u = static_cast<std::size_t>(t.events.user[k]);
-      activity[u] += 1;
-      add_item_labels(t.item_labels, t.events.item[k], 1.0,
-                      std::span<double>(acc.data() + u * static_cast<std::size_t>(labels), static_cast<std::size_t>(labels)));
-    }
-    RowMatrix truth(t.n_users, labels);
-    for (Index u = 0; u < t.n_users; ++u) {
-      std::span<double> row(acc.data() + static_cast<std::size_t>(u) * static_cast<std::size_t>(labels),
-                            static_cast<std::size_t>(labels));
-      normalize(row);
-      for (Eigen::Index l = 0; l < labels; ++l) truth(u, l) = static_cast<float>(row[static_cast<std::size_t>(l)]);
-    }
+    for (std::size_t k = first_event[p]; k < first_event[p + 1]; ++k) activity[static_cast<std::size_t>(t.events.user[k])] += 1;
     out.inputs.activity.push_back(std::move(activity));
-    out.inputs.interest_truth.push_back(std::move(truth));
+    out.inputs.interest_truth.push_back(
+        period_interest_truth(t.events, first_event[p], first_event[p + 1], t.item_labels, t.n_users));
   }
   return out;
+}
+
+RowMatrix period_interest_truth(const graph::EventColumns& events, std::size_t first, std::size_t last,
+                                const graph::CsrMatrix& item_labels, Index users) {
+  const auto labels = static_cast<std::size_t>(item_labels.n_cols);
+  std::vector<double> acc(static_cast<std::size_t>(users) * labels, 0.0);
+  for (std::size_t k = first; k < last; ++k)
+    add_item_labels(item_labels, events.item[k], 1.0,
+                    std::span<double>(acc.data() + static_cast<std::size_t>(events.user[k]) * labels, labels));
+  RowMatrix truth(users, static_cast<Eigen::Index>(labels));
+  for (Index u = 0; u < users; ++u) {
+    std::span<double> row(acc.data() + static_cast<std::size_t>(u) * labels, labels);
+    normalize(row);
+    for (std::size_t l = 0; l < labels; ++l) truth(u, static_cast<Eigen::Index>(l)) = static_cast<float>(row[l]);
+  }
+  return truth;
 }
 
 std::string features_key(const SequenceOptions& o) {

@@ -56,6 +56,11 @@ struct SequenceFeatures {
 };
 SequenceFeatures sequence_features(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
 
+// The interest truth of the events [first, last): each user's label distribution (their
+// events' item labels summed, normalised; a zero row without a labelled event), users x L.
+RowMatrix period_interest_truth(const graph::EventColumns& events, std::size_t first, std::size_t last,
+                                const graph::CsrMatrix& item_labels, graph::Index users);
+
 // What the features depend on (propagation, temporal ALS, feature and window options; not
 // o.model): equal keys give equal features on the same history, so callers that train
 // several models (the GRU and LSTM rows) compute them once.

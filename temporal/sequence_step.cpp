@@ -1,7 +1,8 @@
 // step_sequence (see sequence_step.hpp): the per-period recurrences of sequence_fit.cpp
 // (temporal propagation resumed from the saved raw F_U, the temporal ALS period loop of
 // fit_temporal_als from the saved factors), the feature columns of assemble_sequences,
-// and one predict_step per new period.
+// and one predict_step per new period; the interest mixture's running values and the
+// batch of its last step by the functions mixture_steps is made of (mixture_fit.hpp).
 #include "temporal/sequence_step.hpp"
 
 #include <cmath>
@@ -12,6 +13,8 @@
 
 #include "graph/decay.hpp"
 #include "matrix_factorization/als_backend.hpp"
+#include "temporal/attention.hpp"
+#include "temporal/mixture_fit.hpp"
 #include "temporal/network.hpp"
 
 namespace driftrec::temporal {
@@ -29,34 +32,93 @@ RowMatrix grown(const RowMatrix& m, Eigen::Index rows, Eigen::Index cols) {
 }
 
 // The state of a user with no event in any of the `fed` periods: F_U = 0, X = 0,
-// activity 0, the gap at its cap.
+// activity 0, the gap at its cap (1 x H rows; the attention cell's keys and values of each
+// of those periods).
 RecurrentState never_active_state(const SequenceModel& model, int fed) {
   const Shape s = model.shape();
   Matrix<float> z = Matrix<float>::Zero(s.input_size, 1);
   z(s.input_size - 1, 0) = gap_feature(model.features.gap_cap);
-  const States<float> st = run_states<float>(model.parameters, std::vector<Matrix<float>>(static_cast<std::size_t>(fed), z), {}, {});
+  const std::vector<Matrix<float>> inputs(static_cast<std::size_t>(fed), z);
   RecurrentState out;
+  if (model.parameters.cell == CellKind::attention) {
+    AttentionTrace<float> trace;
+    attention_forward(model.parameters, inputs, trace);
+    out.hidden = trace.h.back().transpose();
+    for (std::size_t t = 0; t < trace.k.size(); ++t) {
+      out.keys.push_back(trace.k[t].transpose());
+      out.values.push_back(trace.v[t].transpose());
+    }
+    return out;
+  }
+  const States<float> st = run_states<float>(model.parameters, inputs, {}, {});
   out.hidden = st.h.back().transpose();
   if (!st.c.empty()) out.cell = st.c.back().transpose();
   return out;
 }
 
-// The state grown to `users` rows: new users enter as never active.
+// `m` with `added` rows more, each a copy of `row` (1 x cols).
+RowMatrix with_rows(const RowMatrix& m, Eigen::Index added, const RowMatrix& row) {
+  RowMatrix out(m.rows() + added, m.cols());
+  out.topRows(m.rows()) = m;
+  out.bottomRows(added) = row.replicate(added, 1);
+  return out;
+}
+
+// The state grown to `users` rows: new users enter as never active (and, in the mixture's
+// running values, without a labelled period).
 SequenceState grown_state(const SequenceModel& model, const SequenceState& old, Index users) {
   SequenceState s = old;
   const Eigen::Index before = old.recurrent.hidden.rows(), added = users - before;
   if (added == 0) return s;
   const RecurrentState fresh = never_active_state(model, old.fed_periods);
-  s.recurrent.hidden = grown(old.recurrent.hidden, users, old.recurrent.hidden.cols());
-  s.recurrent.hidden.bottomRows(added) = fresh.hidden.replicate(added, 1);
-  if (old.recurrent.cell.size() > 0) {
-    s.recurrent.cell = grown(old.recurrent.cell, users, old.recurrent.cell.cols());
-    s.recurrent.cell.bottomRows(added) = fresh.cell.replicate(added, 1);
+  s.recurrent.hidden = with_rows(old.recurrent.hidden, added, fresh.hidden);
+  if (old.recurrent.cell.size() > 0) s.recurrent.cell = with_rows(old.recurrent.cell, added, fresh.cell);
+  for (std::size_t t = 0; t < old.recurrent.keys.size(); ++t) {
+    s.recurrent.keys[t] = with_rows(old.recurrent.keys[t], added, fresh.keys[t]);
+    s.recurrent.values[t] = with_rows(old.recurrent.values[t], added, fresh.values[t]);
   }
   s.user_scores = grown(old.user_scores, users, old.user_scores.cols());
   s.user_factors = grown(old.user_factors, users, old.user_factors.cols());
   s.last_active.resize(static_cast<std::size_t>(users), -1);
+  if (old.mixture) {
+    MixtureState& m = *s.mixture;
+    const Eigen::Index labels = m.ewma_short.rows();
+    m.ewma_short.conservativeResize(labels, users);
+    m.ewma_short.rightCols(added).setZero();
+    m.ewma_long.conservativeResize(labels, users);
+    m.ewma_long.rightCols(added).setZero();
+    m.labelled.resize(static_cast<std::size_t>(users), 0);
+  }
   return s;
+}
+
+// Throws InputError when the mixture's inputs do not fit the model, the state and the k new
+// periods of `users` users.
+void check_mixture(const SequenceModel& model, const SequenceState& state, const MixtureStepInputs* in, std::size_t k,
+                   Index users) {
+  const Shape shape = model.shape();
+  if (state.mixture.has_value() != (in != nullptr))
+    throw InputError(state.mixture ? "sequence step: the state holds an interest mixture's running values but no "
+                                     "mixture inputs were given (its weights and the new periods' truth and population)"
+                                   : "sequence step: mixture inputs were given but the state holds no interest "
+                                     "mixture's running values (a result trained before train kept them)");
+  if (!in) return;
+  const MixtureState& m = *state.mixture;
+  const Index before = state.recurrent.hidden.rows();
+  bool fits = in->parameters != nullptr && in->parameters->labels() == shape.labels &&
+              in->parameters->hidden() == shape.hidden && in->truth.size() == k && in->population.size() == k &&
+              m.ewma_short.rows() == shape.labels && m.ewma_short.cols() == before &&
+              m.ewma_long.rows() == shape.labels && m.ewma_long.cols() == before &&
+              static_cast<Index>(m.labelled.size()) == before && m.population.size() == shape.labels;
+  for (std::size_t j = 0; fits && j < k; ++j)
+    fits = in->truth[j].rows() == users && in->truth[j].cols() == shape.labels &&
+           in->population[j].size() == shape.labels;
+  if (!fits)
+    throw InputError(fmt::format(
+        "sequence step: the interest mixture's weights, running values or inputs do not fit: expected {} labels, "
+        "{} hidden units, {} users in the state, and the truth ({} users x {} labels) and population of each of "
+        "the {} new periods",
+        shape.labels, shape.hidden, before, users, shape.labels, k));
 }
 
 }  // namespace
@@ -70,7 +132,7 @@ std::vector<float> period_activity(const graph::EventColumns& events, std::size_
 SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions& o,
                               const std::vector<graph::CsrMatrix>& slices, const graph::CsrMatrix& item_labels,
                               const std::vector<std::vector<float>>& activity, const SequenceState& state,
-                              const mf::Factors& item_factors) {
+                              const mf::Factors& item_factors, const MixtureStepInputs* mixture) {
   o.validate();
   const Shape shape = model.shape();
   const Index users = slices.empty() ? 0 : slices[0].n_rows, items = slices.empty() ? 0 : slices[0].n_cols;
@@ -91,8 +153,16 @@ SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions&
   for (const std::vector<float>& a : activity)
     if (static_cast<Index>(a.size()) != users)
       throw InputError(fmt::format("sequence step: activity has {} users, expected {}", a.size(), users));
+  if (model.parameters.cell == CellKind::attention &&
+      (state.recurrent.keys.size() != static_cast<std::size_t>(state.fed_periods) ||
+       state.recurrent.values.size() != static_cast<std::size_t>(state.fed_periods)))
+    throw InputError(fmt::format("sequence step: the attention cell attends over every period fed; the state holds "
+                                 "keys of {} and values of {} periods, expected {} (a result trained before train "
+                                 "kept them)",
+                                 state.recurrent.keys.size(), state.recurrent.values.size(), state.fed_periods));
 
   const std::size_t k = n - old_periods, first = static_cast<std::size_t>(state.fed_periods);
+  check_mixture(model, state, mixture, k, users);
   // The fed sequence with the new periods after it: the same summed head (sequence_step.hpp).
   const std::vector<graph::CsrMatrix> fed = windowed_slices(slices, state.fed_periods - 1 + static_cast<int>(k));
   DRIFTREC_ASSERT(fed.size() == first + k);
@@ -149,6 +219,16 @@ SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions&
       if (a > 0) s = t;
     }
     out.next = predict_step(model, z, out.state.recurrent, o.model.threads);
+    if (!mixture) continue;
+    // The mixture's running values take period t in; the last new period's step predicts.
+    MixtureState& ms = *out.state.mixture;
+    const double shift = advance_mixture_state(ms, &mixture->truth[j], mixture->population[j]);
+    if (j + 1 < k) continue;
+    std::vector<int> all(static_cast<std::size_t>(users));
+    for (Index u = 0; u < users; ++u) all[static_cast<std::size_t>(u)] = static_cast<int>(u);
+    const Matrix<float> hidden = out.state.recurrent.hidden.transpose();
+    const MixtureBatch b = mixture_batch(ms, shift, interests[j], z, f, hidden, all, nullptr);
+    out.mixture_next = mixture_distribution(*mixture->parameters, b).transpose().cast<float>();
   }
   out.state.user_factors = std::move(m.user);
   out.item_factors = std::move(m.item);

@@ -21,18 +21,42 @@
 // new items start from y = 0 likewise, and the seeded initial rows of new ids enter the
 // first period's solve of a full recompute. Their predictions therefore match a recompute
 // within a tolerance, not bitwise (tests/temporal/sequence_step_test.cpp states it).
+//
+// The attention cell has no recurrence, but step t reads of the earlier periods only their
+// keys and values (attention.hpp), so its state is those of every period fed and a step
+// appends the new period's (attention_extend, the very step attention_forward takes): bit
+// for bit the whole sequence's output. The state grows by users x 2H floats per period.
+//
+// The interest mixture (mixture_fit.hpp) on top: its running values (sequence_state.hpp
+// MixtureState) take each new period's interest truth and pi in by the function
+// mixture_steps uses, and the last new period's batch (F_U, activity and gap of that period,
+// the stepped h) through the trained gate and head gives the prediction: bit for bit
+// mixture_steps over the widened features of the grown store, last step, with the same
+// weights. New users start with empty EWMAs and no labelled period, as a recompute has them.
 #pragma once
 #include <vector>
 
 #include "graph/csr.hpp"
 #include "graph/events.hpp"
+#include "temporal/mixture.hpp"
 #include "temporal/sequence_fit.hpp"
 #include "temporal/sequence_state.hpp"
 
 namespace driftrec::temporal {
 
+// What stepping the interest mixture (mixture_fit.hpp) needs besides what the cell reads:
+// its weights (as trained; the gate and head stay as they are) and, for each new period, the
+// users' interest truth (period_interest_truth) and the population's pi
+// (population_distribution).
+struct MixtureStepInputs {
+  const MixtureParameters* parameters = nullptr;
+  std::vector<RowMatrix> truth;             // per new period, users x L
+  std::vector<Eigen::VectorXd> population;  // per new period, L
+};
+
 struct SteppedSequence {
   Prediction next;                             // for the period after the last new one
+  RowMatrix mixture_next;                      // the mixture's prediction for it, when stepped (users x L)
   matrix_factorization::Factors item_factors;  // y_i of the last new period
   SequenceState state;                         // after the last new period
   int not_converged = 0;                       // new periods whose propagation did not converge
@@ -43,11 +67,15 @@ struct SteppedSequence {
 // event count in period state.periods + j (one vector per new period); `item_factors`
 // y_i of the state's last period. `options` are the model's feature options (threads
 // included). Throws InputError when the shapes do not fit (fewer users, items or periods
-// than the state, another label count, no new period).
+// than the state, another label count, no new period, an attention state without the keys
+// and values of every period fed). `mixture` is required exactly when the state holds the
+// mixture's running values (state.mixture): they are advanced over the new periods and the
+// mixture's step on the last one gives mixture_next.
 SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions& options,
                               const std::vector<graph::CsrMatrix>& slices, const graph::CsrMatrix& item_labels,
                               const std::vector<std::vector<float>>& activity, const SequenceState& state,
-                              const matrix_factorization::Factors& item_factors);
+                              const matrix_factorization::Factors& item_factors,
+                              const MixtureStepInputs* mixture = nullptr);
 
 // Each user's event count among events [first, last) (sequence_features' activity).
 std::vector<float> period_activity(const graph::EventColumns& events, std::size_t first, std::size_t last,

@@ -12,6 +12,8 @@
 # SEQUENCE_EPOCHS epochs, 2 by default: the step's cost does not depend on them), so the
 # update steps it forward: its seconds are in update_summary.results; the full recompute
 # still leaves training out, so the ratio is then the update's cost with a step added.
+# SEQUENCE_TRAIN_ARGS adds train options (e.g. "--cell attention" or "--interests mixture":
+# train's defaults otherwise, which serve the mixture when it wins on the last period).
 #
 # Usage: bench/update/run.sh [DRIFTREC] (default build/cli/driftrec)
 # Sizes: USERS (10000), ITEMS (5000), PERIODS (24), EVENTS_PER_PERIOD (5), THREADS (0).
@@ -55,7 +57,9 @@ t1=$(now)
   --threads "$THREADS" > /dev/null
 run_results "$work/up.h5"
 if [ "$SEQUENCE" = 1 ]; then
-  "$DRIFTREC" train "$work/up.h5" --epochs "${SEQUENCE_EPOCHS:-2}" --threads "$THREADS" --quiet > /dev/null
+  # shellcheck disable=SC2086 # SEQUENCE_TRAIN_ARGS is a list of options
+  "$DRIFTREC" train "$work/up.h5" --epochs "${SEQUENCE_EPOCHS:-2}" --threads "$THREADS" --quiet \
+    ${SEQUENCE_TRAIN_ARGS:-} > /dev/null
 fi
 t2=$(now)
 "$DRIFTREC" update "$work/up.h5" "$work/new.csv" --labels "$work/gen/labels.csv" --threads "$THREADS" --json \
@@ -64,7 +68,7 @@ t3=$(now)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$t0" "$t1" "$t2" "$t3" "$work/update.json" "$USERS" "$ITEMS" "$PERIODS" "$EVENTS_PER_PERIOD" \
-  "$THREADS" "$load_before" "$load_after" "$(wc -l < "$work/gen/events.csv")" "$SEQUENCE" <<'PY'
+  "$THREADS" "$load_before" "$load_after" "$(wc -l < "$work/gen/events.csv")" "$SEQUENCE" "${SEQUENCE_TRAIN_ARGS:-}" <<'PY'
 import json, sys
 t0, t1, t2, t3 = map(float, sys.argv[1:5])
 summary = json.load(open(sys.argv[5]))
@@ -79,6 +83,7 @@ print(json.dumps({
     "events": int(sys.argv[13]) - 1, "events_appended": summary["events_added"],
     "loadavg_before": sys.argv[11], "loadavg_after": sys.argv[12],
     "sequence_model_stepped": sys.argv[14] == "1",
+    "sequence_train_args": sys.argv[15],
     "update_summary": summary,
 }, indent=2))
 PY

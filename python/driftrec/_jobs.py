@@ -89,7 +89,7 @@ def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_
     path; needs item labels and at least 4 periods) and saves it, with every user's
     prediction for the period after the last, under /results/<name>. interests: "best" (the
     default: the cell's own head or the interest mixture, whichever is better on the last
-    period), "sequence" or "mixture"; only "sequence" results are stepped by Store.append. items: what
+    period), "sequence" or "mixture"; Store.append steps every cell and interests choice forward. items: what
     recommend(model=name) ranks by, "best" (the default: the hybrid or the learned item ranker,
     whichever has the higher recall@20 on the last period), "hybrid" or "ranker". Returns the summary of `driftrec train
     --json` (epochs run, best epoch, validation loss, the hybrid's interest weight...)."""

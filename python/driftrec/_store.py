@@ -128,9 +128,10 @@ class Store:
                als_sweeps=3, on_error="fail", threads=0):
         """`driftrec update` from columns: appends events (and labels of new items) to this
         store and carries its label propagation and temporal ALS results forward, steps its
-        sequence models forward over the new periods from their saved state with the weights
-        as trained (retrain: train them again instead; driftrec.predict(store) then reads the
-        new prediction), then reopens the store on the new file. Columns as in from_arrays; known ids keep their
+        sequence models (any cell, with or without the interest mixture) forward over the new
+        periods from their saved state with the weights as trained (retrain: train them again
+        instead; driftrec.predict(store) then reads the new prediction), then reopens the store
+        on the new file. Columns as in from_arrays; known ids keep their
         indices, new users and items are appended. Events before the store's last period
         raise InputError unless allow_backfill; so do a bad row (on_error="fail"), a batch
         sharing no user and no item with the store, and a store sliced by quantiles. The

@@ -84,3 +84,62 @@ TEST_CASE("reading a sequence result refuses other kinds, a bad weight and misfi
   CHECK_THROWS_WITH(io::read_sequence_result(store, "rows"), Catch::Contains("next_interests has 3 rows"));
   CHECK_THROWS_WITH(io::read_sequence_result(store, "als"), Catch::Contains("not a sequence model"));
 }
+
+TEST_CASE("an attention result's keys and values and a mixture's running values read back as written",
+          "[io][sequence_result]") {
+  test::TempDir dir;
+  const std::string path = test::result_store(dir);
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  io::SequenceResult r = random_result(rng, seed);  // 4 users, 3 labels, 2 factors
+  r.model.options.cell = temporal::CellKind::attention;
+  r.model.parameters = temporal::initial_parameters(temporal::CellKind::attention, {3 + 2 + 2, 4, 3, 2}, seed);
+  r.mixture = temporal::initial_mixture(r.model.parameters[temporal::kInterestWeight].cast<double>(),
+                                        r.model.parameters[temporal::kInterestBias].cast<double>());
+  r.interests = "mixture";
+  temporal::SequenceState st;
+  st.recurrent.hidden = test::random_rows<RowMatrix>(rng, 4, 4);
+  for (int t = 0; t < 3; ++t) {
+    st.recurrent.keys.push_back(test::random_rows<RowMatrix>(rng, 4, 4));
+    st.recurrent.values.push_back(test::random_rows<RowMatrix>(rng, 4, 4));
+  }
+  st.user_scores = test::random_rows<RowMatrix>(rng, 4, 3);
+  st.user_factors = test::random_rows<RowMatrix>(rng, 4, 2);
+  st.last_active = {2, -1, 0, 1};
+  st.fed_periods = 3;
+  st.periods = 2;
+  temporal::MixtureState m;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  m.ewma_short = Eigen::MatrixXd::NullaryExpr(3, 4, [&] { return unit(rng); });  // float64: not representable in float
+  m.ewma_long = Eigen::MatrixXd::NullaryExpr(3, 4, [&] { return unit(rng); });
+  m.labelled = {3, 0, 1, 2};
+  m.population = Eigen::Vector3d(0.5, 0.25 + 1e-12, 0.25 - 1e-12);
+  st.mixture = m;
+  r.state = st;
+  io::SequenceResult without = r;  // as an older train wrote it: no attention or mixture state
+  without.state->recurrent.keys.clear();
+  without.state->recurrent.values.clear();
+  without.state->mixture.reset();
+  {
+    io::StoreWriter w(path, io::StoreWriter::Amend{});
+    io::write_sequence_result(w, "seq", r);
+    io::write_sequence_result(w, "old", without);
+    w.commit();
+  }
+  const io::Store store = io::Store::open(path);
+  const io::SequenceResult b = io::read_sequence_result(store, "seq");
+  REQUIRE(b.state);
+  CHECK(b.state->recurrent.hidden == st.recurrent.hidden);
+  CHECK(b.state->recurrent.keys == st.recurrent.keys);
+  CHECK(b.state->recurrent.values == st.recurrent.values);
+  REQUIRE(b.state->mixture);
+  CHECK(b.state->mixture->ewma_short == m.ewma_short);  // bitwise, float64
+  CHECK(b.state->mixture->ewma_long == m.ewma_long);
+  CHECK(b.state->mixture->labelled == m.labelled);
+  CHECK(b.state->mixture->population == m.population);
+  const io::SequenceResult o = io::read_sequence_result(store, "old");
+  REQUIRE(o.state);
+  CHECK(o.state->recurrent.keys.empty());
+  CHECK_FALSE(o.state->mixture);
+}

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "pipeline/factorize.hpp"
 #include "pipeline/propagate.hpp"
 #include "pipeline/train.hpp"
+#include "temporal/mixture_fit.hpp"
 #include "temporal/sequence_fit.hpp"
 #include "tests/pipeline/compare.hpp"
 #include "tests/test_util.hpp"
@@ -377,6 +379,28 @@ temporal::Prediction widened_reference(const std::string& store, const io::Seque
 
 }  // namespace
 
+namespace {
+
+// The interest mixture of `stepped` (its stored gate and head) over the features of every
+// period of `store` with the window widened as in widened_reference: mixture_steps' last
+// step from scratch.
+temporal::RowMatrix widened_mixture_reference(const std::string& store, const io::SequenceResult& stepped) {
+  temporal::SequenceOptions o = pipeline::stored_train_options(stepped);
+  o.model.threads = o.propagation.propagation.threads = o.als.als.threads = 2;
+  REQUIRE(stepped.state);
+  REQUIRE(stepped.mixture);
+  o.window = stepped.state->fed_periods - 1;
+  const temporal::History h = pipeline::store_history(io::Store::open(store));
+  const temporal::SequenceFeatures f = temporal::sequence_features(h, o);
+  const temporal::SequenceData d = temporal::assemble_sequences(f.inputs, o.features);
+  const std::vector<temporal::MixtureBatch> steps =
+      temporal::mixture_steps(d, f.inputs, temporal::population_distributions(h, o.window),
+                              temporal::hidden_states(stepped.model, d, 2));
+  return temporal::mixture_distribution(*stepped.mixture, steps.back()).transpose().cast<float>();
+}
+
+}  // namespace
+
 TEST_CASE("update steps a trained sequence model forward one period with its weights unchanged",
           "[pipeline][update][train]") {
   test::TempDir dir;
@@ -384,11 +408,15 @@ TEST_CASE("update steps a trained sequence model forward one period with its wei
   const Split s = split_log(dir, kLog, 7.0);
   const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
   const std::string full = ingest(fmt::format("'{}' '{}'", s.old_events, s.new_events), s.labels, (dir / "full.h5").string());
-  for (const char* cell : {"gru", "lstm"}) {
-    CAPTURE(cell);
-    const std::string store = test::copy_store(updated, fmt::format("{}.h5", cell));
-    REQUIRE(run_cli(fmt::format("train '{}' --interests sequence --cell {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
-                                store, cell))
+  // Every cell, serving its own head or the interest mixture; the last flags are train's
+  // defaults (no --interests or --cell: the GRU, and the mixture when it wins).
+  for (const char* flags : {"--interests sequence --cell gru", "--interests sequence --cell lstm",
+                            "--interests sequence --cell attention", "--interests mixture",
+                            "--interests mixture --cell attention", ""}) {
+    CAPTURE(flags);
+    const std::string store = test::copy_store(updated, "stepped.h5");
+    REQUIRE(run_cli(fmt::format("train '{}' {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
+                                store, flags))
                 .exit_code == 0);
     const io::SequenceResult before = io::read_sequence_result(io::Store::open(store), "sequence");
     REQUIRE(before.state);
@@ -424,12 +452,30 @@ TEST_CASE("update steps a trained sequence model forward one period with its wei
     // summed into one: bit for bit.
     temporal::RecurrentState state;
     const temporal::Prediction want = widened_reference(full, got, state);
-    CHECK(got.next_interests == want.interests);
     CHECK(got.next_factors == want.factors);
     CHECK(got.state->recurrent.hidden == state.hidden);
     // A GRU has no cell state: the store keeps none (0 x 0), predict_next sizes it 0 x H.
     REQUIRE(got.state->recurrent.cell.size() == state.cell.size());
     if (state.cell.size() > 0) CHECK(got.state->recurrent.cell == state.cell);
+    // The attention cell's keys and values of every period fed, the new one's appended.
+    CHECK(got.state->recurrent.keys.size() == (got.model.parameters.cell == temporal::CellKind::attention ? 7u : 0u));
+    CHECK(got.state->recurrent.keys == state.keys);
+    CHECK(got.state->recurrent.values == state.values);
+    // The mixture's gate and head as trained, stepped whenever the result has one; its
+    // prediction served when it is what train chose.
+    REQUIRE(got.mixture.has_value() == before.mixture.has_value());
+    CHECK(got.interests == before.interests);
+    if (got.mixture) {
+      for (std::size_t t = 0; t < temporal::kMixtureTensorCount; ++t) CHECK((*got.mixture)[t] == (*before.mixture)[t]);
+      CHECK(got.mixture->only_expert == before.mixture->only_expert);
+      REQUIRE(got.state->mixture);
+    }
+    if (got.interests == "mixture") {
+      CHECK_THAT(sum["results"][0]["note"].get<std::string>(), Catch::Contains("interest mixture stepped"));
+      CHECK(got.next_interests == widened_mixture_reference(full, got));
+    } else {
+      CHECK(got.next_interests == want.interests);
+    }
 
     // A plain `train --window 5` on the whole store sums one period more into its head:
     // another sequence, so the stepped model is not that one (the window does not slide).
@@ -438,7 +484,7 @@ TEST_CASE("update steps a trained sequence model forward one period with its wei
     const temporal::SequenceFeatures slid = temporal::sequence_features(pipeline::store_history(io::Store::open(full)), o);
     CHECK(slid.inputs.interests.size() == 6);
     CHECK(temporal::predict_next(got.model, temporal::assemble_sequences(slid.inputs, o.features), 2).interests !=
-          got.next_interests);
+          want.interests);
   }
 }
 
@@ -516,21 +562,28 @@ TEST_CASE("update drops a sequence model it cannot step and says why, suggesting
     CHECK(sum["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
     CHECK_THAT(sum["dropped_reasons"][0].get<std::string>(), Catch::Contains("already read") && Catch::Contains("--retrain"));
   }
-  // Models update does not step: interests from the mixture, and the attention cell.
-  for (const auto& [flags, reason] : {std::pair{"--interests mixture", "interest mixture"},
-                                      std::pair{"--interests sequence --cell attention", "attention cell"}}) {
-    SECTION(std::string("a result trained with ") + flags) {
+  // Results saved before train kept the mixture's running values or the attention cell's
+  // keys and values: what update cannot step them from.
+  for (const auto& [flags, dataset, reason] :
+       {std::tuple{"--interests mixture", "mixture_ewma_short", "interest mixture"},
+        std::tuple{"--interests sequence --cell attention", "attention_keys", "attention cell"}}) {
+    SECTION(std::string("a result trained with ") + flags + " before its state was kept") {
       CAPTURE(flags);
       const Split s = split_log(dir, kLog, 7.0);
       const std::string store = ingest("'" + s.old_events + "'", s.labels, (dir / "s.h5").string());
       REQUIRE(run_cli(fmt::format("train '{}' {} --hidden 4 --epochs 3 --factors 4 --window 5 --seed 3 --threads 2",
                                   store, flags)).exit_code == 0);
+      {
+        io::h5::Handle f(H5Fopen(store.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+        REQUIRE(H5Ldelete(f, (std::string("/results/sequence/state/") + dataset).c_str(), H5P_DEFAULT) >= 0);
+      }
       auto r = run_cli(fmt::format("update '{}' '{}' --labels '{}' --json --threads 2", store, s.new_events, s.labels));
       INFO(r.err);
       REQUIRE(r.exit_code == 0);
       const nlohmann::json sum = nlohmann::json::parse(r.out);
       CHECK(sum["dropped_results"] == nlohmann::json::array({"sequence (sequence_model)"}));
-      CHECK_THAT(sum["dropped_reasons"][0].get<std::string>(), Catch::Contains(reason) && Catch::Contains("--retrain"));
+      const std::string why = sum["dropped_reasons"][0].get<std::string>();
+      CHECK_THAT(why, Catch::Contains(reason) && Catch::Contains("trained before") && Catch::Contains("--retrain"));
     }
   }
 }

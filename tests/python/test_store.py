@@ -235,6 +235,47 @@ def test_append_steps_a_trained_sequence_model_forward(tmp_path, rng):
     assert (again.periods, again.trained_periods) == (7, 7)
 
 
+@pytest.mark.parametrize("cell, interests", [("gru", "best"), ("gru", "mixture"), ("attention", "mixture")])
+def test_append_steps_mixture_and_attention_results(tmp_path, rng, cell, interests):
+    """Store.append steps a result of any cell and interests forward: train's defaults (the
+    mixture when it wins), the mixture forced, the attention cell with the mixture. Two
+    months appended one at a time give, bit for bit, the prediction of both appended at once."""
+    n = 1200
+    user = rng.integers(0, 40, n)
+    item = rng.integers(0, 30, n)
+    month = 30 * 86400
+    start = np.datetime64("2020-01-01T00:00:00").astype(np.int64) // month * month
+    time = np.sort(start + rng.integers(0, 8 * month, n))
+    labels = {str(i): [f"g{i % 4}"] for i in range(30)}
+    old = time < start + 6 * month
+    seventh = (time >= start + 6 * month) & (time < start + 7 * month)
+    eighth = time >= start + 7 * month
+    store = driftrec.Store.from_arrays(tmp_path / "s.h5", user[old], item[old], time[old], labels=labels,
+                                       slice=f"{month}s")
+    driftrec.train(store, epochs=2, hidden=4, factors=3, seed=1, threads=2, cell=cell, interests=interests)
+    before = driftrec.predict(store)
+    copy = tmp_path / "at-once.h5"
+    copy.write_bytes((tmp_path / "s.h5").read_bytes())
+
+    for part in (seventh, eighth):
+        summary = store.append(user[part], item[part], time[part], threads=2)
+        assert summary["dropped_results"] == [], summary["dropped_reasons"]
+        [result] = summary["results"]
+        assert result["kind"] == "sequence_model" and result["stepped_periods"] == 1
+    after = driftrec.predict(store)
+    assert (after.periods, after.trained_periods) == (8, 6)
+    np.testing.assert_allclose(after.interests.sum(axis=1), 1, rtol=1e-5)
+    assert not np.array_equal(after.interests[: before.interests.shape[0]], before.interests)
+
+    with driftrec.Store(copy) as other:
+        both = eighth | seventh
+        summary = other.append(user[both], item[both], time[both], threads=2)
+        assert summary["results"][0]["stepped_periods"] == 2
+    at_once = driftrec.predict(copy)
+    np.testing.assert_array_equal(at_once.interests, after.interests)
+    np.testing.assert_array_equal(at_once.factors, after.factors)
+
+
 def test_append_equals_ingesting_everything_at_once(tmp_path, rng):
     """Store.append of the later events gives the store from_arrays writes from all of them."""
     n = 600
