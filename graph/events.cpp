@@ -1,6 +1,7 @@
 #include "graph/events.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -86,11 +87,46 @@ const char* to_string(Aggregate a) { return a == Aggregate::count ? "count" : "s
 
 CsrMatrix slice_matrix(const EventColumns& events, std::size_t first, std::size_t last,
                        Index n_users, Index n_items, Aggregate aggregate) {
-  std::vector<Triplet> t(last - first);
-  for (std::size_t k = first; k < last; ++k)
-    t[k - first] = {events.user[k], events.item[k],
-                    aggregate == Aggregate::count ? 1.0f : events.value[k]};
-  return csr_from_triplets(n_users, n_items, t);
+  // csr_from_triplets' steps straight from the columns (no triplet copy): the entries of a
+  // row reach its sort in the same order, so the sums are the same to the bit.
+  CsrMatrix m;
+  m.n_rows = n_users;
+  m.n_cols = n_items;
+  m.indptr.assign(static_cast<std::size_t>(n_users) + 1, 0);
+  for (std::size_t k = first; k < last; ++k) {
+    const Index u = events.user[k], i = events.item[k];
+    if (u < 0 || u >= n_users || i < 0 || i >= n_items)
+      throw InputError(fmt::format("csr_from_triplets: entry ({}, {}) outside a {} x {} matrix", u, i, n_users, n_items));
+    ++m.indptr[static_cast<std::size_t>(u) + 1];
+  }
+  std::partial_sum(m.indptr.begin(), m.indptr.end(), m.indptr.begin());
+  std::vector<std::pair<Index, float>> entries(last - first);
+  {
+    std::vector<Offset> fill(m.indptr.begin(), m.indptr.end() - 1);
+    for (std::size_t k = first; k < last; ++k)
+      entries[static_cast<std::size_t>(fill[static_cast<std::size_t>(events.user[k])]++)] = {
+          events.item[k], aggregate == Aggregate::count ? 1.0f : events.value[k]};
+  }
+  m.indices.reserve(entries.size());
+  m.data.reserve(entries.size());
+  Offset begin = 0;
+  for (Index r = 0; r < n_users; ++r) {
+    const Offset end = m.indptr[static_cast<std::size_t>(r) + 1];
+    const auto row_first = entries.begin() + begin, row_last = entries.begin() + end;
+    std::sort(row_first, row_last, [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto row_start = static_cast<Offset>(m.indices.size());
+    for (auto it = row_first; it != row_last; ++it) {
+      if (static_cast<Offset>(m.indices.size()) > row_start && m.indices.back() == it->first)
+        m.data.back() += it->second;
+      else {
+        m.indices.push_back(it->first);
+        m.data.push_back(it->second);
+      }
+    }
+    m.indptr[static_cast<std::size_t>(r) + 1] = static_cast<Offset>(m.indices.size());
+    begin = end;
+  }
+  return m;
 }
 
 }  // namespace driftrec::graph
