@@ -55,6 +55,24 @@ void for_blocks(std::size_t n, int threads, Body&& body) {
   });
 }
 
+// Turns per-part bucket counts into each part's first slot in each bucket (parts in order
+// within a bucket, so a scatter part by part is stable); returns where each bucket starts,
+// and the end.
+std::vector<std::size_t> bucket_starts(std::vector<std::vector<std::size_t>>& per_part, std::size_t n_buckets) {
+  std::vector<std::size_t> start(n_buckets + 1, 0);
+  std::size_t at = 0;
+  for (std::size_t b = 0; b < n_buckets; ++b) {
+    start[b] = at;
+    for (auto& counts : per_part) {
+      const std::size_t m = counts[b];
+      counts[b] = at;
+      at += m;
+    }
+  }
+  start[n_buckets] = at;
+  return start;
+}
+
 // ---- packed keys ----
 
 // How an event packs into a key: (time - time0) << time_shift | (user - user0) << item_bits
@@ -140,7 +158,6 @@ void sort_packed(EventColumns& c, const Packing& p, int threads) {
   // Counts per part (a contiguous range of rows, so the scatter is stable), then each
   // part's start in each bucket.
   std::vector<std::vector<std::size_t>> next(parts, std::vector<std::size_t>(n_buckets, 0));
-  std::vector<std::size_t> start(n_buckets + 1, 0);
   if (top > 0) {
     core::parallel_for(static_cast<std::int64_t>(parts), {threads}, [&](std::int64_t q) {
       auto& h = next[static_cast<std::size_t>(q)];
@@ -151,19 +168,8 @@ void sort_packed(EventColumns& c, const Packing& p, int threads) {
     next[0][0] = n;  // one bucket; the other parts have no rows in it
     for (std::size_t q = 1; q < parts; ++q) next[q][0] = 0;
   }
-  {
-    std::size_t at = 0;
-    for (std::size_t b = 0; b < n_buckets; ++b) {
-      start[b] = at;
-      for (std::size_t q = 0; q < parts; ++q) {
-        const std::size_t m = next[q][b];
-        next[q][b] = at;
-        at += m;
-      }
-    }
-    start[n_buckets] = at;
-    DRIFTREC_ASSERT(at == n);
-  }
+  const std::vector<std::size_t> start = bucket_starts(next, n_buckets);
+  DRIFTREC_ASSERT(start[n_buckets] == n);
   std::vector<Time> sorted_keys;
   std::vector<float> sorted_values;
   if (top > 0) {
@@ -255,19 +261,7 @@ void sort_by_buckets(EventColumns& c, Time lo, std::uint64_t span, int threads) 
     const auto [b, e] = range(static_cast<std::size_t>(p));
     for (std::size_t k = b; k < e; ++k) ++h[bucket(k)];
   });
-  std::vector<std::size_t> start(n_buckets + 1, 0);
-  {
-    std::size_t at = 0;
-    for (std::size_t b = 0; b < n_buckets; ++b) {
-      start[b] = at;
-      for (std::size_t p = 0; p < parts; ++p) {
-        const std::size_t m = count[p][b];
-        count[p][b] = at;
-        at += m;
-      }
-    }
-    start[n_buckets] = at;
-  }
+  const std::vector<std::size_t> start = bucket_starts(count, n_buckets);
   std::vector<std::uint32_t> order(n);
   core::parallel_for(static_cast<std::int64_t>(parts), {threads}, [&](std::int64_t p) {
     auto& next = count[static_cast<std::size_t>(p)];

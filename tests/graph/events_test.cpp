@@ -46,6 +46,20 @@ TEST_CASE("sort_events handles times spread over centuries and negative times", 
   for (std::size_t k = 0; k < e.size(); ++k) REQUIRE(e[k].value == ref[k].value);
 }
 
+namespace {
+// The sorted columns hold the reference's events, field by field, in its order.
+void require_order(const EventColumns& c, const std::vector<Event>& ref) {
+  REQUIRE(c.size() == ref.size());
+  for (std::size_t k = 0; k < ref.size(); ++k) {
+    CAPTURE(k);
+    REQUIRE(c.time[k] == ref[k].time);
+    REQUIRE(c.user[k] == ref[k].user);
+    REQUIRE(c.item[k] == ref[k].item);
+    REQUIRE(c.value[k] == ref[k].value);
+  }
+}
+}  // namespace
+
 // sort_columns against std::stable_sort of Event records (the serial reference), on
 // narrow and century-wide time spans (the 32-bit offset path and the 64-bit one), with
 // repeated (time, user, item) triples whose input order must survive.
@@ -64,13 +78,7 @@ TEST_CASE("sort_columns gives sort_events' order on random events", "[graph][eve
         std::stable_sort(ref.begin(), ref.end(), event_before);
         EventColumns c = to_columns(std::move(e));
         sort_columns(c, threads);
-        REQUIRE(c.size() == n);
-        for (std::size_t k = 0; k < n; ++k) {
-          REQUIRE(c.time[k] == ref[k].time);
-          REQUIRE(c.user[k] == ref[k].user);
-          REQUIRE(c.item[k] == ref[k].item);
-          REQUIRE(c.value[k] == ref[k].value);
-        }
+        require_order(c, ref);
       }
     }
   }
@@ -127,14 +135,7 @@ TEST_CASE("sort_columns orders packed keys and wide fields as std::stable_sort d
       std::stable_sort(ref.begin(), ref.end(), event_before);
       EventColumns c = to_columns(std::move(e));
       sort_columns(c, threads);
-      REQUIRE(c.size() == n);
-      for (std::size_t k = 0; k < n; ++k) {
-        CAPTURE(k);
-        REQUIRE(c.time[k] == ref[k].time);
-        REQUIRE(c.user[k] == ref[k].user);
-        REQUIRE(c.item[k] == ref[k].item);
-        REQUIRE(c.value[k] == ref[k].value);
-      }
+      require_order(c, ref);
     }
   }
 }
