@@ -1,8 +1,7 @@
 #include "graph/events.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <limits>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -88,157 +87,47 @@ const char* to_string(Aggregate a) { return a == Aggregate::count ? "count" : "s
 
 CsrMatrix slice_matrix(const EventColumns& events, std::size_t first, std::size_t last,
                        Index n_users, Index n_items, Aggregate aggregate) {
-  std::vector<Triplet> t(last - first);
-  for (std::size_t k = first; k < last; ++k)
-    t[k - first] = {events.user[k], events.item[k],
-                    aggregate == Aggregate::count ? 1.0f : events.value[k]};
-  return csr_from_triplets(n_users, n_items, t);
-}
-
-}  // namespace driftrec::graph
-
-namespace driftrec::graph {
-namespace {
-
-// out[k] = in[order[k]], freeing `in`.
-template <class T>
-void gather(std::vector<T>& in, const std::vector<std::uint32_t>& order, int threads) {
-  std::vector<T> out(order.size());
-  core::parallel_for(static_cast<std::int64_t>(order.size()), {threads}, [&](std::int64_t k) {
-    out[static_cast<std::size_t>(k)] = in[order[static_cast<std::size_t>(k)]];
-  });
-  in.swap(out);
-}
-
-bool columns_sorted(const EventColumns& c) {
-  for (std::size_t k = 1; k < c.size(); ++k) {
-    if (c.time[k] != c.time[k - 1]) {
-      if (c.time[k] < c.time[k - 1]) return false;
-    } else if (c.user[k] != c.user[k - 1] ? c.user[k] < c.user[k - 1] : c.item[k] < c.item[k - 1]) {
-      return false;
-    }
+  // csr_from_triplets' steps straight from the columns (no triplet copy): the entries of a
+  // row reach its sort in the same order, so the sums are the same to the bit.
+  CsrMatrix m;
+  m.n_rows = n_users;
+  m.n_cols = n_items;
+  m.indptr.assign(static_cast<std::size_t>(n_users) + 1, 0);
+  for (std::size_t k = first; k < last; ++k) {
+    const Index u = events.user[k], i = events.item[k];
+    if (u < 0 || u >= n_users || i < 0 || i >= n_items)
+      throw InputError(fmt::format("csr_from_triplets: entry ({}, {}) outside a {} x {} matrix", u, i, n_users, n_items));
+    ++m.indptr[static_cast<std::size_t>(u) + 1];
   }
-  return true;
-}
-
-}  // namespace
-
-void sort_columns(EventColumns& c, int threads) {
-  core::check_threads(threads);
-  const std::size_t n = c.size();
-  DRIFTREC_ASSERT(c.user.size() == n && c.item.size() == n && c.value.size() == n);
-  if (n < 2 || columns_sorted(c)) return;
-  DRIFTREC_THROW_IF_NOT(n <= std::numeric_limits<std::uint32_t>::max(),
-                        fmt::format("{} events: ingest sorts at most 2^32 - 1 in one store", n));
-  const auto [lo_it, hi_it] = std::minmax_element(c.time.begin(), c.time.end());
-  const Time lo = *lo_it;
-  const auto span = static_cast<std::uint64_t>(*hi_it - lo);
-  const int team = std::max(1, core::thread_count(threads));
-
-  // Buckets of the time's high bits, about 16 events each on average.
-  const int want_bits = std::clamp(static_cast<int>(std::bit_width(n)) - 4, 8, 22);
-  const int shift = std::max(0, static_cast<int>(std::bit_width(span)) - want_bits);
-  const std::size_t n_buckets = static_cast<std::size_t>(span >> shift) + 1;
-  auto bucket = [&](std::size_t k) { return static_cast<std::size_t>(static_cast<std::uint64_t>(c.time[k] - lo) >> shift); };
-
-  // Counting sort of the rows by bucket; each thread takes one contiguous range of rows, so
-  // the scatter is stable.
-  const auto parts = static_cast<std::size_t>(team);
-  std::vector<std::vector<std::size_t>> count(parts);
-  auto range = [&](std::size_t p) { return std::pair{n * p / parts, n * (p + 1) / parts}; };
-  core::parallel_for(static_cast<std::int64_t>(parts), {threads}, [&](std::int64_t p) {
-    auto& h = count[static_cast<std::size_t>(p)];
-    h.assign(n_buckets, 0);
-    const auto [b, e] = range(static_cast<std::size_t>(p));
-    for (std::size_t k = b; k < e; ++k) ++h[bucket(k)];
-  });
-  std::vector<std::size_t> start(n_buckets + 1, 0);
+  std::partial_sum(m.indptr.begin(), m.indptr.end(), m.indptr.begin());
+  std::vector<std::pair<Index, float>> entries(last - first);
   {
-    std::size_t at = 0;
-    for (std::size_t b = 0; b < n_buckets; ++b) {
-      start[b] = at;
-      for (std::size_t p = 0; p < parts; ++p) {
-        const std::size_t m = count[p][b];
-        count[p][b] = at;
-        at += m;
+    std::vector<Offset> fill(m.indptr.begin(), m.indptr.end() - 1);
+    for (std::size_t k = first; k < last; ++k)
+      entries[static_cast<std::size_t>(fill[static_cast<std::size_t>(events.user[k])]++)] = {
+          events.item[k], aggregate == Aggregate::count ? 1.0f : events.value[k]};
+  }
+  m.indices.reserve(entries.size());
+  m.data.reserve(entries.size());
+  Offset begin = 0;
+  for (Index r = 0; r < n_users; ++r) {
+    const Offset end = m.indptr[static_cast<std::size_t>(r) + 1];
+    const auto row_first = entries.begin() + begin, row_last = entries.begin() + end;
+    std::sort(row_first, row_last, [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto row_start = static_cast<Offset>(m.indices.size());
+    for (auto it = row_first; it != row_last; ++it) {
+      if (static_cast<Offset>(m.indices.size()) > row_start && m.indices.back() == it->first)
+        m.data.back() += it->second;
+      else {
+        m.indices.push_back(it->first);
+        m.data.push_back(it->second);
       }
     }
-    start[n_buckets] = at;
+    m.indptr[static_cast<std::size_t>(r) + 1] = static_cast<Offset>(m.indices.size());
+    begin = end;
   }
-  std::vector<std::uint32_t> order(n);
-  core::parallel_for(static_cast<std::int64_t>(parts), {threads}, [&](std::int64_t p) {
-    auto& next = count[static_cast<std::size_t>(p)];
-    const auto [b, e] = range(static_cast<std::size_t>(p));
-    for (std::size_t k = b; k < e; ++k) order[next[bucket(k)]++] = static_cast<std::uint32_t>(k);
-  });
-  std::vector<std::vector<std::size_t>>().swap(count);
-
-  // The columns in bucket order: one gather each, times as 32-bit offsets where the span
-  // allows, so the old and new time columns are never held at once.
-  gather(c.user, order, threads);
-  gather(c.item, order, threads);
-  gather(c.value, order, threads);
-  if (span <= std::numeric_limits<std::uint32_t>::max()) {
-    std::vector<std::uint32_t> offset(n);
-    core::parallel_for(static_cast<std::int64_t>(n), {threads}, [&](std::int64_t k) {
-      offset[static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(c.time[order[static_cast<std::size_t>(k)]] - lo);
-    });
-    std::vector<Time>().swap(c.time);
-    std::vector<std::uint32_t>().swap(order);
-    c.time.resize(n);
-    core::parallel_for(static_cast<std::int64_t>(n), {threads}, [&](std::int64_t k) {
-      c.time[static_cast<std::size_t>(k)] = lo + offset[static_cast<std::size_t>(k)];
-    });
-  } else {
-    gather(c.time, order, threads);
-    std::vector<std::uint32_t>().swap(order);
-  }
-
-  // Then each bucket, now contiguous and in input order, by (time, user, item, position):
-  // the position keeps exact ties in input order.
-  struct Scratch {
-    std::vector<std::uint32_t> pos;
-    std::vector<Time> time;
-    std::vector<Index> user, item;
-    std::vector<float> value;
-  };
-  constexpr std::int64_t kBucketsPerTask = 4096;
-  const auto tasks = static_cast<std::int64_t>((n_buckets + kBucketsPerTask - 1) / kBucketsPerTask);
-  core::parallel_for_with_state(
-      tasks, {threads, core::Schedule::dynamic}, [] { return Scratch(); },
-      [&](std::int64_t t, Scratch& s) {
-        const std::size_t b0 = static_cast<std::size_t>(t) * kBucketsPerTask;
-        const std::size_t b1 = std::min(n_buckets, b0 + kBucketsPerTask);
-        for (std::size_t b = b0; b < b1; ++b) {
-          const std::size_t first = start[b], m = start[b + 1] - first;
-          auto before = [&](std::size_t x, std::size_t y) {  // rows first + x, first + y
-            x += first;
-            y += first;
-            if (c.time[x] != c.time[y]) return c.time[x] < c.time[y];
-            if (c.user[x] != c.user[y]) return c.user[x] < c.user[y];
-            return c.item[x] < c.item[y];
-          };
-          bool sorted = true;
-          for (std::size_t j = 1; j < m && sorted; ++j) sorted = !before(j, j - 1);
-          if (sorted) continue;
-          s.pos.resize(m);
-          for (std::size_t j = 0; j < m; ++j) s.pos[j] = static_cast<std::uint32_t>(j);
-          std::sort(s.pos.begin(), s.pos.end(), [&](std::uint32_t x, std::uint32_t y) {
-            if (before(x, y)) return true;
-            if (before(y, x)) return false;
-            return x < y;
-          });
-          auto permute = [&](auto& column, auto& tmp) {
-            tmp.resize(m);
-            for (std::size_t j = 0; j < m; ++j) tmp[j] = column[first + s.pos[j]];
-            std::copy(tmp.begin(), tmp.end(), column.begin() + static_cast<std::ptrdiff_t>(first));
-          };
-          permute(c.time, s.time);
-          permute(c.user, s.user);
-          permute(c.item, s.item);
-          permute(c.value, s.value);
-        }
-      });
+  return m;
 }
 
 }  // namespace driftrec::graph
+

@@ -43,11 +43,10 @@ struct EventColumns {
 EventColumns to_columns(std::vector<Event>&& events, int threads = 0);
 
 // Sorts the columns by (time, user, item), keeping the input order of exact ties: the order
-// sort_events gives. Ingest's sort: a permutation is built (a counting sort of the row
-// indices by the high bits of the time, then each bucket sorted on its own), and the
-// columns are gathered through it one at a time, times as 32-bit offsets where the span
-// allows; so the columns (20 bytes an event) grow by at most 8 bytes an event, where
-// sorting Event records needed a second copy of all of them. On `threads` threads.
+// sort_events gives. Ingest's sort (graph/event_sort.cpp): where the three fields' ranges
+// fit in 64 bits together, each event becomes one packed key and (key, value) pairs are
+// radix sorted, 24 bytes an event at the peak; otherwise a permutation of the rows by the
+// time's high bits, the columns gathered through it, at most 28. On `threads` threads.
 void sort_columns(EventColumns& events, int threads = 0);
 
 // How a slice turns events into one weight per (user, item): their number or the sum of

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -24,7 +25,9 @@ class Collector {
   }
   void add(Index item, std::string_view label, float weight) {
     Index l = out_.labels.find_or_add(label);
-    if (!seen_.insert({item, l}).second) {
+    // A hash set: a tree of pairs cost a third of a second for 4 * 10^5 rows.
+    const std::uint64_t pair = static_cast<std::uint64_t>(static_cast<std::uint32_t>(item)) << 32 | static_cast<std::uint32_t>(l);
+    if (!seen_.insert(pair).second) {
       ++out_.duplicate_pairs;
       return;
     }
@@ -47,7 +50,7 @@ class Collector {
  private:
   const IdMap& items_;
   ItemLabels& out_;
-  std::set<std::pair<Index, Index>> seen_;
+  std::unordered_set<std::uint64_t> seen_;  // (item, label) pairs met
 };
 
 struct Context {
