@@ -354,7 +354,8 @@ UpdatedResult update_factors(const io::Store& old, io::StoreWriter& w, const std
 UpdatedResult retrain_sequence(const io::Store& old, io::StoreWriter& w, const std::string& name,
                                const Appended& a, const UpdateRequest& q) {
   const auto t0 = Clock::now();
-  temporal::SequenceOptions o = stored_train_options(io::read_sequence_result(old, name));
+  const io::SequenceResult before = io::read_sequence_result(old, name);
+  temporal::SequenceOptions o = stored_train_options(before);
   o.model.threads = q.threads;
   o.propagation.propagation.threads = q.threads;
   o.als.als.threads = q.threads;
@@ -369,6 +370,13 @@ UpdatedResult retrain_sequence(const io::Store& old, io::StoreWriter& w, const s
   h.item_labels = a.content.item_labels;
   io::SequenceResult r;
   train_history(h, o, old.slicing(), r, q.progress);
+  // The item model train chose (and the ranker's setting) stay as chosen: recommend refits
+  // the ranker on the updated periods when asked, with that setting.
+  r.items = before.items;
+  r.ranker_source = before.ranker_source;
+  r.ranker_l2 = before.ranker_l2;
+  r.validation_recall_hybrid = before.validation_recall_hybrid;
+  r.validation_recall_ranker = before.validation_recall_ranker;
   io::write_sequence_result(w, name, r);
   return {name, "sequence_model", 0, "retrained on every period (--retrain)", std::nullopt, 0,
           seconds_since(t0)};
