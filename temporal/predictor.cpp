@@ -63,10 +63,8 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
     state->cell.resize(lstm ? d.users : 0, model.parameters.hidden());
   }
   for_each_chunk(d.users, threads, [&](int begin, int end) {
-    std::vector<int> cols(static_cast<std::size_t>(end - begin));
-    for (int u = begin; u < end; ++u) cols[u - begin] = u;
     std::vector<Matrix<float>> inputs;
-    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
+    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t].middleCols(begin, end - begin));
     const States<float> s = run_states<float>(model.parameters, inputs, {}, {});
     read_heads(model.parameters, s.h.back(), begin, d.factor_size, out);
     if (state) {
