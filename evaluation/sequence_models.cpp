@@ -42,16 +42,19 @@ class SequenceRow : public FittedModel {
 
 class HybridRow : public FittedModel {
  public:
-  HybridRow(std::shared_ptr<const TrainedSequence> s, double w) : s_(std::move(s)), w_(w) {}
+  HybridRow(std::shared_ptr<const TrainedSequence> s, temporal::WeightChoice w) : s_(std::move(s)), w_(w) {}
   void items(Index u, std::span<float> out) const override {
     temporal::hybrid_scores(s_->item_factors, s_->item_label_seeds, s_->next.factors.row(u).transpose(),
-                  s_->next.interests.row(u).transpose(), w_, out);
+                  s_->next.interests.row(u).transpose(), w_.weight, out);
   }
-  std::string note() const override { return SequenceRow::note_of(*s_); }
+  std::string note() const override {
+    return fmt::format("{}; interest_weight {} (recall@20 {:.4f} over {} pairs of the last training period)",
+                       SequenceRow::note_of(*s_), w_.weight, w_.recall, w_.pairs);
+  }
 
  private:
   std::shared_ptr<const TrainedSequence> s_;
-  double w_;
+  temporal::WeightChoice w_;
 };
 
 class MixtureRow : public FittedModel {
@@ -126,10 +129,14 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
   h.name = "hybrid";
   h.min_training_periods = temporal::kMinSequencePeriods;
   h.item = true;
-  h.grid.clear();
-  for (double w : temporal::kInterestWeights) h.grid.push_back({{"interest_weight", w}});
-  h.fit = [cache](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    return std::make_unique<HybridRow>(cache->get(t, temporal::CellKind::gru), param(p, "interest_weight"));
+  // The weight is chosen inside each fit on the fit's own last training period, from the
+  // GRU that sequence_gru trained on the same data (as `driftrec train` does), not by a
+  // grid on the validation period: that grid needed one more GRU trained on the data
+  // before the validation period, for this row alone.
+  h.fit = [cache](const Training& t, const Params&) -> std::unique_ptr<FittedModel> {
+    auto s = cache->get(t, temporal::CellKind::gru);
+    const temporal::WeightChoice w = temporal::choose_interest_weight(t, *s);
+    return std::make_unique<HybridRow>(std::move(s), w);
   };
   out.push_back(std::move(h));
   ModelSpec x;

@@ -5,8 +5,10 @@
 //              (the cells of gru.hpp, lstm.hpp, attention.hpp), and item scores
 //              x_hat_u(P) . y_i(P-1) (the predicted factor through the last training
 //              period's item factors);
-//   hybrid     the hybrid item scores of sequence_fit.hpp, the weight w tuned on
-//              validation over temporal::kInterestWeights;
+//   hybrid     the hybrid item scores of sequence_fit.hpp on the GRU's fit, the weight w
+//              chosen over temporal::kInterestWeights by recall@20 on the fit's last
+//              training period P-1 (temporal::choose_interest_weight), so no GRU is
+//              trained for this row alone;
 //   mixture    the interest mixture of temporal/mixture_fit.hpp on the GRU's fit (gated
 //              experts: propagated interests, the user's EWMAs, the population's last
 //              period, the neural head), falling back to its best expert on the

@@ -70,10 +70,8 @@ std::vector<Matrix<float>> hidden_states(const SequenceModel& model, const Seque
   o.serial_nested = true;
   core::parallel_for(chunks, o, [&](std::int64_t chunk) {
     const int begin = static_cast<int>(chunk) * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
-    std::vector<int> cols(static_cast<std::size_t>(end - begin));
-    for (int u = begin; u < end; ++u) cols[static_cast<std::size_t>(u - begin)] = u;
     std::vector<Matrix<float>> inputs;
-    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[static_cast<std::size_t>(t)](Eigen::all, cols));
+    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[static_cast<std::size_t>(t)].middleCols(begin, end - begin));
     const States<float> s = run_states<float>(model.parameters, inputs, {}, {});
     for (int t = 0; t < d.periods; ++t) out[static_cast<std::size_t>(t)].middleCols(begin, end - begin) = s.h[static_cast<std::size_t>(t)];
   });

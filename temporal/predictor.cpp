@@ -69,10 +69,8 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
     state->values.assign(memory, RowMatrix(d.users, hidden));
   }
   for_each_chunk(d.users, threads, [&](int begin, int end) {
-    std::vector<int> cols(static_cast<std::size_t>(end - begin));
-    for (int u = begin; u < end; ++u) cols[u - begin] = u;
     std::vector<Matrix<float>> inputs;
-    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t](Eigen::all, cols));
+    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t].middleCols(begin, end - begin));
     if (attention && state) {  // run_states' attention forward, keeping what a step reads
       AttentionTrace<float> trace;
       attention_forward(model.parameters, inputs, trace);

@@ -2,6 +2,7 @@
 // popularity on data with planted drift, and its weight choice equal to the evaluation
 // protocol's recall on the last training period.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "evaluation/baselines.hpp"
 #include "evaluation/evaluate.hpp"
@@ -131,6 +132,36 @@ TEST_CASE("the sequence rows compute the features of a period once and train on 
   (void)cache->sequence(earlier, o);
   (void)cache->sequence(t, o);
   CHECK(cache->computed() == 4);
+}
+
+TEST_CASE("the hybrid row scores with the weight chosen on its GRU fit's last training period, training no GRU of its own",
+          "[evaluation][sequence][hybrid]") {
+  const EvaluationData data = planted_data(200, 7, 13);
+  const std::size_t n = data.periods.size();
+  SequenceOptions o = small_options();
+  o.model.epochs = 4;
+  const std::vector<ModelSpec> rows = sequence_models(o);
+  const ModelSpec* hybrid = nullptr;
+  for (const ModelSpec& m : rows)
+    if (m.name == "hybrid") hybrid = &m;
+  REQUIRE(hybrid != nullptr);
+  CHECK(hybrid->grid.size() == 1);  // nothing tuned on validation: no GRU trained before the validation period
+  const Training t = make_training(data, n - 1);
+  const auto fitted = hybrid->fit(t, hybrid->grid.front());
+  SequenceOptions go = o;
+  go.model.cell = CellKind::gru;
+  const TrainedSequence s = train_sequence(t, go);
+  const WeightChoice c = choose_interest_weight(t, s);
+  CAPTURE(c.weight, c.recall, c.pairs);
+  CHECK(fitted->note().find(fmt::format("interest_weight {}", c.weight)) != std::string::npos);
+  std::vector<float> got(static_cast<std::size_t>(t.n_items)), want(got.size());
+  for (Index u = 0; u < t.n_users; u += 13) {
+    CAPTURE(u);
+    fitted->items(u, got);
+    hybrid_scores(s.item_factors, s.item_label_seeds, s.next.factors.row(u).transpose(),
+                  s.next.interests.row(u).transpose(), c.weight, want);
+    REQUIRE(got == want);
+  }
 }
 
 TEST_CASE("evaluate reports progress from inside the sequence fits", "[evaluation][sequence][progress]") {
