@@ -16,6 +16,7 @@
 
 #include "core/cuda/device_memory.hpp"
 #include "matrix_factorization/cuda/als_kernels.cuh"
+#include "matrix_factorization/cuda/solver_libraries.hpp"
 
 namespace driftrec::matrix_factorization::cuda {
 namespace {
@@ -34,16 +35,16 @@ struct CudaAlsBackend::Context {
   cublasHandle_t blas = nullptr;
   cusolverDnHandle_t solver = nullptr;
   ~Context() {
-    if (solver) cusolverDnDestroy(solver);
-    if (blas) cublasDestroy(blas);
+    if (solver) solver_libraries().solver_destroy(solver);
+    if (blas) solver_libraries().blas_destroy(blas);
   }
 };
 
 CudaAlsBackend::CudaAlsBackend(int threads) : context_(std::make_unique<Context>()) {
   AlsBackendOptions{threads}.validate();
   check(cudaFree(nullptr), "creating the CUDA context");
-  check_status(cublasCreate(&context_->blas), "cublasCreate");
-  check_status(cusolverDnCreate(&context_->solver), "cusolverDnCreate");
+  check_status(solver_libraries().blas_create(&context_->blas), "cublasCreate");
+  check_status(solver_libraries().solver_create(&context_->solver), "cusolverDnCreate");
 }
 
 CudaAlsBackend::~CudaAlsBackend() = default;
@@ -57,7 +58,7 @@ void gram_float(cublasHandle_t blas, const DeviceArray<float>& y, std::int64_t r
   g.fill_zero();
   const float one = 1, zero = 0;
   if (rows > 0)
-    check_status(cublasSsyrk(blas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, f, static_cast<int>(rows), &one, y.data(), f,
+    check_status(solver_libraries().ssyrk(blas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, f, static_cast<int>(rows), &one, y.data(), f,
                              &zero, g.data(), f),
                  "cublasSsyrk");
   check_launch(launch_symmetrize(g.data(), f, diag), "symmetrize kernel");
@@ -71,7 +72,7 @@ void gram_double(cublasHandle_t blas, const DeviceArray<float>& y, std::int64_t 
   g.fill_zero();
   const double one = 1, zero = 0;
   if (rows > 0)
-    check_status(cublasDsyrk(blas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, f, static_cast<int>(rows), &one, yd.data(), f,
+    check_status(solver_libraries().dsyrk(blas, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, f, static_cast<int>(rows), &one, yd.data(), f,
                              &zero, g.data(), f),
                  "cublasDsyrk");
   check_launch(launch_symmetrize_double(g.data(), f, diag), "symmetrize kernel");
@@ -162,7 +163,7 @@ void CudaAlsBackend::solve_rows_impl(const graph::CsrMatrix& ratings, const Fact
     const NormalArgs n{indptr.data(), indices.data(), values.data(), y.data(), g.data(), prior_data, eta,
                        options.alpha, f, first, count, a.data(), b.data()};
     check_launch(launch_form_normal(n), "ALS normal-equation kernel");
-    check_status(cusolverDnDpotrfBatched(context_->solver, CUBLAS_FILL_MODE_LOWER, f, a_ptrs.data(), f, info.data(),
+    check_status(solver_libraries().dpotrf_batched(context_->solver, CUBLAS_FILL_MODE_LOWER, f, a_ptrs.data(), f, info.data(),
                                          count),
                  "cusolverDnDpotrfBatched");
     info.download(host_info.data(), static_cast<std::size_t>(count));
@@ -172,7 +173,7 @@ void CudaAlsBackend::solve_rows_impl(const graph::CsrMatrix& ratings, const Fact
         break;
       }
     if (not_definite >= 0) break;
-    check_status(cusolverDnDpotrsBatched(context_->solver, CUBLAS_FILL_MODE_LOWER, f, 1, a_ptrs.data(), f,
+    check_status(solver_libraries().dpotrs_batched(context_->solver, CUBLAS_FILL_MODE_LOWER, f, 1, a_ptrs.data(), f,
                                          b_ptrs.data(), f, solve_info.data(), count),
                  "cusolverDnDpotrsBatched");
     check_launch(launch_store_solution(b.data(), x.data(), f, first, count), "ALS store kernel");
