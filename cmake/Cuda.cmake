@@ -43,8 +43,9 @@ elseif(NOT driftrec_cuda_mode STREQUAL "OFF")
     set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(DRIFTREC_HAVE_CUDA ON)
-    # Installed programs (and the Python module) find libcudart and the cuSPARSE / cuBLAS /
-    # cuSOLVER libraries where they were linked, outside the loader's default paths.
+    # Installed programs (and the Python module) find libcudart and cuSPARSE where they were
+    # linked, outside the loader's default paths. cuBLAS and cuSOLVER are not linked but
+    # dlopen'd by their full paths at first use (matrix_factorization/cuda/solver_libraries.hpp).
     set(CMAKE_INSTALL_RPATH_USE_LINK_PATH ON)
     message(STATUS "driftrec: CUDA backends ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
   elseif(driftrec_cuda_mode STREQUAL "ON")
