@@ -11,8 +11,11 @@ void add_export(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Every user's top-K items or predicted interests (or every item's "
                                            "similar items) in one CSV or HDF5 file");
   cmd->footer(
-      "recommendations rank by a factorize (temporal_als), train (sequence_model) or propagate "
-      "(p3alpha/rp3beta/ppr) result, without the items each user had unless --include-seen. A user with no "
+      "recommendations rank as `driftrec recommend` ranks: by a factorize (temporal_als: x_u . y_i), train "
+      "(sequence_model: the item model train chose, the hybrid or the learned item ranker, refitted on every "
+      "period) or propagate (p3alpha/rp3beta/ppr) result, or `--model ranker` (the ranker, its setting chosen on "
+      "the last period), without the items each user had unless --include-seen (not for the ranker or a "
+      "propagate result); ranked_by in --json and the HDF5 attributes says which. A user with no "
       "events in the scored period is scored with the user factors of their last active period (temporal_als; "
       "the period column says which). interests: a train result's predicted labels (new = never had). "
       "similar-items: cosine of a factorize result's item factors. The file appears whole or not at all, and "
@@ -27,7 +30,7 @@ void add_export(CLI::App& app) {
   auto& q = a->request;
   cmd->add_option("store", q.store, "Store with the result")->required();
   cmd->add_option("--what", q.what, "recommendations | interests | similar-items")->default_val(q.what);
-  cmd->add_option("--model", q.model, "Result name: factorize/train/propagate --name")->default_val(q.model);
+  cmd->add_option("--model", q.model, "Result name: factorize/train/propagate --name, or ranker")->default_val(q.model);
   cmd->add_option("--k", q.k, "Items (or labels) per user")->default_val(q.k);
   cmd->add_option("--users", q.users, "all, or a file of user ids (one per line), exported in its order")
       ->default_val(q.users);
@@ -52,9 +55,9 @@ void add_export(CLI::App& app) {
       fmt::print("{}\n", s.to_json().dump(2));
       return;
     }
-    fmt::print("{}: {} {} by '{}' ({}, period {}), k {}, {} lines in {:.2f} s ({:.0f} per second)", s.out, s.rows,
-               s.what == "similar-items" ? "items" : "users", s.model, s.kind, s.period, s.k, s.lines, s.seconds,
-               s.rows_per_second());
+    fmt::print("{}: {} {} by '{}' ({}, ranked by {}, period {}), k {}, {} lines in {:.2f} s ({:.0f} per second)",
+               s.out, s.rows, s.what == "similar-items" ? "items" : "users", s.model, s.kind, s.ranked_by, s.period,
+               s.k, s.lines, s.seconds, s.rows_per_second());
     if (s.quiet_users > 0)
       fmt::print("; {} quiet users scored with the user factors of an earlier period (the period column)",
                  s.quiet_users);

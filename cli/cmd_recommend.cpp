@@ -98,6 +98,8 @@ void add_recommend(CLI::App& app) {
                  r.ranker->validation_recall,
                  r.ranker->validation_pairs > 0 ? fmt::format(", {} users", r.ranker->validation_pairs)
                                                 : std::string(", chosen by train"));
+    else if (r.ranked_by == "hybrid")
+      fmt::print("ranked by the hybrid of the predicted factor and interests (the item model train chose)\n");
     if (r.user_period != r.period)
       fmt::print("user {} has no events in period {}; scored with the user factors of period {} ({}), their last "
                  "active one\n",

@@ -39,7 +39,9 @@ void add_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "Serve recommendations, interests and similar items over HTTP (JSON)");
   cmd->footer(
       "GET /v1/users/{id}/recommendations?k=10&exclude_seen=true, /v1/users/{id}/interests?k=10, "
-      "/v1/items/{id}/similar?k=10, /healthz, /metrics (Prometheus). Item factors are held as int8 with one scale "
+      "/v1/items/{id}/similar?k=10, /healthz, /metrics (Prometheus). Recommendations rank by --result: a "
+      "factorize result's factors, or a train result's item model (hybrid or the learned item ranker, refitted on "
+      "every period at each load; ranked_by in the answers). Item factors are held as int8 with one scale "
       "per row unless --exact; a 2-bit residual per factor re-ranks the int8 scan's 4k best. The model reloads on "
       "SIGHUP and when the store file is replaced.\n"
       "Example: driftrec serve ml.h5 --port 8080 &  curl 'http://127.0.0.1:8080/v1/users/414/recommendations?k=5'");
@@ -59,7 +61,10 @@ void add_serve(CLI::App& app) {
                   "File whose first line is a bearer token every /v1 request must send (Authorization: Bearer ...)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--exact", o.source.exact, "Score with float32 item factors instead of int8 (about 3x the memory)");
-  cmd->add_option("--result", o.source.result, "Factorize result to serve")->default_val("als");
+  cmd->add_option("--result", o.source.result,
+                  "Result whose recommendations to serve: a factorize result (x_u . y_i, int8 unless --exact), or a "
+                  "train result (the item model train chose, hybrid or ranker, ranked as recommend --model ranks it)")
+      ->default_val("als");
   cmd->add_option("--model", o.source.model, "Train result for /interests (absent: /interests answers 409)")
       ->default_val("sequence");
   cmd->add_option("--max-k", o.max_k, "Largest k a request may ask for")->default_val(1000);
@@ -79,8 +84,9 @@ void add_serve(CLI::App& app) {
     const int port = server.start();
     signalled_server.store(&server);
     const auto s = server.snapshot();
-    fmt::print("driftrec serve: {} users, {} items, {} factors ({}), result {} period {}{}\n", s->n_users(),
-               s->n_items(), s->factors, s->exact ? "float32" : "int8", s->result, s->period,
+    fmt::print("driftrec serve: {} users, {} items, {} factors ({}), result {} period {}, ranked by {}{}{}\n",
+               s->n_users(), s->n_items(), s->factors, s->exact ? "float32" : "int8", s->result, s->period,
+               s->ranked_by, s->ranker_setting.empty() ? "" : " (" + s->ranker_setting + ")",
                s->interests ? ", interests from " + s->interests->model : ", no interests");
     fmt::print("listening on http://{}:{}\n", a->options.host, port);
     std::fflush(stdout);

@@ -31,7 +31,7 @@
 // cross-entropies on the last period (validation_cross_entropy_sequence / _mixture) and
 // mixture_only_expert (-1: gated, else the expert it fell back to). Results written
 // before the mixture existed read as interests "sequence". `items` says what
-// `recommend --model` ranks by ("hybrid": the predicted factor blended with the predicted
+// `recommend --model`, `export` and `serve` rank its items by (pipeline/ranking.hpp) ("hybrid": the predicted factor blended with the predicted
 // interests; "ranker": the learned item ranker, refitted when asked, with ranker_source and
 // ranker_l2 as its setting), with both recall@20 on the last period
 // (validation_recall_hybrid / _ranker); results written before it existed read as "hybrid".

@@ -157,7 +157,8 @@ ExportSummary export_store(const ExportRequest& q) {
   s.format = q.format;
   s.out = q.out;
   s.threads = core::thread_count(q.threads);
-  s.kind = io::result_kind(store, q.model);
+  // Recommendations: UserRanking names the kind ("ranker" is no stored result).
+  if (what != What::recommendations) s.kind = io::result_kind(store, q.model);
 
   // What each kind needs, read and checked before the output is created.
   std::optional<UserRanking> ranking;
@@ -175,6 +176,8 @@ ExportSummary export_store(const ExportRequest& q) {
     o.threads = q.threads;
     ranking.emplace(store, o);
     ranking->check_k(q.k);
+    s.kind = ranking->kind();
+    s.ranked_by = ranking->ranked_by();
     s.period = ranking->period();
     s.quiet_users = ranking->quiet_users();
   } else if (what == What::interests) {
@@ -182,6 +185,7 @@ ExportSummary export_store(const ExportRequest& q) {
       throw InputError(fmt::format("model: interests come from a train result (sequence_model); '{}' is {}", q.model,
                                    s.kind));
     sequence = io::read_sequence_result(store, q.model);
+    s.ranked_by = sequence->interests;
     s.period = store.n_slices() - 1;
     history = user_history(store, store.periods().end[s.period]);
     width = q.full ? static_cast<int>(store.n_labels()) : std::min<int>(q.k, static_cast<int>(store.n_labels()));
@@ -190,6 +194,7 @@ ExportSummary export_store(const ExportRequest& q) {
       throw InputError(fmt::format("model: similar items come from a factorize result (temporal_als); '{}' is {}",
                                    q.model, s.kind));
     io::StoredFactors f = io::read_factors(store, q.model);
+    s.ranked_by = "cosine";
     s.period = f.period;
     unit = mf::unit_rows(f.model.item);
     packed = mf::PackedItems(unit.data(), static_cast<Index>(unit.rows()), static_cast<int>(unit.cols()));
@@ -241,6 +246,7 @@ ExportSummary export_store(const ExportRequest& q) {
     t.attr("what", q.what);
     t.attr("model", q.model);
     t.attr("kind", s.kind);
+    t.attr("ranked_by", s.ranked_by);
     t.attr("k", static_cast<std::int64_t>(width));
     t.attr("period", static_cast<std::int64_t>(s.period));
     t.attr("store", q.store);
@@ -341,7 +347,7 @@ ExportSummary export_store(const ExportRequest& q) {
 }
 
 nlohmann::json ExportSummary::to_json() const {
-  return {{"store", store},   {"what", what},       {"model", model},         {"kind", kind},
+  return {{"store", store},   {"what", what},       {"model", model},         {"kind", kind}, {"ranked_by", ranked_by},
           {"format", format}, {"out", out},         {"k", k},                 {"period", period},
           {"rows", rows},     {"lines", lines},     {"quiet_users", quiet_users}, {"threads", threads},
           {"seconds", seconds}, {"rows_per_second", rows_per_second()}};

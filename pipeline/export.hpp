@@ -1,8 +1,11 @@
 // export_store: `driftrec export` as a call. Every user's (or every item's) ranked output
 // in one file for another system to load:
-//   recommendations  each user's top k next-period items by a result (pipeline/ranking.hpp:
-//                    temporal_als, sequence_model, p3alpha/rp3beta/ppr), the items the user
-//                    had excluded unless include_seen, filter_items never;
+//   recommendations  each user's top k next-period items by a result, ranked by the code
+//                    `recommend` ranks by (pipeline/ranking.hpp): temporal_als (factors),
+//                    sequence_model (the item model train chose: hybrid or ranker),
+//                    p3alpha/rp3beta/ppr, or "ranker" (the learned item ranker, its setting
+//                    chosen on the last period); the items the user had excluded unless
+//                    include_seen (refused for the ranker and walks), filter_items never;
 //   interests        each user's predicted label distribution for the period after the
 //                    store's last (a train result): the top k labels, or all with `full`,
 //                    each flagged new when the user never had an item with that label;
@@ -23,7 +26,7 @@
 //                    labels in label order); /label_names
 //   similar-items    items, scores as for recommendations; rows follow /row_ids
 // with /user_ids, /item_ids, /item_titles (when the store has titles) and the request as
-// attributes (what, model, kind, k, period).
+// attributes (what, model, kind, ranked_by, k, period).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -53,6 +56,10 @@ struct ExportRequest {
 
 struct ExportSummary {
   std::string store, what, model, kind, format, out;
+  // What ranked the rows: recommendations as UserRanking::ranked_by ("factors", "hybrid",
+  // "ranker" or a walk's kind); interests the train result's ("sequence" or "mixture");
+  // similar-items "cosine".
+  std::string ranked_by;
   int k = 0;
   std::size_t period = 0;         // the period ranked for (the store's last for a train or walk result)
   std::int64_t rows = 0;          // users (items for similar-items)

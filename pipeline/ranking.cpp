@@ -6,14 +6,17 @@
 #include <fmt/format.h>
 
 #include "core/parallel.hpp"
+#include "evaluation/metrics.hpp"
 #include "io/factors_result.hpp"
 #include "io/id_map.hpp"
 #include "io/text.hpp"
+#include "pipeline/common.hpp"
 #include "propagation/label_propagation.hpp"
 #include "temporal/sequence_fit.hpp"
 
 namespace driftrec::pipeline {
 namespace mf = matrix_factorization;
+namespace ev = evaluation;
 using graph::Index;
 
 History user_history(const io::Store& store, graph::Time end) {
@@ -49,13 +52,55 @@ std::vector<std::uint8_t> read_item_filter(const std::string& path, const io::St
   return blocked;
 }
 
+namespace {
+
+// The cut-off the ranker's setting is chosen by: the goal of issue 13 is recall@20.
+constexpr int kRankerValidationK = 20;
+
+// Checked before the ranker's fit, which costs seconds.
+void refuse_seen_for_ranker(const RankingOptions& o) {
+  if (o.include_seen)
+    throw InputError(fmt::format("include_seen: {}, which ranks only items new to the user; rank by a factorize "
+                                 "result (or a train result trained with --items hybrid) to include the items they had",
+                                 o.result == "ranker" ? std::string("the learned item ranker ranks")
+                                                      : fmt::format("result '{}' ranks by the learned item ranker "
+                                                                    "(train chose it)",
+                                                                    o.result)));
+}
+
+}  // namespace
+
+// The ranker fitted on every period of the store with `setting`, or with the setting that
+// has the best recall@20 on the store's last period (fitted on the periods before it).
+void UserRanking::fit_ranker(const io::Store& store, const std::optional<ev::Params>& setting) {
+  const ev::EvaluationData data = ev::load_evaluation_data(store);
+  for (std::size_t k = 0; k < data.slices.size(); ++k) check_slice_weights(store, k, data.slices[k]);
+  ev::LibraryModelOptions lo;
+  lo.threads = threads_;
+  const ev::ModelSpec spec = ev::ranker_model(lo);
+  const std::size_t n = data.slices.size();
+  if (n < spec.min_training_periods + 1)
+    throw InputError(fmt::format("{}: the ranker needs at least {} periods (its setting is chosen on the last, "
+                                 "fitted on the {} before it); the store has {}",
+                                 store.path(), spec.min_training_periods + 1, spec.min_training_periods, n));
+  if (setting) {
+    ranker_choice_.emplace();
+    ranker_choice_->params = *setting;
+  } else {
+    ranker_choice_ = ev::choose_ranker_setting(data, spec, n - 1, kRankerValidationK, threads_);
+  }
+  ranker_training_ = ev::make_training(data, n);
+  ranker_ = spec.fit(ranker_training_, ranker_choice_->params);  // reuses the sources the choice fitted
+}
+
 UserRanking::UserRanking(const io::Store& store, const RankingOptions& o) : threads_(o.threads) {
   core::check_threads(o.threads);
-  kind_ = io::result_kind(store, o.result);
+  kind_ = o.result == "ranker" ? "ranker" : io::result_kind(store, o.result);
   const bool walk = kind_ == "p3alpha" || kind_ == "rp3beta" || kind_ == "ppr";
-  if (kind_ != "temporal_als" && kind_ != "sequence_model" && !walk)
+  if (kind_ != "temporal_als" && kind_ != "sequence_model" && kind_ != "ranker" && !walk)
     throw InputError(fmt::format("{}: result '{}' is a {} result; items are ranked by a temporal_als (factorize), "
-                                 "sequence_model (train) or p3alpha/rp3beta/ppr (propagate) result",
+                                 "sequence_model (train) or p3alpha/rp3beta/ppr (propagate) result, or by the "
+                                 "ranker (\"ranker\")",
                                  store.path(), o.result, kind_));
   if (o.period && kind_ != "temporal_als")
     throw InputError(fmt::format("period: result '{}' ({}) ranks for the store's last period; give no period",
@@ -102,11 +147,25 @@ UserRanking::UserRanking(const io::Store& store, const RankingOptions& o) : thre
       const mf::Factors x = io::read_user_factors(store, o.result, p);
       for (Index u : by_period[p]) quiet_factors_.row(quiet_row_[static_cast<std::size_t>(u)]) = x.row(u);
     }
+    ranked_by_ = "factors";
   } else if (kind_ == "sequence_model") {
     sequence_ = io::read_sequence_result(store, o.result);
-    item_label_seeds_ = propagation::item_seed_labels(store.item_labels());
+    ranked_by_ = sequence_->items;
+    if (sequence_->items == "ranker") {
+      refuse_seen_for_ranker(o);
+      fit_ranker(store, ev::Params{{"source", sequence_->ranker_source}, {"l2", sequence_->ranker_l2}});
+      ranker_choice_->recall = sequence_->validation_recall_ranker;
+      ranker_choice_->pairs = 0;  // not kept by the train result
+    } else {
+      item_label_seeds_ = propagation::item_seed_labels(store.item_labels());
+    }
+  } else if (kind_ == "ranker") {
+    ranked_by_ = "ranker";
+    refuse_seen_for_ranker(o);
+    fit_ranker(store, std::nullopt);
   } else {
     walk_ = io::read_walk_result(store, o.result);
+    ranked_by_ = kind_;
   }
 }
 
@@ -134,11 +193,18 @@ std::size_t UserRanking::excluded(Index u) const {
 
 void UserRanking::rank(std::span<const Index> users, int k, Index* out_items, float* out_scores,
                        std::int32_t* out_periods) const {
+  rank(users, k, out_items, out_scores, out_periods, use_seen_);
+}
+
+void UserRanking::rank(std::span<const Index> users, int k, Index* out_items, float* out_scores,
+                       std::int32_t* out_periods, bool exclude_seen) const {
+  if (!exclude_seen && !can_include_seen())
+    throw InputError(fmt::format("include_seen: items ranked by the {} exclude the items each user had", ranked_by_));
   const auto rows = static_cast<std::int64_t>(users.size());
   for (std::int64_t r = 0; r < rows; ++r) out_periods[r] = user_period(users[static_cast<std::size_t>(r)]);
   if (k <= 0 || rows == 0) return;
   mf::Exclusions exclude;
-  if (use_seen_) {
+  if (exclude_seen) {
     exclude.seen = &history_.seen;
     exclude.rows = users;
   }
@@ -151,6 +217,32 @@ void UserRanking::rank(std::span<const Index> users, int k, Index* out_items, fl
       queries.row(r) = quiet_row_[u] < 0 ? users_.row(static_cast<Index>(u)) : quiet_factors_.row(quiet_row_[u]);
     }
     mf::top_k_dot(queries.data(), rows, items_, exclude, k, out_items, out_scores, threads_);
+  } else if (ranker_) {
+    // Eligible: the items seen before the period after the last that u did not have
+    // (evaluation::eligible_items), less the filter; the ranker's candidates score above
+    // every other item, which follow by index (evaluation::top_k_of's ties).
+    core::ParallelFor pf;
+    pf.threads = threads_;
+    pf.parallel = rows > 1;
+    pf.schedule = core::Schedule::dynamic;
+    pf.serial_nested = true;
+    core::parallel_for_with_state(
+        rows, pf, [&] { return std::vector<float>(static_cast<std::size_t>(ranker_training_.n_items)); },
+        [&](std::int64_t r, std::vector<float>& scores) {
+          const Index u = users[static_cast<std::size_t>(r)];
+          std::fill(scores.begin(), scores.end(), 0.0f);
+          ranker_->items(u, scores);
+          std::vector<Index> eligible = ev::eligible_items(ranker_training_, u);
+          if (!blocked_.empty())
+            std::erase_if(eligible, [&](Index i) { return blocked_[static_cast<std::size_t>(i)] != 0; });
+          const std::vector<Index> top = ev::top_k_of(scores, eligible, k);
+          for (int j = 0; j < k; ++j) {
+            const bool has = static_cast<std::size_t>(j) < top.size();
+            out_items[r * k + j] = has ? top[static_cast<std::size_t>(j)] : -1;
+            out_scores[r * k + j] = has ? scores[static_cast<std::size_t>(top[static_cast<std::size_t>(j)])]
+                                        : -std::numeric_limits<float>::infinity();
+          }
+        });
   } else if (sequence_) {
     const io::SequenceResult& s = *sequence_;
     core::ParallelFor pf;

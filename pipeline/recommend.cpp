@@ -26,7 +26,7 @@ namespace ev = evaluation;
 
 namespace {
 
-// The cut-off the ranker's setting is chosen by: the goal of issue 13 is recall@20.
+// The cut-off the ranker's setting is chosen by (pipeline/ranking.cpp): recall@20.
 constexpr int kRankerValidationK = 20;
 
 std::vector<RankedItem> ranked(const io::Store& store, const std::vector<mf::ScoredItem>& top,
@@ -52,67 +52,6 @@ nlohmann::json items_json(const std::vector<RankedItem>& items, const char* scor
   return list;
 }
 
-// model "ranker": fitted on every period of the store, its setting chosen on the last, or
-// `setting` (a train result's choice, made the same way when it was trained).
-Recommendations recommend_by_ranker(const RecommendRequest& q, const io::Store& store,
-                                    const std::optional<ev::Params>& setting = std::nullopt,
-                                    const std::string& result = "ranker") {
-  if (q.include_seen)
-    throw InputError("include_seen: the ranker ranks only items new to the user; rank by a factorize or train "
-                     "result to include the items they had");
-  const ev::EvaluationData data = ev::load_evaluation_data(store);
-  for (std::size_t k = 0; k < data.slices.size(); ++k) check_slice_weights(store, k, data.slices[k]);
-  ev::LibraryModelOptions lo;
-  lo.threads = q.threads;
-  const ev::ModelSpec spec = ev::ranker_model(lo);
-  const std::size_t n = data.slices.size();
-  if (n < spec.min_training_periods + 1)
-    throw InputError(fmt::format("{}: the ranker needs at least {} periods (its setting is chosen on the last, "
-                                 "fitted on the {} before it); the store has {}",
-                                 q.store, spec.min_training_periods + 1, spec.min_training_periods, n));
-  const graph::Index u = find_id(data.user_ids, q.user, "user", q.store);
-  ev::RankerChoice choice;
-  if (setting) {
-    choice.params = *setting;
-    choice.recall = std::numeric_limits<double>::quiet_NaN();
-  } else {
-    choice = ev::choose_ranker_setting(data, spec, n - 1, kRankerValidationK, q.threads);
-  }
-  const ev::Training t = ev::make_training(data, n);
-  const std::unique_ptr<ev::FittedModel> fitted = spec.fit(t, choice.params);
-  std::vector<float> scores(static_cast<std::size_t>(t.n_items), 0.0f);
-  fitted->items(u, scores);
-  std::vector<graph::Index> eligible = ev::eligible_items(t, u);
-  const std::size_t had = static_cast<std::size_t>(t.history.indptr[u + 1] - t.history.indptr[u]);
-  std::size_t filtered = 0;
-  if (!q.filter_items.empty()) {
-    const std::vector<std::uint8_t> blocked = read_item_filter(q.filter_items, store);
-    filtered = static_cast<std::size_t>(std::count_if(eligible.begin(), eligible.end(), [&](graph::Index i) {
-      return blocked[static_cast<std::size_t>(i)] != 0;
-    }));
-    std::erase_if(eligible, [&](graph::Index i) { return blocked[static_cast<std::size_t>(i)] != 0; });
-  }
-  std::vector<mf::ScoredItem> best;
-  for (graph::Index i : ev::top_k_of(scores, eligible, q.k)) best.push_back({i, scores[static_cast<std::size_t>(i)]});
-
-  Recommendations out;
-  out.user = q.user;
-  out.result = result;
-  out.period = out.user_period = n - 1;
-  out.period_begin_utc = out.user_period_begin_utc = io::format_time(store.periods().begin[n - 1]);
-  out.excluded = had + filtered;
-  out.items = ranked(store, best, store.items(), store.item_titles(), item_label_text(store.item_labels(), store.labels()));
-  out.has_titles = store.has_titles();
-  RankerSummary r;
-  r.setting = ev::ranker_setting_name(choice.params);
-  r.l2 = r.setting == "learned" ? ev::param(choice.params, "l2") : 0.0;
-  r.validation_recall = choice.recall;
-  r.validation_pairs = choice.pairs;
-  r.validation_period = n - 1;
-  out.ranker = r;
-  return out;
-}
-
 }  // namespace
 
 Recommendations recommend(const RecommendRequest& q) {
@@ -120,27 +59,16 @@ Recommendations recommend(const RecommendRequest& q) {
   if (!q.model.empty() && q.period)
     throw InputError("period: a sequence model (model) predicts the period after the last; give no period");
   const io::Store store = io::Store::open(q.store);
-  if (q.model == "ranker") return recommend_by_ranker(q, store);
-  if (!q.model.empty() && io::result_kind(store, q.model) == "sequence_model") {
-    const io::SequenceResult s = io::read_sequence_result(store, q.model);
-    if (s.items == "ranker") {
-      Recommendations out =
-          recommend_by_ranker(q, store, ev::Params{{"source", s.ranker_source}, {"l2", s.ranker_l2}}, q.model);
-      out.ranker->validation_recall = s.validation_recall_ranker;
-      out.ranker->validation_pairs = 0;  // not kept by the train result
-      return out;
-    }
-  }
+  const std::vector<std::string> users = store.users(), items = store.items();
+  const graph::Index u = find_id(users, q.user, "user", q.store);  // before the ranker's fit
   RankingOptions o;
   o.result = q.model.empty() ? q.result : q.model;
   o.period = q.period;
   o.include_seen = q.include_seen;
   o.filter_items = q.filter_items;
-  o.threads = 1;
+  o.threads = q.threads;
   const UserRanking ranking(store, o);
   ranking.check_k(q.k);
-  const std::vector<std::string> users = store.users(), items = store.items();
-  const graph::Index u = find_id(users, q.user, "user", q.store);
   std::vector<graph::Index> top(static_cast<std::size_t>(q.k));
   std::vector<float> scores(top.size());
   std::int32_t user_period = 0;
@@ -151,6 +79,7 @@ Recommendations recommend(const RecommendRequest& q) {
   Recommendations out;
   out.user = q.user;
   out.result = o.result;
+  out.ranked_by = ranking.ranked_by();
   out.period = ranking.period();
   out.period_begin_utc = io::format_time(store.periods().begin[out.period]);
   out.user_period = static_cast<std::size_t>(user_period);
@@ -158,12 +87,22 @@ Recommendations recommend(const RecommendRequest& q) {
   out.excluded = ranking.excluded(u);
   out.items = ranked(store, best, items, store.item_titles(), item_label_text(store.item_labels(), store.labels()));
   out.has_titles = store.has_titles();
+  if (const auto& c = ranking.ranker_choice()) {
+    RankerSummary r;
+    r.setting = ev::ranker_setting_name(c->params);
+    r.l2 = r.setting == "learned" ? ev::param(c->params, "l2") : 0.0;
+    r.validation_recall = c->recall;
+    r.validation_pairs = c->pairs;
+    r.validation_period = ranking.period();
+    out.ranker = r;
+  }
   return out;
 }
 
 nlohmann::json Recommendations::to_json() const {
   nlohmann::json j = {{"user", user},
           {"result", result},
+          {"ranked_by", ranked_by},
           {"period", period},
           {"period_begin_utc", period_begin_utc},
           {"user_period", user_period},

@@ -1,13 +1,15 @@
 // recommend and similar_items: `driftrec recommend` and `driftrec similar-items` as calls.
 // Each ranked item carries its title (where the store has titles) and its label names.
-// recommend ranks items for a user by the factors of a factorize result
-// (x_u . y_i of one period), by a sequence model (train result: the hybrid of the
-// predicted factor and the predicted interests, for the period after the last), or by the
-// learned item ranker (model "ranker", evaluation/ranker_model.hpp), fitted on every
-// period of the store when asked, its setting (learned weights for an l2, or one of its
-// sources alone) chosen by recall@20 on the store's last period (the validation period:
-// fitted on the periods before it), ranking the items for the period after the last;
-// similar_items ranks items by the cosine of their factors.
+// recommend ranks items for a user through pipeline::UserRanking (pipeline/ranking.hpp),
+// the code export and serve rank by too: by the factors of a factorize result (x_u . y_i
+// of one period), by a sequence model (train result: the item model train chose for the
+// period after the last, the hybrid of the predicted factor and the predicted interests or
+// the learned item ranker), or by the learned item ranker (model "ranker",
+// evaluation/ranker_model.hpp), fitted on every period of the store when asked, its
+// setting (learned weights for an l2, or one of its sources alone) chosen by recall@20 on
+// the store's last period (the validation period: fitted on the periods before it),
+// ranking the items for the period after the last; similar_items ranks items by the
+// cosine of their factors.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -49,7 +51,10 @@ struct RankedItem {
 };
 
 struct Recommendations {
-  std::string user, result;  // result: the factorize or train result used
+  std::string user, result;  // result: the factorize or train result used, or "ranker"
+  // What ranked the items (pipeline/ranking.hpp): "factors" (a factorize result), "hybrid"
+  // or "ranker" (a train result's choice, or model "ranker"), or a walk result's kind.
+  std::string ranked_by;
   std::size_t period = 0;    // the period whose factors scored (the store's last for a model)
   std::string period_begin_utc;
   // The period whose user state scored: `period`, or for a user who went quiet the period

@@ -24,7 +24,7 @@ struct TrainRequest {
   // mixture, whichever has the lower cross-entropy on the last period), "sequence" or
   // "mixture".
   std::string interests = "best";
-  // What `recommend --model` ranks items by: "best" (the hybrid or the learned item ranker,
+  // What `recommend --model`, `export` and `serve` rank the result's items by: "best" (the hybrid or the learned item ranker,
   // whichever has the higher recall@20 on the last period: each fitted on the periods
   // before it), "hybrid" or "ranker" (evaluation/ranker_model.hpp).
   std::string items = "best";

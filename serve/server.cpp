@@ -216,9 +216,16 @@ struct Server::Impl {
     const bool exclude_seen = bool_param(req, "exclude_seen", true);
     const std::shared_ptr<const Snapshot> s = current.load();
     const std::int32_t u = find(s->user_index, id, "user");
-    return {{"user", id},           {"result", s->result},           {"period", s->period},
-            {"period_begin_utc", s->period_begin_utc}, {"exact", s->exact}, {"generation", s->generation},
-            {"exclude_seen", exclude_seen}, {"items", items_json(*s, s->recommend(u, k, exclude_seen), "score")}};
+    if (!exclude_seen && !s->can_include_seen())
+      throw HttpError{400, fmt::format("exclude_seen: result '{}' ranks by the learned item ranker, which ranks only "
+                                       "items new to the user",
+                                       s->result)};
+    json out = {{"user", id},           {"result", s->result},           {"ranked_by", s->ranked_by},
+                {"period", s->period},  {"period_begin_utc", s->period_begin_utc}, {"exact", s->scores_exact()},
+                {"generation", s->generation}, {"exclude_seen", exclude_seen},
+                {"items", items_json(*s, s->recommend(u, k, exclude_seen), "score")}};
+    if (!s->ranker_setting.empty()) out["ranker_setting"] = s->ranker_setting;
+    return out;
   }
 
   json similar(const httplib::Request& req) const {
@@ -252,6 +259,8 @@ struct Server::Impl {
   json health(const httplib::Request&) const {
     const std::shared_ptr<const Snapshot> s = current.load();
     return {{"status", "ok"},          {"store", s->store},         {"result", s->result}, {"generation", s->generation},
+            {"kind", s->kind},         {"ranked_by", s->ranked_by},
+            {"ranker_setting", s->ranker_setting.empty() ? json(nullptr) : json(s->ranker_setting)},
             {"users", s->n_users()},   {"items", s->n_items()},     {"factors", s->factors}, {"exact", s->exact},
             {"interests", s->interests.has_value()}};
   }

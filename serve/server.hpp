@@ -2,13 +2,16 @@
 // an immutable Snapshot (serve/snapshot.hpp).
 //
 //   GET /v1/users/{id}/recommendations?k=10&exclude_seen=true
+//                                         ranked as the snapshot says (serve/snapshot.hpp):
+//                                         ranked_by factors, hybrid or ranker in the answer
 //   GET /v1/users/{id}/interests?k=10     predicted next-period labels, new ones flagged
 //   GET /v1/items/{id}/similar?k=10
-//   GET /healthz                          {"status":"ok", ...}
+//   GET /healthz                          {"status":"ok", "result", "kind", "ranked_by", ...}
 //   GET /metrics                          Prometheus text (serve/metrics.hpp)
 //
 // Answers are JSON; errors are {"error": "...", "status": N}: 400 for a malformed request
-// (k outside [1, max_k], an unknown parameter, an id longer than max_id_length), 401 for a
+// (k outside [1, max_k], an unknown parameter, an id longer than max_id_length,
+// exclude_seen=false where the learned item ranker ranks), 401 for a
 // missing or wrong bearer token (when one is set; /healthz and /metrics stay open: they
 // carry no user data), 404 for an unknown id or path, 409 for /interests when the store
 // has no sequence model, 413 for a body over max_request_bytes.

@@ -12,6 +12,7 @@
 #include "io/store.hpp"
 #include "io/store_info.hpp"
 #include "pipeline/common.hpp"
+#include "pipeline/ranking.hpp"
 
 namespace driftrec::serve {
 
@@ -19,8 +20,19 @@ std::size_t Snapshot::item_bytes() const {
   return exact ? item_factors.size() * sizeof(float) : item_codes.bytes();
 }
 
+bool Snapshot::can_include_seen() const { return !ranking || ranking->can_include_seen(); }
+
 std::vector<Scored> Snapshot::recommend(std::int32_t user, int k, bool exclude_seen) const {
   DRIFTREC_ASSERT(user >= 0 && user < n_users() && k >= 1);
+  if (ranking) {
+    std::vector<graph::Index> items(static_cast<std::size_t>(k));
+    std::vector<float> scores(items.size());
+    std::int32_t period_used = 0;
+    ranking->rank(std::span<const graph::Index>(&user, 1), k, items.data(), scores.data(), &period_used, exclude_seen);
+    std::vector<Scored> out;
+    for (std::size_t j = 0; j < items.size() && items[j] >= 0; ++j) out.push_back({items[j], scores[j]});
+    return out;
+  }
   const ScoreRows rows{exact ? item_factors.data() : nullptr, &item_codes, n_items(), factors};
   const std::span<const std::int32_t> excluded = exclude_seen ? seen.row(user) : std::span<const std::int32_t>{};
   return top_k(rows, user_factors.data() + static_cast<std::int64_t>(user) * factors, k, excluded, -1, {});
@@ -106,8 +118,28 @@ RowLists row_lists(std::vector<std::pair<std::int32_t, std::int32_t>> pairs, std
 
 Snapshot load_snapshot(const SnapshotSource& src) {
   const io::Store store = io::Store::open(src.store);
-  io::StoredFactors f = io::read_factors(store, src.result);
   Snapshot s;
+  s.kind = io::result_kind(store, src.result);
+  io::StoredFactors f;
+  if (s.kind == "sequence_model") {
+    // Ranked as recommend --model and export rank it; the item factors serve /similar.
+    pipeline::RankingOptions o;
+    o.result = src.result;
+    auto ranking = std::make_shared<const pipeline::UserRanking>(store, o);
+    const io::SequenceResult& r = *ranking->sequence();
+    f.period = ranking->period();
+    f.model.user = r.next_factors;
+    f.model.item = r.item_factors;
+    s.ranked_by = ranking->ranked_by();
+    if (const auto& c = ranking->ranker_choice()) s.ranker_setting = evaluation::ranker_setting_name(c->params);
+    s.ranking = std::move(ranking);
+  } else if (s.kind == "temporal_als") {
+    f = io::read_factors(store, src.result);
+  } else {
+    throw InputError(fmt::format("{}: result '{}' is a {} result; serve ranks by a factorize (temporal_als) or train "
+                                 "(sequence_model) result",
+                                 src.store, src.result, s.kind));
+  }
   s.store = src.store;
   s.result = src.result;
   s.period = f.period;

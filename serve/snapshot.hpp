@@ -4,18 +4,31 @@
 // next-period interests. A Server holds one behind a shared_ptr and swaps in a freshly
 // loaded one on reload, so a request keeps the snapshot it started with.
 //
-// Scoring follows pipeline::recommend and pipeline::similar_items: recommendations are the
-// k items with the highest x_u . y_i (items the user had before the period ends left out
-// unless exclude_seen is false), similar items the k highest cosines of item factors.
+// What ranks the recommendations depends on the result served (`ranked_by`):
+//   a factorize result   "factors": the k items with the highest x_u . y_i, scanned over the
+//                        int8 rows (or float32 with `exact`) by serve's own kernel;
+//   a train result       the item model train chose ("hybrid" or "ranker"), ranked by
+//                        pipeline::UserRanking, the code `driftrec recommend --model` and
+//                        `export` rank by (float32; the ranker is fitted again on every
+//                        period of the store when the snapshot loads, so a reload after
+//                        `update` ranks by the updated store); its /similar uses the
+//                        result's item factors (temporal ALS, the last period).
+// Items the user had before the period ends are left out unless exclude_seen is false
+// (which the ranker cannot answer). Similar items are the k highest cosines of item factors.
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "serve/quantized.hpp"
+
+namespace driftrec::pipeline {
+class UserRanking;
+}
 
 namespace driftrec::serve {
 
@@ -40,6 +53,9 @@ struct Interests {
 struct Snapshot {
   // Where it came from (empty for a snapshot built in memory) and what it holds.
   std::string store, result;
+  std::string kind = "temporal_als";  // of `result`: temporal_als | sequence_model
+  std::string ranked_by = "factors";  // factors | hybrid | ranker (see above)
+  std::string ranker_setting;         // ranked_by "ranker": "learned" or a source's name
   std::size_t period = 0;
   std::string period_begin_utc;
   std::uint64_t generation = 0;  // 1 for the first load, +1 per reload (set by the Server)
@@ -55,13 +71,19 @@ struct Snapshot {
   std::vector<float> item_inverse_norms; // 1 / |y_i| (0 for a zero row), for cosines
   RowLists seen;                         // per user, items had before the period ends
   std::optional<Interests> interests;    // when the store has the sequence model
+  // A train result's item model (ranked_by hybrid or ranker); null for a factorize result.
+  std::shared_ptr<const pipeline::UserRanking> ranking;
 
   std::int64_t n_users() const { return static_cast<std::int64_t>(user_ids.size()); }
   std::int64_t n_items() const { return static_cast<std::int64_t>(item_ids.size()); }
   std::size_t item_bytes() const;  // memory of the item factors as held
 
-  // k >= 1; user and item are indices (the caller looked the ids up).
+  // k >= 1; user and item are indices (the caller looked the ids up). exclude_seen false
+  // needs can_include_seen().
   std::vector<Scored> recommend(std::int32_t user, int k, bool exclude_seen) const;
+  bool can_include_seen() const;
+  // Whether recommendations are scored in float32 (exact, or ranked by a train result).
+  bool scores_exact() const { return exact || ranking != nullptr; }
   std::vector<Scored> similar(std::int32_t item, int k) const;
   struct Interest {
     std::int32_t label;
@@ -79,12 +101,13 @@ void finish_snapshot(Snapshot& s);
 
 struct SnapshotSource {
   std::string store;
-  std::string result = "als";       // a factorize result
+  std::string result = "als";       // a factorize result, or a train result (see above)
   std::string model = "sequence";   // a train result for /interests; absent: no interests
   bool exact = false;
 };
 
-// Reads the latest period with user and item factors of `result`, the events before it
+// Reads the latest period with user and item factors of a factorize `result` (a train
+// result: its ranking, item factors and the store's last period), the events before it
 // ends, the titles and labels, and the model's predictions when the store has it.
 // Throws InputError naming the store and what is missing.
 Snapshot load_snapshot(const SnapshotSource& source);

@@ -90,7 +90,7 @@ def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_
     prediction for the period after the last, under /results/<name>. interests: "best" (the
     default: the cell's own head or the interest mixture, whichever is better on the last
     period), "sequence" or "mixture"; Store.append steps every cell and interests choice forward. items: what
-    recommend(model=name) ranks by, "best" (the default: the hybrid or the learned item ranker,
+    recommend(model=name) and export(model=name) rank by, "best" (the default: the hybrid or the learned item ranker,
     whichever has the higher recall@20 on the last period), "hybrid" or "ranker". Returns the summary of `driftrec train
     --json` (epochs run, best epoch, validation loss, the hybrid's interest weight...)."""
     path = _store_path(store)
@@ -216,7 +216,8 @@ def export(store, out, *, what=_d("export", "what"), model=_d("export", "model")
            filter_items=_d("export", "filter_items"), full=_d("export", "full"), force=_d("export", "force"),
            chunk=_d("export", "chunk"), threads=_d("export", "threads")):
     """`driftrec export`: every user's top-k recommendations (what="recommendations", by the
-    result `model`: factorize, train or propagate), predicted interests ("interests", a train
+    result `model`: factorize, train (the item model train chose, ranked as recommend ranks
+    it) or propagate, or "ranker"; the returned "ranked_by" says which), predicted interests ("interests", a train
     result; full=True for every label) or every item's similar items ("similar-items") in
     one CSV or HDF5 file at `out`, written a chunk of users at a time and renamed into place.
     users: "all" or a file of user ids. Returns `driftrec export --json`'s dict. Read the

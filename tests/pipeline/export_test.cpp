@@ -1,7 +1,8 @@
 // pipeline/export: every user's top k against a dense brute-force reference (including the
 // rule for users who went quiet, recomputed here from the events), the same bytes for any
 // thread count and chunk size, nothing left behind by a failure, and bad arguments refused
-// (CLI exit 2) before anything is written.
+// (CLI exit 2) before anything is written; a train result's rows ranked by the item model
+// train chose (the ranker against the evaluator's ranker, the hybrid against brute force).
 #include "pipeline/export.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,14 +15,21 @@
 
 #include <fmt/format.h>
 
+#include "evaluation/metrics.hpp"
+#include "evaluation/ranker_model.hpp"
+#include "evaluation/split.hpp"
 #include "io/factors_result.hpp"
 #include "io/hdf5.hpp"
 #include "io/results.hpp"
+#include "io/sequence_result.hpp"
 #include "io/store.hpp"
 #include "matrix_factorization/implicit_als.hpp"
 #include "pipeline/factorize.hpp"
 #include "pipeline/recommend.hpp"
 #include "pipeline/train.hpp"
+#include "propagation/label_propagation.hpp"
+#include "temporal/sequence_fit.hpp"
+#include "tests/pipeline/compare.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -337,4 +345,102 @@ TEST_CASE("export of interests gives predict's labels, probabilities and new fla
   const pipeline::ExportSummary full = pipeline::export_store(q);
   CHECK(full.k == io::Store::open(store).n_labels());
   CHECK(full.lines == full.rows * full.k);
+}
+
+namespace {
+
+// Every user's items of an export CSV, in rank order.
+std::map<std::string, std::vector<std::string>> items_by_user(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const Row& r : read_rows(path)) out[r.user].push_back(r.item);
+  return out;
+}
+
+// The ranker's top k for user u straight from the evaluator (evaluation/ranker_model.hpp):
+// fitted on every period with the setting the train result stored, the user's eligible
+// items ranked by its scores (what train measured its recall@20 with).
+std::vector<std::string> ranker_reference(const std::string& store, const io::SequenceResult& r, Index u, int k) {
+  const io::Store st = io::Store::open(store);
+  const evaluation::EvaluationData data = evaluation::load_evaluation_data(st);
+  evaluation::LibraryModelOptions lo;
+  lo.threads = 2;
+  const evaluation::ModelSpec spec = evaluation::ranker_model(lo);
+  const evaluation::Training t = evaluation::make_training(data, data.slices.size());
+  const auto fitted = spec.fit(t, {{"source", r.ranker_source}, {"l2", r.ranker_l2}});
+  std::vector<float> scores(static_cast<std::size_t>(t.n_items), 0.0f);
+  fitted->items(u, scores);
+  std::vector<std::string> out;
+  for (Index i : evaluation::top_k_of(scores, evaluation::eligible_items(t, u), k)) out.push_back(st.items()[i]);
+  return out;
+}
+
+// The hybrid's top k for user u by brute force: every item scored by hybrid_scores, the
+// items u had left out, sorted by score (ties toward the lower index).
+std::vector<std::string> hybrid_reference(const std::string& store, const io::SequenceResult& r, Index u, int k) {
+  const io::Store st = io::Store::open(store);
+  std::vector<float> scores(static_cast<std::size_t>(st.n_items()));
+  temporal::hybrid_scores(r.item_factors, propagation::item_seed_labels(st.item_labels()),
+                          r.next_factors.row(u).transpose(), r.next_interests.row(u).transpose(), r.interest_weight,
+                          scores);
+  std::set<Index> had;
+  const graph::EventColumns e = st.events();
+  for (std::size_t j = 0; j < e.size(); ++j)
+    if (e.user[j] == u) had.insert(e.item[j]);
+  std::vector<Index> order;
+  for (Index i = 0; i < st.n_items(); ++i)
+    if (!had.contains(i)) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return scores[a] > scores[b]; });
+  std::vector<std::string> out;
+  for (std::size_t j = 0; j < order.size() && j < static_cast<std::size_t>(k); ++j) out.push_back(st.items()[order[j]]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("export of a train result ranks by the item model train chose, as recommend --model does",
+          "[pipeline][export][ranker]") {
+  test::TempDir dir;
+  const std::string store = test::generated_store(dir, kLog);
+  // Named apart from the item models: "ranker" as a model name is the ranker itself.
+  const std::map<std::string, std::string> result_of = {{"ranker", "rk"}, {"hybrid", "hy"}};
+  for (const auto& [items, name] : result_of) test::train_with_items(store, name, items, 4);
+  const io::Store st = io::Store::open(store);
+  const std::vector<std::string> users = st.users();
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> exported;
+  for (const char* items : {"ranker", "hybrid"}) {
+    CAPTURE(items);
+    pipeline::ExportRequest q = request(store, (dir / fmt::format("{}.csv", items)).string());
+    q.model = result_of.at(items);
+    const pipeline::ExportSummary s = pipeline::export_store(q);
+    CHECK(s.kind == "sequence_model");
+    CHECK(s.ranked_by == items);
+    exported[items] = items_by_user(q.out);
+    const io::SequenceResult r = io::read_sequence_result(st, q.model);
+    REQUIRE(r.items == items);
+    for (std::size_t u = 0; u < users.size(); u += 37) {
+      CAPTURE(users[u]);
+      pipeline::RecommendRequest rq;
+      rq.store = store;
+      rq.user = users[u];
+      rq.k = q.k;
+      rq.model = q.model;
+      rq.threads = 2;
+      const pipeline::Recommendations want = pipeline::recommend(rq);
+      CHECK(want.ranked_by == items);
+      CHECK(want.ranker.has_value() == (std::string(items) == "ranker"));
+      std::vector<std::string> recommended;
+      for (const pipeline::RankedItem& i : want.items) recommended.push_back(i.item);
+      CHECK(exported[items][users[u]] == recommended);
+      const auto reference = std::string(items) == "ranker" ? ranker_reference(store, r, static_cast<Index>(u), q.k)
+                                                            : hybrid_reference(store, r, static_cast<Index>(u), q.k);
+      CHECK(exported[items][users[u]] == reference);
+    }
+  }
+  CHECK(exported["ranker"] != exported["hybrid"]);  // the two models rank differently here
+
+  pipeline::ExportRequest seen = request(store, (dir / "seen.csv").string());
+  seen.model = "rk";
+  seen.include_seen = true;
+  CHECK_THAT(test::input_error_of([&] { pipeline::export_store(seen); }),
+             Catch::Contains("include_seen") && Catch::Contains("ranker"));
 }

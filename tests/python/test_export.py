@@ -126,3 +126,23 @@ def test_als_recommend_in_bulk_equals_one_user_at_a_time(rng):
         liked = set(m[u].indices)
         assert not liked & set(one_ids)
         np.testing.assert_allclose(one_scores, full[u, one_ids], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("items", ["ranker", "hybrid"])
+def test_export_of_a_train_result_ranks_as_recommend_by_the_item_model_train_chose(factorized, tmp_path, items):
+    store = tmp_path / "store.h5"
+    shutil.copy(factorized, store)
+    summary = driftrec.train(store, name="seq", items=items, interests="sequence", epochs=2, hidden=6, seed=1,
+                             threads=2)
+    assert summary["items"] == items
+    out = tmp_path / "recs.csv"
+    report = driftrec.export(store, out, model="seq", k=6, threads=2)
+    assert report["kind"] == "sequence_model" and report["ranked_by"] == items
+    frame = driftrec.to_dataframe(out)
+    for user in frame["user"].drop_duplicates().tolist()[::70]:
+        want = driftrec.recommend(store, user, k=6, model="seq", threads=2)
+        assert want["ranked_by"] == items
+        assert ("ranker" in want) == (items == "ranker")
+        got = frame[frame["user"] == user].sort_values("rank")
+        assert got["item"].tolist() == [r["item"] for r in want["items"]]
+        assert np.allclose(got["score"].to_numpy(), [r["score"] for r in want["items"]], rtol=1e-6)

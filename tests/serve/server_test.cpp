@@ -1,7 +1,8 @@
 // serve/server: the service started in-process on a free port answers each endpoint as
 // the pipeline computes it (exact mode against pipeline::recommend, similar_items and
 // predict), refuses bad requests with JSON errors (400, 401, 404, 409, 413), exposes
-// Prometheus metrics, and reloads a replaced store without failing a request.
+// Prometheus metrics, and reloads a replaced store without failing a request; a train
+// result's recommendations are ranked by the item model train chose, as recommend --model.
 #include "serve/server.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,6 +22,7 @@
 #include "pipeline/recommend.hpp"
 #include "pipeline/train.hpp"
 #include "pipeline/update.hpp"
+#include "tests/pipeline/compare.hpp"
 #include "tests/test_util.hpp"
 
 // Last: <resolv.h>, which httplib.h includes, defines _res, a parameter name in Eigen.
@@ -390,6 +392,115 @@ TEST_CASE("after update steps the sequence model forward, a reload serves the st
     }
   }
   CHECK(interests(users[17]).body.at("labels") != old.body.at("labels"));
+}
+
+namespace {
+
+// The service's recommendations for `user` against pipeline::recommend with `model`.
+void check_as_recommend(int port, const std::string& store, const std::string& model, const std::string& user,
+                        bool exclude_seen) {
+  CAPTURE(model, user, exclude_seen);
+  pipeline::RecommendRequest q;
+  q.store = store;
+  q.user = user;
+  q.k = 7;
+  q.model = model;
+  q.include_seen = !exclude_seen;
+  q.threads = 2;
+  const pipeline::Recommendations want = pipeline::recommend(q);
+  const Reply r = get(port, fmt::format("/v1/users/{}/recommendations?k=7&exclude_seen={}", user, exclude_seen));
+  REQUIRE(r.status == 200);
+  CHECK(r.body.at("result") == model);
+  CHECK(r.body.at("ranked_by") == want.ranked_by);
+  CHECK(r.body.at("exact") == true);  // a train result ranks in float32, as recommend
+  check_same_items(r.body.at("items"), want.items, "score");
+}
+
+// A copy of the fixture's store in `dir` with a train result "rk" that chose the ranker.
+std::string copy_with_ranker_result(const test::TempDir& dir) {
+  const std::string served = (dir / "served.h5").string();
+  fs::copy_file(fixture().store, served);
+  test::train_with_items(served, "rk", "ranker", 8);
+  return served;
+}
+
+}  // namespace
+
+TEST_CASE("a train result's recommendations are ranked by the item model train chose, as recommend --model ranks",
+          "[serve][server][ranker]") {
+  test::TempDir dir;
+  const std::string served = copy_with_ranker_result(dir);
+  test::train_with_items(served, "hy", "hybrid", 8);
+  const std::vector<std::string> users = io::Store::open(served).users();
+
+  serve::ServerOptions o = options_for(served, false);
+  o.source.result = "hy";
+  serve::Server hybrid(o);
+  const int hybrid_port = hybrid.start();
+  CHECK(get(hybrid_port, "/healthz").body.at("ranked_by") == "hybrid");
+  for (std::size_t u : {0, 17, 101})
+    for (bool exclude_seen : {true, false}) check_as_recommend(hybrid_port, served, "hy", users[u], exclude_seen);
+
+  o.source.result = "rk";
+  serve::Server ranker(o);
+  const int port = ranker.start();
+  const Reply h = get(port, "/healthz");
+  CHECK(h.body.at("kind") == "sequence_model");
+  CHECK(h.body.at("ranked_by") == "ranker");
+  CHECK(h.body.at("ranker_setting").is_string());
+  for (std::size_t u : {0, 17, 101}) check_as_recommend(port, served, "rk", users[u], true);
+  check_error(get(port, fmt::format("/v1/users/{}/recommendations?exclude_seen=false", users[0])), 400);
+  const Reply hy = get(hybrid_port, fmt::format("/v1/users/{}/recommendations?k=7", users[17]));
+  const Reply rk = get(port, fmt::format("/v1/users/{}/recommendations?k=7", users[17]));
+  CHECK(hy.body.at("items") != rk.body.at("items"));  // the two models rank differently here
+  CHECK(get(port, fmt::format("/v1/items/{}/similar?k=3", io::Store::open(served).items()[5])).status == 200);
+}
+
+TEST_CASE("a train result that chose the ranker is ranked by the updated store after update and reload; dropped by "
+          "update, the reload fails naming it",
+          "[serve][server][ranker]") {
+  test::TempDir dir;
+  const std::string served = copy_with_ranker_result(dir);
+  serve::ServerOptions o = options_for(served, false);
+  o.source.result = "rk";
+  serve::Server server(o);
+  const int port = server.start();
+  const io::Store before = io::Store::open(served);
+  const std::vector<std::string> users = before.users(), items = before.items();
+  auto events_at = [&](graph::Time t) {
+    std::string events = "user,item,time,value\n";
+    for (std::size_t u : {0, 17, 101})
+      for (std::size_t i : {3, 40, 77})
+        events += fmt::format("{},{},{},1\n", users[u], items[(u + i) % items.size()], t + static_cast<graph::Time>(u));
+    return events;
+  };
+  pipeline::UpdateRequest q;
+  q.store = served;
+  q.event_files = {(dir / "new.csv").string()};
+  q.threads = 2;
+
+  // A new period: rk is stepped forward, keeps train's choice, and the reload ranks by the
+  // ranker refitted on the updated store.
+  test::write_file(dir / "new.csv", events_at(before.periods().end.back() + 100));
+  const pipeline::UpdateSummary stepped = pipeline::update_store(q);
+  CHECK(std::any_of(stepped.results.begin(), stepped.results.end(),
+                    [](const pipeline::UpdatedResult& r) { return r.name == "rk" && r.steps == 1; }));
+  REQUIRE(server.reload());
+  CHECK(server.snapshot()->ranked_by == "ranker");
+  CHECK(server.snapshot()->period == before.n_slices());  // the new last period
+  for (std::size_t u : {0, 17, 101}) check_as_recommend(port, served, "rk", users[u], true);
+
+  // Events inside the new last period: the sequence model cannot be stepped over a period
+  // it has read, so update drops it with the reason, and the service keeps what it served.
+  test::write_file(dir / "new.csv", events_at(io::Store::open(served).periods().begin.back() + 1));
+  const pipeline::UpdateSummary dropped = pipeline::update_store(q);
+  const auto it = std::find(dropped.dropped_results.begin(), dropped.dropped_results.end(), "rk (sequence_model)");
+  REQUIRE(it != dropped.dropped_results.end());
+  CHECK(!dropped.dropped_reasons[static_cast<std::size_t>(it - dropped.dropped_results.begin())].empty());
+  CHECK_FALSE(server.reload());
+  CHECK_THAT(server.last_reload_error(), Catch::Contains("rk"));
+  CHECK(server.snapshot()->generation == 2);
+  CHECK(get(port, fmt::format("/v1/users/{}/recommendations", users[0])).status == 200);
 }
 
 TEST_CASE("a failed reload keeps the model served and is counted", "[serve][server]") {
