@@ -370,8 +370,8 @@ UpdatedResult retrain_sequence(const io::Store& old, io::StoreWriter& w, const s
   h.item_labels = a.content.item_labels;
   io::SequenceResult r;
   train_history(h, o, old.slicing(), r, q.progress);
-  // The item model train chose (and the ranker's setting) stay as chosen: recommend refits
-  // the ranker on the updated periods when asked, with that setting.
+  // The item model train chose (and the ranker's setting) stay as chosen: recommend, export
+  // and serve refit the ranker on the updated periods with that setting (pipeline/ranking.hpp).
   r.items = before.items;
   r.ranker_source = before.ranker_source;
   r.ranker_l2 = before.ranker_l2;

@@ -1,8 +1,9 @@
 """driftrec.export and ALS.recommend in bulk: the export file against a numpy brute force
 (every user's exact top k by x_u . y_i over the items they never had, with quiet users
 scored from their last active period's factors), the same bytes as the CLI's, HDF5 read
-with h5py and through to_dataframe, Parquet where pyarrow is installed, and bad arguments
-refused with nothing written."""
+with h5py and through to_dataframe, Parquet where pyarrow is installed, bad arguments
+refused with nothing written, and a train result exported in recommend's order by the item
+model train chose (ranker or hybrid)."""
 import shutil
 import subprocess
 
