@@ -115,4 +115,9 @@ TEST_CASE("driftrec serve exits 2 on a store without factors and on bad options"
   r = test::run_cli(fmt::format("serve '{}' --port 70000", store));
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("port") != std::string::npos);
+  // A result that ranks no recommendations the service can serve (label propagation).
+  REQUIRE(test::run_cli(fmt::format("propagate '{}' --name lp", store)).exit_code == 0);
+  r = test::run_cli(fmt::format("serve '{}' --port 0 --result lp", store));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("lp") && Catch::Contains("factorize") && Catch::Contains("train"));
 }

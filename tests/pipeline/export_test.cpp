@@ -438,6 +438,15 @@ TEST_CASE("export of a train result ranks by the item model train chose, as reco
   }
   CHECK(exported["ranker"] != exported["hybrid"]);  // the two models rank differently here
 
+  pipeline::ExportRequest h = request(store, (dir / "rk.h5").string());
+  h.model = "rk";
+  h.format = "hdf5";
+  pipeline::export_store(h);
+  const io::h5::Handle f = io::h5::open_file(h.out);
+  const io::h5::ReadContext cx{h.out, 1u << 30};
+  CHECK(io::h5::read_attr_string(f, "ranked_by", cx) == "ranker");
+  CHECK(io::h5::read_attr_string(f, "kind", cx) == "sequence_model");
+
   pipeline::ExportRequest seen = request(store, (dir / "seen.csv").string());
   seen.model = "rk";
   seen.include_seen = true;
