@@ -125,6 +125,10 @@ Snapshot load_snapshot(const SnapshotSource& src) {
     // Ranked as recommend --model and export rank it; the item factors serve /similar.
     pipeline::RankingOptions o;
     o.result = src.result;
+    if (src.result == "ranker")  // UserRanking reads that name as the ranker, not the stored result
+      throw InputError(fmt::format("{}: result 'ranker': that name means the learned item ranker to recommend and "
+                                   "export; train the model again under another --name to serve it",
+                                   src.store));
     auto ranking = std::make_shared<const pipeline::UserRanking>(store, o);
     const io::SequenceResult& r = *ranking->sequence();
     f.period = ranking->period();
