@@ -116,7 +116,7 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
       slices[t] = CsrMatrix{};
     });
     advance_order(c, users, items, history, t > 0 && options.gamma != 0, options.propagation, order);
-    const DistributedGraph g = distribute(c, users, items, history, order);
+    const DistributedGraph g = distribute(c, users, items, history, order, /*interior_first=*/true);
     PeriodStats p;
     p.period = t;
     p.setup_seconds = since(t0);
