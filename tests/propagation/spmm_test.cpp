@@ -198,15 +198,9 @@ TEST_CASE("fused_spmm_rows over consecutive row ranges equals fused_spmm bit for
   const std::vector<float> out = random_scales(rng, a.n_rows), in = random_scales(rng, a.n_cols);
   for (int k : {3, 20}) {
     INFO("k = " << k);
-    const DenseMatrix x = test::random_dense(rng, a.n_cols, k);
-    const DenseMatrix prior = test::random_dense(rng, a.n_rows, k);
+    const DenseMatrix x = test::random_dense(rng, a.n_cols, k), prior = test::random_dense(rng, a.n_rows, k);
     const DenseMatrix before = test::random_dense(rng, a.n_rows, k);
-    cpu::FusedScales s;
-    s.out_scale = out;
-    s.in_scale = in;
-    s.alpha = 0.85f;
-    s.seed = view(prior);
-    s.seed_coef = 0.15f;
+    const cpu::FusedScales s{out, in, 0.85f, view(prior), 0.15f};
     DenseMatrix whole = before;
     const float whole_change = cpu::fused_spmm(a, s, view(x), view(whole), 2);
     // Cuts at random rows, some ranges empty (as mpi/label_propagation.cpp cuts its
