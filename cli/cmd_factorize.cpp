@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "pipeline/factorize.hpp"
 
 namespace driftrec::cli {
@@ -27,20 +28,7 @@ void add_factorize(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto& q = a->request;
-  auto& als = q.options.als;
-  cmd->add_option("store", q.store, "Store written by `driftrec ingest`")->required();
-  cmd->add_option("--name", q.name, "Result name under /results")->default_val("als");
-  cmd->add_option("--factors", als.factors, "Factors per user and item")->default_val(64);
-  cmd->add_option("--regularization", als.regularization, "lambda")->default_val(0.01);
-  cmd->add_option("--alpha", als.alpha, "Confidence c = 1 + alpha * value")->default_val(1.0);
-  cmd->add_option("--iterations", als.iterations, "Sweeps per period")->default_val(15);
-  cmd->add_option("--cg-steps", als.cg_steps, "Conjugate-gradient steps per row solve")->default_val(3);
-  cmd->add_option("--solver", a->solver, "cg | cholesky (exact, slow; the reference)")->default_val("cg");
-  cmd->add_option("--eta", q.options.eta, "Drift penalty tying x_u(t) to x_u(t-1); 0: none")->default_val(0.0);
-  cmd->add_option("--gamma", q.options.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.0);
-  cmd->add_option("--keep-users", q.keep_users, "User factors to keep: all | last:N")->default_val("all");
-  cmd->add_option("--keep-items", q.keep_items, "Item factors to keep: all | last:N")->default_val("last:1");
-  cmd->add_option("--seed", als.seed, "Seed of the initial factors")->default_val(0);
+  add_factorize_options(*cmd, {q.store, q.name, q.options, a->solver, q.keep_users, q.keep_items});
   cmd->add_flag("--verbose", a->verbose, "Print the objective after every sweep (costs one extra pass)");
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
@@ -49,9 +37,7 @@ void add_factorize(CLI::App& app) {
   cmd->callback([a] {
     a->common.apply();
     auto& q = a->request;
-    if (a->solver != "cg" && a->solver != "cholesky")
-      throw InputError(fmt::format("--solver: expected cg or cholesky, found '{}'", a->solver));
-    q.options.als.solver = a->solver == "cg" ? mf::Solver::cg : mf::Solver::cholesky;
+    q.options.als.solver = parse_solver(a->solver);
     q.options.compute_loss = a->verbose;
     q.threads = a->common.threads;
     q.progress = make_progress(a->common);

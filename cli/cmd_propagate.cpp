@@ -1,12 +1,12 @@
 // driftrec propagate: temporal label propagation (--method label) or random-walk CF
 // (--method p3alpha|rp3beta|ppr) over a store's slices (pipeline/propagate.hpp), saved
 // under /results/<name>.
-#include <map>
 #include <string>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "pipeline/propagate.hpp"
 
 namespace driftrec::cli {
@@ -84,18 +84,10 @@ void add_propagate(CLI::App& app) {
       ->default_str("0.85 (label), 1 (p3alpha, rp3beta)");
   cmd->add_option("--gamma", t.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.5);
   cmd->add_option("--mu", t.mu, "label: memory of the previous period's interests, in [0, 1]")->default_val(0.5);
-  cmd->add_option("--tolerance", t.propagation.tolerance, "Stop when an iteration changes no score by more than this")
-      ->default_val(1e-6);
-  cmd->add_option("--max-iterations", t.propagation.max_iterations, "Iterations per period at most")->default_val(100);
+  add_label_stop_options(*cmd, t.propagation);
   cmd->add_flag("--low-memory", t.propagation.low_memory,
                "label: keep W without its transpose (about half the graph's memory; iterations about 1.3x slower)");
-  const std::map<std::string, propagation::Reorder> reorders{
-      {"auto", propagation::Reorder::automatic}, {"on", propagation::Reorder::on}, {"off", propagation::Reorder::off}};
-  cmd->add_option("--reorder", t.propagation.reorder,
-                  "label: relabel each period's graph by degree (faster gathers on large graphs): auto (from 2^21 "
-                  "stored entries), on or off; results equal up to float rounding")
-      ->transform(CLI::CheckedTransformer(reorders))
-      ->default_str("auto");
+  add_reorder_option(*cmd, t.propagation.reorder);
   cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
   cmd->add_option("--beta", q.walk.beta, "rp3beta: divide by item popularity^beta")->default_val(0.5);
   cmd->add_option("--neighbours", q.walk.neighbours, "p3alpha/rp3beta: similar items kept per item")->default_val(100);

@@ -2,6 +2,7 @@
 #include "mpi/comm.hpp"
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -56,6 +57,14 @@ void run_phase(const Comm& c, const std::function<void()>& phase) {
   message.resize(static_cast<std::size_t>(header[1]));
   MPI_Bcast(message.data(), header[1], MPI_CHAR, first, c.comm);
   throw RankFailure(first, header[0], fmt::format("rank {} of {}: {}", first, c.size, message));
+}
+
+void inject_fault(const Comm& c, std::size_t period) {
+  const char* rank = std::getenv("DRIFTREC_MPI_FAIL_RANK");
+  if (!rank) return;
+  const char* at = std::getenv("DRIFTREC_MPI_FAIL_PERIOD");
+  if (std::atoi(rank) == c.rank && static_cast<std::size_t>(at ? std::atoll(at) : 0) == period)
+    throw InternalError(fmt::format("fault injected by DRIFTREC_MPI_FAIL_RANK in period {}", period));
 }
 
 std::vector<int> displacements(const std::vector<int>& counts) {

@@ -58,6 +58,12 @@ int exit_code_of(const std::exception& e);
 // failed, else throws RankFailure for the lowest failed rank on every rank.
 void run_phase(const Comm& c, const std::function<void()>& phase);
 
+// The tests' fault injection: throws InternalError("fault injected ...") on rank
+// DRIFTREC_MPI_FAIL_RANK in period DRIFTREC_MPI_FAIL_PERIOD (0 when unset); nothing when
+// DRIFTREC_MPI_FAIL_RANK is unset. The jobs call it inside a period's first run_phase, so
+// the failure travels as any rank's failure does.
+void inject_fault(const Comm& c, std::size_t period);
+
 // Element counts -> displacements (exclusive prefix sums).
 std::vector<int> displacements(const std::vector<int>& counts);
 

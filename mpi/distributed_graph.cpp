@@ -32,13 +32,29 @@ int checked_count(std::int64_t n) {
   return static_cast<int>(n);
 }
 
-// The rows of a block [b0, b0 + n) in local order: by position (empty: block order).
-std::vector<Index> local_order(Index b0, Index n, const std::vector<Index>& pos) {
-  if (pos.empty()) return {};
+// Which rows of m read only columns in [c0, c1) (the rank's own rows of the other side).
+std::vector<char> interior_rows(const CsrMatrix& m, Index c0, Index c1) {
+  std::vector<char> inside(static_cast<std::size_t>(m.n_rows), 1);
+  for (Index r = 0; r < m.n_rows; ++r)
+    for (Offset e = m.indptr[r]; e < m.indptr[r + 1]; ++e)
+      if (m.indices[e] < c0 || m.indices[e] >= c1) {
+        inside[r] = 0;
+        break;
+      }
+  return inside;
+}
+
+// The rows of a block [b0, b0 + n) in local order: by position (by id without one), the
+// interior rows first when `inside` is given (empty: block order).
+std::vector<Index> local_order(Index b0, Index n, const std::vector<Index>& pos, const std::vector<char>* inside) {
+  if (pos.empty() && !inside) return {};
   std::vector<Index> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), Index{0});
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return pos[b0 + a] < pos[b0 + b]; });
-  return order;
+  if (!pos.empty()) std::sort(order.begin(), order.end(), [&](Index a, Index b) { return pos[b0 + a] < pos[b0 + b]; });
+  if (inside) std::stable_partition(order.begin(), order.end(), [&](Index r) { return (*inside)[r] != 0; });
+  for (std::size_t p = 0; p < order.size(); ++p)
+    if (order[p] != static_cast<Index>(p)) return order;
+  return {};  // block order after all (one rank, or no interior row moved)
 }
 
 // Row p of the result = row row_order[p] of m (empty: m's order), each row's edges sorted
@@ -111,6 +127,12 @@ GhostPlan plan_ghosts(const Comm& c, const Blocks& side, const std::vector<Index
   plan.send_counts = exchange_counts(c, plan.recv_counts);
   plan.send_rows.resize(wanted.size());
   for (std::size_t i = 0; i < wanted.size(); ++i) plan.send_rows[i] = local(wanted[i]);
+  plan.send_run.assign(static_cast<std::size_t>(c.size), -1);
+  for (int q = 0, at = 0; q < c.size; at += plan.send_counts[q++]) {
+    bool run = plan.send_counts[q] > 0;
+    for (int i = at + 1; run && i < at + plan.send_counts[q]; ++i) run = plan.send_rows[i] == plan.send_rows[i - 1] + 1;
+    if (run) plan.send_run[q] = plan.send_rows[at];
+  }
   // Where each ghost sits in its owner's rows (Exchange::allgather reads it there).
   const std::vector<std::int32_t> at_owner = alltoallv(
       c, std::vector<std::int32_t>(plan.send_rows.begin(), plan.send_rows.end()), plan.send_counts,
@@ -122,7 +144,7 @@ GhostPlan plan_ghosts(const Comm& c, const Blocks& side, const std::vector<Index
 }  // namespace
 
 DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const CsrMatrix& history,
-                            const GlobalOrder& order) {
+                            const GlobalOrder& order, bool interior_first) {
   DistributedGraph g;
   g.users = users;
   g.items = items;
@@ -167,8 +189,15 @@ DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& it
   }
 
   // Local order and the single process's summation order (mpi/degree_order.hpp).
-  g.user_order = local_order(u0, history.n_rows, order.user_pos);
-  g.item_order = local_order(i0, ni, order.item_pos);
+  std::vector<char> user_inside, item_inside;
+  if (interior_first) {
+    user_inside = interior_rows(history, i0, items.end(c.rank));
+    item_inside = interior_rows(g.item_rows, u0, users.end(c.rank));
+    g.interior_users = static_cast<Index>(std::count(user_inside.begin(), user_inside.end(), 1));
+    g.interior_items = static_cast<Index>(std::count(item_inside.begin(), item_inside.end(), 1));
+  }
+  g.user_order = local_order(u0, history.n_rows, order.user_pos, interior_first ? &user_inside : nullptr);
+  g.item_order = local_order(i0, ni, order.item_pos, interior_first ? &item_inside : nullptr);
   g.user_rows = reordered(history, g.user_order, order.item_pos);
   g.item_rows = reordered(std::move(g.item_rows), g.item_order, order.user_pos);
   g.user_inv_sqrt_degree = inv_sqrt_row_sums(g.user_rows);
@@ -187,11 +216,68 @@ DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& it
   return g;
 }
 
+void GhostTransfer::start(const Comm& c, const GhostPlan& plan, float* rows, Index own_rows, Index k) {
+  DRIFTREC_ASSERT(requests_.empty());
+  const std::size_t uk = static_cast<std::size_t>(k);
+  ++traffic().exchanges;
+  std::size_t packed = 0;
+  for (int q = 0; q < c.size; ++q)
+    if (plan.send_run[q] < 0) packed += static_cast<std::size_t>(plan.send_counts[q]);
+  out_.resize(packed * uk);
+  float* pack = out_.data();
+  for (int q = 0, at = 0; q < c.size; at += plan.send_counts[q++]) {
+    if (plan.send_run[q] >= 0) continue;
+    for (int i = at; i < at + plan.send_counts[q]; ++i, pack += uk)
+      std::copy_n(rows + static_cast<std::size_t>(plan.send_rows[i]) * uk, uk, pack);
+  }
+  // Receives first, so that a sender's rows can land in place as soon as they arrive.
+  float* in = rows + static_cast<std::size_t>(own_rows) * uk;
+  for (int q = 0; q < c.size; ++q) {
+    const int n = checked_count(static_cast<std::int64_t>(plan.recv_counts[q]) * k);
+    if (n == 0) continue;
+    requests_.emplace_back();
+    MPI_Irecv(in, n, MPI_FLOAT, q, kGhostTag, c.comm, &requests_.back());
+    in += n;
+  }
+  const float* packed_rows = out_.data();
+  for (int q = 0; q < c.size; ++q) {
+    const int n = checked_count(static_cast<std::int64_t>(plan.send_counts[q]) * k);
+    if (n == 0) continue;
+    DRIFTREC_ASSERT(q != c.rank);  // a rank's ghosts are other ranks' rows
+    traffic().exchange_bytes += static_cast<std::uint64_t>(n) * sizeof(float);
+    const float* send = packed_rows;
+    if (plan.send_run[q] >= 0) send = rows + static_cast<std::size_t>(plan.send_run[q]) * uk;
+    else packed_rows += n;
+    requests_.emplace_back();
+    MPI_Isend(send, n, MPI_FLOAT, q, kGhostTag, c.comm, &requests_.back());
+  }
+}
+
+bool GhostTransfer::test() {
+  if (requests_.empty()) return true;
+  int done = 0;
+  MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE);
+  if (done) requests_.clear();
+  return done != 0;
+}
+
+void GhostTransfer::wait() {
+  if (requests_.empty()) return;
+  MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+  requests_.clear();
+}
+
+GhostTransfer::~GhostTransfer() {
+  // Only reached with requests in flight when an exception left propagate_labels: the
+  // buffers must outlive them.
+  if (!requests_.empty()) MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+}
+
 void exchange_ghosts(const Comm& c, const GhostPlan& plan, const Blocks& side, float* rows, Index own_rows, Index k,
                      Exchange how) {
   const std::size_t uk = static_cast<std::size_t>(k);
-  ++traffic().exchanges;
   if (how == Exchange::allgather) {
+    ++traffic().exchanges;
     static std::vector<float> all;  // every block at its global rows; reused across calls
     all.resize(static_cast<std::size_t>(side.bounds.back()) * uk);
     std::vector<int> counts(static_cast<std::size_t>(c.size)), at(static_cast<std::size_t>(c.size));
@@ -208,19 +294,9 @@ void exchange_ghosts(const Comm& c, const GhostPlan& plan, const Blocks& side, f
                     rows + (static_cast<std::size_t>(own_rows) + g) * uk);
     return;
   }
-  static std::vector<float> out;  // the rows sent, grouped by destination; reused
-  out.resize(plan.send_rows.size() * uk);
-  for (std::size_t i = 0; i < plan.send_rows.size(); ++i)
-    std::copy_n(rows + static_cast<std::size_t>(plan.send_rows[i]) * uk, uk, out.data() + i * uk);
-  std::vector<int> sc(static_cast<std::size_t>(c.size)), rc(static_cast<std::size_t>(c.size));
-  for (int q = 0; q < c.size; ++q) {
-    sc[q] = checked_count(static_cast<std::int64_t>(plan.send_counts[q]) * k);
-    rc[q] = checked_count(static_cast<std::int64_t>(plan.recv_counts[q]) * k);
-    if (q != c.rank) traffic().exchange_bytes += static_cast<std::uint64_t>(sc[q]) * sizeof(float);
-  }
-  const std::vector<int> sd = displacements(sc), rd = displacements(rc);
-  MPI_Alltoallv(out.data(), sc.data(), sd.data(), MPI_FLOAT, rows + static_cast<std::size_t>(own_rows) * uk, rc.data(),
-                rd.data(), MPI_FLOAT, c.comm);
+  GhostTransfer t;
+  t.start(c, plan, rows, own_rows, k);
+  t.wait();
 }
 
 }  // namespace driftrec::mpi

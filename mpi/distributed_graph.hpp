@@ -20,10 +20,16 @@
 // stay grouped by owner, so each exchange still receives one run per source rank in place.
 //
 // Ghost exchange (GhostPlan): each rank sends, to each other rank, exactly the rows of its
-// block that the other's edges reach, once per half-step (MPI_Alltoallv): the boundary
-// rows, the lower bound for a rank that has no copy of them. The alternative,
-// Exchange::allgather, sends every rank's whole block to every rank (MPI_Allgatherv); it
-// is kept to measure the choice (bench/mpi).
+// block that the other's edges reach, once per half-step (MPI_Isend / MPI_Irecv to and
+// from the ranks it shares edges with): the boundary rows, the lower bound for a rank that
+// has no copy of them. The alternative, Exchange::allgather, sends every rank's whole
+// block to every rank (MPI_Allgatherv); it is kept to measure the choice (bench/mpi).
+//
+// Overlap (interior_first): a rank's interior rows are those whose edges all reach its own
+// rows of the other side; they need no ghost row, so label propagation computes them while
+// the ghosts travel (GhostTransfer) and the boundary rows after. With interior_first the
+// local order puts the interior rows first (each part in the order above), so both parts
+// are row ranges; a row's edges and their order do not change.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -42,6 +48,10 @@ enum class Exchange { alltoall, allgather };
 struct GhostPlan {
   std::vector<int> send_counts;            // rows, per destination rank
   std::vector<graph::Index> send_rows;     // local row ids, grouped by destination
+  // Per destination: the first of its rows when they are consecutive local rows in
+  // increasing order (sent in place, without packing; with 2 ranks and interior_first
+  // every destination's are: the boundary rows), else -1.
+  std::vector<graph::Index> send_run;
   std::vector<int> recv_counts;            // rows, per source rank
   std::vector<graph::Index> ghost_at_owner; // each ghost's local row on its owner
   std::vector<graph::Index> ghost_ids;     // global ids of the ghost rows: by owner, then by
@@ -60,6 +70,9 @@ struct DistributedGraph {
   // Local row -> row of the block (global id - begin), for users and items; empty when the
   // rows are in block order (no degree order).
   std::vector<graph::Index> user_order, item_order;
+  // With interior_first: local rows [0, interior_users) read no ghost item, and
+  // [0, interior_items) no ghost user; 0 otherwise.
+  graph::Index interior_users = 0, interior_items = 0;
 
   graph::Index own_users() const { return user_rows.n_rows; }
   graph::Index own_items() const { return item_rows.n_rows; }
@@ -67,13 +80,37 @@ struct DistributedGraph {
 
 // Collective. `history`: this rank's user rows of G_t (users.rows(rank) x all items,
 // global column ids, finite weights >= 0); `order`: G_t's degree order (advance_order) or
-// an unordered GlobalOrder.
+// an unordered GlobalOrder; `interior_first`: put each side's interior rows first (label
+// propagation's overlap; ALS keeps block order).
 DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const graph::CsrMatrix& history,
-                            const GlobalOrder& order);
+                            const GlobalOrder& order, bool interior_first = false);
 
 // Rows of the block (block order) into local order and back, k floats per row.
 propagation::DenseMatrix to_local(const propagation::DenseMatrix& block_rows, const std::vector<graph::Index>& order);
 propagation::DenseMatrix to_block(const propagation::DenseMatrix& local_rows, const std::vector<graph::Index>& order);
+
+// One alltoall ghost exchange in flight: start() packs the rows the plan sends to each rank
+// unless they are one run of `rows` (GhostPlan::send_run), and posts the receives into the
+// ghost rows and the sends; the ghost rows are complete after wait(), and until then
+// `rows`' own rows must not change (they may be what is being sent). test() lets MPI progress the transfer (OpenMPI
+// moves shared-memory messages only inside MPI calls); call it between pieces of work.
+// Every rank that shares ghosts with this one must start the same exchange. The calling
+// thread must be the one that initialised MPI (MPI_THREAD_FUNNELED).
+class GhostTransfer {
+ public:
+  GhostTransfer() = default;
+  GhostTransfer(const GhostTransfer&) = delete;
+  GhostTransfer& operator=(const GhostTransfer&) = delete;
+  ~GhostTransfer();
+  void start(const Comm& c, const GhostPlan& plan, float* rows, graph::Index own_rows, graph::Index k);
+  bool test();  // true once complete
+  void wait();
+
+ private:
+  static constexpr int kGhostTag = 4242;
+  std::vector<float> out_;  // the packed rows, grouped by destination; reused across starts
+  std::vector<MPI_Request> requests_;
+};
 
 // Collective: fills the ghost rows of `rows` (own rows, then plan.ghosts() ghost rows,
 // k floats each) from their owners; `side` is that side's blocks (Exchange::allgather

@@ -98,6 +98,7 @@ FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
   for (std::size_t t = 0; t < shape.slices; ++t) {
     const auto t0 = Clock::now();
     run_phase(c, [&] {
+      inject_fault(c, t);
       history = t == 0 ? std::move(b.slices[t]) : graph::decay_step(history, b.slices[t], options.gamma);
       b.slices[t] = CsrMatrix{};
       if (t > 0)  // the slices are finite; their decayed sums can still overflow

@@ -12,6 +12,9 @@
 // and checked against the file the ranks read). Equal to the single process bit for bit
 // (mpi/als.hpp says why), for either solver and any rank or thread count.
 //
+// DRIFTREC_MPI_FAIL_RANK=r (tests) makes rank r fail in period 0, or in period
+// DRIFTREC_MPI_FAIL_PERIOD (mpi::inject_fault); the store stays as it was.
+//
 // Not distributed: --verbose (the objective after each sweep).
 #pragma once
 #include <cstdint>

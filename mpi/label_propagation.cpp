@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -24,7 +25,8 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, const pr::DenseMatrix& y_items,
                                    const pr::DenseMatrix* user_prior, float user_scale,
-                                   const pr::LabelPropagationOptions& options, Exchange how, std::size_t period) {
+                                   const pr::LabelPropagationOptions& options, Exchange how, std::size_t period,
+                                   bool overlap_exchange) {
   options.validate();
   const graph::Index k = static_cast<graph::Index>(y_items.cols());
   const graph::Index nu = g.own_users(), ni = g.own_items();
@@ -55,23 +57,62 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
   to_items.seed_coef = (1.0f - options.alpha) * 1.0f;
 
   DistributedResult r;
-  for (int it = 1; it <= options.max_iterations; ++it) {
+  GhostTransfer transfer;
+  // One half-step: out's own rows from in's own and ghost rows. With the overlap, the ghost
+  // rows travel while the interior rows (which read none) are computed, in pieces of about
+  // `piece` edges + rows with a test() between them, then the boundary rows; each row is
+  // the same sum either way, so only the time changes.
+  const graph::Offset piece = static_cast<graph::Offset>(std::max(threads, 1)) * pr::cpu::kMinWorkPerThread;
+  const auto half_step = [&](const graph::CsrMatrix& a, graph::Index interior, const GhostPlan& plan,
+                             const Blocks& side, pr::DenseMatrix& in, graph::Index own_in,
+                             const pr::cpu::FusedScales& scales, pr::DenseMatrix& out) {
+    const graph::Index rows = a.n_rows;
+    const pr::ConstDenseView x = pr::view(std::as_const(in));
+    const pr::DenseView y{out.data(), rows, k};
     auto t0 = std::chrono::steady_clock::now();
-    exchange_ghosts(c, g.item_ghosts, g.items, fi.data(), ni, k, how);
+    const bool overlap = how == Exchange::alltoall && overlap_exchange;
+    if (overlap) transfer.start(c, plan, in.data(), own_in, k);
+    else exchange_ghosts(c, plan, side, in.data(), own_in, k, how);
     r.exchange_seconds += since(t0);
+    float change = 0;
+    const auto note = [&](float d) {  // NaN stays
+      if (d > change || d != d) change = d;
+    };
+    graph::Index done = 0;
+    if (overlap) {
+      while (done < interior) {
+        t0 = std::chrono::steady_clock::now();
+        graph::Index end = done;
+        const graph::Offset limit = a.indptr[done] + piece;
+        while (end < interior && a.indptr[end + 1] + (end + 1 - done) <= limit) ++end;
+        end = std::max(end, done + 1);
+        note(pr::cpu::fused_spmm_rows(a, done, end, scales, x, y, threads));
+        done = end;
+        const double s = since(t0);
+        r.kernel_seconds += s;
+        r.interior_seconds += s;
+        t0 = std::chrono::steady_clock::now();
+        transfer.test();
+        r.exchange_seconds += since(t0);
+      }
+      t0 = std::chrono::steady_clock::now();
+      transfer.wait();
+      const double s = since(t0);
+      r.exchange_seconds += s;
+      r.wait_seconds += s;
+    }
     t0 = std::chrono::steady_clock::now();
+    note(pr::cpu::fused_spmm_rows(a, done, rows, scales, x, y, threads));
+    r.kernel_seconds += since(t0);
+    return change;
+  };
+  for (int it = 1; it <= options.max_iterations; ++it) {
     const float change_users =
-        pr::cpu::fused_spmm(g.user_rows, to_users, pr::view(std::as_const(fi)), {fu.data(), nu, k}, threads);
-    r.kernel_seconds += since(t0);
-    t0 = std::chrono::steady_clock::now();
-    exchange_ghosts(c, g.user_ghosts, g.users, fu.data(), nu, k, how);
-    r.exchange_seconds += since(t0);
-    t0 = std::chrono::steady_clock::now();
+        half_step(g.user_rows, g.interior_users, g.item_ghosts, g.items, fi, ni, to_users, fu);
     const float change_items =
-        pr::cpu::fused_spmm(g.item_rows, to_items, pr::view(std::as_const(fu)), {fi.data(), ni, k}, threads);
-    r.kernel_seconds += since(t0);
+        half_step(g.item_rows, g.interior_items, g.user_ghosts, g.users, fu, nu, to_items, fi);
 
-    t0 = std::chrono::steady_clock::now();
+    const auto t0 = std::chrono::steady_clock::now();
     // A NaN or infinite change anywhere becomes +inf in the max, so every rank sees it.
     double local = std::isfinite(change_users) && std::isfinite(change_items)
                        ? std::max<double>(change_users, change_items)

@@ -9,12 +9,12 @@
 
 #include <cstdio>
 #include <exception>
-#include <map>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/options.hpp"
 #include "mpi/comm.hpp"
 #include "mpi/factorize_job.hpp"
 #include "mpi/propagate_job.hpp"
@@ -44,16 +44,8 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
       ->default_val(0.85);
   cmd->add_option("--gamma", t.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.5);
   cmd->add_option("--mu", t.mu, "Memory of the previous period's interests, in [0, 1]")->default_val(0.5);
-  cmd->add_option("--tolerance", t.propagation.tolerance, "Stop when an iteration changes no score by more than this")
-      ->default_val(1e-6);
-  cmd->add_option("--max-iterations", t.propagation.max_iterations, "Iterations per period at most")->default_val(100);
-  const std::map<std::string, propagation::Reorder> reorders{
-      {"auto", propagation::Reorder::automatic}, {"on", propagation::Reorder::on}, {"off", propagation::Reorder::off}};
-  cmd->add_option("--reorder", t.propagation.reorder,
-                  "label: relabel each period's graph by degree (faster gathers on large graphs): auto (from 2^21 "
-                  "stored entries), on or off; results equal up to float rounding")
-      ->transform(CLI::CheckedTransformer(reorders))
-      ->default_str("auto");
+  cli::add_label_stop_options(*cmd, t.propagation);
+  cli::add_reorder_option(*cmd, t.propagation.reorder);
   cmd->add_option("--keep", q.keep, "Periods whose results are saved: all | last:N")->default_val("all");
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_option("--exchange", a->exchange,
@@ -99,30 +91,12 @@ void add_factorize(CLI::App& app, const mpi::Comm& c) {
   };
   auto a = std::make_shared<Args>();
   auto& q = a->request;
-  auto& als = q.options.als;
-  cmd->add_option("store", q.store, "Store written by `driftrec ingest`")->required();
-  cmd->add_option("--name", q.name, "Result name under /results")->default_val("als");
-  cmd->add_option("--factors", als.factors, "Factors per user and item")->default_val(64);
-  cmd->add_option("--regularization", als.regularization, "lambda")->default_val(0.01);
-  cmd->add_option("--alpha", als.alpha, "Confidence c = 1 + alpha * value")->default_val(1.0);
-  cmd->add_option("--iterations", als.iterations, "Sweeps per period")->default_val(15);
-  cmd->add_option("--cg-steps", als.cg_steps, "Conjugate-gradient steps per row solve")->default_val(3);
-  cmd->add_option("--solver", a->solver, "cg | cholesky (exact, slow; the reference)")->default_val("cg");
-  cmd->add_option("--eta", q.options.eta, "Drift penalty tying x_u(t) to x_u(t-1); 0: none")->default_val(0.0);
-  cmd->add_option("--gamma", q.options.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.0);
-  cmd->add_option("--keep-users", q.keep_users, "User factors to keep: all | last:N")->default_val("all");
-  cmd->add_option("--keep-items", q.keep_items, "Item factors to keep: all | last:N")->default_val("last:1");
-  cmd->add_option("--seed", als.seed, "Seed of the initial factors")->default_val(0);
+  cli::add_factorize_options(*cmd, {q.store, q.name, q.options, a->solver, q.keep_users, q.keep_items});
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_flag("--json", a->json, "Print a JSON summary (with per-period timings and bytes exchanged)");
   cmd->add_flag("--quiet", a->quiet, "No progress lines on stderr");
   cmd->callback([a, c] {
-    mpi::run_phase(c, [&] {
-      if (a->solver != "cg" && a->solver != "cholesky")
-        throw InputError(fmt::format("solver: expected cg or cholesky, found '{}'", a->solver));
-    });
-    a->request.options.als.solver =
-        a->solver == "cg" ? matrix_factorization::Solver::cg : matrix_factorization::Solver::cholesky;
+    mpi::run_phase(c, [&] { a->request.options.als.solver = cli::parse_solver(a->solver); });
     a->request.progress = !a->quiet;
     const mpi::FactorizeSummary s = mpi::factorize_store(c, a->request);
     if (!c.root()) return;

@@ -3,7 +3,6 @@
 #include "mpi/propagate_job.hpp"
 
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -100,7 +99,6 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
     result = std::make_unique<io::LabelResultWriter>(*writer, s.result);
   });
 
-  const int fail_rank = std::getenv("DRIFTREC_MPI_FAIL_RANK") ? std::atoi(std::getenv("DRIFTREC_MPI_FAIL_RANK")) : -1;
   const std::vector<std::int64_t> user_rows = users.rows_per_part(), item_rows = items.rows_per_part();
   CsrMatrix history;
   GlobalOrder order;         // G_t's degree order, as the single process's
@@ -109,14 +107,13 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   for (std::size_t t = 0; t < shape.slices; ++t) {
     const auto t0 = Clock::now();
     run_phase(c, [&] {
-      if (static_cast<int>(t) == 0 && fail_rank == c.rank)
-        throw InternalError("fault injected by DRIFTREC_MPI_FAIL_RANK");
+      inject_fault(c, t);
       history = t == 0 || options.gamma == 0 ? std::move(slices[t])
                                              : graph::decay_step(history, slices[t], options.gamma);
       slices[t] = CsrMatrix{};
     });
     advance_order(c, users, items, history, t > 0 && options.gamma != 0, options.propagation, order);
-    const DistributedGraph g = distribute(c, users, items, history, order);
+    const DistributedGraph g = distribute(c, users, items, history, order, /*interior_first=*/true);
     PeriodStats p;
     p.period = t;
     p.setup_seconds = since(t0);

@@ -24,7 +24,7 @@
 // entries, Reorder::automatic) or off.
 //
 // Results written once: rank 0 is the only writer. DRIFTREC_MPI_FAIL_RANK=r (tests) makes
-// rank r fail in period 0.
+// rank r fail in period 0, or in period DRIFTREC_MPI_FAIL_PERIOD (mpi::inject_fault).
 #pragma once
 #include <cstdint>
 #include <string>

@@ -157,11 +157,16 @@ float run_width(const Pass& p, const std::vector<Index>& bounds, int threads) {
                     : run_parallel<K, false, false>(p, bounds, threads);
 }
 
-float run(const graph::CsrMatrix& a, const Pass& p, int threads) {
-  if (a.n_rows == 0 || p.k == 0) return 0;
-  const Offset work = a.nnz() + a.n_rows;
+// Rows [r0, r1) of a (all of them by default).
+float run(const graph::CsrMatrix& a, const Pass& p, int threads, Index r0 = 0, Index r1 = -1) {
+  if (r1 < 0) r1 = a.n_rows;
+  if (r1 <= r0 || p.k == 0) return 0;
+  const Offset work = a.indptr[r1] - a.indptr[r0] + (r1 - r0);
   threads = static_cast<int>(std::clamp<Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
-  const auto bounds = partition_rows(a.indptr, threads * kRangesPerThread);
+  auto bounds = partition_rows(std::span<const Offset>(a.indptr).subspan(static_cast<std::size_t>(r0),
+                                                                         static_cast<std::size_t>(r1 - r0) + 1),
+                               threads * kRangesPerThread);
+  for (Index& b : bounds) b += r0;
   switch (p.k) {
     case 1: return run_width<1>(p, bounds, threads);
     case 8: return run_width<8>(p, bounds, threads);
@@ -219,15 +224,16 @@ std::vector<Index> partition_rows(std::span<const Offset> indptr, int parts) {
   std::vector<Index> bounds(static_cast<std::size_t>(parts) + 1, rows);
   bounds[0] = 0;
   if (rows == 0) return bounds;
-  // cost(r) = indptr[r] + r is the cost of rows [0, r): non-decreasing, so each boundary
-  // is a binary search for the first row whose prefix cost reaches p / parts of the total.
-  const Offset total = indptr[rows] + rows;
+  // cost(r) = indptr[r] - indptr[0] + r is the cost of rows [0, r): non-decreasing, so each
+  // boundary is a binary search for the first row whose prefix cost reaches p / parts of the
+  // total. (indptr[0] is not 0 for a range of a matrix's rows.)
+  const Offset base = indptr[0], total = indptr[rows] - base + rows;
   for (int p = 1; p < parts; ++p) {
     const Offset target = total / parts * p + total % parts * p / parts;
     Index lo = bounds[p - 1], hi = rows;
     while (lo < hi) {
       const Index mid = lo + (hi - lo) / 2;
-      if (indptr[mid] + mid < target) lo = mid + 1;
+      if (indptr[mid] - base + mid < target) lo = mid + 1;
       else hi = mid;
     }
     bounds[p] = lo;
@@ -241,6 +247,11 @@ void spmm(const graph::CsrMatrix& a, ConstDenseView x, DenseView y, int threads)
 
 float fused_spmm(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView x, DenseView y,
                  int threads) {
+  return fused_spmm_rows(a, 0, a.n_rows, s, x, y, threads);
+}
+
+float fused_spmm_rows(const graph::CsrMatrix& a, Index r0, Index r1, const FusedScales& s, ConstDenseView x,
+                      DenseView y, int threads) {
   Pass p = plain_pass(a, x, y);
   p.in_scale = s.in_scale.empty() ? nullptr : s.in_scale.data();
   p.out_scale = s.out_scale.empty() ? nullptr : s.out_scale.data();
@@ -248,7 +259,7 @@ float fused_spmm(const graph::CsrMatrix& a, const FusedScales& s, ConstDenseView
   p.seed = s.seed.data;
   p.seed_coef = s.seed_coef;
   p.want_change = true;
-  return run(a, p, threads);
+  return run(a, p, threads, r0, r1);
 }
 
 }  // namespace driftrec::propagation::cpu

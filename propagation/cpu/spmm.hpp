@@ -49,6 +49,7 @@ inline constexpr graph::Offset kMinWorkPerThread = graph::Offset{1} << 17;
 
 // parts + 1 row boundaries (first 0, last rows, non-decreasing): range p = [b[p], b[p+1])
 // costs about (nnz + rows) / parts, counting a row's edges plus one for the row itself.
+// indptr may be a range of a matrix's offsets (indptr[0] > 0): bounds are relative to it.
 // A single row heavier than that makes its range heavier; it is never split.
 std::vector<graph::Index> partition_rows(std::span<const graph::Offset> indptr, int parts);
 
@@ -69,6 +70,14 @@ struct FusedScales {
 // taken first, then scaled: y_r = (alpha * out_r) * sum_e (a_e * in_c(e)) x_c(e) + ...
 float fused_spmm(const graph::CsrMatrix& a, const FusedScales& scales, ConstDenseView x,
                  DenseView y, int threads);
+
+// fused_spmm on rows [r0, r1) of A only (0 <= r0 <= r1 <= A.n_rows): y's other rows are
+// left alone; out_scale, seed and y are indexed by A's row as above. Each row's bits are
+// fused_spmm's, so a product taken in row ranges equals the whole product (the max of the
+// ranges' changes is its change); mpi/label_propagation.cpp computes the rows that read no
+// remote row while the remote rows travel.
+float fused_spmm_rows(const graph::CsrMatrix& a, graph::Index r0, graph::Index r1, const FusedScales& scales,
+                      ConstDenseView x, DenseView y, int threads);
 
 // Elements between rows of the packed bfloat16 operand: the power of two >= k up to 32,
 // then a multiple of 32 (rows never straddle more cache lines than they must).

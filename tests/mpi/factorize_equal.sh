@@ -4,6 +4,8 @@
 # (h5diff with no tolerance), since each rank solves its rows with the single process's
 # kernel on the same entries and fixed rows, and Y^T Y is summed over the single process's
 # row blocks in its order (mpi/als.hpp). Both solvers, with and without decay and drift.
+# Then a rank that fails (DRIFTREC_MPI_FAIL_RANK) must end the job non-zero, name the rank,
+# and leave the store byte for byte as it was, with no temporary file beside it.
 # Usage: factorize_equal.sh DRIFTREC DRIFTREC_MPI MPIRUN DATA_DIR (DRIFTREC_MPI, MPIRUN: "none" when not built)
 # Exits 77 (CTest: skipped) when driftrec-mpi was not built.
 source "$(dirname "$0")/common.sh"
@@ -30,3 +32,8 @@ check als 1 1 "${fast[@]}"
 check als 2 1 "${fast[@]}" --keep-items all
 check als 3 2 "${fast[@]}" --gamma 0.5 --eta 1 --keep-users last:3
 check exact 3 1 --factors 8 --iterations 2 --solver cholesky --gamma 0.5 --eta 0.5
+
+# A failed rank: in period 0, and in period 1, after rank 0 has written period 0's factors
+# into its temporary file.
+check_failed_rank factorize 2 1 0 "${fast[@]}"
+check_failed_rank factorize 3 0 1 "${fast[@]}"

@@ -3,6 +3,7 @@
 // generic path) and 1..3 threads. The thread tests' matrices hold > 3 x kMinWorkPerThread
 // edges + rows, so that the kernels really run on three threads (smaller products use fewer).
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -188,6 +189,46 @@ TEST_CASE("kernel results are bitwise identical for 1, 2 and 3 threads", "[propa
   }
 }
 
+TEST_CASE("fused_spmm_rows over consecutive row ranges equals fused_spmm bit for bit and leaves other rows alone",
+          "[propagation][spmm]") {
+  const auto seed = test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  const graph::CsrMatrix a = test::random_skewed_matrix(rng, 9000, 3000, 3 * cpu::kMinWorkPerThread);
+  const std::vector<float> out = random_scales(rng, a.n_rows), in = random_scales(rng, a.n_cols);
+  for (int k : {3, 20}) {
+    INFO("k = " << k);
+    const DenseMatrix x = test::random_dense(rng, a.n_cols, k), prior = test::random_dense(rng, a.n_rows, k);
+    const DenseMatrix before = test::random_dense(rng, a.n_rows, k);
+    const cpu::FusedScales s{out, in, 0.85f, view(prior), 0.15f};
+    DenseMatrix whole = before;
+    const float whole_change = cpu::fused_spmm(a, s, view(x), view(whole), 2);
+    // Cuts at random rows, some ranges empty (as mpi/label_propagation.cpp cuts its
+    // interior rows into pieces, then takes the boundary rows).
+    std::vector<Index> cuts{0, a.n_rows};
+    std::uniform_int_distribution<Index> row(0, a.n_rows);
+    for (int i = 0; i < 6; ++i) cuts.push_back(row(rng));
+    cuts.push_back(cuts.back());  // an empty range
+    std::sort(cuts.begin(), cuts.end());
+    DenseMatrix pieces = before;
+    float change = 0;
+    for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+      INFO("rows [" << cuts[i] << ", " << cuts[i + 1] << ")");
+      DenseMatrix alone = before;
+      const float d = cpu::fused_spmm_rows(a, cuts[i], cuts[i + 1], s, view(x), view(alone), 1 + static_cast<int>(i % 3));
+      // Only the range's rows changed, and they hold the whole product's bits.
+      REQUIRE(alone.topRows(cuts[i]) == before.topRows(cuts[i]));
+      REQUIRE(alone.bottomRows(a.n_rows - cuts[i + 1]) == before.bottomRows(a.n_rows - cuts[i + 1]));
+      REQUIRE(alone.middleRows(cuts[i], cuts[i + 1] - cuts[i]) == whole.middleRows(cuts[i], cuts[i + 1] - cuts[i]));
+      REQUIRE(d == (alone - before).cwiseAbs().maxCoeff());
+      pieces.middleRows(cuts[i], cuts[i + 1] - cuts[i]) = alone.middleRows(cuts[i], cuts[i + 1] - cuts[i]);
+      change = std::max(change, d);
+    }
+    REQUIRE(pieces == whole);
+    REQUIRE(change == whole_change);
+  }
+}
+
 TEST_CASE("partition_rows cuts skewed rows into ranges of about equal edges plus rows",
           "[propagation][spmm]") {
   std::mt19937_64 rng(test::test_seed());
@@ -208,6 +249,14 @@ TEST_CASE("partition_rows cuts skewed rows into ranges of about equal edges plus
       REQUIRE(cost <= total / parts + 1 + heaviest);
     }
   }
+  // A range of the rows (offsets not starting at 0) is cut as if it were a matrix of its own.
+  const Index r0 = a.n_rows / 3, r1 = a.n_rows - 100;
+  std::vector<Offset> rebased(a.indptr.begin() + r0, a.indptr.begin() + r1 + 1);
+  const Offset base = rebased.front();
+  for (Offset& o : rebased) o -= base;
+  for (int parts : {1, 5, 16})
+    REQUIRE(cpu::partition_rows(std::span<const Offset>(a.indptr).subspan(r0, r1 - r0 + 1), parts) ==
+            cpu::partition_rows(rebased, parts));
   // Rows heavier than a share make their own range; an empty matrix gives empty ranges.
   REQUIRE(cpu::partition_rows(std::vector<Offset>{0}, 4) == std::vector<Index>(5, 0));
 }
