@@ -92,6 +92,9 @@ struct UpdateSummary {
   std::size_t periods_before = 0, periods_after = 0;
   std::size_t first_changed_period = 0;
   bool backfill = false;  // some event fell before the store's last period
+  // The events were appended to the store's /events in place (the common case), not
+  // rewritten with every stored event (a backfill, or a store whose datasets cannot grow).
+  bool events_in_place = false;
   std::vector<UpdatedResult> results;
   std::vector<std::string> dropped_results;
   std::vector<std::string> dropped_reasons;  // one per dropped result: why, and what to run
