@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <functional>
 #include <set>
 #include <tuple>
 #include <sstream>
@@ -281,6 +282,26 @@ pipeline::UpdateRequest append_request(const std::string& store, const std::stri
   return q;
 }
 
+// The log cut at 5.5 periods, the rest cut again at 7: the store of the old part
+// (`updated`), the store of everything (`full`), and the two batches to append. `extra`
+// rows (user,item,time,value lines) join the first batch.
+struct ThreeParts {
+  std::string first, last, labels, updated, full;
+};
+
+ThreeParts three_parts(const test::TempDir& dir, const std::function<std::string(std::int64_t)>& extra = {}) {
+  const Split s = split_log(dir, kLog, 5.5);
+  const std::int64_t begin = s.first_time - s.first_time % kPeriod;  // period 0's
+  ThreeParts p;
+  p.first = s.new_events;
+  p.labels = s.labels;
+  p.last = split_off(s.new_events, begin + 7 * kPeriod, dir / "last.csv");
+  if (extra) test::write_file(p.first, test::read_file(p.first) + extra(begin));
+  p.updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  p.full = ingest(fmt::format("'{}' '{}' '{}'", s.old_events, p.first, p.last), s.labels, (dir / "full.h5").string());
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE("update appends in place: new users and items, the stored last period extended, then a new period",
@@ -288,28 +309,24 @@ TEST_CASE("update appends in place: new users and items, the stored last period 
   test::TempDir dir;
   // old: periods 0..5.5; first update: 5.5..7 (period 5 extended, 6 new) with a new user
   // whose id is wider than every stored one and a new item; second update: period 7 alone.
-  const Split s = split_log(dir, kLog, 5.5);
-  const std::int64_t begin = s.first_time - s.first_time % kPeriod;
-  const std::string last = split_off(s.new_events, begin + 7 * kPeriod, dir / "last.csv");
-  test::write_file(s.new_events, test::read_file(s.new_events) +
-                                     fmt::format("a-user-id-wider-than-any-stored-one,item-new-1,{},1\n"
-                                                 "a-user-id-wider-than-any-stored-one,item-new-2,{},1\n",
-                                                 begin + 6 * kPeriod + 5, begin + 6 * kPeriod + 9));
-  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
-  const std::string full =
-      ingest(fmt::format("'{}' '{}' '{}'", s.old_events, s.new_events, last), s.labels, (dir / "full.h5").string());
+  const ThreeParts p = three_parts(dir, [](std::int64_t begin) {
+    return fmt::format("a-user-id-wider-than-any-stored-one,item-new-1,{},1\n"
+                       "a-user-id-wider-than-any-stored-one,item-new-2,{},1\n",
+                       begin + 6 * kPeriod + 5, begin + 6 * kPeriod + 9);
+  });
+  const std::string &updated = p.updated, &full = p.full;
   REQUIRE(events_extensible(updated));
   add_results(updated);
   add_results(full);
 
-  pipeline::UpdateRequest q = append_request(updated, s.new_events, s.labels);
+  pipeline::UpdateRequest q = append_request(updated, p.first, p.labels);
   const pipeline::UpdateSummary first = pipeline::update_store(q);
   CHECK(first.events_in_place);
   CHECK(first.first_changed_period == 5);
   CHECK(first.periods_after == 7);
   CHECK(first.users_added >= 1);
   CHECK(first.items_added >= 2);
-  q.event_files = {last};
+  q.event_files = {p.last};
   const pipeline::UpdateSummary second = pipeline::update_store(q);
   CHECK(second.events_in_place);
   CHECK(second.first_changed_period == 7);
@@ -328,24 +345,20 @@ TEST_CASE("update appends in place: new users and items, the stored last period 
 TEST_CASE("update of a store whose event datasets cannot grow rewrites them whole, and the next appends in place",
           "[pipeline][update][append]") {
   test::TempDir dir;
-  const Split s = split_log(dir, kLog, 5.5);
-  const std::int64_t begin = s.first_time - s.first_time % kPeriod;
-  const std::string last = split_off(s.new_events, begin + 7 * kPeriod, dir / "last.csv");
-  const std::string updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
-  const std::string full =
-      ingest(fmt::format("'{}' '{}' '{}'", s.old_events, s.new_events, last), s.labels, (dir / "full.h5").string());
+  const ThreeParts p = three_parts(dir);
+  const std::string &updated = p.updated, &full = p.full;
   make_not_extensible(updated);
   REQUIRE_FALSE(events_extensible(updated));
   REQUIRE(run_cli(fmt::format("propagate '{}' --mu 0.4 --gamma 0.5 --keep all", updated)).exit_code == 0);
   REQUIRE(run_cli(fmt::format("propagate '{}' --mu 0.4 --gamma 0.5 --keep all", full)).exit_code == 0);
 
-  pipeline::UpdateRequest q = append_request(updated, s.new_events, s.labels);
+  pipeline::UpdateRequest q = append_request(updated, p.first, p.labels);
   const pipeline::UpdateSummary first = pipeline::update_store(q);
   CHECK_FALSE(first.events_in_place);
   CHECK(std::any_of(first.notes.begin(), first.notes.end(),
                     [](const std::string& n) { return n.find("cannot grow in place") != std::string::npos; }));
   CHECK(events_extensible(updated));  // rewritten extensible
-  q.event_files = {last};
+  q.event_files = {p.last};
   CHECK(pipeline::update_store(q).events_in_place);
   test::check_same_store(updated, full);
   check_same_label_result(updated, full);
