@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 #include <libdeflate.h>
 
+#include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "io/write_guard.hpp"
 
@@ -139,11 +141,12 @@ Handle create_group(hid_t loc, const std::string& name) {
   return Handle(g, H5Gclose);
 }
 
-Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n) {
-  hsize_t dims = n, maxdims = n;
+Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n, Extent extent) {
+  const bool grows = extent == Extent::extensible;
+  hsize_t dims = n, maxdims = grows ? H5S_UNLIMITED : n;
   Handle space(H5Screate_simple(1, &dims, &maxdims), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  hsize_t chunk = std::clamp<std::uint64_t>(n, 1, kChunkElements);
+  hsize_t chunk = std::clamp<std::uint64_t>(n, grows ? kMinExtensibleChunk : 1, kChunkElements);
   if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
       H5Pset_deflate(dcpl, 1) < 0)
     write_fail(fmt::format("cannot set up dataset '{}'", name));
@@ -152,9 +155,29 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
   return Handle(d, H5Dclose);
 }
 
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads) {
+namespace {
+// The chunk size (elements) of a chunked 1-d dataset.
+std::uint64_t chunk_elements(hid_t dset) {
+  Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+  hsize_t chunk = 0;
+  if (dcpl < 0 || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk == 0) write_fail("cannot read a dataset's chunk size");
+  return chunk;
+}
+
+// Element count and maximum of a 1-d dataset.
+std::pair<hsize_t, hsize_t> extent_of(hid_t dset) {
+  Handle space(H5Dget_space(dset), H5Sclose);
+  hsize_t n = 0, max = 0;
+  if (space < 0 || H5Sget_simple_extent_ndims(space) != 1 || H5Sget_simple_extent_dims(space, &n, &max) < 0)
+    write_fail("cannot read a dataset's extent");
+  return {n, max};
+}
+}  // namespace
+
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads, std::uint64_t first_element) {
   if (n == 0) return;
-  const std::uint64_t chunk = std::clamp<std::uint64_t>(n, 1, kChunkElements);
+  const std::uint64_t chunk = chunk_elements(dset);
+  DRIFTREC_ASSERT(first_element % chunk == 0);
   const std::uint64_t n_chunks = (n + chunk - 1) / chunk;
   const std::size_t raw_bytes = chunk * elem;
   const auto* in = static_cast<const unsigned char*>(data);
@@ -208,7 +231,7 @@ void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t ele
           }
         });
     for (std::int64_t b = 0; b < batch; ++b) {
-      hsize_t offset = (first + static_cast<std::uint64_t>(b)) * chunk;
+      hsize_t offset = first_element + (first + static_cast<std::uint64_t>(b)) * chunk;
       const Out& o = out[static_cast<std::size_t>(b)];
       if (H5Dwrite_chunk(dset, H5P_DEFAULT, o.mask, &offset, o.size, o.bytes.data()) < 0)
         write_fail("chunk write failed");
@@ -235,14 +258,13 @@ Handle fixed_string_type(std::size_t width) {
 // slab x width bytes of memory, not count x width.
 constexpr std::uint64_t kStringSlab = 1 << 16;
 
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
-  std::size_t width = 1;
-  for (const auto& v : values) width = std::max(width, v.size());
-  Handle type = fixed_string_type(width);
-  Handle d = create_array(loc, name, type, values.size());
+namespace {
+// Writes values as elements [offset, offset + values.size()) of string dataset d.
+void write_string_range(hid_t d, const std::string& name, hid_t type, std::size_t width, std::uint64_t offset,
+                        const std::vector<std::string>& values) {
   std::vector<char> buf;
   for (std::uint64_t first = 0; first < values.size(); first += kStringSlab) {
-    hsize_t start = first, count = std::min<std::uint64_t>(kStringSlab, values.size() - first);
+    hsize_t start = offset + first, count = std::min<std::uint64_t>(kStringSlab, values.size() - first);
     buf.assign(count * width, '\0');
     for (std::uint64_t k = 0; k < count; ++k)
       std::copy(values[first + k].begin(), values[first + k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
@@ -253,6 +275,74 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
       write_fail(fmt::format("cannot write '{}'", name));
   }
 }
+}  // namespace
+
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, Extent extent) {
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  Handle type = fixed_string_type(width);
+  Handle d = create_array(loc, name, type, values.size(), extent);
+  write_string_range(d, name, type, width, 0, values);
+}
+
+bool is_extensible(hid_t loc, const std::string& name) {
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
+  return extent_of(d).second == H5S_UNLIMITED;
+}
+
+std::size_t string_width(hid_t loc, const std::string& name) {
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle type(d < 0 ? -1 : H5Dget_type(d), H5Tclose);
+  if (type < 0 || H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) != 0)
+    write_fail(fmt::format("'{}' is not a fixed-length string dataset", name));
+  return H5Tget_size(type);
+}
+
+bool append_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
+  const std::size_t width = string_width(loc, name);
+  for (const std::string& v : values)
+    if (v.size() > width) return false;
+  if (values.empty()) return true;
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
+  const auto [n, max] = extent_of(d);
+  DRIFTREC_ASSERT(max == H5S_UNLIMITED);
+  const hsize_t grown = n + values.size();
+  if (H5Dset_extent(d, &grown) < 0) write_fail(fmt::format("cannot extend '{}'", name));
+  Handle type = fixed_string_type(width);
+  write_string_range(d, name, type, width, n, values);
+  return true;
+}
+
+template <class T>
+void append_array(hid_t loc, const std::string& name, std::span<const T> data, int threads) {
+  if (data.empty()) return;
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
+  const auto [n, max] = extent_of(d);
+  DRIFTREC_ASSERT(max == H5S_UNLIMITED);
+  const std::uint64_t chunk = chunk_elements(d);
+  const std::uint64_t start = n / chunk * chunk;  // the first chunk written: the last, partly filled one
+  // That chunk's stored elements, then the new ones.
+  std::vector<T> tail(n - start);
+  if (!tail.empty()) {
+    hsize_t off = start, cnt = tail.size();
+    Handle file_space(H5Dget_space(d), H5Sclose);
+    Handle mem_space(H5Screate_simple(1, &cnt, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &off, nullptr, &cnt, nullptr) < 0 ||
+        H5Dread(d, native_type<T>(), mem_space, file_space, H5P_DEFAULT, tail.data()) < 0)
+      write_fail(fmt::format("cannot read the end of '{}'", name));
+  }
+  tail.insert(tail.end(), data.begin(), data.end());
+  const hsize_t grown = n + data.size();
+  if (H5Dset_extent(d, &grown) < 0) write_fail(fmt::format("cannot extend '{}'", name));
+  write_chunks(d, tail.data(), tail.size(), sizeof(T), threads, start);
+}
+
+template void append_array(hid_t, const std::string&, std::span<const std::int32_t>, int);
+template void append_array(hid_t, const std::string&, std::span<const std::int64_t>, int);
+template void append_array(hid_t, const std::string&, std::span<const float>, int);
 
 namespace {
 void write_scalar_attr(hid_t obj, const std::string& name, hid_t type, const void* value) {
@@ -344,6 +434,8 @@ template std::vector<std::int64_t> read_array(hid_t, const std::string&, const R
 template std::vector<float> read_array(hid_t, const std::string&, const ReadContext&);
 template std::vector<double> read_array(hid_t, const std::string&, const ReadContext&);
 template std::vector<std::int64_t> read_range(hid_t, const std::string&, std::uint64_t, std::uint64_t, const ReadContext&);
+template std::vector<std::int32_t> read_range(hid_t, const std::string&, std::uint64_t, std::uint64_t, const ReadContext&);
+template std::vector<float> read_range(hid_t, const std::string&, std::uint64_t, std::uint64_t, const ReadContext&);
 
 namespace {
 // The width of a fixed-length string type, or a read failure for anything else.

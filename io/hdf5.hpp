@@ -44,20 +44,41 @@ template <class T> hid_t native_type() {
 Handle create_file(const std::string& path);  // truncates
 Handle open_file_for_update(const std::string& path);  // read-write, same format bounds
 Handle create_group(hid_t loc, const std::string& name);
-// A chunked, shuffled, deflate-compressed 1-d dataset of n elements of `type`.
-Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n);
-// Fills a dataset made by create_array with n elements of elem_size bytes. Chunks are
+// A chunked, shuffled, deflate-compressed 1-d dataset of n elements of `type`. An
+// extensible one has no maximum size (H5S_UNLIMITED), so `update` can append to it in
+// place (append_array); its chunks hold at least kMinExtensibleChunk elements, so small
+// stores that grow do not end up in thousands of tiny chunks.
+enum class Extent { fixed, extensible };
+inline constexpr std::uint64_t kMinExtensibleChunk = 1 << 12;
+Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n, Extent extent = Extent::fixed);
+// Fills a dataset made by create_array with n elements of elem_size bytes, from element
+// `first` on (a multiple of the dataset's chunk size). Chunks are
 // shuffled and compressed in parallel (libdeflate, zlib format: exactly what HDF5's own
 // shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
 // HDF5's built-in path compresses serially with zlib and was most of ingest's write time.
 // threads: 0 for OpenMP's default; the bytes written are the same for any count.
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size, int threads);
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size, int threads,
+                  std::uint64_t first = 0);
 template <class T>
-void write_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0) {
-  Handle d = create_array(loc, name, native_type<T>(), data.size());
+void write_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0,
+                 Extent extent = Extent::fixed) {
+  Handle d = create_array(loc, name, native_type<T>(), data.size(), extent);
   write_chunks(d, data.data(), data.size(), sizeof(T), threads);
 }
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+// Whether the 1-d dataset `name` can grow (its maximum size is unlimited).
+bool is_extensible(hid_t loc, const std::string& name);
+// Appends `data` to the extensible 1-d dataset `name` in place: the last, partly filled
+// chunk is read back and written again with the new elements after it, then the new
+// chunks; earlier chunks are not touched. The caller checks is_extensible first.
+template <class T>
+void append_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0);
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values,
+                   Extent extent = Extent::fixed);
+// The width in bytes of the fixed-length strings of dataset `name`.
+std::size_t string_width(hid_t loc, const std::string& name);
+// Appends `values` to the extensible string dataset `name` when each fits its width;
+// returns false (and writes nothing) when one does not.
+bool append_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
 void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, double value);

@@ -278,10 +278,12 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
   h5::write_attr(f, "created_by", std::string(kCreatedBy));
   h5::write_attr(f, "slicing", slicing.spec());
 
-  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users); }
+  // Ids and events are extensible: `update` appends to them in place.
+  constexpr auto grows = h5::Extent::extensible;
+  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users, grows); }
   {
     h5::Handle g = h5::create_group(f, "/items");
-    h5::write_strings(g, "id", c.items);
+    h5::write_strings(g, "id", c.items, grows);
     if (std::any_of(c.item_titles.begin(), c.item_titles.end(), [](const std::string& t) { return !t.empty(); }))
       h5::write_strings(g, "title", c.item_titles);
   }
@@ -289,10 +291,10 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
   write_csr_group(f, "/item_labels", c.item_labels, threads);
   {
     h5::Handle g = h5::create_group(f, "/events");
-    h5::write_array<std::int32_t>(g, "user", c.events.user, threads);
-    h5::write_array<std::int32_t>(g, "item", c.events.item, threads);
-    h5::write_array<std::int64_t>(g, "time", c.events.time, threads);
-    h5::write_array<float>(g, "value", c.events.value, threads);
+    h5::write_array<std::int32_t>(g, "user", c.events.user, threads, grows);
+    h5::write_array<std::int32_t>(g, "item", c.events.item, threads, grows);
+    h5::write_array<std::int64_t>(g, "time", c.events.time, threads, grows);
+    h5::write_array<float>(g, "value", c.events.value, threads, grows);
   }
 
   const graph::Periods periods = graph::make_periods(slicing, c.events.time);

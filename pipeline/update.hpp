@@ -5,7 +5,10 @@
 //                  of first appearance (what ingesting the old and new logs one after the
 //                  other gives); the events are merged; the store's own slicing cuts the
 //                  periods, so the last period is extended and/or new ones added; slices
-//                  before the first changed period keep their entries.
+//                  before the first changed period keep their entries. New events after the
+//                  stored ones are appended to the store in place, reading only the stored
+//                  events of the period they fall into (io/store_append.hpp); a backfill,
+//                  or a store whose event datasets cannot grow, is merged and rewritten whole.
 //   label          resumes at the first changed period p from the saved raw F_U(p-1)
 //                  (user_scores, io/label_result.hpp): the periods before p only advance the
 //                  decayed history, so the result is bitwise what `propagate` on the whole
@@ -25,7 +28,10 @@
 //                  running values (label EWMAs, labelled periods, the last population) advanced
 //                  by the new periods with its gate and head as trained; new users enter as
 //                  users without events. The prediction for the period after the new last one
-//                  replaces the old. Not possible, and the result is dropped with the reason,
+//                  replaces the old. When a label propagation and a temporal ALS result this
+//                  update carried forward ran with the model's feature options from exactly
+//                  its saved F_U and factors (and it sums no period into a head), their new
+//                  periods are its features, not computed again (bitwise the same step). Not possible, and the result is dropped with the reason,
 //                  when it keeps no state (trained before it was kept; or before the attention
 //                  cell's keys and values, or the mixture's running values, were), when the
 //                  new events fall in a period it has read (the store's last, or a backfill),
@@ -92,6 +98,9 @@ struct UpdateSummary {
   std::size_t periods_before = 0, periods_after = 0;
   std::size_t first_changed_period = 0;
   bool backfill = false;  // some event fell before the store's last period
+  // The events were appended to the store's /events in place (the common case), not
+  // rewritten with every stored event (a backfill, or a store whose datasets cannot grow).
+  bool events_in_place = false;
   std::vector<UpdatedResult> results;
   std::vector<std::string> dropped_results;
   std::vector<std::string> dropped_reasons;  // one per dropped result: why, and what to run

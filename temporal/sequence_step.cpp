@@ -1,10 +1,12 @@
 // step_sequence (see sequence_step.hpp): the per-period recurrences of sequence_fit.cpp
 // (temporal propagation resumed from the saved raw F_U, the temporal ALS period loop of
-// fit_temporal_als from the saved factors), the feature columns of assemble_sequences,
+// fit_temporal_als from the saved factors; or the features given, StepFeatures), the
+// feature columns of assemble_sequences,
 // and one predict_step per new period; the interest mixture's running values and the
 // batch of its last step by the functions mixture_steps is made of (mixture_fit.hpp).
 #include "temporal/sequence_step.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -64,8 +66,8 @@ RowMatrix with_rows(const RowMatrix& m, Eigen::Index added, const RowMatrix& row
   return out;
 }
 
-// The state grown to `users` rows: new users enter as never active (and, in the mixture's
-// running values, without a labelled period).
+}  // namespace
+
 SequenceState grown_state(const SequenceModel& model, const SequenceState& old, Index users) {
   SequenceState s = old;
   const Eigen::Index before = old.recurrent.hidden.rows(), added = users - before;
@@ -91,6 +93,8 @@ SequenceState grown_state(const SequenceModel& model, const SequenceState& old, 
   }
   return s;
 }
+
+namespace {
 
 // Throws InputError when the mixture's inputs do not fit the model, the state and the k new
 // periods of `users` users.
@@ -121,6 +125,15 @@ void check_mixture(const SequenceModel& model, const SequenceState& state, const
         shape.labels, shape.hidden, before, users, shape.labels, k));
 }
 
+void compute_features(const SequenceOptions& o, const std::vector<graph::CsrMatrix>& slices,
+                      const graph::CsrMatrix& item_labels, const SequenceState& state, const mf::Factors& item_factors,
+                      std::size_t k, SteppedSequence& out, std::vector<pr::DenseMatrix>& interests,
+                      std::vector<mf::Factors>& factors, mf::AlsModel& m);
+void finish_step(const SequenceModel& model, const SequenceOptions& o, const std::vector<std::vector<float>>& activity,
+                 const MixtureStepInputs* mixture, std::size_t k, std::size_t first, Index users, int f,
+                 const std::vector<pr::DenseMatrix>& interests, const std::vector<mf::Factors>& factors,
+                 mf::AlsModel& m, SteppedSequence& out);
+
 }  // namespace
 
 std::vector<float> period_activity(const graph::EventColumns& events, std::size_t first, std::size_t last, Index users) {
@@ -132,7 +145,8 @@ std::vector<float> period_activity(const graph::EventColumns& events, std::size_
 SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions& o,
                               const std::vector<graph::CsrMatrix>& slices, const graph::CsrMatrix& item_labels,
                               const std::vector<std::vector<float>>& activity, const SequenceState& state,
-                              const mf::Factors& item_factors, const MixtureStepInputs* mixture) {
+                              const mf::Factors& item_factors, const MixtureStepInputs* mixture,
+                              const StepFeatures* features) {
   o.validate();
   const Shape shape = model.shape();
   const Index users = slices.empty() ? 0 : slices[0].n_rows, items = slices.empty() ? 0 : slices[0].n_cols;
@@ -164,13 +178,54 @@ SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions&
   const std::size_t k = n - old_periods, first = static_cast<std::size_t>(state.fed_periods);
   check_mixture(model, state, mixture, k, users);
   // The fed sequence with the new periods after it: the same summed head (sequence_step.hpp).
-  const std::vector<graph::CsrMatrix> fed = windowed_slices(slices, state.fed_periods - 1 + static_cast<int>(k));
-  DRIFTREC_ASSERT(fed.size() == first + k);
   SteppedSequence out;
   out.state = grown_state(model, state, users);
+  std::vector<pr::DenseMatrix> interests;
+  std::vector<mf::Factors> factors;
+  mf::AlsModel m;
+  if (features) {
+    DRIFTREC_THROW_IF_NOT(
+        features->interests.size() == k && features->user_factors.size() == k &&
+            features->user_scores.rows() == users && features->user_scores.cols() == shape.labels &&
+            features->item_factors.rows() == items && features->item_factors.cols() == f &&
+            std::all_of(features->interests.begin(), features->interests.end(),
+                        [&](const pr::DenseMatrix& x) { return x.rows() == users && x.cols() == shape.labels; }) &&
+            std::all_of(features->user_factors.begin(), features->user_factors.end(),
+                        [&](const mf::Factors& x) { return x.rows() == users && x.cols() == f; }),
+        fmt::format("sequence step: the given features do not fit {} new periods of {} users, {} items, {} labels "
+                    "and {} factors",
+                    k, users, items, shape.labels, f));
+    interests = features->interests;
+    factors = features->user_factors;
+    out.state.user_scores = features->user_scores;
+    out.not_converged = features->not_converged;
+    m.user = factors.back();
+    m.item = features->item_factors;
+  } else {
+    compute_features(o, slices, item_labels, state, item_factors, k, out, interests, factors, m);
+  }
+  finish_step(model, o, activity, mixture, k, first, users, f, interests, factors, m, out);
+  out.state.fed_periods = static_cast<int>(first + k);
+  out.state.periods = static_cast<std::int64_t>(n);
+  return out;
+}
+
+namespace {
+
+// F_U and x_u of the k new periods from the saved state: the propagation resumed from the
+// saved raw F_U, fit_temporal_als's period loop from the saved factors.
+void compute_features(const SequenceOptions& o, const std::vector<graph::CsrMatrix>& slices,
+                      const graph::CsrMatrix& item_labels, const SequenceState& state, const mf::Factors& item_factors,
+                      std::size_t k, SteppedSequence& out, std::vector<pr::DenseMatrix>& interests,
+                      std::vector<mf::Factors>& factors, mf::AlsModel& m) {
+  const std::size_t first = static_cast<std::size_t>(state.fed_periods);
+  const Index items = slices[0].n_cols;
+  const int f = static_cast<int>(item_factors.cols());
+  // The fed sequence with the new periods after it: the same summed head (sequence_step.hpp).
+  const std::vector<graph::CsrMatrix> fed = windowed_slices(slices, state.fed_periods - 1 + static_cast<int>(k));
+  DRIFTREC_ASSERT(fed.size() == first + k);
 
   // F_U of the new periods, resumed from the saved raw F_U.
-  std::vector<pr::DenseMatrix> interests;
   pr::TemporalResume resume{first, out.state.user_scores};
   pr::propagate_temporal_streaming(
       fed, item_labels, o.propagation,
@@ -186,10 +241,8 @@ SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions&
   std::unique_ptr<mf::AlsBackend> owned;
   mf::AlsOptions als = o.als.als;
   als.backend = &mf::als_backend_or_cpu(o.als.als.backend, o.als.als.threads, owned);
-  mf::AlsModel m;
   m.user = out.state.user_factors;
   m.item = grown(item_factors, items, f);
-  std::vector<mf::Factors> factors;
   graph::CsrMatrix history;  // G_t = gamma G_{t-1} + W_t
   for (std::size_t t = 0; t < fed.size(); ++t) {
     history = t == 0 ? fed[0] : graph::decay_step(history, fed[t], o.als.gamma);
@@ -202,8 +255,15 @@ SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions&
     mf::run_sweeps(history, graph::transpose(history), m, als, mf::DriftPrior{&previous_user, o.als.eta}, {}, false);
     factors.push_back(m.user);
   }
+}
 
-  // One cell step per new period, on the features assemble_sequences would build.
+// One cell step per new period on the features assemble_sequences would build, and the
+// interest mixture's step on the last; the factors of the last period into the state.
+void finish_step(const SequenceModel& model, const SequenceOptions& o, const std::vector<std::vector<float>>& activity,
+                 const MixtureStepInputs* mixture, std::size_t k, std::size_t first, Index users, int f,
+                 const std::vector<pr::DenseMatrix>& interests, const std::vector<mf::Factors>& factors,
+                 mf::AlsModel& m, SteppedSequence& out) {
+  const Shape shape = model.shape();
   const int labels = shape.labels;
   for (std::size_t j = 0; j < k; ++j) {
     const int t = static_cast<int>(first + j);
@@ -232,9 +292,8 @@ SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions&
   }
   out.state.user_factors = std::move(m.user);
   out.item_factors = std::move(m.item);
-  out.state.fed_periods = static_cast<int>(first + k);
-  out.state.periods = static_cast<std::int64_t>(n);
-  return out;
 }
+
+}  // namespace
 
 }  // namespace driftrec::temporal

@@ -54,6 +54,19 @@ struct MixtureStepInputs {
   std::vector<Eigen::VectorXd> population;  // per new period, L
 };
 
+// The new periods' features when they were computed elsewhere by the very arithmetic
+// step_sequence would run (`update` passes the label propagation and temporal ALS results
+// it has just carried forward, when their options and starting matrices are the model's:
+// pipeline/update.cpp). Per new period: F_U row-normalised and x_u after the sweeps; then
+// the raw F_U, x_u and y_i of the last new period.
+struct StepFeatures {
+  std::vector<propagation::DenseMatrix> interests;      // users x L, one per new period
+  std::vector<matrix_factorization::Factors> user_factors;  // users x f, one per new period
+  propagation::DenseMatrix user_scores;                 // raw F_U of the last new period
+  matrix_factorization::Factors item_factors;           // y_i of the last new period
+  int not_converged = 0;                                // new periods whose propagation did not converge
+};
+
 struct SteppedSequence {
   Prediction next;                             // for the period after the last new one
   RowMatrix mixture_next;                      // the mixture's prediction for it, when stepped (users x L)
@@ -70,12 +83,18 @@ struct SteppedSequence {
 // than the state, another label count, no new period, an attention state without the keys
 // and values of every period fed). `mixture` is required exactly when the state holds the
 // mixture's running values (state.mixture): they are advanced over the new periods and the
-// mixture's step on the last one gives mixture_next.
+// mixture's step on the last one gives mixture_next. `features`, when given, are the new
+// periods' features (StepFeatures; the caller vouches that they are what the propagation
+// and ALS here would compute): they are used instead of computing them.
 SteppedSequence step_sequence(const SequenceModel& model, const SequenceOptions& options,
                               const std::vector<graph::CsrMatrix>& slices, const graph::CsrMatrix& item_labels,
                               const std::vector<std::vector<float>>& activity, const SequenceState& state,
                               const matrix_factorization::Factors& item_factors,
-                              const MixtureStepInputs* mixture = nullptr);
+                              const MixtureStepInputs* mixture = nullptr, const StepFeatures* features = nullptr);
+
+// The state grown to `users` rows, as step_sequence grows it: new users enter as never
+// active (and, in the mixture's running values, without a labelled period).
+SequenceState grown_state(const SequenceModel& model, const SequenceState& old, graph::Index users);
 
 // Each user's event count among events [first, last) (sequence_features' activity).
 std::vector<float> period_activity(const graph::EventColumns& events, std::size_t first, std::size_t last,

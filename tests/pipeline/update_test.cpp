@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <functional>
 #include <set>
 #include <tuple>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "io/hdf5.hpp"
 #include "io/label_result.hpp"
 #include "io/sequence_result.hpp"
+#include "io/store_append.hpp"
 #include "matrix_factorization/temporal_als.hpp"
 #include "pipeline/evaluate.hpp"
 #include "pipeline/factorize.hpp"
@@ -226,6 +228,140 @@ TEST_CASE("update without new ids keeps the stored periods' datasets as they wer
   const double got = last_objective(updated), want = last_objective(full);
   CAPTURE(got, want);
   CHECK(got <= want * 1.02);
+}
+
+namespace {
+
+// The rows of `file` (a header, then user,item,time,...) at or after `cut` moved to a new
+// file `to`; returns its path.
+std::string split_off(const std::string& file, std::int64_t cut, const std::filesystem::path& to) {
+  std::istringstream rows(test::read_file(file));
+  std::string header, line;
+  std::getline(rows, header);
+  std::string before = header + "\n", after = header + "\n";
+  while (std::getline(rows, line)) {
+    const auto a = line.find(','), b = line.find(',', a + 1);
+    (std::stoll(line.substr(b + 1, line.find(',', b + 1) - b - 1)) < cut ? before : after) += line + "\n";
+  }
+  test::write_file(file, before);
+  test::write_file(to, after);
+  return to.string();
+}
+
+// /events (and the id datasets) of `store` rewritten as fixed-size datasets, as stores
+// were written before update appended in place.
+void make_not_extensible(const std::string& store) {
+  graph::EventColumns e;
+  std::vector<std::string> users, items;
+  {  // closed before the file is opened for writing
+    const io::Store s = io::Store::open(store);
+    e = s.events();
+    users = s.users();
+    items = s.items();
+  }
+  const io::h5::Handle f = io::h5::open_file_for_update(store);
+  for (const char* path : {"/events/user", "/events/item", "/events/time", "/events/value", "/users/id", "/items/id"})
+    REQUIRE(H5Ldelete(f, path, H5P_DEFAULT) >= 0);
+  const io::h5::Handle g(H5Gopen2(f, "/events", H5P_DEFAULT), H5Gclose);
+  io::h5::write_array<std::int32_t>(g, "user", e.user);
+  io::h5::write_array<std::int32_t>(g, "item", e.item);
+  io::h5::write_array<std::int64_t>(g, "time", e.time);
+  io::h5::write_array<float>(g, "value", e.value);
+  io::h5::write_strings(io::h5::Handle(H5Gopen2(f, "/users", H5P_DEFAULT), H5Gclose), "id", users);
+  io::h5::write_strings(io::h5::Handle(H5Gopen2(f, "/items", H5P_DEFAULT), H5Gclose), "id", items);
+}
+
+bool events_extensible(const std::string& store) { return io::events_extensible(io::Store::open(store)); }
+
+pipeline::UpdateRequest append_request(const std::string& store, const std::string& events, const std::string& labels) {
+  pipeline::UpdateRequest q;
+  q.store = store;
+  q.event_files = {events};
+  q.labels_file = labels;
+  q.threads = 2;
+  return q;
+}
+
+// The log cut at 5.5 periods, the rest cut again at 7: the store of the old part
+// (`updated`), the store of everything (`full`), and the two batches to append. `extra`
+// rows (user,item,time,value lines) join the first batch.
+struct ThreeParts {
+  std::string first, last, labels, updated, full;
+};
+
+ThreeParts three_parts(const test::TempDir& dir, const std::function<std::string(std::int64_t)>& extra = {}) {
+  const Split s = split_log(dir, kLog, 5.5);
+  const std::int64_t begin = s.first_time - s.first_time % kPeriod;  // period 0's
+  ThreeParts p;
+  p.first = s.new_events;
+  p.labels = s.labels;
+  p.last = split_off(s.new_events, begin + 7 * kPeriod, dir / "last.csv");
+  if (extra) test::write_file(p.first, test::read_file(p.first) + extra(begin));
+  p.updated = ingest("'" + s.old_events + "'", s.labels, (dir / "updated.h5").string());
+  p.full = ingest(fmt::format("'{}' '{}' '{}'", s.old_events, p.first, p.last), s.labels, (dir / "full.h5").string());
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("update appends in place: new users and items, the stored last period extended, then a new period",
+          "[pipeline][update][append]") {
+  test::TempDir dir;
+  // old: periods 0..5.5; first update: 5.5..7 (period 5 extended, 6 new) with a new user
+  // whose id is wider than every stored one and a new item; second update: period 7 alone.
+  const ThreeParts p = three_parts(dir, [](std::int64_t begin) {
+    return fmt::format("a-user-id-wider-than-any-stored-one,item-new-1,{},1\n"
+                       "a-user-id-wider-than-any-stored-one,item-new-2,{},1\n",
+                       begin + 6 * kPeriod + 5, begin + 6 * kPeriod + 9);
+  });
+  const std::string &updated = p.updated, &full = p.full;
+  REQUIRE(events_extensible(updated));
+  add_results(updated);
+  add_results(full);
+
+  pipeline::UpdateRequest q = append_request(updated, p.first, p.labels);
+  const pipeline::UpdateSummary first = pipeline::update_store(q);
+  CHECK(first.events_in_place);
+  CHECK(first.first_changed_period == 5);
+  CHECK(first.periods_after == 7);
+  CHECK(first.users_added >= 1);
+  CHECK(first.items_added >= 2);
+  q.event_files = {p.last};
+  const pipeline::UpdateSummary second = pipeline::update_store(q);
+  CHECK(second.events_in_place);
+  CHECK(second.first_changed_period == 7);
+  CHECK(second.periods_after == 8);
+  CHECK(second.to_json()["events_in_place"] == true);
+
+  // Everything ingest would write from the same events, still extensible.
+  test::check_same_store(updated, full);
+  check_same_label_result(updated, full);
+  CHECK(events_extensible(updated));
+  const io::h5::Handle f = io::h5::open_file(updated);
+  CHECK(io::h5::is_extensible(f, "/users/id"));
+  CHECK(io::h5::is_extensible(f, "/items/id"));
+}
+
+TEST_CASE("update of a store whose event datasets cannot grow rewrites them whole, and the next appends in place",
+          "[pipeline][update][append]") {
+  test::TempDir dir;
+  const ThreeParts p = three_parts(dir);
+  const std::string &updated = p.updated, &full = p.full;
+  make_not_extensible(updated);
+  REQUIRE_FALSE(events_extensible(updated));
+  REQUIRE(run_cli(fmt::format("propagate '{}' --mu 0.4 --gamma 0.5 --keep all", updated)).exit_code == 0);
+  REQUIRE(run_cli(fmt::format("propagate '{}' --mu 0.4 --gamma 0.5 --keep all", full)).exit_code == 0);
+
+  pipeline::UpdateRequest q = append_request(updated, p.first, p.labels);
+  const pipeline::UpdateSummary first = pipeline::update_store(q);
+  CHECK_FALSE(first.events_in_place);
+  CHECK(std::any_of(first.notes.begin(), first.notes.end(),
+                    [](const std::string& n) { return n.find("cannot grow in place") != std::string::npos; }));
+  CHECK(events_extensible(updated));  // rewritten extensible
+  q.event_files = {p.last};
+  CHECK(pipeline::update_store(q).events_in_place);
+  test::check_same_store(updated, full);
+  check_same_label_result(updated, full);
 }
 
 TEST_CASE("update resumes label propagation from period 0 when the raw F_U was not saved, and says so",
@@ -486,6 +622,52 @@ TEST_CASE("update steps a trained sequence model forward one period with its wei
     CHECK(temporal::predict_next(got.model, temporal::assemble_sequences(slid.inputs, o.features), 2).interests !=
           want.interests);
   }
+}
+
+TEST_CASE("update steps a sequence model on the label and ALS results it carried forward when their options are "
+          "the model's, bitwise as computing them",
+          "[pipeline][update][train]") {
+  test::TempDir dir;
+  const Split s = split_log(dir, kLog, 7.0);
+  const std::string trained = ingest("'" + s.old_events + "'", s.labels, (dir / "trained.h5").string());
+  // Window 8 over 7 periods: nothing summed into a head, so the model's features are
+  // computed over the store's own periods; train's feature options are propagation to 1e-4
+  // (alpha, gamma, mu as propagate's defaults) and ALS with 3 sweeps, lambda 0.1, eta 1,
+  // gamma 0.5, seeded with train's --seed.
+  REQUIRE(run_cli(fmt::format("train '{}' --interests sequence --hidden 4 --epochs 2 --factors 4 --window 8 --seed 3 "
+                              "--threads 2",
+                              trained))
+              .exit_code == 0);
+  const std::string reused = test::copy_store(trained, "reused.h5");
+  const std::string computed = test::copy_store(trained, "computed.h5");
+  for (const char* args : {"propagate '{}' --tolerance 1e-4 --keep all",
+                           "factorize '{}' --factors 4 --iterations 3 --regularization 0.1 --eta 1 --gamma 0.5 --seed 3"}) {
+    auto r = run_cli(fmt::format(fmt::runtime(args), reused));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  pipeline::UpdateRequest q = append_request(reused, s.new_events, s.labels);
+  const pipeline::UpdateSummary with = pipeline::update_store(q);
+  q.store = computed;
+  const pipeline::UpdateSummary without = pipeline::update_store(q);
+  REQUIRE(with.users_added == 0);
+  REQUIRE(with.results.size() == 3);
+  CHECK(with.results[2].kind == "sequence_model");
+  CHECK_THAT(with.results[2].note, Catch::Contains("not computed again"));
+  REQUIRE(without.results.size() == 1);
+  CHECK_THAT(without.results[0].note, !Catch::Contains("not computed again"));
+
+  const io::SequenceResult a = io::read_sequence_result(io::Store::open(reused), "sequence");
+  const io::SequenceResult b = io::read_sequence_result(io::Store::open(computed), "sequence");
+  REQUIRE(a.state);
+  REQUIRE(b.state);
+  CHECK(a.next_interests == b.next_interests);
+  CHECK(a.next_factors == b.next_factors);
+  CHECK(a.item_factors == b.item_factors);
+  CHECK(a.state->user_scores == b.state->user_scores);
+  CHECK(a.state->user_factors == b.state->user_factors);
+  CHECK(a.state->recurrent.hidden == b.state->recurrent.hidden);
+  CHECK(a.state->last_active == b.state->last_active);
 }
 
 TEST_CASE("update steps new users from the never-active state and new items from zero factors",
