@@ -1,13 +1,14 @@
 #include "io/hdf5.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <libdeflate.h>
 
 #include "core/parallel.hpp"
+#include "io/plane_deflate.hpp"
 #include "io/write_guard.hpp"
 
 namespace driftrec::io::h5 {
@@ -152,68 +153,115 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
   return Handle(d, H5Dclose);
 }
 
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads) {
-  if (n == 0) return;
-  const std::uint64_t chunk = std::clamp<std::uint64_t>(n, 1, kChunkElements);
-  const std::uint64_t n_chunks = (n + chunk - 1) / chunk;
-  const std::size_t raw_bytes = chunk * elem;
-  const auto* in = static_cast<const unsigned char*>(data);
-  constexpr std::uint32_t kSkipDeflate = 1u << 1;  // filter mask bit of the 2nd filter
-  constexpr std::uint64_t kBatch = 16;
+namespace {
 
-  struct Out {
-    std::vector<unsigned char> bytes;
-    std::size_t size = 0;
-    std::uint32_t mask = 0;
-  };
-  std::vector<Out> out(std::min(kBatch, n_chunks));
-  // Per thread: a compressor and the shuffled chunk (a null compressor, if libdeflate has no
-  // memory, stores the chunks shuffled only).
-  struct Scratch {
-    std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> comp;
-    std::vector<unsigned char> shuffled;
-  };
-  for (std::uint64_t first = 0; first < n_chunks; first += kBatch) {
-    const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - first));
-    core::ParallelFor per_chunk;
-    per_chunk.threads = threads;
-    per_chunk.schedule = core::Schedule::dynamic;
+// HDF5's shuffle filter: byte j of every element, then byte j + 1, ... (`chunk` bytes a
+// plane; the tail of a short last chunk stays as the caller left it). One pass over the
+// source for the 4- and 8-byte types of the store's columns.
+void shuffle(const unsigned char* src, std::uint64_t count, std::size_t elem, std::uint64_t chunk, unsigned char* dst) {
+  if (elem == 4) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint32_t v;
+      std::memcpy(&v, src + 4 * i, 4);
+      for (std::size_t j = 0; j < 4; ++j) dst[j * chunk + i] = static_cast<unsigned char>(v >> (8 * j));
+    }
+  } else if (elem == 8) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint64_t v;
+      std::memcpy(&v, src + 8 * i, 8);
+      for (std::size_t j = 0; j < 8; ++j) dst[j * chunk + i] = static_cast<unsigned char>(v >> (8 * j));
+    }
+  } else {
+    for (std::size_t j = 0; j < elem; ++j)
+      for (std::uint64_t i = 0; i < count; ++i) dst[j * chunk + i] = src[i * elem + j];
+  }
+}
+
+// Per thread: a compressor and the shuffled chunk.
+struct ChunkScratch {
+  PlaneDeflater deflater;
+  std::vector<unsigned char> shuffled, packed;
+};
+
+// Chunk c (of `chunk` elements; the last one padded with zeros) of `n` elements at `in`,
+// shuffled and compressed into `out`.
+void compress_chunk(const unsigned char* in, std::uint64_t n, std::size_t elem, std::uint64_t chunk, std::uint64_t c,
+                    ChunkScratch& s, CompressedChunks::Chunk& out) {
+  constexpr std::uint32_t kSkipDeflate = 1u << 1;  // filter mask bit of the 2nd filter
+  const std::size_t raw_bytes = chunk * elem;
+  const std::uint64_t count = std::min(chunk, n - c * chunk);
+  if (s.shuffled.size() != raw_bytes || count < chunk) s.shuffled.assign(raw_bytes, 0);
+  shuffle(in + c * chunk * elem, count, elem, chunk, s.shuffled.data());
+  const std::size_t size = s.deflater.compress(s.shuffled.data(), chunk, elem, s.packed);
+  if (size < raw_bytes) {
+    out.bytes.assign(s.packed.begin(), s.packed.begin() + static_cast<std::ptrdiff_t>(size));
+    out.mask = 0;
+  } else {  // incompressible: stored shuffled only
+    out.bytes.assign(s.shuffled.begin(), s.shuffled.end());
+    out.mask = kSkipDeflate;
+  }
+}
+
+std::uint64_t chunk_length(std::uint64_t n) { return std::clamp<std::uint64_t>(n, 1, kChunkElements); }
+
+// The chunk length create_array gave `dset`.
+std::uint64_t chunk_length_of(hid_t dset) {
+  Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+  hsize_t chunk = 0;
+  if (dcpl < 0 || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk == 0) write_fail("cannot read a dataset's chunk length");
+  return chunk;
+}
+
+void write_chunk(hid_t dset, std::uint64_t offset, const CompressedChunks::Chunk& c) {
+  hsize_t at = offset;
+  if (H5Dwrite_chunk(dset, H5P_DEFAULT, c.mask, &at, c.bytes.size(), c.bytes.data()) < 0) write_fail("chunk write failed");
+}
+
+}  // namespace
+
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads, std::uint64_t first) {
+  if (n == 0) return;
+  const std::uint64_t chunk = chunk_length_of(dset);
+  DRIFTREC_ASSERT(first % chunk == 0);
+  const std::uint64_t n_chunks = (n + chunk - 1) / chunk;
+  const auto* in = static_cast<const unsigned char*>(data);
+  // Batches bound the memory: at most kBatch compressed chunks wait for their write.
+  constexpr std::uint64_t kBatch = 8;
+  std::vector<CompressedChunks::Chunk> out(std::min(kBatch, n_chunks));
+  for (std::uint64_t b0 = 0; b0 < n_chunks; b0 += kBatch) {
+    const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - b0));
+    core::ParallelFor per_chunk{threads, core::Schedule::dynamic};
     per_chunk.parallel = batch > 1;
     core::parallel_for_with_state(
-        batch, per_chunk,
-        [raw_bytes] {
-          return Scratch{{libdeflate_alloc_compressor(1), libdeflate_free_compressor},
-                         std::vector<unsigned char>(raw_bytes)};
-        },
-        [&](std::int64_t b, Scratch& scratch) {
-          const auto& comp = scratch.comp;
-          std::vector<unsigned char>& shuffled = scratch.shuffled;
-          const std::uint64_t c = first + static_cast<std::uint64_t>(b);
-          const std::uint64_t count = std::min(chunk, n - c * chunk);  // the last chunk is padded
-          const unsigned char* src = in + c * chunk * elem;
-          // HDF5's shuffle filter: byte j of every element, then byte j + 1, ...
-          std::fill(shuffled.begin(), shuffled.end(), 0);
-          for (std::size_t j = 0; j < elem; ++j) {
-            unsigned char* dst = shuffled.data() + j * chunk;
-            for (std::uint64_t i = 0; i < count; ++i) dst[i] = src[i * elem + j];
-          }
-          Out& o = out[static_cast<std::size_t>(b)];
-          o.bytes.resize(libdeflate_zlib_compress_bound(comp.get(), raw_bytes));
-          o.size = comp ? libdeflate_zlib_compress(comp.get(), shuffled.data(), raw_bytes, o.bytes.data(), o.bytes.size()) : 0;
-          o.mask = 0;
-          if (o.size == 0 || o.size >= raw_bytes) {  // incompressible: store shuffled only
-            std::copy(shuffled.begin(), shuffled.end(), o.bytes.begin());
-            o.size = raw_bytes;
-            o.mask = kSkipDeflate;
-          }
+        batch, per_chunk, [] { return ChunkScratch{}; },
+        [&](std::int64_t b, ChunkScratch& scratch) {
+          compress_chunk(in, n, elem, chunk, b0 + static_cast<std::uint64_t>(b), scratch, out[static_cast<std::size_t>(b)]);
         });
-    for (std::int64_t b = 0; b < batch; ++b) {
-      hsize_t offset = (first + static_cast<std::uint64_t>(b)) * chunk;
-      const Out& o = out[static_cast<std::size_t>(b)];
-      if (H5Dwrite_chunk(dset, H5P_DEFAULT, o.mask, &offset, o.size, o.bytes.data()) < 0)
-        write_fail("chunk write failed");
-    }
+    for (std::int64_t b = 0; b < batch; ++b)
+      write_chunk(dset, first + (b0 + static_cast<std::uint64_t>(b)) * chunk, out[static_cast<std::size_t>(b)]);
   }
+}
+
+CompressedChunks compress_chunks(const void* data, std::uint64_t n, std::size_t elem, int threads) {
+  CompressedChunks c;
+  c.n = n;
+  const std::uint64_t chunk = chunk_length(n);
+  c.chunks.resize(n == 0 ? 0 : (n + chunk - 1) / chunk);
+  core::ParallelFor per_chunk{threads, core::Schedule::dynamic};
+  per_chunk.parallel = c.chunks.size() > 1 && threads != 1;
+  const auto* in = static_cast<const unsigned char*>(data);
+  core::parallel_for_with_state(
+      static_cast<std::int64_t>(c.chunks.size()), per_chunk, [] { return ChunkScratch{}; },
+      [&](std::int64_t k, ChunkScratch& scratch) {
+        compress_chunk(in, n, elem, chunk, static_cast<std::uint64_t>(k), scratch, c.chunks[static_cast<std::size_t>(k)]);
+      });
+  return c;
+}
+
+void write_compressed(hid_t loc, const std::string& name, hid_t type, const CompressedChunks& c) {
+  Handle d = create_array(loc, name, type, c.n);
+  const std::uint64_t chunk = chunk_length(c.n);
+  for (std::size_t k = 0; k < c.chunks.size(); ++k) write_chunk(d, k * chunk, c.chunks[k]);
 }
 
 namespace {
@@ -231,26 +279,22 @@ Handle fixed_string_type(std::size_t width) {
 }
 }  // namespace
 
-// Strings move in slabs of this many, so one long id among millions of short ones costs
-// slab x width bytes of memory, not count x width.
-constexpr std::uint64_t kStringSlab = 1 << 16;
-
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
+// Strings are written one chunk at a time (at most 2^18 of them, padded to the longest),
+// compressed on `threads` threads like the numeric arrays; HDF5's own path would hold a
+// whole chunk as well.
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads) {
   std::size_t width = 1;
   for (const auto& v : values) width = std::max(width, v.size());
   Handle type = fixed_string_type(width);
   Handle d = create_array(loc, name, type, values.size());
+  const std::uint64_t slab = chunk_length(values.size());
   std::vector<char> buf;
-  for (std::uint64_t first = 0; first < values.size(); first += kStringSlab) {
-    hsize_t start = first, count = std::min<std::uint64_t>(kStringSlab, values.size() - first);
+  for (std::uint64_t first = 0; first < values.size(); first += slab) {
+    const std::uint64_t count = std::min<std::uint64_t>(slab, values.size() - first);
     buf.assign(count * width, '\0');
     for (std::uint64_t k = 0; k < count; ++k)
       std::copy(values[first + k].begin(), values[first + k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
-    Handle file_space(H5Dget_space(d), H5Sclose);
-    Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
-        H5Dwrite(d, type, mem_space, file_space, H5P_DEFAULT, buf.data()) < 0)
-      write_fail(fmt::format("cannot write '{}'", name));
+    write_chunks(d, buf.data(), count, width, threads, first);
   }
 }
 
@@ -360,6 +404,10 @@ std::string unpad(const char* p, std::size_t width) {
   return std::string(p, n);
 }
 }  // namespace
+
+// Strings are read in slabs of this many, so one long id among millions of short ones costs
+// slab x width bytes of memory, not count x width.
+constexpr std::uint64_t kStringSlab = 1 << 16;
 
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, const ReadContext& cx) {
   Handle d = open_dataset(loc, name, cx);

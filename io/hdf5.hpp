@@ -47,17 +47,40 @@ Handle create_group(hid_t loc, const std::string& name);
 // A chunked, shuffled, deflate-compressed 1-d dataset of n elements of `type`.
 Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n);
 // Fills a dataset made by create_array with n elements of elem_size bytes. Chunks are
-// shuffled and compressed in parallel (libdeflate, zlib format: exactly what HDF5's own
-// shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
+// shuffled and compressed in parallel (io/plane_deflate.hpp, zlib format: exactly what
+// HDF5's own shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
 // HDF5's built-in path compresses serially with zlib and was most of ingest's write time.
 // threads: 0 for OpenMP's default; the bytes written are the same for any count.
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size, int threads);
+// `first`: the data are elements [first, first + n) of the dataset, first a multiple of its
+// chunk length and n reaching the dataset's end or a multiple of it too.
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size, int threads,
+                  std::uint64_t first = 0);
+
+// An array's chunks, shuffled and compressed (as write_chunks does) but not yet written:
+// what a thread of a parallel region prepares for the one that talks to HDF5.
+struct CompressedChunks {
+  std::uint64_t n = 0;  // elements
+  struct Chunk {
+    std::vector<unsigned char> bytes;
+    std::uint32_t mask = 0;  // HDF5's filter mask: deflate skipped
+  };
+  std::vector<Chunk> chunks;
+};
+// threads 1: on the calling thread alone (from inside a parallel region).
+CompressedChunks compress_chunks(const void* data, std::uint64_t n, std::size_t elem_size, int threads);
+template <class T>
+CompressedChunks compress_array(std::span<const T> data, int threads) {
+  return compress_chunks(data.data(), data.size(), sizeof(T), threads);
+}
+// Creates the dataset as create_array does and writes the chunks: the same file as
+// write_array on the data `c` was made from.
+void write_compressed(hid_t loc, const std::string& name, hid_t type, const CompressedChunks& c);
 template <class T>
 void write_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0) {
   Handle d = create_array(loc, name, native_type<T>(), data.size());
   write_chunks(d, data.data(), data.size(), sizeof(T), threads);
 }
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads = 0);
 void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, double value);

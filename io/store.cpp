@@ -278,12 +278,12 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
   h5::write_attr(f, "created_by", std::string(kCreatedBy));
   h5::write_attr(f, "slicing", slicing.spec());
 
-  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users); }
+  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users, threads); }
   {
     h5::Handle g = h5::create_group(f, "/items");
-    h5::write_strings(g, "id", c.items);
+    h5::write_strings(g, "id", c.items, threads);
     if (std::any_of(c.item_titles.begin(), c.item_titles.end(), [](const std::string& t) { return !t.empty(); }))
-      h5::write_strings(g, "title", c.item_titles);
+      h5::write_strings(g, "title", c.item_titles, threads);
   }
   { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", c.labels); }
   write_csr_group(f, "/item_labels", c.item_labels, threads);
@@ -303,18 +303,29 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
   h5::write_array<std::int64_t>(sg, "end", periods.end, threads);
   const auto n_users = static_cast<Index>(c.users.size());
   const auto n_items = static_cast<Index>(c.items.size());
-  // A slice is built on one thread: `threads` slices are built at once, then written in
-  // order (each one's chunks compressed on all threads).
+  // A slice is built and its arrays compressed on one thread, `threads` slices at once; the
+  // calling thread then writes them in order (HDF5 is called from one thread only). Only
+  // the compressed slices wait, and only `threads` of them.
+  struct PackedSlice {
+    h5::CompressedChunks indptr, indices, data;
+  };
   const auto batch = static_cast<std::size_t>(core::thread_count(threads));
   for (std::size_t k0 = 0; k0 < periods.size(); k0 += batch) {
-    std::vector<graph::CsrMatrix> built(std::min(batch, periods.size() - k0));
-    core::parallel_for(static_cast<std::int64_t>(built.size()), {threads, core::Schedule::dynamic}, [&](std::int64_t i) {
+    std::vector<PackedSlice> packed(std::min(batch, periods.size() - k0));
+    core::parallel_for(static_cast<std::int64_t>(packed.size()), {threads, core::Schedule::dynamic}, [&](std::int64_t i) {
       const std::size_t k = k0 + static_cast<std::size_t>(i);
-      built[static_cast<std::size_t>(i)] = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
+      const graph::CsrMatrix m = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
+      PackedSlice& p = packed[static_cast<std::size_t>(i)];
+      p.indptr = h5::compress_array<std::int64_t>(m.indptr, 1);
+      p.indices = h5::compress_array<std::int32_t>(m.indices, 1);
+      p.data = h5::compress_array<float>(m.data, 1);
     });
-    for (std::size_t i = 0; i < built.size(); ++i) {
-      write_csr_group(f, slice_group_name(k0 + i), built[i], threads);
-      built[i] = {};  // freed as soon as written
+    for (std::size_t i = 0; i < packed.size(); ++i) {
+      h5::Handle g = h5::create_group(f, slice_group_name(k0 + i));
+      h5::write_compressed(g, "indptr", h5::native_type<std::int64_t>(), packed[i].indptr);
+      h5::write_compressed(g, "indices", h5::native_type<std::int32_t>(), packed[i].indices);
+      h5::write_compressed(g, "data", h5::native_type<float>(), packed[i].data);
+      packed[i] = {};  // freed as soon as written
       if (progress) progress(k0 + i + 1, periods.size());
     }
   }
