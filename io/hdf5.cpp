@@ -282,20 +282,27 @@ Handle fixed_string_type(std::size_t width) {
 // Strings are written one chunk at a time (at most 2^18 of them, padded to the longest),
 // compressed on `threads` threads like the numeric arrays; HDF5's own path would hold a
 // whole chunk as well.
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads) {
+void write_strings(hid_t loc, const std::string& name, std::uint64_t n,
+                   const std::function<std::string_view(std::uint64_t)>& at, int threads) {
   std::size_t width = 1;
-  for (const auto& v : values) width = std::max(width, v.size());
+  for (std::uint64_t k = 0; k < n; ++k) width = std::max(width, at(k).size());
   Handle type = fixed_string_type(width);
-  Handle d = create_array(loc, name, type, values.size());
-  const std::uint64_t slab = chunk_length(values.size());
+  Handle d = create_array(loc, name, type, n);
+  const std::uint64_t slab = chunk_length(n);
   std::vector<char> buf;
-  for (std::uint64_t first = 0; first < values.size(); first += slab) {
-    const std::uint64_t count = std::min<std::uint64_t>(slab, values.size() - first);
+  for (std::uint64_t first = 0; first < n; first += slab) {
+    const std::uint64_t count = std::min<std::uint64_t>(slab, n - first);
     buf.assign(count * width, '\0');
-    for (std::uint64_t k = 0; k < count; ++k)
-      std::copy(values[first + k].begin(), values[first + k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const std::string_view v = at(first + k);
+      std::copy(v.begin(), v.end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
+    }
     write_chunks(d, buf.data(), count, width, threads, first);
   }
+}
+
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads) {
+  write_strings(loc, name, values.size(), [&](std::uint64_t i) { return std::string_view(values[i]); }, threads);
 }
 
 namespace {

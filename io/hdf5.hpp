@@ -6,8 +6,10 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -81,6 +83,9 @@ void write_array(hid_t loc, const std::string& name, std::span<const T> data, in
   write_chunks(d, data.data(), data.size(), sizeof(T), threads);
 }
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads = 0);
+// The same for n strings given by at(i) (each view used before the next call).
+void write_strings(hid_t loc, const std::string& name, std::uint64_t n,
+                   const std::function<std::string_view(std::uint64_t)>& at, int threads = 0);
 void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, double value);
