@@ -1,15 +1,15 @@
 #include "io/hdf5.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
-#include <libdeflate.h>
 
-#include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "io/plane_deflate.hpp"
 #include "io/write_guard.hpp"
 
 namespace driftrec::io::h5 {
@@ -156,87 +156,114 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
 }
 
 namespace {
-// The chunk size (elements) of a chunked 1-d dataset.
-std::uint64_t chunk_elements(hid_t dset) {
+
+// HDF5's shuffle filter: byte j of every element, then byte j + 1, ... (`chunk` bytes a
+// plane; the tail of a short last chunk stays as the caller left it). One pass over the
+// source for the 4- and 8-byte types of the store's columns.
+void shuffle(const unsigned char* src, std::uint64_t count, std::size_t elem, std::uint64_t chunk, unsigned char* dst) {
+  if (elem == 4) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint32_t v;
+      std::memcpy(&v, src + 4 * i, 4);
+      for (std::size_t j = 0; j < 4; ++j) dst[j * chunk + i] = static_cast<unsigned char>(v >> (8 * j));
+    }
+  } else if (elem == 8) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint64_t v;
+      std::memcpy(&v, src + 8 * i, 8);
+      for (std::size_t j = 0; j < 8; ++j) dst[j * chunk + i] = static_cast<unsigned char>(v >> (8 * j));
+    }
+  } else {
+    for (std::size_t j = 0; j < elem; ++j)
+      for (std::uint64_t i = 0; i < count; ++i) dst[j * chunk + i] = src[i * elem + j];
+  }
+}
+
+// Per thread: a compressor and the shuffled chunk.
+struct ChunkScratch {
+  PlaneDeflater deflater;
+  std::vector<unsigned char> shuffled, packed;
+};
+
+// Chunk c (of `chunk` elements; the last one padded with zeros) of `n` elements at `in`,
+// shuffled and compressed into `out`.
+void compress_chunk(const unsigned char* in, std::uint64_t n, std::size_t elem, std::uint64_t chunk, std::uint64_t c,
+                    ChunkScratch& s, CompressedChunks::Chunk& out) {
+  constexpr std::uint32_t kSkipDeflate = 1u << 1;  // filter mask bit of the 2nd filter
+  const std::size_t raw_bytes = chunk * elem;
+  const std::uint64_t count = std::min(chunk, n - c * chunk);
+  if (s.shuffled.size() != raw_bytes || count < chunk) s.shuffled.assign(raw_bytes, 0);
+  shuffle(in + c * chunk * elem, count, elem, chunk, s.shuffled.data());
+  const std::size_t size = s.deflater.compress(s.shuffled.data(), chunk, elem, s.packed);
+  if (size < raw_bytes) {
+    out.bytes.assign(s.packed.begin(), s.packed.begin() + static_cast<std::ptrdiff_t>(size));
+    out.mask = 0;
+  } else {  // incompressible: stored shuffled only
+    out.bytes.assign(s.shuffled.begin(), s.shuffled.end());
+    out.mask = kSkipDeflate;
+  }
+}
+
+std::uint64_t chunk_length(std::uint64_t n) { return std::clamp<std::uint64_t>(n, 1, kChunkElements); }
+
+// The chunk length create_array gave `dset`.
+std::uint64_t chunk_length_of(hid_t dset) {
   Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
   hsize_t chunk = 0;
-  if (dcpl < 0 || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk == 0) write_fail("cannot read a dataset's chunk size");
+  if (dcpl < 0 || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk == 0) write_fail("cannot read a dataset's chunk length");
   return chunk;
 }
 
-// Element count and maximum of a 1-d dataset.
-std::pair<hsize_t, hsize_t> extent_of(hid_t dset) {
-  Handle space(H5Dget_space(dset), H5Sclose);
-  hsize_t n = 0, max = 0;
-  if (space < 0 || H5Sget_simple_extent_ndims(space) != 1 || H5Sget_simple_extent_dims(space, &n, &max) < 0)
-    write_fail("cannot read a dataset's extent");
-  return {n, max};
+void write_chunk(hid_t dset, std::uint64_t offset, const CompressedChunks::Chunk& c) {
+  hsize_t at = offset;
+  if (H5Dwrite_chunk(dset, H5P_DEFAULT, c.mask, &at, c.bytes.size(), c.bytes.data()) < 0) write_fail("chunk write failed");
 }
+
 }  // namespace
 
-void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads, std::uint64_t first_element) {
+void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem, int threads, std::uint64_t first) {
   if (n == 0) return;
-  const std::uint64_t chunk = chunk_elements(dset);
-  DRIFTREC_ASSERT(first_element % chunk == 0);
+  const std::uint64_t chunk = chunk_length_of(dset);
+  DRIFTREC_ASSERT(first % chunk == 0);
   const std::uint64_t n_chunks = (n + chunk - 1) / chunk;
-  const std::size_t raw_bytes = chunk * elem;
   const auto* in = static_cast<const unsigned char*>(data);
-  constexpr std::uint32_t kSkipDeflate = 1u << 1;  // filter mask bit of the 2nd filter
-  constexpr std::uint64_t kBatch = 16;
-
-  struct Out {
-    std::vector<unsigned char> bytes;
-    std::size_t size = 0;
-    std::uint32_t mask = 0;
-  };
-  std::vector<Out> out(std::min(kBatch, n_chunks));
-  // Per thread: a compressor and the shuffled chunk (a null compressor, if libdeflate has no
-  // memory, stores the chunks shuffled only).
-  struct Scratch {
-    std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> comp;
-    std::vector<unsigned char> shuffled;
-  };
-  for (std::uint64_t first = 0; first < n_chunks; first += kBatch) {
-    const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - first));
-    core::ParallelFor per_chunk;
-    per_chunk.threads = threads;
-    per_chunk.schedule = core::Schedule::dynamic;
+  // Batches bound the memory: at most kBatch compressed chunks wait for their write.
+  constexpr std::uint64_t kBatch = 8;
+  std::vector<CompressedChunks::Chunk> out(std::min(kBatch, n_chunks));
+  for (std::uint64_t b0 = 0; b0 < n_chunks; b0 += kBatch) {
+    const auto batch = static_cast<std::int64_t>(std::min(kBatch, n_chunks - b0));
+    core::ParallelFor per_chunk{threads, core::Schedule::dynamic};
     per_chunk.parallel = batch > 1;
     core::parallel_for_with_state(
-        batch, per_chunk,
-        [raw_bytes] {
-          return Scratch{{libdeflate_alloc_compressor(1), libdeflate_free_compressor},
-                         std::vector<unsigned char>(raw_bytes)};
-        },
-        [&](std::int64_t b, Scratch& scratch) {
-          const auto& comp = scratch.comp;
-          std::vector<unsigned char>& shuffled = scratch.shuffled;
-          const std::uint64_t c = first + static_cast<std::uint64_t>(b);
-          const std::uint64_t count = std::min(chunk, n - c * chunk);  // the last chunk is padded
-          const unsigned char* src = in + c * chunk * elem;
-          // HDF5's shuffle filter: byte j of every element, then byte j + 1, ...
-          std::fill(shuffled.begin(), shuffled.end(), 0);
-          for (std::size_t j = 0; j < elem; ++j) {
-            unsigned char* dst = shuffled.data() + j * chunk;
-            for (std::uint64_t i = 0; i < count; ++i) dst[i] = src[i * elem + j];
-          }
-          Out& o = out[static_cast<std::size_t>(b)];
-          o.bytes.resize(libdeflate_zlib_compress_bound(comp.get(), raw_bytes));
-          o.size = comp ? libdeflate_zlib_compress(comp.get(), shuffled.data(), raw_bytes, o.bytes.data(), o.bytes.size()) : 0;
-          o.mask = 0;
-          if (o.size == 0 || o.size >= raw_bytes) {  // incompressible: store shuffled only
-            std::copy(shuffled.begin(), shuffled.end(), o.bytes.begin());
-            o.size = raw_bytes;
-            o.mask = kSkipDeflate;
-          }
+        batch, per_chunk, [] { return ChunkScratch{}; },
+        [&](std::int64_t b, ChunkScratch& scratch) {
+          compress_chunk(in, n, elem, chunk, b0 + static_cast<std::uint64_t>(b), scratch, out[static_cast<std::size_t>(b)]);
         });
-    for (std::int64_t b = 0; b < batch; ++b) {
-      hsize_t offset = first_element + (first + static_cast<std::uint64_t>(b)) * chunk;
-      const Out& o = out[static_cast<std::size_t>(b)];
-      if (H5Dwrite_chunk(dset, H5P_DEFAULT, o.mask, &offset, o.size, o.bytes.data()) < 0)
-        write_fail("chunk write failed");
-    }
+    for (std::int64_t b = 0; b < batch; ++b)
+      write_chunk(dset, first + (b0 + static_cast<std::uint64_t>(b)) * chunk, out[static_cast<std::size_t>(b)]);
   }
+}
+
+CompressedChunks compress_chunks(const void* data, std::uint64_t n, std::size_t elem, int threads) {
+  CompressedChunks c;
+  c.n = n;
+  const std::uint64_t chunk = chunk_length(n);
+  c.chunks.resize(n == 0 ? 0 : (n + chunk - 1) / chunk);
+  core::ParallelFor per_chunk{threads, core::Schedule::dynamic};
+  per_chunk.parallel = c.chunks.size() > 1 && threads != 1;
+  const auto* in = static_cast<const unsigned char*>(data);
+  core::parallel_for_with_state(
+      static_cast<std::int64_t>(c.chunks.size()), per_chunk, [] { return ChunkScratch{}; },
+      [&](std::int64_t k, ChunkScratch& scratch) {
+        compress_chunk(in, n, elem, chunk, static_cast<std::uint64_t>(k), scratch, c.chunks[static_cast<std::size_t>(k)]);
+      });
+  return c;
+}
+
+void write_compressed(hid_t loc, const std::string& name, hid_t type, const CompressedChunks& c) {
+  Handle d = create_array(loc, name, type, c.n);
+  const std::uint64_t chunk = chunk_length(c.n);
+  for (std::size_t k = 0; k < c.chunks.size(); ++k) write_chunk(d, k * chunk, c.chunks[k]);
 }
 
 namespace {
@@ -254,90 +281,121 @@ Handle fixed_string_type(std::size_t width) {
 }
 }  // namespace
 
-// Strings move in slabs of this many, so one long id among millions of short ones costs
-// slab x width bytes of memory, not count x width.
-constexpr std::uint64_t kStringSlab = 1 << 16;
-
 namespace {
-// Writes values as elements [offset, offset + values.size()) of string dataset d.
-void write_string_range(hid_t d, const std::string& name, hid_t type, std::size_t width, std::uint64_t offset,
-                        const std::vector<std::string>& values) {
+// Fills [first, first + n) of the string dataset d (width bytes a string), first a multiple
+// of its chunk length, one chunk at a time (padded to the width), compressed on `threads`
+// threads like the numeric arrays; HDF5's own path would hold a whole chunk as well.
+void write_string_chunks(hid_t d, std::size_t width, std::uint64_t first, std::uint64_t n,
+                         const std::function<std::string_view(std::uint64_t)>& at, int threads) {
+  const std::uint64_t slab = chunk_length_of(d);
   std::vector<char> buf;
-  for (std::uint64_t first = 0; first < values.size(); first += kStringSlab) {
-    hsize_t start = offset + first, count = std::min<std::uint64_t>(kStringSlab, values.size() - first);
+  for (std::uint64_t k0 = 0; k0 < n; k0 += slab) {
+    const std::uint64_t count = std::min<std::uint64_t>(slab, n - k0);
     buf.assign(count * width, '\0');
-    for (std::uint64_t k = 0; k < count; ++k)
-      std::copy(values[first + k].begin(), values[first + k].end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
-    Handle file_space(H5Dget_space(d), H5Sclose);
-    Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
-        H5Dwrite(d, type, mem_space, file_space, H5P_DEFAULT, buf.data()) < 0)
-      write_fail(fmt::format("cannot write '{}'", name));
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const std::string_view v = at(k0 + k);
+      std::copy(v.begin(), v.end(), buf.begin() + static_cast<std::ptrdiff_t>(k * width));
+    }
+    write_chunks(d, buf.data(), count, width, threads, first + k0);
   }
+}
+
+// Element count and maximum of a 1-d dataset.
+std::pair<hsize_t, hsize_t> extent_of(hid_t dset) {
+  Handle space(H5Dget_space(dset), H5Sclose);
+  hsize_t n = 0, max = 0;
+  if (space < 0 || H5Sget_simple_extent_ndims(space) != 1 || H5Sget_simple_extent_dims(space, &n, &max) < 0)
+    write_fail("cannot read a dataset's extent");
+  return {n, max};
+}
+
+Handle open_dataset(hid_t loc, const std::string& name) {
+  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
+  return d;
+}
+
+// Grows the extensible dataset d by `added` elements of elem bytes and returns the first
+// element to write again, the start of its last, partly filled chunk, with that chunk's
+// stored elements read into `tail` (as `type`).
+std::uint64_t grow(hid_t d, const std::string& name, hid_t type, std::size_t elem, std::uint64_t added,
+                   std::vector<unsigned char>& tail) {
+  const auto [n, max] = extent_of(d);
+  DRIFTREC_ASSERT(max == H5S_UNLIMITED);
+  const std::uint64_t chunk = chunk_length_of(d);
+  const std::uint64_t start = n / chunk * chunk;
+  tail.assign((n - start) * elem, 0);
+  if (n > start) {
+    hsize_t off = start, cnt = n - start;
+    Handle file_space(H5Dget_space(d), H5Sclose);
+    Handle mem_space(H5Screate_simple(1, &cnt, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &off, nullptr, &cnt, nullptr) < 0 ||
+        H5Dread(d, type, mem_space, file_space, H5P_DEFAULT, tail.data()) < 0)
+      write_fail(fmt::format("cannot read the end of '{}'", name));
+  }
+  const hsize_t grown = n + added;
+  if (H5Dset_extent(d, &grown) < 0) write_fail(fmt::format("cannot extend '{}'", name));
+  return start;
 }
 }  // namespace
 
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, Extent extent) {
+void write_strings(hid_t loc, const std::string& name, std::uint64_t n,
+                   const std::function<std::string_view(std::uint64_t)>& at, int threads, Extent extent) {
   std::size_t width = 1;
-  for (const auto& v : values) width = std::max(width, v.size());
+  for (std::uint64_t k = 0; k < n; ++k) width = std::max(width, at(k).size());
   Handle type = fixed_string_type(width);
-  Handle d = create_array(loc, name, type, values.size(), extent);
-  write_string_range(d, name, type, width, 0, values);
+  Handle d = create_array(loc, name, type, n, extent);
+  write_string_chunks(d, width, 0, n, at, threads);
+}
+
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads,
+                   Extent extent) {
+  write_strings(
+      loc, name, values.size(), [&](std::uint64_t i) { return std::string_view(values[i]); }, threads, extent);
 }
 
 bool is_extensible(hid_t loc, const std::string& name) {
-  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
-  return extent_of(d).second == H5S_UNLIMITED;
+  return extent_of(open_dataset(loc, name)).second == H5S_UNLIMITED;
 }
 
 std::size_t string_width(hid_t loc, const std::string& name) {
-  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
-  Handle type(d < 0 ? -1 : H5Dget_type(d), H5Tclose);
+  Handle d = open_dataset(loc, name);
+  Handle type(H5Dget_type(d), H5Tclose);
   if (type < 0 || H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) != 0)
     write_fail(fmt::format("'{}' is not a fixed-length string dataset", name));
   return H5Tget_size(type);
 }
 
-bool append_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
+bool append_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads) {
   const std::size_t width = string_width(loc, name);
   for (const std::string& v : values)
     if (v.size() > width) return false;
   if (values.empty()) return true;
-  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
-  const auto [n, max] = extent_of(d);
-  DRIFTREC_ASSERT(max == H5S_UNLIMITED);
-  const hsize_t grown = n + values.size();
-  if (H5Dset_extent(d, &grown) < 0) write_fail(fmt::format("cannot extend '{}'", name));
+  Handle d = open_dataset(loc, name);
   Handle type = fixed_string_type(width);
-  write_string_range(d, name, type, width, n, values);
+  std::vector<unsigned char> tail;
+  const std::uint64_t start = grow(d, name, type, width, values.size(), tail);
+  const std::uint64_t kept = tail.size() / width;
+  write_string_chunks(
+      d, width, start, kept + values.size(),
+      [&](std::uint64_t i) {
+        if (i >= kept) return std::string_view(values[i - kept]);
+        const char* p = reinterpret_cast<const char*>(tail.data()) + i * width;
+        return std::string_view(p, strnlen(p, width));
+      },
+      threads);
   return true;
 }
 
 template <class T>
 void append_array(hid_t loc, const std::string& name, std::span<const T> data, int threads) {
   if (data.empty()) return;
-  Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (d < 0) write_fail(fmt::format("cannot open dataset '{}'", name));
-  const auto [n, max] = extent_of(d);
-  DRIFTREC_ASSERT(max == H5S_UNLIMITED);
-  const std::uint64_t chunk = chunk_elements(d);
-  const std::uint64_t start = n / chunk * chunk;  // the first chunk written: the last, partly filled one
-  // That chunk's stored elements, then the new ones.
-  std::vector<T> tail(n - start);
-  if (!tail.empty()) {
-    hsize_t off = start, cnt = tail.size();
-    Handle file_space(H5Dget_space(d), H5Sclose);
-    Handle mem_space(H5Screate_simple(1, &cnt, nullptr), H5Sclose);
-    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &off, nullptr, &cnt, nullptr) < 0 ||
-        H5Dread(d, native_type<T>(), mem_space, file_space, H5P_DEFAULT, tail.data()) < 0)
-      write_fail(fmt::format("cannot read the end of '{}'", name));
-  }
-  tail.insert(tail.end(), data.begin(), data.end());
-  const hsize_t grown = n + data.size();
-  if (H5Dset_extent(d, &grown) < 0) write_fail(fmt::format("cannot extend '{}'", name));
-  write_chunks(d, tail.data(), tail.size(), sizeof(T), threads, start);
+  Handle d = open_dataset(loc, name);
+  std::vector<unsigned char> tail;
+  const std::uint64_t start = grow(d, name, native_type<T>(), sizeof(T), data.size(), tail);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  tail.insert(tail.end(), bytes, bytes + data.size_bytes());
+  write_chunks(d, tail.data(), tail.size() / sizeof(T), sizeof(T), threads, start);
 }
 
 template void append_array(hid_t, const std::string&, std::span<const std::int32_t>, int);
@@ -452,6 +510,10 @@ std::string unpad(const char* p, std::size_t width) {
   return std::string(p, n);
 }
 }  // namespace
+
+// Strings are read in slabs of this many, so one long id among millions of short ones costs
+// slab x width bytes of memory, not count x width.
+constexpr std::uint64_t kStringSlab = 1 << 16;
 
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, const ReadContext& cx) {
   Handle d = open_dataset(loc, name, cx);

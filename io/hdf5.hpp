@@ -6,8 +6,10 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -51,14 +53,35 @@ Handle create_group(hid_t loc, const std::string& name);
 enum class Extent { fixed, extensible };
 inline constexpr std::uint64_t kMinExtensibleChunk = 1 << 12;
 Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_t n, Extent extent = Extent::fixed);
-// Fills a dataset made by create_array with n elements of elem_size bytes, from element
-// `first` on (a multiple of the dataset's chunk size). Chunks are
-// shuffled and compressed in parallel (libdeflate, zlib format: exactly what HDF5's own
-// shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
+// Fills a dataset made by create_array with n elements of elem_size bytes. Chunks are
+// shuffled and compressed in parallel (io/plane_deflate.hpp, zlib format: exactly what
+// HDF5's own shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
 // HDF5's built-in path compresses serially with zlib and was most of ingest's write time.
 // threads: 0 for OpenMP's default; the bytes written are the same for any count.
+// `first`: the data are elements [first, first + n) of the dataset, first a multiple of its
+// chunk length and n reaching the dataset's end or a multiple of it too.
 void write_chunks(hid_t dset, const void* data, std::uint64_t n, std::size_t elem_size, int threads,
                   std::uint64_t first = 0);
+
+// An array's chunks, shuffled and compressed (as write_chunks does) but not yet written:
+// what a thread of a parallel region prepares for the one that talks to HDF5.
+struct CompressedChunks {
+  std::uint64_t n = 0;  // elements
+  struct Chunk {
+    std::vector<unsigned char> bytes;
+    std::uint32_t mask = 0;  // HDF5's filter mask: deflate skipped
+  };
+  std::vector<Chunk> chunks;
+};
+// threads 1: on the calling thread alone (from inside a parallel region).
+CompressedChunks compress_chunks(const void* data, std::uint64_t n, std::size_t elem_size, int threads);
+template <class T>
+CompressedChunks compress_array(std::span<const T> data, int threads) {
+  return compress_chunks(data.data(), data.size(), sizeof(T), threads);
+}
+// Creates the dataset as create_array does and writes the chunks: the same file as
+// write_array on the data `c` was made from.
+void write_compressed(hid_t loc, const std::string& name, hid_t type, const CompressedChunks& c);
 template <class T>
 void write_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0,
                  Extent extent = Extent::fixed) {
@@ -72,13 +95,17 @@ bool is_extensible(hid_t loc, const std::string& name);
 // chunks; earlier chunks are not touched. The caller checks is_extensible first.
 template <class T>
 void append_array(hid_t loc, const std::string& name, std::span<const T> data, int threads = 0);
-void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values,
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads = 0,
+                   Extent extent = Extent::fixed);
+// The same for n strings given by at(i) (each view used before the next call).
+void write_strings(hid_t loc, const std::string& name, std::uint64_t n,
+                   const std::function<std::string_view(std::uint64_t)>& at, int threads = 0,
                    Extent extent = Extent::fixed);
 // The width in bytes of the fixed-length strings of dataset `name`.
 std::size_t string_width(hid_t loc, const std::string& name);
 // Appends `values` to the extensible string dataset `name` when each fits its width;
 // returns false (and writes nothing) when one does not.
-bool append_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+bool append_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values, int threads = 0);
 void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, double value);

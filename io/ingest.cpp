@@ -1,6 +1,9 @@
 #include "io/ingest.hpp"
 
 #include <chrono>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <cmath>
 #include <limits>
 #include <filesystem>
@@ -48,6 +51,25 @@ nlohmann::json IngestReport::to_json() const {
 
 namespace {
 
+// Hands the free memory of the heap back to the system. Ingest frees tables of a few bytes
+// an event (id maps, the reader's per-part ids) before it allocates the sort's scratch; glibc
+// keeps freed blocks below its mmap threshold for reuse, so without this they would count
+// in the peak a second time under the sort's fresh mappings.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+// False when no slice entry can sum beyond float32's range: a count of events stays far
+// below it, and no sum of some of the values can exceed the sum of all their magnitudes.
+bool slice_sums_may_overflow(const std::vector<float>& values, graph::Aggregate aggregate) {
+  if (aggregate != graph::Aggregate::sum) return false;
+  double total = 0;
+  for (const float v : values) total += std::abs(static_cast<double>(v));
+  return total > std::numeric_limits<float>::max();
+}
+
 // What ingest and ingest_columns share once the events are read: the aggregation, the
 // labels (read by `read_labels` against the event log's items), the sort, the store and
 // the report. `source` names the input in messages.
@@ -79,35 +101,69 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, graph::EventColu
                                    ? (log.has_value ? graph::Aggregate::sum : graph::Aggregate::count)
                                    : graph::parse_aggregate(aggregate_option);
 
+  release_free_memory();  // the reader's per-part ids
   ItemLabels labels;
   if (read_labels) read_labels(log.items, labels);
   r.seconds_read = seconds_since(t0);
 
+  const Index n_users = log.users.size(), n_items = log.items.size();
+  r.users = n_users;
+  r.items = n_items;
+  r.labels = labels.labels.size();
+  r.events = static_cast<std::int64_t>(events.size());
+  graph::CsrMatrix item_labels = item_label_matrix(labels, n_items);
+  labels.entries = {};
+  for (graph::Index i = 0; i < item_labels.n_rows; ++i) r.labelled_items += item_labels.row_length(i) > 0;
+  const std::vector<std::string> label_names = labels.labels.names();
+
+  // The tables go out from the id maps, which are then freed, before the sort's scratch is
+  // allocated: the maps of a log with many users are a few bytes an event. Only a log whose
+  // values might sum beyond float32 keeps them through the sort, for check_slice_sums's message.
+  double seconds_tables = 0;
+  auto write_tables = [&] {
+    const auto t = std::chrono::steady_clock::now();
+    StoreTables tables;
+    tables.n_users = static_cast<std::uint64_t>(n_users);
+    tables.n_items = static_cast<std::uint64_t>(n_items);
+    tables.user = [&](std::uint64_t i) { return log.users.name(static_cast<Index>(i)); };
+    tables.item = [&](std::uint64_t i) { return log.items.name(static_cast<Index>(i)); };
+    tables.item_titles = &labels.titles;
+    tables.labels = &label_names;
+    tables.item_labels = &item_labels;
+    write_store_tables(writer, tables, slicing);
+    log.users = IdMap();
+    log.items = IdMap();
+    labels.titles = {};
+    item_labels = {};
+    release_free_memory();
+    seconds_tables = seconds_since(t);
+  };
+  const bool check_sums = slice_sums_may_overflow(events.value, aggregate);
+  if (!check_sums) write_tables();
+
   auto t1 = std::chrono::steady_clock::now();
-  StoreContent c;
-  c.events = std::move(events);
-  graph::sort_columns(c.events, writer.threads());
+  graph::sort_columns(events, writer.threads());
+  release_free_memory();  // the sort's scratch, before the slices are built
   r.seconds_sort = seconds_since(t1);
 
   auto t2 = std::chrono::steady_clock::now();
-  c.users = log.users.names();
-  c.items = log.items.names();
-  c.item_titles = std::move(labels.titles);
-  c.labels = labels.labels.names();
-  c.item_labels = item_label_matrix(labels, log.items.size());
-  check_slice_sums(c, slicing, aggregate, source);
-  const std::size_t slices = write_store(writer, c, slicing, aggregate, [&](std::uint64_t d, std::uint64_t t) {
-    if (progress) progress("slices", d, t);
-  });
-  r.seconds_write = seconds_since(t2);
+  if (check_sums) {
+    StoreContent c;
+    c.users = log.users.names();
+    c.items = log.items.names();
+    c.events = std::move(events);
+    check_slice_sums(c, slicing, aggregate, source);
+    events = std::move(c.events);
+    write_tables();
+  }
+  const std::size_t slices = write_store_events(writer, events, n_users, n_items, slicing, aggregate,
+                                                [&](std::uint64_t d, std::uint64_t t) {
+                                                  if (progress) progress("slices", d, t);
+                                                });
+  r.seconds_write = seconds_since(t2) + (check_sums ? 0 : seconds_tables);
 
   // The report is filled before the commit: nothing that can fail (allocate) may follow
   // the rename, or a run would report an error for a store it did replace.
-  r.users = log.users.size();
-  r.items = log.items.size();
-  r.labels = labels.labels.size();
-  r.events = static_cast<std::int64_t>(c.events.size());
-  for (graph::Index i = 0; i < c.item_labels.n_rows; ++i) r.labelled_items += c.item_labels.row_length(i) > 0;
   r.slices = static_cast<std::int64_t>(slices);
   r.slicing = slicing.spec();
   r.aggregate = graph::to_string(aggregate);
@@ -122,7 +178,7 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, graph::EventColu
   if (r.negative_clipped > 0) r.notes.push_back(fmt::format("{} negative values clipped to 0 (--negative clip)", r.negative_clipped));
   r.notes.insert(r.notes.end(), labels.notes.begin(), labels.notes.end());
   writer.commit();
-  r.seconds_write = seconds_since(t2);
+  r.seconds_write = seconds_since(t2) + (check_sums ? 0 : seconds_tables);
   r.seconds_total = seconds_since(t0);
   return r;
 }
@@ -132,10 +188,7 @@ IngestReport write_ingested(StoreWriter& writer, EventLog& log, graph::EventColu
 void check_slice_sums(const StoreContent& c, const graph::Slicing& slicing, graph::Aggregate aggregate,
                       const std::string& source) {
   constexpr double kFloatMax = std::numeric_limits<float>::max();
-  if (aggregate != graph::Aggregate::sum) return;  // a count of events stays far below float32's range
-  double total = 0;
-  for (const float v : c.events.value) total += std::abs(static_cast<double>(v));
-  if (total <= kFloatMax) return;  // no sum of some of the values can reach it either
+  if (!slice_sums_may_overflow(c.events.value, aggregate)) return;
   // Rare: build each slice as write_store will and look for an entry that overflowed.
   const graph::Periods periods = graph::make_periods(slicing, c.events.time);
   const std::vector<std::size_t> first = graph::period_offsets(periods, c.events.time);

@@ -268,9 +268,26 @@ void StoreWriter::commit() {
 std::size_t write_store(StoreWriter& w, const StoreContent& c,
                                       const graph::Slicing& slicing, graph::Aggregate aggregate,
                                       const ProgressFn& progress) {
-  DRIFTREC_THROW_IF_NOT(c.item_titles.empty() || c.item_titles.size() == c.items.size(),
+  StoreTables t;
+  t.n_users = c.users.size();
+  t.n_items = c.items.size();
+  t.user = [&](std::uint64_t i) { return std::string_view(c.users[i]); };
+  t.item = [&](std::uint64_t i) { return std::string_view(c.items[i]); };
+  t.item_titles = &c.item_titles;
+  t.labels = &c.labels;
+  t.item_labels = &c.item_labels;
+  write_store_tables(w, t, slicing);
+  return write_store_events(w, c.events, static_cast<Index>(c.users.size()), static_cast<Index>(c.items.size()), slicing,
+                            aggregate, progress);
+}
+
+void write_store_tables(StoreWriter& w, const StoreTables& t, const graph::Slicing& slicing) {
+  static const std::vector<std::string> kNone;
+  static const graph::CsrMatrix kNoLabels;
+  const std::vector<std::string>& titles = t.item_titles ? *t.item_titles : kNone;
+  DRIFTREC_THROW_IF_NOT(titles.empty() || titles.size() == t.n_items,
                         fmt::format("write_store: {} item titles for {} items; expected none or one per item",
-                                    c.item_titles.size(), c.items.size()));
+                                    titles.size(), t.n_items));
   hid_t f = w.file();
   const int threads = w.threads();
   h5::write_attr(f, "format", std::string(kStoreFormat));
@@ -280,43 +297,59 @@ std::size_t write_store(StoreWriter& w, const StoreContent& c,
 
   // Ids and events are extensible: `update` appends to them in place.
   constexpr auto grows = h5::Extent::extensible;
-  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", c.users, grows); }
+  { h5::Handle g = h5::create_group(f, "/users"); h5::write_strings(g, "id", t.n_users, t.user, threads, grows); }
   {
     h5::Handle g = h5::create_group(f, "/items");
-    h5::write_strings(g, "id", c.items, grows);
-    if (std::any_of(c.item_titles.begin(), c.item_titles.end(), [](const std::string& t) { return !t.empty(); }))
-      h5::write_strings(g, "title", c.item_titles);
+    h5::write_strings(g, "id", t.n_items, t.item, threads, grows);
+    if (std::any_of(titles.begin(), titles.end(), [](const std::string& s) { return !s.empty(); }))
+      h5::write_strings(g, "title", titles, threads);
   }
-  { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", c.labels); }
-  write_csr_group(f, "/item_labels", c.item_labels, threads);
+  { h5::Handle g = h5::create_group(f, "/labels"); h5::write_strings(g, "name", t.labels ? *t.labels : kNone); }
+  write_csr_group(f, "/item_labels", t.item_labels ? *t.item_labels : kNoLabels, threads);
+}
+
+std::size_t write_store_events(StoreWriter& w, const graph::EventColumns& events, Index n_users, Index n_items,
+                               const graph::Slicing& slicing, graph::Aggregate aggregate, const ProgressFn& progress) {
+  hid_t f = w.file();
+  const int threads = w.threads();
   {
     h5::Handle g = h5::create_group(f, "/events");
-    h5::write_array<std::int32_t>(g, "user", c.events.user, threads, grows);
-    h5::write_array<std::int32_t>(g, "item", c.events.item, threads, grows);
-    h5::write_array<std::int64_t>(g, "time", c.events.time, threads, grows);
-    h5::write_array<float>(g, "value", c.events.value, threads, grows);
+    constexpr auto grows = h5::Extent::extensible;
+    h5::write_array<std::int32_t>(g, "user", events.user, threads, grows);
+    h5::write_array<std::int32_t>(g, "item", events.item, threads, grows);
+    h5::write_array<std::int64_t>(g, "time", events.time, threads, grows);
+    h5::write_array<float>(g, "value", events.value, threads, grows);
   }
 
-  const graph::Periods periods = graph::make_periods(slicing, c.events.time);
-  const std::vector<std::size_t> first = graph::period_offsets(periods, c.events.time);
+  const graph::Periods periods = graph::make_periods(slicing, events.time);
+  const std::vector<std::size_t> first = graph::period_offsets(periods, events.time);
   h5::Handle sg = h5::create_group(f, "/slices");
   h5::write_attr(sg, "aggregate", std::string(graph::to_string(aggregate)));
   h5::write_array<std::int64_t>(sg, "begin", periods.begin, threads);
   h5::write_array<std::int64_t>(sg, "end", periods.end, threads);
-  const auto n_users = static_cast<Index>(c.users.size());
-  const auto n_items = static_cast<Index>(c.items.size());
-  // A slice is built on one thread: `threads` slices are built at once, then written in
-  // order (each one's chunks compressed on all threads).
+  // A slice is built and its arrays compressed on one thread, `threads` slices at once; the
+  // calling thread then writes them in order (HDF5 is called from one thread only). Only
+  // the compressed slices wait, and only `threads` of them.
+  struct PackedSlice {
+    h5::CompressedChunks indptr, indices, data;
+  };
   const auto batch = static_cast<std::size_t>(core::thread_count(threads));
   for (std::size_t k0 = 0; k0 < periods.size(); k0 += batch) {
-    std::vector<graph::CsrMatrix> built(std::min(batch, periods.size() - k0));
-    core::parallel_for(static_cast<std::int64_t>(built.size()), {threads, core::Schedule::dynamic}, [&](std::int64_t i) {
+    std::vector<PackedSlice> packed(std::min(batch, periods.size() - k0));
+    core::parallel_for(static_cast<std::int64_t>(packed.size()), {threads, core::Schedule::dynamic}, [&](std::int64_t i) {
       const std::size_t k = k0 + static_cast<std::size_t>(i);
-      built[static_cast<std::size_t>(i)] = graph::slice_matrix(c.events, first[k], first[k + 1], n_users, n_items, aggregate);
+      const graph::CsrMatrix m = graph::slice_matrix(events, first[k], first[k + 1], n_users, n_items, aggregate);
+      PackedSlice& p = packed[static_cast<std::size_t>(i)];
+      p.indptr = h5::compress_array<std::int64_t>(m.indptr, 1);
+      p.indices = h5::compress_array<std::int32_t>(m.indices, 1);
+      p.data = h5::compress_array<float>(m.data, 1);
     });
-    for (std::size_t i = 0; i < built.size(); ++i) {
-      write_csr_group(f, slice_group_name(k0 + i), built[i], threads);
-      built[i] = {};  // freed as soon as written
+    for (std::size_t i = 0; i < packed.size(); ++i) {
+      h5::Handle g = h5::create_group(f, slice_group_name(k0 + i));
+      h5::write_compressed(g, "indptr", h5::native_type<std::int64_t>(), packed[i].indptr);
+      h5::write_compressed(g, "indices", h5::native_type<std::int32_t>(), packed[i].indices);
+      h5::write_compressed(g, "data", h5::native_type<float>(), packed[i].data);
+      packed[i] = {};  // freed as soon as written
       if (progress) progress(k0 + i + 1, periods.size());
     }
   }

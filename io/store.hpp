@@ -4,8 +4,10 @@
 // crash or kill never leaves a half-written store at the target path. Store opens a file
 // read-only, checks its structure, and reads arrays with their invariants verified.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/version.hpp"
@@ -96,6 +98,23 @@ struct StoreContent {
 std::size_t write_store(StoreWriter& w, const StoreContent& c,
                                       const graph::Slicing& slicing, graph::Aggregate aggregate,
                                       const ProgressFn& progress = {});
+
+// write_store in two steps, for ingest, which writes the tables from its id maps and frees
+// them before it sorts the events: the root attributes, ids, titles, labels and item
+// labels (the ids through `user(i)` / `item(i)`, borrowed until the call returns) ...
+struct StoreTables {
+  std::uint64_t n_users = 0, n_items = 0;
+  std::function<std::string_view(std::uint64_t)> user, item;
+  const std::vector<std::string>* item_titles = nullptr;  // as StoreContent's
+  const std::vector<std::string>* labels = nullptr;
+  const graph::CsrMatrix* item_labels = nullptr;
+};
+void write_store_tables(StoreWriter& w, const StoreTables& t, const graph::Slicing& slicing);
+// ... then the events (sorted by (time, user, item)) and their slices. Returns the number
+// of slices.
+std::size_t write_store_events(StoreWriter& w, const graph::EventColumns& events, graph::Index n_users,
+                               graph::Index n_items, const graph::Slicing& slicing, graph::Aggregate aggregate,
+                               const ProgressFn& progress = {});
 
 class Store {
  public:

@@ -86,12 +86,12 @@ namespace {
 void replace_ids(hid_t f, const StoreContent& c, const h5::ReadContext& cx, int threads) {
   constexpr auto grows = h5::Extent::extensible;
   unlink_if_present(f, "/users/id");
-  h5::write_strings(h5::open_group(f, "/users", cx), "id", c.users, grows);
+  h5::write_strings(h5::open_group(f, "/users", cx), "id", c.users, threads, grows);
   unlink_if_present(f, "/items/id");
   unlink_if_present(f, "/items/title");
   {
     const h5::Handle g = h5::open_group(f, "/items", cx);
-    h5::write_strings(g, "id", c.items, grows);
+    h5::write_strings(g, "id", c.items, threads, grows);
     if (std::any_of(c.item_titles.begin(), c.item_titles.end(), [](const std::string& t) { return !t.empty(); }))
       h5::write_strings(g, "title", c.item_titles);
   }
@@ -111,7 +111,7 @@ void append_ids(hid_t f, const std::string& group, const std::string& name, cons
       h5::append_strings(g, name, std::vector<std::string>(ids.begin() + static_cast<std::ptrdiff_t>(from), ids.end())))
     return;
   unlink_if_present(f, group + "/" + name);
-  h5::write_strings(g, name, ids, h5::Extent::extensible);
+  h5::write_strings(g, name, ids, 0, h5::Extent::extensible);
 }
 
 // The in-place path's ids, titles, labels and item labels: only what ids were added change.

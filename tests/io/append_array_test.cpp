@@ -50,7 +50,7 @@ TEST_CASE("append_strings appends ids that fit the stored width and refuses a wi
   const auto path = (dir / "s.h5").string();
   {
     const h5::Handle f = h5::create_file(path);
-    h5::write_strings(f, "id", {"u1", "user22"}, h5::Extent::extensible);
+    h5::write_strings(f, "id", {"u1", "user22"}, 0, h5::Extent::extensible);
     CHECK(h5::string_width(f, "id") == 6);
     CHECK(h5::append_strings(f, "id", {"u3", "user44"}));
     CHECK_FALSE(h5::append_strings(f, "id", {"u5", "user666"}));  // 7 bytes: nothing written

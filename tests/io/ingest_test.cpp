@@ -508,8 +508,18 @@ TEST_CASE("ingest refuses values whose sum in one slice entry is beyond float32,
                    Catch::Contains("--aggregate count"));
   }
   CHECK(dir_entries(f.out.path()).empty());
-  o = f.opts("user,item,time,rating\nu1,i1,86401,3e38\nu1,i1,172801,3e38\n");
+  // Values whose magnitudes sum beyond float32 keep the id maps through the sort (for the
+  // message above) and write the tables after it: the same store as the usual order.
+  o = f.opts("user,item,time,rating\nu2,i2,172802,1\nu1,i1,86401,3e38\nu1,i1,172801,3e38\n");
   CHECK(ingest(o).slices == 2);
+  {
+    Store s = Store::open(o.output);
+    CHECK(s.users() == std::vector<std::string>{"u2", "u1"});
+    CHECK(s.items() == std::vector<std::string>{"i2", "i1"});
+    CHECK(s.events().user == std::vector<Index>{1, 1, 0});
+    CHECK(s.events().value == std::vector<float>{3e38f, 3e38f, 1.0f});
+    CHECK(s.slice(1).data == std::vector<float>{1.0f, 3e38f});
+  }
   // Counting the events instead cannot overflow.
   o = f.opts("user,item,time,rating\nu1,i1,86401,3e38\nu1,i1,86402,3e38\n");
   o.overwrite = true;
