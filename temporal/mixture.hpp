@@ -27,6 +27,7 @@
 #include <Eigen/Dense>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -121,7 +122,8 @@ MixtureParameters refit_gate_bias(const MixtureParameters& start, const MixtureB
 // Trains from `initial` on `train`, early stopping on `validation`, then applies the
 // fallback rule. Throws InputError when `train` has no target or options are bad, and
 // NumericalError when the loss stops being finite. Deterministic for a seed.
+// on_epoch(epoch, options.epochs), when set, after each epoch (progress).
 MixtureFit train_mixture(const MixtureBatch& train, const MixtureBatch& validation, const MixtureParameters& initial,
-                         const MixtureOptions& options);
+                         const MixtureOptions& options, const std::function<void(int, int)>& on_epoch = {});
 
 }  // namespace driftrec::temporal

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "temporal/mixture_fit.hpp"
 #include "tests/test_util.hpp"
@@ -180,8 +182,14 @@ TEST_CASE("the gate learns from its inputs which expert a pair follows, beating 
   // Deterministic for a seed and initial parameters.
   std::mt19937_64 init_rng(seed + 1);
   const MixtureParameters init = random_parameters(labels, hidden, init_rng);
-  const MixtureFit a = train_mixture(train, validation, init, o), b = train_mixture(train, validation, init, o);
+  const MixtureFit a = train_mixture(train, validation, init, o);
+  // With a progress callback: called once per epoch run, in order, and the fit unchanged.
+  std::vector<std::pair<int, int>> calls;
+  const MixtureFit b =
+      train_mixture(train, validation, init, o, [&](int epoch, int epochs) { calls.emplace_back(epoch, epochs); });
   for (std::size_t t = 0; t < kMixtureTensorCount; ++t) CHECK(a.parameters[t] == b.parameters[t]);
+  REQUIRE(calls.size() == static_cast<std::size_t>(b.epochs_run));
+  for (std::size_t i = 0; i < calls.size(); ++i) CHECK(calls[i] == std::pair{static_cast<int>(i) + 1, o.epochs});
 }
 
 TEST_CASE("the gate-bias refit equals full-batch Adam through mixture_loss, bit for bit", "[temporal][mixture]") {
