@@ -130,4 +130,18 @@ void parallel_for(std::int64_t n, const ParallelFor& opt, Body&& body) {
       n, opt, [] { return NoState{}; }, [&body](std::int64_t i, NoState&) { body(i); });
 }
 
+// f() on the calling thread with omp_get_max_threads() == 1 while it runs (a one-thread
+// region with serial_nested), so the Eigen matrix products in f stay serial. For a serial
+// loop of many small products, such as a mini-batch training loop: Eigen's own team then
+// costs more in waiting at its barriers than it computes (on a loaded machine most of all),
+// and its blocking, so the rounding, depends on the core count. An exception f throws is
+// rethrown; the caller's OpenMP settings are the same afterwards.
+template <class F>
+void with_serial_products(F&& f) {
+  ParallelFor o;
+  o.threads = 1;
+  o.serial_nested = true;
+  parallel_for(1, o, [&f](std::int64_t) { f(); });
+}
+
 }  // namespace driftrec::core

@@ -145,7 +145,12 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
   x.interest = true;
   x.fit = [cache](const Training& t, const Params&) -> std::unique_ptr<FittedModel> {
     auto s = cache->get(t, temporal::CellKind::gru);
-    return std::make_unique<MixtureRow>(s, temporal::train_interest_mixture(t, *s, cache->options));
+    // The mixture's epochs as progress: at 1e5 users a fit is minutes on a loaded machine.
+    const SequenceProgress progress = [&cache](const char* stage, std::uint64_t done, std::uint64_t total) {
+      if (cache->progress) cache->progress(stage, done, total);
+      fit_progress(stage, done, total);
+    };
+    return std::make_unique<MixtureRow>(s, temporal::train_interest_mixture(t, *s, cache->options, {}, progress));
   };
   out.push_back(std::move(x));
   return out;

@@ -27,6 +27,7 @@
 #include <Eigen/Dense>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -110,10 +111,19 @@ struct MixtureFit {
   long long train_pairs = 0, validation_pairs = 0;
 };
 
+// The gate's bias alone refitted on `validation` (full-batch Adam, o.bias_steps steps at
+// o.bias_learning_rate, the mean cross-entropy as loss), returning the step with the lowest
+// validation cross-entropy, `start` itself when no step improves (or nothing has a target).
+// Only the bias moves, so A [f; h] and the neural expert are computed once and a step costs
+// O(K L N); the result equals stepping with mixture_loss bit for bit (tests/temporal).
+MixtureParameters refit_gate_bias(const MixtureParameters& start, const MixtureBatch& validation,
+                                  const MixtureOptions& options);
+
 // Trains from `initial` on `train`, early stopping on `validation`, then applies the
 // fallback rule. Throws InputError when `train` has no target or options are bad, and
 // NumericalError when the loss stops being finite. Deterministic for a seed.
+// on_epoch(epoch, options.epochs), when set, after each epoch (progress).
 MixtureFit train_mixture(const MixtureBatch& train, const MixtureBatch& validation, const MixtureParameters& initial,
-                         const MixtureOptions& options);
+                         const MixtureOptions& options, const std::function<void(int, int)>& on_epoch = {});
 
 }  // namespace driftrec::temporal

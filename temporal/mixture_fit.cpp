@@ -169,7 +169,7 @@ std::vector<MixtureBatch> mixture_steps(const SequenceData& d, const SequenceInp
 }
 
 TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s, const SequenceOptions& o,
-                                      const MixtureOptions& mixture) {
+                                      const MixtureOptions& mixture, const SequenceProgress& progress) {
   if (!s.data || !s.inputs) throw InputError("interest mixture: the sequence fit kept no features");
   const SequenceData& d = *s.data;
   if (d.periods < kMinSequencePeriods)
@@ -190,7 +190,11 @@ TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s
   MixtureOptions mo = mixture;
   mo.seed = o.model.seed;
   out.fit = train_mixture(train_batch, validation,
-                          initial_mixture(p[kInterestWeight].cast<double>(), p[kInterestBias].cast<double>()), mo);
+                          initial_mixture(p[kInterestWeight].cast<double>(), p[kInterestBias].cast<double>()), mo,
+                          [&progress](int epoch, int epochs) {
+                            if (progress)
+                              progress("mixture", static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(epochs));
+                          });
   const Matrix<double> next = mixture_distribution(out.fit.parameters, steps.back());
   out.next = RowMatrix::Zero(d.users, d.labels);
   const std::vector<int>& cols = users.back();

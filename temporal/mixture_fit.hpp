@@ -73,7 +73,8 @@ struct TrainedMixture {
 };
 
 // Needs s.inputs and s.data (train_sequence keeps them). Throws InputError as train_mixture.
+// `progress`, when set, gets ("mixture", epoch, epochs) after each epoch.
 TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s, const SequenceOptions& o,
-                                      const MixtureOptions& mixture = {});
+                                      const MixtureOptions& mixture = {}, const SequenceProgress& progress = {});
 
 }  // namespace driftrec::temporal

@@ -5,6 +5,7 @@
 // skipped.
 #include "core/parallel.hpp"
 
+#include <Eigen/Core>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -320,6 +321,28 @@ TEST_CASE("serial_nested makes omp_get_max_threads() 1 inside and leaves the cal
                      [&](std::int64_t) { seen = omp_get_max_threads(); });
         CHECK(seen == 3);
       }
+}
+
+TEST_CASE("with_serial_products runs f once on the calling thread with Eigen serial, the caller's setting kept",
+          "[core][parallel]") {
+  MaxThreads max(3);
+  const std::thread::id caller = std::this_thread::get_id();
+  int runs = 0, inside = 0, eigen_inside = 0;
+  bool same_thread = false;
+  with_serial_products([&] {
+    ++runs;
+    inside = omp_get_max_threads();
+    eigen_inside = Eigen::nbThreads();
+    same_thread = std::this_thread::get_id() == caller;
+  });
+  CHECK(runs == 1);
+  CHECK(inside == 1);
+  CHECK(eigen_inside == 1);
+  CHECK(same_thread);
+  CHECK(omp_get_max_threads() == 3);
+  CHECK(Eigen::nbThreads() == 3);
+  CHECK_THROWS_AS(with_serial_products([] { throw driftrec::NumericalError("lower it"); }), driftrec::NumericalError);
+  CHECK(omp_get_max_threads() == 3);
 }
 
 TEST_CASE("ExceptionCapture keeps the first exception and skips the work that follows",

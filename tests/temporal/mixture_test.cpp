@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "temporal/mixture_fit.hpp"
 #include "tests/test_util.hpp"
@@ -180,8 +182,56 @@ TEST_CASE("the gate learns from its inputs which expert a pair follows, beating 
   // Deterministic for a seed and initial parameters.
   std::mt19937_64 init_rng(seed + 1);
   const MixtureParameters init = random_parameters(labels, hidden, init_rng);
-  const MixtureFit a = train_mixture(train, validation, init, o), b = train_mixture(train, validation, init, o);
+  const MixtureFit a = train_mixture(train, validation, init, o);
+  // With a progress callback: called once per epoch run, in order, and the fit unchanged.
+  std::vector<std::pair<int, int>> calls;
+  const MixtureFit b =
+      train_mixture(train, validation, init, o, [&](int epoch, int epochs) { calls.emplace_back(epoch, epochs); });
   for (std::size_t t = 0; t < kMixtureTensorCount; ++t) CHECK(a.parameters[t] == b.parameters[t]);
+  REQUIRE(calls.size() == static_cast<std::size_t>(b.epochs_run));
+  for (std::size_t i = 0; i < calls.size(); ++i) CHECK(calls[i] == std::pair{static_cast<int>(i) + 1, o.epochs});
+}
+
+TEST_CASE("the gate-bias refit equals full-batch Adam through mixture_loss, bit for bit", "[temporal][mixture]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  for (int round = 0; round < 4; ++round) {
+    CAPTURE(seed, round);
+    std::mt19937_64 rng(seed + static_cast<std::uint64_t>(round));
+    const int labels = 7 + round, hidden = 3 + 2 * round, n = 40 + 30 * round;
+    const MixtureBatch validation = random_batch(labels, hidden, n, rng);
+    const MixtureParameters start = random_parameters(labels, hidden, rng);
+    MixtureOptions o;
+    o.bias_steps = 60;
+    o.bias_learning_rate = 0.05f;
+    // The reference: every tensor's gradient from mixture_loss, all but the bias zeroed, one
+    // plain Adam step on the bias, the validation cross-entropy recomputed from scratch.
+    const double scale = 1.0 / static_cast<double>(target_count(validation));
+    const double lr = o.bias_learning_rate;
+    MixtureParameters q = start, best = start;
+    Matrix<double> m = Matrix<double>::Zero(kExpertCount, 1), v = m;
+    double best_loss = mean_cross_entropy(q, validation);
+    for (int step = 1; step <= o.bias_steps; ++step) {
+      MixtureParameters g;
+      for (std::size_t k = 0; k < kMixtureTensorCount; ++k) g[k] = Matrix<double>::Zero(q[k].rows(), q[k].cols());
+      mixture_loss(q, validation, &g);
+      const Matrix<double> gb = g[kGateBias] * scale;
+      const double c1 = 1 - std::pow(0.9, step), c2 = 1 - std::pow(0.999, step);
+      m = 0.9 * m + 0.1 * gb;
+      v = 0.999 * v + 0.001 * gb.cwiseProduct(gb);
+      q[kGateBias].array() -= lr * (m.array() / c1) / ((v.array() / c2).sqrt() + 1e-8);
+      const double loss = mean_cross_entropy(q, validation);
+      if (std::isfinite(loss) && loss < best_loss) {
+        best_loss = loss;
+        best = q;
+      }
+    }
+    const MixtureParameters fast = refit_gate_bias(start, validation, o);
+    for (std::size_t t = 0; t < kMixtureTensorCount; ++t) {
+      INFO(mixture_tensor_name(t));
+      CHECK(fast[t] == best[t]);
+    }
+    CHECK(mean_cross_entropy(fast, validation) < mean_cross_entropy(start, validation));
+  }
 }
 
 TEST_CASE("mixture experts and gate inputs on a hand-computed case", "[temporal][mixture]") {
