@@ -248,11 +248,20 @@ TEST_CASE("metrics are Prometheus text with request counters and latency histogr
   CHECK(get(port, "/v1/users/nobody/recommendations").status == 404);
   CHECK(get(port, fmt::format("/v1/users/{}/interests", user)).status == 200);
   // A request is counted once its reply has gone out, so a reply can reach this client
-  // before its count lands: read /metrics until the last of them shows (at most ~5 s).
+  // before its counter and its histogram land: read /metrics until every count below shows
+  // (at most ~5 s), then check them all.
+  const std::vector<std::string> counts = {
+      "driftrec_http_requests_total{endpoint=\"recommendations\",code=\"200\"} 5\n",
+      "driftrec_http_requests_total{endpoint=\"recommendations\",code=\"404\"} 1\n",
+      "driftrec_http_requests_total{endpoint=\"interests\",code=\"200\"} 1\n",
+      "driftrec_http_request_duration_seconds_count{endpoint=\"recommendations\"} 6\n",
+      "driftrec_http_request_duration_seconds_count{endpoint=\"interests\"} 1\n",
+      "driftrec_http_request_duration_seconds_bucket{endpoint=\"recommendations\",le=\"+Inf\"} 6\n"};
+  const auto all_counted = [&](const std::string& text) {
+    return std::all_of(counts.begin(), counts.end(), [&](const std::string& c) { return text.find(c) != std::string::npos; });
+  };
   Reply m = get(port, "/metrics");
-  for (int i = 0; i < 250 && m.text.find("driftrec_http_requests_total{endpoint=\"recommendations\",code=\"404\"} 1\n") ==
-                                 std::string::npos;
-       ++i) {
+  for (int i = 0; i < 250 && !all_counted(m.text); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     m = get(port, "/metrics");
   }
@@ -270,12 +279,7 @@ TEST_CASE("metrics are Prometheus text with request counters and latency histogr
     ++samples;
   }
   CHECK(samples > 40);
-  CHECK(t.find("driftrec_http_requests_total{endpoint=\"recommendations\",code=\"200\"} 5\n") != std::string::npos);
-  CHECK(t.find("driftrec_http_requests_total{endpoint=\"recommendations\",code=\"404\"} 1\n") != std::string::npos);
-  CHECK(t.find("driftrec_http_requests_total{endpoint=\"interests\",code=\"200\"} 1\n") != std::string::npos);
-  CHECK(t.find("driftrec_http_request_duration_seconds_count{endpoint=\"recommendations\"} 6\n") != std::string::npos);
-  CHECK(t.find("driftrec_http_request_duration_seconds_bucket{endpoint=\"recommendations\",le=\"+Inf\"} 6\n") !=
-        std::string::npos);
+  for (const std::string& c : counts) CHECK(t.find(c) != std::string::npos);
   CHECK(t.find("# TYPE driftrec_http_request_duration_seconds histogram") != std::string::npos);
   CHECK(t.find(user) == std::string::npos);  // no per-user labels
   CHECK(t.find("nobody") == std::string::npos);
