@@ -5,7 +5,12 @@
 
 namespace driftrec::io {
 
-// Result names: letters, digits, '_' and '-'. Throws InputError otherwise.
+// The name `recommend`, `export`, `serve` and the Python module read as the learned item
+// ranker (pipeline/ranking.hpp) rather than a stored result; no job may store one by it.
+inline constexpr const char* kRankerName = "ranker";
+
+// A new result's name: letters, digits, '_' and '-', and not kRankerName. Throws InputError
+// otherwise.
 void check_result_name(const std::string& name);
 
 }  // namespace driftrec::io

@@ -8,13 +8,26 @@
 
 namespace driftrec::io {
 
-void check_result_name(const std::string& name) {
+namespace {
+
+void check_name_syntax(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 128 &&
             std::all_of(name.begin(), name.end(), [](char c) {
               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
             });
   if (!ok)
     throw InputError(fmt::format("--name '{}': expected 1 to 128 letters, digits, '_' or '-'", name));
+}
+
+}  // namespace
+
+void check_result_name(const std::string& name) {
+  check_name_syntax(name);
+  // `recommend`, `export`, `serve` and the Python module read the name "ranker" as the
+  // learned item ranker, so a stored result of that name could never be asked for.
+  if (name == kRankerName)
+    throw InputError(fmt::format("--name '{}': reserved for the learned item ranker (`--model {}`); "
+                                 "choose another name", name, name));
 }
 
 h5::Handle create_result(StoreWriter& w, const std::string& name) {
@@ -32,7 +45,7 @@ h5::Handle create_result(StoreWriter& w, const std::string& name) {
 std::string period_name(std::size_t period) { return fmt::format("{:04d}", period); }
 
 h5::Handle open_result(const Store& store, const std::string& name) {
-  check_result_name(name);
+  check_name_syntax(name);
   auto names = store.results();
   if (std::find(names.begin(), names.end(), name) == names.end())
     throw InputError(fmt::format("{}: no result named '{}' (it has: {})", store.path(), name,

@@ -9,6 +9,7 @@
 #include "evaluation/metrics.hpp"
 #include "io/factors_result.hpp"
 #include "io/id_map.hpp"
+#include "io/result_name.hpp"
 #include "io/text.hpp"
 #include "pipeline/common.hpp"
 #include "propagation/label_propagation.hpp"
@@ -62,7 +63,7 @@ void refuse_seen_for_ranker(const RankingOptions& o) {
   if (o.include_seen)
     throw InputError(fmt::format("include_seen: {}, which ranks only items new to the user; rank by a factorize "
                                  "result (or a train result trained with --items hybrid) to include the items they had",
-                                 o.result == "ranker" ? std::string("the learned item ranker ranks")
+                                 o.result == io::kRankerName ? std::string("the learned item ranker ranks")
                                                       : fmt::format("result '{}' ranks by the learned item ranker "
                                                                     "(train chose it)",
                                                                     o.result)));
@@ -95,7 +96,7 @@ void UserRanking::fit_ranker(const io::Store& store, const std::optional<ev::Par
 
 UserRanking::UserRanking(const io::Store& store, const RankingOptions& o) : threads_(o.threads) {
   core::check_threads(o.threads);
-  kind_ = o.result == "ranker" ? "ranker" : io::result_kind(store, o.result);
+  kind_ = o.result == io::kRankerName ? "ranker" : io::result_kind(store, o.result);
   const bool walk = kind_ == "p3alpha" || kind_ == "rp3beta" || kind_ == "ppr";
   if (kind_ != "temporal_als" && kind_ != "sequence_model" && kind_ != "ranker" && !walk)
     throw InputError(fmt::format("{}: result '{}' is a {} result; items are ranked by a temporal_als (factorize), "

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "io/factors_result.hpp"
+#include "io/result_name.hpp"
 #include "io/sequence_result.hpp"
 #include "io/store.hpp"
 #include "io/store_info.hpp"
@@ -125,7 +126,7 @@ Snapshot load_snapshot(const SnapshotSource& src) {
     // Ranked as recommend --model and export rank it; the item factors serve /similar.
     pipeline::RankingOptions o;
     o.result = src.result;
-    if (src.result == "ranker")  // UserRanking reads that name as the ranker, not the stored result
+    if (src.result == io::kRankerName)  // UserRanking reads that name as the ranker, not the stored result
       throw InputError(fmt::format("{}: result 'ranker': that name means the learned item ranker to recommend and "
                                    "export; train the model again under another --name to serve it",
                                    src.store));

@@ -91,6 +91,9 @@ TEST_CASE("result names are checked and a missing result lists the ones there ar
   CHECK_THROWS_AS(check_result_name("a/b"), driftrec::InputError);
   CHECK_THROWS_AS(check_result_name(""), driftrec::InputError);
   CHECK_NOTHROW(check_result_name("als_64-v2"));
+  // recommend, export and serve read "ranker" as the learned item ranker: never stored.
+  CHECK_THROWS_WITH(check_result_name("ranker"), Catch::Contains("reserved for the learned item ranker"));
+  CHECK_NOTHROW(check_result_name("ranker2"));
   add_result(path, "als", 1.0f);
   Store s = Store::open(path);
   CHECK_THROWS_WITH(open_result(s, "pagerank"), Catch::Contains("no result named 'pagerank'") && Catch::Contains("als"));
