@@ -89,10 +89,7 @@ void add_propagate(CLI::App& app) {
                "label: keep W without its transpose (about half the graph's memory; iterations about 1.3x slower)");
   add_reorder_option(*cmd, t.propagation.reorder);
   cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
-  cmd->add_option("--beta", q.walk.beta, "rp3beta: divide by item popularity^beta")->default_val(0.5);
-  cmd->add_option("--neighbours", q.walk.neighbours, "p3alpha/rp3beta: similar items kept per item")->default_val(100);
-  cmd->add_option("--top", q.walk.top, "p3alpha/rp3beta/ppr: items saved per user")->default_val(20);
-  cmd->add_option("--restart", q.walk.restart, "ppr: restart probability (the damping is 1 - restart)")->default_val(0.15);
+  add_walk_options(*cmd, q.walk);
   cmd->add_flag("--json", a->json, "Print a JSON summary");
   add_threads_option(*cmd, a->common);
   add_device_option(*cmd, q.device);

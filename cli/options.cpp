@@ -48,4 +48,11 @@ void add_reorder_option(CLI::App& cmd, propagation::Reorder& reorder) {
       ->default_str("auto");
 }
 
+void add_walk_options(CLI::App& cmd, pipeline::WalkOptions& walk) {
+  cmd.add_option("--beta", walk.beta, "rp3beta: divide by item popularity^beta")->default_val(0.5);
+  cmd.add_option("--neighbours", walk.neighbours, "p3alpha/rp3beta: similar items kept per item")->default_val(100);
+  cmd.add_option("--top", walk.top, "p3alpha/rp3beta/ppr: items saved per user")->default_val(20);
+  cmd.add_option("--restart", walk.restart, "ppr: restart probability (the damping is 1 - restart)")->default_val(0.15);
+}
+
 }  // namespace driftrec::cli

@@ -9,6 +9,7 @@
 
 #include "matrix_factorization/implicit_als.hpp"
 #include "matrix_factorization/temporal_als.hpp"
+#include "pipeline/walk_options.hpp"
 #include "propagation/label_propagation.hpp"
 
 namespace driftrec::cli {
@@ -34,5 +35,9 @@ void add_label_stop_options(CLI::App& cmd, propagation::LabelPropagationOptions&
 
 // Label propagation's --reorder auto|on|off.
 void add_reorder_option(CLI::App& cmd, propagation::Reorder& reorder);
+
+// The random walks' --beta, --neighbours, --top and --restart (--alpha, --gamma,
+// --tolerance and --max-iterations are shared with label propagation: each command maps them).
+void add_walk_options(CLI::App& cmd, pipeline::WalkOptions& walk);
 
 }  // namespace driftrec::cli

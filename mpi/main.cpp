@@ -1,7 +1,7 @@
 // driftrec-mpi: the store jobs of `driftrec` across MPI ranks, launched by mpirun or srun
 // (docs/mpi.md). `driftrec-mpi propagate STORE ...` takes the options of `driftrec
-// propagate` (label propagation only), plus --exchange; each rank runs --threads OpenMP
-// threads. Rank 0 prints the summary and the errors. A failure on any rank ends every rank
+// propagate` (every method: label, p3alpha, rp3beta, ppr; not --device or --low-memory),
+// plus --exchange; each rank runs --threads OpenMP threads. Rank 0 prints the summary and the errors. A failure on any rank ends every rank
 // with the same exit code (2 for bad input or a user-fixable numerical failure, 1 for an
 // internal one) and a message naming the rank; a rank that fails outside an agreed phase
 // exits at once, and mpirun ends the job and names it.
@@ -18,19 +18,69 @@
 #include "mpi/comm.hpp"
 #include "mpi/factorize_job.hpp"
 #include "mpi/propagate_job.hpp"
+#include "mpi/walk_job.hpp"
 
 namespace {
 
 using namespace driftrec;
 
+// The random walks: --gamma, --tolerance and --max-iterations as the label options take
+// them; --alpha only when given (its default is label propagation's), as `driftrec
+// propagate` maps them.
+template <class Args>
+void run_walk(Args& a, mpi::Exchange exchange, bool alpha_given, const mpi::Comm& c) {
+  mpi::WalkRequest& w = a.walk;
+  const mpi::PropagateRequest& q = a.request;
+  w.store = q.store;
+  w.name = q.name;
+  w.method = a.method;
+  w.threads = q.threads;
+  w.exchange = exchange;
+  w.progress = !a.quiet;
+  w.walk.gamma = q.label.gamma;
+  w.walk.tolerance = q.label.propagation.tolerance;
+  w.walk.max_iterations = q.label.propagation.max_iterations;
+  if (alpha_given) w.walk.alpha = q.label.propagation.alpha;
+  const mpi::WalkSummary s = mpi::walk_store(c, w);
+  if (!c.root()) return;
+  if (a.json) {
+    fmt::print("{}\n", s.to_json().dump(2));
+  } else if (s.method == "ppr") {
+    fmt::print("{}: /results/{}: personalised PageRank (restart {}) on the decayed history ({} edges) on {} ranks; "
+               "top {} items per user; {} iterations at most, {} in {:.2f} s\n",
+               s.store, s.result, static_cast<double>(s.walk.restart), s.graph_nnz, s.ranks, s.walk.top, s.iterations,
+               s.converged ? "converged" : "NOT converged", s.seconds);
+  } else {
+    fmt::print("{}: /results/{}: {} item-item similarity (alpha {}, beta {}, {} neighbours, {} entries) on the "
+               "decayed history ({} edges) on {} ranks; top {} items per user, in {:.2f} s\n",
+               s.store, s.result, s.method, static_cast<double>(s.walk.alpha), static_cast<double>(s.walk.beta),
+               s.walk.neighbours, s.similarity_nnz, s.graph_nnz, s.ranks, s.walk.top, s.seconds);
+  }
+  if (s.method == "ppr" && !s.converged)
+    fmt::print(stderr,
+               "driftrec-mpi: warning: personalised PageRank did not converge within {} iterations for every user "
+               "(largest L1 residual {:.3g}, tolerance {:.3g}); raise --max-iterations or --tolerance\n",
+               s.walk.max_iterations, s.residual, s.walk.tolerance);
+}
+
 void add_propagate(CLI::App& app, const mpi::Comm& c) {
-  auto* cmd = app.add_subcommand("propagate", "Temporal label propagation over a store's slices, across the MPI ranks");
+  auto* cmd = app.add_subcommand(
+      "propagate", "Temporal label propagation or random-walk CF over a store's slices, across the MPI ranks");
   cmd->footer(
-      "The options of `driftrec propagate --method label`; the result is the same store layout, and equal "
-      "to the single process's bit for bit (with the same --reorder, each rank sums every row in the single "
-      "process's order). Example:\n  mpirun -np 4 driftrec-mpi propagate ml.h5 --threads 2 --json");
+      "The options of `driftrec propagate` (without --device and --low-memory); the result is the same store "
+      "layout, equal to the single process's bit for bit: each rank sums every row in the single process's "
+      "order (label: with the same --reorder).\n"
+      "--method label: the rows of each period's graph split across the ranks, the ghost rows exchanged per "
+      "half-step.\n"
+      "--method p3alpha | rp3beta: each rank computes the similarity rows of its items (its items' users' rows "
+      "exchanged once) and the top items of its users.\n"
+      "--method ppr: each block of users iterates over the split graph, the ghost rows exchanged per "
+      "half-step; the ranks' top items merged on rank 0.\nExamples:\n"
+      "  mpirun -np 4 driftrec-mpi propagate ml.h5 --threads 2 --json\n"
+      "  mpirun -np 4 driftrec-mpi propagate ml.h5 --method rp3beta --beta 0.5 --top 20");
   struct Args {
     mpi::PropagateRequest request;
+    mpi::WalkRequest walk;
     std::string method = "label", exchange = "alltoall";
     bool json = false, quiet = false;
   };
@@ -38,32 +88,38 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   auto& q = a->request;
   auto& t = q.label;
   cmd->add_option("store", q.store, "Store written by `driftrec ingest`")->required();
-  cmd->add_option("--method", a->method, "label (the random walks are not distributed yet)")->default_val("label");
-  cmd->add_option("--name", q.name, "Result name under /results (default: label)");
-  cmd->add_option("--alpha", t.propagation.alpha, "Weight of the neighbours against the seed, in [0, 1)")
-      ->default_val(0.85);
+  cmd->add_option("--method", a->method, "label | p3alpha | rp3beta | ppr")->default_val("label");
+  cmd->add_option("--name", q.name, "Result name under /results (default: the method)");
+  cmd->add_option("--alpha", t.propagation.alpha,
+                  "label: weight of the neighbours against the seed, in [0, 1); p3alpha/rp3beta: the exponent of "
+                  "the transition probabilities")
+      ->default_str("0.85 (label), 1 (p3alpha, rp3beta)");
   cmd->add_option("--gamma", t.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.5);
-  cmd->add_option("--mu", t.mu, "Memory of the previous period's interests, in [0, 1]")->default_val(0.5);
+  cmd->add_option("--mu", t.mu, "label: memory of the previous period's interests, in [0, 1]")->default_val(0.5);
   cli::add_label_stop_options(*cmd, t.propagation);
   cli::add_reorder_option(*cmd, t.propagation.reorder);
-  cmd->add_option("--keep", q.keep, "Periods whose results are saved: all | last:N")->default_val("all");
+  cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
+  cli::add_walk_options(*cmd, a->walk.walk);
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_option("--exchange", a->exchange,
-                  "Ghost rows per half-step: alltoall (only the rows each rank reads) or allgather (every block "
-                  "to every rank)")
+                  "Ghost rows per half-step (label, ppr): alltoall (only the rows each rank reads) or allgather "
+                  "(every block to every rank)")
       ->default_val("alltoall");
   cmd->add_flag("--json", a->json, "Print a JSON summary (with per-period timings and bytes exchanged)");
   cmd->add_flag("--quiet", a->quiet, "No progress lines on stderr");
-  cmd->callback([a, c] {
+  cmd->callback([a, c, cmd] {
     mpi::run_phase(c, [&] {
-      if (a->method != "label")
-        throw InputError(fmt::format("method: driftrec-mpi propagates labels only (label), found '{}'; run the "
-                                     "random walks with driftrec",
-                                     a->method));
+      if (a->method != "label" && !pipeline::is_walk_method(a->method))
+        throw InputError(fmt::format("method: expected label, p3alpha, rp3beta or ppr, found '{}'", a->method));
       if (a->exchange != "alltoall" && a->exchange != "allgather")
         throw InputError(fmt::format("exchange: expected alltoall or allgather, found '{}'", a->exchange));
     });
-    a->request.exchange = a->exchange == "allgather" ? mpi::Exchange::allgather : mpi::Exchange::alltoall;
+    const mpi::Exchange exchange = a->exchange == "allgather" ? mpi::Exchange::allgather : mpi::Exchange::alltoall;
+    if (a->method != "label") {
+      run_walk(*a, exchange, cmd->count("--alpha") > 0, c);
+      return;
+    }
+    a->request.exchange = exchange;
     a->request.progress = !a->quiet;
     const mpi::PropagateSummary s = mpi::propagate_store(c, a->request);
     if (!c.root()) return;
@@ -110,7 +166,8 @@ void add_factorize(CLI::App& app, const mpi::Comm& c) {
 }
 
 int run(int argc, char** argv, const mpi::Comm& c) {
-  CLI::App app{"driftrec-mpi: driftrec's store jobs across MPI ranks (mpirun -np N driftrec-mpi propagate|factorize STORE)",
+  CLI::App app{"driftrec-mpi: driftrec's store jobs across MPI ranks (mpirun -np N driftrec-mpi propagate|factorize STORE); "
+               "propagate runs every method (label, p3alpha, rp3beta, ppr)",
                "driftrec-mpi"};
   app.require_subcommand(1);
   add_propagate(app, c);

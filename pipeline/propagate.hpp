@@ -15,21 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/common.hpp"
+#include "pipeline/walk_options.hpp"
 #include "propagation/temporal_propagation.hpp"
 
 namespace driftrec::pipeline {
-
-// The parameters of the random-walk methods.
-struct WalkOptions {
-  float alpha = 1;          // p3alpha, rp3beta: exponent on the transition probabilities
-  float beta = 0.5f;        // rp3beta: popularity penalty
-  int neighbours = 100;     // p3alpha, rp3beta: similarity entries kept per item
-  int top = 20;             // items saved per user
-  float restart = 0.15f;    // ppr: restart probability
-  float gamma = 0.5f;       // history decay of G, in [0, 1]
-  double tolerance = 1e-6;  // ppr
-  int max_iterations = 100; // ppr
-};
 
 struct PropagateRequest {
   std::string store;

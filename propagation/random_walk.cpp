@@ -3,6 +3,8 @@
 // See random_walk.hpp for the definitions; personalised PageRank is in random_walk_ppr.cpp.
 #include "propagation/random_walk.hpp"
 
+#include "propagation/random_walk_parts.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -155,29 +157,31 @@ void RecommendOptions::validate() const {
   check_threads(threads);
 }
 
-graph::CsrMatrix walk_similarity(const BipartiteGraph& g, const WalkSimilarityOptions& o) {
-  o.validate();
-  const graph::CsrMatrix& ui = g.user_items;  // W
-  const graph::CsrMatrix& iu = g.item_users;  // W^T, stored
-  const Index n = g.items();
-  // a_iu = (W_ui / deg_i)^alpha on the edges of W^T, b_uj = (W_uj / deg_u)^alpha on W's.
-  const std::vector<float> a = powered_transitions(iu, row_sums(iu), o.alpha);
-  const std::vector<float> b = powered_transitions(ui, row_sums(ui), o.alpha);
-  // RP3beta's column scale pop_j^-beta, pop_j = number of users with W_uj > 0.
-  std::vector<float> column_scale(static_cast<std::size_t>(n), 1.0f);
-  if (o.beta != 0)
-    for (Index j = 0; j < n; ++j) {
+std::vector<float> transition_powers(const graph::CsrMatrix& m, double alpha) {
+  return powered_transitions(m, row_sums(m), alpha);
+}
+
+std::vector<float> popularity_scales(const graph::CsrMatrix& iu, float beta) {
+  std::vector<float> column_scale(static_cast<std::size_t>(iu.n_rows), 1.0f);
+  if (beta != 0)
+    for (Index j = 0; j < iu.n_rows; ++j) {
       const auto pop = std::count_if(iu.data.begin() + iu.indptr[j], iu.data.begin() + iu.indptr[j + 1],
                                      [](float v) { return v > 0; });
-      if (pop > 0) column_scale[j] = static_cast<float>(std::pow(static_cast<double>(pop), -o.beta));
+      if (pop > 0) column_scale[j] = static_cast<float>(std::pow(static_cast<double>(pop), -beta));
     }
+  return column_scale;
+}
 
-  std::vector<std::vector<ScoredItem>> rows(static_cast<std::size_t>(n));
+graph::CsrMatrix similarity_rows(const graph::CsrMatrix& iu, std::span<const float> a, const graph::CsrMatrix& ui,
+                                 std::span<const float> b, std::span<const float> column_scale, Index first_item,
+                                 const WalkSimilarityOptions& o) {
+  const Index rows_n = iu.n_rows, n = static_cast<Index>(column_scale.size());
+  std::vector<std::vector<ScoredItem>> rows(static_cast<std::size_t>(rows_n));
   struct State {
     RowAccumulator acc;
     std::vector<ScoredItem> candidates;
   };
-  for_rows(n, iu.nnz(), o.threads, [&] { return State{RowAccumulator(n), {}}; },
+  for_rows(rows_n, iu.nnz(), o.threads, [&] { return State{RowAccumulator(n), {}}; },
            [&](Index i, State& st) {
              // S_i. = sum over u in item_users(i) of a_iu * b_u.
              st.acc.start(i);
@@ -192,7 +196,7 @@ graph::CsrMatrix walk_similarity(const BipartiteGraph& g, const WalkSimilarityOp
              st.candidates.clear();
              for (Index j : st.acc.touched_list()) {
                const float v = st.acc[j] * column_scale[j];
-               if (v > 0 && (o.include_self || j != i)) st.candidates.push_back({j, v});
+               if (v > 0 && (o.include_self || j != first_item + i)) st.candidates.push_back({j, v});
              }
              keep_best(st.candidates, o.k);
              std::sort(st.candidates.begin(), st.candidates.end(),
@@ -206,17 +210,30 @@ graph::CsrMatrix walk_similarity(const BipartiteGraph& g, const WalkSimilarityOp
            });
 
   graph::CsrMatrix s;
-  s.n_rows = s.n_cols = n;
-  s.indptr.assign(static_cast<std::size_t>(n) + 1, 0);
-  for (Index i = 0; i < n; ++i) s.indptr[i + 1] = s.indptr[i] + static_cast<Offset>(rows[i].size());
+  s.n_rows = rows_n;
+  s.n_cols = n;
+  s.indptr.assign(static_cast<std::size_t>(rows_n) + 1, 0);
+  for (Index i = 0; i < rows_n; ++i) s.indptr[i + 1] = s.indptr[i] + static_cast<Offset>(rows[i].size());
   s.indices.resize(static_cast<std::size_t>(s.nnz()));
   s.data.resize(static_cast<std::size_t>(s.nnz()));
-  for (Index i = 0; i < n; ++i)
+  for (Index i = 0; i < rows_n; ++i)
     for (std::size_t c = 0; c < rows[i].size(); ++c) {
       s.indices[s.indptr[i] + static_cast<Offset>(c)] = rows[i][c].item;
       s.data[s.indptr[i] + static_cast<Offset>(c)] = rows[i][c].score;
     }
   return s;
+}
+
+graph::CsrMatrix walk_similarity(const BipartiteGraph& g, const WalkSimilarityOptions& o) {
+  o.validate();
+  const graph::CsrMatrix& ui = g.user_items;  // W
+  const graph::CsrMatrix& iu = g.item_users;  // W^T, stored
+  // a_iu = (W_ui / deg_i)^alpha on the edges of W^T, b_uj = (W_uj / deg_u)^alpha on W's;
+  // RP3beta's column scale pop_j^-beta, pop_j = number of users with W_uj > 0.
+  const std::vector<float> a = transition_powers(iu, o.alpha);
+  const std::vector<float> b = transition_powers(ui, o.alpha);
+  const std::vector<float> column_scale = popularity_scales(iu, o.beta);
+  return similarity_rows(iu, a, ui, b, column_scale, 0, o);
 }
 
 graph::CsrMatrix rp3beta_similarity(const graph::CsrMatrix& w, const WalkSimilarityOptions& o) {

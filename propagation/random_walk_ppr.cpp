@@ -15,6 +15,7 @@
 #include "core/parallel.hpp"
 #include "propagation/label_propagation.hpp"
 #include "propagation/random_walk.hpp"
+#include "propagation/random_walk_parts.hpp"
 
 namespace driftrec::propagation {
 namespace {
@@ -23,19 +24,9 @@ using graph::Index;
 using graph::Offset;
 
 // Item rows per block of the dense passes; the per-column L1 sums are added per block and
-// then over blocks in order, so the residual does not depend on the thread count.
-constexpr Index kRowBlock = 4096;
-
-// 1 / (sum of the row), 0 for an empty row.
-std::vector<float> inverse_row_sums(const graph::CsrMatrix& m) {
-  std::vector<float> out(static_cast<std::size_t>(m.n_rows), 0.0f);
-  for (Index r = 0; r < m.n_rows; ++r) {
-    double sum = 0;
-    for (Offset e = m.indptr[r]; e < m.indptr[r + 1]; ++e) sum += m.data[e];
-    if (sum > 0) out[r] = static_cast<float>(1.0 / sum);
-  }
-  return out;
-}
+// then over blocks in order, so the residual does not depend on the thread count (nor,
+// in driftrec-mpi, on the rank count).
+constexpr Index kRowBlock = kPageRankRowBlock;
 
 void check_users(std::span<const Index> users, Index n_users) {
   for (std::size_t b = 0; b < users.size(); ++b)
@@ -62,11 +53,7 @@ std::vector<double> restart_and_change(DenseMatrix& z, const DenseMatrix& x, con
                      [&](std::int64_t blk) {
                        double* sum = partial.data() + static_cast<std::size_t>(blk) * cols;
                        const Index end = std::min<Index>(rows, static_cast<Index>(blk + 1) * kRowBlock);
-                       for (Index i = static_cast<Index>(blk) * kRowBlock; i < end; ++i)
-                         for (Index b = 0; b < cols; ++b) {
-                           z(i, b) = c * r(i, b) + (1 - c) * z(i, b);
-                           sum[b] += std::abs(static_cast<double>(z(i, b)) - x(i, b));
-                         }
+                       restart_rows(z, x, r, c, static_cast<Index>(blk) * kRowBlock, end, sum);
                      });
   std::vector<double> change(static_cast<std::size_t>(cols), 0.0);
   for (Index blk = 0; blk < blocks; ++blk)
@@ -75,6 +62,33 @@ std::vector<double> restart_and_change(DenseMatrix& z, const DenseMatrix& x, con
 }
 
 }  // namespace
+
+std::vector<float> inverse_row_sums(const graph::CsrMatrix& m) {
+  std::vector<float> out(static_cast<std::size_t>(m.n_rows), 0.0f);
+  for (Index r = 0; r < m.n_rows; ++r) {
+    double sum = 0;
+    for (Offset e = m.indptr[r]; e < m.indptr[r + 1]; ++e) sum += m.data[e];
+    if (sum > 0) out[r] = static_cast<float>(1.0 / sum);
+  }
+  return out;
+}
+
+void restart_rows(DenseMatrix& z, const DenseMatrix& x, const DenseMatrix& r, float c, Index r0, Index r1,
+                  double* sum) {
+  const Index cols = static_cast<Index>(z.cols());
+  for (Index i = r0; i < r1; ++i)
+    for (Index b = 0; b < cols; ++b) {
+      z(i, b) = c * r(i, b) + (1 - c) * z(i, b);
+      sum[b] += std::abs(static_cast<double>(z(i, b)) - x(i, b));
+    }
+}
+
+void best_items(const float* p, Index n, const char* seen, Index first_item, int k, std::vector<ScoredItem>& out) {
+  out.clear();
+  for (Index j = 0; j < n; ++j)
+    if (p[j] > 0 && !(seen && seen[j])) out.push_back({first_item + j, p[j]});
+  keep_best(out, k);
+}
 
 void PageRankOptions::validate() const {
   if (!(restart_probability > 0 && restart_probability <= 1))
@@ -243,11 +257,8 @@ PageRankTopItems pagerank_top_items(const BipartiteGraph& g, const PageRankOptio
           if (!recommend.include_seen)
             for (Offset e = w.indptr[u]; e < w.indptr[u + 1]; ++e)
               if (w.data[e] > 0) s.seen[w.indices[e]] = 1;
-          s.candidates.clear();
           const float* p = r.scores.data() + static_cast<std::size_t>(offset) * n_items;
-          for (Index j = 0; j < n_items; ++j)
-            if (p[j] > 0 && !s.seen[j]) s.candidates.push_back({j, p[j]});
-          keep_best(s.candidates, recommend.k);
+          best_items(p, n_items, s.seen.data(), 0, recommend.k, s.candidates);
           for (std::size_t i = 0; i < s.candidates.size(); ++i) {
             out.top.items[static_cast<std::size_t>(u) * recommend.k + i] = s.candidates[i].item;
             out.top.scores[static_cast<std::size_t>(u) * recommend.k + i] = s.candidates[i].score;
