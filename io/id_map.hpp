@@ -10,9 +10,7 @@
 // looked up by that number in a plain array instead: 4 bytes per number up to the largest
 // met, where the table takes 32-64 bytes per id at its load factor of 1/4 to 1/2. Which
 // of the two holds a key depends only on the key and the first id, so no key is in both.
-// Ingest holds its maps at its peak: for the 4.9 * 10^5 users and 2 * 10^5 items of the
-// 10^7-event bench log they are about 15 MB this way (arrays, offsets, names), 42 MB with
-// the table and a stored hash per id.
+// Ingest's maps (alive at its peak) for the 10^7-event bench log: about 15 MB, not 42 MB.
 #pragma once
 #include <cstdint>
 #include <span>
