@@ -389,6 +389,6 @@ TEST_CASE("read_labels drops repeated pairs as a set of pairs met would: first r
   const ItemLabels got = read_text(dir, "labels.csv", text, items);
   CHECK(got.unknown_item_rows == unknown);
   CHECK(got.duplicate_pairs == repeated);
-  REQUIRE(repeated > 2000);
+  REQUIRE(repeated > 1000);  // about 2000: 2250 known rows over 240 pairs
   CHECK(entries_of(got, items) == want);
 }
