@@ -43,9 +43,9 @@ elseif(NOT driftrec_cuda_mode STREQUAL "OFF")
     set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(DRIFTREC_HAVE_CUDA ON)
-    # Installed programs (and the Python module) find libcudart and cuSPARSE where they were
-    # linked, outside the loader's default paths. cuBLAS and cuSOLVER are not linked but
-    # dlopen'd by their full paths at first use (matrix_factorization/cuda/solver_libraries.hpp).
+    # Installed programs (and the Python module) find libcudart where it was linked, outside
+    # the loader's default paths. cuSPARSE, cuBLAS and cuSOLVER are not linked but dlopen'd
+    # by their full paths at first use (core/cuda/shared_library.hpp says why).
     set(CMAKE_INSTALL_RPATH_USE_LINK_PATH ON)
     message(STATUS "driftrec: CUDA backends ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
   elseif(driftrec_cuda_mode STREQUAL "ON")
@@ -54,3 +54,18 @@ elseif(NOT driftrec_cuda_mode STREQUAL "OFF")
     message(STATUS "driftrec: no CUDA toolkit found; CUDA backends OFF")
   endif()
 endif()
+
+# driftrec_cuda_dlopen(target lib...): `target` loads the CUDA libraries `lib` (cusparse,
+# cublas, ...) with dlopen at first use instead of linking them (core/cuda/shared_library.hpp):
+# it gets their headers, and DRIFTREC_<LIB>_LIBRARY (the file found here, a full path) and
+# DRIFTREC_<LIB>_SONAME (libcusparse.so.12, tried when that file is gone) to open.
+function(driftrec_cuda_dlopen target)
+  target_link_libraries(${target} PUBLIC CUDA::toolkit ${CMAKE_DL_LIBS})
+  foreach(lib IN LISTS ARGN)
+    file(REAL_PATH "${CUDA_${lib}_LIBRARY}" real)
+    get_filename_component(file "${real}" NAME)
+    string(REGEX REPLACE "^(lib${lib}\\.so\\.[0-9]+).*$" "\\1" soname "${file}")
+    string(TOUPPER ${lib} upper)
+    target_compile_definitions(${target} PRIVATE DRIFTREC_${upper}_LIBRARY="${real}" DRIFTREC_${upper}_SONAME="${soname}")
+  endforeach()
+endfunction()

@@ -1,5 +1,6 @@
 #include "io/id_map.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -20,6 +21,20 @@ std::uint64_t IdMap::hash(std::string_view key) {
   return h;
 }
 
+bool numbered_id(std::string_view id, std::string_view prefix, std::uint32_t& number) {
+  if (id.size() <= prefix.size() || id.size() > prefix.size() + 7 || !id.starts_with(prefix)) return false;
+  const std::string_view digits = id.substr(prefix.size());
+  if (digits.size() > 1 && digits[0] == '0') return false;  // "u007" is not "u7"
+  std::uint32_t n = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (n >= kDenseIds) return false;
+  number = n;
+  return true;
+}
+
 IdMap::IdMap() : slots_(1024, Slot{0, 0, -1}) {}
 
 IdMap::Slot IdMap::pack(std::string_view key, std::uint64_t h) {
@@ -37,7 +52,19 @@ IdMap::Slot IdMap::pack(std::string_view key, std::uint64_t h) {
   return s;
 }
 
+std::uint64_t IdMap::slot_hash(const Slot& x) {
+  const std::uint32_t len = x.hi >> 24;
+  if (len == kLongKey) return x.lo;
+  char buf[12];
+  std::memcpy(buf, &x.lo, 8);
+  std::memcpy(buf + 8, &x.hi, 4);
+  return hash(std::string_view(buf, len));
+}
+
 Index IdMap::find(std::string_view key) const {
+  if (!have_prefix_) return -1;  // empty
+  std::uint32_t number = 0;
+  if (numbered_id(key, prefix_, number)) return number < dense_.size() ? dense_[number] : -1;
   const std::uint64_t h = hash(key);
   const Slot want = pack(key, h);
   const std::size_t mask = slots_.size() - 1;
@@ -48,7 +75,29 @@ Index IdMap::find(std::string_view key) const {
   }
 }
 
+Index IdMap::add(std::string_view key) {
+  if (size() >= std::numeric_limits<Index>::max())
+    throw InputError(fmt::format("more than {} distinct ids; driftrec indexes with 32 bits",
+                                 std::numeric_limits<Index>::max()));
+  const Index id = size();
+  arena_.append(key);
+  offsets_.push_back(arena_.size());
+  return id;
+}
+
 Index IdMap::find_or_add(std::string_view key, const std::uint64_t h) {
+  if (!have_prefix_) {
+    prefix_ = std::string(key.substr(0, key.find_first_of("0123456789")));
+    have_prefix_ = true;
+  }
+  std::uint32_t number = 0;
+  if (numbered_id(key, prefix_, number)) {
+    if (number >= dense_.size())
+      dense_.resize(std::min<std::size_t>(kDenseIds, std::max<std::size_t>(number + 1, 2 * dense_.size())), -1);
+    Index& slot = dense_[number];
+    if (slot < 0) slot = add(key);
+    return slot;
+  }
   const Slot want = pack(key, h);
   const std::size_t mask = slots_.size() - 1;
   std::size_t s = h & mask;
@@ -57,16 +106,10 @@ Index IdMap::find_or_add(std::string_view key, const std::uint64_t h) {
     if (x.id < 0) break;
     if (x.lo == want.lo && x.hi == want.hi && (key.size() <= 11 || name(x.id) == key)) return x.id;
   }
-  if (hashes_.size() >= static_cast<std::size_t>(std::numeric_limits<Index>::max()))
-    throw InputError(fmt::format("more than {} distinct ids; driftrec indexes with 32 bits",
-                                 std::numeric_limits<Index>::max()));
-  const auto id = static_cast<Index>(hashes_.size());
-  hashes_.push_back(h);
-  arena_.append(key);
-  offsets_.push_back(arena_.size());
+  const Index id = add(key);
   slots_[s] = want;
   slots_[s].id = id;
-  if (hashes_.size() * 2 > slots_.size()) grow();  // load factor at most 1/2
+  if (++in_slots_ * 2 > slots_.size()) grow();  // load factor at most 1/2
   return id;
 }
 
@@ -75,7 +118,7 @@ void IdMap::grow() {
   const std::size_t mask = bigger.size() - 1;
   for (const Slot& x : slots_) {
     if (x.id < 0) continue;
-    std::size_t s = hashes_[static_cast<std::size_t>(x.id)] & mask;
+    std::size_t s = slot_hash(x) & mask;
     while (bigger[s].id >= 0) s = (s + 1) & mask;
     bigger[s] = x;
   }
@@ -84,7 +127,7 @@ void IdMap::grow() {
 
 std::vector<std::string> IdMap::names() const {
   std::vector<std::string> out;
-  out.reserve(hashes_.size());
+  out.reserve(static_cast<std::size_t>(size()));
   for (Index i = 0; i < size(); ++i) out.emplace_back(name(i));
   return out;
 }

@@ -18,15 +18,15 @@ namespace driftrec::io {
 // then resolve() over the part's rows turns codes into local ids (in order of first
 // appearance, as one IdMap would number them). Logs mostly number their ids ("u123",
 // "i77", "42"): an id that is the part's first id's leading non-digits followed by a decimal
-// number (no leading zero, below kDense) has that number as its code and a dense table
-// finds it; any other id goes through an IdMap. name() gives back an id's text.
+// number (numbered_id in id_map.hpp) has that number as its code and a dense table finds
+// it; any other id goes through an IdMap. name() gives back an id's text.
 class PartIds {
  public:
-  static constexpr std::uint32_t kDense = 1u << 22;
+  static constexpr std::uint32_t kDense = kDenseIds;
   std::uint32_t code(std::string_view id) {
     if (!prefix_) prefix_ = std::string(id.substr(0, id.find_first_of("0123456789")));
     std::uint32_t number = 0;
-    if (numbered(id, number)) {
+    if (numbered_id(id, *prefix_, number)) {
       if (number >= dense_.size()) dense_.resize(std::min<std::size_t>(kDense, std::max<std::size_t>(number + 1, 2 * dense_.size())), -1);
       return number;
     }
@@ -55,19 +55,6 @@ class PartIds {
   }
 
  private:
-  bool numbered(std::string_view id, std::uint32_t& number) const {
-    if (id.size() <= prefix_->size() || id.size() > prefix_->size() + 7 || !id.starts_with(*prefix_)) return false;
-    const std::string_view digits = id.substr(prefix_->size());
-    if (digits.size() > 1 && digits[0] == '0') return false;  // "u007" is not "u7"
-    std::uint32_t n = 0;
-    for (const char c : digits) {
-      if (c < '0' || c > '9') return false;
-      n = n * 10 + static_cast<std::uint32_t>(c - '0');
-    }
-    if (n >= kDense) return false;
-    number = n;
-    return true;
-  }
   std::optional<std::string> prefix_;  // fixed by the first id
   std::vector<Index> dense_;           // number -> local id, -1: not seen
   IdMap other_;

@@ -3,43 +3,19 @@
 // there any more, its soname is tried on the loader's search path.
 #include "matrix_factorization/cuda/solver_libraries.hpp"
 
-#include <dlfcn.h>
-
-#include <string>
-
-#include <fmt/format.h>
-
-#include "core/error.hpp"
+#include "core/cuda/shared_library.hpp"
 
 namespace driftrec::matrix_factorization::cuda {
 namespace {
 
-void* open_library(const char* path, const char* soname) {
-  if (void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)) return handle;
-  const char* why = dlerror();
-  const std::string first = why ? why : "";
-  if (void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL)) return handle;
-  const char* second = dlerror();
-  throw InternalError(fmt::format("the CUDA ALS backend needs {} (found at build time at {}), which could not be "
-                                  "loaded: {}{}",
-                                  soname, path, second ? second : "", first.empty() ? "" : " / " + first));
-}
-
-template <class F>
-void resolve(void* handle, const char* library, const char* name, F& out) {
-  dlerror();
-  void* symbol = dlsym(handle, name);
-  if (!symbol) {
-    const char* why = dlerror();
-    throw InternalError(fmt::format("{} has no entry point {}: {}", library, name, why ? why : "null symbol"));
-  }
-  out = reinterpret_cast<F>(symbol);
-}
+using core::cuda::open_library;
+using core::cuda::resolve;
+constexpr const char* kUser = "the CUDA ALS backend";
 
 SolverLibraries load() {
   // cuSOLVER first: it loads the cuBLAS it was built with, which the dlopen of cuBLAS then reuses.
-  void* solver = open_library(DRIFTREC_CUSOLVER_LIBRARY, DRIFTREC_CUSOLVER_SONAME);
-  void* blas = open_library(DRIFTREC_CUBLAS_LIBRARY, DRIFTREC_CUBLAS_SONAME);
+  void* solver = open_library(DRIFTREC_CUSOLVER_LIBRARY, DRIFTREC_CUSOLVER_SONAME, kUser);
+  void* blas = open_library(DRIFTREC_CUBLAS_LIBRARY, DRIFTREC_CUBLAS_SONAME, kUser);
   SolverLibraries l;
   resolve(blas, DRIFTREC_CUBLAS_SONAME, "cublasCreate_v2", l.blas_create);
   resolve(blas, DRIFTREC_CUBLAS_SONAME, "cublasDestroy_v2", l.blas_destroy);

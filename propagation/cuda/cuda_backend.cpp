@@ -19,6 +19,7 @@
 #include "core/cuda/device_memory.hpp"
 #include "propagation/cuda/lp_kernels.cuh"
 #include "propagation/cuda/row_split.hpp"
+#include "propagation/cuda/sparse_library.hpp"
 
 namespace driftrec::propagation::cuda {
 namespace {
@@ -174,17 +175,22 @@ struct Descriptor {  // a cuSPARSE descriptor, destroyed with the scope
 
 }  // namespace
 
+// The cuSPARSE handle, made (and cuSPARSE loaded) by the first call of the anchor: the
+// backend's own kernels do not need it.
 struct CudaBackend::Context {
   cusparseHandle_t sparse = nullptr;
+  cusparseHandle_t handle() {  // with the backend's mutex held
+    if (!sparse) check_status(sparse_library().create(&sparse), "cusparseCreate");
+    return sparse;
+  }
   ~Context() {
-    if (sparse) cusparseDestroy(sparse);
+    if (sparse) sparse_library().destroy(sparse);
   }
 };
 
 CudaBackend::CudaBackend(int threads) : threads_(threads), context_(std::make_unique<Context>()) {
   BackendOptions{threads}.validate();
   check(cudaFree(nullptr), "creating the CUDA context");
-  check_status(cusparseCreate(&context_->sparse), "cusparseCreate");
 }
 
 CudaBackend::~CudaBackend() = default;
@@ -256,25 +262,26 @@ void cusparse_product(cusparseHandle_t handle, const DeviceSide& a, const float*
                                  "2^31 - 1 edges)",
                                  a.nnz));
   if (a.rows == 0 || k == 0) return;
-  Descriptor<cusparseSpMatDescr_t, cusparseStatus_t (*)(cusparseConstSpMatDescr_t)> mat{{}, cusparseDestroySpMat};
-  Descriptor<cusparseDnMatDescr_t, cusparseStatus_t (*)(cusparseConstDnMatDescr_t)> dx{{}, cusparseDestroyDnMat};
-  Descriptor<cusparseDnMatDescr_t, cusparseStatus_t (*)(cusparseConstDnMatDescr_t)> dy{{}, cusparseDestroyDnMat};
-  check_status(cusparseCreateCsr(&mat.handle, a.rows, a.cols, a.nnz, const_cast<std::int32_t*>(a.row_offsets32.data()),
+  const SparseLibrary& lib = sparse_library();
+  Descriptor<cusparseSpMatDescr_t, decltype(lib.destroy_sp_mat)> mat{{}, lib.destroy_sp_mat};
+  Descriptor<cusparseDnMatDescr_t, decltype(lib.destroy_dn_mat)> dx{{}, lib.destroy_dn_mat};
+  Descriptor<cusparseDnMatDescr_t, decltype(lib.destroy_dn_mat)> dy{{}, lib.destroy_dn_mat};
+  check_status(lib.create_csr(&mat.handle, a.rows, a.cols, a.nnz, const_cast<std::int32_t*>(a.row_offsets32.data()),
                                  const_cast<Index*>(a.indices.data()), const_cast<float*>(a.values.data()),
                                  CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F),
                "cusparseCreateCsr");
-  check_status(cusparseCreateDnMat(&dx.handle, a.cols, k, k, const_cast<float*>(x), CUDA_R_32F, CUSPARSE_ORDER_ROW),
+  check_status(lib.create_dn_mat(&dx.handle, a.cols, k, k, const_cast<float*>(x), CUDA_R_32F, CUSPARSE_ORDER_ROW),
                "cusparseCreateDnMat (x)");
-  check_status(cusparseCreateDnMat(&dy.handle, a.rows, k, k, y, CUDA_R_32F, CUSPARSE_ORDER_ROW),
+  check_status(lib.create_dn_mat(&dy.handle, a.rows, k, k, y, CUDA_R_32F, CUSPARSE_ORDER_ROW),
                "cusparseCreateDnMat (y)");
   const float one = 1, zero = 0;
   std::size_t bytes = 0;
-  check_status(cusparseSpMM_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
+  check_status(lib.spmm_buffer_size(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
                                        &one, mat.handle, dx.handle, &zero, dy.handle, CUDA_R_32F,
                                        CUSPARSE_SPMM_CSR_ALG2, &bytes),
                "cusparseSpMM_bufferSize");
   if (buffer.size() < bytes) buffer.resize(bytes);
-  check_status(cusparseSpMM(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE, &one,
+  check_status(lib.spmm(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE, &one,
                             mat.handle, dx.handle, &zero, dy.handle, CUDA_R_32F, CUSPARSE_SPMM_CSR_ALG2,
                             buffer.data()),
                "cusparseSpMM");
@@ -322,7 +329,7 @@ void CudaBackend::multiply_cusparse(const PreparedGraph& pg, Side out, ConstDens
   const std::lock_guard<std::mutex> lock(mutex_);
   DeviceArray<float> dx = to_device(x), dy(elements(y));
   DeviceArray<char> buffer;
-  cusparse_product(context_->sparse, device(pg).out(out), dx.data(), dy.data(), y.cols, buffer);
+  cusparse_product(context_->handle(), device(pg).out(out), dx.data(), dy.data(), y.cols, buffer);
   dy.download(y.data, elements(y));
 }
 
@@ -349,9 +356,10 @@ double CudaBackend::cusparse_seconds(const PreparedGraph& pg, Index k, int repea
   f_users.upload(pattern(static_cast<std::size_t>(g.users.rows) * k));
   f_items.upload(pattern(static_cast<std::size_t>(g.items.rows) * k));
   DeviceArray<char> buffer;
+  const cusparseHandle_t handle = context_->handle();
   return time_device(repeat, [&] {
-    cusparse_product(context_->sparse, g.users, f_items.data(), f_users.data(), k, buffer);  // Y_U = W X_I
-    cusparse_product(context_->sparse, g.items, f_users.data(), f_items.data(), k, buffer);  // X_I = W^T Y_U
+    cusparse_product(handle, g.users, f_items.data(), f_users.data(), k, buffer);  // Y_U = W X_I
+    cusparse_product(handle, g.items, f_users.data(), f_items.data(), k, buffer);  // X_I = W^T Y_U
   });
 }
 

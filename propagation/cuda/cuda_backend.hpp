@@ -7,7 +7,8 @@
 // whole loop, copying F in once and out once, and only the two changes (8 bytes) back
 // per iteration. The kernels are those of lp_kernels.cu; multiply_cusparse does the same
 // product with cuSPARSE (cusparseSpMM, CSR, CUSPARSE_SPMM_CSR_ALG2), the in-process anchor
-// of bench/gpu and of the tests.
+// of bench/gpu and of the tests; cuSPARSE is loaded (sparse_library.hpp) and its handle
+// made at the anchor's first call, so the backend's own kernels never map it.
 //
 // Calls are serialised by a mutex (one device context, the default stream), so one
 // backend may be shared by threads (the evaluation fits models concurrently).
@@ -47,7 +48,7 @@ class CudaBackend final : public Backend {
   double half_step_impl(const PreparedGraph& g, const HalfStep& step) const override;
   int iterate_impl(const PreparedGraph& g, const IterationLoop& loop) const override;
 
-  struct Context;  // the cuSPARSE handle
+  struct Context;  // the cuSPARSE handle, made at first use
   int threads_;
   std::unique_ptr<Context> context_;
   mutable std::mutex mutex_;

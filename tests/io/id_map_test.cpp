@@ -68,3 +68,65 @@ TEST_CASE("IdMap::from_names keeps the given order and refuses duplicates", "[id
   CHECK_THROWS_WITH(IdMap::from_names({"c", "a", "c"}), Catch::Contains("'c'"));
   CHECK(IdMap::from_names({}).size() == 0);
 }
+
+TEST_CASE("IdMap gives numbered ids (array) and others (table) the indices of an unordered_map reference",
+          "[id_map]") {
+  // Ids with the first id's prefix "u" and a number go through the array, unless the
+  // number has a leading zero, 8 or more digits or is at least kDenseIds; every other id
+  // (another prefix, letters after the digits, the prefix alone) goes through the table.
+  // The two must never hold the same id, and indices follow first appearance across both.
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> kind(0, 9);
+  std::uniform_int_distribution<std::uint32_t> small(0, 3000);
+  std::uniform_int_distribution<std::uint32_t> big(kDenseIds - 50, kDenseIds + 50);
+  IdMap map;
+  CHECK(map.find_or_add("u17") == 0);  // fixes the prefix "u"
+  std::unordered_map<std::string, Index> ref{{"u17", 0}};
+  std::vector<std::string> order{"u17"};
+  for (int step = 0; step < 50000; ++step) {
+    std::string key;
+    switch (kind(rng)) {
+      case 0: key = "u0" + std::to_string(small(rng)); break;             // leading zero: table
+      case 1: key = "v" + std::to_string(small(rng)); break;              // other prefix: table
+      case 2: key = "u" + std::to_string(small(rng)) + "x"; break;        // not all digits: table
+      case 3: key = "u" + std::to_string(big(rng)); break;                // around kDenseIds
+      case 4: key = "u1" + std::string(7, '0'); break;                    // 8 digits: table
+      case 5: key = "u"; break;                                           // the prefix alone
+      default: key = "u" + std::to_string(small(rng)); break;             // the array
+    }
+    auto [it, fresh] = ref.try_emplace(key, static_cast<Index>(ref.size()));
+    if (fresh) order.push_back(key);
+    const Index got = map.find_or_add(key);
+    if (got != it->second) FAIL("step " << step << ", key '" << key << "': index " << got << ", expected " << it->second);
+  }
+  CHECK(map.size() == static_cast<Index>(ref.size()));
+  CHECK(map.names() == order);
+  for (const auto& [key, idx] : ref) {
+    if (map.find(key) != idx) FAIL("find('" << key << "') != " << idx);
+    if (map.name(idx) != key) FAIL("name(" << idx << ") != '" << key << "'");
+  }
+  CHECK(map.find("u999999") == -1);   // numbered, beyond the array
+  CHECK(map.find("u3001") == -1);     // numbered, in range of the array only if met
+  CHECK(map.find("w5") == -1);
+}
+
+TEST_CASE("numbered_id takes the prefix and a decimal number below kDenseIds without leading zeros", "[id_map]") {
+  std::uint32_t n = 99;
+  CHECK(numbered_id("u0", "u", n));
+  CHECK(n == 0);
+  CHECK(numbered_id("item123", "item", n));
+  CHECK(n == 123);
+  CHECK(numbered_id("42", "", n));
+  CHECK(n == 42);
+  CHECK(numbered_id("u" + std::to_string(kDenseIds - 1), "u", n));
+  CHECK(n == kDenseIds - 1);
+  CHECK_FALSE(numbered_id("u" + std::to_string(kDenseIds), "u", n));
+  CHECK_FALSE(numbered_id("u007", "u", n));
+  CHECK_FALSE(numbered_id("u", "u", n));
+  CHECK_FALSE(numbered_id("v7", "u", n));
+  CHECK_FALSE(numbered_id("u7a", "u", n));
+  CHECK_FALSE(numbered_id("u-7", "u", n));
+  CHECK_FALSE(numbered_id("u12345678", "u", n));  // 8 digits
+}

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -352,4 +354,41 @@ TEST_CASE("read_labels holds long rows with a title column to the header's field
              Catch::Contains("labels.csv:1") && Catch::Contains("title column"));
   CHECK_THAT(error_of(dir, "labels.csv", "item,label,title\n1,drama,\"A\xFF\"\n", kItems),
              Catch::Contains("labels.csv:2") && Catch::Contains("field 3 (title)") && Catch::Contains("UTF-8"));
+}
+
+TEST_CASE("read_labels drops repeated pairs as a set of pairs met would: first row kept, in file order",
+          "[label_reader]") {
+  // A long file of random rows over few items and labels, so most pairs repeat, each row
+  // with its own weight: the entries must be the first row of each pair, in file order
+  // with the first row's weight, as a std::set of the pairs met row by row keeps them.
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> item(0, 39), label(0, 7);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back("i" + std::to_string(i));  // i30..i39: no events
+  const IdMap items = IdMap::from_names(ids);
+  std::string text = "item,label,weight\n";
+  std::vector<Entry> want;
+  std::set<std::pair<int, int>> met;
+  std::int64_t repeated = 0, unknown = 0;
+  for (int r = 0; r < 3000; ++r) {
+    const int i = item(rng), l = label(rng);
+    const float w = static_cast<float>(r + 1);
+    text += fmt::format("i{},g{},{}\n", i, l, r + 1);
+    if (i >= 30) {
+      ++unknown;
+      continue;
+    }
+    if (met.insert({i, l}).second)
+      want.emplace_back("i" + std::to_string(i), "g" + std::to_string(l), w);
+    else
+      ++repeated;
+  }
+  TempDir dir;
+  const ItemLabels got = read_text(dir, "labels.csv", text, items);
+  CHECK(got.unknown_item_rows == unknown);
+  CHECK(got.duplicate_pairs == repeated);
+  REQUIRE(repeated > 1000);  // about 2000: 2250 known rows over 240 pairs
+  CHECK(entries_of(got, items) == want);
 }
