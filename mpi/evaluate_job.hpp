@@ -29,8 +29,8 @@
 namespace driftrec::mpi {
 
 // The cost of evaluating one row, relative to the others, for the static assignment: the
-// CPU seconds of `driftrec evaluate` on the bundled MovieLens by year (3 test periods);
-// rows not in the table cost as much as the median row.
+// CPU seconds of `driftrec evaluate --threads 1` on the bundled MovieLens by year (3 test
+// periods); rows not in the table cost as much as the median row.
 double model_cost(const std::string& name);
 
 // The rows that must run on one rank because they share fits through a cache (the sequence
