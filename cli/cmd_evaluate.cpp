@@ -1,37 +1,11 @@
 // driftrec evaluate: the temporal evaluation protocol on a store, every baseline and model
 // in one run (pipeline/evaluate.hpp); a table on stdout, the JSON report with --json FILE.
-#include <fstream>
 #include <memory>
 
-#include <fmt/core.h>
-
 #include "cli/commands.hpp"
-#include "io/text.hpp"
 #include "pipeline/evaluate.hpp"
 
 namespace driftrec::cli {
-
-namespace {
-
-std::vector<int> parse_ks(const std::string& spec) {
-  std::vector<int> ks;
-  std::size_t start = 0;
-  while (start <= spec.size()) {
-    const std::size_t comma = spec.find(',', start);
-    const std::string_view field =
-        io::trim(std::string_view(spec).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    std::int64_t k = 0;
-    if (!io::parse_int64(field, k) || k < 1 || k > 100000)
-      throw InputError(fmt::format(
-          "--k '{}': expected a comma-separated list of cut-offs between 1 and 100000, e.g. 10,20", spec));
-    ks.push_back(static_cast<int>(k));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return ks;
-}
-
-}  // namespace
 
 void add_evaluate(CLI::App& app) {
   auto* cmd = app.add_subcommand("evaluate", "Temporal evaluation of every baseline and model, with confidence intervals");
@@ -52,22 +26,7 @@ void add_evaluate(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto& q = a->request;
-  cmd->add_option("store", q.store, "Store written by `driftrec ingest`")->required();
-  cmd->add_option("--test-periods", q.test_periods, "Number of test periods (the last N)")->default_val(3);
-  cmd->add_option("--k", a->ks, "Cut-offs of the item metrics, comma-separated")->default_val("10,20");
-  cmd->add_option("--json", a->json, "Also write the JSON report to this file");
-  cmd->add_option("--seed", q.seed, "Seed of the bootstrap resamples and of the ALS initialisation")->default_val(0);
-  cmd->add_option("--truth", q.truth,
-                  "truth.csv of `driftrec generate`: also score each interest model against the planted interests");
-  cmd->add_option("--tune-budget", q.tune_budget,
-                  "Seconds to spend first choosing the sequence models' hidden size, window and learning rate on "
-                  "the validation period (0: their defaults)")
-      ->default_val(0)
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--models", q.models,
-                  "Evaluate only these rows, comma-separated (e.g. recent_popularity,ranker; default: every row); "
-                  "the periods are split as for every row")
-      ->delimiter(',');
+  add_evaluate_options(*cmd, {q, a->ks, a->json});
   add_threads_option(*cmd, a->common);
   add_device_option(*cmd, a->request.device);
   add_quiet_option(*cmd, a->common);
@@ -78,15 +37,7 @@ void add_evaluate(CLI::App& app) {
     a->request.progress = make_progress(a->common);
     const pipeline::EvaluateSummary s = pipeline::evaluate_store(a->request);
     end_progress();
-    fmt::print("{}", s.table);
-    fmt::print("evaluated in {:.1f} s\n", s.seconds);
-    if (!a->json.empty()) {
-      std::ofstream f(a->json);
-      if (!f) throw InputError(fmt::format("--json {}: cannot open the file for writing", a->json));
-      f << s.to_json().dump(2) << "\n";
-      f.close();
-      if (!f) throw std::runtime_error(fmt::format("--json {}: write failed", a->json));
-    }
+    print_evaluation(s, a->json);
   });
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "cli/options.hpp"
 #include "cli/progress.hpp"
 #include "io/ingest.hpp"
 #include "pipeline/common.hpp"
@@ -43,9 +44,6 @@ struct CommonOptions {
   void apply() const;
 };
 void add_threads_option(CLI::App& cmd, CommonOptions& opts);
-// --device cpu|cuda|auto (propagate, factorize, train, evaluate), into a request's `device`;
-// the pipeline job checks it (exit 2 when cuda is asked for and cannot run).
-void add_device_option(CLI::App& cmd, std::string& device);
 
 // How ingest and update read event logs and label files: the options both take (--format,
 // --delimiter, --columns, --header, --time-format, --negative, --labels-format,

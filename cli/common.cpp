@@ -18,13 +18,6 @@ void add_threads_option(CLI::App& cmd, CommonOptions& opts) {
   cmd.add_option("--threads", opts.threads, "OpenMP threads (0: all cores)")->default_val(0);
 }
 
-void add_device_option(CLI::App& cmd, std::string& device) {
-  cmd.add_option("--device", device,
-                 "cpu | cuda | auto: where label propagation and ALS run (auto: cuda when this build has it and "
-                 "the machine has a GPU; cuda where either is missing exits 2 saying which)")
-      ->default_val("cpu");
-}
-
 void add_reader_options(CLI::App& cmd, io::EventReadOptions& events, io::LabelReadOptions& labels, ReaderOptions& r) {
   cmd.add_option("--labels-format", labels.format, "auto|movielens|ml100k|long")->default_val("auto");
   cmd.add_option("--genre-names", labels.genre_names, "u.genre for --labels u.item (default: beside it)");

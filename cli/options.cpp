@@ -1,7 +1,9 @@
 // The shared option declarations of cli/options.hpp.
 #include "cli/options.hpp"
 
+#include <charconv>
 #include <map>
+#include <string_view>
 
 #include <fmt/core.h>
 
@@ -53,6 +55,58 @@ void add_walk_options(CLI::App& cmd, pipeline::WalkOptions& walk) {
   cmd.add_option("--neighbours", walk.neighbours, "p3alpha/rp3beta: similar items kept per item")->default_val(100);
   cmd.add_option("--top", walk.top, "p3alpha/rp3beta/ppr: items saved per user")->default_val(20);
   cmd.add_option("--restart", walk.restart, "ppr: restart probability (the damping is 1 - restart)")->default_val(0.15);
+}
+
+void add_device_option(CLI::App& cmd, std::string& device) {
+  cmd.add_option("--device", device,
+                 "cpu | cuda | auto: where label propagation and ALS run (auto: cuda when this build has it and "
+                 "the machine has a GPU; cuda where either is missing exits 2 saying which)")
+      ->default_val("cpu");
+}
+
+void add_evaluate_options(CLI::App& cmd, const EvaluateTargets& to) {
+  pipeline::EvaluateRequest& q = to.request;
+  cmd.add_option("store", q.store, "Store written by `driftrec ingest`")->required();
+  cmd.add_option("--test-periods", q.test_periods, "Number of test periods (the last N)")->default_val(3);
+  cmd.add_option("--k", to.ks, "Cut-offs of the item metrics, comma-separated")->default_val("10,20");
+  cmd.add_option("--json", to.json, "Also write the JSON report to this file");
+  cmd.add_option("--seed", q.seed, "Seed of the bootstrap resamples and of the ALS initialisation")->default_val(0);
+  cmd.add_option("--truth", q.truth,
+                 "truth.csv of `driftrec generate`: also score each interest model against the planted interests");
+  cmd.add_option("--tune-budget", q.tune_budget,
+                 "Seconds to spend first choosing the sequence models' hidden size, window and learning rate on "
+                 "the validation period (0: their defaults)")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--models", q.models,
+                 "Evaluate only these rows, comma-separated (e.g. recent_popularity,ranker; default: every row); "
+                 "the periods are split as for every row")
+      ->delimiter(',');
+}
+
+std::vector<int> parse_ks(const std::string& spec) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  std::vector<int> ks;
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    const std::size_t comma = spec.find(',', start);
+    std::string_view field =
+        trim(std::string_view(spec).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (!field.empty() && field.front() == '+') field.remove_prefix(1);
+    int k = 0;
+    const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), k);
+    if (field.empty() || ec != std::errc() || end != field.data() + field.size() || k < 1 || k > 100000)
+      throw InputError(fmt::format(
+          "--k '{}': expected a comma-separated list of cut-offs between 1 and 100000, e.g. 10,20", spec));
+    ks.push_back(k);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return ks;
 }
 
 }  // namespace driftrec::cli

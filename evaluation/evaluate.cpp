@@ -172,6 +172,11 @@ std::size_t min_training_periods(const std::vector<ModelSpec>& models) {
 
 EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
                           const EvaluateOptions& options) {
+  return assemble_report(data, models, options, evaluate_models(data, models, options));
+}
+
+ModelOutcomes evaluate_models(const EvaluationData& data, const std::vector<ModelSpec>& models,
+                              const EvaluateOptions& options, const std::vector<bool>& selected) {
   if (models.empty()) throw InputError("evaluate: no models to evaluate");
   if (options.ks.empty()) throw InputError("--k: expected at least one cut-off");
   for (int k : options.ks)
@@ -184,19 +189,22 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
   for (const ModelSpec& m : models)
     if (m.grid.empty() || !m.fit || (!m.interest && !m.item))
       throw std::invalid_argument(fmt::format("model '{}' has no grid, no fit or no task", m.name));
+  if (!selected.empty() && selected.size() != models.size())
+    throw std::invalid_argument(fmt::format("evaluate_models: {} selection flags for {} models", selected.size(),
+                                            models.size()));
+  auto chosen_model = [&](std::size_t m) { return selected.empty() || selected[m]; };
 
   const Split split = make_split(data.periods.size(), options.test_periods, min_training_periods(models));
-  EvaluationReport r;
-  r.store = data.store;
-  r.slicing = data.slicing;
-  r.ks = options.ks;
-  r.validation_period = split.validation;
-  r.test_period_index = split.test;
-  for (std::size_t p : split.test)
-    r.test_periods.push_back(io::format_time(data.periods.begin[p]) + "/" + io::format_time(data.periods.end[p]));
+  ModelOutcomes out;
+  out.models.resize(models.size());
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    out.models[m].evaluated = chosen_model(m);
+    if (out.models[m].evaluated) out.models[m].period_notes.resize(split.test.size());
+  }
 
   std::uint64_t total_fits = 0, done = 0;
-  for (const ModelSpec& m : models) total_fits += (m.grid.size() > 1 ? m.grid.size() : 0) + split.test.size();
+  for (std::size_t m = 0; m < models.size(); ++m)
+    if (chosen_model(m)) total_fits += (models[m].grid.size() > 1 ? models[m].grid.size() : 0) + split.test.size();
   FitProgressContext context{&options, {}, 0, total_fits};
   const FitContextScope scope(context);
   auto progress = [&](const std::string& stage) {
@@ -205,7 +213,6 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
     if (options.progress) options.progress(stage.c_str(), done, total_fits);
   };
 
-  std::vector<double> seconds(models.size(), 0.0), cpu_seconds(models.size(), 0.0);
   auto clock = [] { return std::chrono::steady_clock::now(); };
   auto cpu = [] {
     rusage u{};
@@ -216,9 +223,9 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
   auto since = [&](auto t0) { return std::chrono::duration<double>(clock() - t0).count(); };
 
   // Validation: tune every model with more than one setting.
-  std::vector<Params> chosen(models.size());
   {
-    bool any_grid = std::any_of(models.begin(), models.end(), [](const ModelSpec& m) { return m.grid.size() > 1; });
+    bool any_grid = false;
+    for (std::size_t m = 0; m < models.size(); ++m) any_grid |= chosen_model(m) && models[m].grid.size() > 1;
     Training t;
     std::vector<EvaluatedPair> pairs;
     std::vector<float> popularity;
@@ -228,8 +235,10 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
       popularity = popularity_interest(t);
     }
     for (std::size_t m = 0; m < models.size(); ++m) {
+      if (!chosen_model(m)) continue;
       const ModelSpec& spec = models[m];
-      chosen[m] = spec.grid.front();
+      ModelOutcome& o = out.models[m];
+      o.chosen = spec.grid.front();
       if (spec.grid.size() == 1) continue;
       const char* metric_name = spec.interest ? "cross_entropy" : nullptr;
       const auto largest_k = static_cast<std::size_t>(std::max_element(options.ks.begin(), options.ks.end()) - options.ks.begin());
@@ -244,8 +253,8 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
         const double c0 = cpu();
         auto fitted = spec.fit(t, p);
         ModelSeries s = score_model(spec, *fitted, t, pairs, popularity, options.ks, nullptr, options.threads);
-        seconds[m] += since(t0);
-        cpu_seconds[m] += cpu() - c0;
+        o.seconds += since(t0);
+        o.cpu_seconds += cpu() - c0;
         ++done;
         const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[item_series]);
         tried.push_back({{"params", params_json(p)},
@@ -254,44 +263,43 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
         const bool better = spec.interest ? v < best : v > best;
         if (!std::isnan(v) && (std::isnan(best) || better)) {
           best = v;
-          chosen[m] = p;
+          o.chosen = p;
         }
       }
       if (std::isnan(best))
-        r.notes.push_back(fmt::format("{}: no validation pair defines the selection metric; "
-                                      "kept the first setting", spec.name));
-      r.validation[spec.name] = tried;
+        o.validation_note = fmt::format("{}: no validation pair defines the selection metric; "
+                                        "kept the first setting", spec.name);
+      o.validation = tried;
     }
   }
-  for (std::size_t m = 0; m < models.size(); ++m) r.hyperparameters[models[m].name] = params_json(chosen[m]);
 
   // Test periods: refit each model on the data before the period and score its pairs.
   std::vector<std::vector<ModelSeries>> per_period(split.test.size());
-  std::vector<std::int64_t> fallbacks(models.size(), 0);
-  std::size_t total_pairs = 0;
   for (std::size_t q = 0; q < split.test.size(); ++q) {
     const Training t = make_training(data, split.test[q]);
     const std::vector<EvaluatedPair> pairs = evaluated_pairs(data, t);
     const std::vector<float> popularity = popularity_interest(t);
-    for (const auto& e : pairs) r.pairs.push_back({e.user, e.period});
-    total_pairs += pairs.size();
+    for (const auto& e : pairs) out.pairs.push_back({e.user, e.period});
     for (std::size_t m = 0; m < models.size(); ++m) {
+      if (!chosen_model(m)) {
+        per_period[q].emplace_back(ModelSeries{models[m], 0, 0, false});
+        continue;
+      }
+      ModelOutcome& o = out.models[m];
       progress(fmt::format("test {}", models[m].name));
       const auto t0 = clock();
       const double c0 = cpu();
-      auto fitted = models[m].fit(t, chosen[m]);
-      if (std::string note = fitted->note(); !note.empty())
-        r.notes.push_back(fmt::format("{} (period {}): {}", models[m].name, r.test_periods[q], note));
+      auto fitted = models[m].fit(t, o.chosen);
+      o.period_notes[q] = fitted->note();
       per_period[q].push_back(score_model(models[m], *fitted, t, pairs, popularity, options.ks, options.truth, options.threads));
-      fallbacks[m] += per_period[q].back().fallbacks;
-      seconds[m] += since(t0);
-      cpu_seconds[m] += cpu() - c0;
+      o.fallbacks += per_period[q].back().fallbacks;
+      o.seconds += since(t0);
+      o.cpu_seconds += cpu() - c0;
       ++done;
     }
   }
-  progress("bootstrap");
 
-  // Rows in model order; each row's series pools the periods in order.
+  // Each row's series pools the periods in order; rows in report order (assemble_report).
   auto pooled = [&](std::size_t m, auto member, std::size_t j) {
     Series s;
     for (std::size_t q = 0; q < split.test.size(); ++q) {
@@ -302,35 +310,84 @@ EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpe
     return s;
   };
   for (std::size_t m = 0; m < models.size(); ++m) {
+    if (!chosen_model(m)) continue;
     const ModelSpec& spec = models[m];
+    std::vector<Series>& series = out.models[m].series;
+    if (spec.interest)
+      for (std::size_t j = 0; j < 5; ++j) series.push_back(pooled(m, &ModelSeries::interest, j));
+    if (spec.item)
+      for (std::size_t j = 0; j < 3 * options.ks.size(); ++j) series.push_back(pooled(m, &ModelSeries::item, j));
+    if (spec.interest && options.truth)
+      for (std::size_t j = 0; j < 2; ++j) series.push_back(pooled(m, &ModelSeries::truth, j));
+    for (auto& period : per_period) period[m] = ModelSeries{spec, 0, 0, false};  // pooled: free them
+  }
+  return out;
+}
+
+EvaluationReport assemble_report(const EvaluationData& data, const std::vector<ModelSpec>& models,
+                                 const EvaluateOptions& options, ModelOutcomes outcomes) {
+  if (outcomes.models.size() != models.size())
+    throw std::invalid_argument(fmt::format("assemble_report: {} outcomes for {} models", outcomes.models.size(),
+                                            models.size()));
+  const Split split = make_split(data.periods.size(), options.test_periods, min_training_periods(models));
+  EvaluationReport r;
+  r.store = data.store;
+  r.slicing = data.slicing;
+  r.ks = options.ks;
+  r.validation_period = split.validation;
+  r.test_period_index = split.test;
+  for (std::size_t p : split.test)
+    r.test_periods.push_back(io::format_time(data.periods.begin[p]) + "/" + io::format_time(data.periods.end[p]));
+  r.pairs = std::move(outcomes.pairs);
+
+  std::uint64_t total_fits = 0;
+  for (const ModelSpec& m : models) total_fits += (m.grid.size() > 1 ? m.grid.size() : 0) + split.test.size();
+  if (options.progress) options.progress("bootstrap", total_fits, total_fits);
+
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const ModelOutcome& o = outcomes.models[m];
+    if (!o.evaluated) throw std::invalid_argument(fmt::format("assemble_report: model '{}' not evaluated", models[m].name));
+    if (!o.validation.is_null()) r.validation[models[m].name] = o.validation;
+    if (!o.validation_note.empty()) r.notes.push_back(o.validation_note);
+    r.hyperparameters[models[m].name] = params_json(o.chosen);
+  }
+  for (std::size_t q = 0; q < split.test.size(); ++q)
+    for (std::size_t m = 0; m < models.size(); ++m)
+      if (const std::string& note = outcomes.models[m].period_notes.at(q); !note.empty())
+        r.notes.push_back(fmt::format("{} (period {}): {}", models[m].name, r.test_periods[q], note));
+
+  // Rows in model order, each with its series.
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const ModelSpec& spec = models[m];
+    ModelOutcome& o = outcomes.models[m];
+    const std::size_t first_row = r.rows.size();
     if (spec.interest) {
-      for (std::size_t j = 0; j < 5; ++j) {
-        r.rows.push_back({spec.name, "interest", kInterestMetrics[j], {}});
-        r.series.push_back(pooled(m, &ModelSeries::interest, j));
-      }
-      r.fallbacks[spec.name] = fallbacks[m];
+      for (const char* metric : kInterestMetrics) r.rows.push_back({spec.name, "interest", metric, {}});
+      r.fallbacks[spec.name] = o.fallbacks;
     }
     if (spec.item)
-      for (std::size_t k = 0; k < options.ks.size(); ++k)
-        for (std::size_t j = 0; j < 3; ++j) {
-          static const char* const kItem[] = {"recall", "ndcg", "hr"};
-          r.rows.push_back({spec.name, "item", fmt::format("{}@{}", kItem[j], options.ks[k]), {}});
-          r.series.push_back(pooled(m, &ModelSeries::item, 3 * k + j));
-        }
+      for (int k : options.ks)
+        for (const char* name : {"recall", "ndcg", "hr"})
+          r.rows.push_back({spec.name, "item", fmt::format("{}@{}", name, k), {}});
     if (spec.interest && options.truth)
-      for (std::size_t j = 0; j < 2; ++j) {
-        r.rows.push_back({spec.name, "interest_truth", kTruthMetrics[j], {}});
-        r.series.push_back(pooled(m, &ModelSeries::truth, j));
-      }
+      for (const char* metric : kTruthMetrics) r.rows.push_back({spec.name, "interest_truth", metric, {}});
+    if (o.series.size() != r.rows.size() - first_row)
+      throw std::invalid_argument(fmt::format("assemble_report: model '{}' has {} series for {} rows", spec.name,
+                                              o.series.size(), r.rows.size() - first_row));
+    for (Series& s : o.series) {
+      if (s.value.size() != r.pairs.size() || s.defined.size() != r.pairs.size())
+        throw std::invalid_argument(fmt::format("assemble_report: model '{}': a series of {} values for {} pairs",
+                                                spec.name, s.value.size(), r.pairs.size()));
+      r.series.push_back(std::move(s));
+    }
   }
   for (std::size_t m = 0; m < models.size(); ++m) {
-    r.seconds[models[m].name] = seconds[m];
-    r.cpu_seconds[models[m].name] = cpu_seconds[m];
+    r.seconds[models[m].name] = outcomes.models[m].seconds;
+    r.cpu_seconds[models[m].name] = outcomes.models[m].cpu_seconds;
   }
-  const std::vector<Estimate> est = bootstrap(r.series, total_pairs, options.seed, options.resamples, options.threads);
+  const std::vector<Estimate> est = bootstrap(r.series, r.pairs.size(), options.seed, options.resamples, options.threads);
   for (std::size_t i = 0; i < r.rows.size(); ++i) r.rows[i].estimate = est[i];
-  done = total_fits;
-  progress("done");
+  if (options.progress) options.progress("done", total_fits, total_fits);
   return r;
 }
 

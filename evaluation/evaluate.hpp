@@ -88,7 +88,42 @@ std::size_t min_training_periods(const std::vector<ModelSpec>& models);
 
 // Throws InputError on a bad option (naming it): --test-periods out of range
 // (make_split(periods, test_periods, min_training_periods(models))), a K below 1, no models.
+// The same as assemble_report(data, models, options, evaluate_models(data, models, options)).
 EvaluationReport evaluate(const EvaluationData& data, const std::vector<ModelSpec>& models,
                           const EvaluateOptions& options);
+
+// evaluate() in two steps, so the models can be fitted in different processes (driftrec-mpi
+// evaluate: each rank evaluates some of the models, rank 0 assembles): what one model
+// contributes to the report before the bootstrap. Nothing in it depends on the other models
+// evaluated beside it (rows share caches of deterministic fits only), so a model's outcome
+// is the same whichever process computes it, up to the timings.
+struct ModelOutcome {
+  bool evaluated = false;  // false: not selected in this process (everything below empty)
+  Params chosen;           // the setting refitted on the test periods
+  nlohmann::json validation;                // the settings tried (null: one setting, not tuned)
+  std::string validation_note;              // "" or why the first setting was kept
+  std::vector<std::string> period_notes;    // per test period: the fit's note ("" none)
+  std::vector<Series> series;               // the model's rows' series, in report row order
+  std::int64_t fallbacks = 0;
+  double seconds = 0, cpu_seconds = 0;      // this process's wall and CPU time on the model
+};
+
+struct ModelOutcomes {
+  std::vector<PairId> pairs;            // the pooled evaluated pairs, by period then user
+  std::vector<ModelOutcome> models;     // per model of the list, in its order
+};
+
+// Tunes and refits models[m] for every m with selected[m] (every model when `selected` is
+// empty), in evaluate()'s order: the validation period, then each test period in order.
+// The options are checked as evaluate() checks them (over every model of the list, selected
+// or not).
+ModelOutcomes evaluate_models(const EvaluationData& data, const std::vector<ModelSpec>& models,
+                              const EvaluateOptions& options, const std::vector<bool>& selected = {});
+
+// The report from every model's outcome (all evaluated): rows in model order, notes in
+// evaluate()'s order (validation notes by model, then each test period's by model), and
+// the bootstrap on options.seed and options.resamples.
+EvaluationReport assemble_report(const EvaluationData& data, const std::vector<ModelSpec>& models,
+                                 const EvaluateOptions& options, ModelOutcomes outcomes);
 
 }  // namespace driftrec::evaluation

@@ -16,6 +16,7 @@
 
 #include "cli/options.hpp"
 #include "mpi/comm.hpp"
+#include "mpi/evaluate_command.hpp"
 #include "mpi/factorize_job.hpp"
 #include "mpi/propagate_job.hpp"
 #include "mpi/walk_job.hpp"
@@ -166,12 +167,13 @@ void add_factorize(CLI::App& app, const mpi::Comm& c) {
 }
 
 int run(int argc, char** argv, const mpi::Comm& c) {
-  CLI::App app{"driftrec-mpi: driftrec's store jobs across MPI ranks (mpirun -np N driftrec-mpi propagate|factorize STORE); "
+  CLI::App app{"driftrec-mpi: driftrec's store jobs across MPI ranks (mpirun -np N driftrec-mpi propagate|factorize|evaluate STORE); "
                "propagate runs every method (label, p3alpha, rp3beta, ppr)",
                "driftrec-mpi"};
   app.require_subcommand(1);
   add_propagate(app, c);
   add_factorize(app, c);
+  mpi::add_evaluate_command(app, c);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,11 +12,12 @@
 #include "evaluation/truth.hpp"
 #include "evaluation/tuning.hpp"
 #include "io/store_info.hpp"
+#include "pipeline/evaluate_steps.hpp"
 
 namespace driftrec::pipeline {
 namespace ev = evaluation;
 
-EvaluateSummary evaluate_store(const EvaluateRequest& q) {
+void load_evaluation(const EvaluateRequest& q, EvaluationSetup& s) {
   if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
   for (int k : q.ks)
     if (k < 1 || k > 100000) throw InputError(fmt::format("ks: expected cut-offs between 1 and 100000, got {}", k));
@@ -26,24 +27,37 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
     throw InputError(fmt::format("{}: the store has no item labels, which the interest models and metrics need; "
                                  "ingest the log again with --labels FILE (item,label rows, or MovieLens movies.csv)",
                                  q.store));
-  const ev::EvaluationData data = ev::load_evaluation_data(store);
-  for (std::size_t k = 0; k < data.slices.size(); ++k) check_slice_weights(store, k, data.slices[k]);
-  const DeviceBackends device = device_backends(q.device, q.threads);
-  ev::LibraryModelOptions lo;
+  s.data = ev::load_evaluation_data(store);
+  for (std::size_t k = 0; k < s.data.slices.size(); ++k) check_slice_weights(store, k, s.data.slices[k]);
+  s.device = device_backends(q.device, q.threads);
+  ev::LibraryModelOptions& lo = s.library;
   lo.seed = q.seed;
   lo.threads = q.threads;
-  lo.propagation_backend = device.propagation.get();
-  lo.als_backend = device.als.get();
-  std::vector<ev::ModelSpec> models = ev::default_models(lo);
-  const ev::Split split = ev::make_split(data.periods.size(), q.test_periods, ev::min_training_periods(models));
-  // Tuning reads the validation period (and the data before it) only.
-  std::optional<ev::TuneResult> tuned;
-  if (q.tune_budget > 0) {
-    tuned = ev::tune_sequence(data, split.validation, ev::default_sequence_options(lo), q.tune_budget);
-    lo.sequence_settings = tuned->chosen;
-    models = ev::default_models(lo);
-  }
+  lo.propagation_backend = s.device.propagation.get();
+  lo.als_backend = s.device.als.get();
+  s.split = ev::make_split(s.data.periods.size(), q.test_periods, ev::min_training_periods(ev::default_models(lo)));
 
+  ev::EvaluateOptions& o = s.options;
+  o.test_periods = q.test_periods;
+  o.ks = q.ks;
+  o.seed = q.seed;
+  o.threads = q.threads;
+  o.progress = q.progress;
+  if (!q.truth.empty()) {
+    s.truth = ev::read_planted_truth(q.truth, s.data, s.split.test);
+    o.truth = &s.truth;
+  }
+}
+
+ev::TuneResult tune_evaluation(const EvaluationSetup& s, const EvaluateRequest& q) {
+  // Tuning reads the validation period (and the data before it) only.
+  return ev::tune_sequence(s.data, s.split.validation, ev::default_sequence_options(s.library), q.tune_budget);
+}
+
+void choose_models(EvaluationSetup& s, const EvaluateRequest& q, std::optional<ev::TuneResult> tuned) {
+  if (tuned) s.library.sequence_settings = tuned->chosen;
+  s.tuned = std::move(tuned);
+  std::vector<ev::ModelSpec> models = ev::default_models(s.library);
   if (!q.models.empty()) {
     std::vector<ev::ModelSpec> kept;
     std::string names;
@@ -57,32 +71,23 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
     }
     models = std::move(kept);
   }
+  s.models = std::move(models);
+}
 
-  ev::PlantedTruth truth;
-  ev::EvaluateOptions o;
-  o.test_periods = q.test_periods;
-  o.ks = q.ks;
-  o.seed = q.seed;
-  o.threads = q.threads;
-  o.progress = q.progress;
-  if (!q.truth.empty()) {
-    truth = ev::read_planted_truth(q.truth, data, split.test);
-    o.truth = &truth;
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  const ev::EvaluationReport report = ev::evaluate(data, models, o);
+EvaluateSummary summarize_evaluation(const EvaluationSetup& setup, const ev::EvaluationReport& report,
+                                     double seconds) {
   EvaluateSummary s;
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
+  s.seconds = seconds;
   ev::ReportContext c;
-  c.seed = q.seed;
-  c.resamples = o.resamples;
-  c.truth = o.truth;
-  c.validation_period = io::format_time(data.periods.begin[split.validation]) + "/" +
-                        io::format_time(data.periods.end[split.validation]);
+  c.seed = setup.options.seed;
+  c.resamples = setup.options.resamples;
+  c.truth = setup.options.truth;
+  const std::size_t v = setup.split.validation;
+  c.validation_period =
+      io::format_time(setup.data.periods.begin[v]) + "/" + io::format_time(setup.data.periods.end[v]);
   s.table = ev::report_table(report, c);
   s.report = ev::report_json(report, c);
-  if (tuned) {
+  if (const auto& tuned = setup.tuned) {
     s.report["tuning"] = {{"sequence", ev::to_json(*tuned)}};
     std::string chosen;
     for (const auto& [k, v] : tuned->chosen) chosen += fmt::format("{}{}={}", chosen.empty() ? "" : ", ", k, v);
@@ -92,6 +97,18 @@ EvaluateSummary evaluate_store(const EvaluateRequest& q) {
                            tuned->trials.size() + tuned->skipped, chosen);
   }
   return s;
+}
+
+EvaluateSummary evaluate_store(const EvaluateRequest& q) {
+  EvaluationSetup setup;
+  load_evaluation(q, setup);
+  std::optional<ev::TuneResult> tuned;
+  if (q.tune_budget > 0) tuned = tune_evaluation(setup, q);
+  choose_models(setup, q, std::move(tuned));
+  const auto t0 = std::chrono::steady_clock::now();
+  const ev::EvaluationReport report = ev::evaluate(setup.data, setup.models, setup.options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summarize_evaluation(setup, report, seconds);
 }
 
 nlohmann::json EvaluateSummary::to_json() const {

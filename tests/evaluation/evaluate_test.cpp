@@ -2,6 +2,7 @@
 // leaves every prediction unchanged, while a deliberately leaky model is caught), results
 // are fixed by the seed, the JSON report has the required shape, and planted truth is read.
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <set>
 #include <string_view>
 
@@ -303,4 +304,73 @@ TEST_CASE("an error a model throws while scoring a pair comes out of evaluate wi
                                },
                                "names the user and the failure"));
   }
+}
+
+TEST_CASE("models evaluated apart and assembled give evaluate's report", "[evaluation]") {
+  // driftrec-mpi evaluate's split: each "rank" builds its own model list (no cache shared
+  // across ranks) and evaluates its rows; the outcomes assembled equal one evaluate().
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const EvaluationData d = drift_data(seed, false);
+  EvaluateOptions o;
+  o.test_periods = 2;
+  o.ks = {3, 7};
+  o.seed = 11;
+  o.resamples = 200;
+  const std::vector<ModelSpec> models = small_models();
+  const EvaluationReport whole = evaluate(d, models, o);
+
+  // Rank r takes the rows m with m % 3 == r, except that the sequence rows (sharing one
+  // GRU fit) go together to rank 2.
+  const int ranks = 3;
+  std::vector<int> owner(models.size());
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const std::string& n = models[m].name;
+    const bool sequence = n.starts_with("sequence_") || n == "hybrid" || n == "mixture";
+    owner[m] = sequence ? 2 : static_cast<int>(m % 3);
+  }
+  ModelOutcomes merged;
+  merged.models.resize(models.size());
+  for (int r = 0; r < ranks; ++r) {
+    std::vector<bool> mine(models.size());
+    for (std::size_t m = 0; m < models.size(); ++m) mine[m] = owner[m] == r;
+    ModelOutcomes part = evaluate_models(d, small_models(), o, mine);
+    REQUIRE(part.models.size() == models.size());
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      CHECK(part.models[m].evaluated == mine[m]);
+      if (mine[m]) merged.models[m] = std::move(part.models[m]);
+    }
+    if (r == 0) merged.pairs = std::move(part.pairs);
+  }
+  const EvaluationReport apart = assemble_report(d, models, o, std::move(merged));
+
+  REQUIRE(apart.rows.size() == whole.rows.size());
+  REQUIRE(apart.pairs.size() == whole.pairs.size());
+  for (std::size_t i = 0; i < whole.pairs.size(); ++i) {
+    CHECK(apart.pairs[i].user == whole.pairs[i].user);
+    CHECK(apart.pairs[i].period == whole.pairs[i].period);
+  }
+  for (std::size_t s = 0; s < whole.rows.size(); ++s) {
+    INFO(whole.rows[s].model << " " << whole.rows[s].task << " " << whole.rows[s].metric);
+    CHECK(apart.rows[s].model == whole.rows[s].model);
+    CHECK(apart.rows[s].metric == whole.rows[s].metric);
+    CHECK(apart.series[s].value == whole.series[s].value);
+    CHECK(apart.series[s].defined == whole.series[s].defined);
+    const Estimate &a = apart.rows[s].estimate, &w = whole.rows[s].estimate;
+    CHECK(a.n == w.n);
+    // Bitwise, NaN included (rows no pair defines).
+    CHECK(std::memcmp(&a.value, &w.value, sizeof(double)) == 0);
+    CHECK(std::memcmp(&a.lo, &w.lo, sizeof(double)) == 0);
+    CHECK(std::memcmp(&a.hi, &w.hi, sizeof(double)) == 0);
+  }
+  CHECK(apart.notes == whole.notes);
+  CHECK(apart.hyperparameters == whole.hyperparameters);
+  CHECK(apart.validation == whole.validation);
+  CHECK(apart.fallbacks == whole.fallbacks);
+  CHECK(apart.seconds.size() == whole.seconds.size());
+
+  // A model left out of every part cannot be assembled.
+  ModelOutcomes missing = evaluate_models(d, models, o, std::vector<bool>(models.size(), false));
+  CHECK(missing.pairs.size() == whole.pairs.size());
+  CHECK_THROWS_AS(assemble_report(d, models, o, std::move(missing)), std::invalid_argument);
 }
