@@ -17,19 +17,24 @@ void FactorsResultWriter::write_item(std::size_t period, const mf::Factors& f) {
 
 const char* solver_name(mf::Solver s) { return s == mf::Solver::cg ? "cg" : "cholesky"; }
 
+void write_factors_attributes(hid_t g, const mf::TemporalAlsOptions& o, const std::string& slicing,
+                              std::size_t periods) {
+  h5::write_attr(g, "kind", std::string("temporal_als"));
+  h5::write_attr(g, "slicing", slicing);
+  h5::write_attr(g, "factors", static_cast<std::int64_t>(o.als.factors));
+  h5::write_attr(g, "regularization", static_cast<double>(o.als.regularization));
+  h5::write_attr(g, "alpha", static_cast<double>(o.als.alpha));
+  h5::write_attr(g, "iterations", static_cast<std::int64_t>(o.als.iterations));
+  h5::write_attr(g, "cg_steps", static_cast<std::int64_t>(o.als.cg_steps));
+  h5::write_attr(g, "solver", std::string(solver_name(o.als.solver)));
+  h5::write_attr(g, "eta", static_cast<double>(o.eta));
+  h5::write_attr(g, "gamma", static_cast<double>(o.gamma));
+  h5::write_attr(g, "seed", static_cast<std::int64_t>(o.als.seed));
+  h5::write_attr(g, "periods", static_cast<std::int64_t>(periods));
+}
+
 void FactorsResultWriter::finish(const mf::TemporalAlsOptions& o, const std::string& slicing, std::size_t periods) {
-  h5::write_attr(group_, "kind", std::string("temporal_als"));
-  h5::write_attr(group_, "slicing", slicing);
-  h5::write_attr(group_, "factors", static_cast<std::int64_t>(o.als.factors));
-  h5::write_attr(group_, "regularization", static_cast<double>(o.als.regularization));
-  h5::write_attr(group_, "alpha", static_cast<double>(o.als.alpha));
-  h5::write_attr(group_, "iterations", static_cast<std::int64_t>(o.als.iterations));
-  h5::write_attr(group_, "cg_steps", static_cast<std::int64_t>(o.als.cg_steps));
-  h5::write_attr(group_, "solver", std::string(solver_name(o.als.solver)));
-  h5::write_attr(group_, "eta", static_cast<double>(o.eta));
-  h5::write_attr(group_, "gamma", static_cast<double>(o.gamma));
-  h5::write_attr(group_, "seed", static_cast<std::int64_t>(o.als.seed));
-  h5::write_attr(group_, "periods", static_cast<std::int64_t>(periods));
+  write_factors_attributes(group_, o, slicing, periods);
   users_.reset();
   items_.reset();
   group_.reset();

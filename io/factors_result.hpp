@@ -31,6 +31,11 @@ class FactorsResultWriter {
   h5::Handle group_, users_, items_;
 };
 
+// What finish() writes into the result group `result`: the attributes (driftrec-mpi writes
+// them so after its ranks wrote the factors).
+void write_factors_attributes(h5::Hid result, const matrix_factorization::TemporalAlsOptions& options,
+                              const std::string& slicing, std::size_t periods);
+
 // "cg" | "cholesky", as the solver attribute and `driftrec factorize --solver` spell it.
 const char* solver_name(matrix_factorization::Solver s);
 

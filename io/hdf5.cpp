@@ -1,7 +1,9 @@
 #include "io/hdf5.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -185,8 +187,22 @@ struct ChunkScratch {
   std::vector<unsigned char> shuffled, packed;
 };
 
+// DRIFTREC_TEST_RAW_CHUNKS=1 (tests only): write a chunk that deflate does not shrink raw,
+// with the filter mask bit that skips deflate, as stores written before mask-0 chunks were;
+// tests/mpi makes such an old-style store with it. Read once.
+bool raw_chunks_for_tests() {
+  static const bool raw = [] {
+    const char* v = std::getenv("DRIFTREC_TEST_RAW_CHUNKS");
+    return v && std::string_view(v) == "1";
+  }();
+  return raw;
+}
+
 // Chunk c (of `chunk` elements; the last one padded with zeros) of `n` elements at `in`,
-// shuffled and compressed into `out`.
+// shuffled and compressed into `out`. Every chunk is a zlib stream with filter mask 0, even
+// one that deflate does not shrink (then stored deflate blocks: the bytes plus 5 per 64 KiB
+// and a few per plane): HDF5 1.10's collective reads of filtered datasets ignore the mask
+// and would inflate a raw chunk (driftrec-mpi, docs/mpi.md).
 void compress_chunk(const unsigned char* in, std::uint64_t n, std::size_t elem, std::uint64_t chunk, std::uint64_t c,
                     ChunkScratch& s, CompressedChunks::Chunk& out) {
   constexpr std::uint32_t kSkipDeflate = 1u << 1;  // filter mask bit of the 2nd filter
@@ -195,13 +211,13 @@ void compress_chunk(const unsigned char* in, std::uint64_t n, std::size_t elem, 
   if (s.shuffled.size() != raw_bytes || count < chunk) s.shuffled.assign(raw_bytes, 0);
   shuffle(in + c * chunk * elem, count, elem, chunk, s.shuffled.data());
   const std::size_t size = s.deflater.compress(s.shuffled.data(), chunk, elem, s.packed);
-  if (size < raw_bytes) {
-    out.bytes.assign(s.packed.begin(), s.packed.begin() + static_cast<std::ptrdiff_t>(size));
-    out.mask = 0;
-  } else {  // incompressible: stored shuffled only
+  if (size >= raw_bytes && raw_chunks_for_tests()) {
     out.bytes.assign(s.shuffled.begin(), s.shuffled.end());
     out.mask = kSkipDeflate;
+    return;
   }
+  out.bytes.assign(s.packed.begin(), s.packed.begin() + static_cast<std::ptrdiff_t>(size));
+  out.mask = 0;
 }
 
 std::uint64_t chunk_length(std::uint64_t n) { return std::clamp<std::uint64_t>(n, 1, kChunkElements); }

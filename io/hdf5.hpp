@@ -57,6 +57,8 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
 // shuffled and compressed in parallel (io/plane_deflate.hpp, zlib format: exactly what
 // HDF5's own shuffle + deflate filters read) and handed to HDF5 whole with H5Dwrite_chunk;
 // HDF5's built-in path compresses serially with zlib and was most of ingest's write time.
+// Every chunk, one that deflate does not shrink included (stored deflate blocks), is a zlib
+// stream with filter mask 0, which parallel HDF5's collective reads need (docs/mpi.md).
 // threads: 0 for OpenMP's default; the bytes written are the same for any count.
 // `first`: the data are elements [first, first + n) of the dataset, first a multiple of its
 // chunk length and n reaching the dataset's end or a multiple of it too.
@@ -69,7 +71,7 @@ struct CompressedChunks {
   std::uint64_t n = 0;  // elements
   struct Chunk {
     std::vector<unsigned char> bytes;
-    std::uint32_t mask = 0;  // HDF5's filter mask: deflate skipped
+    std::uint32_t mask = 0;  // HDF5's filter mask: always 0 (deflate applied), bar a test switch
   };
   std::vector<Chunk> chunks;
 };

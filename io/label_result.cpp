@@ -44,21 +44,25 @@ void LabelResultWriter::write_period(std::size_t period, const pr::DenseMatrix& 
   write_rows(items_, period_name(period), item_labels);
 }
 
-void LabelResultWriter::finish(const LabelResultInfo& info) {
+void write_label_result_info(hid_t result, const LabelResultInfo& info, int threads) {
   const std::vector<std::int32_t> converged(info.converged.begin(), info.converged.end());
-  h5::write_array<std::int64_t>(group_, "iterations", info.iterations, threads_);
-  h5::write_array<double>(group_, "residual", info.residual, threads_);
-  h5::write_array<std::int32_t>(group_, "converged", converged, threads_);
+  h5::write_array<std::int64_t>(result, "iterations", info.iterations, threads);
+  h5::write_array<double>(result, "residual", info.residual, threads);
+  h5::write_array<std::int32_t>(result, "converged", converged, threads);
   const pr::TemporalOptions& o = info.options;
-  h5::write_attr(group_, "alpha", static_cast<double>(o.propagation.alpha));
-  h5::write_attr(group_, "gamma", static_cast<double>(o.gamma));
-  h5::write_attr(group_, "mu", static_cast<double>(o.mu));
-  h5::write_attr(group_, "tolerance", o.propagation.tolerance);
-  h5::write_attr(group_, "max_iterations", static_cast<std::int64_t>(o.propagation.max_iterations));
-  h5::write_attr(group_, "keep", info.keep);
-  h5::write_attr(group_, "kind", std::string("label_propagation"));
-  h5::write_attr(group_, "slicing", info.slicing);
-  h5::write_attr(group_, "periods", static_cast<std::int64_t>(info.iterations.size()));
+  h5::write_attr(result, "alpha", static_cast<double>(o.propagation.alpha));
+  h5::write_attr(result, "gamma", static_cast<double>(o.gamma));
+  h5::write_attr(result, "mu", static_cast<double>(o.mu));
+  h5::write_attr(result, "tolerance", o.propagation.tolerance);
+  h5::write_attr(result, "max_iterations", static_cast<std::int64_t>(o.propagation.max_iterations));
+  h5::write_attr(result, "keep", info.keep);
+  h5::write_attr(result, "kind", std::string("label_propagation"));
+  h5::write_attr(result, "slicing", info.slicing);
+  h5::write_attr(result, "periods", static_cast<std::int64_t>(info.iterations.size()));
+}
+
+void LabelResultWriter::finish(const LabelResultInfo& info) {
+  write_label_result_info(group_, info, threads_);
   users_.reset();
   items_.reset();
   scores_.reset();

@@ -50,6 +50,10 @@ class LabelResultWriter {
   h5::Handle group_, users_, items_, scores_;
 };
 
+// What finish() writes into the result group `result`: the per-period arrays and the
+// attributes (driftrec-mpi writes them so after its ranks wrote the matrices).
+void write_label_result_info(h5::Hid result, const LabelResultInfo& info, int threads);
+
 // The raw F_U(t) saved for resuming; empty when the result did not save that period.
 std::optional<propagation::DenseMatrix> read_user_scores(const Store& store, const std::string& name,
                                                          std::size_t period);

@@ -57,6 +57,14 @@ namespace {
 
 void write_matrix_of(hid_t loc, const std::string& name, hid_t type, const void* data, std::uint64_t rows,
                      std::uint64_t cols) {
+  h5::Handle d = create_matrix(loc, name, type, rows, cols);
+  if (rows * cols > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    h5::throw_write_error(fmt::format("cannot write matrix '{}'", name));
+}
+
+}  // namespace
+
+h5::Handle create_matrix(hid_t loc, const std::string& name, hid_t type, std::uint64_t rows, std::uint64_t cols) {
   hsize_t dims[2] = {rows, cols};
   hsize_t chunk[2] = {std::clamp<hsize_t>(rows, 1, std::max<hsize_t>(1, (1 << 18) / std::max<hsize_t>(cols, 1))),
                       std::max<hsize_t>(cols, 1)};
@@ -66,11 +74,9 @@ void write_matrix_of(hid_t loc, const std::string& name, hid_t type, const void*
       H5Pset_deflate(dcpl, 1) < 0)
     throw std::runtime_error(fmt::format("HDF5: cannot set up matrix '{}'", name));
   h5::Handle d(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
-  if (d < 0 || (rows * cols > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
-    h5::throw_write_error(fmt::format("cannot write matrix '{}'", name));
+  if (d < 0) h5::throw_write_error(fmt::format("cannot create matrix '{}'", name));
+  return d;
 }
-
-}  // namespace
 
 void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
                   std::uint64_t cols) {

@@ -20,6 +20,10 @@ h5::Handle create_result(StoreWriter& w, const std::string& name);
 // Opens /results/<name>; InputError naming the results the store has if it is missing.
 h5::Handle open_result(const Store& store, const std::string& name);
 
+// The 2-d dataset write_matrix writes into: rows x cols of `type`, chunked by rows (about
+// 2^18 values a chunk), shuffled and deflated. driftrec-mpi creates its results' matrices
+// with it, so they have the single process's layout.
+h5::Handle create_matrix(hid_t loc, const std::string& name, hid_t type, std::uint64_t rows, std::uint64_t cols);
 // Row-major float32 matrices as 2-d datasets (chunked by rows, compressed).
 void write_matrix(hid_t loc, const std::string& name, const float* data, std::uint64_t rows,
                   std::uint64_t cols);

@@ -220,7 +220,8 @@ void StoreWriter::drop_result(const std::string& name) {
     h5::throw_write_error(fmt::format("cannot remove '{}'", path));
 }
 
-void StoreWriter::commit() {
+// The store's results this writer did not write or drop, into the new file.
+void StoreWriter::copy_results() {
   if (base_ >= 0 && h5::exists(base_, "/results")) {
     h5::Handle from(H5Gopen2(base_, "/results", H5P_DEFAULT), H5Gclose);
     if (from < 0) h5::throw_write_error("cannot open /results");
@@ -230,10 +231,25 @@ void StoreWriter::commit() {
         copy_object(base_, file_, "/results/" + name);
   }
   base_.reset();
-  // Every step is checked before the rename: a store that did not reach the disk whole
-  // (disk full, quota) must never replace the target.
-  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) h5::throw_write_error(fmt::format("cannot flush {}", temp_));
+}
+
+void StoreWriter::hand_over(const std::string& replaced) {
+  DRIFTREC_ASSERT(file_ >= 0);
+  drop_result(replaced);
+  copy_results();
+  if (!h5::exists(file_, "/results")) h5::create_group(file_, "/results");
   if (H5Fclose(file_.release()) < 0) h5::throw_write_error(fmt::format("cannot close {}", temp_));
+}
+
+void StoreWriter::commit() {
+  // Every step is checked before the rename: a store that did not reach the disk whole
+  // (disk full, quota) must never replace the target. After hand_over() the file is
+  // closed already, by its other writers.
+  if (file_ >= 0) {
+    copy_results();
+    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) h5::throw_write_error(fmt::format("cannot flush {}", temp_));
+    if (H5Fclose(file_.release()) < 0) h5::throw_write_error(fmt::format("cannot close {}", temp_));
+  }
   const int fd = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InternalError(fmt::format("cannot open {}: {}", temp_, std::strerror(errno)));
   if (out_.exists) {

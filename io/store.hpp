@@ -63,6 +63,11 @@ class StoreWriter {
   // copy it back.
   void copy_result(const std::string& name);
   void drop_result(const std::string& name);
+  // Amend, for a result written by other handles (driftrec-mpi's ranks, through MPI-IO):
+  // copies the store's results other than `replaced` into the file now, makes /results,
+  // and closes the file, which the caller then opens itself; commit() renames it as the
+  // caller left it (closed).
+  void hand_over(const std::string& replaced);
   // Closes, flushes to disk, gives the file the replaced store's mode and owner, and
   // renames it onto the target.
   void commit();
@@ -71,6 +76,7 @@ class StoreWriter {
   void prepare(bool overwrite, bool existing);
   void copy_base();
   void protect_temp();
+  void copy_results();
   std::string target_, temp_;
   OutputTarget out_;
   std::unique_ptr<WriteGuard> guard_;  // declared before the handles: closed after them

@@ -1,5 +1,5 @@
 // `driftrec-mpi factorize` (mpi/factorize_job.hpp): reads, the per-period distributed
-// sweeps, and rank 0's write of the factors.
+// sweeps, and the collective write of the factors.
 #include "mpi/factorize_job.hpp"
 
 #include <chrono>
@@ -13,10 +13,12 @@
 #include "graph/decay.hpp"
 #include "io/factors_result.hpp"
 #include "io/result_name.hpp"
+#include "io/results.hpp"
 #include "io/store.hpp"
 #include "mpi/als.hpp"
 #include "mpi/distributed_graph.hpp"
 #include "mpi/parallel_store.hpp"
+#include "mpi/result_file.hpp"
 #include "mpi/store_blocks.hpp"
 #include "pipeline/common.hpp"
 
@@ -30,12 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-mf::Factors as_factors(std::vector<float>&& v, Index rows, int cols) {
-  mf::Factors m(rows, cols);
-  std::copy(v.begin(), v.end(), m.data());
-  return m;
-}
 
 }  // namespace
 
@@ -80,20 +76,15 @@ FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
   for (Index x : b.users.bounds) s.user_blocks.push_back(x);
   for (Index x : b.items.bounds) s.item_blocks.push_back(x);
 
-  std::unique_ptr<io::StoreWriter> writer;
-  std::unique_ptr<io::FactorsResultWriter> result;
-  run_phase(c, [&] {
-    if (!c.root()) return;
-    writer = open_writer(q.store, *stamp, q.threads);
-    result = std::make_unique<io::FactorsResultWriter>(*writer, q.name);
-  });
+  // The result's file: rank 0's temporary copy, opened by every rank with MPI-IO.
+  ResultFile out(c, q.store, stamp.value_or(Stamp{}), q.name, q.threads);
+  for (const char* group : {"user_factors", "item_factors"}) out.create_group(group);
 
   const int f = options.als.factors;
   const Index u0 = b.users.begin(c.rank), i0 = b.items.begin(c.rank);
   // The seeded start, each row keyed by its global id as initial_factors keys it.
   mf::Factors users = mf::initial_factors(b.users.rows(c.rank), f, options.als.seed, mf::kUserStream, q.threads, u0);
   mf::Factors items = mf::initial_factors(b.items.rows(c.rank), f, options.als.seed, mf::kItemStream, q.threads, i0);
-  const std::vector<std::int64_t> user_rows = b.users.rows_per_part(), item_rows = b.items.rows_per_part();
   CsrMatrix history;
   for (std::size_t t = 0; t < shape.slices; ++t) {
     const auto t0 = Clock::now();
@@ -124,15 +115,10 @@ FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
     p.exchange_seconds = traffic.exchange_seconds;
     p.solve_seconds = traffic.solve_seconds;
 
-    std::vector<float> all_users, all_items;
-    const bool keep_users = t >= first_user, keep_items = t >= first_item;
-    if (keep_users) all_users = gather_rows(c, users.data(), users.rows(), f, user_rows);
-    if (keep_items) all_items = gather_rows(c, items.data(), items.rows(), f, item_rows);
-    run_phase(c, [&] {
-      if (!c.root()) return;
-      if (keep_users) result->write_user(t, as_factors(std::move(all_users), shape.users, f));
-      if (keep_items) result->write_item(t, as_factors(std::move(all_items), shape.items, f));
-    });
+    // Each rank writes its own rows, collectively (io::FactorsResultWriter's layout).
+    const std::string period = io::period_name(t);
+    if (t >= first_user) out.write_rows("user_factors/" + period, users.data(), u0, users.rows(), shape.users, f);
+    if (t >= first_item) out.write_rows("item_factors/" + period, items.data(), i0, items.rows(), shape.items, f);
     p.seconds = since(t0);
     if (q.progress && c.root())
       fmt::print(stderr, "driftrec-mpi: period {}/{}: {} sweeps, {:.3f} s\n", t + 1, shape.slices,
@@ -140,13 +126,7 @@ FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
     s.per_period.push_back(p);
   }
 
-  MPI_Barrier(c.comm);
-  run_phase(c, [&] {
-    if (!c.root()) return;
-    result->finish(options, shape.slicing, shape.slices);
-    result.reset();
-    writer->commit();
-  });
+  out.commit([&](io::h5::Hid result) { io::write_factors_attributes(result, options, shape.slicing, shape.slices); });
   s.seconds = since(t_start);
   return s;
 }

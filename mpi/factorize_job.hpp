@@ -6,10 +6,11 @@
 // (mpi/store_blocks.hpp); per period G_t = gamma G_(t-1) + W_t on the rank's user rows, the
 // graph split (mpi/distributed_graph.hpp, in id order), options.iterations sweeps
 // (mpi/als.hpp) from the previous period's factors (the seeded ones, each row keyed by its
-// global id, in period 0) with the drift prior on the users after period 0, and the kept
-// factors gathered to rank 0, which writes them through io::StoreWriter (a temporary file
-// renamed over the store on commit, under the store's writer lock, taken after the reads
-// and checked against the file the ranks read). Equal to the single process bit for bit
+// global id, in period 0) with the drift prior on the users after period 0, and each
+// rank's rows of the kept factors written collectively (mpi/result_file.hpp: a temporary
+// copy of the store, made by rank 0 under the store's writer lock, taken after the reads
+// and checked against the file the ranks read, and renamed over the store by rank 0 after
+// every rank has closed it). Equal to the single process bit for bit
 // (mpi/als.hpp says why), for either solver and any rank or thread count.
 //
 // DRIFTREC_MPI_FAIL_RANK=r (tests) makes rank r fail in period 0, or in period

@@ -1,5 +1,5 @@
 // `driftrec-mpi propagate` (mpi/propagate_job.hpp): partition, collective reads, the
-// per-period distributed propagation, and rank 0's write of the result.
+// per-period distributed propagation, and the collective write of the result.
 #include "mpi/propagate_job.hpp"
 
 #include <chrono>
@@ -12,10 +12,12 @@
 #include "graph/decay.hpp"
 #include "io/label_result.hpp"
 #include "io/result_name.hpp"
+#include "io/results.hpp"
 #include "io/store.hpp"
 #include "mpi/degree_order.hpp"
 #include "mpi/label_propagation.hpp"
 #include "mpi/parallel_store.hpp"
+#include "mpi/result_file.hpp"
 #include "mpi/store_blocks.hpp"
 #include "pipeline/common.hpp"
 
@@ -30,12 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-pr::DenseMatrix as_matrix(std::vector<float>&& v, Index rows, Index cols) {
-  pr::DenseMatrix m(rows, cols);
-  std::copy(v.begin(), v.end(), m.data());
-  return m;
-}
 
 }  // namespace
 
@@ -86,20 +82,15 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   for (Index b : users.bounds) s.user_blocks.push_back(b);
   for (Index b : items.bounds) s.item_blocks.push_back(b);
 
-  // Rank 0 alone writes: the writer lock, then the check that the store is the one read.
-  std::unique_ptr<io::StoreWriter> writer;
-  std::unique_ptr<io::LabelResultWriter> result;
+  // The result's file: rank 0's temporary copy (under the writer lock, checked to be the
+  // store read), opened by every rank with MPI-IO.
   io::LabelResultInfo info;
   info.options = options;
   info.keep = q.keep;
   info.slicing = shape.slicing;
-  run_phase(c, [&] {
-    if (!c.root()) return;
-    writer = open_writer(q.store, *stamp, q.threads);
-    result = std::make_unique<io::LabelResultWriter>(*writer, s.result);
-  });
+  ResultFile out(c, q.store, stamp.value_or(Stamp{}), s.result, q.threads);
+  for (const char* group : {"interests", "item_labels", "user_scores"}) out.create_group(group);
 
-  const std::vector<std::int64_t> user_rows = users.rows_per_part(), item_rows = items.rows_per_part();
   CsrMatrix history;
   GlobalOrder order;         // G_t's degree order, as the single process's
   pr::DenseMatrix previous;  // own rows of the raw F_U(t-1)
@@ -144,23 +135,18 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
     info.residual.push_back(r.residual);
     info.converged.push_back(r.converged);
 
-    // The period's rows to rank 0, which writes them as the single process does.
+    // Each rank writes its own rows of the period, collectively, where the single process
+    // writes the whole matrices (io::LabelResultWriter).
     const bool keep = t >= first, scores = t + 2 >= shape.slices;
-    std::vector<float> interests, item_labels, user_scores;
+    const std::string period = io::period_name(t);
+    const Index u0 = users.begin(c.rank), i0 = items.begin(c.rank);
     if (keep) {
       const pr::DenseMatrix normalized = pr::row_normalized(r.users);
-      interests = gather_rows(c, normalized.data(), g.own_users(), k, user_rows);
-      item_labels = gather_rows(c, r.items.data(), g.own_items(), k, item_rows);
+      out.write_rows("interests/" + period, normalized.data(), u0, g.own_users(), shape.users, k);
+      out.write_rows("item_labels/" + period, r.items.data(), i0, g.own_items(), shape.items, k);
     }
-    if (scores) user_scores = gather_rows(c, r.users.data(), g.own_users(), k, user_rows);
+    if (scores) out.write_rows("user_scores/" + period, r.users.data(), u0, g.own_users(), shape.users, k);
     previous = std::move(r.users);
-    run_phase(c, [&] {
-      if (!c.root()) return;
-      if (keep)
-        result->write_period(t, as_matrix(std::move(interests), shape.users, k),
-                             as_matrix(std::move(item_labels), shape.items, k));
-      if (scores) result->write_user_scores(t, as_matrix(std::move(user_scores), shape.users, k));
-    });
     p.seconds = since(t0);
     if (q.progress && c.root())
       fmt::print(stderr, "driftrec-mpi: period {}/{}: {} iterations, residual {:.3g}, {:.3f} s\n", t + 1,
@@ -171,14 +157,9 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   s.user_block_nnz.resize(static_cast<std::size_t>(c.size));
   MPI_Allgather(&own_nnz, 1, MPI_INT64_T, s.user_block_nnz.data(), 1, MPI_INT64_T, c.comm);
 
-  // Every rank has written its rows; rank 0 renames the file over the store.
-  MPI_Barrier(c.comm);
-  run_phase(c, [&] {
-    if (!c.root()) return;
-    result->finish(info);
-    result.reset();
-    writer->commit();
-  });
+  // Every rank has written its rows; rank 0 adds the per-period arrays and attributes and
+  // renames the file over the store.
+  out.commit([&](io::h5::Hid result) { io::write_label_result_info(result, info, q.threads); });
   s.seconds = since(t_start);
   return s;
 }

@@ -10,8 +10,9 @@
 //     user rows of every slice and its item rows of the item labels, collectively;
 //  3. per period: G_t = gamma G_(t-1) + W_t on the rank's user rows (graph::decay_step is
 //     row-local), the graph split (mpi/distributed_graph.hpp), label propagation
-//     (mpi/label_propagation.hpp), and the period's rows gathered to rank 0, which writes
-//     them through io::StoreWriter (temporary file, renamed over the store on commit).
+//     (mpi/label_propagation.hpp), and each rank's rows of the period written collectively
+//     (mpi/result_file.hpp: a temporary copy of the store, renamed over it by rank 0 after
+//     every rank has closed it).
 // Rank 0 takes the store's writer lock after the collective reads (the MPI-IO handle and
 // the writer's serial one must not be open in one process at once) and then checks that
 // the store is the file it read (device, inode, size, modification time): a store replaced
@@ -23,8 +24,9 @@
 // result equals the single process's bit for bit with the order on (from 2^21 stored
 // entries, Reorder::automatic) or off.
 //
-// Results written once: rank 0 is the only writer. DRIFTREC_MPI_FAIL_RANK=r (tests) makes
-// rank r fail in period 0, or in period DRIFTREC_MPI_FAIL_PERIOD (mpi::inject_fault).
+// Results written once: only rank 0's final rename replaces the store.
+// DRIFTREC_MPI_FAIL_RANK=r (tests) makes rank r fail in period 0, or in period
+// DRIFTREC_MPI_FAIL_PERIOD (mpi::inject_fault).
 #pragma once
 #include <cstdint>
 #include <string>

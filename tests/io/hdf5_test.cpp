@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -124,4 +125,56 @@ TEST_CASE("write_strings and write_compressed handle empty and one-element array
   CHECK(h5::read_strings(f, "one", cx) == std::vector<std::string>{"only"});
   CHECK(h5::read_array<std::int32_t>(f, "empty", cx).empty());
   CHECK(h5::read_array<std::int64_t>(f, "single", cx) == std::vector<std::int64_t>{-7});
+}
+
+TEST_CASE("a chunk that deflate does not shrink is still a zlib stream with filter mask 0 and reads back",
+          "[hdf5]") {
+  // Random bytes in every plane (no plane shrinks), and arrays so short that the zlib
+  // wrapper alone outweighs them: before, both were stored raw with the mask bit that skips
+  // deflate, which parallel HDF5's collective reads ignore.
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  std::vector<std::int64_t> noise(300000);
+  for (auto& v : noise) v = static_cast<std::int64_t>(rng());
+  std::vector<float> floats(1000);
+  for (auto& v : floats) {
+    const auto bits = static_cast<std::uint32_t>(rng() % 0x7f000000u);  // finite, any bit pattern
+    std::memcpy(&v, &bits, 4);
+  }
+  const std::vector<std::int64_t> one{-7};
+  const std::vector<std::int32_t> three{5, -1, 123456789};
+  TempDir dir;
+  const std::string file = (dir / "raw.h5").string();
+  {
+    h5::Handle f = h5::create_file(file);
+    h5::write_array<std::int64_t>(f, "noise", noise, 2);
+    h5::write_array<float>(f, "floats", floats, 1);
+    h5::write_array<std::int64_t>(f, "one", one);
+    h5::write_array<std::int32_t>(f, "three", three);
+    h5::write_compressed(f, "packed_noise", H5T_NATIVE_INT64, h5::compress_array<std::int64_t>(noise, 2));
+  }
+  for (const char* name : {"noise", "floats", "one", "three", "packed_noise"}) {
+    CAPTURE(name);
+    const auto chunks = raw_chunks(file, name);
+    REQUIRE(!chunks.empty());
+    for (const auto& [mask, bytes] : chunks) {
+      CHECK(mask == 0u);
+      CHECK(bytes.size() >= 6u);
+      CHECK(bytes[0] == 0x78);  // a zlib header, not raw data
+    }
+  }
+  // The incompressible chunks cost their bytes plus a few per 64 KiB stored block.
+  const auto noise_chunks = raw_chunks(file, "noise");
+  const std::size_t chunk_bytes = (std::size_t{1} << 18) * 8;
+  CHECK(noise_chunks[0].second.size() > chunk_bytes);
+  CHECK(noise_chunks[0].second.size() < chunk_bytes + chunk_bytes / 1000);
+  // Read back through HDF5's own filters (zlib's inflate).
+  h5::Handle f = h5::open_file(file);
+  const h5::ReadContext cx{file, std::uint64_t{1} << 32};
+  CHECK(h5::read_array<std::int64_t>(f, "noise", cx) == noise);
+  CHECK(h5::read_array<std::int64_t>(f, "packed_noise", cx) == noise);
+  CHECK(h5::read_array<float>(f, "floats", cx) == floats);
+  CHECK(h5::read_array<std::int64_t>(f, "one", cx) == one);
+  CHECK(h5::read_array<std::int32_t>(f, "three", cx) == three);
 }

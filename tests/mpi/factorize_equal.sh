@@ -33,7 +33,7 @@ check als 2 1 "${fast[@]}" --keep-items all
 check als 3 2 "${fast[@]}" --gamma 0.5 --eta 1 --keep-users last:3
 check exact 3 1 --factors 8 --iterations 2 --solver cholesky --gamma 0.5 --eta 0.5
 
-# A failed rank: in period 0, and in period 1, after rank 0 has written period 0's factors
-# into its temporary file.
+# A failed rank: in period 0, and in period 1, after the ranks have written period 0's factors
+# into the temporary file.
 check_failed_rank factorize 2 1 0 "${fast[@]}"
 check_failed_rank factorize 3 0 1 "${fast[@]}"

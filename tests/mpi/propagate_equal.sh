@@ -43,6 +43,6 @@ check lp 3 --gamma 0 --mu 0.3 --alpha 0.7 --keep last:2
 check lpo 2 --reorder on --gamma 0 --mu 0.3 --keep last:3
 
 # A failed rank: non-zero, named, store unchanged, no temporary file left; in period 0, and
-# in period 2, after rank 0 has written periods 0 and 1 into its temporary file.
+# in period 2, after the ranks have written periods 0 and 1 into the temporary file.
 check_failed_rank propagate 2 1 0
 check_failed_rank propagate 3 2 2
