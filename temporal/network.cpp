@@ -31,7 +31,7 @@ LossSums<S> heads_over_steps(const Parameters<S>& p, const Batch<S>& batch,
       dh = &(*d_hidden)[t];
     }
     // A step with no target in the chunk adds exactly zero to the losses and gradients; the
-    // validation pass (targets at its last step only) spent about a fifth of its time here.
+    // validation pass (targets at its last step only) spent about a fifth of its arithmetic here.
     const bool any_target = (batch.interest_mask[t].array() != S(0)).any() ||
                             (has_factor && (batch.factor_mask[t].array() != S(0)).any());
     if (!any_target) continue;
