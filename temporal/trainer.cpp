@@ -8,7 +8,7 @@
 #include <limits>
 #include <span>
 
-#include "core/parallel.hpp"
+#include "core/passive_team.hpp"
 #include "graph/random.hpp"
 #include "graph/types.hpp"
 #include "temporal/network.hpp"
@@ -22,18 +22,15 @@ namespace {
 // depend on the number of threads. Returns the summed loss sums.
 LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
                               std::span<const int> users, int steps, int first_target_step,
-                              float interest_scale, float factor_scale, int bptt, int threads,
-                              Parameters<float>* grad) {
+                              float interest_scale, float factor_scale, int bptt,
+                              core::PassiveTeam& team, Parameters<float>* grad) {
   const std::size_t chunks = (users.size() + kChunkUsers - 1) / kChunkUsers;
   std::vector<LossSums<float>> sums(chunks);
   std::vector<Parameters<float>> grads(grad != nullptr ? chunks : 0);
-  core::ParallelFor o;
-  o.threads = threads;
-  o.schedule = core::Schedule::dynamic;
-  // Eigen would otherwise parallelise larger products itself when this team has one
-  // thread; `threads` is the whole budget.
-  o.serial_nested = true;
-  core::parallel_for(static_cast<std::int64_t>(chunks), o, [&](std::int64_t chunk) {
+  // A team whose threads sleep between mini-batches (core/passive_team.hpp): an OpenMP
+  // region per mini-batch spent most of the training's CPU time spinning in libgomp. Its
+  // threads keep Eigen's products serial; the team size is the whole budget.
+  team.run(static_cast<std::int64_t>(chunks), [&](std::int64_t chunk) {
     const auto c = static_cast<std::size_t>(chunk);
     const std::size_t begin = c * kChunkUsers;
     const std::size_t end = std::min(users.size(), begin + kChunkUsers);
@@ -146,7 +143,9 @@ void SequenceModelOptions::validate() const {
                      threads));
 }
 
-StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, int threads) {
+namespace {
+
+StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, core::PassiveTeam& team) {
   check_model_fits(model.shape(), d);
   if (step < 0 || step >= d.steps())
     throw InputError(fmt::format("sequence model: step {} is outside 0..{}", step, d.steps() - 1));
@@ -154,13 +153,21 @@ StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, 
   for (int u = 0; u < d.users; ++u) users[u] = u;
   const auto [ni, nf] = count_pairs(d, users, step, step + 1);
   const LossSums<double> s = chunked_pass(model.parameters, d, users, step + 1, step, 1.0f, 1.0f,
-                                          model.options.bptt, threads, nullptr);
+                                          model.options.bptt, team, nullptr);
   StepLoss out;
   out.interest_pairs = ni;
   out.factor_pairs = nf;
   out.cross_entropy = ni > 0 ? s.interest / static_cast<double>(ni) : 0.0;
   out.factor_mse = nf > 0 ? s.factor / static_cast<double>(nf) : 0.0;
   return out;
+}
+
+}  // namespace
+
+StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, int threads) {
+  core::check_threads(threads);
+  core::PassiveTeam team(threads);
+  return step_loss(model, d, step, team);
 }
 
 TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOptions& options,
@@ -194,6 +201,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
   if (vi + vf == 0)
     throw InputError("sequence model: no user has a target in the validation period (the last)");
 
+  core::PassiveTeam team(options.threads);
   Adam adam(model.parameters, options.learning_rate);
   Parameters<float> best = model.parameters;
   double best_loss = std::numeric_limits<double>::infinity();
@@ -214,7 +222,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
       Parameters<float> grad = zero_parameters<float>(options.cell, model.shape());
       const LossSums<double> s =
           chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale, factor_scale,
-                       options.bptt, options.threads, &grad);
+                       options.bptt, team, &grad);
       if (!std::isfinite(s.interest) || !std::isfinite(s.factor))
         throw NumericalError(
             fmt::format("sequence model: the training loss is not finite in epoch {}; lower "
@@ -228,7 +236,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
       adam.step(model.parameters, grad);
     }
 
-    const StepLoss v = step_loss(model, d, validation_step, options.threads);
+    const StepLoss v = step_loss(model, d, validation_step, team);
     EpochReport r;
     r.epoch = epoch;
     r.train_loss =

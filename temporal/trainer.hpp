@@ -15,7 +15,8 @@
 // stops after `patience` epochs without improvement (early stopping).
 //
 // Parallelism and determinism: each mini-batch of `batch_users` users (shuffled per epoch
-// with a seeded Rng) is cut into fixed chunks of kChunkUsers users; OpenMP threads compute
+// with a seeded Rng) is cut into fixed chunks of kChunkUsers users; the threads of a
+// core::PassiveTeam (threads that sleep between mini-batches) compute
 // the chunks' gradients into per-chunk buffers, which are then summed in chunk order. The
 // arithmetic does not depend on the thread count, so the trained parameters are bit for
 // bit the same for a given seed with any number of threads.
