@@ -22,13 +22,13 @@ void print_summary(const pipeline::PropagateSummary& s) {
   } else if (s.method == "ppr") {
     fmt::print("{}: /results/{}: personalised PageRank (restart {}) on the decayed history ({} edges); top {} items "
                "per user; {} iterations at most, {} in {:.2f} s\n",
-               s.store, s.result, static_cast<double>(s.walk.restart), s.graph_nnz, s.walk.top, s.iterations,
-               s.converged ? "converged" : "NOT converged", s.seconds);
+               s.store, s.result, static_cast<double>(s.walk.restart), s.counts.graph_nnz, s.walk.top,
+               s.counts.iterations, s.counts.converged ? "converged" : "NOT converged", s.seconds);
   } else {
     fmt::print("{}: /results/{}: {} item-item similarity (alpha {}, beta {}, {} neighbours, {} entries) on the decayed "
                "history ({} edges); top {} items per user, in {:.2f} s\n",
                s.store, s.result, s.method, static_cast<double>(s.walk.alpha), static_cast<double>(s.walk.beta),
-               s.walk.neighbours, s.similarity_nnz, s.graph_nnz, s.walk.top, s.seconds);
+               s.walk.neighbours, s.counts.similarity_nnz, s.counts.graph_nnz, s.walk.top, s.seconds);
   }
 }
 
@@ -40,11 +40,11 @@ void warn_not_converged(const pipeline::PropagateSummary& s) {
                "in period {}, tolerance {:.3g}); raise --max-iterations or --tolerance\n",
                s.not_converged, s.periods, s.label.propagation.max_iterations, worst.residual, worst.period,
                s.label.propagation.tolerance);
-  } else if (s.method == "ppr" && !s.converged) {
+  } else if (s.method == "ppr" && !s.counts.converged) {
     fmt::print(stderr,
                "driftrec: warning: personalised PageRank did not converge within {} iterations for every user "
                "(largest L1 residual {:.3g}, tolerance {:.3g}); raise --max-iterations or --tolerance\n",
-               s.walk.max_iterations, s.residual, s.walk.tolerance);
+               s.walk.max_iterations, s.counts.residual, s.walk.tolerance);
   }
 }
 

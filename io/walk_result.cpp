@@ -13,6 +13,10 @@ void write_walk_result(StoreWriter& w, const std::string& name, const WalkResult
                static_cast<std::uint64_t>(r.top.k));
   write_matrix(g, "top_scores", r.top.scores.data(), static_cast<std::uint64_t>(r.top.users),
                static_cast<std::uint64_t>(r.top.k));
+  write_walk_result_attributes(g, r);
+}
+
+void write_walk_result_attributes(hid_t g, const WalkResult& r) {
   h5::write_attr(g, "gamma", r.gamma);
   h5::write_attr(g, "top", static_cast<std::int64_t>(r.top.k));
   if (r.is_pagerank()) {

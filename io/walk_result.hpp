@@ -12,6 +12,7 @@
 #include <string>
 
 #include "graph/csr.hpp"
+#include "io/h5_handle.hpp"
 #include "io/store.hpp"
 #include "propagation/random_walk.hpp"
 
@@ -37,6 +38,10 @@ struct WalkResult {
 
 // Creates /results/<name> in `w` (replacing one of that name); the caller commits `w`.
 void write_walk_result(StoreWriter& w, const std::string& name, const WalkResult& r);
+// What write_walk_result writes after the datasets: the attributes, into the result group
+// `result` (driftrec-mpi writes them so after its ranks wrote the datasets; r.top.k is read,
+// not r.top's rows).
+void write_walk_result_attributes(h5::Hid result, const WalkResult& r);
 
 // Throws InputError when the result is missing, of another kind, or does not fit the store.
 WalkResult read_walk_result(const Store& store, const std::string& name);

@@ -67,6 +67,12 @@ void inject_fault(const Comm& c, std::size_t period) {
     throw InternalError(fmt::format("fault injected by DRIFTREC_MPI_FAIL_RANK in period {}", period));
 }
 
+std::uint64_t sum_all(const Comm& c, std::uint64_t v) {
+  std::uint64_t out = 0;
+  MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, c.comm);
+  return out;
+}
+
 std::vector<int> displacements(const std::vector<int>& counts) {
   std::vector<int> d(counts.size(), 0);
   for (std::size_t i = 1; i < counts.size(); ++i) d[i] = d[i - 1] + counts[i - 1];

@@ -64,6 +64,9 @@ void run_phase(const Comm& c, const std::function<void()>& phase);
 // the failure travels as any rank's failure does.
 void inject_fault(const Comm& c, std::size_t period);
 
+// Collective: the sum of v over the ranks.
+std::uint64_t sum_all(const Comm& c, std::uint64_t v);
+
 // Element counts -> displacements (exclusive prefix sums).
 std::vector<int> displacements(const std::vector<int>& counts);
 

@@ -317,4 +317,16 @@ propagation::DenseMatrix to_block(const propagation::DenseMatrix& local_rows, co
   return out;
 }
 
+Boundary boundary_of(const Comm& c, const DistributedGraph& g) {
+  std::uint64_t mine[2] = {0, static_cast<std::uint64_t>(g.item_ghosts.ghosts() + g.user_ghosts.ghosts())};
+  for (const GhostPlan* plan : {&g.item_ghosts, &g.user_ghosts}) {
+    std::vector<Index> rows = plan->send_rows;
+    std::sort(rows.begin(), rows.end());
+    mine[0] += static_cast<std::uint64_t>(std::unique(rows.begin(), rows.end()) - rows.begin());
+  }
+  std::uint64_t all[2] = {0, 0};
+  MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_SUM, c.comm);
+  return {all[0], all[1]};
+}
+
 }  // namespace driftrec::mpi

@@ -85,6 +85,13 @@ struct DistributedGraph {
 DistributedGraph distribute(const Comm& c, const Blocks& users, const Blocks& items, const graph::CsrMatrix& history,
                             const GlobalOrder& order, bool interior_first = false);
 
+// Collective: what one exchange of both sides' ghost rows must carry at least, over the
+// ranks: the distinct rows some other rank reads, and the (row, reading rank) pairs.
+struct Boundary {
+  std::uint64_t rows = 0, pairs = 0;
+};
+Boundary boundary_of(const Comm& c, const DistributedGraph& g);
+
 // Rows of the block (block order) into local order and back, k floats per row.
 propagation::DenseMatrix to_local(const propagation::DenseMatrix& block_rows, const std::vector<graph::Index>& order);
 propagation::DenseMatrix to_block(const propagation::DenseMatrix& local_rows, const std::vector<graph::Index>& order);

@@ -55,23 +55,16 @@ FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
     io::check_result_name(q.name);
     if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
     options.validate();
-    if (c.root()) stamp = stamp_of(q.store);
-    shape = read_store_shape(q.store);
-    if (shape.slices == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
+    shape = job_store_shape(c, q.store, stamp);
     first_user = pipeline::first_kept_period(q.keep_users, shape.slices, "keep_users");
     first_item = pipeline::first_kept_period(q.keep_items, shape.slices, "keep_items");
   });
   s.periods = shape.slices;
 
-  BlockedSlices b;
-  {
-    std::unique_ptr<ParallelStore> ps;
-    run_phase(c, [&] { ps = std::make_unique<ParallelStore>(c, q.store); });
-    b = read_blocked_slices(c, *ps, shape);
-    run_phase(c, [&] {
-      for (std::size_t t = 0; t < shape.slices; ++t) check_weights(b.slices[t], t, b.users.begin(c.rank), q.store);
-    });
-  }
+  BlockedSlices b = read_blocked_slices(c, q.store, shape);
+  run_phase(c, [&] {
+    for (std::size_t t = 0; t < shape.slices; ++t) check_weights(b.slices[t], t, b.users.begin(c.rank), q.store);
+  });
   s.read_seconds = since(t_start);
   for (Index x : b.users.bounds) s.user_blocks.push_back(x);
   for (Index x : b.items.bounds) s.item_blocks.push_back(x);

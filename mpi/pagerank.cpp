@@ -111,6 +111,45 @@ void local_best(const DenseMatrix& x, const std::vector<char>& seen, Index i0, i
       });
 }
 
+// Block [b0, b0 + nb)'s lists (items, scores: nb x top.k, this rank's best of its items)
+// sent to the users' owners, one MPI_Alltoallv each; each owner merges the ranks' lists of
+// its users (keep_best's total order) into their rows of `top` (its own users).
+void merge_at_owners(const Comm& c, const Blocks& users, Index b0, Index nb, const std::vector<std::int32_t>& items,
+                     const std::vector<float>& scores, pr::TopItems& top) {
+  const int k = top.k;
+  const auto within = [&](int q, Index u) { return std::clamp(u, users.begin(q), users.end(q)); };
+  const Index m0 = within(c.rank, b0), m1 = within(c.rank, b0 + nb);  // this rank's users of the block
+  const std::size_t p = static_cast<std::size_t>(c.size);
+  std::vector<int> send_counts(p), send_at(p), recv_counts(p), recv_at(p);
+  for (int q = 0; q < c.size; ++q) {
+    send_counts[q] = static_cast<int>(within(q, b0 + nb) - within(q, b0)) * k;
+    send_at[q] = static_cast<int>(within(q, b0) - b0) * k;
+    recv_counts[q] = static_cast<int>(m1 - m0) * k;
+    recv_at[q] = q * recv_counts[q];
+  }
+  std::vector<std::int32_t> got_items(p * static_cast<std::size_t>(recv_counts[0]));
+  std::vector<float> got_scores(got_items.size());
+  MPI_Alltoallv(items.data(), send_counts.data(), send_at.data(), MPI_INT32_T, got_items.data(), recv_counts.data(),
+                recv_at.data(), MPI_INT32_T, c.comm);
+  MPI_Alltoallv(scores.data(), send_counts.data(), send_at.data(), MPI_FLOAT, got_scores.data(), recv_counts.data(),
+                recv_at.data(), MPI_FLOAT, c.comm);
+  std::vector<pr::ScoredItem> merged;
+  for (Index u = m0; u < m1; ++u) {
+    merged.clear();
+    for (int q = 0; q < c.size; ++q)
+      for (int i = 0; i < k; ++i) {
+        const std::size_t at = static_cast<std::size_t>(recv_at[q] + (u - m0) * k + i);
+        if (got_items[at] >= 0) merged.push_back({got_items[at], got_scores[at]});
+      }
+    pr::keep_best(merged, k);
+    const std::size_t row = static_cast<std::size_t>(u - users.begin(c.rank)) * k;
+    for (std::size_t i = 0; i < merged.size(); ++i) {
+      top.items[row + i] = merged[i].item;
+      top.scores[row + i] = merged[i].score;
+    }
+  }
+}
+
 }  // namespace
 
 PageRankPart distributed_pagerank(const Comm& c, const DistributedGraph& g, const pr::PageRankOptions& o,
@@ -134,15 +173,12 @@ PageRankPart distributed_pagerank(const Comm& c, const DistributedGraph& g, cons
     edge_user[e] = iu.indices[e] < nu ? u0 + iu.indices[e] : g.user_ghosts.ghost_ids[iu.indices[e] - nu];
 
   PageRankPart out;
-  if (c.root()) {
-    out.top.users = n_users;
-    out.top.k = k;
-    out.top.items.assign(static_cast<std::size_t>(n_users) * k, -1);
-    out.top.scores.assign(out.top.items.size(), -std::numeric_limits<float>::infinity());
-  }
-  std::vector<std::int32_t> items, all_items;
-  std::vector<float> scores, all_scores;
-  std::vector<pr::ScoredItem> merged;
+  out.top.users = nu;
+  out.top.k = k;
+  out.top.items.assign(static_cast<std::size_t>(nu) * k, -1);
+  out.top.scores.assign(out.top.items.size(), -std::numeric_limits<float>::infinity());
+  std::vector<std::int32_t> items;
+  std::vector<float> scores;
   for (Index b0 = 0; b0 < n_users; b0 += o.block) {
     const Index nb = std::min<Index>(o.block, n_users - b0);
     // R: column b is user b0 + b's row of W over its degree, at the rank's items; the
@@ -196,31 +232,9 @@ PageRankPart distributed_pagerank(const Comm& c, const DistributedGraph& g, cons
     out.residual = std::max(out.residual, residual);
     out.converged = out.converged && converged;
 
-    // Each rank's best k per user, merged on rank 0.
+    // Each rank's best k per user, sent to the user's owner and merged there.
     local_best(x, seen, i0, k, threads, items, scores);
-    if (c.root()) {
-      all_items.resize(static_cast<std::size_t>(c.size) * items.size());
-      all_scores.resize(all_items.size());
-    }
-    MPI_Gather(items.data(), static_cast<int>(items.size()), MPI_INT32_T, all_items.data(),
-               static_cast<int>(items.size()), MPI_INT32_T, 0, c.comm);
-    MPI_Gather(scores.data(), static_cast<int>(scores.size()), MPI_FLOAT, all_scores.data(),
-               static_cast<int>(scores.size()), MPI_FLOAT, 0, c.comm);
-    if (!c.root()) continue;
-    for (Index b = 0; b < nb; ++b) {
-      merged.clear();
-      for (int q = 0; q < c.size; ++q)
-        for (int i = 0; i < k; ++i) {
-          const std::size_t at = static_cast<std::size_t>(q) * items.size() + static_cast<std::size_t>(b) * k + i;
-          if (all_items[at] >= 0) merged.push_back({all_items[at], all_scores[at]});
-        }
-      pr::keep_best(merged, k);
-      const std::size_t row = static_cast<std::size_t>(b0 + b) * k;
-      for (std::size_t i = 0; i < merged.size(); ++i) {
-        out.top.items[row + i] = merged[i].item;
-        out.top.scores[row + i] = merged[i].score;
-      }
-    }
+    merge_at_owners(c, g.users, b0, nb, items, scores, out.top);
   }
   return out;
 }

@@ -21,8 +21,10 @@
 // chain; everything else is computed before.
 //
 // Top items: each rank keeps each user's best `k` among its own items (p > 0, not the
-// user's own, by keep_best's total order: score, then item id); rank 0 merges the ranks'
-// lists with keep_best, which gives the k best over all items.
+// user's own, by keep_best's total order: score, then item id); the user's owner receives
+// the ranks' lists (one MPI_Alltoallv of items and one of scores per block of users) and
+// merges them with keep_best, which gives the k best over all items, on the rank that
+// writes the user's row (mpi/result_file.hpp).
 //
 // Equal to one process, bit for bit: the kernel sums each row's edges in the single
 // process's order, the scaling and the restart run the single process's code on the same
@@ -38,7 +40,7 @@
 namespace driftrec::mpi {
 
 struct PageRankPart {
-  propagation::TopItems top;  // rank 0: all users x k; others: empty
+  propagation::TopItems top;  // the rank's own users x k
   int iterations = 0;         // the most any block ran
   double residual = 0;        // the largest final residual
   bool converged = true;

@@ -50,9 +50,7 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
     io::check_result_name(s.result);
     if (q.threads < 0) throw InputError(fmt::format("threads: expected 0 (all cores) or more, got {}", q.threads));
     options.validate();
-    if (c.root()) stamp = stamp_of(q.store);
-    shape = read_store_shape(q.store);
-    if (shape.slices == 0) throw InputError(fmt::format("{}: the store has no slices", q.store));
+    shape = job_store_shape(c, q.store, stamp);
     if (shape.labels == 0)
       throw InputError(fmt::format("{}: the store has no item labels; ingest with --labels to propagate them", q.store));
     first = pipeline::first_kept_period(q.keep, shape.slices, "keep");
@@ -108,14 +106,9 @@ PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
     PeriodStats p;
     p.period = t;
     p.setup_seconds = since(t0);
-    std::uint64_t distinct = 0;
-    for (const GhostPlan* plan : {&g.item_ghosts, &g.user_ghosts}) {
-      std::vector<Index> rows = plan->send_rows;
-      std::sort(rows.begin(), rows.end());
-      distinct += static_cast<std::uint64_t>(std::unique(rows.begin(), rows.end()) - rows.begin());
-    }
-    p.boundary_rows = sum_all(c, distinct);
-    p.boundary_pairs = sum_all(c, static_cast<std::uint64_t>(g.item_ghosts.ghosts() + g.user_ghosts.ghosts()));
+    const Boundary boundary = boundary_of(c, g);
+    p.boundary_rows = boundary.rows;
+    p.boundary_pairs = boundary.pairs;
     const std::uint64_t bytes_before = traffic().exchange_bytes;
     const bool prior = t > 0 && options.mu > 0;
     DistributedResult r;

@@ -1,6 +1,8 @@
 // The collective result writer of mpi/result_file.hpp.
 #include "mpi/result_file.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "io/hdf5.hpp"
@@ -71,31 +73,62 @@ void ResultFile::create_group(const std::string& path) {
   run_phase(comm_, [&] { h5::create_group(result_, path); });
 }
 
-void ResultFile::write_matrix(const std::string& path, h5::Hid type, const void* local, std::int64_t row0,
-                              std::int64_t local_rows, std::int64_t rows, std::int64_t cols) {
+void ResultFile::write_dataset(const std::string& path, const std::function<h5::Handle()>& create, h5::Hid type,
+                               const void* local, const std::vector<std::uint64_t>& start,
+                               const std::vector<std::uint64_t>& count, bool empty) {
   h5::Handle d;
   try {
+    run_phase(comm_, [&] { d = create(); });
+    if (empty) return;  // nothing to write, on every rank
     run_phase(comm_, [&] {
-      d = io::create_matrix(result_, path, type, static_cast<std::uint64_t>(rows), static_cast<std::uint64_t>(cols));
-    });
-    if (rows * cols == 0) return;  // nothing to write, on every rank
-    run_phase(comm_, [&] {
-      hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
-      hsize_t count[2] = {static_cast<hsize_t>(local_rows), static_cast<hsize_t>(cols)};
+      const std::vector<hsize_t> at(start.begin(), start.end()), n(count.begin(), count.end());
+      const bool none = std::find(n.begin(), n.end(), 0) != n.end();
       h5::Handle file_space(H5Dget_space(d), H5Sclose);
-      h5::Handle mem_space(H5Screate_simple(2, count, nullptr), H5Sclose);
-      // Every rank joins the collective write, one without rows with an empty selection.
-      const herr_t selected = local_rows == 0
-                                  ? H5Sselect_none(file_space) | H5Sselect_none(mem_space)
-                                  : H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-      if (file_space < 0 || mem_space < 0 || selected < 0 ||
-          H5Dwrite(d, type, mem_space, file_space, xfer_, local) < 0)
-        h5::throw_write_error(fmt::format("cannot write rows {}-{} of '{}'", row0, row0 + local_rows, path));
+      h5::Handle mem_space(H5Screate_simple(static_cast<int>(n.size()), n.data(), nullptr), H5Sclose);
+      // Every rank joins the collective write, one without elements with an empty selection.
+      const herr_t selected =
+          none ? H5Sselect_none(file_space) | H5Sselect_none(mem_space)
+               : H5Sselect_hyperslab(file_space, H5S_SELECT_SET, at.data(), nullptr, n.data(), nullptr);
+      if (file_space < 0 || mem_space < 0 || selected < 0 || H5Dwrite(d, type, mem_space, file_space, xfer_, local) < 0)
+        h5::throw_write_error(fmt::format("cannot write elements {}-{} of '{}'", start[0], start[0] + count[0], path));
     });
   } catch (...) {
     abandon(d);
     throw;
   }
+}
+
+void ResultFile::write_matrix(const std::string& path, h5::Hid type, const void* local, std::int64_t row0,
+                              std::int64_t local_rows, std::int64_t rows, std::int64_t cols) {
+  const auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+  write_dataset(
+      path, [&] { return io::create_matrix(result_, path, type, u(rows), u(cols)); }, type, local, {u(row0), 0},
+      {u(local_rows), u(cols)}, rows * cols == 0);
+}
+
+void ResultFile::write_array(const std::string& path, h5::Hid type, const void* local, std::int64_t first,
+                             std::int64_t count, std::int64_t n) {
+  const auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+  write_dataset(
+      path, [&] { return h5::create_array(result_, path, type, u(n)); }, type, local, {u(first)}, {u(count)}, n == 0);
+}
+
+void ResultFile::write_csr_rows(const std::string& path, const graph::CsrMatrix& local) {
+  DRIFTREC_ASSERT(local.indptr.size() == static_cast<std::size_t>(local.n_rows) + 1);
+  // This rank's first row and entry, and the totals.
+  std::int64_t mine[2] = {local.n_rows, local.nnz()}, before[2] = {0, 0}, total[2] = {0, 0};
+  MPI_Exscan(mine, before, 2, MPI_INT64_T, MPI_SUM, comm_.comm);
+  if (comm_.root()) before[0] = before[1] = 0;  // MPI_Exscan leaves rank 0's undefined
+  MPI_Allreduce(mine, total, 2, MPI_INT64_T, MPI_SUM, comm_.comm);
+  // indptr[0] = 0 is rank 0's; every rank writes the ends of its rows, shifted by its first entry.
+  const std::size_t skip = comm_.root() ? 0 : 1;
+  std::vector<std::int64_t> ends(local.indptr.begin() + static_cast<std::ptrdiff_t>(skip), local.indptr.end());
+  for (std::int64_t& e : ends) e += before[1];
+  create_group(path);
+  write_array(path + "/indptr", H5T_NATIVE_INT64, ends.data(), before[0] + static_cast<std::int64_t>(skip),
+              static_cast<std::int64_t>(ends.size()), total[0] + 1);
+  write_array(path + "/indices", H5T_NATIVE_INT32, local.indices.data(), before[1], mine[1], total[1]);
+  write_array(path + "/data", H5T_NATIVE_FLOAT, local.data.data(), before[1], mine[1], total[1]);
 }
 
 void ResultFile::write_rows(const std::string& path, const float* local, std::int64_t row0, std::int64_t local_rows,

@@ -45,10 +45,11 @@ std::unique_ptr<io::StoreWriter> open_writer(const std::string& path, const Stam
   return writer;
 }
 
-std::uint64_t sum_all(const Comm& c, std::uint64_t v) {
-  std::uint64_t out = 0;
-  MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, c.comm);
-  return out;
+StoreShape job_store_shape(const Comm& c, const std::string& store, std::optional<Stamp>& stamp) {
+  if (c.root()) stamp = stamp_of(store);
+  StoreShape shape = read_store_shape(store);
+  if (shape.slices == 0) throw InputError(fmt::format("{}: the store has no slices", store));
+  return shape;
 }
 
 // Weights finite and >= 0, as pipeline::checked_slice requires; rows and columns named by
@@ -82,6 +83,12 @@ BlockedSlices read_blocked_slices(const Comm& c, ParallelStore& ps, const StoreS
   for (std::size_t i = 0; i < item_counts.size(); ++i) prefix[i + 1] = prefix[i] + item_counts[i];
   b.items = balanced_blocks(prefix, c.size);
   return b;
+}
+
+BlockedSlices read_blocked_slices(const Comm& c, const std::string& path, const StoreShape& shape) {
+  std::unique_ptr<ParallelStore> ps;
+  run_phase(c, [&] { ps = std::make_unique<ParallelStore>(c, path); });
+  return read_blocked_slices(c, *ps, shape);
 }
 
 }  // namespace driftrec::mpi

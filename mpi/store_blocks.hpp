@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ Stamp stamp_of(const std::string& path);
 // or changed it in between).
 std::unique_ptr<io::StoreWriter> open_writer(const std::string& path, const Stamp& read, int threads);
 
+// Inside a job's first phase, after the request's own checks: rank 0's stamp of the store
+// (taken before any read, for open_writer), and the store's shape; InputError when the
+// store has no slices.
+StoreShape job_store_shape(const Comm& c, const std::string& store, std::optional<Stamp>& stamp);
+
 struct BlockedSlices {
   Blocks users, items;
   std::vector<graph::CsrMatrix> slices;  // this rank's user rows of every slice, global item ids
@@ -44,12 +50,11 @@ struct BlockedSlices {
 
 // Collective: the blocks and this rank's rows of every slice of `shape`.
 BlockedSlices read_blocked_slices(const Comm& c, ParallelStore& ps, const StoreShape& shape);
+// The same from the store at `path`, opened by every rank (MPI-IO) and closed after.
+BlockedSlices read_blocked_slices(const Comm& c, const std::string& path, const StoreShape& shape);
 
 // Weights finite and >= 0, as pipeline::checked_slice requires; rows and columns named by
 // their global ids (a rank has no id strings). `row0`: the global id of m's first row.
 void check_weights(const graph::CsrMatrix& m, std::size_t period, graph::Index row0, const std::string& store);
-
-// Collective: the sum of v over the ranks.
-std::uint64_t sum_all(const Comm& c, std::uint64_t v);
 
 }  // namespace driftrec::mpi

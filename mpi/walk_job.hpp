@@ -5,13 +5,18 @@
 //
 // The job, on every rank: the store's shape, the blocks and this rank's rows of every
 // slice (mpi/store_blocks.hpp, as the label job reads them); G's rows by
-// graph::decay_step, row-local, as the single process's; G split across the ranks
+// graph::decay_step, row-local, as the single process's, and their values checked as the
+// single process checks G's (propagation::check_edge_weights: an overflow of the decayed
+// sums is an InputError naming the row and column); G split across the ranks
 // (mpi/distributed_graph.hpp, block order); then the similarity and each user's top items
-// (mpi/walk_similarity.hpp) or personalised PageRank's top items (mpi/pagerank.hpp); the
-// similarity rows and the top items gathered to rank 0, which writes them through
-// io::StoreWriter (temporary file, renamed over the store after every rank has finished),
-// holding the store's writer lock and checking it is the file the ranks read, as the label
-// job does. Equal to the single process bit for bit (see the two headers).
+// (mpi/walk_similarity.hpp) or personalised PageRank's top items (mpi/pagerank.hpp),
+// each rank holding its own items' rows of the similarity and its own users' top items.
+// Each rank writes those rows collectively into rank 0's temporary copy of the store
+// (mpi/result_file.hpp: the similarity's CSR arrays at the offsets of an exclusive scan of
+// the ranks' counts, the top items' row hyperslabs), rank 0 adds the attributes and renames
+// the copy over the store after a barrier, holding the store's writer lock and having
+// checked it is the file the ranks read, as the label job does. Equal to the single
+// process bit for bit (see the two headers).
 // DRIFTREC_MPI_FAIL_RANK=r (tests) makes rank r fail while building G at period
 // DRIFTREC_MPI_FAIL_PERIOD (0 when unset).
 #pragma once
@@ -42,10 +47,7 @@ struct WalkSummary {
   int ranks = 0, threads = 0;
   std::size_t periods = 0;
   pipeline::WalkOptions walk;  // as run (beta 0 for p3alpha)
-  std::int64_t graph_nnz = 0, similarity_nnz = 0;
-  int iterations = 0;  // ppr
-  double residual = 0;
-  bool converged = true;
+  pipeline::WalkCounts counts;
   double seconds = 0, read_seconds = 0, setup_seconds = 0, compute_seconds = 0;
   double kernel_seconds = 0, exchange_seconds = 0;  // ppr, rank 0's
   std::uint64_t exchange_bytes = 0;  // every rank's, summed: ghost rows (and the residual chain)

@@ -59,36 +59,24 @@ void run_walk(const io::Store& store, io::StoreWriter& writer, const PropagateRe
     history = t == 0 ? checked_slice(store, 0) : graph::decay_step(history, checked_slice(store, t), s.walk.gamma);
     if (q.progress) q.progress("history", t + 1, n);
   }
-  const pr::BipartiteGraph graph = pr::make_bipartite_graph(std::move(history), "decayed history");
+  const pr::BipartiteGraph graph = pr::make_bipartite_graph(std::move(history), kWalkGraphName);
   const pr::RecommendOptions r = top_options(s.walk, q.threads);
-  s.graph_nnz = graph.nnz();
+  s.counts.graph_nnz = graph.nnz();
 
-  io::WalkResult w;
-  w.method = q.method;
-  w.slicing = store.slicing();
-  w.periods = static_cast<std::int64_t>(n);
-  w.gamma = s.walk.gamma;
+  io::WalkResult w = walk_result_info(q.method, s.walk, store.slicing(), static_cast<std::int64_t>(n));
   if (q.method == "ppr") {
     const pr::PageRankOptions o = pagerank_options(s.walk, q.threads);
     pr::PageRankTopItems p = pr::pagerank_top_items(graph, o, r, [&](graph::Index done, graph::Index all) {
       if (q.progress) q.progress("pagerank", static_cast<std::uint64_t>(done), static_cast<std::uint64_t>(all));
     });
     w.top = std::move(p.top);
-    w.restart_probability = o.restart_probability;
-    w.tolerance = o.tolerance;
-    w.max_iterations = o.max_iterations;
-    w.iterations = s.iterations = p.iterations;
-    w.residual = s.residual = p.residual;
-    w.converged = s.converged = p.converged;
+    record_pagerank(p.iterations, p.residual, p.converged, w, s.counts);
   } else {
     const pr::WalkSimilarityOptions o = similarity_options(q.method, s.walk, q.threads);
     s.walk.beta = o.beta;
     w.similarity = pr::walk_similarity(graph, o);
     w.top = pr::recommend_all(graph.user_items, w.similarity, r);
-    w.alpha = o.alpha;
-    w.beta = o.beta;
-    w.neighbours = o.k;
-    s.similarity_nnz = w.similarity.nnz();
+    s.counts.similarity_nnz = w.similarity.nnz();
   }
   io::write_walk_result(writer, s.result, w);
 }
@@ -150,13 +138,7 @@ nlohmann::json PropagateSummary::to_json() const {
     j["not_converged"] = not_converged;
     return j;
   }
-  j.update({{"graph_nnz", graph_nnz}, {"gamma", walk.gamma}, {"top", walk.top}});
-  if (method == "ppr")
-    j.update({{"restart_probability", walk.restart}, {"iterations", iterations}, {"residual", residual},
-              {"converged", converged}});
-  else
-    j.update({{"alpha", walk.alpha}, {"beta", walk.beta}, {"neighbours", walk.neighbours},
-              {"similarity_nnz", similarity_nnz}});
+  j.update(walk_json(method, walk, counts));
   return j;
 }
 

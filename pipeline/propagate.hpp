@@ -52,11 +52,7 @@ struct PropagateSummary {
   std::size_t worst_period = 0;   // the largest residual
   // p3alpha, rp3beta, ppr
   WalkOptions walk;         // as run (beta 0 for p3alpha)
-  std::int64_t graph_nnz = 0;
-  std::int64_t similarity_nnz = 0;  // p3alpha, rp3beta
-  int iterations = 0;               // ppr
-  double residual = 0;              // ppr
-  bool converged = true;            // ppr
+  WalkCounts counts;
 
   bool is_label() const { return method == "label"; }
   std::int64_t total_iterations() const;  // label: over every period

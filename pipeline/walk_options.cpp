@@ -51,4 +51,43 @@ void validate_walk(const std::string& method, const WalkOptions& w) {
   }
 }
 
+nlohmann::json walk_json(const std::string& method, const WalkOptions& w, const WalkCounts& n) {
+  nlohmann::json j{{"graph_nnz", n.graph_nnz}, {"gamma", w.gamma}, {"top", w.top}};
+  if (method == "ppr")
+    j.update({{"restart_probability", w.restart}, {"iterations", n.iterations}, {"residual", n.residual},
+              {"converged", n.converged}});
+  else
+    j.update({{"alpha", w.alpha}, {"beta", w.beta}, {"neighbours", w.neighbours},
+              {"similarity_nnz", n.similarity_nnz}});
+  return j;
+}
+
+io::WalkResult walk_result_info(const std::string& method, const WalkOptions& w, const std::string& slicing,
+                                std::int64_t periods) {
+  io::WalkResult r;
+  r.method = method;
+  r.slicing = slicing;
+  r.periods = periods;
+  r.gamma = w.gamma;
+  r.top.k = w.top;
+  if (method == "ppr") {
+    const pr::PageRankOptions o = pagerank_options(w, 0);
+    r.restart_probability = o.restart_probability;
+    r.tolerance = o.tolerance;
+    r.max_iterations = o.max_iterations;
+  } else {
+    const pr::WalkSimilarityOptions o = similarity_options(method, w, 0);
+    r.alpha = o.alpha;
+    r.beta = o.beta;
+    r.neighbours = o.k;
+  }
+  return r;
+}
+
+void record_pagerank(int iterations, double residual, bool converged, io::WalkResult& r, WalkCounts& counts) {
+  r.iterations = counts.iterations = iterations;
+  r.residual = counts.residual = residual;
+  r.converged = counts.converged = converged;
+}
+
 }  // namespace driftrec::pipeline

@@ -45,19 +45,24 @@ std::vector<float> inv_sqrt(const std::vector<double>& degree) {
 
 }  // namespace
 
+void check_edge_weights(const graph::CsrMatrix& w, const char* what, Index row0) {
+  for (Index r = 0; r < w.n_rows; ++r)
+    for (Offset e = w.indptr[r]; e < w.indptr[r + 1]; ++e)
+      if (const float v = w.data[e]; !std::isfinite(v) || v < 0)
+        throw InputError(fmt::format(
+            "{}: the value at row {}, column {} is {}; edge weights must be finite and >= 0",
+            what, row0 + r, w.indices[e], v));
+}
+
 BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what, Transpose transpose) {
   graph::validate_csr(w, what);
+  check_edge_weights(w, what);
   std::vector<double> user_degree(static_cast<std::size_t>(w.n_rows), 0.0);
   std::vector<double> item_degree(static_cast<std::size_t>(w.n_cols), 0.0);
   for (Index r = 0; r < w.n_rows; ++r)
     for (Offset e = w.indptr[r]; e < w.indptr[r + 1]; ++e) {
-      const float v = w.data[e];
-      if (!std::isfinite(v) || v < 0)
-        throw InputError(fmt::format(
-            "{}: the value at row {}, column {} is {}; edge weights must be finite and >= 0",
-            what, r, w.indices[e], v));
-      user_degree[r] += v;
-      item_degree[w.indices[e]] += v;
+      user_degree[r] += w.data[e];
+      item_degree[w.indices[e]] += w.data[e];
     }
   BipartiteGraph g;
   g.transpose_stored = transpose == Transpose::stored;

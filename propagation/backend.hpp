@@ -93,6 +93,11 @@ enum class Transpose { stored, none };
 // in double.
 BipartiteGraph make_bipartite_graph(graph::CsrMatrix w, const char* what = "W",
                                     Transpose transpose = Transpose::stored);
+// make_bipartite_graph's check of W's values, for W or a block of its rows: InputError
+// "<what>: the value at row <row0 + r>, column <c> is <v>; edge weights must be finite and
+// >= 0" for the first entry (by row, then stored order) that is not. `row0`: the global
+// row of w's first row.
+void check_edge_weights(const graph::CsrMatrix& w, const char* what, graph::Index row0 = 0);
 
 // Which side of the bipartite graph a product writes: users (A = W) or items (A = W^T).
 enum class Side { users, items };

@@ -2,6 +2,10 @@
 // running on the backend their options name (the numbers of each backend are checked in
 // tests/conformance/).
 #include <algorithm>
+#include <fmt/format.h>
+#include <random>
+#include <string>
+#include <utility>
 #include <catch2/catch.hpp>
 #include <limits>
 
@@ -46,6 +50,55 @@ TEST_CASE("make_bipartite_graph rejects negative and non-finite weights, naming 
   graph::CsrMatrix broken = graph::csr_from_triplets(2, 2, {});
   broken.indptr.pop_back();
   REQUIRE_THROWS_AS(make_bipartite_graph(broken), driftrec::InputError);
+}
+
+TEST_CASE("check_edge_weights on blocks of rows names the entry make_bipartite_graph names on the whole",
+          "[propagation][backend]") {
+  // driftrec-mpi checks each rank's rows of the decayed history; the lowest block that
+  // fails must give the single process's message, its row counted from the whole matrix.
+  const std::uint64_t seed = test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  for (int trial = 0; trial < 20; ++trial) {
+    graph::CsrMatrix w = test::random_skewed_matrix(rng, 30, 12, 120);
+    std::uniform_int_distribution<std::size_t> bad(0, w.data.size() - 1);
+    const std::size_t first = bad(rng), second = bad(rng);
+    w.data[first] = std::numeric_limits<float>::infinity();
+    w.data[second] = -2.0f;
+    std::string whole;
+    try {
+      make_bipartite_graph(w, "decayed history");
+      FAIL("no error");
+    } catch (const driftrec::InputError& e) {
+      whole = e.what();
+    }
+    const graph::Offset entry = std::min(first, second);
+    const auto row =
+        static_cast<graph::Index>(std::upper_bound(w.indptr.begin(), w.indptr.end(), entry) - w.indptr.begin() - 1);
+    CAPTURE(trial, whole);
+    CHECK(whole == fmt::format("decayed history: the value at row {}, column {} is {}; edge weights must be finite "
+                               "and >= 0",
+                               row, w.indices[entry], w.data[entry]));
+    // The rows in three blocks: the first block that fails names the same entry.
+    const graph::Index cut1 = std::uniform_int_distribution<graph::Index>(0, 30)(rng);
+    const graph::Index cut2 = std::uniform_int_distribution<graph::Index>(cut1, 30)(rng);
+    std::string blocks;
+    for (auto [r0, r1] : {std::pair{0, cut1}, std::pair{cut1, cut2}, std::pair{cut2, 30}}) {
+      graph::CsrMatrix part;
+      part.n_rows = r1 - r0;
+      part.n_cols = w.n_cols;  // indptr starts as {0}
+      for (graph::Index r = r0; r < r1; ++r) part.indptr.push_back(part.indptr.back() + w.row_length(r));
+      part.indices.assign(w.indices.begin() + w.indptr[r0], w.indices.begin() + w.indptr[r1]);
+      part.data.assign(w.data.begin() + w.indptr[r0], w.data.begin() + w.indptr[r1]);
+      try {
+        check_edge_weights(part, "decayed history", r0);
+      } catch (const driftrec::InputError& e) {
+        blocks = e.what();
+        break;
+      }
+    }
+    CHECK(blocks == whole);
+  }
 }
 
 TEST_CASE("the registry makes the cpu backend and names the registered ones on a bad name",
