@@ -42,7 +42,11 @@
 
 namespace driftrec::mpi {
 
-enum class Exchange { alltoall, allgather };
+// How the ghost rows reach a rank: alltoall (each rank sends exactly the rows another reads),
+// allgather (every block to every rank), or shared: label propagation keeps the ranks of
+// one node in shared windows (mpi/node_window.hpp, no copy) and sends only the rows ranks
+// of other nodes read as alltoall does; every other exchange treats shared as alltoall.
+enum class Exchange { alltoall, allgather, shared };
 
 // Which of a rank's own rows go to which rank, and how many ghost rows it receives.
 struct GhostPlan {

@@ -2,8 +2,10 @@
 // on a graph split across ranks (mpi/distributed_graph.hpp): the iteration of
 // propagate_labels' expert tier, each half-step computing the rows that read no ghost row
 // while the ghost rows it reads travel, then the others, and the convergence test on the
-// global max-abs change (MPI_Allreduce, MPI_MAX). Each rank's own rows equal the single process's rows bit for
-// bit: the same kernel sums the same edges in the same order, and max is exact.
+// global max-abs change (MPI_Allreduce, MPI_MAX). With Exchange::shared the ranks of a node
+// read each other's rows in place in shared windows (mpi/node_window.hpp) and only the rows
+// read on other nodes travel (no overlap). Each rank's own rows equal the single process's
+// rows bit for bit: the same kernel sums the same edges in the same order, and max is exact.
 #pragma once
 #include <cstddef>
 
@@ -28,7 +30,8 @@ struct DistributedResult {
 // Collective. y_items: own items x labels (Y_I's rows); user_prior: own users x labels
 // (Y_U's rows, scaled by user_scale) or nullptr for none; both, and the result's rows, in
 // block order (by id), whatever local order g holds its rows in. options: alpha, tolerance,
-// max_iterations, threads (0: OpenMP's default). NumericalError on every rank when any
+// max_iterations, threads (0: OpenMP's default). how: the ghost rows' path (Exchange).
+// NumericalError on every rank when any
 // rank's scores stop being finite. overlap_exchange (alltoall only): compute g's interior
 // rows while the ghost rows travel (g from distribute(..., interior_first = true); with
 // interior rows 0 nothing overlaps); false exchanges first, then computes every row (kept

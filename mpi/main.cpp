@@ -103,19 +103,22 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   cli::add_walk_options(*cmd, a->walk.walk);
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_option("--exchange", a->exchange,
-                  "Ghost rows per half-step (label, ppr): alltoall (only the rows each rank reads) or allgather "
-                  "(every block to every rank)")
-      ->default_val("alltoall");
+                  "Ghost rows per half-step (label, ppr): shared (label: the ranks of one node share their rows in "
+                  "MPI-3 shared memory, no copy; only rows read on other nodes are sent, as alltoall; ppr: "
+                  "alltoall), alltoall (only the rows each rank reads) or allgather (every block to every rank)")
+      ->default_val("shared");
   cmd->add_flag("--json", a->json, "Print a JSON summary (with per-period timings and bytes exchanged)");
   cmd->add_flag("--quiet", a->quiet, "No progress lines on stderr");
   cmd->callback([a, c, cmd] {
     mpi::run_phase(c, [&] {
       if (a->method != "label" && !pipeline::is_walk_method(a->method))
         throw InputError(fmt::format("method: expected label, p3alpha, rp3beta or ppr, found '{}'", a->method));
-      if (a->exchange != "alltoall" && a->exchange != "allgather")
-        throw InputError(fmt::format("exchange: expected alltoall or allgather, found '{}'", a->exchange));
+      if (a->exchange != "shared" && a->exchange != "alltoall" && a->exchange != "allgather")
+        throw InputError(fmt::format("exchange: expected shared, alltoall or allgather, found '{}'", a->exchange));
     });
-    const mpi::Exchange exchange = a->exchange == "allgather" ? mpi::Exchange::allgather : mpi::Exchange::alltoall;
+    const mpi::Exchange exchange = a->exchange == "allgather" ? mpi::Exchange::allgather
+                                   : a->exchange == "shared"  ? mpi::Exchange::shared
+                                                              : mpi::Exchange::alltoall;
     if (a->method != "label") {
       run_walk(*a, exchange, cmd->count("--alpha") > 0, c);
       return;

@@ -46,7 +46,7 @@ struct PropagateRequest {
   propagation::TemporalOptions label;
   std::string keep = "all";
   int threads = 0;  // per rank; 0: OpenMP's default
-  Exchange exchange = Exchange::alltoall;
+  Exchange exchange = Exchange::shared;  // label: on-node shared windows, alltoall across nodes
   bool progress = false;  // rank 0 prints one line per period on stderr
 };
 

@@ -7,7 +7,10 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <string>
@@ -21,7 +24,9 @@
 #include "mpi/degree_order.hpp"
 #include "mpi/distributed_graph.hpp"
 #include "mpi/label_propagation.hpp"
+#include "mpi/node_window.hpp"
 #include "mpi/partition.hpp"
+#include "propagation/cpu/spmm.hpp"
 #include "propagation/label_propagation.hpp"
 
 namespace {
@@ -51,6 +56,102 @@ CsrMatrix rows_of(const CsrMatrix& w, Index r0, Index r1) {
   return m;
 }
 
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+// --probe: each half-step's kernel on this rank's rows (own + ghost operand, no exchange),
+// best of `reps` in wall and process CPU ms, once with every rank computing at the same
+// time and once one rank at a time (the others in a barrier). If the ranks' own copies of
+// the hot rows compete for the shared L3, "together" is slower than "alone" by more than
+// the single process's two threads lose against one.
+// With `global`, the columns are renumbered to the single process's positions and the
+// operand is every row of the other side in that order (one whole copy, as a shared window
+// in the single process's layout would give).
+CsrMatrix global_columns(CsrMatrix m, const mpi::Blocks& side, int rank, const std::vector<Index>& order,
+                         const mpi::GhostPlan& plan, const std::vector<Index>& pos) {
+  const Index own = side.rows(rank);
+  for (Index& j : m.indices) {
+    const Index id = j < own ? side.begin(rank) + (order.empty() ? j : order[j]) : plan.ghost_ids[j - own];
+    j = pos.empty() ? id : pos[id];
+  }
+  m.n_cols = side.bounds.back();
+  return m;
+}
+
+nlohmann::json kernel_probe(const mpi::Comm& c, const mpi::DistributedGraph& g, const mpi::GlobalOrder& order, Index k,
+                            int threads, int reps, bool global, bool shared) {
+  const CsrMatrix ur = global ? global_columns(g.user_rows, g.items, c.rank, g.item_order, g.item_ghosts, order.item_pos)
+                              : CsrMatrix{};
+  const CsrMatrix ir = global ? global_columns(g.item_rows, g.users, c.rank, g.user_order, g.user_ghosts, order.user_pos)
+                              : CsrMatrix{};
+  propagation::DenseMatrix fi = propagation::DenseMatrix::Ones(
+      global ? g.items.bounds.back() : g.own_items() + g.item_ghosts.ghosts(), k);
+  propagation::DenseMatrix fu = propagation::DenseMatrix::Ones(
+      global ? g.users.bounds.back() : g.own_users() + g.user_ghosts.ghosts(), k);
+  // --probe-shared: the whole operands once per node, in one MPI-3 shared window.
+  MPI_Win win = MPI_WIN_NULL;
+  const float* shared_fi = nullptr;
+  const float* shared_fu = nullptr;
+  if (shared) {
+    MPI_Comm node;
+    MPI_Comm_split_type(c.comm, MPI_COMM_TYPE_SHARED, c.rank, MPI_INFO_NULL, &node);
+    int node_rank = 0;
+    MPI_Comm_rank(node, &node_rank);
+    const MPI_Aint n = node_rank == 0 ? (fi.size() + fu.size()) * MPI_Aint(sizeof(float)) : 0;
+    float* base = nullptr;
+    MPI_Win_allocate_shared(n, sizeof(float), MPI_INFO_NULL, node, &base, &win);
+    MPI_Aint size = 0;
+    int unit = 0;
+    MPI_Win_shared_query(win, 0, &size, &unit, &base);
+    if (node_rank == 0) {
+      std::copy_n(fi.data(), fi.size(), base);
+      std::copy_n(fu.data(), fu.size(), base + fi.size());
+    }
+    MPI_Barrier(node);
+    shared_fi = base;
+    shared_fu = base + fi.size();
+    fi.resize(0, k);  // the private copies go
+    fu.resize(0, k);
+  }
+  const std::vector<float> ones_i(static_cast<std::size_t>(fi.rows()), 1.0f), ones_u(static_cast<std::size_t>(fu.rows()), 1.0f);
+  propagation::DenseMatrix yu(g.own_users(), k), yi(g.own_items(), k);
+  propagation::cpu::FusedScales su, si;
+  su.in_scale = global ? std::span<const float>(ones_i) : std::span<const float>(g.item_inv_sqrt_degree);
+  si.in_scale = global ? std::span<const float>(ones_u) : std::span<const float>(g.user_inv_sqrt_degree);
+  const auto run = [&](bool users) {
+    const auto& a = users ? (global ? ur : g.user_rows) : (global ? ir : g.item_rows);
+    auto& y = users ? yu : yi;
+    const Index n = users ? (global ? g.items.bounds.back() : fi.rows()) : (global ? g.users.bounds.back() : fu.rows());
+    const float* x = shared ? (users ? shared_fi : shared_fu) : (users ? fi.data() : fu.data());
+    propagation::cpu::fused_spmm(a, users ? su : si, propagation::ConstDenseView{x, n, k},
+                                 propagation::DenseView{y.data(), a.n_rows, k}, threads);
+  };
+  nlohmann::json out;
+  for (bool alone : {false, true})
+    for (bool users : {true, false}) {
+      double wall = 1e30, cpu = 1e30;
+      for (int i = 0; i < reps; ++i)
+        for (int q = 0; q < c.size; ++q) {
+          MPI_Barrier(c.comm);
+          if (!alone || q == c.rank) {
+            const auto w0 = Clock::now();
+            const double c0 = cpu_seconds();
+            run(users);
+            cpu = std::min(cpu, 1e3 * (cpu_seconds() - c0));
+            wall = std::min(wall, 1e3 * since(w0));
+          }
+          if (!alone) break;
+        }
+      out[fmt::format("{}_{}", alone ? "alone" : "together", users ? "users" : "items")] = {{"wall_ms", wall},
+                                                                                            {"cpu_ms", cpu}};
+    }
+  if (win != MPI_WIN_NULL) MPI_Win_free(&win);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,8 +169,14 @@ int main(int argc, char** argv) {
   app.add_option("--k", k, "labels")->capture_default_str();
   app.add_option("--iterations", iterations)->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads per rank")->capture_default_str();
-  app.add_option("--exchange", exchange, "alltoall | allgather")->capture_default_str();
+  app.add_option("--exchange", exchange, "alltoall | allgather | shared")->capture_default_str();
   bool reorder = true, check = false;
+  int probe = 0;
+  bool probe_global = false, probe_shared = false;
+  app.add_flag("--probe-shared", probe_shared, "--probe-global with the operands in one shared window per node");
+  app.add_flag("--probe-global", probe_global, "--probe with the columns in the single process's numbering");
+  app.add_option("--probe", probe, "only time the half-step kernels N times, together and one rank at a time")
+      ->capture_default_str();
   app.add_flag("--check", check, "gather the rows to rank 0 and compare them with the single process's (same order)");
   app.add_flag("--serial", serial, "one rank only: also time propagation::propagate_labels, reorder off and on");
   app.add_option("--reorder", reorder, "the distributed run in the single process's degree order (1) or in id order (0)")
@@ -111,12 +218,25 @@ int main(int argc, char** argv) {
       propagation::item_seed_labels(rows_of(labels, items.begin(c.rank), items.end(c.rank)));
   MPI_Barrier(c.comm);
   const double setup = since(t0);
+  if (probe > 0) {
+    const nlohmann::json mine = kernel_probe(c, g, order, k, threads, probe, probe_global || probe_shared, probe_shared);
+    for (int q = 0; q < c.size; ++q) {
+      MPI_Barrier(c.comm);
+      if (q == c.rank) fmt::print("{{\"rank\": {}, \"threads\": {}, \"load\": \"{}\", \"probe\": {}}}\n", q, threads,
+                                  loadavg(), mine.dump());
+      std::fflush(stdout);
+    }
+    MPI_Finalize();
+    return 0;
+  }
 
   // One iteration first, timed as the single process's is below (1 and n iterations, the
   // difference per iteration), so the first touch of F and of the send buffers drops out
   // of both. Each run with the overlap of exchange and interior rows, then without it
   // (the same bits; same-run comparison), the overlapped one last for the byte count.
-  const mpi::Exchange how = exchange == "allgather" ? mpi::Exchange::allgather : mpi::Exchange::alltoall;
+  const mpi::Exchange how = exchange == "allgather" ? mpi::Exchange::allgather
+                            : exchange == "shared"  ? mpi::Exchange::shared
+                                                    : mpi::Exchange::alltoall;
   struct Timed {
     double one = 0, all = 0;
     std::uint64_t sent = 0;  // bytes this rank sent in the n-iteration run
@@ -190,6 +310,15 @@ int main(int argc, char** argv) {
   MPI_Reduce(&sent, &sent_all, 1, MPI_UINT64_T, MPI_SUM, 0, c.comm);
   std::uint64_t pairs = static_cast<std::uint64_t>(g.item_ghosts.ghosts() + g.user_ghosts.ghosts()), pairs_all = 0;
   MPI_Reduce(&pairs, &pairs_all, 1, MPI_UINT64_T, MPI_SUM, 0, c.comm);
+  // Exchange::shared sends only the pairs whose owner is on another node (ranks on one node
+  // read each other's rows in place, no copy): their count is its lower bound.
+  std::uint64_t cross = pairs, cross_all = 0;
+  if (how == mpi::Exchange::shared) {
+    const mpi::NodeGroup node(c);
+    cross = static_cast<std::uint64_t>(mpi::off_node(g.item_ghosts, node).ghosts() +
+                                       mpi::off_node(g.user_ghosts, node).ghosts());
+  }
+  MPI_Reduce(&cross, &cross_all, 1, MPI_UINT64_T, MPI_SUM, 0, c.comm);
   std::uint64_t distinct = 0, distinct_all = 0;
   for (const mpi::GhostPlan* plan : {&g.item_ghosts, &g.user_ghosts}) {
     std::vector<Index> rows = plan->send_rows;
@@ -259,6 +388,7 @@ int main(int argc, char** argv) {
               {"rank0_exchange_ms_per_iteration", 1e3 * r.exchange_seconds / r.iterations},
               {"bytes_per_iteration", sent_all / static_cast<std::uint64_t>(r.iterations)},
               {"lower_bound_bytes_per_iteration", pairs_all * row_bytes},
+              {"cross_node_lower_bound_bytes_per_iteration", cross_all * row_bytes},
               {"distinct_boundary_row_bytes", distinct_all * row_bytes},
               {"boundary_pairs", pairs_all},
               {"user_blocks", users.bounds},
