@@ -78,6 +78,12 @@ void add_evaluate_options(CLI::App& cmd, const EvaluateTargets& to) {
                  "the validation period (0: their defaults)")
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--train-users", q.train_users,
+                 "The sequence rows (GRU, LSTM, attention, and the hybrid and mixture on the GRU) train and "
+                 "early-stop on at most this many users drawn with --seed, then predict for every user; 0: every "
+                 "user. Stores with at most this many users are unaffected (docs/evaluation.md: the tolerance)")
+      ->default_val(q.train_users)
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option("--models", q.models,
                  "Evaluate only these rows, comma-separated (e.g. recent_popularity,ranker; default: every row); "
                  "the periods are split as for every row")

@@ -58,13 +58,18 @@ double mean_defined(const Series& s) {
   return n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
 }
 
-// Scores one fitted model on the pairs of one period.
-ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const Training& t,
-                        const std::vector<EvaluatedPair>& pairs,
-                        const std::vector<float>& popularity, const std::vector<int>& ks,
-                        const PlantedTruth* truth, int threads) {
+// Scores fitted models of one row (the settings of its grid, or its one fit) on the pairs of
+// one period, in one pass over the pairs: each pair's eligible items are listed once for all
+// of them, and a model may reuse per-user work between consecutive calls for the same user
+// on the same thread (the ranker's candidates are the same for every setting of its grid).
+// Every (model, pair) slot is computed as it would be alone, so the series are the same.
+std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<const FittedModel*>& fitted,
+                                      const Training& t, const std::vector<EvaluatedPair>& pairs,
+                                      const std::vector<float>& popularity, const std::vector<int>& ks,
+                                      const PlantedTruth* truth, int threads) {
   const std::size_t n = pairs.size();
-  ModelSeries out(spec, n, ks.size(), truth != nullptr);
+  std::vector<ModelSeries> out;
+  for (std::size_t g = 0; g < fitted.size(); ++g) out.emplace_back(spec, n, ks.size(), truth != nullptr);
   const int max_k = *std::max_element(ks.begin(), ks.end());
   // Pairs cost whatever the model's scoring costs (a sequence model's forward pass, a
   // similarity row sum): dynamic schedule, small chunks. Each pair writes only its own
@@ -76,7 +81,7 @@ ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const 
   struct Scratch {
     std::vector<float> labels, items;
   };
-  std::atomic<std::int64_t> fallbacks{0};
+  std::vector<std::atomic<std::int64_t>> fallbacks(fitted.size());
   core::parallel_for_with_state(
       static_cast<std::int64_t>(n), o,
       [&] {
@@ -88,44 +93,49 @@ ModelSeries score_model(const ModelSpec& spec, const FittedModel& fitted, const 
         std::vector<float>& labels = scratch.labels;
         std::vector<float>& items = scratch.items;
         const EvaluatedPair& e = pairs[i];
-        if (spec.interest) {
-          std::fill(labels.begin(), labels.end(), 0.0f);
-          fitted.interest(e.user, labels);
-          const bool any = std::any_of(labels.begin(), labels.end(), [](float v) { return v > 0; });
-          if (!any) {
-            labels = popularity;
-            fallbacks.fetch_add(1, std::memory_order_relaxed);
+        if (spec.interest)
+          for (std::size_t g = 0; g < fitted.size(); ++g) {
+            ModelSeries& s_out = out[g];
+            std::fill(labels.begin(), labels.end(), 0.0f);
+            fitted[g]->interest(e.user, labels);
+            const bool any = std::any_of(labels.begin(), labels.end(), [](float v) { return v > 0; });
+            if (!any) {
+              labels = popularity;
+              fallbacks[g].fetch_add(1, std::memory_order_relaxed);
+            }
+            const std::vector<double> p = floored_distribution(labels);
+            if (e.has_interest) {
+              const InterestScores s = interest_scores(e.interest, p, e.new_labels);
+              set(s_out.interest[0], i, s.cross_entropy);
+              set(s_out.interest[1], i, s.kl);
+              set(s_out.interest[2], i, s.recall3);
+              set(s_out.interest[3], i, s.ndcg3);
+              if (s.has_new_label_recall) set(s_out.interest[4], i, s.new_label_recall3);
+            }
+            if (truth) {
+              auto it = truth->interests.find({e.period, e.user});
+              if (it != truth->interests.end()) {
+                set(s_out.truth[0], i, cross_entropy(it->second, p));
+                set(s_out.truth[1], i, kl_divergence(it->second, p));
+              }
+            }
           }
-          const std::vector<double> p = floored_distribution(labels);
-          if (e.has_interest) {
-            const InterestScores s = interest_scores(e.interest, p, e.new_labels);
-            set(out.interest[0], i, s.cross_entropy);
-            set(out.interest[1], i, s.kl);
-            set(out.interest[2], i, s.recall3);
-            set(out.interest[3], i, s.ndcg3);
-            if (s.has_new_label_recall) set(out.interest[4], i, s.new_label_recall3);
-          }
-          if (truth) {
-            auto it = truth->interests.find({e.period, e.user});
-            if (it != truth->interests.end()) {
-              set(out.truth[0], i, cross_entropy(it->second, p));
-              set(out.truth[1], i, kl_divergence(it->second, p));
+        if (spec.item && !e.items.empty()) {
+          const std::vector<Index> eligible = eligible_items(t, e.user);
+          for (std::size_t g = 0; g < fitted.size(); ++g) {
+            ModelSeries& s_out = out[g];
+            std::fill(items.begin(), items.end(), 0.0f);
+            fitted[g]->items(e.user, items);
+            const std::vector<Index> top = top_k_of(items, eligible, max_k);
+            for (std::size_t k = 0; k < ks.size(); ++k) {
+              set(s_out.item[3 * k], i, recall_at(top, e.items, ks[k]));
+              set(s_out.item[3 * k + 1], i, ndcg_at(top, e.items, ks[k]));
+              set(s_out.item[3 * k + 2], i, hit_rate_at(top, e.items, ks[k]));
             }
           }
         }
-        if (spec.item && !e.items.empty()) {
-          std::fill(items.begin(), items.end(), 0.0f);
-          fitted.items(e.user, items);
-          const std::vector<Index> eligible = eligible_items(t, e.user);
-          const std::vector<Index> top = top_k_of(items, eligible, max_k);
-          for (std::size_t k = 0; k < ks.size(); ++k) {
-            set(out.item[3 * k], i, recall_at(top, e.items, ks[k]));
-            set(out.item[3 * k + 1], i, ndcg_at(top, e.items, ks[k]));
-            set(out.item[3 * k + 2], i, hit_rate_at(top, e.items, ks[k]));
-          }
-        }
       });
-  out.fallbacks = fallbacks.load();
+  for (std::size_t g = 0; g < fitted.size(); ++g) out[g].fallbacks = fallbacks[g].load();
   return out;
 }
 
@@ -247,15 +257,26 @@ ModelOutcomes evaluate_models(const EvaluationData& data, const std::vector<Mode
                                                             : fmt::format("ndcg@{}", options.ks.front());
       nlohmann::json tried = nlohmann::json::array();
       double best = std::numeric_limits<double>::quiet_NaN();
+      // Every setting fitted first, then scored in one pass (score_models).
+      std::vector<std::unique_ptr<FittedModel>> fits;
+      std::vector<const FittedModel*> views;
+      const auto t0 = clock();
+      const double c0 = cpu();
       for (const Params& p : spec.grid) {
         progress(fmt::format("validate {}", spec.name));
-        const auto t0 = clock();
-        const double c0 = cpu();
-        auto fitted = spec.fit(t, p);
-        ModelSeries s = score_model(spec, *fitted, t, pairs, popularity, options.ks, nullptr, options.threads);
-        o.seconds += since(t0);
-        o.cpu_seconds += cpu() - c0;
+        fits.push_back(spec.fit(t, p));
+        views.push_back(fits.back().get());
         ++done;
+      }
+      progress(fmt::format("validate {}: scoring", spec.name));
+      const std::vector<ModelSeries> scored =
+          score_models(spec, views, t, pairs, popularity, options.ks, nullptr, options.threads);
+      fits.clear();
+      o.seconds += since(t0);
+      o.cpu_seconds += cpu() - c0;
+      for (std::size_t g = 0; g < spec.grid.size(); ++g) {
+        const Params& p = spec.grid[g];
+        const ModelSeries& s = scored[g];
         const double v = spec.interest ? mean_defined(s.interest[0]) : mean_defined(s.item[item_series]);
         tried.push_back({{"params", params_json(p)},
                          {"metric", metric_name ? metric_name : item_metric},
@@ -291,7 +312,9 @@ ModelOutcomes evaluate_models(const EvaluationData& data, const std::vector<Mode
       const double c0 = cpu();
       auto fitted = models[m].fit(t, o.chosen);
       o.period_notes[q] = fitted->note();
-      per_period[q].push_back(score_model(models[m], *fitted, t, pairs, popularity, options.ks, options.truth, options.threads));
+      per_period[q].push_back(std::move(
+          score_models(models[m], {fitted.get()}, t, pairs, popularity, options.ks, options.truth, options.threads)
+              .front()));
       o.fallbacks += per_period[q].back().fallbacks;
       o.seconds += since(t0);
       o.cpu_seconds += cpu() - c0;

@@ -25,6 +25,10 @@
 
 namespace driftrec::evaluation {
 
+// `driftrec evaluate --train-users`'s default: at 1e4 users (below it) nothing changes; at
+// 1e5 the sequence rows' training costs a fifth (docs/evaluation.md states the tolerance).
+inline constexpr int kDefaultTrainUsers = 20000;
+
 struct LibraryModelOptions {
   std::uint64_t seed = 0;  // initial ALS factors
   int als_iterations = 10;
@@ -37,7 +41,10 @@ struct LibraryModelOptions {
   const propagation::Backend* propagation_backend = nullptr;
   const matrix_factorization::AlsBackend* als_backend = nullptr;
   Params sequence_settings;         // the sequence models' settings chosen by tuning.hpp
-                                    // (hidden, window, learning_rate); empty: the defaults
+                                    // (hidden, window, learning_rate); empty: the defaults  // The sequence rows (and the mixture on the GRU) train and early-stop on at most this many
+  // users drawn with `seed` and predict for every user (temporal::SequenceModelOptions::
+  // train_users); 0: every user. Stores with at most this many users are unaffected.
+  int train_users = kDefaultTrainUsers;
 };
 
 // The slices a temporal model is fitted on (see above).

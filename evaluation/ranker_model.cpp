@@ -1,6 +1,7 @@
 #include "evaluation/ranker_model.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -25,6 +26,7 @@ namespace {
 
 // The five sources and the per-item features, fitted on one Training.
 struct Sources {
+  std::uint64_t id = 0;  // unique per fit (Ranker's per-thread candidate reuse)
   Index n_items = 0;
   graph::CsrMatrix history, rp3, knn;
   mf::Factors tals_user, tals_item, als_user, als_item;
@@ -66,7 +68,9 @@ struct Sources {
 };
 
 Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
+  static std::atomic<std::uint64_t> fitted{0};
   Sources s;
+  s.id = ++fitted;
   s.n_items = t.n_items;
   s.history = t.history;
   const std::size_t P = t.period;
@@ -263,8 +267,24 @@ class Ranker : public FittedModel {
       : s_(std::move(s)), w_(std::move(w)), per_source_(per_source), note_(std::move(note)) {}
 
   void items(Index u, std::span<float> out) const override {
-    Sources::Scores scratch;
-    const CandidateSet c = s_->candidates(u, scratch, per_source_);
+    // The evaluator scores every setting of the grid for a user in a row on one thread
+    // (evaluate.cpp, score_models): the candidates, most of a call's cost, are the same
+    // for each, so the last user's are kept per thread.
+    struct Last {
+      std::uint64_t sources = 0;
+      Index user = -1;
+      int per_source = 0;
+      CandidateSet candidates;
+    };
+    thread_local Last last;
+    if (last.sources != s_->id || last.user != u || last.per_source != per_source_) {
+      Sources::Scores scratch;
+      last.candidates = s_->candidates(u, scratch, per_source_);
+      last.sources = s_->id;
+      last.user = u;
+      last.per_source = per_source_;
+    }
+    const CandidateSet& c = last.candidates;
     if (c.items.empty()) return;
     const Eigen::VectorXd score = c.features * w_;
     // Every candidate above every other item.

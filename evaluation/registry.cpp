@@ -39,6 +39,7 @@ temporal::SequenceOptions default_sequence_options(const LibraryModelOptions& op
   sequence.als.als.threads = options.threads;
   sequence.propagation.propagation.threads = options.threads;
   sequence.model.threads = options.threads;
+  sequence.model.train_users = options.train_users;
   sequence.als.als.backend = options.als_backend;
   sequence.propagation.propagation.backend = options.propagation_backend;
   return sequence;

@@ -33,6 +33,9 @@ void load_evaluation(const EvaluateRequest& q, EvaluationSetup& s) {
   ev::LibraryModelOptions& lo = s.library;
   lo.seed = q.seed;
   lo.threads = q.threads;
+  if (q.train_users < 0)
+    throw InputError(fmt::format("train_users: expected 0 (every user) or a positive count, got {}", q.train_users));
+  lo.train_users = q.train_users;
   lo.propagation_backend = s.device.propagation.get();
   lo.als_backend = s.device.als.get();
   s.split = ev::make_split(s.data.periods.size(), q.test_periods, ev::min_training_periods(ev::default_models(lo)));

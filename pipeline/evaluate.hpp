@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evaluation/library_models.hpp"
 #include "pipeline/common.hpp"
 
 namespace driftrec::pipeline {
@@ -23,6 +24,9 @@ struct EvaluateRequest {
   double tune_budget = 0;         // seconds; > 0: first choose the sequence models' hidden size,
                                   // window and learning rate on the validation period
                                   // (evaluation/tuning.hpp)
+  // The sequence rows train on at most this many users drawn with `seed` (0: every user);
+  // see evaluation::LibraryModelOptions::train_users.
+  int train_users = evaluation::kDefaultTrainUsers;
   // The rows to evaluate, by name (evaluation/registry.hpp); empty: every row. The periods
   // are split as for every row, so a subset scores the same pairs as the full run.
   std::vector<std::string> models;

@@ -146,7 +146,7 @@ MixtureBatch mixture_batch(const MixtureState& s, double shift, const RowMatrix&
 std::vector<MixtureBatch> mixture_steps(const SequenceData& d, const SequenceInputs& in,
                                         const std::vector<Eigen::VectorXd>& population,
                                         const std::vector<Matrix<float>>& hidden, std::vector<std::vector<int>>* users_out,
-                                        MixtureState* state_out) {
+                                        MixtureState* state_out, const std::vector<int>* targets_of) {
   const int users = d.users;
   MixtureState state = empty_mixture_state(users, d.labels);
   std::vector<MixtureBatch> out;
@@ -158,8 +158,13 @@ std::vector<MixtureBatch> mixture_steps(const SequenceData& d, const SequenceInp
         advance_mixture_state(state, in.interest_truth.empty() ? nullptr : &in.interest_truth[tt], population[tt]);
     const bool last = t + 1 == d.periods;
     std::vector<int> cols;
-    for (int u = 0; u < users; ++u)
-      if (last || d.interest_mask[tt](0, u) != 0) cols.push_back(u);
+    if (last || targets_of == nullptr) {
+      for (int u = 0; u < users; ++u)
+        if (last || d.interest_mask[tt](0, u) != 0) cols.push_back(u);
+    } else {
+      for (int u : *targets_of)
+        if (d.interest_mask[tt](0, u) != 0) cols.push_back(u);
+    }
     out.push_back(mixture_batch(state, shift, in.interests[tt], d.features[tt], d.factor_size, hidden[tt], cols,
                                 last ? nullptr : &d.interest_targets[tt]));
     if (users_out) users_out->push_back(std::move(cols));
@@ -181,7 +186,11 @@ TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s
   const std::vector<Matrix<float>> hidden = hidden_states(s.training.model, d, o.model.threads);
   std::vector<std::vector<int>> users;
   TrainedMixture out;
-  const std::vector<MixtureBatch> steps = mixture_steps(d, *s.inputs, population, hidden, &users, &out.state);
+  // The sequence model's training sample (every user below the cap: no filter at all).
+  const std::vector<int> sample = training_user_sample(d.users, o.model.train_users, o.model.seed);
+  const bool sampled = sample.size() < static_cast<std::size_t>(d.users);
+  const std::vector<MixtureBatch> steps =
+      mixture_steps(d, *s.inputs, population, hidden, &users, &out.state, sampled ? &sample : nullptr);
   std::vector<const MixtureBatch*> train;
   for (int t = 0; t + 2 < d.periods; ++t) train.push_back(&steps[static_cast<std::size_t>(t)]);
   const MixtureBatch train_batch = concatenate(train);

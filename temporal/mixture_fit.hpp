@@ -57,14 +57,17 @@ MixtureBatch mixture_batch(const MixtureState& state, double shift, const RowMat
                            const std::vector<int>& cols, const Matrix<float>* targets);
 
 // One batch per period t = 0..T-1: for t < T-1 the users with an interest target at step t
-// (target = the truth of t + 1); for t = T-1 every user, without targets. `users_out`, when
-// not null, receives each batch's user indices; `state_out` the running values after the
-// last period (what stepping the mixture forward starts from, sequence_step.hpp).
+// (target = the truth of t + 1), only those of `targets_of` when it is not null (ascending
+// user indices: the training sample, SequenceModelOptions::train_users); for t = T-1 every
+// user, without targets. `users_out`, when not null, receives each batch's user indices;
+// `state_out` the running values after the last period (what stepping the mixture forward
+// starts from, sequence_step.hpp).
 std::vector<MixtureBatch> mixture_steps(const SequenceData& data, const SequenceInputs& inputs,
                                         const std::vector<Eigen::VectorXd>& population,
                                         const std::vector<Matrix<float>>& hidden,
                                         std::vector<std::vector<int>>* users_out = nullptr,
-                                        MixtureState* state_out = nullptr);
+                                        MixtureState* state_out = nullptr,
+                                        const std::vector<int>* targets_of = nullptr);
 
 struct TrainedMixture {
   MixtureFit fit;
@@ -72,7 +75,9 @@ struct TrainedMixture {
   MixtureState state;  // after period P-1
 };
 
-// Needs s.inputs and s.data (train_sequence keeps them). Throws InputError as train_mixture.
+// Needs s.inputs and s.data (train_sequence keeps them). Trained and validated on the users
+// the sequence model was (o.model.train_users); predicts for every user. Throws InputError as
+// train_mixture.
 // `progress`, when set, gets ("mixture", epoch, epochs) after each epoch.
 TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s, const SequenceOptions& o,
                                       const MixtureOptions& mixture = {}, const SequenceProgress& progress = {});

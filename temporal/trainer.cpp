@@ -141,16 +141,31 @@ void SequenceModelOptions::validate() const {
   if (threads < 0)
     fail(fmt::format("`threads` must be 0 (OpenMP's default) or a positive count (got {})",
                      threads));
+  if (train_users < 0)
+    fail(fmt::format("`train_users` must be 0 (every user) or a positive count (got {})", train_users));
+}
+
+std::vector<int> training_user_sample(int users, int cap, std::uint64_t seed) {
+  std::vector<int> out(static_cast<std::size_t>(std::max(users, 0)));
+  for (int u = 0; u < users; ++u) out[static_cast<std::size_t>(u)] = u;
+  if (cap <= 0 || users <= cap) return out;
+  // Partial Fisher-Yates: the first `cap` positions are a uniform sample without replacement.
+  graph::Rng rng(seed, 0x5a3b1e, 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(cap); ++i)
+    std::swap(out[i], out[i + rng.below(out.size() - i)]);
+  out.resize(static_cast<std::size_t>(cap));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 namespace {
 
-StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, core::PassiveTeam& team) {
+// The loss of step `step` over `users`.
+StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, std::span<const int> users,
+                   core::PassiveTeam& team) {
   check_model_fits(model.shape(), d);
   if (step < 0 || step >= d.steps())
     throw InputError(fmt::format("sequence model: step {} is outside 0..{}", step, d.steps() - 1));
-  std::vector<int> users(static_cast<std::size_t>(d.users));
-  for (int u = 0; u < d.users; ++u) users[u] = u;
   const auto [ni, nf] = count_pairs(d, users, step, step + 1);
   const LossSums<double> s = chunked_pass(model.parameters, d, users, step + 1, step, 1.0f, 1.0f,
                                           model.options.bptt, team, nullptr);
@@ -167,7 +182,9 @@ StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, 
 StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, int threads) {
   core::check_threads(threads);
   core::PassiveTeam team(threads);
-  return step_loss(model, d, step, team);
+  std::vector<int> users(static_cast<std::size_t>(d.users));
+  for (int u = 0; u < d.users; ++u) users[static_cast<std::size_t>(u)] = u;
+  return step_loss(model, d, step, users, team);
 }
 
 TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOptions& options,
@@ -180,8 +197,10 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
         kMinSequencePeriods, d.periods));
   const int validation_step = d.steps() - 1;  // train on steps 0..validation_step-1
 
-  std::vector<int> users;  // users with a training target
-  for (int u = 0; u < d.users; ++u) {
+  // The users trained and validated on: every user, or a sample of options.train_users.
+  const std::vector<int> sample = training_user_sample(d.users, options.train_users, options.seed);
+  std::vector<int> users;  // users of the sample with a training target
+  for (int u : sample) {
     const std::array<int, 1> one{u};
     const auto [ni, nf] = count_pairs(d, one, 0, validation_step);
     if (ni + nf > 0) users.push_back(u);
@@ -195,11 +214,12 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
   model.features = d.options;
   model.parameters = initial_parameters(
       options.cell, {d.input_size(), options.hidden, d.labels, d.factor_size}, options.seed);
-  std::vector<int> all_users(static_cast<std::size_t>(d.users));
-  for (int u = 0; u < d.users; ++u) all_users[u] = u;
-  const auto [vi, vf] = count_pairs(d, all_users, validation_step, validation_step + 1);
+  const auto [vi, vf] = count_pairs(d, sample, validation_step, validation_step + 1);
   if (vi + vf == 0)
-    throw InputError("sequence model: no user has a target in the validation period (the last)");
+    throw InputError(sample.size() == static_cast<std::size_t>(d.users)
+                         ? "sequence model: no user has a target in the validation period (the last)"
+                         : "sequence model: no user of the training sample has a target in the validation period "
+                           "(the last); raise `train_users` or set it to 0 (every user)");
 
   core::PassiveTeam team(options.threads);
   Adam adam(model.parameters, options.learning_rate);
@@ -236,7 +256,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
       adam.step(model.parameters, grad);
     }
 
-    const StepLoss v = step_loss(model, d, validation_step, team);
+    const StepLoss v = step_loss(model, d, validation_step, sample, team);
     EpochReport r;
     r.epoch = epoch;
     r.train_loss =

@@ -47,10 +47,21 @@ struct SequenceModelOptions {
   float clip_norm = 5.0f;       // global gradient norm cap, > 0; 0 disables clipping
   std::uint64_t seed = 0;
   int threads = 0;  // >= 0; 0: OpenMP's default
+  // At most this many users, drawn with `seed` (training_user_sample), train the model and
+  // measure the validation loss that stops it; 0 or at least the data's users: every user,
+  // and the training is exactly what it is without a cap. The prediction covers every user
+  // either way. Not stored with the model (a property of its training, like `threads`).
+  int train_users = 0;
 
   // Throws InputError naming the option and what was expected.
   void validate() const;
 };
+
+// The users a model is trained and early-stopped on (SequenceModelOptions::train_users):
+// 0..users-1 when cap is 0 or users <= cap; otherwise `cap` distinct users drawn uniformly
+// with `seed` (a stream of its own, so the epochs' shuffles are those of the uncapped
+// training), ascending. The interest mixture on top of the model uses the same users.
+std::vector<int> training_user_sample(int users, int cap, std::uint64_t seed);
 
 // A trained (or loaded) model: its parameters and what is needed to use them.
 struct SequenceModel {

@@ -7,6 +7,7 @@
 #
 #   bench/evaluate/run.sh [DRIFTREC] [SCALES...]     default: build/cli/driftrec 10000 100000
 #   OUT=dir LABEL=after bench/evaluate/run.sh build/cli/driftrec 10000
+#   ARGS="--train-users 2000 --models sequence_gru" LABEL=cap bench/evaluate/run.sh ...   (extra evaluate options)
 #
 # Writes $OUT/evaluate_<LABEL>_<users>.json (the evaluate report) and appends one summary
 # object per scale to $OUT/results_<LABEL>.json.
@@ -30,13 +31,13 @@ for users in "${scales[@]}"; do
   fi
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   report=$out/evaluate_${label}_$users.json
-  /usr/bin/time -v "$bin" evaluate "$g.h5" --test-periods 3 --truth "$g/truth.csv" --json "$report" \
+  /usr/bin/time -v "$bin" evaluate "$g.h5" --test-periods 3 --truth "$g/truth.csv" --json "$report" ${ARGS:-} \
     >"$out/evaluate_${label}_$users.txt" 2>"$out/evaluate_${label}_$users.err"
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   python3 - "$report" "$out/evaluate_${label}_$users.err" "$out/results_$label.json" "$users" "$items" "$events" \
-    "$load_before" "$load_after" "$label" <<'PY'
+    "$load_before" "$load_after" "$label" "${ARGS:-}" <<'PY'
 import json, os, re, sys
-report, err, results, users, items, events, lb, la, label = sys.argv[1:]
+report, err, results, users, items, events, lb, la, label, args = sys.argv[1:]
 r = json.load(open(report))
 text = open(err).read()
 def field(name):
@@ -46,7 +47,7 @@ def wall(s):
     parts = [float(x) for x in s.split(":")]
     return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
 entry = {
-    "label": label, "users": int(users), "items": int(items), "events": int(events),
+    "label": label, "args": args, "users": int(users), "items": int(items), "events": int(events),
     "wall_seconds": wall(field("Elapsed (wall clock) time (h:mm:ss or m:ss)")),
     "cpu_seconds": float(field("User time (seconds)")) + float(field("System time (seconds)")),
     "peak_rss_mib": int(field("Maximum resident set size (kbytes)")) / 1024,

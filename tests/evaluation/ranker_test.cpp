@@ -282,4 +282,12 @@ TEST_CASE("on validation the ranker's recall@20 is never below the best of the s
   }
   CHECK(chosen == Approx(c.recall).margin(1e-12));
   CHECK(r.hyperparameters["ranker"]["source"].get<double>() == param(c.params, "source"));
+  // evaluate() scores the grid in one pass (each user's settings in a row on one thread, the
+  // candidates kept between them): every setting's recall is the one scored setting by
+  // setting above.
+  REQUIRE(r.validation["ranker"].size() == c.tried.size());
+  for (std::size_t g = 0; g < c.tried.size(); ++g) {
+    CAPTURE(g);
+    CHECK(r.validation["ranker"][g]["value"].get<double>() == Approx(c.tried[g].second).margin(1e-12));
+  }
 }

@@ -285,3 +285,44 @@ TEST_CASE("mixture experts and gate inputs on a hand-computed case", "[temporal]
   CHECK(s.gate_input(7, 1) == Approx(0.5));  // min((1, 0), (0.5, 0.5)) summed
   CHECK(s.hidden(0, 1) == 0.25);
 }
+
+TEST_CASE("mixture steps with a training sample: target batches of the sample's users only, the last of every user",
+          "[temporal][mixture][train_users]") {
+  // 5 users, 2 labels, 4 periods; every user active with a label every period.
+  SequenceInputs in;
+  for (int t = 0; t < 4; ++t) {
+    RowMatrix f(5, 2), y(5, 2);
+    for (int u = 0; u < 5; ++u) {
+      f(u, 0) = static_cast<float>(1 + u + t);
+      f(u, 1) = static_cast<float>(2 + u * t);
+      y(u, (u + t) % 2) = 1;
+      y(u, (u + t + 1) % 2) = 0;
+    }
+    in.interests.push_back(f);
+    in.interest_truth.push_back(y);
+    in.activity.push_back(std::vector<float>(5, 1.0f));
+  }
+  const SequenceData d = assemble_sequences(in);
+  std::vector<Eigen::VectorXd> pi(4, Eigen::Vector2d(0.5, 0.5));
+  std::vector<Matrix<float>> hidden;
+  for (int t = 0; t < 4; ++t) hidden.push_back(Matrix<float>::Constant(1, 5, 0.1f * static_cast<float>(t)));
+  std::vector<std::vector<int>> every_users, sample_users;
+  const std::vector<MixtureBatch> every = mixture_steps(d, in, pi, hidden, &every_users);
+  const std::vector<int> sample{1, 3};
+  const std::vector<MixtureBatch> sampled = mixture_steps(d, in, pi, hidden, &sample_users, nullptr, &sample);
+  REQUIRE(sampled.size() == 4);
+  for (std::size_t t = 0; t < 3; ++t) {
+    INFO("step " << t);
+    REQUIRE(every_users[t] == std::vector<int>({0, 1, 2, 3, 4}));
+    REQUIRE(sample_users[t] == sample);
+    // The sample's columns are those of the batch of every user.
+    for (std::size_t j = 0; j < sample.size(); ++j) {
+      const auto c = static_cast<Eigen::Index>(sample[j]), k = static_cast<Eigen::Index>(j);
+      CHECK(sampled[t].gate_input.col(k) == every[t].gate_input.col(c));
+      CHECK(sampled[t].target.col(k) == every[t].target.col(c));
+      for (int e = 0; e < kExpertCount; ++e) CHECK(sampled[t].experts[e].col(k) == every[t].experts[e].col(c));
+    }
+  }
+  CHECK(sample_users[3] == std::vector<int>({0, 1, 2, 3, 4}));
+  CHECK(sampled[3].gate_input == every[3].gate_input);
+}

@@ -1,9 +1,12 @@
 // The trainer: it learns a planted deterministic sequence to near-zero loss (GRU and LSTM),
 // it is bit-for-bit deterministic for a seed with 1 or 2 threads, early stopping keeps the
-// best validation epoch, and every option is validated.
+// best validation epoch, a cap on the training users trains exactly on the drawn users
+// (and changes nothing at or above the data's users), and every option is validated.
 #include "temporal/trainer.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <random>
 
 #include "graph/types.hpp"
@@ -22,7 +25,7 @@ bool identical(const Parameters<float>& a, const Parameters<float>& b) {
 }
 
 // Random interests, truths, factors and activity: nothing to learn, so the model overfits.
-SequenceData noise_data(int users, int periods, std::uint64_t seed) {
+SequenceInputs noise_inputs(int users, int periods, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> u01(0, 1);
   SequenceInputs in;
@@ -42,7 +45,30 @@ SequenceData noise_data(int users, int periods, std::uint64_t seed) {
     for (auto& v : a) v = u01(rng) < 0.7f ? static_cast<float>(1 + rng() % 5) : 0.0f;
     in.activity.push_back(a);
   }
-  return assemble_sequences(in);
+  return in;
+}
+
+SequenceData noise_data(int users, int periods, std::uint64_t seed) {
+  return assemble_sequences(noise_inputs(users, periods, seed));
+}
+
+// The rows `users` (ascending) of every period: the data of those users alone.
+SequenceInputs select_users(const SequenceInputs& in, const std::vector<int>& users) {
+  SequenceInputs out;
+  auto rows = [&](const RowMatrix& m) {
+    RowMatrix r(static_cast<Eigen::Index>(users.size()), m.cols());
+    for (std::size_t j = 0; j < users.size(); ++j) r.row(static_cast<Eigen::Index>(j)) = m.row(users[j]);
+    return r;
+  };
+  for (std::size_t t = 0; t < in.interests.size(); ++t) {
+    out.interests.push_back(rows(in.interests[t]));
+    out.interest_truth.push_back(rows(in.interest_truth[t]));
+    out.factors.push_back(rows(in.factors[t]));
+    std::vector<float> a;
+    for (int u : users) a.push_back(in.activity[t][static_cast<std::size_t>(u)]);
+    out.activity.push_back(a);
+  }
+  return out;
 }
 
 }  // namespace
@@ -146,6 +172,78 @@ TEST_CASE("sequence model options are validated by name", "[temporal]") {
   bad([](auto& o) { o.patience = 0; }, "`patience`");
   bad([](auto& o) { o.clip_norm = -1; }, "`clip_norm`");
   bad([](auto& o) { o.threads = -1; }, "`threads`");
+  bad([](auto& o) { o.train_users = -1; }, "`train_users`");
+}
+
+TEST_CASE("the training user sample: every user up to the cap, else cap distinct users drawn by the seed",
+          "[temporal][train_users]") {
+  std::vector<int> all(50);
+  for (int u = 0; u < 50; ++u) all[static_cast<std::size_t>(u)] = u;
+  CHECK(training_user_sample(50, 0, 1) == all);
+  CHECK(training_user_sample(50, 50, 1) == all);
+  CHECK(training_user_sample(50, 80, 1) == all);
+  CHECK(training_user_sample(0, 5, 1).empty());
+  const std::vector<int> a = training_user_sample(50, 20, 7);
+  REQUIRE(a.size() == 20);
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  CHECK(std::adjacent_find(a.begin(), a.end()) == a.end());  // distinct
+  CHECK(a.front() >= 0);
+  CHECK(a.back() < 50);
+  CHECK(training_user_sample(50, 20, 7) == a);
+  CHECK(training_user_sample(50, 20, 8) != a);
+  // Uniform: over 4000 seeds each user is drawn 4000 * 20 / 50 = 1600 times on average
+  // (binomial, standard deviation 31); every count within 6 deviations.
+  std::vector<int> drawn(50, 0);
+  for (std::uint64_t seed = 0; seed < 4000; ++seed)
+    for (int u : training_user_sample(50, 20, seed)) ++drawn[static_cast<std::size_t>(u)];
+  for (int u = 0; u < 50; ++u) {
+    INFO("user " << u);
+    CHECK(std::abs(drawn[static_cast<std::size_t>(u)] - 1600) < 6 * 31);
+  }
+}
+
+TEST_CASE("a training cap trains exactly on the drawn users, and changes nothing at or above the data's users",
+          "[temporal][train_users]") {
+  constexpr int kUsers = 60, kCap = 25;
+  const SequenceInputs in = noise_inputs(kUsers, 6, 21);
+  const SequenceData d = assemble_sequences(in);
+  SequenceModelOptions o;
+  o.hidden = 6;
+  o.epochs = 5;
+  o.batch_users = 8;
+  o.patience = 2;
+  o.threads = 2;
+  for (CellKind cell : {CellKind::gru, CellKind::lstm, CellKind::attention}) {
+    for (std::uint64_t seed : {3u, 4u}) {
+      INFO(cell_name(cell) << ", seed " << seed);
+      o.cell = cell;
+      o.seed = seed;
+      o.train_users = 0;
+      const TrainingResult full = train_sequence_model(d, o);
+      for (int cap : {kUsers, kUsers + 1, 1000}) {
+        o.train_users = cap;
+        const TrainingResult same = train_sequence_model(d, o);
+        CHECK(identical(same.model.parameters, full.model.parameters));
+        CHECK(same.history.size() == full.history.size());
+      }
+      // Capped: the same as training without a cap on the drawn users' data alone, so the
+      // other users take no part in training or in early stopping.
+      o.train_users = kCap;
+      const std::vector<int> drawn = training_user_sample(kUsers, kCap, seed);
+      const TrainingResult capped = train_sequence_model(d, o);
+      const TrainingResult again = train_sequence_model(d, o);
+      o.train_users = 0;
+      const TrainingResult reference = train_sequence_model(assemble_sequences(select_users(in, drawn)), o);
+      CHECK(identical(capped.model.parameters, again.model.parameters));
+      CHECK(identical(capped.model.parameters, reference.model.parameters));
+      REQUIRE(capped.history.size() == reference.history.size());
+      for (std::size_t e = 0; e < capped.history.size(); ++e) {
+        CHECK(capped.history[e].train_loss == reference.history[e].train_loss);
+        CHECK(capped.history[e].validation_loss == reference.history[e].validation_loss);
+      }
+      CHECK(!identical(capped.model.parameters, full.model.parameters));
+    }
+  }
 }
 
 TEST_CASE("training refuses too few periods and data without targets", "[temporal]") {
