@@ -81,7 +81,8 @@ void add_evaluate_options(CLI::App& cmd, const EvaluateTargets& to) {
   cmd.add_option("--train-users", q.train_users,
                  "The sequence rows (GRU, LSTM, attention, and the hybrid and mixture on the GRU) train and "
                  "early-stop on at most this many users drawn with --seed, then predict for every user; 0: every "
-                 "user. Stores with at most this many users are unaffected (docs/evaluation.md: the tolerance)")
+                 "user (the default). Stores with at most this many users are unaffected; above it the interest metrics "
+                 "move beyond their 95% intervals (docs/evaluation.md: the measured tolerance)")
       ->default_val(q.train_users)
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--models", q.models,
