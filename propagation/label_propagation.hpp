@@ -125,9 +125,8 @@ Footprint estimate_footprint(graph::Index users, graph::Index items, graph::Offs
 bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available);
 
 // The decision of the easy and temporal tiers, with options.memory_budget or else the
-// memory available now; when
-// `automatic` chose the one pass and `announce` is set, one line on stderr says why (what
-// names the graph). Returns the graph storage to build.
+// memory available now; when `automatic` chose the one pass and `announce` is set, one
+// line on stderr says why (what names the graph). Returns the graph storage to build.
 Transpose choose_transpose(const LabelPropagationOptions& options, const Footprint& f, const char* what,
                            bool announce = true);
 
