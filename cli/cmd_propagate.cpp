@@ -1,6 +1,7 @@
 // driftrec propagate: temporal label propagation (--method label) or random-walk CF
 // (--method p3alpha|rp3beta|ppr) over a store's slices (pipeline/propagate.hpp), saved
 // under /results/<name>.
+#include <cstdint>
 #include <string>
 
 #include <fmt/core.h>
@@ -85,8 +86,14 @@ void add_propagate(CLI::App& app) {
   cmd->add_option("--gamma", t.gamma, "History decay in [0, 1]; 0: each period alone")->default_val(0.5);
   cmd->add_option("--mu", t.mu, "label: memory of the previous period's interests, in [0, 1]")->default_val(0.5);
   add_label_stop_options(*cmd, t.propagation);
-  cmd->add_flag("--low-memory", t.propagation.low_memory,
-               "label: keep W without its transpose (about half the graph's memory; iterations about 1.3x slower)");
+  cmd->add_flag_function(
+      "--low-memory,!--no-low-memory",
+      [&mode = t.propagation.low_memory](std::int64_t n) {
+        mode = n > 0 ? propagation::LowMemory::on : propagation::LowMemory::off;
+      },
+      "label: keep W without its transpose (about half the graph's memory, iterations about 1.3x slower, same "
+      "results); --no-low-memory keeps W^T. Default: W^T unless W and W^T would not fit in the memory "
+      "available (MemAvailable, or the cgroup's limit), then W alone, said on stderr");
   add_reorder_option(*cmd, t.propagation.reorder);
   cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
   add_walk_options(*cmd, q.walk);

@@ -11,7 +11,16 @@
 
 namespace driftrec::core {
 
-std::uint64_t available_memory() {
+namespace {
+
+// The first number in `path`; 0 when it cannot be read or is not a number ("max").
+std::uint64_t read_number(const char* path) {
+  std::ifstream in(path);
+  std::uint64_t v = 0;
+  return in >> v ? v : 0;
+}
+
+std::uint64_t system_available() {
   std::ifstream in("/proc/meminfo");
   std::string line;
   while (std::getline(in, line)) {
@@ -23,6 +32,30 @@ std::uint64_t available_memory() {
   const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
   return 0;
+}
+
+}  // namespace
+
+std::uint64_t cgroup_headroom() {
+  // "No limit" reads as "max" (v2) or as a page-rounded 2^63 (v1).
+  constexpr std::uint64_t kNoLimit = std::uint64_t{1} << 60;
+  const struct {
+    const char *limit, *usage;
+  } files[] = {{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
+               {"/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"}};
+  for (const auto& f : files) {
+    const std::uint64_t limit = read_number(f.limit);
+    if (limit == 0 || limit >= kNoLimit) continue;
+    const std::uint64_t usage = read_number(f.usage);
+    return limit > usage ? limit - usage : 1;  // at or over the limit: nothing (1, not "unknown")
+  }
+  return 0;
+}
+
+std::uint64_t available_memory() {
+  const std::uint64_t system = system_available(), cgroup = cgroup_headroom();
+  if (system == 0 || cgroup == 0) return system == 0 ? cgroup : system;
+  return system < cgroup ? system : cgroup;
 }
 
 std::string format_bytes(double bytes) {

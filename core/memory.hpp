@@ -9,8 +9,15 @@
 namespace driftrec::core {
 
 // Bytes the system can give a new allocation now: MemAvailable of /proc/meminfo, else
-// sysconf's available pages; 0 when neither can be read (then nothing is refused).
+// sysconf's available pages, and no more than the headroom of the process's memory cgroup
+// where one sets a limit (cgroup_headroom); 0 when nothing can be read (then nothing is
+// refused).
 std::uint64_t available_memory();
+
+// The cgroup's limit minus its usage (v2: memory.max - memory.current, v1:
+// memory.limit_in_bytes - memory.usage_in_bytes under /sys/fs/cgroup); 0 when no limit is
+// set or none can be read. The v1 usage counts page cache, so this errs low.
+std::uint64_t cgroup_headroom();
 
 // "1.5 GiB", "820 MiB", "12 KiB", "100 B".
 std::string format_bytes(double bytes);

@@ -1,5 +1,5 @@
 // R-MAT generator of graph/rmat.hpp: count pass, fill pass (same draws), per-row sort and
-// merge, compaction.
+// count, merge into the exact-size result.
 #include "graph/rmat.hpp"
 
 #include <algorithm>
@@ -130,38 +130,39 @@ CsrMatrix rmat_matrix(const RmatConfig& config, int threads) {
   });
   std::vector<std::atomic<Offset>>().swap(count);
 
-  // Per row: sort, merge duplicates into (col, multiplicity) at the row's start.
-  std::vector<float> data(indices.size());
+  // Per row: sort, count the distinct columns; then merge duplicates straight into the
+  // exact-size arrays as (col, multiplicity). No drawn-size value array: the peak is the
+  // drawn-size ids (4 bytes per edge drawn) plus the result (8 per entry).
   std::vector<Offset> length(static_cast<std::size_t>(rows));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1024)
   for (Index r = 0; r < rows; ++r) {
     Index* first = indices.data() + start[r];
     Index* last = indices.data() + start[r + 1];
     std::sort(first, last);
-    Offset out = 0;
-    for (Index* p = first; p < last;) {
-      Index* q = p;
-      while (q < last && *q == *p) ++q;
-      first[out] = *p;
-      data[start[r] + out] = static_cast<float>(q - p);
-      ++out;
-      p = q;
-    }
-    length[r] = out;
+    Offset distinct = 0;
+    for (Index* p = first; p < last; ++p) distinct += p == first || *p != p[-1];
+    length[r] = distinct;
   }
-
-  // Compaction into exact-size arrays (the drawn-size ones are released).
   CsrMatrix m;
   m.n_rows = rows;
   m.n_cols = cols;
   m.indptr.assign(static_cast<std::size_t>(rows) + 1, 0);
   for (Index r = 0; r < rows; ++r) m.indptr[r + 1] = m.indptr[r] + length[r];
+  std::vector<Offset>().swap(length);
   m.indices.resize(static_cast<std::size_t>(m.nnz()));
   m.data.resize(static_cast<std::size_t>(m.nnz()));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1024)
   for (Index r = 0; r < rows; ++r) {
-    std::copy_n(indices.data() + start[r], length[r], m.indices.data() + m.indptr[r]);
-    std::copy_n(data.data() + start[r], length[r], m.data.data() + m.indptr[r]);
+    const Index* last = indices.data() + start[r + 1];
+    Offset out = m.indptr[r];
+    for (const Index* p = indices.data() + start[r]; p < last;) {
+      const Index* q = p;
+      while (q < last && *q == *p) ++q;
+      m.indices[out] = *p;
+      m.data[out] = static_cast<float>(q - p);
+      ++out;
+      p = q;
+    }
   }
   return m;
 }

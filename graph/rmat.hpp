@@ -12,8 +12,9 @@
 //
 // Deterministic for a seed and independent of the thread count: edges are generated in
 // fixed blocks, block i from graph::Rng(seed, stream, i), and counted and placed in two
-// passes that regenerate the same draws (no edge list is ever stored: peak memory is the
-// CSR's 8 bytes per generated edge plus the row offsets). Duplicates are MERGED: an
+// passes that regenerate the same draws (no edge list is ever stored: peak memory is 4
+// bytes per generated edge for the drawn column ids, plus the result's 8 per entry and the
+// row offsets). Duplicates are MERGED: an
 // entry's value is the number of times its (row, col) was drawn, so nnz <= edges and the
 // values sum to edges. With scramble_ids, row and column ids are relabelled by random
 // permutations (as Graph500 does), so that an id says nothing about its degree.

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/memory.hpp"
 #include "propagation/reorder.hpp"
 
 namespace driftrec::propagation {
@@ -57,6 +58,38 @@ void LabelPropagationOptions::validate() const {
   if (threads < 0)
     throw InputError(
         fmt::format("threads: expected 0 (OpenMP's default) or a positive count, got {}", threads));
+}
+
+Footprint estimate_footprint(Index users, Index items, Offset nnz, Index labels, bool user_prior, bool reordered) {
+  const double u = static_cast<double>(users), i = static_cast<double>(items), n = static_cast<double>(nnz);
+  const double row = 4.0 * static_cast<double>(labels);  // one dense float row
+  // W's copy, its float degree scales, the build's double degrees (and the degree order's
+  // counts and permutations, smaller).
+  const double graph = 8 * n + 8 * (u + 1) + 4 * (u + i) + 8 * (u + i);
+  double dense = row * (i + u + i);  // Y_I, F_U, F_I
+  if (reordered) dense += row * (i + (user_prior ? u : 0) + u);  // seeds permuted in, F_U mapped back
+  return {graph + 8 * n + 8 * (i + 1) + dense, graph + dense + row * i};
+}
+
+bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available) {
+  if (mode != LowMemory::automatic) return mode == LowMemory::on;
+  return available != 0 && f.with_transpose > static_cast<double>(available);
+}
+
+Transpose choose_transpose(const LabelPropagationOptions& options, const Footprint& f, const char* what,
+                           bool announce) {
+  if (options.low_memory != LowMemory::automatic)
+    return options.low_memory == LowMemory::on ? Transpose::none : Transpose::stored;
+  const std::uint64_t available = options.memory_budget != 0 ? options.memory_budget : core::available_memory();
+  if (!runs_low_memory(options.low_memory, f, available)) return Transpose::stored;
+  if (announce)
+    fmt::print(stderr,
+               "driftrec: label propagation on {}: W and W^T would need about {} but {} is available; "
+               "keeping W alone (about {}, one pass per iteration, same results, about 1.3x slower). "
+               "low_memory = off / --no-low-memory keeps W^T.\n",
+               what, core::format_bytes(f.with_transpose), core::format_bytes(static_cast<double>(available)),
+               core::format_bytes(f.low_memory));
+  return Transpose::none;
 }
 
 DenseMatrix item_seed_labels(const graph::CsrMatrix& item_labels) {
@@ -112,24 +145,28 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   }
   std::unique_ptr<Backend> owned;
   const Backend& backend = backend_or_cpu(options.backend, options.threads, owned);
-  if (!options.reorders(w.nnz()))  // the handle owns the graph: nothing else reads it
-    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", options.transpose())), seeds,
-                            options, progress);
+  const bool reordered = options.reorders(w.nnz());
+  const Transpose transpose = choose_transpose(
+      options, estimate_footprint(w.n_rows, w.n_cols, w.nnz(), item_labels.n_cols, user_prior, reordered), "W");
+  if (!reordered)  // the handle owns the graph: nothing else reads it
+    return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", transpose)), seeds, options, progress);
   // Degree order: W relabelled from the caller's matrix (no copy in the original order),
   // the seeds permuted in, F_U and F_I mapped back.
   graph::validate_csr(w, "W");
   check_weights(w, "W");
   const VertexOrder order = degree_order(w);
-  const auto g = backend.prepare(
-      make_bipartite_graph(relabel(w, order, options.threads), "W", options.transpose()));
-  const DenseMatrix items_ordered = to_order(seeds.items, order.item_old, options.threads);
+  auto g = backend.prepare(make_bipartite_graph(relabel(w, order, options.threads), "W", transpose));
+  DenseMatrix items_ordered = to_order(seeds.items, order.item_old, options.threads);
   DenseMatrix users_ordered;
-  seeds.items = view(items_ordered);
+  seeds.items = view(std::as_const(items_ordered));
   if (seeds.users.data) {
     users_ordered = to_order(seeds.users, order.user_old, options.threads);
     seeds.users = view(std::as_const(users_ordered));
   }
   PropagationResult r = propagate_labels(*g, seeds, options, progress);
+  g.reset();  // the graph and the permuted seeds are not needed for the mapping back
+  DenseMatrix().swap(users_ordered);
+  DenseMatrix().swap(items_ordered);
   to_original_ids(r, order, options.threads);
   return r;
 }

@@ -44,6 +44,7 @@
 #pragma once
 #include "core/error.hpp"  // InputError, NumericalError
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 
@@ -54,6 +55,9 @@ namespace driftrec::propagation {
 
 // Whether the easy tier and the temporal runs relabel the graph by degree (see above).
 enum class Reorder { automatic, on, off };
+
+// Whether they keep W without W^T (LabelPropagationOptions::low_memory).
+enum class LowMemory { automatic, on, off };
 
 struct LabelPropagationOptions {
   // Reorder::automatic orders graphs with at least this many stored entries.
@@ -68,15 +72,16 @@ struct LabelPropagationOptions {
   // Where the products run; borrowed, must outlive the call. Null: a CPU backend with
   // `threads` threads, made per call.
   const Backend* backend = nullptr;
-  // Keep only W (no stored W^T: 8.9 instead of 17 bytes per edge for the graph's arrays),
-  // each iteration then one pass over W that gathers the users and scatters the items
-  // (cpu/spmm.hpp fused_iteration; results bit for bit those of the default). Off by
-  // default: on 2 cores at 2^24 edges, k = 20, it ran at 0.74x the speed of the two
-  // half-steps over W and W^T (bench/propagation/README.md).
-  bool low_memory = false;
-
-  // How the easy and temporal tiers store the graph (see low_memory).
-  Transpose transpose() const { return low_memory ? Transpose::none : Transpose::stored; }
+  // Whether to keep only W (no stored W^T: 8.9 instead of 17 bytes per edge for the
+  // graph's arrays), each iteration then one pass over W that gathers the users and
+  // scatters the items (cpu/spmm.hpp fused_iteration; results bit for bit those of the two
+  // half-steps over W and W^T). `off` keeps W^T: on 2 cores at 2^24 edges, k = 20, the one
+  // pass ran at 0.74x the speed (bench/propagation/README.md). `automatic` keeps W^T unless
+  // the estimated footprint with it (estimate_footprint) exceeds the memory available now
+  // (core::available_memory: MemAvailable, capped by a cgroup limit), and says so on stderr.
+  LowMemory low_memory = LowMemory::automatic;
+  // Bytes the automatic choice may count on; 0: core::available_memory() at the call.
+  std::uint64_t memory_budget = 0;
 
   // Whether a graph with `nnz` stored entries is run in degree order.
   bool reorders(graph::Offset nnz) const {
@@ -102,6 +107,29 @@ struct IterationProgress {
 };
 using ProgressCallback = std::function<void(const IterationProgress&)>;
 
+// Bytes the easy tier allocates beyond the caller's arrays for a users x items graph of
+// nnz entries and `labels` labels, with and without W^T: the graph's copy (8 bytes per
+// entry, 8 per row offset, the float degree scales and the build's double degrees), W^T
+// (8 per entry, 8 per item), Y_I, F_U, F_I, the permuted seeds and the mapping back when
+// reordered, and the one pass's items x labels accumulators: meant as an upper bound of
+// the growth of the resident memory (propagation_bench --end-to-end reports the ratio).
+struct Footprint {
+  double with_transpose = 0;
+  double low_memory = 0;
+};
+Footprint estimate_footprint(graph::Index users, graph::Index items, graph::Offset nnz, graph::Index labels,
+                             bool user_prior, bool reordered);
+
+// Whether to run without W^T: `on`/`off` as asked; `automatic` when f.with_transpose exceeds
+// `available` bytes (0: unknown, then W^T is kept).
+bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available);
+
+// The decision of the easy and temporal tiers, with options.memory_budget or else the
+// memory available now; when `automatic` chose the one pass and `announce` is set, one
+// line on stderr says why (what names the graph). Returns the graph storage to build.
+Transpose choose_transpose(const LabelPropagationOptions& options, const Footprint& f, const char* what,
+                           bool announce = true);
+
 // Y_I: each row of item_labels (items x labels, non-negative weights) divided by its sum;
 // rows that sum to 0 (unlabelled items) stay zero. Throws InputError on a broken
 // matrix or a negative or non-finite weight.
@@ -114,9 +142,9 @@ DenseMatrix row_normalized(const DenseMatrix& f);
 
 // Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
 // user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
-// prepared graph, without a stored transpose (Transpose::none: each iteration is one pass
-// over W, backend.hpp / cpu/spmm.hpp), so the graph holds 8 bytes per edge plus the row
-// offsets and degrees (use the expert tier with a moved-in graph to avoid the copy). Throws
+// prepared graph, with W^T beside it or not (options.low_memory), so the graph holds 16 or
+// 8 bytes per edge plus the row offsets and degrees (use the expert tier with a moved-in
+// graph to avoid the copy). Throws
 // InputError naming the argument or option. With options.reorders(nnz) the graph
 // is built in degree order (W relabelled straight from the caller's matrix, so still one
 // copy of W besides the caller's) and the results mapped back to the original ids.

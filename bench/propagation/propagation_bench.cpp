@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/propagation/anchors.hpp"
+#include "bench/propagation/end_to_end.hpp"
 #include "graph/rmat.hpp"
 #include "propagation/backend.hpp"
 #include "propagation/cpu/cpu_backend.hpp"
@@ -195,6 +196,8 @@ int main(int argc, char** argv) {
   std::vector<int> ks{1, 8, 20, 32}, threads_list{1, 2};
   int iterations = 5, edge_factor = 16, col_shift = 2;
   bool memory_only = false;
+  int end_to_end = 0;
+  std::vector<std::string> low_memory_modes{"on"};
   graph::Offset block_cost = 0;
   bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false,
        full = false;
@@ -217,6 +220,9 @@ int main(int argc, char** argv) {
                "also time propagate_labels end to end (1 and 10 iterations), reorder off vs on");
   app.add_flag("--memory-only", memory_only,
                "build each graph as propagate_labels holds it, measure one iteration's peak memory, stop");
+  app.add_option("--end-to-end", end_to_end,
+                 "only propagate_labels end to end with this many iterations per --low-memory mode, then stop");
+  app.add_option("--low-memory", low_memory_modes, "modes of --end-to-end (list): on | off | auto");
   app.add_option("--block-cost", block_cost, "entries + rows per block of the one-pass iteration (0: default)");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
   CLI11_PARSE(app, argc, argv);
@@ -245,6 +251,22 @@ int main(int argc, char** argv) {
     const int max_threads = *std::max_element(threads_list.begin(), threads_list.end());
     auto t0 = Clock::now();
     graph::CsrMatrix w0 = graph::rmat_matrix(rc, max_threads);
+    if (end_to_end > 0) {
+      json g{{"edges_drawn", e}, {"nnz", w0.nnz()}, {"users", w0.n_rows}, {"items", w0.n_cols},
+             {"generation_seconds", since(t0)}, {"generation_peak_rss_bytes", bench::proc_status_bytes("VmHWM")},
+             {"rss_after_generation_bytes", bench::proc_status_bytes("VmRSS")}};
+      std::cerr << g.dump() << "\n";
+      for (const std::string& m : low_memory_modes)
+        for (const int k : ks) {
+          using propagation::LowMemory;
+          const LowMemory mode = m == "on" ? LowMemory::on : m == "off" ? LowMemory::off : LowMemory::automatic;
+          g["end_to_end"].push_back(bench::end_to_end(w0, k, max_threads, end_to_end, mode, seed));
+          std::cerr << g["end_to_end"].back().dump() << "\n";
+          out["graphs"] = json::array({g});  // written after every run: a later one may not fit
+          if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";
+        }
+      continue;
+    }
     if (degree_order) {
       const propagation::VertexOrder order = propagation::degree_order(w0);
       graph::CsrMatrix relabelled = propagation::relabel(w0, order, max_threads);

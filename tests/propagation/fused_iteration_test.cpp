@@ -212,9 +212,9 @@ TEST_CASE("propagate_labels with low_memory (W alone, one pass) gives the defaul
   for (const Reorder r : {Reorder::off, Reorder::on}) {
     CAPTURE(static_cast<int>(r));
     o.reorder = r;
-    o.low_memory = false;
+    o.low_memory = LowMemory::off;
     const PropagationResult two = propagate_labels(w, labels, nullptr, o);
-    o.low_memory = true;
+    o.low_memory = LowMemory::on;
     const PropagationResult one = propagate_labels(w, labels, nullptr, o);
     CHECK(one.iterations == two.iterations);
     CHECK(one.user_labels == two.user_labels);  // bitwise
