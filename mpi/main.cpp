@@ -103,10 +103,10 @@ void add_propagate(CLI::App& app, const mpi::Comm& c) {
   cli::add_walk_options(*cmd, a->walk.walk);
   cmd->add_option("--threads", q.threads, "OpenMP threads per rank (0: OpenMP's default)")->default_val(0);
   cmd->add_option("--exchange", a->exchange,
-                  "Ghost rows per half-step (label, ppr): shared (label: the ranks of one node share their rows in "
-                  "MPI-3 shared memory, no copy; only rows read on other nodes are sent, as alltoall; ppr: "
-                  "alltoall), alltoall (only the rows each rank reads) or allgather (every block to every rank)")
-      ->default_val("shared");
+                  "Ghost rows per half-step (label, ppr): alltoall (only the rows each rank reads), shared (label: "
+                  "the ranks of one node share their rows in MPI-3 shared memory, no copy; only rows read on other "
+                  "nodes are sent, as alltoall; ppr: alltoall) or allgather (every block to every rank)")
+      ->default_val("alltoall");
   cmd->add_flag("--json", a->json, "Print a JSON summary (with per-period timings and bytes exchanged)");
   cmd->add_flag("--quiet", a->quiet, "No progress lines on stderr");
   cmd->callback([a, c, cmd] {

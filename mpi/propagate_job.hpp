@@ -46,7 +46,7 @@ struct PropagateRequest {
   propagation::TemporalOptions label;
   std::string keep = "all";
   int threads = 0;  // per rank; 0: OpenMP's default
-  Exchange exchange = Exchange::shared;  // label: on-node shared windows, alltoall across nodes
+  Exchange exchange = Exchange::alltoall;  // shared: on-node shared windows (label), opt-in
   bool progress = false;  // rank 0 prints one line per period on stderr
 };
 
