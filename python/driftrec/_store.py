@@ -114,15 +114,15 @@ class Store:
 
     @classmethod
     def from_dataframe(cls, path, df, user="user", item="item", time="time", value=None, labels=None,
-                       slice="month", aggregate="auto", force=False, on_error="fail", negative="refuse"):
+                       slice="month", aggregate="auto", force=False, on_error="fail", negative="refuse", threads=0):
         """Store.from_arrays with the columns of `df` named by user, item, time and value
-        (None: no value column)."""
+        (None: no value column); the other arguments as there."""
         missing = [c for c in (user, item, time, value) if c is not None and c not in df.columns]
         if missing:
             raise InputError(f"df: no column {missing[0]!r}; its columns are {list(df.columns)}")
         return cls.from_arrays(
             path, df[user], df[item], df[time], None if value is None else df[value], labels=labels,
-            slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative)
+            slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative, threads=threads)
 
     def append(self, user, item, time, value=None, *, labels=None, allow_backfill=False, retrain=False,
                als_sweeps=3, on_error="fail", threads=0):
