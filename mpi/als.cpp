@@ -1,21 +1,14 @@
 // The distributed ALS sweeps of mpi/als.hpp.
 #include "mpi/als.hpp"
 
-#include <chrono>
-
 #include <fmt/format.h>
+
+#include "mpi/clock.hpp"
 
 namespace driftrec::mpi {
 
 namespace mf = matrix_factorization;
 using graph::Index;
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-}  // namespace
 
 Eigen::MatrixXd distributed_gram(const Comm& c, const Blocks& side, const mf::Factors& own, mf::Solver solver,
                                  AlsTraffic& traffic) {

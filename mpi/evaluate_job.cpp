@@ -4,7 +4,6 @@
 #include "mpi/evaluate_job.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstring>
 #include <map>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "evaluation/evaluate.hpp"
+#include "mpi/clock.hpp"
 #include "pipeline/evaluate_steps.hpp"
 
 namespace driftrec::mpi {
@@ -20,9 +20,6 @@ namespace driftrec::mpi {
 namespace ev = evaluation;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // CPU seconds of each row in `driftrec evaluate --threads 1` on MovieLens by year, 3 test
 // periods (bench/mpi/README.md); what matters is their ratio. One thread, since a rank

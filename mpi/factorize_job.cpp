@@ -2,7 +2,6 @@
 // sweeps, and the collective write of the factors.
 #include "mpi/factorize_job.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -16,6 +15,7 @@
 #include "io/results.hpp"
 #include "io/store.hpp"
 #include "mpi/als.hpp"
+#include "mpi/clock.hpp"
 #include "mpi/distributed_graph.hpp"
 #include "mpi/parallel_store.hpp"
 #include "mpi/result_file.hpp"
@@ -27,13 +27,6 @@ namespace driftrec::mpi {
 namespace mf = matrix_factorization;
 using graph::CsrMatrix;
 using graph::Index;
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-}  // namespace
 
 FactorizeSummary factorize_store(const Comm& c, const FactorizeRequest& q) {
   const auto t_start = Clock::now();

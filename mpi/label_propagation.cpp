@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -12,18 +11,13 @@
 
 #include <fmt/format.h>
 
+#include "mpi/clock.hpp"
 #include "mpi/node_window.hpp"
 #include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::mpi {
 
 namespace pr = propagation;
-
-namespace {
-double since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace
 
 DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, const pr::DenseMatrix& y_items,
                                    const pr::DenseMatrix* user_prior, float user_scale,
@@ -111,7 +105,7 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
                              const pr::cpu::FusedScales& scales, float* out, const SharedRows* out_window) {
     const graph::Index rows = a.n_rows;
     const pr::DenseView y{out, rows, k};
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = Clock::now();
     // One rank has nothing to wait for: its pieces would only cost (2x the kernel on the
     // 2^24-edge bench at 2 threads). The choice is the same on every rank.
     const bool overlap = how == Exchange::alltoall && overlap_exchange && c.size > 1;
@@ -125,7 +119,7 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
     graph::Index done = 0;
     if (overlap) {
       while (done < interior) {
-        t0 = std::chrono::steady_clock::now();
+        t0 = Clock::now();
         graph::Index end = done;
         const graph::Offset limit = a.indptr[done] + piece;
         while (end < interior && a.indptr[end + 1] + (end + 1 - done) <= limit) ++end;
@@ -135,21 +129,21 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
         const double s = since(t0);
         r.kernel_seconds += s;
         r.interior_seconds += s;
-        t0 = std::chrono::steady_clock::now();
+        t0 = Clock::now();
         transfer.test();
         r.exchange_seconds += since(t0);
       }
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       transfer.wait();
       const double s = since(t0);
       r.exchange_seconds += s;
       r.wait_seconds += s;
     }
-    t0 = std::chrono::steady_clock::now();
+    t0 = Clock::now();
     note(pr::cpu::fused_spmm_rows(a, done, rows, scales, x, y, threads));
     r.kernel_seconds += since(t0);
     if (out_window) {  // the new rows visible to the node; nobody still reads the old ones
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       out_window->sync();
       r.exchange_seconds += since(t0);
     }
@@ -161,7 +155,7 @@ DistributedResult propagate_labels(const Comm& c, const DistributedGraph& g, con
     const float change_items = half_step(ai, g.interior_items, shared ? user_plan : g.user_ghosts, g.users, fu_rows,
                                          nu, xu, to_items, fi_rows, shared ? &*wi : nullptr);
 
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     // A NaN or infinite change anywhere becomes +inf in the max, so every rank sees it.
     double local = std::isfinite(change_users) && std::isfinite(change_items)
                        ? std::max<double>(change_users, change_items)

@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.hpp"
+#include "mpi/clock.hpp"
 #include "propagation/cpu/spmm.hpp"
 #include "propagation/random_walk_parts.hpp"
 
@@ -26,10 +26,6 @@ namespace {
 
 constexpr int kChainTag = 4343;
 constexpr Index kRowBlock = pr::kPageRankRowBlock;
-
-double since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // The restart on the rank's item rows, z <- c r + (1 - c) z, and each column's L1 change
 // over all items, summed as the single process sums it (mpi/pagerank.hpp).
@@ -199,24 +195,24 @@ PageRankPart distributed_pagerank(const Comm& c, const DistributedGraph& g, cons
     bool converged = false;
     while (!converged && it < o.max_iterations) {
       ++it;
-      auto t0 = std::chrono::steady_clock::now();
+      auto t0 = Clock::now();
       xs.topRows(ni) = x;
       for (Index i = 0; i < ni; ++i) xs.row(i) *= inv_deg_item[i];  // D_I^-1 X
       out.kernel_seconds += since(t0);
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       exchange_ghosts(c, g.item_ghosts, g.items, xs.data(), ni, nb, how);
       out.exchange_seconds += since(t0);
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       pr::cpu::spmm(g.user_rows, pr::view(std::as_const(xs)), pr::DenseView{y.data(), nu, nb}, threads);  // W D_I^-1 X
       for (Index u = 0; u < nu; ++u) y.row(u) *= inv_deg_user[u];  // D_U^-1 Y
       out.kernel_seconds += since(t0);
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       exchange_ghosts(c, g.user_ghosts, g.users, y.data(), nu, nb, how);
       out.exchange_seconds += since(t0);
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       pr::cpu::spmm(iu, pr::view(std::as_const(y)), pr::view(z), threads);  // W^T D_U^-1 Y
       out.kernel_seconds += since(t0);
-      t0 = std::chrono::steady_clock::now();
+      t0 = Clock::now();
       const std::vector<double> change = column_changes(c, g.items, z, x, r, restart, threads);  // Z = cR + (1-c)Z
       out.exchange_seconds += since(t0);
       residual = *std::max_element(change.begin(), change.end());

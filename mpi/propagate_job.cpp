@@ -2,7 +2,6 @@
 // per-period distributed propagation, and the collective write of the result.
 #include "mpi/propagate_job.hpp"
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -14,6 +13,7 @@
 #include "io/result_name.hpp"
 #include "io/results.hpp"
 #include "io/store.hpp"
+#include "mpi/clock.hpp"
 #include "mpi/degree_order.hpp"
 #include "mpi/label_propagation.hpp"
 #include "mpi/parallel_store.hpp"
@@ -27,13 +27,6 @@ namespace pr = propagation;
 using graph::CsrMatrix;
 using graph::Index;
 using graph::Offset;
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-}  // namespace
 
 PropagateSummary propagate_store(const Comm& c, const PropagateRequest& q) {
   const auto t_start = Clock::now();

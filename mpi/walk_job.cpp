@@ -2,7 +2,6 @@
 #include "mpi/walk_job.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -12,6 +11,7 @@
 #include "graph/decay.hpp"
 #include "io/result_name.hpp"
 #include "io/walk_result.hpp"
+#include "mpi/clock.hpp"
 #include "mpi/pagerank.hpp"
 #include "mpi/result_file.hpp"
 #include "mpi/store_blocks.hpp"
@@ -22,13 +22,6 @@ namespace driftrec::mpi {
 
 namespace pr = propagation;
 using graph::CsrMatrix;
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-}  // namespace
 
 WalkSummary walk_store(const Comm& c, const WalkRequest& q) {
   const auto t_start = Clock::now();

@@ -36,6 +36,8 @@ void load_evaluation(const EvaluateRequest& q, EvaluationSetup& s) {
   if (q.train_users < 0)
     throw InputError(fmt::format("train_users: expected 0 (every user) or a positive count, got {}", q.train_users));
   lo.train_users = q.train_users;
+  if (!(q.tune_budget >= 0))
+    throw InputError(fmt::format("tune_budget: expected a time in seconds >= 0, got {}", q.tune_budget));
   lo.propagation_backend = s.device.propagation.get();
   lo.als_backend = s.device.als.get();
   s.split = ev::make_split(s.data.periods.size(), q.test_periods, ev::min_training_periods(ev::default_models(lo)));
@@ -90,6 +92,7 @@ EvaluateSummary summarize_evaluation(const EvaluationSetup& setup, const ev::Eva
       io::format_time(setup.data.periods.begin[v]) + "/" + io::format_time(setup.data.periods.end[v]);
   s.table = ev::report_table(report, c);
   s.report = ev::report_json(report, c);
+  s.report["train_users"] = setup.library.train_users;  // 0: every user; the sequence rows depend on it
   if (const auto& tuned = setup.tuned) {
     s.report["tuning"] = {{"sequence", ev::to_json(*tuned)}};
     std::string chosen;

@@ -83,6 +83,33 @@ void run_walk(const io::Store& store, io::StoreWriter& writer, const PropagateRe
 
 }  // namespace
 
+pr::Reorder parse_reorder(const std::string& text, const char* field) {
+  if (text == "auto") return pr::Reorder::automatic;
+  if (text == "on") return pr::Reorder::on;
+  if (text == "off") return pr::Reorder::off;
+  throw InputError(fmt::format("{}: expected 'auto', 'on' or 'off', found '{}'", field, text));
+}
+
+const char* reorder_name(pr::Reorder reorder) {
+  switch (reorder) {
+    case pr::Reorder::automatic: return "auto";
+    case pr::Reorder::on: return "on";
+    case pr::Reorder::off: return "off";
+  }
+  DRIFTREC_ASSERT(false);
+  return "";
+}
+
+pr::LowMemory low_memory_mode(std::optional<bool> flag) {
+  if (!flag) return pr::LowMemory::automatic;
+  return *flag ? pr::LowMemory::on : pr::LowMemory::off;
+}
+
+std::optional<bool> low_memory_flag(pr::LowMemory mode) {
+  if (mode == pr::LowMemory::automatic) return std::nullopt;
+  return mode == pr::LowMemory::on;
+}
+
 PropagateSummary propagate_store(const PropagateRequest& q) {
   PropagateSummary s;
   s.store = q.store;

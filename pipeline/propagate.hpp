@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,17 @@ struct PropagateSummary {
   std::int64_t total_iterations() const;  // label: over every period
   nlohmann::json to_json() const;
 };
+
+// label propagation's degree order as `driftrec propagate --reorder` words it: "auto", "on"
+// or "off" (InputError naming `field` otherwise), and back.
+propagation::Reorder parse_reorder(const std::string& text, const char* field);
+const char* reorder_name(propagation::Reorder reorder);
+
+// Whether label propagation keeps W without W^T, as a flag that may be unset: unset is
+// automatic (no --low-memory), true on (--low-memory), false off (--no-low-memory); the
+// Python module's low_memory=None/True/False. And back.
+propagation::LowMemory low_memory_mode(std::optional<bool> flag);
+std::optional<bool> low_memory_flag(propagation::LowMemory mode);
 
 // Throws InputError naming the field for a bad request (method, keep, name, an option),
 // a store without slices, or (label) a store without item labels. Non-convergence is

@@ -66,7 +66,7 @@ io::EventLog read_new_events(const io::Store& store, const UpdateRequest& q, Upd
   log.users = io::IdMap::from_names(store.users());
   log.items = io::IdMap::from_names(store.items());
   const Index old_users = log.users.size(), old_items = log.items.size();
-  if (q.event_columns) io::read_event_columns(*q.event_columns, q.on_error, log);
+  if (q.event_columns) io::read_event_columns(*q.event_columns, q.on_error, log, q.negative);
   else
     for (const std::string& path : q.event_files) io::read_events(path, q.events, log);
   const std::string source = source_name(q);
@@ -74,6 +74,8 @@ io::EventLog read_new_events(const io::Store& store, const UpdateRequest& q, Upd
     throw InputError(fmt::format("no valid events in {}{}", source,
                                  log.skipped.empty() ? "" : " (" + log.skipped.summary() + ")"));
   s.skipped_events = log.skipped;
+  s.negative_dropped = log.negative_dropped;
+  s.negative_clipped = log.negative_clipped;
   s.notes = log.notes;
 
   // Another id space: a batch sharing no user and no item with the store would be a
@@ -767,6 +769,7 @@ nlohmann::json UpdateSummary::to_json() const {
           {"dropped_results", dropped_results},
           {"dropped_reasons", dropped_reasons},
           {"skipped_event_lines", skipped},
+          {"negative_values", {{"dropped", negative_dropped}, {"clipped", negative_clipped}}},
           {"notes", notes},
           {"seconds", {{"read", seconds_read}, {"results", seconds_results}, {"total", seconds}}}};
 }

@@ -74,6 +74,7 @@ struct UpdateRequest {
   const io::EventColumnsIn* event_columns = nullptr;
   const io::LabelColumnsIn* label_columns = nullptr;
   io::OnError on_error = io::OnError::fail;  // for the columns; files use events.on_error
+  io::NegativeValues negative = io::NegativeValues::refuse;  // for the columns; files use events.negative
   bool allow_backfill = false;  // accept events before the store's last period
   bool retrain = false;         // retrain sequence results instead of dropping them
   int als_sweeps = 3;           // temporal ALS sweeps on each changed period, >= 1
@@ -106,6 +107,7 @@ struct UpdateSummary {
   std::vector<std::string> dropped_reasons;  // one per dropped result: why, and what to run
   std::vector<std::string> notes;  // how the input was read
   io::SkipReport skipped_events;
+  std::int64_t negative_dropped = 0, negative_clipped = 0;  // events with a negative value, by `negative`
   double seconds_read = 0, seconds_results = 0, seconds = 0;
 
   nlohmann::json to_json() const;

@@ -84,13 +84,15 @@ T from_python(nb::handle h, const char* name) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (!PyUnicode_Check(h.ptr())) throw refuse("a str");
     return nb::cast<std::string>(h);
-  } else if constexpr (std::is_same_v<T, std::vector<int>>) {
-    if (!PyList_Check(h.ptr()) && !PyTuple_Check(h.ptr())) throw refuse("a list of integers");
-    std::vector<int> out;
+  } else if constexpr (std::is_same_v<T, std::vector<int>> || std::is_same_v<T, std::vector<std::string>>) {
+    using Item = typename T::value_type;
+    if (!PyList_Check(h.ptr()) && !PyTuple_Check(h.ptr()))
+      throw refuse(std::is_same_v<Item, int> ? "a list of integers" : "a list of str");
+    T out;
     std::size_t k = 0;
     for (nb::handle item : h) {
       const std::string item_name = fmt::format("{}[{}]", name, k++);
-      out.push_back(from_python<int>(item, item_name.c_str()));
+      out.push_back(from_python<Item>(item, item_name.c_str()));
     }
     return out;
   } else {  // std::optional<U>: None or a U
@@ -105,9 +107,9 @@ template <class T>
 nb::object to_python(const T& v) {
   if constexpr (std::is_same_v<T, float>)
     return nb::cast(std::stod(fmt::format("{}", v)));
-  else if constexpr (std::is_same_v<T, std::vector<int>>) {
+  else if constexpr (std::is_same_v<T, std::vector<int>> || std::is_same_v<T, std::vector<std::string>>) {
     nb::list l;
-    for (int x : v) l.append(x);
+    for (const auto& x : v) l.append(x);
     return nb::tuple(l);
   } else if constexpr (std::is_same_v<T, bool> || std::is_arithmetic_v<T> || std::is_same_v<T, std::string>)
     return nb::cast(v);
@@ -187,6 +189,9 @@ void evaluate_fields(pipeline::EvaluateRequest& q, Fields& f) {
   f("k", q.ks);
   f("seed", q.seed);
   f("truth", q.truth);
+  f("tune_budget", q.tune_budget);
+  f("train_users", q.train_users);
+  f("models", q.models);
   f("threads", q.threads);
   f("device", q.device);
 }
@@ -206,6 +211,7 @@ void factorize_fields(pipeline::FactorizeRequest& q, Fields& f) {
   f("keep_users", q.keep_users);
   f("keep_items", q.keep_items);
   f("seed", als.seed);
+  f("verbose", q.options.compute_loss);  // as --verbose, less the lines: the summary's final_loss
   f("threads", q.threads);
   f("device", q.device);
   if (solver != "cg" && solver != "cholesky")
@@ -214,9 +220,12 @@ void factorize_fields(pipeline::FactorizeRequest& q, Fields& f) {
 }
 
 // alpha has no single default (0.85 for label, 1 for the walks): None keeps the method's.
+// low_memory is None (automatic), True or False, as --low-memory is absent, given or negated.
 void propagate_fields(pipeline::PropagateRequest& q, Fields& f) {
   auto& t = q.label;
   std::optional<float> alpha;
+  std::optional<bool> low_memory = pipeline::low_memory_flag(t.propagation.low_memory);
+  std::string reorder = pipeline::reorder_name(t.propagation.reorder);
   f("method", q.method);
   f("alpha", alpha);
   f("name", q.name);
@@ -224,6 +233,8 @@ void propagate_fields(pipeline::PropagateRequest& q, Fields& f) {
   f("mu", t.mu);
   f("tolerance", t.propagation.tolerance);
   f("max_iterations", t.propagation.max_iterations);
+  f("low_memory", low_memory);
+  f("reorder", reorder);
   f("keep", q.keep);
   f("beta", q.walk.beta);
   f("neighbours", q.walk.neighbours);
@@ -231,6 +242,8 @@ void propagate_fields(pipeline::PropagateRequest& q, Fields& f) {
   f("restart", q.walk.restart);
   f("threads", q.threads);
   f("device", q.device);
+  t.propagation.low_memory = pipeline::low_memory_mode(low_memory);
+  t.propagation.reorder = pipeline::parse_reorder(reorder, "reorder");
   // As `driftrec propagate`: gamma, tolerance and max_iterations serve both kinds of method.
   q.walk.gamma = t.gamma;
   q.walk.tolerance = t.propagation.tolerance;

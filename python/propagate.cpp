@@ -1,6 +1,7 @@
 // Temporal label propagation from Python (propagation/temporal_propagation.hpp) over a
 // store's slices or over CSR matrices given directly; every period's interests (users x
 // labels, row-normalised) come back as numpy arrays that own the engine's matrices.
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -8,6 +9,7 @@
 
 #include "io/label_result.hpp"
 #include "pipeline/common.hpp"
+#include "pipeline/propagate.hpp"
 #include "propagation/temporal_propagation.hpp"
 #include "python/store.hpp"
 
@@ -24,20 +26,14 @@ struct Kept {
 };
 
 pr::TemporalOptions temporal_options(double alpha, double gamma, double mu, double tolerance, int max_iterations,
-                                     int threads, const std::string& reorder) {
+                                     int threads, const std::string& reorder, std::optional<bool> low_memory) {
   pr::TemporalOptions o;
   o.propagation.alpha = static_cast<float>(alpha);
   o.propagation.tolerance = tolerance;
   o.propagation.max_iterations = max_iterations;
   o.propagation.threads = threads;
-  if (reorder == "auto")
-    o.propagation.reorder = pr::Reorder::automatic;
-  else if (reorder == "on")
-    o.propagation.reorder = pr::Reorder::on;
-  else if (reorder == "off")
-    o.propagation.reorder = pr::Reorder::off;
-  else
-    throw InputError(fmt::format("reorder: expected 'auto', 'on' or 'off', found '{}'", reorder));
+  o.propagation.reorder = pipeline::parse_reorder(reorder, "reorder");
+  o.propagation.low_memory = pipeline::low_memory_mode(low_memory);
   o.gamma = static_cast<float>(gamma);
   o.mu = static_cast<float>(mu);
   if (threads < 0) throw InputError(fmt::format("threads must be >= 0 (0: OpenMP's default), got {}", threads));
@@ -82,9 +78,10 @@ std::size_t check_first_kept(std::int64_t first_kept, std::size_t periods) {
 }
 
 nb::dict propagate_store(const PyStore& store, double alpha, double gamma, double mu, double tolerance,
-                         int max_iterations, int threads, const std::string& reorder, std::int64_t first_kept,
-                         bool keep_item_labels) {
-  const pr::TemporalOptions o = temporal_options(alpha, gamma, mu, tolerance, max_iterations, threads, reorder);
+                         int max_iterations, int threads, const std::string& reorder, std::optional<bool> low_memory,
+                         std::int64_t first_kept, bool keep_item_labels) {
+  const pr::TemporalOptions o =
+      temporal_options(alpha, gamma, mu, tolerance, max_iterations, threads, reorder, low_memory);
   Kept k;
   {
     nb::gil_scoped_release release;
@@ -109,8 +106,9 @@ nb::dict propagate_matrices(const nb::list& slice_arrays, std::int64_t users, st
                             const Array1<std::int64_t>& label_indptr, const Array1<std::int32_t>& label_indices,
                             const Array1<float>& label_data, std::int64_t labels, double alpha, double gamma, double mu,
                             double tolerance, int max_iterations, int threads, const std::string& reorder,
-                            std::int64_t first_kept, bool keep_item_labels) {
-  const pr::TemporalOptions o = temporal_options(alpha, gamma, mu, tolerance, max_iterations, threads, reorder);
+                            std::optional<bool> low_memory, std::int64_t first_kept, bool keep_item_labels) {
+  const pr::TemporalOptions o =
+      temporal_options(alpha, gamma, mu, tolerance, max_iterations, threads, reorder, low_memory);
   std::vector<graph::CsrMatrix> slices;
   for (std::size_t t = 0; t < nb::len(slice_arrays); ++t) {
     const auto triple = nb::cast<nb::tuple>(slice_arrays[t]);
@@ -169,11 +167,12 @@ void bind_propagate(nb::module_& m) {
   m.def("_label_result", &label_result, nb::arg("store"), nb::arg("name"));
   m.def("_propagate_store", &propagate_store, nb::arg("store"), nb::arg("alpha"), nb::arg("gamma"), nb::arg("mu"),
         nb::arg("tolerance"), nb::arg("max_iterations"), nb::arg("threads"), nb::arg("reorder"),
-        nb::arg("first_kept"), nb::arg("keep_item_labels"));
+        nb::arg("low_memory").none(), nb::arg("first_kept"), nb::arg("keep_item_labels"));
   m.def("_propagate_matrices", &propagate_matrices, nb::arg("slices"), nb::arg("users"), nb::arg("items"),
         nb::arg("label_indptr"), nb::arg("label_indices"), nb::arg("label_data"), nb::arg("labels"),
         nb::arg("alpha"), nb::arg("gamma"), nb::arg("mu"), nb::arg("tolerance"), nb::arg("max_iterations"),
-        nb::arg("threads"), nb::arg("reorder"), nb::arg("first_kept"), nb::arg("keep_item_labels"));
+        nb::arg("threads"), nb::arg("reorder"), nb::arg("low_memory").none(), nb::arg("first_kept"),
+        nb::arg("keep_item_labels"));
 }
 
 }  // namespace driftrec::python

@@ -126,13 +126,14 @@ std::string update_columns(const std::string& path, const nb::object& user, cons
                            const Array1<std::int64_t>& time, const std::optional<Array1<double>>& value,
                            const nb::object& label_item, const nb::object& label, const std::optional<Array1<float>>& weight,
                            bool allow_backfill, bool retrain, int als_sweeps, const std::string& on_error,
-                           int threads) {
+                           const std::string& negative, int threads) {
   const Columns c(user, item, time, value, label_item, label, weight);
   pipeline::UpdateRequest q;
   q.store = path;
   q.event_columns = &c.events;
   q.label_columns = c.labels ? &*c.labels : nullptr;
   q.on_error = io::parse_on_error(on_error);
+  q.negative = io::parse_negative_values(negative);
   q.allow_backfill = allow_backfill;
   q.retrain = retrain;
   q.als_sweeps = als_sweeps;
@@ -197,7 +198,8 @@ void bind_store(nb::module_& m) {
         "Writes a store from columns (see driftrec.Store.from_arrays); returns the ingest report as JSON.");
   m.def("_update_columns", &update_columns, nb::arg("path"), nb::arg("user"), nb::arg("item"), nb::arg("time"),
         nb::arg("value").none(), nb::arg("label_item").none(), nb::arg("label").none(), nb::arg("weight").none(),
-        nb::arg("allow_backfill"), nb::arg("retrain"), nb::arg("als_sweeps"), nb::arg("on_error"), nb::arg("threads"),
+        nb::arg("allow_backfill"), nb::arg("retrain"), nb::arg("als_sweeps"), nb::arg("on_error"), nb::arg("negative"),
+        nb::arg("threads"),
         "Appends columns of events to a store (see driftrec.Store.append); returns the update summary as JSON.");
 }
 

@@ -29,10 +29,13 @@ InputError = _driftrec.InputError
 _DEFAULTS = _driftrec._job_defaults()
 
 
+_EMPTY = ("", ())  # an empty default (e.g. predict's model name, evaluate's models) shows as None
+
+
 def _d(job, option):
-    """The default of one option; "" (none given, e.g. predict's model name) shows as None."""
+    """The default of one option; an empty one (none given) shows as None."""
     value = _DEFAULTS[job][option]
-    return None if value == "" else value
+    return None if value in _EMPTY else value
 
 
 def _options(job, given):
@@ -40,8 +43,8 @@ def _options(job, given):
     out = {}
     for option, default in _DEFAULTS[job].items():
         value = given[option]
-        if value is None and default == "":
-            value = ""
+        if value is None and default in _EMPTY:
+            value = default
         elif isinstance(value, os.PathLike):
             value = os.fspath(value)
         out[option] = value
@@ -138,14 +141,26 @@ def predict(store, user=None, *, model=_d("predict", "model"), top=_d("predict",
 
 
 def evaluate(store, *, test_periods=_d("evaluate", "test_periods"), k=_d("evaluate", "k"),
-             seed=_d("evaluate", "seed"), truth=_d("evaluate", "truth"), threads=_d("evaluate", "threads"),
-          device=_d("evaluate", "device")):
+             seed=_d("evaluate", "seed"), truth=_d("evaluate", "truth"),
+             tune_budget=_d("evaluate", "tune_budget"), train_users=_d("evaluate", "train_users"),
+             models=_d("evaluate", "models"), threads=_d("evaluate", "threads"), device=_d("evaluate", "device")):
     """`driftrec evaluate`: the temporal evaluation of every baseline and model (each fitted
     only on the events before a test period) on the last `test_periods` periods, item
     metrics at the cut-offs `k` (an int or a sequence), 95% bootstrap intervals. truth: the
     truth.csv of `driftrec generate`, to also score the interest models against the planted
-    interests. Returns the report `driftrec evaluate --json FILE` writes; its "table" is
-    not in it (the CLI prints that)."""
+    interests.
+    tune_budget: seconds to spend first choosing the sequence models' hidden size, window
+    and learning rate on the validation period (0, the default: their defaults); the
+    report's "tuning" says what was chosen and how long it took.
+    train_users: the sequence rows (GRU, LSTM, attention, and the hybrid and mixture on the
+    GRU) train and early-stop on at most this many users drawn with `seed`, then predict for
+    every user; 0 (the default): every user. Stores with at most this many users are
+    unaffected; above it the interest metrics move beyond their 95% intervals
+    (docs/evaluation.md: the measured tolerance). The report's "train_users" records it.
+    models: evaluate only these rows, a list of names (e.g. ["recent_popularity", "ranker"])
+    or one name; None (the default): every row. The periods are split as for every row.
+    Returns the report `driftrec evaluate --json FILE` writes; its "table" is not in it
+    (the CLI prints that). Raises InputError naming the option for a bad value."""
     path = _store_path(store)
     if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
         k = (int(k),)
@@ -153,6 +168,10 @@ def evaluate(store, *, test_periods=_d("evaluate", "test_periods"), k=_d("evalua
         k = k.tolist()
     elif isinstance(k, (list, tuple)):
         k = list(k)
+    if isinstance(models, str):
+        models = [models]
+    elif isinstance(models, np.ndarray):
+        models = models.tolist()
     return json.loads(_driftrec._evaluate(path, _options("evaluate", locals())))
 
 
@@ -161,11 +180,14 @@ def factorize(store, *, name=_d("factorize", "name"), factors=_d("factorize", "f
               iterations=_d("factorize", "iterations"), cg_steps=_d("factorize", "cg_steps"),
               solver=_d("factorize", "solver"), eta=_d("factorize", "eta"), gamma=_d("factorize", "gamma"),
               keep_users=_d("factorize", "keep_users"), keep_items=_d("factorize", "keep_items"),
-              seed=_d("factorize", "seed"), threads=_d("factorize", "threads"),
-          device=_d("factorize", "device")):
+              seed=_d("factorize", "seed"), verbose=_d("factorize", "verbose"), threads=_d("factorize", "threads"),
+              device=_d("factorize", "device")):
     """`driftrec factorize`: temporal implicit ALS over the store's periods (drift penalty
     eta, history decay gamma), the factors kept (keep_users, keep_items: "all" or "last:N")
-    saved under /results/<name>. Returns the summary of `driftrec factorize --json`."""
+    saved under /results/<name>. verbose: compute the objective after every sweep (costs one
+    extra pass), as --verbose, which prints it; here nothing is printed and the summary's
+    "final_loss" is the last sweep's (None without it; default False). Returns the summary
+    of `driftrec factorize --json`."""
     path = _store_path(store)
     return _written(store, _driftrec._factorize(path, _options("factorize", locals())))
 
@@ -173,15 +195,24 @@ def factorize(store, *, name=_d("factorize", "name"), factors=_d("factorize", "f
 def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propagate", "name"),
                     alpha=_d("propagate", "alpha"), gamma=_d("propagate", "gamma"), mu=_d("propagate", "mu"),
                     tolerance=_d("propagate", "tolerance"), max_iterations=_d("propagate", "max_iterations"),
+                    low_memory=_d("propagate", "low_memory"), reorder=_d("propagate", "reorder"),
                     keep=_d("propagate", "keep"), beta=_d("propagate", "beta"),
                     neighbours=_d("propagate", "neighbours"), top=_d("propagate", "top"),
                     restart=_d("propagate", "restart"), threads=_d("propagate", "threads"),
-          device=_d("propagate", "device")):
+                    device=_d("propagate", "device")):
     """`driftrec propagate`: method "label" (temporal label propagation), "p3alpha",
     "rp3beta" or "ppr" (random walks on the last period's decayed history) over the store,
     saved under /results/<name> (default: the method's name). alpha None: the method's
-    default (0.85 for label, 1 for the walks). Returns the summary of `driftrec propagate
-    --json`. (driftrec.propagate returns label propagation's interests in memory instead.)"""
+    default (0.85 for label, 1 for the walks).
+    low_memory (label): True keeps W without its transpose (about half the graph's memory,
+    iterations about 1.3x slower, same results), as --low-memory; False keeps W^T, as
+    --no-low-memory; None (the default, neither flag): W^T unless W and W^T would not fit in
+    the memory available (MemAvailable, or the cgroup's limit), then W alone, said on stderr.
+    reorder (label): relabel each period's graph by degree (faster gathers on large graphs):
+    "auto" (the default; from 2^21 stored entries), "on" or "off"; results equal up to float
+    rounding.
+    Returns the summary of `driftrec propagate --json`. (driftrec.propagate returns label
+    propagation's interests in memory instead.)"""
     path = _store_path(store)
     return _written(store, _driftrec._propagate_job(path, _options("propagate", locals())))
 

@@ -17,6 +17,16 @@ from ._store import Periods, Store
 
 InputError = _driftrec.InputError
 
+# The engine's default (LabelPropagationOptions::low_memory), as driftrec.propagate_store shows it.
+_LOW_MEMORY = _driftrec._job_defaults()["propagate"]["low_memory"]
+
+
+def _low_memory(value):
+    """low_memory as the engine takes it: None (automatic), True or False."""
+    if value is not None and not isinstance(value, bool):
+        raise InputError(f"low_memory: expected True or False, found {type(value).__name__} {value!r}")
+    return value
+
 
 class Propagation:
     """The result of propagate: per kept period, the users x labels interests (float32,
@@ -68,20 +78,23 @@ def _first_kept(keep, periods):
 
 
 def propagate(store, alpha=0.85, gamma=0.5, mu=0.5, tolerance=1e-6, max_iterations=100, threads=0, *,
-              keep="all", keep_item_labels=False, reorder="auto"):
+              keep="all", keep_item_labels=False, reorder="auto", low_memory=_LOW_MEMORY):
     """Temporal label propagation over the slices of `store` (a Store or a path) with its
     item labels. keep: "all", "last:N" or N, the periods whose interests are returned
     (iterations, residual and converged cover every period). keep_item_labels: also return
     F_I per kept period (items x labels; memory). reorder: degree order "auto", "on" or
-    "off" (results equal up to float rounding). threads: 0 for OpenMP's default.
-    Returns a Propagation."""
+    "off" (results equal up to float rounding). low_memory: True keeps W without its
+    transpose (about half the graph's memory, iterations about 1.3x slower, same results),
+    False keeps W^T, None (the default) keeps W^T unless W and W^T would not fit in the
+    memory available, then W alone, said on stderr; as driftrec.propagate_store's.
+    threads: 0 for OpenMP's default. Returns a Propagation."""
     opened = not isinstance(store, Store)
     s = Store(store) if opened else store
     try:
         first = _first_kept(keep, s.n_slices)
         raw = _driftrec._propagate_store(
             s._core, float(alpha), float(gamma), float(mu), float(tolerance), int(max_iterations),
-            _convert.thread_count(threads), str(reorder), first, bool(keep_item_labels))
+            _convert.thread_count(threads), str(reorder), _low_memory(low_memory), first, bool(keep_item_labels))
         return Propagation(raw, first, periods=s.periods, labels=s.labels, users=s.users)
     finally:
         if opened:
@@ -89,7 +102,7 @@ def propagate(store, alpha=0.85, gamma=0.5, mu=0.5, tolerance=1e-6, max_iteratio
 
 
 def propagate_slices(slices, item_labels, alpha=0.85, gamma=0.5, mu=0.5, tolerance=1e-6, max_iterations=100,
-                     threads=0, *, keep="all", keep_item_labels=False, reorder="auto"):
+                     threads=0, *, keep="all", keep_item_labels=False, reorder="auto", low_memory=_LOW_MEMORY):
     """propagate on matrices given directly: `slices`, a list of users x items sparse
     matrices (one per period, non-negative weights), and `item_labels`, items x labels."""
     if isinstance(slices, (str, os.PathLike)) or not hasattr(slices, "__len__"):
@@ -105,8 +118,8 @@ def propagate_slices(slices, item_labels, alpha=0.85, gamma=0.5, mu=0.5, toleran
     first = _first_kept(keep, len(slices))
     raw = _driftrec._propagate_matrices(
         triples, users, items, indptr, indices, data, labels, float(alpha), float(gamma), float(mu),
-        float(tolerance), int(max_iterations), _convert.thread_count(threads), str(reorder), first,
-        bool(keep_item_labels))
+        float(tolerance), int(max_iterations), _convert.thread_count(threads), str(reorder),
+        _low_memory(low_memory), first, bool(keep_item_labels))
     return Propagation(raw, first)
 
 

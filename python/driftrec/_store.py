@@ -114,18 +114,18 @@ class Store:
 
     @classmethod
     def from_dataframe(cls, path, df, user="user", item="item", time="time", value=None, labels=None,
-                       slice="month", aggregate="auto", force=False, on_error="fail", negative="refuse"):
+                       slice="month", aggregate="auto", force=False, on_error="fail", negative="refuse", threads=0):
         """Store.from_arrays with the columns of `df` named by user, item, time and value
-        (None: no value column)."""
+        (None: no value column); the other arguments as there."""
         missing = [c for c in (user, item, time, value) if c is not None and c not in df.columns]
         if missing:
             raise InputError(f"df: no column {missing[0]!r}; its columns are {list(df.columns)}")
         return cls.from_arrays(
             path, df[user], df[item], df[time], None if value is None else df[value], labels=labels,
-            slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative)
+            slice=slice, aggregate=aggregate, force=force, on_error=on_error, negative=negative, threads=threads)
 
     def append(self, user, item, time, value=None, *, labels=None, allow_backfill=False, retrain=False,
-               als_sweeps=3, on_error="fail", threads=0):
+               als_sweeps=3, on_error="fail", negative="refuse", threads=0):
         """`driftrec update` from columns: appends events (and labels of new items) to this
         store and carries its label propagation and temporal ALS results forward, steps its
         sequence models (any cell, with or without the interest mixture) forward over the new
@@ -134,12 +134,14 @@ class Store:
         on the new file. Columns as in from_arrays; known ids keep their
         indices, new users and items are appended. Events before the store's last period
         raise InputError unless allow_backfill; so do a bad row (on_error="fail"), a batch
-        sharing no user and no item with the store, and a store sliced by quantiles. The
-        file is replaced atomically: on any error it is left as it was.
-        Returns `driftrec update --json`'s dict."""
+        sharing no user and no item with the store, and a store sliced by quantiles. negative:
+        what a negative value means, as in from_arrays and `driftrec update --negative`:
+        "refuse" (default: InputError), "drop" the event or "clip" it to 0 (counted in the
+        returned "negative_values"). The file is replaced atomically: on any error it is left
+        as it was. Returns `driftrec update --json`'s dict."""
         summary = _driftrec._update_columns(
             self.path, *_columns(user, item, time, value, labels), bool(allow_backfill), bool(retrain), int(als_sweeps),
-            str(on_error), _convert.thread_count(threads))
+            str(on_error), str(negative), _convert.thread_count(threads))
         self._reopen()
         return json.loads(summary)
 

@@ -3,6 +3,7 @@
 #include "pipeline/evaluate.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -66,6 +67,19 @@ TEST_CASE("a bad evaluate request throws InputError naming the field", "[pipelin
   q.test_periods = 1;
   q.truth = (dir / "absent.csv").string();
   CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("absent.csv"));
+  q.truth.clear();
+  q.train_users = -1;
+  CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("train_users"));
+  q.train_users = 0;
+  for (const double budget : {-1.0, std::numeric_limits<double>::quiet_NaN()}) {
+    CAPTURE(budget);
+    q.tune_budget = budget;  // the CLI refuses these before the call; the Python module passes them on
+    CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }), Catch::Contains("tune_budget"));
+  }
+  q.tune_budget = 0;
+  q.models = {"recent_popularity", "sequence_grue"};
+  CHECK_THAT(test::input_error_of([&] { pipeline::evaluate_store(q); }),
+             Catch::Contains("models: no row named 'sequence_grue'"));
 }
 
 TEST_CASE("evaluate on a store without item labels says so and how to add them", "[pipeline][evaluate]") {

@@ -129,3 +129,21 @@ TEST_CASE("a bad propagate request throws InputError naming the field and leaves
   CHECK(test::read_file(store) == before);
   CHECK(test::dir_entries(dir.path()) == entries);
 }
+
+TEST_CASE("parse_reorder reads the words of --reorder and names the field otherwise", "[pipeline][propagate]") {
+  using propagation::Reorder;
+  for (const Reorder r : {Reorder::automatic, Reorder::on, Reorder::off})
+    CHECK(pipeline::parse_reorder(pipeline::reorder_name(r), "reorder") == r);
+  CHECK(std::string(pipeline::reorder_name(Reorder::automatic)) == "auto");
+  CHECK_THAT(test::input_error_of([] { pipeline::parse_reorder("yes", "reorder"); }),
+             Catch::Contains("reorder: expected 'auto', 'on' or 'off', found 'yes'"));
+}
+
+TEST_CASE("low_memory_mode reads an unset flag as automatic and a set one as on or off", "[pipeline][propagate]") {
+  using propagation::LowMemory;
+  CHECK(pipeline::low_memory_mode(std::nullopt) == LowMemory::automatic);
+  CHECK(pipeline::low_memory_mode(true) == LowMemory::on);
+  CHECK(pipeline::low_memory_mode(false) == LowMemory::off);
+  for (const LowMemory m : {LowMemory::automatic, LowMemory::on, LowMemory::off})
+    CHECK(pipeline::low_memory_mode(pipeline::low_memory_flag(m)) == m);
+}

@@ -787,6 +787,8 @@ TEST_CASE("update reads new events with ingest's reader options, --negative incl
       run_cli(fmt::format("update '{}' '{}' --negative clip --quiet --json", store, (dir / "new.csv").string()));
   CHECK(clipped.exit_code == 0);
   CHECK(clipped.out.find("\"events_added\": 2") != std::string::npos);
+  const nlohmann::json counted = nlohmann::json::parse(clipped.out)["negative_values"];
+  CHECK(counted == nlohmann::json{{"dropped", 0}, {"clipped", 1}});
 }
 
 TEST_CASE("update carries a factorize result of the bundled MovieLens forward", "[update]") {

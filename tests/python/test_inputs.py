@@ -114,6 +114,18 @@ def test_from_dataframe_drops_or_clips_negative_values_as_asked_and_counts_them(
         driftrec.Store.from_dataframe(tmp_path / "x.h5", df, value="value", negative="zero")
 
 
+def test_from_dataframe_passes_threads_on_as_from_arrays(tmp_path):
+    df = pd.DataFrame(dict(user=[1, 2, 3, 1], item=[10, 10, 11, 12], time=[0, 1, 2, 40 * 86400]))
+    one = driftrec.Store.from_dataframe(tmp_path / "one.h5", df, threads=1)
+    two = driftrec.Store.from_dataframe(tmp_path / "two.h5", df, threads=2)
+    assert one.n_slices == two.n_slices == 2
+    for k in range(one.n_slices):
+        assert (one.slice(k) != two.slice(k)).nnz == 0
+    with pytest.raises(driftrec.InputError, match="threads"):
+        driftrec.Store.from_dataframe(tmp_path / "bad.h5", df, threads=-1)
+    assert not (tmp_path / "bad.h5").exists()
+
+
 def test_from_arrays_refuses_empty_input(tmp_path):
     with pytest.raises(driftrec.InputError, match="no valid events"):
         driftrec.Store.from_arrays(tmp_path / "s.h5", np.array([], np.int64), np.array([], np.int64),

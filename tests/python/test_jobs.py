@@ -229,6 +229,109 @@ def test_reslice_equals_cli_and_reopens_the_store(store, cli):
     s.close()
 
 
+# ---- each option changes what it should ----
+
+def rows(report, model=None):
+    """{(model, task, metric): (value, ci95, users)} of a report's results."""
+    return {(r["model"], r["task"], r["metric"]): (r["value"], r["ci95"], r["users"]) for r in report["results"]
+            if model is None or r["model"] == model}
+
+
+def test_evaluate_models_gives_only_those_rows_as_the_full_run_scores_them(synth, cli, tmp_path):
+    _, store = synth
+    common = dict(test_periods=2, k=10, seed=4, threads=1)
+    full = driftrec.evaluate(store, **common)
+    some = driftrec.evaluate(store, models=["recent_popularity", "ewma", "item_knn"], **common)
+    assert {r["model"] for r in some["results"]} == {"recent_popularity", "ewma", "item_knn"}
+    assert {r["model"] for r in full["results"]} > {"recent_popularity", "ewma", "item_knn", "sequence_gru"}
+    # The periods are split as for every row: the same pairs, the same values and intervals.
+    for model in ("recent_popularity", "ewma", "item_knn"):
+        assert rows(some, model) == rows(full, model) != {}
+    assert driftrec.evaluate(store, models="ewma", **common)["results"] == [
+        r for r in some["results"] if r["model"] == "ewma"]
+    run_cli("evaluate", store, "--test-periods", 2, "--k", 10, "--seed", 4, "--threads", 1,
+            "--models", "recent_popularity,ewma,item_knn", "--json", tmp_path / "report.json")
+    assert untimed(some) == untimed(json.loads((tmp_path / "report.json").read_text()))
+    assert full["train_users"] == some["train_users"] == 0
+    assert "tuning" not in full
+
+
+def test_evaluate_train_users_changes_the_sequence_rows_only_and_is_recorded(synth, cli, tmp_path):
+    _, store = synth  # 300 users
+    common = dict(test_periods=1, k=10, seed=2, threads=1, models=["recent_popularity", "sequence_gru"])
+    every = driftrec.evaluate(store, **common)
+    sample = driftrec.evaluate(store, train_users=60, **common)
+    assert (every["train_users"], sample["train_users"]) == (0, 60)
+    assert rows(sample, "recent_popularity") == rows(every, "recent_popularity") != {}
+    gru_every, gru_sample = rows(every, "sequence_gru"), rows(sample, "sequence_gru")
+    assert gru_every.keys() == gru_sample.keys() and gru_every
+    assert any(gru_every[key][0] != gru_sample[key][0] for key in gru_every)
+    # A cap at or above the store's users changes nothing.
+    assert untimed(driftrec.evaluate(store, train_users=300, **common), {"seconds", "cpu_seconds", "wall_seconds",
+                                                                          "train_users"}) == \
+        untimed(every, {"seconds", "cpu_seconds", "wall_seconds", "train_users"})
+    run_cli("evaluate", store, "--test-periods", 1, "--k", 10, "--seed", 2, "--threads", 1,
+            "--models", "recent_popularity,sequence_gru", "--train-users", 60, "--json", tmp_path / "report.json")
+    assert untimed(sample) == untimed(json.loads((tmp_path / "report.json").read_text()))
+
+
+def test_evaluate_tune_budget_tunes_the_sequence_models_first_and_says_so(synth):
+    _, store = synth
+    common = dict(test_periods=1, k=10, threads=1, models=["sequence_gru"])
+    tuned = driftrec.evaluate(store, tune_budget=1, **common)
+    assert "tuning" not in driftrec.evaluate(store, **common)
+    sequence = tuned["tuning"]["sequence"]
+    assert sequence["budget_seconds"] == 1 and sequence["trials"]
+    assert set(sequence["chosen"]) <= {"hidden", "window", "learning_rate"} and sequence["chosen"]
+
+
+def test_propagate_store_low_memory_gives_the_same_results_bit_for_bit(store, cli):
+    runs = {}
+    for low_memory in (None, True, False):
+        other = copy_of(store, f"low_memory_{low_memory}.h5")
+        summary = driftrec.propagate_store(other, low_memory=low_memory, threads=2)
+        runs[low_memory] = (untimed(summary, {"seconds", "store"}), driftrec.load_propagation(other))
+    cli_store = copy_of(store, "cli.h5")
+    run_cli("propagate", cli_store, "--low-memory", "--threads", 2)
+    runs["cli"] = (None, driftrec.load_propagation(cli_store))
+    base_summary, base = runs[None]
+    assert len(base) == 8 and base.iterations.sum() > 8
+    for key, (summary, result) in runs.items():
+        if summary is not None:
+            assert summary == base_summary, key
+        np.testing.assert_array_equal(result.iterations, base.iterations)
+        np.testing.assert_array_equal(result.residual, base.residual)
+        for a, b in zip(result.interests, base.interests):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_propagate_store_reorder_on_and_off_agree_up_to_rounding_and_equal_the_cli(store, cli):
+    results = {}
+    for reorder in ("on", "off"):
+        ours, theirs = copy_of(store, f"py_{reorder}.h5"), copy_of(store, f"cli_{reorder}.h5")
+        driftrec.propagate_store(ours, reorder=reorder, tolerance=1e-7, threads=1)
+        run_cli("propagate", theirs, "--reorder", reorder, "--tolerance", 1e-7, "--threads", 1)
+        results[reorder] = driftrec.load_propagation(ours)
+        for a, b in zip(results[reorder].interests, driftrec.load_propagation(theirs).interests):
+            np.testing.assert_array_equal(a, b)
+    for a, b in zip(results["on"].interests, results["off"].interests):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_factorize_verbose_reports_the_last_sweeps_objective_as_the_cli(store, cli):
+    other = copy_of(store, "other.h5")
+    options = dict(factors=4, iterations=3, seed=1, name="v")
+    assert driftrec.factorize(store, **options)["final_loss"] is None
+    ours = driftrec.factorize(store, verbose=True, **options)
+    done = subprocess.run([str(CLI), "factorize", other, *map(str, cli_args(options)), "--verbose", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    theirs = json.loads(done.stdout)
+    assert ours["final_loss"] > 0 and ours["final_loss"] == theirs["final_loss"]
+    last_line = [line for line in done.stderr.splitlines() if line.startswith("period")][-1]
+    assert float(last_line.split("loss")[1].split()[0]) == pytest.approx(ours["final_loss"], rel=1e-5)
+
+
 # ---- errors ----
 
 BAD = [
@@ -249,6 +352,17 @@ BAD = [
     ("propagate_store", dict(mu=1.5), "mu"),
     ("evaluate", dict(test_periods=0), "test-periods"),
     ("evaluate", dict(k=[10, "a"]), "k[1]"),
+    ("evaluate", dict(train_users=-1), "train_users"),
+    ("evaluate", dict(train_users=1.5), "train_users"),
+    ("evaluate", dict(tune_budget=-1.0), "tune_budget"),
+    ("evaluate", dict(tune_budget=float("nan")), "tune_budget"),
+    ("evaluate", dict(tune_budget="10s"), "tune_budget"),
+    ("evaluate", dict(models=["recent_popularity", "gru"]), "models: no row named 'gru'"),
+    ("evaluate", dict(models=[3]), "models[0]"),
+    ("factorize", dict(verbose=1), "verbose"),
+    ("propagate_store", dict(low_memory="on"), "low_memory"),
+    ("propagate_store", dict(reorder="yes"), "reorder: expected 'auto', 'on' or 'off'"),
+    ("propagate_store", dict(reorder=True), "reorder"),
 ]
 
 

@@ -98,6 +98,18 @@ def test_reorder_changes_nothing_but_rounding(rng):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.parametrize("reorder", ["off", "on"])
+def test_low_memory_gives_the_same_results_bit_for_bit(rng, reorder):
+    slices, item_labels = random_periods(rng, users=30, items=40)
+    runs = [driftrec.propagate_slices(slices, item_labels, reorder=reorder, low_memory=low_memory,
+                                      keep_item_labels=True) for low_memory in (None, True, False)]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.iterations, runs[0].iterations)
+        np.testing.assert_array_equal(other.residual, runs[0].residual)
+        for a, b in zip(other.interests + other.item_labels, runs[0].interests + runs[0].item_labels):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_concurrent_propagations_of_one_store_agree(tmp_path, rng):
     n = 2000
     store = driftrec.Store.from_arrays(tmp_path / "s.h5", rng.integers(0, 50, n), rng.integers(0, 80, n),
@@ -128,6 +140,8 @@ def test_bad_options_and_stores_raise_input_error(tmp_path, rng):
         driftrec.propagate_slices(slices, item_labels, reorder="maybe")
     with pytest.raises(driftrec.InputError, match="keep"):
         driftrec.propagate_slices(slices, item_labels, keep="first:2")
+    with pytest.raises(driftrec.InputError, match="low_memory: expected True or False, found str 'on'"):
+        driftrec.propagate_slices(slices, item_labels, low_memory="on")
     with pytest.raises(driftrec.InputError, match="threads"):
         driftrec.propagate_slices(slices, item_labels, threads=-1)
     store = driftrec.Store.from_arrays(tmp_path / "s.h5", [1, 2], [1, 2], [0, 1])

@@ -198,6 +198,30 @@ def test_store_errors_name_the_problem(tmp_path):
         s.events
 
 
+def test_append_refuses_drops_or_clips_negative_values_as_asked_and_counts_them(tmp_path):
+    day = 86400
+    store = driftrec.Store.from_arrays(tmp_path / "s.h5", [1, 2, 1], [10, 10, 11], [0, day, 2 * day],
+                                       [1.0, 2.0, 1.0], slice="day")
+    before = (tmp_path / "s.h5").read_bytes()
+    new = ([1, 2, 2], [10, 11, 10], [3 * day, 3 * day + 1, 3 * day + 2], [-3.0, 1.0, 2.0])
+    with pytest.raises(driftrec.InputError, match=r"value\[0\]: expected a value >= 0"):
+        store.append(*new)
+    assert (tmp_path / "s.h5").read_bytes() == before
+    with pytest.raises(driftrec.InputError, match="--negative: expected refuse, drop or clip"):
+        store.append(*new, negative="zero")
+    other = tmp_path / "other.h5"
+    other.write_bytes(before)
+    with driftrec.Store(other) as dropped:
+        summary = dropped.append(*new, negative="drop")
+        assert summary["events_added"] == 2 and dropped.n_events == 5
+        assert summary["negative_values"] == {"dropped": 1, "clipped": 0}
+    summary = store.append(*new, negative="clip")
+    assert summary["events_added"] == 3 and store.n_events == 6
+    assert summary["negative_values"] == {"dropped": 0, "clipped": 1}
+    assert sorted(store.events.value.tolist()) == [0.0, 1.0, 1.0, 1.0, 2.0, 2.0]
+    store.close()
+
+
 def test_append_steps_a_trained_sequence_model_forward(tmp_path, rng):
     """Store.append steps a train result over the new month from its saved state, with the
     weights as trained: predict() reads the new prediction; retrain=True trains it again."""
