@@ -75,13 +75,12 @@ struct LabelPropagationOptions {
   // Whether to keep only W (no stored W^T: 8.9 instead of 17 bytes per edge for the
   // graph's arrays), each iteration then one pass over W that gathers the users and
   // scatters the items (cpu/spmm.hpp fused_iteration; results bit for bit those of the two
-  // half-steps over W and W^T). `off` keeps W^T: on 2 cores at 2^24 edges, k = 20, the one
-  // pass ran at 0.74x the speed (bench/propagation/README.md). `automatic` keeps W^T unless
-  // the estimated footprint with it (estimate_footprint) exceeds the memory available now
-  // (core::available_memory: MemAvailable, capped by a cgroup limit), and says so on stderr.
+  // half-steps over W and W^T). `automatic` and `on` keep W alone; `off` keeps W^T and runs
+  // the two half-steps. The one pass ran on par with the two half-steps (within the noise
+  // of one process, at k = 1, 8, 20, 32, 1 and 2 threads, degree-ordered 2^24-edge R-MAT,
+  // and on unordered graphs; bench/propagation/README.md, 2026-11-30), so the default is
+  // the path with half the graph's memory.
   LowMemory low_memory = LowMemory::automatic;
-  // Bytes the automatic choice may count on; 0: core::available_memory() at the call.
-  std::uint64_t memory_budget = 0;
 
   // Whether a graph with `nnz` stored entries is run in degree order.
   bool reorders(graph::Offset nnz) const {
@@ -113,6 +112,7 @@ using ProgressCallback = std::function<void(const IterationProgress&)>;
 // (8 per entry, 8 per item), Y_I, F_U, F_I, the permuted seeds and the mapping back when
 // reordered, and the one pass's items x labels accumulators: meant as an upper bound of
 // the growth of the resident memory (propagation_bench --end-to-end reports the ratio).
+// Not used for the choice of storage (which no longer depends on the memory available).
 struct Footprint {
   double with_transpose = 0;
   double low_memory = 0;
@@ -120,15 +120,11 @@ struct Footprint {
 Footprint estimate_footprint(graph::Index users, graph::Index items, graph::Offset nnz, graph::Index labels,
                              bool user_prior, bool reordered);
 
-// Whether to run without W^T: `on`/`off` as asked; `automatic` when f.with_transpose exceeds
-// `available` bytes (0: unknown, then W^T is kept).
-bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available);
+// Whether to run without W^T: `automatic` and `on` do, `off` does not.
+bool runs_low_memory(LowMemory mode);
 
-// The decision of the easy and temporal tiers, with options.memory_budget or else the
-// memory available now; when `automatic` chose the one pass and `announce` is set, one
-// line on stderr says why (what names the graph). Returns the graph storage to build.
-Transpose choose_transpose(const LabelPropagationOptions& options, const Footprint& f, const char* what,
-                           bool announce = true);
+// The graph storage the easy and temporal tiers build for options.low_memory.
+Transpose choose_transpose(const LabelPropagationOptions& options);
 
 // Y_I: each row of item_labels (items x labels, non-negative weights) divided by its sum;
 // rows that sum to 0 (unlabelled items) stay zero. Throws InputError on a broken

@@ -424,6 +424,7 @@ int main(int argc, char** argv) {
           {"bf16_gather", &g, GatherPrecision::bfloat16, false, false},
           {"float32_degree_order", &sorted, GatherPrecision::float32, false, true},
           {"bf16_degree_order", &sorted, GatherPrecision::bfloat16, false, true},
+          {"float32_degree_order_huge_pages", &sorted_huge, GatherPrecision::float32, true, true},
           {"bf16_degree_order_huge_pages", &sorted_huge, GatherPrecision::bfloat16, true, true},
           {"float32_two_half_steps", &g, GatherPrecision::float32, false, false, true},
           {"float32_degree_order_two_half_steps", &sorted, GatherPrecision::float32, false, true, true}};

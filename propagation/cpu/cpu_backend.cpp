@@ -92,8 +92,9 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
 
 IterationChange CpuBackend::iteration_impl(const PreparedGraph& pg, const Iteration& it) const {
   const BipartiteGraph& g = host(pg);
-  // With W^T stored the two row-parallel half-steps are faster than the one pass (which
-  // scatters into item accumulators); the one pass is what a graph without W^T needs.
+  // With W^T stored (LowMemory::off) the two row-parallel half-steps; without it (the
+  // default) the one pass, which scatters into item accumulators. The two ran on par on
+  // 2 cores (bench/propagation/README.md, 2026-11-30), the one pass on half the graph's memory.
   if (g.transpose_stored) return two_half_steps(pg, it);
   IterationScales s;
   s.user_scale = g.user_inv_sqrt_degree;
