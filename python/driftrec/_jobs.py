@@ -205,9 +205,9 @@ def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propaga
     saved under /results/<name> (default: the method's name). alpha None: the method's
     default (0.85 for label, 1 for the walks).
     low_memory (label): True keeps W without its transpose (about half the graph's memory,
-    iterations about 1.3x slower, same results), as --low-memory; False keeps W^T, as
-    --no-low-memory; None (the default, neither flag): W^T unless W and W^T would not fit in
-    the memory available (MemAvailable, or the cgroup's limit), then W alone, said on stderr.
+    one pass per iteration at the speed of the two half-steps, same results), as --low-memory;
+    False keeps W^T and runs two half-steps per iteration, as --no-low-memory; None (the
+    default, neither flag): W alone, as True.
     reorder (label): relabel each period's graph by degree (faster gathers on large graphs):
     "auto" (the default; from 2^21 stored entries), "on" or "off"; results equal up to float
     rounding.
