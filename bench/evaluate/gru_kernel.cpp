@@ -1,7 +1,8 @@
 // The sequence model's training kernel at the shapes of the issue-18 evaluation (GRU forward
 // and backward with both heads on one chunk of B = 16 users, D = 48, H = 32, L = 30, f = 16,
 // T = 21 steps), repeated; prints microseconds per user-step. gru_kernel.sh compiles it twice,
-// for baseline x86-64 and for x86-64-v3 (AVX2/FMA), to measure what DRIFTREC_NATIVE pays.
+// for baseline x86-64 and for x86-64-v3 (AVX2/FMA), to measure what DRIFTREC_ARCH=x86-64-v3
+// (the default build) gains.
 // The library sources are compiled into this file so that each build takes its own flags.
 #include "temporal/gru.cpp"    // NOLINT(bugprone-suspicious-include)
 #include "temporal/heads.cpp"  // NOLINT(bugprone-suspicious-include)
