@@ -92,8 +92,8 @@ void add_propagate(CLI::App& app) {
         mode = n > 0 ? propagation::LowMemory::on : propagation::LowMemory::off;
       },
       "label: keep W without its transpose (about half the graph's memory, one pass per iteration at the "
-      "speed of the two half-steps, same results; the default); --no-low-memory keeps W^T and runs two "
-      "half-steps per iteration");
+      "speed of the two half-steps, same results; the default from 2^21 stored entries on); --no-low-memory "
+      "keeps W^T and runs two half-steps per iteration (the default below 2^21 entries)");
   add_reorder_option(*cmd, t.propagation.reorder);
   cmd->add_option("--keep", q.keep, "label: periods whose results are saved: all | last:N")->default_val("all");
   add_walk_options(*cmd, q.walk);

@@ -70,10 +70,13 @@ Footprint estimate_footprint(Index users, Index items, Offset nnz, Index labels,
   return {graph + 8 * n + 8 * (i + 1) + dense, graph + dense + row * i};
 }
 
-bool runs_low_memory(LowMemory mode) { return mode != LowMemory::off; }
+bool runs_low_memory(LowMemory mode, Offset nnz) {
+  return mode == LowMemory::on ||
+         (mode == LowMemory::automatic && nnz >= LabelPropagationOptions::kLowMemoryMinNonzeros);
+}
 
-Transpose choose_transpose(const LabelPropagationOptions& options) {
-  return runs_low_memory(options.low_memory) ? Transpose::none : Transpose::stored;
+Transpose choose_transpose(const LabelPropagationOptions& options, Offset nnz) {
+  return runs_low_memory(options.low_memory, nnz) ? Transpose::none : Transpose::stored;
 }
 
 DenseMatrix item_seed_labels(const graph::CsrMatrix& item_labels) {
@@ -130,7 +133,7 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   std::unique_ptr<Backend> owned;
   const Backend& backend = backend_or_cpu(options.backend, options.threads, owned);
   const bool reordered = options.reorders(w.nnz());
-  const Transpose transpose = choose_transpose(options);
+  const Transpose transpose = choose_transpose(options, w.nnz());
   if (!reordered)  // the handle owns the graph: nothing else reads it
     return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", transpose)), seeds, options, progress);
   // Degree order: W relabelled from the caller's matrix (no copy in the original order),

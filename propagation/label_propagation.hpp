@@ -75,12 +75,17 @@ struct LabelPropagationOptions {
   // Whether to keep only W (no stored W^T: 8.9 instead of 17 bytes per edge for the
   // graph's arrays), each iteration then one pass over W that gathers the users and
   // scatters the items (cpu/spmm.hpp fused_iteration; results bit for bit those of the two
-  // half-steps over W and W^T). `automatic` and `on` keep W alone; `off` keeps W^T and runs
-  // the two half-steps. The one pass ran on par with the two half-steps (within the noise
-  // of one process, at k = 1, 8, 20, 32, 1 and 2 threads, degree-ordered 2^24-edge R-MAT,
-  // and on unordered graphs; bench/propagation/README.md, 2026-11-30), so the default is
-  // the path with half the graph's memory.
+  // half-steps over W and W^T). `on` keeps W alone; `off` keeps W^T and runs the two
+  // half-steps; `automatic` keeps W alone from kLowMemoryMinNonzeros stored entries on.
+  // The one pass ran on par with the two half-steps on R-MAT graphs (within the noise of
+  // one process, at k = 1, 8, 20, 32, 1 and 2 threads, degree-ordered 2^24-edge R-MAT, and
+  // on unordered graphs; bench/propagation/README.md, 2026-11-30), but `driftrec propagate`
+  // on the 10^4-user evaluate store (24 monthly periods, 2,000 items, 30 labels, up to
+  // 280 k entries a period) took 3.7 s with it against 2.5 s with W^T on 2 threads (3.3
+  // against 2.9 s on 1; quiet machine). Below the threshold the graph is small anyway.
   LowMemory low_memory = LowMemory::automatic;
+  // LowMemory::automatic keeps W alone for graphs with at least this many stored entries.
+  static constexpr graph::Offset kLowMemoryMinNonzeros = graph::Offset{1} << 21;
 
   // Whether a graph with `nnz` stored entries is run in degree order.
   bool reorders(graph::Offset nnz) const {
@@ -120,11 +125,13 @@ struct Footprint {
 Footprint estimate_footprint(graph::Index users, graph::Index items, graph::Offset nnz, graph::Index labels,
                              bool user_prior, bool reordered);
 
-// Whether to run without W^T: `automatic` and `on` do, `off` does not.
-bool runs_low_memory(LowMemory mode);
+// Whether to run a graph of `nnz` stored entries without W^T: `on` does, `off` does not,
+// `automatic` does from kLowMemoryMinNonzeros entries on.
+bool runs_low_memory(LowMemory mode, graph::Offset nnz);
 
-// The graph storage the easy and temporal tiers build for options.low_memory.
-Transpose choose_transpose(const LabelPropagationOptions& options);
+// The graph storage the easy and temporal tiers build for options.low_memory and a graph
+// of `nnz` stored entries.
+Transpose choose_transpose(const LabelPropagationOptions& options, graph::Offset nnz);
 
 // Y_I: each row of item_labels (items x labels, non-negative weights) divided by its sum;
 // rows that sum to 0 (unlabelled items) stay zero. Throws InputError on a broken

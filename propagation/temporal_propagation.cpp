@@ -105,7 +105,7 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
       g.user_items = std::move(history);
       continue;
     }
-    const Transpose transpose = choose_transpose(options.propagation);
+    const Transpose transpose = choose_transpose(options.propagation, history.nnz());
     g = make_bipartite_graph(std::move(history), what.c_str(), transpose);
     if (resume && t == first && t > 0) previous_users = resume->previous_user_scores;
     // Seeds in g's order; F_U(t-1) is kept in the original order between periods.

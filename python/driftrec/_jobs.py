@@ -207,7 +207,7 @@ def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propaga
     low_memory (label): True keeps W without its transpose (about half the graph's memory,
     one pass per iteration at the speed of the two half-steps, same results), as --low-memory;
     False keeps W^T and runs two half-steps per iteration, as --no-low-memory; None (the
-    default, neither flag): W alone, as True.
+    default, neither flag): W alone from 2^21 stored entries on, W^T below.
     reorder (label): relabel each period's graph by degree (faster gathers on large graphs):
     "auto" (the default; from 2^21 stored entries), "on" or "off"; results equal up to float
     rounding.

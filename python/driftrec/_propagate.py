@@ -85,7 +85,8 @@ def propagate(store, alpha=0.85, gamma=0.5, mu=0.5, tolerance=1e-6, max_iteratio
     F_I per kept period (items x labels; memory). reorder: degree order "auto", "on" or
     "off" (results equal up to float rounding). low_memory: True keeps W without its
     transpose (about half the graph's memory, one pass per iteration at the speed of the two
-    half-steps, same results), False keeps W^T, None (the default) W alone, as True; as
+    half-steps, same results), False keeps W^T, None (the default) W alone from 2^21
+    stored entries on, W^T below; as
     driftrec.propagate_store's.
     threads: 0 for OpenMP's default. Returns a Propagation."""
     opened = not isinstance(store, Store)

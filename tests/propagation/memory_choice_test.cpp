@@ -13,6 +13,7 @@
 using namespace driftrec;
 using namespace driftrec::propagation;
 using graph::Index;
+using graph::Offset;
 
 TEST_CASE("estimate_footprint counts the graph copy, W^T, the dense matrices and the accumulators",
           "[propagation][memory_choice]") {
@@ -35,24 +36,32 @@ TEST_CASE("estimate_footprint counts the graph copy, W^T, the dense matrices and
   CHECK(big.with_transpose - big.low_memory == 8.0 * 290'000'000 + 8.0 * ((1 << 22) + 1) - 80.0 * (1 << 22));
 }
 
-TEST_CASE("runs_low_memory: automatic and on keep W alone, off keeps W^T", "[propagation][memory_choice]") {
-  CHECK(runs_low_memory(LowMemory::automatic));
-  CHECK(runs_low_memory(LowMemory::on));
-  CHECK_FALSE(runs_low_memory(LowMemory::off));
+TEST_CASE("runs_low_memory: on keeps W alone, off keeps W^T, automatic from 2^21 entries on",
+          "[propagation][memory_choice]") {
+  constexpr Offset big = LabelPropagationOptions::kLowMemoryMinNonzeros;
+  CHECK(big == Offset{1} << 21);
+  CHECK(runs_low_memory(LowMemory::automatic, big));
+  CHECK_FALSE(runs_low_memory(LowMemory::automatic, big - 1));
+  for (const Offset nnz : {Offset{0}, big - 1, big}) {
+    CHECK(runs_low_memory(LowMemory::on, nnz));
+    CHECK_FALSE(runs_low_memory(LowMemory::off, nnz));
+  }
 }
 
-TEST_CASE("choose_transpose: the default options build W alone, low_memory = off builds W^T",
+TEST_CASE("choose_transpose: the default options build W alone for large graphs, W^T for small ones",
           "[propagation][memory_choice]") {
+  constexpr Offset big = LabelPropagationOptions::kLowMemoryMinNonzeros;
   LabelPropagationOptions o;
   CHECK(o.low_memory == LowMemory::automatic);
-  CHECK(choose_transpose(o) == Transpose::none);
+  CHECK(choose_transpose(o, big) == Transpose::none);
+  CHECK(choose_transpose(o, big - 1) == Transpose::stored);
   o.low_memory = LowMemory::on;
-  CHECK(choose_transpose(o) == Transpose::none);
+  CHECK(choose_transpose(o, 10) == Transpose::none);
   o.low_memory = LowMemory::off;
-  CHECK(choose_transpose(o) == Transpose::stored);
+  CHECK(choose_transpose(o, big) == Transpose::stored);
 }
 
-TEST_CASE("the default (W alone) gives the results of both explicit choices bit for bit",
+TEST_CASE("the default gives the results of both explicit choices bit for bit",
           "[propagation][memory_choice]") {
   const std::uint64_t seed = GENERATE(71u, 72u);
   CAPTURE(seed);
