@@ -8,6 +8,15 @@ function(driftrec_module target)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/driftrec>)
+  # A consumer compiles driftrec's headers (Eigen's among them) into its own objects: with
+  # another -march, Eigen's alignment (EIGEN_MAX_ALIGN_BYTES: 16 for SSE, 32 for AVX)
+  # differs across the boundary and an Eigen object allocated on one side and freed on the
+  # other corrupts the heap ("double free or corruption" in the consumer check). So the
+  # installed targets carry the instruction set they were built for.
+  if(DRIFTREC_ARCH)
+    target_compile_options(${target} INTERFACE
+      $<INSTALL_INTERFACE:$<$<COMPILE_LANGUAGE:C,CXX>:-march=${DRIFTREC_ARCH}>>)
+  endif()
   string(REPLACE "driftrec_" "" export_name ${target})
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})
   install(TARGETS ${target} EXPORT driftrecTargets
