@@ -79,6 +79,7 @@ int cpu_check_message(unsigned required, unsigned available, char* out, std::siz
   return count;
 }
 
+#ifndef DRIFTREC_CPU_CHECK_NO_CONSTRUCTOR
 namespace {
 
 // Priority 101: before the constructors of static objects of the default priority (65535)
@@ -93,6 +94,7 @@ namespace {
 }
 
 }  // namespace
+#endif  // DRIFTREC_CPU_CHECK_NO_CONSTRUCTOR
 
 // core/error.cpp holds a pointer to this, so the linker takes this object (and its
 // constructor) into every program that uses driftrec_core.

@@ -9,6 +9,11 @@
 // if one is missing the process prints which, and the CMake option that rebuilds for the
 // CPU, and exits with status 1 (the environment, not the user's input, is at fault).
 // core/error.cpp refers to the check, so every program that links driftrec_core has it.
+//
+// The Python package must not end the interpreter: its __init__.py first imports a small
+// module of its own (python/cpu_check_module.cpp, compiled for baseline x86-64 with this file
+// built under DRIFTREC_CPU_CHECK_NO_CONSTRUCTOR), which returns the same message, and raises
+// ImportError with it before the extension compiled for DRIFTREC_ARCH is loaded.
 #pragma once
 #include <cstddef>
 

@@ -16,6 +16,15 @@ argument, column or row; NumericalError (an ArithmeticError) for a numerical fai
 parameter change fixes (the message names it); RuntimeError for anything else.
 """
 
+# Before the extension compiled for the build's instruction set (x86-64-v3 by default) is
+# loaded: on a CPU without it, an ImportError that says what is missing and how to rebuild,
+# rather than a process that exits (python/cpu_check_module.cpp).
+from ._cpu_check import message as _cpu_check_message
+
+if _cpu_check_message():
+    raise ImportError(_cpu_check_message().strip())
+del _cpu_check_message
+
 from ._driftrec import InputError, NumericalError, __version__
 from ._als import ALS
 from ._jobs import (Prediction, SequencePrediction, evaluate, export, factorize, generate, predict, propagate_store,
