@@ -14,12 +14,16 @@
 #include <omp.h>
 
 #include "core/parallel.hpp"
+#include "propagation/cpu/row_store.hpp"
 
 namespace driftrec::propagation::cpu {
 namespace {
 
 using graph::Index;
 using graph::Offset;
+using detail::Pass;
+using detail::note_change;
+using detail::store_row;
 
 constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row ranges
 // Edges ahead whose x row is prefetched. The gather of x rows is latency-bound; on the
@@ -28,24 +32,6 @@ constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row 
 // within the noise of each other.
 constexpr Offset kPrefetchEdges = 32;
 
-// Everything one pass reads and writes; a null pointer means "absent" (scale 1, no seed).
-struct Pass {
-  const Offset* indptr;
-  const Index* indices;
-  const float* values;
-  const float* x;
-  const std::uint16_t* xb;  // the bfloat16 operand (in_scale folded in), or null
-  std::size_t ldx;          // elements between rows of xb
-  const float* in_scale;
-  const float* out_scale;
-  float alpha;
-  const float* seed;
-  float seed_coef;
-  float* y;
-  Index k;
-  bool want_change;
-  Offset nnz;  // bounds the prefetch
-};
 
 // Rows [r0, r1). K > 0 fixes k at compile time (accumulators in registers); K == 0 reads
 // k from the pass and keeps its k accumulators and k change maxima in `scratch` (2k floats).
@@ -61,30 +47,6 @@ inline std::uint16_t float_to_bf16(float f) {
   const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
   if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40u);
   return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
-// A row's sum acc (k floats, clobbered) to its output: y_r <- alpha * out_r * acc + seed_coef
-// * seed_r, the change |y_new - y_old| kept per column in max_change and NaN caught in probe.
-// The one tail of the gather (run_rows) and of the scatter (finish_rows), so that both make
-// the same bits from the same sums.
-[[gnu::always_inline]] inline void store_row(const Pass& p, Index r, std::size_t k, float* acc, float* max_change,
-                      float& probe) {
-  const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
-  if (p.seed) {
-    const float* sr = p.seed + static_cast<std::size_t>(r) * k;
-    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
-  } else {
-    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
-  }
-  float* yr = p.y + static_cast<std::size_t>(r) * k;
-  if (p.want_change) {
-    for (std::size_t c = 0; c < k; ++c) {
-      const float d = std::fabs(acc[c] - yr[c]);
-      max_change[c] = d > max_change[c] ? d : max_change[c];
-      probe += d - d;
-    }
-  }
-  for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
 }
 
 template <int K, bool kInScale, bool kBf16 = false>
@@ -129,10 +91,6 @@ float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
   return probe != probe ? std::numeric_limits<float>::quiet_NaN() : change;
 }
 
-// Keeps NaN sticky across ranges: once a NaN change is seen the result stays NaN.
-inline void note_change(float d, float& change) {
-  if (d > change || d != d) change = d;
-}
 
 template <int K, bool kInScale, bool kBf16>
 float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads) {
