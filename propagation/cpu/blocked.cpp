@@ -101,7 +101,17 @@ float run_chunk(const BlockedMatrix& b, const Pass& p, Index c, float* part, flo
   return probe != probe ? std::numeric_limits<float>::quiet_NaN() : change;
 }
 
-template <int K>
+float gather_any(const BlockedMatrix& b, const Pass& p, Index c, float* part, float* scratch) {
+  const bool in = p.in_scale != nullptr;
+  switch (p.k) {
+    case 8: return in ? run_chunk<8, true>(b, p, c, part, scratch) : run_chunk<8, false>(b, p, c, part, scratch);
+    case 16: return in ? run_chunk<16, true>(b, p, c, part, scratch) : run_chunk<16, false>(b, p, c, part, scratch);
+    case 20: return in ? run_chunk<20, true>(b, p, c, part, scratch) : run_chunk<20, false>(b, p, c, part, scratch);
+    case 32: return in ? run_chunk<32, true>(b, p, c, part, scratch) : run_chunk<32, false>(b, p, c, part, scratch);
+    default: return in ? run_chunk<0, true>(b, p, c, part, scratch) : run_chunk<0, false>(b, p, c, part, scratch);
+  }
+}
+
 float run_blocked(const BlockedMatrix& b, const Pass& p, int threads) {
   const std::size_t k = static_cast<std::size_t>(p.k);
   std::vector<float> change(static_cast<std::size_t>(b.chunks), 0.0f);
@@ -109,10 +119,8 @@ float run_blocked(const BlockedMatrix& b, const Pass& p, int threads) {
       b.chunks, {threads, core::Schedule::dynamic, 1},
       [&] { return std::vector<float>(static_cast<std::size_t>(b.chunk_rows) * k + 2 * k, 0.0f); },
       [&](std::int64_t c, std::vector<float>& buf) {
-        float* scratch = buf.data() + static_cast<std::size_t>(b.chunk_rows) * k;
-        change[static_cast<std::size_t>(c)] =
-            p.in_scale ? run_chunk<K, true>(b, p, static_cast<Index>(c), buf.data(), scratch)
-                       : run_chunk<K, false>(b, p, static_cast<Index>(c), buf.data(), scratch);
+        change[static_cast<std::size_t>(c)] = gather_any(b, p, static_cast<Index>(c), buf.data(),
+                                                         buf.data() + static_cast<std::size_t>(b.chunk_rows) * k);
       });
   float total = 0;
   for (float c : change) note_change(c, total);
@@ -120,6 +128,10 @@ float run_blocked(const BlockedMatrix& b, const Pass& p, int threads) {
 }
 
 }  // namespace
+
+float detail::gather_chunk(const BlockedMatrix& b, const Pass& p, Index chunk, float* part, float* scratch) {
+  return gather_any(b, p, chunk, part, scratch);
+}
 
 std::size_t BlockedMatrix::bytes() const {
   return sizeof(std::uint32_t) * (tile_rows.size() + row_start.size()) + sizeof(std::uint16_t) * (row_ids.size() + cols.size()) +
@@ -170,13 +182,7 @@ float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& s, ConstDens
                s.in_scale.empty() ? nullptr : s.in_scale.data(), s.out_scale.empty() ? nullptr : s.out_scale.data(),
                s.alpha, s.seed.data, s.seed_coef, y.data, y.cols, true, 0};
   threads = std::max(threads, 1);
-  switch (y.cols) {
-    case 8: return run_blocked<8>(b, p, threads);
-    case 16: return run_blocked<16>(b, p, threads);
-    case 20: return run_blocked<20>(b, p, threads);
-    case 32: return run_blocked<32>(b, p, threads);
-    default: return run_blocked<0>(b, p, threads);
-  }
+  return run_blocked(b, p, threads);
 }
 
 }  // namespace driftrec::propagation::cpu

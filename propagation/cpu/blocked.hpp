@@ -12,14 +12,16 @@
 // order as fused_spmm's (0, then its entries in increasing column), so the result equals
 // fused_spmm's bit for bit, for any thread count.
 //
-// A second copy of W: 6 bytes per entry plus 6 per non-empty (row, panel) pair and 8 per
-// tile; BlockedMatrix::bytes() says how much. Opt-in (CpuBackend does not use it): on
-// the 2^24-edge R-MAT it did not beat the plain gather (bench/propagation/README.md).
+// A second copy of W: 6 bytes per entry plus 6 per non-empty (row, panel) pair and 4 per
+// tile; BlockedMatrix::bytes() says how much (6.5-7 B per entry on the 2^24-edge R-MAT, so
+// W plus this copy exceeds issue 18's 16 B per entry: opt-in, CpuBackend::set_blocked_gather).
+// fused_iteration uses it for its users' gather when IterationScales::blocked is set.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "graph/csr.hpp"
+#include "propagation/cpu/row_store.hpp"
 #include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::propagation::cpu {
@@ -43,5 +45,12 @@ BlockedMatrix make_blocked(const graph::CsrMatrix& w, int panel_bits, graph::Ind
 // fused_spmm(w, scales, x, y, threads) from the blocked copy of w: the same bits.
 float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& scales, ConstDenseView x, DenseView y,
                          int threads);
+
+namespace detail {
+// Chunk `chunk` of b gathered as blocked_fused_spmm gathers it (fused_iteration's tiled
+// gather task): part holds b.chunk_rows x p.k floats, all zero on entry and on return;
+// scratch 2 * p.k floats. Returns the chunk's change.
+float gather_chunk(const BlockedMatrix& b, const Pass& p, graph::Index chunk, float* part, float* scratch);
+}  // namespace detail
 
 }  // namespace driftrec::propagation::cpu

@@ -13,7 +13,9 @@
 
 #include <omp.h>
 
+#include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "propagation/cpu/blocked.hpp"
 #include "propagation/cpu/row_store.hpp"
 
 namespace driftrec::propagation::cpu {
@@ -309,13 +311,19 @@ Index split_rows(const Offset* indptr, Index lo, Index hi, int parts, int part) 
 template <int K, bool kInScale, bool kBf16>
 IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, const Pass& items,
                                   Index users, std::span<const Index> column_bounds, int threads,
-                                  Offset block_cost) {
+                                  Offset block_cost, const BlockedMatrix* tiles) {
   const int ranges = static_cast<int>(column_bounds.size()) - 1;
   const Offset total = s.indptr[users] + users;
-  const Index blocks = static_cast<Index>(std::max<Offset>(1, (total + block_cost - 1) / block_cost));
-  const std::vector<Index> block_bounds = partition_rows(
-      std::span<const Offset>(s.indptr, static_cast<std::size_t>(users) + 1), static_cast<int>(blocks));
-  const int parts = gather_users ? threads : 0;
+  Index blocks = static_cast<Index>(std::max<Offset>(1, (total + block_cost - 1) / block_cost));
+  std::vector<Index> block_bounds;
+  if (tiles) {  // one block per chunk of the tiled copy, gathered whole by one thread
+    blocks = std::max<Index>(tiles->chunks, 1);
+    for (Index b = 0; b <= blocks; ++b) block_bounds.push_back(std::min<Index>(b * tiles->chunk_rows, users));
+  } else {
+    block_bounds = partition_rows(std::span<const Offset>(s.indptr, static_cast<std::size_t>(users) + 1),
+                                  static_cast<int>(blocks));
+  }
+  const int parts = gather_users ? (tiles ? 1 : threads) : 0;
   const std::int64_t tasks = static_cast<std::int64_t>(blocks) * parts;
   std::vector<std::atomic<int>> pending(static_cast<std::size_t>(blocks));
   for (auto& p : pending) p.store(parts, std::memory_order_relaxed);
@@ -327,9 +335,11 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
   std::atomic<int> next_finish{0};
   std::vector<float> change_users(static_cast<std::size_t>(threads), 0.0f);
   std::vector<float> change_items(static_cast<std::size_t>(threads), 0.0f);
-  std::vector<std::vector<float>> scratch(static_cast<std::size_t>(threads),
-                                          std::vector<float>(K > 0 ? 0 : 2 * static_cast<std::size_t>(items.k)));
   const std::size_t k = static_cast<std::size_t>(items.k);
+  // 2k floats for the generic width (or a chunk's gather), then a chunk's partial sums.
+  const std::size_t part_floats = tiles ? static_cast<std::size_t>(tiles->chunk_rows) * k : 0;
+  std::vector<std::vector<float>> scratch(static_cast<std::size_t>(threads),
+                                          std::vector<float>(2 * k + part_floats, 0.0f));
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
@@ -363,7 +373,8 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
         const int part = static_cast<int>(task % parts);
         const Index lo = block_bounds[b], hi = block_bounds[b + 1];
         const Index r0 = split_rows(s.indptr, lo, hi, parts, part), r1 = split_rows(s.indptr, lo, hi, parts, part + 1);
-        note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
+        if (tiles) note_change(detail::gather_chunk(*tiles, *gather_users, b, own + 2 * k, own), cu);
+        else note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
         pending[static_cast<std::size_t>(b)].fetch_sub(1, std::memory_order_acq_rel);
       } else {
         std::this_thread::yield();  // another thread holds the next gather or scatter
@@ -386,23 +397,25 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
 
 template <int K>
 IterationChange scatter_width(const Pass* gather, const Scatter& s, const Pass& items, Index users,
-                              std::span<const Index> bounds, int threads, Offset block_cost) {
+                              std::span<const Index> bounds, int threads, Offset block_cost,
+                              const BlockedMatrix* tiles) {
   if (gather && gather->xb)
-    return scatter_iteration<K, false, true>(gather, s, items, users, bounds, threads, block_cost);
+    return scatter_iteration<K, false, true>(gather, s, items, users, bounds, threads, block_cost, nullptr);
   if (gather && gather->in_scale)
-    return scatter_iteration<K, true, false>(gather, s, items, users, bounds, threads, block_cost);
-  return scatter_iteration<K, false, false>(gather, s, items, users, bounds, threads, block_cost);
+    return scatter_iteration<K, true, false>(gather, s, items, users, bounds, threads, block_cost, tiles);
+  return scatter_iteration<K, false, false>(gather, s, items, users, bounds, threads, block_cost, tiles);
 }
 
 IterationChange scatter_dispatch(const Pass* gather, const Scatter& s, const Pass& items, Index users,
-                                 std::span<const Index> bounds, int threads, Offset block_cost) {
+                                 std::span<const Index> bounds, int threads, Offset block_cost,
+                                 const BlockedMatrix* tiles = nullptr) {
   switch (items.k) {
-    case 1: return scatter_width<1>(gather, s, items, users, bounds, threads, block_cost);
-    case 8: return scatter_width<8>(gather, s, items, users, bounds, threads, block_cost);
-    case 16: return scatter_width<16>(gather, s, items, users, bounds, threads, block_cost);
-    case 20: return scatter_width<20>(gather, s, items, users, bounds, threads, block_cost);
-    case 32: return scatter_width<32>(gather, s, items, users, bounds, threads, block_cost);
-    default: return scatter_width<0>(gather, s, items, users, bounds, threads, block_cost);
+    case 1: return scatter_width<1>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 8: return scatter_width<8>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 16: return scatter_width<16>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 20: return scatter_width<20>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 32: return scatter_width<32>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    default: return scatter_width<0>(gather, s, items, users, bounds, threads, block_cost, tiles);
   }
 }
 
@@ -454,8 +467,10 @@ IterationChange fused_iteration(const graph::CsrMatrix& w, std::span<const Index
   Pass items{nullptr, nullptr, nullptr, nullptr, nullptr, k, nullptr,
              s.item_scale.empty() ? nullptr : s.item_scale.data(), s.alpha, s.item_seed.data,
              s.item_seed_coef, f_items.data, f_users.cols, true, 0};
+  const BlockedMatrix* tiles = s.bf16_gather ? nullptr : s.blocked;
+  DRIFTREC_ASSERT(!tiles || (tiles->n_rows == w.n_rows && tiles->n_cols == w.n_cols));
   return scatter_dispatch(&users, sc, items, w.n_rows, column_bounds, threads_for(w, threads),
-                          scratch.block_cost);
+                          scratch.block_cost, tiles);
 }
 
 float fused_spmm_transposed(const graph::CsrMatrix& w, std::span<const Index> column_bounds,

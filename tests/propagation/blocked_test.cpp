@@ -2,7 +2,9 @@
 // bit equal to fused_spmm on the same W (each row sums the same products in the same
 // order), for the fixed widths and the generic path, 1..3 threads, panels from 2 to 2^16
 // columns and chunks from 1 row to 65536, with and without scales and seed; and within
-// float32 rounding of a dense double reference. Random skewed matrices, seeds printed.
+// float32 rounding of a dense double reference. The one-pass iteration over the tiled
+// copy (CpuBackend::set_blocked_gather) equals the plain one bit for bit, with and without
+// the stored transpose. Random skewed matrices, seeds printed.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -10,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "propagation/cpu/blocked.hpp"
+#include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/spmm.hpp"
 #include "tests/propagation/random_graphs.hpp"
 
@@ -105,4 +108,44 @@ TEST_CASE("make_blocked rejects panels wider than 16-bit ids and chunks beyond 6
   REQUIRE_THROWS_AS(cpu::make_blocked(w, 0, 64, 1), driftrec::InputError);
   REQUIRE_THROWS_AS(cpu::make_blocked(w, 8, 0, 1), driftrec::InputError);
   REQUIRE_THROWS_AS(cpu::make_blocked(w, 8, 65537, 1), driftrec::InputError);
+}
+
+TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal the plain ones, bit for bit",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = GENERATE(31u, 32u);
+  const int threads = GENERATE(1, 2, 3);
+  const int bits = GENERATE(4, 12);
+  const Index chunk = GENERATE(Index{100}, Index{4096});
+  CAPTURE(seed, threads, bits, chunk);
+  std::mt19937_64 rng(seed);
+  // > 3 x kMinWorkPerThread entries + rows, so that three threads really run.
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 20000, 7000, 450000);
+  for (const Transpose tr : {Transpose::none, Transpose::stored}) {
+    const BipartiteGraph g = make_bipartite_graph(w, "W", tr);
+    cpu::CpuBackend plain(threads), tiled(threads);
+    tiled.set_blocked_gather(bits, chunk);
+    const auto pp = plain.prepare(g), pt = tiled.prepare(g);
+    for (const int k : {1, 8, 20, 37}) {
+      CAPTURE(k, g.transpose_stored);
+      DenseMatrix fu = test::random_dense(rng, g.users(), k), fi = test::random_dense(rng, g.items(), k);
+      const DenseMatrix yu = test::random_dense(rng, g.users(), k), yi = test::random_dense(rng, g.items(), k);
+      DenseMatrix fu2 = fu, fi2 = fi;
+      for (int it = 0; it < 2; ++it) {
+        Iteration a{0.85f, view(fu), view(fi), view(yu), 0.5f, view(yi), 1.0f};
+        Iteration b{0.85f, view(fu2), view(fi2), view(yu), 0.5f, view(yi), 1.0f};
+        const IterationChange ca = plain.iteration(*pp, a), cb = tiled.iteration(*pt, b);
+        REQUIRE(same_bits(fu, fu2));
+        REQUIRE(same_bits(fi, fi2));
+        REQUIRE(ca.users == cb.users);
+        REQUIRE(ca.items == cb.items);
+      }
+      const double ha = plain.half_step(*pp, {Side::users, 0.7f, view(std::as_const(fi)), view(fu), view(yu), 1.0f});
+      const double hb = tiled.half_step(*pt, {Side::users, 0.7f, view(std::as_const(fi2)), view(fu2), view(yu), 1.0f});
+      REQUIRE(same_bits(fu, fu2));
+      REQUIRE(ha == hb);
+    }
+  }
+  cpu::CpuBackend be(1);
+  REQUIRE_THROWS_AS(be.set_blocked_gather(17), driftrec::InputError);
+  REQUIRE_THROWS_AS(be.set_blocked_gather(8, 0), driftrec::InputError);
 }
