@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "bench/propagation/anchors.hpp"
 #include "propagation/cpu/blocked.hpp"
+#include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::bench {
@@ -32,11 +34,12 @@ std::vector<float> inverse_sqrt_degrees(const graph::CsrMatrix& w, bool columns)
 
 }  // namespace
 
-nlohmann::json blocked_lever(const graph::CsrMatrix& w, int k, int threads, int iterations, std::uint64_t seed,
+nlohmann::json blocked_lever(const propagation::BipartiteGraph& g, int k, int threads, int iterations, std::uint64_t seed,
                              double triad, const std::vector<BlockedConfig>& configs) {
   using propagation::ConstDenseView;
   using propagation::DenseView;
   namespace cpu = propagation::cpu;
+  const graph::CsrMatrix& w = g.user_items;
   std::mt19937_64 rng(seed);
   const auto uk = static_cast<std::size_t>(k), users = static_cast<std::size_t>(w.n_rows),
              items = static_cast<std::size_t>(w.n_cols);
@@ -67,6 +70,15 @@ nlohmann::json blocked_lever(const graph::CsrMatrix& w, int k, int threads, int 
   std::vector<std::vector<float>> y(n, start_users);
   std::vector<std::vector<double>> secs(n), it_secs(n);
   std::vector<std::vector<float>> it_users(n, start_users), it_items(n, f_items);
+  std::vector<std::vector<double>> be_secs(n);
+  std::vector<std::vector<float>> be_users(n, start_users), be_items(n, f_items);
+  std::vector<std::unique_ptr<cpu::CpuBackend>> backends;
+  std::vector<std::unique_ptr<propagation::PreparedGraph>> prepared;
+  for (std::size_t v = 0; v < n; ++v) {
+    backends.push_back(std::make_unique<cpu::CpuBackend>(threads));
+    if (v > 0) backends.back()->set_blocked_gather(configs[v - 1].panel_bits, configs[v - 1].chunk_rows);
+    prepared.push_back(backends.back()->prepare(g));
+  }
   const std::vector<Index> column_bounds = cpu::partition_columns(w, 8 * threads);
   cpu::IterationScratch scratch;
   cpu::IterationScales is;
@@ -93,6 +105,13 @@ nlohmann::json blocked_lever(const graph::CsrMatrix& w, int k, int threads, int 
                            DenseView{it_items[v].data(), w.n_cols, k}, threads, scratch);
       if (i >= 0) it_secs[v].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
+    for (std::size_t v = 0; v < n; ++v) {
+      propagation::Iteration bi{0.8f, DenseView{be_users[v].data(), w.n_rows, k}, DenseView{be_items[v].data(), w.n_cols, k},
+                                s.seed, 0.5f, is.item_seed, 1.0f};
+      const auto t0 = Clock::now();
+      backends[v]->iteration(*prepared[v], bi);
+      if (i >= 0) be_secs[v].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
   }
   const double nnz = double(w.nnz());
   // The users' half of the float32 compulsory-traffic model (README "Byte model").
@@ -110,6 +129,10 @@ nlohmann::json blocked_lever(const graph::CsrMatrix& w, int k, int threads, int 
   j["iteration_model_bytes"] = it_bytes;
   j["fused_iteration"] = {{"best_ms", whole.best * 1e3}, {"median_ms", whole.median * 1e3},
                           {"fraction_of_triad", it_bytes / whole.best / 1e9 / triad}};
+  const Timing be_plain = summarize(be_secs[0]);
+  j["backend_iteration"] = {{"best_ms", be_plain.best * 1e3}, {"median_ms", be_plain.median * 1e3},
+                            {"fraction_of_triad", it_bytes / be_plain.best / 1e9 / triad},
+                            {"path", g.transpose_stored ? "two half-steps (W^T stored)" : "one pass over W"}};
   for (std::size_t v = 1; v < n; ++v) {
     const Timing t = summarize(secs[v]);
     float max_diff = 0;
@@ -131,6 +154,13 @@ nlohmann::json blocked_lever(const graph::CsrMatrix& w, int k, int threads, int 
         {"speedup_vs_plain_fused_iteration_best", whole.best / it.best},
         {"speedup_vs_plain_fused_iteration_median", whole.median / it.median},
         {"bitwise_equal", it_users[v] == it_users[0] && it_items[v] == it_items[0]}};
+    const Timing bt = summarize(be_secs[v]);
+    j["blocked"].back()["backend_iteration"] = {
+        {"best_ms", bt.best * 1e3}, {"median_ms", bt.median * 1e3},
+        {"fraction_of_triad", it_bytes / bt.best / 1e9 / triad},
+        {"speedup_vs_plain_backend_best", be_plain.best / bt.best},
+        {"speedup_vs_plain_backend_median", be_plain.median / bt.median},
+        {"bitwise_equal", be_users[v] == be_users[0] && be_items[v] == be_items[0]}};
   }
   return j;
 }

@@ -391,7 +391,7 @@ int main(int argc, char** argv) {
           std::vector<bench::BlockedConfig> configs;
           for (const int b : panel_bits)
             for (const int c : chunk_rows) configs.push_back({b, c});
-          run["blocked_lever"] = bench::blocked_lever(g.user_items, k, t, iterations, seed, triad, configs);
+          run["blocked_lever"] = bench::blocked_lever(g, k, t, iterations, seed, triad, configs);
         }
         run["load_average_after"] = bench::load_average_1min();
         std::cerr << run.dump() << "\n";

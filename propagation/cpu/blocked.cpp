@@ -181,7 +181,9 @@ float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& s, ConstDens
   const Pass p{nullptr, nullptr, nullptr, x.data, nullptr, static_cast<std::size_t>(y.cols),
                s.in_scale.empty() ? nullptr : s.in_scale.data(), s.out_scale.empty() ? nullptr : s.out_scale.data(),
                s.alpha, s.seed.data, s.seed_coef, y.data, y.cols, true, 0};
-  threads = std::max(threads, 1);
+  // As spmm.cpp's run(): fewer threads below kMinWorkPerThread entries + rows each.
+  const graph::Offset work = static_cast<graph::Offset>(b.values.size()) + b.n_rows;
+  threads = static_cast<int>(std::clamp<graph::Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
   return run_blocked(b, p, threads);
 }
 

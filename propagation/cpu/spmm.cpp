@@ -467,7 +467,7 @@ IterationChange fused_iteration(const graph::CsrMatrix& w, std::span<const Index
   Pass items{nullptr, nullptr, nullptr, nullptr, nullptr, k, nullptr,
              s.item_scale.empty() ? nullptr : s.item_scale.data(), s.alpha, s.item_seed.data,
              s.item_seed_coef, f_items.data, f_users.cols, true, 0};
-  const BlockedMatrix* tiles = s.bf16_gather ? nullptr : s.blocked;
+  const BlockedMatrix* tiles = s.bf16_gather || w.n_rows == 0 ? nullptr : s.blocked;
   DRIFTREC_ASSERT(!tiles || (tiles->n_rows == w.n_rows && tiles->n_cols == w.n_cols));
   return scatter_dispatch(&users, sc, items, w.n_rows, column_bounds, threads_for(w, threads),
                           scratch.block_cost, tiles);
