@@ -4,7 +4,8 @@
 // columns and chunks from 1 row to 65536, with and without scales and seed; and within
 // float32 rounding of a dense double reference. The one-pass iteration over the tiled
 // copy (CpuBackend::set_blocked_gather) equals the plain one bit for bit, with and without
-// the stored transpose. Random skewed matrices, seeds printed.
+// the stored transpose, and so does propagate_labels through such a backend (relabelling
+// included). Random skewed matrices, seeds printed.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "propagation/cpu/blocked.hpp"
 #include "propagation/cpu/cpu_backend.hpp"
 #include "propagation/cpu/spmm.hpp"
+#include "propagation/label_propagation.hpp"
 #include "tests/propagation/random_graphs.hpp"
 
 using namespace driftrec;
@@ -148,4 +150,30 @@ TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal 
   cpu::CpuBackend be(1);
   REQUIRE_THROWS_AS(be.set_blocked_gather(17), driftrec::InputError);
   REQUIRE_THROWS_AS(be.set_blocked_gather(8, 0), driftrec::InputError);
+}
+
+TEST_CASE("propagate_labels through a CPU backend with the tiled gather equals the default, bit for bit",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = 41;
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  // Above kReorderMinNonzeros and kLowMemoryMinNonzeros: relabelled by degree, W alone,
+  // so the one-pass iteration runs over the tiled copy of the relabelled W.
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 60000, 20000, 2400000);
+  REQUIRE(w.nnz() >= LabelPropagationOptions::kReorderMinNonzeros);
+  const graph::CsrMatrix item_labels = test::random_item_labels(rng, w.n_cols, 8, 0.3);
+  const DenseMatrix prior = test::random_dense(rng, w.n_rows, 8).cwiseAbs();
+  cpu::CpuBackend tiled(2);
+  tiled.set_blocked_gather(13, 4096);
+  LabelPropagationOptions o;
+  o.threads = 2;
+  o.max_iterations = 4;
+  o.tolerance = 0;
+  const PropagationResult plain = propagate_labels(w, item_labels, &prior, o);
+  o.backend = &tiled;
+  const PropagationResult got = propagate_labels(w, item_labels, &prior, o);
+  REQUIRE(got.iterations == plain.iterations);
+  REQUIRE(same_bits(got.user_labels, plain.user_labels));
+  REQUIRE(same_bits(got.item_labels, plain.item_labels));
+  REQUIRE(got.residual == plain.residual);
 }
