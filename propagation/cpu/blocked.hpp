@@ -13,7 +13,7 @@
 // fused_spmm's bit for bit, for any thread count.
 //
 // A second copy of W: 6 bytes per entry plus 6 per non-empty (row, panel) pair and 4 per
-// tile; BlockedMatrix::bytes() says how much (6.5-7 B per entry on the 2^24-edge R-MAT, so
+// tile; BlockedMatrix::bytes() says how much (6.3-7.0 B per entry on the 2^24-edge R-MAT, so
 // W plus this copy exceeds issue 18's 16 B per entry: opt-in, CpuBackend::set_blocked_gather).
 // fused_iteration uses it for its users' gather when IterationScales::blocked is set.
 #pragma once

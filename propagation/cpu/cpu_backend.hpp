@@ -28,7 +28,7 @@ class CpuBackend final : public Backend {
   // on it). Not thread-safe against a running iteration.
   void set_iteration_block_cost(graph::Offset cost) { block_cost_ = std::max<graph::Offset>(cost, 1); }
   // Opt-in: graphs prepared after this call also hold a tiled copy of W (cpu/blocked.hpp,
-  // panels of 2^panel_bits columns, chunks of chunk_rows rows; about 6.5-7 more bytes per
+  // panels of 2^panel_bits columns, chunks of chunk_rows rows; about 6.3-7.0 more bytes per
   // entry), and the float32 users' gather (half_step and iteration) runs over it; the
   // results are the same bits. panel_bits 0 turns it off (the default); InputError when
   // out of make_blocked's ranges.
