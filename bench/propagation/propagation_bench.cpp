@@ -7,7 +7,8 @@
 // states the byte model.
 //
 // Levers (--levers): the same iteration on a copy of the graph and the dense matrices
-// whose pages are collapsed into 2 MiB huge pages, timed interleaved with the plain copy.
+// whose pages are collapsed into 2 MiB huge pages, timed interleaved with the plain copy;
+// and (also --blocked-lever) the tiled users' gather of blocked_lever.hpp.
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/propagation/anchors.hpp"
+#include "bench/propagation/blocked_lever.hpp"
 #include "bench/propagation/end_to_end.hpp"
 #include "graph/rmat.hpp"
 #include "propagation/backend.hpp"
@@ -200,7 +202,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> low_memory_modes{"on"};
   graph::Offset block_cost = 0;
   bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false,
-       full = false;
+       full = false, blocked_lever = false;
+  std::vector<int> panel_bits{13, 14, 16};
+  std::vector<int> chunk_rows{4096};
   std::uint64_t seed = 1;
   std::string json_out;
   app.add_option("--edges", edges, "R-MAT edges drawn per graph (list)");
@@ -225,6 +229,10 @@ int main(int argc, char** argv) {
   app.add_option("--low-memory", low_memory_modes, "modes of --end-to-end (list): on | off | auto");
   app.add_option("--block-cost", block_cost, "entries + rows per block of the one-pass iteration (0: default)");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
+  app.add_flag("--blocked-lever", blocked_lever,
+               "also time the tiled users' gather (propagation/cpu/blocked.hpp) against fused_spmm (--levers does too)");
+  app.add_option("--panel-bits", panel_bits, "panel widths 2^bits of the blocked lever (list, <= 16)");
+  app.add_option("--chunk-rows", chunk_rows, "rows per chunk of the blocked lever (list, <= 65536)");
   CLI11_PARSE(app, argc, argv);
   if (large) edges.push_back(100'000'000);
 
@@ -378,6 +386,12 @@ int main(int argc, char** argv) {
           run["eigen"]["max_rel_diff_vs_driftrec_spmm"] = max_rel_diff(y, ref);
           run["eigen"]["threads_note"] = "Eigen runs a row-major sparse x row-major dense product on one thread";
           run["speedup_vs_eigen"] = et.best / ot.best;
+        }
+        if (levers || blocked_lever) {
+          std::vector<bench::BlockedConfig> configs;
+          for (const int b : panel_bits)
+            for (const int c : chunk_rows) configs.push_back({b, c});
+          run["blocked_lever"] = bench::blocked_lever(g, k, t, iterations, seed, triad, configs);
         }
         run["load_average_after"] = bench::load_average_1min();
         std::cerr << run.dump() << "\n";

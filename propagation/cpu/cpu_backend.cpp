@@ -8,6 +8,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/error.hpp"
+#include "propagation/cpu/blocked.hpp"
 #include "propagation/cpu/spmm.hpp"
 
 namespace driftrec::propagation::cpu {
@@ -22,17 +24,27 @@ constexpr int kColumnRangesPerThread = 4;
 class CpuGraph final : public PreparedGraph {
  public:
   CpuGraph(const CpuBackend& b, const BipartiteGraph& g)
-      : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, kColumnRangesPerThread * b.threads())) {}
+      : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, kColumnRangesPerThread * b.threads())) {
+    make_tiles(b);
+  }
   CpuGraph(const CpuBackend& b, BipartiteGraph&& g)
       : PreparedGraph(b, g), owned_(std::move(g)), graph_(&*owned_),
-        columns_(partition_columns(graph_->user_items, kColumnRangesPerThread * b.threads())) {}
+        columns_(partition_columns(graph_->user_items, kColumnRangesPerThread * b.threads())) {
+    make_tiles(b);
+  }
   const BipartiteGraph& graph() const { return *graph_; }
   std::span<const graph::Index> columns() const { return columns_; }
+  const BlockedMatrix* tiles() const { return tiles_ ? &*tiles_ : nullptr; }
 
  private:
+  void make_tiles(const CpuBackend& b) {
+    if (b.blocked_panel_bits() > 0)
+      tiles_ = make_blocked(graph_->user_items, b.blocked_panel_bits(), b.blocked_chunk_rows(), b.threads());
+  }
   std::optional<BipartiteGraph> owned_;
   const BipartiteGraph* graph_;
   std::vector<graph::Index> columns_;
+  std::optional<BlockedMatrix> tiles_;  // the tiled copy of W, when the backend asks for it
 };
 
 const CpuGraph& cpu_graph(const PreparedGraph& g) {
@@ -46,6 +58,15 @@ const BipartiteGraph& host(const PreparedGraph& g) { return cpu_graph(g).graph()
 CpuBackend::CpuBackend(int threads, GatherPrecision gather)
     : threads_(threads > 0 ? threads : omp_get_max_threads()), gather_(gather) {
   BackendOptions{threads, gather}.validate();
+}
+
+void CpuBackend::set_blocked_gather(int panel_bits, graph::Index chunk_rows) {
+  DRIFTREC_THROW_IF_NOT(panel_bits >= 0 && panel_bits <= 16,
+                        "CpuBackend::set_blocked_gather: panel_bits must be in [0, 16], got " + std::to_string(panel_bits));
+  DRIFTREC_THROW_IF_NOT(chunk_rows >= 1 && chunk_rows <= 65536,
+                        "CpuBackend::set_blocked_gather: chunk_rows must be in [1, 65536], got " + std::to_string(chunk_rows));
+  panel_bits_ = panel_bits;
+  chunk_rows_ = chunk_rows;
 }
 
 std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(const BipartiteGraph& g) const {
@@ -87,6 +108,7 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
     const std::lock_guard<std::mutex> lock(scratch_mutex_);
     return fused_spmm_bf16(a, s, step.f_in, step.f_out, threads_, bf16_scratch_);
   }
+  if (users && cpu_graph(pg).tiles()) return blocked_fused_spmm(*cpu_graph(pg).tiles(), s, step.f_in, step.f_out, threads_);
   return fused_spmm(a, s, step.f_in, step.f_out, threads_);
 }
 
@@ -105,6 +127,7 @@ IterationChange CpuBackend::iteration_impl(const PreparedGraph& pg, const Iterat
   s.item_seed = it.seed_items;
   s.item_seed_coef = (1.0f - it.alpha) * it.seed_scale_items;
   s.bf16_gather = gather_ == GatherPrecision::bfloat16;
+  s.blocked = cpu_graph(pg).tiles();
   const std::lock_guard<std::mutex> lock(scratch_mutex_);
   scatter_scratch_.block_cost = block_cost_;
   return fused_iteration(g.user_items, cpu_graph(pg).columns(), s, it.f_users, it.f_items, threads_,

@@ -27,6 +27,14 @@ class CpuBackend final : public Backend {
   // Entries + rows per block of the fused iteration (a tuning knob; results do not depend
   // on it). Not thread-safe against a running iteration.
   void set_iteration_block_cost(graph::Offset cost) { block_cost_ = std::max<graph::Offset>(cost, 1); }
+  // Opt-in: graphs prepared after this call also hold a tiled copy of W (cpu/blocked.hpp,
+  // panels of 2^panel_bits columns, chunks of chunk_rows rows; about 6.3-7.0 more bytes per
+  // entry), and the float32 users' gather (half_step and iteration) runs over it; the
+  // results are the same bits. panel_bits 0 turns it off (the default); InputError when
+  // out of make_blocked's ranges.
+  void set_blocked_gather(int panel_bits, graph::Index chunk_rows = 16384);
+  int blocked_panel_bits() const { return panel_bits_; }
+  graph::Index blocked_chunk_rows() const { return chunk_rows_; }
 
  private:
   std::unique_ptr<PreparedGraph> prepare_impl(const BipartiteGraph& g) const override;
@@ -43,6 +51,8 @@ class CpuBackend final : public Backend {
   mutable std::vector<std::uint16_t> bf16_scratch_;
   mutable IterationScratch scatter_scratch_;  // accumulators of W^T products without W^T
   graph::Offset block_cost_ = graph::Offset{1} << 16;
+  int panel_bits_ = 0;  // 0: no tiled copy
+  graph::Index chunk_rows_ = 16384;
 };
 
 }  // namespace driftrec::propagation::cpu

@@ -13,13 +13,19 @@
 
 #include <omp.h>
 
+#include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "propagation/cpu/blocked.hpp"
+#include "propagation/cpu/row_store.hpp"
 
 namespace driftrec::propagation::cpu {
 namespace {
 
 using graph::Index;
 using graph::Offset;
+using detail::Pass;
+using detail::note_change;
+using detail::store_row;
 
 constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row ranges
 // Edges ahead whose x row is prefetched. The gather of x rows is latency-bound; on the
@@ -28,24 +34,6 @@ constexpr int kRangesPerThread = 8;  // dynamic schedule over edge-balanced row 
 // within the noise of each other.
 constexpr Offset kPrefetchEdges = 32;
 
-// Everything one pass reads and writes; a null pointer means "absent" (scale 1, no seed).
-struct Pass {
-  const Offset* indptr;
-  const Index* indices;
-  const float* values;
-  const float* x;
-  const std::uint16_t* xb;  // the bfloat16 operand (in_scale folded in), or null
-  std::size_t ldx;          // elements between rows of xb
-  const float* in_scale;
-  const float* out_scale;
-  float alpha;
-  const float* seed;
-  float seed_coef;
-  float* y;
-  Index k;
-  bool want_change;
-  Offset nnz;  // bounds the prefetch
-};
 
 // Rows [r0, r1). K > 0 fixes k at compile time (accumulators in registers); K == 0 reads
 // k from the pass and keeps its k accumulators and k change maxima in `scratch` (2k floats).
@@ -61,30 +49,6 @@ inline std::uint16_t float_to_bf16(float f) {
   const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
   if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40u);
   return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
-// A row's sum acc (k floats, clobbered) to its output: y_r <- alpha * out_r * acc + seed_coef
-// * seed_r, the change |y_new - y_old| kept per column in max_change and NaN caught in probe.
-// The one tail of the gather (run_rows) and of the scatter (finish_rows), so that both make
-// the same bits from the same sums.
-[[gnu::always_inline]] inline void store_row(const Pass& p, Index r, std::size_t k, float* acc, float* max_change,
-                      float& probe) {
-  const float row_scale = p.out_scale ? p.alpha * p.out_scale[r] : p.alpha;
-  if (p.seed) {
-    const float* sr = p.seed + static_cast<std::size_t>(r) * k;
-    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c] + p.seed_coef * sr[c];
-  } else {
-    for (std::size_t c = 0; c < k; ++c) acc[c] = row_scale * acc[c];
-  }
-  float* yr = p.y + static_cast<std::size_t>(r) * k;
-  if (p.want_change) {
-    for (std::size_t c = 0; c < k; ++c) {
-      const float d = std::fabs(acc[c] - yr[c]);
-      max_change[c] = d > max_change[c] ? d : max_change[c];
-      probe += d - d;
-    }
-  }
-  for (std::size_t c = 0; c < k; ++c) yr[c] = acc[c];
 }
 
 template <int K, bool kInScale, bool kBf16 = false>
@@ -129,10 +93,6 @@ float run_rows(const Pass& p, Index r0, Index r1, float* scratch) {
   return probe != probe ? std::numeric_limits<float>::quiet_NaN() : change;
 }
 
-// Keeps NaN sticky across ranges: once a NaN change is seen the result stays NaN.
-inline void note_change(float d, float& change) {
-  if (d > change || d != d) change = d;
-}
 
 template <int K, bool kInScale, bool kBf16>
 float run_parallel(const Pass& p, const std::vector<Index>& bounds, int threads) {
@@ -351,13 +311,19 @@ Index split_rows(const Offset* indptr, Index lo, Index hi, int parts, int part) 
 template <int K, bool kInScale, bool kBf16>
 IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, const Pass& items,
                                   Index users, std::span<const Index> column_bounds, int threads,
-                                  Offset block_cost) {
+                                  Offset block_cost, const BlockedMatrix* tiles) {
   const int ranges = static_cast<int>(column_bounds.size()) - 1;
   const Offset total = s.indptr[users] + users;
-  const Index blocks = static_cast<Index>(std::max<Offset>(1, (total + block_cost - 1) / block_cost));
-  const std::vector<Index> block_bounds = partition_rows(
-      std::span<const Offset>(s.indptr, static_cast<std::size_t>(users) + 1), static_cast<int>(blocks));
-  const int parts = gather_users ? threads : 0;
+  Index blocks = static_cast<Index>(std::max<Offset>(1, (total + block_cost - 1) / block_cost));
+  std::vector<Index> block_bounds;
+  if (tiles) {  // one block per chunk of the tiled copy, gathered whole by one thread
+    blocks = std::max<Index>(tiles->chunks, 1);
+    for (Index b = 0; b <= blocks; ++b) block_bounds.push_back(std::min<Index>(b * tiles->chunk_rows, users));
+  } else {
+    block_bounds = partition_rows(std::span<const Offset>(s.indptr, static_cast<std::size_t>(users) + 1),
+                                  static_cast<int>(blocks));
+  }
+  const int parts = gather_users ? (tiles ? 1 : threads) : 0;
   const std::int64_t tasks = static_cast<std::int64_t>(blocks) * parts;
   std::vector<std::atomic<int>> pending(static_cast<std::size_t>(blocks));
   for (auto& p : pending) p.store(parts, std::memory_order_relaxed);
@@ -369,9 +335,11 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
   std::atomic<int> next_finish{0};
   std::vector<float> change_users(static_cast<std::size_t>(threads), 0.0f);
   std::vector<float> change_items(static_cast<std::size_t>(threads), 0.0f);
-  std::vector<std::vector<float>> scratch(static_cast<std::size_t>(threads),
-                                          std::vector<float>(K > 0 ? 0 : 2 * static_cast<std::size_t>(items.k)));
   const std::size_t k = static_cast<std::size_t>(items.k);
+  // 2k floats for the generic width (or a chunk's gather), then a chunk's partial sums.
+  const std::size_t part_floats = tiles ? static_cast<std::size_t>(tiles->chunk_rows) * k : 0;
+  std::vector<std::vector<float>> scratch(static_cast<std::size_t>(threads),
+                                          std::vector<float>(2 * k + part_floats, 0.0f));
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
@@ -405,7 +373,8 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
         const int part = static_cast<int>(task % parts);
         const Index lo = block_bounds[b], hi = block_bounds[b + 1];
         const Index r0 = split_rows(s.indptr, lo, hi, parts, part), r1 = split_rows(s.indptr, lo, hi, parts, part + 1);
-        note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
+        if (tiles) note_change(detail::gather_chunk(*tiles, *gather_users, b, own + 2 * k, own), cu);
+        else note_change(run_rows<K, kInScale, kBf16>(*gather_users, r0, r1, own), cu);
         pending[static_cast<std::size_t>(b)].fetch_sub(1, std::memory_order_acq_rel);
       } else {
         std::this_thread::yield();  // another thread holds the next gather or scatter
@@ -428,23 +397,25 @@ IterationChange scatter_iteration(const Pass* gather_users, const Scatter& s, co
 
 template <int K>
 IterationChange scatter_width(const Pass* gather, const Scatter& s, const Pass& items, Index users,
-                              std::span<const Index> bounds, int threads, Offset block_cost) {
+                              std::span<const Index> bounds, int threads, Offset block_cost,
+                              const BlockedMatrix* tiles) {
   if (gather && gather->xb)
-    return scatter_iteration<K, false, true>(gather, s, items, users, bounds, threads, block_cost);
+    return scatter_iteration<K, false, true>(gather, s, items, users, bounds, threads, block_cost, nullptr);
   if (gather && gather->in_scale)
-    return scatter_iteration<K, true, false>(gather, s, items, users, bounds, threads, block_cost);
-  return scatter_iteration<K, false, false>(gather, s, items, users, bounds, threads, block_cost);
+    return scatter_iteration<K, true, false>(gather, s, items, users, bounds, threads, block_cost, tiles);
+  return scatter_iteration<K, false, false>(gather, s, items, users, bounds, threads, block_cost, tiles);
 }
 
 IterationChange scatter_dispatch(const Pass* gather, const Scatter& s, const Pass& items, Index users,
-                                 std::span<const Index> bounds, int threads, Offset block_cost) {
+                                 std::span<const Index> bounds, int threads, Offset block_cost,
+                                 const BlockedMatrix* tiles = nullptr) {
   switch (items.k) {
-    case 1: return scatter_width<1>(gather, s, items, users, bounds, threads, block_cost);
-    case 8: return scatter_width<8>(gather, s, items, users, bounds, threads, block_cost);
-    case 16: return scatter_width<16>(gather, s, items, users, bounds, threads, block_cost);
-    case 20: return scatter_width<20>(gather, s, items, users, bounds, threads, block_cost);
-    case 32: return scatter_width<32>(gather, s, items, users, bounds, threads, block_cost);
-    default: return scatter_width<0>(gather, s, items, users, bounds, threads, block_cost);
+    case 1: return scatter_width<1>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 8: return scatter_width<8>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 16: return scatter_width<16>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 20: return scatter_width<20>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    case 32: return scatter_width<32>(gather, s, items, users, bounds, threads, block_cost, tiles);
+    default: return scatter_width<0>(gather, s, items, users, bounds, threads, block_cost, tiles);
   }
 }
 
@@ -496,8 +467,10 @@ IterationChange fused_iteration(const graph::CsrMatrix& w, std::span<const Index
   Pass items{nullptr, nullptr, nullptr, nullptr, nullptr, k, nullptr,
              s.item_scale.empty() ? nullptr : s.item_scale.data(), s.alpha, s.item_seed.data,
              s.item_seed_coef, f_items.data, f_users.cols, true, 0};
+  const BlockedMatrix* tiles = s.bf16_gather || w.n_rows == 0 ? nullptr : s.blocked;
+  DRIFTREC_ASSERT(!tiles || (tiles->n_rows == w.n_rows && tiles->n_cols == w.n_cols));
   return scatter_dispatch(&users, sc, items, w.n_rows, column_bounds, threads_for(w, threads),
-                          scratch.block_cost);
+                          scratch.block_cost, tiles);
 }
 
 float fused_spmm_transposed(const graph::CsrMatrix& w, std::span<const Index> column_bounds,

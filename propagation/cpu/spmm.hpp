@@ -117,6 +117,8 @@ float fused_spmm_bf16(const graph::CsrMatrix& a, const FusedScales& scales, Cons
 // column_bounds of `parts` column ranges of W of about equal entries + columns.
 std::vector<graph::Index> partition_columns(const graph::CsrMatrix& w, int parts);
 
+struct BlockedMatrix;  // propagation/cpu/blocked.hpp
+
 struct IterationScratch {
   std::vector<float> acc;            // items x k, zero between calls
   std::vector<std::uint16_t> bf16;   // the packed F_I of a bf16 gather
@@ -132,6 +134,10 @@ struct IterationScales {
   ConstDenseView item_seed;  // or data == nullptr
   float item_seed_coef = 0;
   bool bf16_gather = false;  // the users' gather reads F_I as bfloat16 (fused_spmm_bf16)
+  // A tiled copy of W (make_blocked) for the float32 users' gather, or null: each block of
+  // the pass is then one of its chunks, gathered as blocked_fused_spmm does (same bits).
+  // Ignored with bf16_gather.
+  const BlockedMatrix* blocked = nullptr;
 };
 
 // F_U then F_I in place; returns both changes as fused_spmm does. column_bounds: from

@@ -1,0 +1,190 @@
+// The tiled users' gather of propagation/cpu/blocked.hpp: building the tiles of W and the
+// gather over them, one chunk of rows at a time with its partial sums in L2.
+#include "propagation/cpu/blocked.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "propagation/cpu/row_store.hpp"
+
+namespace driftrec::propagation::cpu {
+namespace {
+
+using graph::Index;
+using graph::Offset;
+using detail::note_change;
+using detail::Pass;
+using detail::store_row;
+
+// Entries ahead whose x row is prefetched within a tile (as kPrefetchEdges in spmm.cpp).
+constexpr std::uint32_t kPrefetchEntries = 32;
+
+// One chunk's tiles, built on their own, then concatenated in chunk order.
+struct ChunkTiles {
+  std::vector<std::uint32_t> rows_per_tile;  // panels
+  std::vector<std::uint16_t> row_ids;
+  std::vector<std::uint32_t> row_len;
+  std::vector<std::uint16_t> cols;
+  std::vector<float> values;
+};
+
+ChunkTiles build_chunk(const graph::CsrMatrix& w, Index r0, Index r1, const BlockedMatrix& b) {
+  ChunkTiles t;
+  t.rows_per_tile.assign(static_cast<std::size_t>(b.panels), 0);
+  // Each row's cursor walks its (sorted) entries panel by panel.
+  std::vector<Offset> cursor(w.indptr.begin() + r0, w.indptr.begin() + r1);
+  for (Index p = 0; p < b.panels; ++p) {
+    const Index end_col = std::min<Index>((p + 1) << b.panel_bits, w.n_cols);
+    const Index base = p << b.panel_bits;
+    for (Index r = r0; r < r1; ++r) {
+      Offset& e = cursor[static_cast<std::size_t>(r - r0)];
+      const Offset first = e, last = w.indptr[r + 1];
+      while (e < last && w.indices[e] < end_col) {
+        t.cols.push_back(static_cast<std::uint16_t>(w.indices[e] - base));
+        t.values.push_back(w.data[e]);
+        ++e;
+      }
+      if (e == first) continue;
+      t.row_ids.push_back(static_cast<std::uint16_t>(r - r0));
+      t.row_len.push_back(static_cast<std::uint32_t>(e - first));
+      ++t.rows_per_tile[static_cast<std::size_t>(p)];
+    }
+  }
+  return t;
+}
+
+// Chunk c: rows [c * chunk_rows, ...) summed tile by tile into part (chunk_rows x k, all
+// zero on entry and on return), then written as fused_spmm writes them.
+template <int K, bool kInScale>
+float run_chunk(const BlockedMatrix& b, const Pass& p, Index c, float* part, float* scratch) {
+  const std::size_t k = K > 0 ? static_cast<std::size_t>(K) : static_cast<std::size_t>(p.k);
+  float local[K > 0 ? K : 1];
+  float* acc = K > 0 ? local : scratch;
+  const std::uint32_t* tile_rows = b.tile_rows.data() + static_cast<std::size_t>(c) * b.panels;
+  for (Index t = 0; t < b.panels; ++t) {
+    const Index base = t << b.panel_bits;
+    const float* xp = p.x + static_cast<std::size_t>(base) * k;
+    const float* in_p = kInScale ? p.in_scale + base : nullptr;
+    const std::uint32_t tile_end = b.row_start[tile_rows[t + 1]];
+    for (std::uint32_t i = tile_rows[t]; i < tile_rows[t + 1]; ++i) {
+      float* pr = part + static_cast<std::size_t>(b.row_ids[i]) * k;
+      for (std::size_t q = 0; q < k; ++q) acc[q] = pr[q];
+      const std::uint32_t end = b.row_start[i + 1];
+      for (std::uint32_t e = b.row_start[i]; e < end; ++e) {
+        if (e + kPrefetchEntries < tile_end) {
+          const float* ahead = xp + static_cast<std::size_t>(b.cols[e + kPrefetchEntries]) * k;
+          for (std::size_t q = 0; q < k; q += 16) __builtin_prefetch(ahead + q);
+          __builtin_prefetch(ahead + k - 1);
+        }
+        const std::size_t j = b.cols[e];
+        float w = b.values[e];
+        if constexpr (kInScale) w *= in_p[j];
+        const float* xj = xp + j * k;
+        for (std::size_t q = 0; q < k; ++q) acc[q] += w * xj[q];
+      }
+      for (std::size_t q = 0; q < k; ++q) pr[q] = acc[q];
+    }
+  }
+  float* max_change = scratch + k;
+  for (std::size_t q = 0; q < k; ++q) max_change[q] = 0;
+  float probe = 0;
+  const Index r0 = c * b.chunk_rows, r1 = std::min<Index>(r0 + b.chunk_rows, b.n_rows);
+  for (Index r = r0; r < r1; ++r) {
+    float* pr = part + static_cast<std::size_t>(r - r0) * k;
+    store_row(p, r, k, pr, max_change, probe);
+    for (std::size_t q = 0; q < k; ++q) pr[q] = 0;
+  }
+  float change = probe;
+  for (std::size_t q = 0; q < k; ++q) change = std::max(change, max_change[q]);
+  return probe != probe ? std::numeric_limits<float>::quiet_NaN() : change;
+}
+
+float gather_any(const BlockedMatrix& b, const Pass& p, Index c, float* part, float* scratch) {
+  const bool in = p.in_scale != nullptr;
+  switch (p.k) {
+    case 8: return in ? run_chunk<8, true>(b, p, c, part, scratch) : run_chunk<8, false>(b, p, c, part, scratch);
+    case 16: return in ? run_chunk<16, true>(b, p, c, part, scratch) : run_chunk<16, false>(b, p, c, part, scratch);
+    case 20: return in ? run_chunk<20, true>(b, p, c, part, scratch) : run_chunk<20, false>(b, p, c, part, scratch);
+    case 32: return in ? run_chunk<32, true>(b, p, c, part, scratch) : run_chunk<32, false>(b, p, c, part, scratch);
+    default: return in ? run_chunk<0, true>(b, p, c, part, scratch) : run_chunk<0, false>(b, p, c, part, scratch);
+  }
+}
+
+float run_blocked(const BlockedMatrix& b, const Pass& p, int threads) {
+  const std::size_t k = static_cast<std::size_t>(p.k);
+  std::vector<float> change(static_cast<std::size_t>(b.chunks), 0.0f);
+  core::parallel_for_with_state(
+      b.chunks, {threads, core::Schedule::dynamic, 1},
+      [&] { return std::vector<float>(static_cast<std::size_t>(b.chunk_rows) * k + 2 * k, 0.0f); },
+      [&](std::int64_t c, std::vector<float>& buf) {
+        change[static_cast<std::size_t>(c)] = gather_any(b, p, static_cast<Index>(c), buf.data(),
+                                                         buf.data() + static_cast<std::size_t>(b.chunk_rows) * k);
+      });
+  float total = 0;
+  for (float c : change) note_change(c, total);
+  return total;
+}
+
+}  // namespace
+
+float detail::gather_chunk(const BlockedMatrix& b, const Pass& p, Index chunk, float* part, float* scratch) {
+  return gather_any(b, p, chunk, part, scratch);
+}
+
+std::size_t BlockedMatrix::bytes() const {
+  return sizeof(std::uint32_t) * (tile_rows.size() + row_start.size()) + sizeof(std::uint16_t) * (row_ids.size() + cols.size()) +
+         sizeof(float) * values.size();
+}
+
+BlockedMatrix make_blocked(const graph::CsrMatrix& w, int panel_bits, Index chunk_rows, int threads) {
+  DRIFTREC_THROW_IF_NOT(panel_bits >= 1 && panel_bits <= 16,
+                        "make_blocked: panel_bits must be in [1, 16], got " + std::to_string(panel_bits));
+  DRIFTREC_THROW_IF_NOT(chunk_rows >= 1 && chunk_rows <= 65536,
+                        "make_blocked: chunk_rows must be in [1, 65536], got " + std::to_string(chunk_rows));
+  DRIFTREC_THROW_IF_NOT(w.nnz() < (Offset{1} << 32) - 1, "make_blocked: at most 2^32 - 2 entries");
+  BlockedMatrix b;
+  b.n_rows = w.n_rows;
+  b.n_cols = w.n_cols;
+  b.panel_bits = panel_bits;
+  b.chunk_rows = chunk_rows;
+  b.panels = std::max<Index>(1, (w.n_cols + (Index{1} << panel_bits) - 1) >> panel_bits);
+  b.chunks = (w.n_rows + chunk_rows - 1) / chunk_rows;
+  std::vector<ChunkTiles> parts(static_cast<std::size_t>(b.chunks));
+  core::parallel_for(b.chunks, {std::max(threads, 1), core::Schedule::dynamic, 1}, [&](std::int64_t c) {
+    const Index r0 = static_cast<Index>(c) * chunk_rows;
+    parts[static_cast<std::size_t>(c)] = build_chunk(w, r0, std::min<Index>(r0 + chunk_rows, w.n_rows), b);
+  });
+  std::size_t rows = 0;
+  for (const ChunkTiles& t : parts) rows += t.row_ids.size();
+  b.tile_rows.reserve(static_cast<std::size_t>(b.chunks * b.panels) + 1);
+  b.row_ids.reserve(rows);
+  b.row_start.reserve(rows + 1);
+  b.cols.reserve(static_cast<std::size_t>(w.nnz()));
+  b.values.reserve(static_cast<std::size_t>(w.nnz()));
+  b.tile_rows.push_back(0);
+  b.row_start.push_back(0);
+  for (ChunkTiles& t : parts) {
+    for (const std::uint32_t n : t.rows_per_tile) b.tile_rows.push_back(b.tile_rows.back() + n);
+    b.row_ids.insert(b.row_ids.end(), t.row_ids.begin(), t.row_ids.end());
+    for (const std::uint32_t n : t.row_len) b.row_start.push_back(b.row_start.back() + n);
+    b.cols.insert(b.cols.end(), t.cols.begin(), t.cols.end());
+    b.values.insert(b.values.end(), t.values.begin(), t.values.end());
+    t = ChunkTiles{};
+  }
+  return b;
+}
+
+float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& s, ConstDenseView x, DenseView y, int threads) {
+  if (b.n_rows == 0 || y.cols == 0) return 0;
+  const Pass p{nullptr, nullptr, nullptr, x.data, nullptr, static_cast<std::size_t>(y.cols),
+               s.in_scale.empty() ? nullptr : s.in_scale.data(), s.out_scale.empty() ? nullptr : s.out_scale.data(),
+               s.alpha, s.seed.data, s.seed_coef, y.data, y.cols, true, 0};
+  // As spmm.cpp's run(): fewer threads below kMinWorkPerThread entries + rows each.
+  const graph::Offset work = static_cast<graph::Offset>(b.values.size()) + b.n_rows;
+  threads = static_cast<int>(std::clamp<graph::Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
+  return run_blocked(b, p, threads);
+}
+
+}  // namespace driftrec::propagation::cpu

@@ -1,0 +1,179 @@
+// The tiled users' gather of propagation/cpu/blocked.hpp (blocked_fused_spmm): bit for
+// bit equal to fused_spmm on the same W (each row sums the same products in the same
+// order), for the fixed widths and the generic path, 1..3 threads, panels from 2 to 2^16
+// columns and chunks from 1 row to 65536, with and without scales and seed; and within
+// float32 rounding of a dense double reference. The one-pass iteration over the tiled
+// copy (CpuBackend::set_blocked_gather) equals the plain one bit for bit, with and without
+// the stored transpose, and so does propagate_labels through such a backend (relabelling
+// included). Random skewed matrices, seeds printed.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/error.hpp"
+#include "propagation/cpu/blocked.hpp"
+#include "propagation/cpu/cpu_backend.hpp"
+#include "propagation/cpu/spmm.hpp"
+#include "propagation/label_propagation.hpp"
+#include "tests/propagation/random_graphs.hpp"
+
+using namespace driftrec;
+using namespace driftrec::propagation;
+using graph::Index;
+
+namespace {
+
+std::vector<float> positive(std::mt19937_64& rng, Index n) {
+  std::uniform_real_distribution<float> u(0.2f, 1.5f);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+bool same_bits(const DenseMatrix& a, const DenseMatrix& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("blocked_fused_spmm equals fused_spmm bit for bit for every tiling, width and thread count",
+          "[propagation][blocked]") {
+  for (const std::uint64_t seed : {11u, 12u, 13u}) {
+    std::mt19937_64 rng(seed);
+    const Index rows = 50 + static_cast<Index>(rng() % 400), cols = 20 + static_cast<Index>(rng() % 700);
+    const graph::CsrMatrix w = test::random_skewed_matrix(rng, rows, cols, 6 * static_cast<std::size_t>(rows));
+    const std::vector<float> out = positive(rng, rows), in = positive(rng, cols);
+    for (const int k : {1, 3, 8, 16, 20, 32, 37}) {
+      const DenseMatrix x = test::random_dense(rng, cols, k), seed_rows = test::random_dense(rng, rows, k),
+                        start = test::random_dense(rng, rows, k);
+      for (const bool scaled : {false, true}) {
+        cpu::FusedScales s;
+        if (scaled) {
+          s.out_scale = out;
+          s.in_scale = in;
+          s.alpha = 0.7f;
+          s.seed = view(seed_rows);
+          s.seed_coef = 0.3f;
+        }
+        DenseMatrix want = start;
+        const float want_change = cpu::fused_spmm(w, s, view(x), view(want), 1);
+        for (const int bits : {1, 3, 6, 16})
+          for (const Index chunk : {1, 7, 64, 65536})
+            for (const int threads : {1, 2, 3}) {
+              CAPTURE(seed, rows, cols, k, scaled, bits, chunk, threads);
+              const cpu::BlockedMatrix b = cpu::make_blocked(w, bits, chunk, threads);
+              REQUIRE(b.cols.size() == static_cast<std::size_t>(w.nnz()));
+              DenseMatrix got = start;
+              const float change = cpu::blocked_fused_spmm(b, s, view(x), view(got), threads);
+              REQUIRE(same_bits(got, want));
+              REQUIRE(change == want_change);
+            }
+      }
+    }
+  }
+}
+
+TEST_CASE("blocked_fused_spmm matches alpha D_out W D_in x + seed_coef seed in double precision",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = 21;
+  std::mt19937_64 rng(seed);
+  const Index rows = 300, cols = 900, k = 20;
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, rows, cols, 3000);
+  const std::vector<float> out = positive(rng, rows), in = positive(rng, cols);
+  const DenseMatrix x = test::random_dense(rng, cols, k), seed_rows = test::random_dense(rng, rows, k);
+  cpu::FusedScales s{out, in, 0.8f, view(seed_rows), 0.2f};
+  DenseMatrix got = DenseMatrix::Zero(rows, k);
+  cpu::blocked_fused_spmm(cpu::make_blocked(w, 7, 50, 2), s, view(x), view(got), 2);
+  const Eigen::MatrixXd wd = test::dense(w);
+  Eigen::VectorXd o(rows), i(cols);
+  for (Index r = 0; r < rows; ++r) o(r) = out[static_cast<std::size_t>(r)];
+  for (Index c = 0; c < cols; ++c) i(c) = in[static_cast<std::size_t>(c)];
+  const Eigen::MatrixXd xd = x.cast<double>(), sd = seed_rows.cast<double>();
+  const Eigen::MatrixXd want = 0.8 * o.asDiagonal() * wd * i.asDiagonal() * xd + 0.2 * sd;
+  // Each entry: float32 rounding of a sum of at most `cols` terms and its scaling.
+  const Eigen::MatrixXd bound =
+      (cols + 8) * 6e-8 * (0.8 * o.asDiagonal() * wd.cwiseAbs() * i.asDiagonal() * xd.cwiseAbs() + 0.2 * sd.cwiseAbs())
+                              .array()
+                              .matrix() +
+      Eigen::MatrixXd::Constant(rows, k, 1e-30);
+  CAPTURE(seed);
+  test::require_within(got, want, bound);
+}
+
+TEST_CASE("make_blocked rejects panels wider than 16-bit ids and chunks beyond 65536 rows with InputError",
+          "[propagation][blocked]") {
+  std::mt19937_64 rng(5);
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 10, 10, 30);
+  REQUIRE_THROWS_AS(cpu::make_blocked(w, 17, 64, 1), driftrec::InputError);
+  REQUIRE_THROWS_AS(cpu::make_blocked(w, 0, 64, 1), driftrec::InputError);
+  REQUIRE_THROWS_AS(cpu::make_blocked(w, 8, 0, 1), driftrec::InputError);
+  REQUIRE_THROWS_AS(cpu::make_blocked(w, 8, 65537, 1), driftrec::InputError);
+}
+
+TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal the plain ones, bit for bit",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = GENERATE(31u, 32u);
+  const int threads = GENERATE(1, 2, 3);
+  const int bits = GENERATE(4, 12);
+  const Index chunk = GENERATE(Index{100}, Index{4096});
+  CAPTURE(seed, threads, bits, chunk);
+  std::mt19937_64 rng(seed);
+  // > 3 x kMinWorkPerThread entries + rows, so that three threads really run.
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 20000, 7000, 450000);
+  for (const Transpose tr : {Transpose::none, Transpose::stored}) {
+    const BipartiteGraph g = make_bipartite_graph(w, "W", tr);
+    cpu::CpuBackend plain(threads), tiled(threads);
+    tiled.set_blocked_gather(bits, chunk);
+    const auto pp = plain.prepare(g), pt = tiled.prepare(g);
+    for (const int k : {1, 8, 20, 37}) {
+      CAPTURE(k, g.transpose_stored);
+      DenseMatrix fu = test::random_dense(rng, g.users(), k), fi = test::random_dense(rng, g.items(), k);
+      const DenseMatrix yu = test::random_dense(rng, g.users(), k), yi = test::random_dense(rng, g.items(), k);
+      DenseMatrix fu2 = fu, fi2 = fi;
+      for (int it = 0; it < 2; ++it) {
+        Iteration a{0.85f, view(fu), view(fi), view(yu), 0.5f, view(yi), 1.0f};
+        Iteration b{0.85f, view(fu2), view(fi2), view(yu), 0.5f, view(yi), 1.0f};
+        const IterationChange ca = plain.iteration(*pp, a), cb = tiled.iteration(*pt, b);
+        REQUIRE(same_bits(fu, fu2));
+        REQUIRE(same_bits(fi, fi2));
+        REQUIRE(ca.users == cb.users);
+        REQUIRE(ca.items == cb.items);
+      }
+      const double ha = plain.half_step(*pp, {Side::users, 0.7f, view(std::as_const(fi)), view(fu), view(yu), 1.0f});
+      const double hb = tiled.half_step(*pt, {Side::users, 0.7f, view(std::as_const(fi2)), view(fu2), view(yu), 1.0f});
+      REQUIRE(same_bits(fu, fu2));
+      REQUIRE(ha == hb);
+    }
+  }
+  cpu::CpuBackend be(1);
+  REQUIRE_THROWS_AS(be.set_blocked_gather(17), driftrec::InputError);
+  REQUIRE_THROWS_AS(be.set_blocked_gather(8, 0), driftrec::InputError);
+}
+
+TEST_CASE("propagate_labels through a CPU backend with the tiled gather equals the default, bit for bit",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = 41;
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  // Above kReorderMinNonzeros and kLowMemoryMinNonzeros: relabelled by degree, W alone,
+  // so the one-pass iteration runs over the tiled copy of the relabelled W.
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 60000, 20000, 2400000);
+  REQUIRE(w.nnz() >= LabelPropagationOptions::kReorderMinNonzeros);
+  const graph::CsrMatrix item_labels = test::random_item_labels(rng, w.n_cols, 8, 0.3);
+  const DenseMatrix prior = test::random_dense(rng, w.n_rows, 8).cwiseAbs();
+  cpu::CpuBackend tiled(2);
+  tiled.set_blocked_gather(13, 4096);
+  LabelPropagationOptions o;
+  o.threads = 2;
+  o.max_iterations = 4;
+  o.tolerance = 0;
+  const PropagationResult plain = propagate_labels(w, item_labels, &prior, o);
+  o.backend = &tiled;
+  const PropagationResult got = propagate_labels(w, item_labels, &prior, o);
+  REQUIRE(got.iterations == plain.iterations);
+  REQUIRE(same_bits(got.user_labels, plain.user_labels));
+  REQUIRE(same_bits(got.item_labels, plain.item_labels));
+  REQUIRE(got.residual == plain.residual);
+}
