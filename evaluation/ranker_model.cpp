@@ -28,8 +28,9 @@ namespace {
 struct Sources {
   std::uint64_t id = 0;  // unique per fit (Ranker's per-thread candidate reuse)
   Index n_items = 0;
-  graph::CsrMatrix history, rp3, knn;
-  mf::Factors tals_user, tals_item, als_user, als_item;
+  graph::CsrMatrix history;
+  std::shared_ptr<const graph::CsrMatrix> rp3, knn;   // shared with rp3beta's and item_knn's fits
+  std::shared_ptr<const mf::AlsModel> tals, als;      // and temporal_als's and als's
   propagation::DenseMatrix interests;  // users x labels
   Eigen::MatrixXf item_labels;         // items x labels, each row a distribution (or zero)
   std::vector<float> recent, age, trend, item_events;
@@ -41,10 +42,10 @@ struct Sources {
   void score(Index u, Scores& out) const {
     const auto n = static_cast<Eigen::Index>(n_items);
     for (auto& v : out) v.assign(static_cast<std::size_t>(n_items), 0.0f);
-    Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals_item * tals_user.row(u).transpose();
-    Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als_item * als_user.row(u).transpose();
-    item_knn_scores(history, rp3, u, out[2]);
-    item_knn_scores(history, knn, u, out[3]);
+    Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals->item * tals->user.row(u).transpose();
+    Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als->item * als->user.row(u).transpose();
+    item_knn_scores(history, *rp3, u, out[2]);
+    item_knn_scores(history, *knn, u, out[3]);
     out[kRecentPopularitySource] = recent;
     Eigen::Map<Eigen::VectorXf>(out[5].data(), n).noalias() = item_labels * interests.row(u).transpose();
   }
@@ -67,6 +68,20 @@ struct Sources {
   }
 };
 
+// The sources' settings.
+constexpr float kTemporalAlsGamma = 0.9f, kTemporalAlsEta = 0.1f;
+constexpr int kAlsFactors = 32;
+constexpr float kAlsRegularization = 10.0f;
+constexpr float kRp3Alpha = 1.0f, kRp3Beta = 0.3f;
+constexpr int kRp3Neighbours = 100, kKnnNeighbours = 200;
+constexpr float kPropagationAlpha = 0.85f, kPropagationGamma = 0.9f, kPropagationMu = 0.5f;
+
+std::vector<std::string> ranker_sources_keys(const LibraryModelOptions& o) {
+  return {temporal_als_key(o, kTemporalAlsGamma, kTemporalAlsEta), als_key(o, kAlsFactors, kAlsRegularization, nullptr),
+          rp3beta_key(kRp3Alpha, kRp3Beta, kRp3Neighbours), item_knn_key(kKnnNeighbours),
+          propagation_key(o, kPropagationAlpha, kPropagationGamma, kPropagationMu, nullptr)};
+}
+
 Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   static std::atomic<std::uint64_t> fitted{0};
   Sources s;
@@ -75,47 +90,15 @@ Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   s.history = t.history;
   const std::size_t P = t.period;
   const auto n_items = static_cast<std::size_t>(t.n_items);
-  const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
-
-  {
-    mf::AlsModel tals = fit_last_temporal_als(t, o, 0.9f, 0.1f);
-    s.tals_user = std::move(tals.user);
-    s.tals_item = std::move(tals.item);
-  }
-
-  {
-    mf::AlsOptions a;
-    a.factors = 32;
-    a.regularization = 10.0f;
-    a.iterations = o.als_iterations;
-    a.seed = o.seed;
-    a.threads = o.threads;
-    mf::AlsModel als = mf::fit_implicit_als(t.history, a);
-    s.als_user = std::move(als.user);
-    s.als_item = std::move(als.item);
-  }
-
-  propagation::WalkSimilarityOptions w;
-  w.alpha = 1.0f;
-  w.beta = 0.3f;
-  w.k = 100;
-  s.rp3 = propagation::rp3beta_similarity(t.history, w);
-  s.knn = item_knn_similarity(t.history, 200);
-
-  propagation::TemporalOptions p;
-  p.propagation.alpha = 0.85f;
-  p.propagation.tolerance = 1e-4;
-  p.propagation.max_iterations = 100;
-  p.propagation.threads = o.threads;
-  p.gamma = 0.9f;
-  p.mu = 0.5f;
-  propagation::DenseMatrix item_scores;
-  propagation::propagate_temporal_streaming(slices, t.item_labels, p, [&](std::size_t period, propagation::PeriodResult& r) {
-    if (period + 1 == slices.size()) {
-      s.interests = std::move(r.interests);
-      item_scores = std::move(r.item_labels);
-    }
-  });
+  // The settings are those of ranker_sources_keys (wanted by the shared fits).
+  s.tals = shared_temporal_als(t, o, kTemporalAlsGamma, kTemporalAlsEta);
+  s.als = shared_als(t, o, kAlsFactors, kAlsRegularization, nullptr);
+  s.rp3 = shared_rp3beta(t, o.shared_fits.get(), kRp3Alpha, kRp3Beta, kRp3Neighbours);
+  s.knn = shared_item_knn(t, o.shared_fits.get(), kKnnNeighbours);
+  const std::shared_ptr<const PropagationFit> propagated =
+      shared_propagation(t, o, kPropagationAlpha, kPropagationGamma, kPropagationMu, nullptr);
+  s.interests = propagated->interests;
+  const propagation::DenseMatrix& item_scores = propagated->item_labels;
   s.item_labels.setZero(t.n_items, t.n_labels);
   for (Index i = 0; i < t.n_items; ++i) {
     const auto b = t.item_labels.indptr[i], e = t.item_labels.indptr[i + 1];
@@ -166,23 +149,6 @@ Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   return s;
 }
 
-// FNV-1a over the training events: tells two Trainings of the same period apart (the same
-// ModelSpec may serve several evaluations, the poisoning test's among them).
-std::uint64_t fingerprint(const Training& t) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::uint64_t v) {
-    h ^= v;
-    h *= 1099511628211ull;
-  };
-  mix(t.period);
-  for (std::size_t k = 0; k < t.events.user.size(); ++k) {
-    mix(static_cast<std::uint64_t>(t.events.user[k]));
-    mix(static_cast<std::uint64_t>(t.events.item[k]));
-    mix(static_cast<std::uint64_t>(t.events.time[k]));
-  }
-  return h;
-}
-
 EvaluationData as_data(const Training& t) {
   EvaluationData d;
   d.n_users = t.n_users;
@@ -210,7 +176,7 @@ struct Cache {
   }
 
   std::shared_ptr<const Sources> sources_of(const Training& t) {
-    const Key key{t.period, fingerprint(t)};
+    const Key key{t.period, training_fingerprint(t)};
     if (auto it = sources.find(key); it != sources.end()) return it->second;
     auto s = std::make_shared<const Sources>(fit_sources(t, library));
     sources.emplace(key, s);
@@ -220,7 +186,7 @@ struct Cache {
 
   // The listwise examples of every training period before t.period.
   std::shared_ptr<const std::vector<RankingExample>> examples_of(const Training& t) {
-    const Key key{t.period, fingerprint(t)};
+    const Key key{t.period, training_fingerprint(t)};
     if (auto it = examples.find(key); it != examples.end()) return it->second;
     auto out = std::make_shared<std::vector<RankingExample>>();
     const EvaluationData d = as_data(t);
@@ -320,6 +286,8 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
   if (options.sources_alone)
     for (int s = 0; s < kRankerSources; ++s) m.grid.push_back({{"source", s}, {"l2", 0}});
   auto cache = std::make_shared<Cache>();
+  if (library.shared_fits)
+    for (const std::string& key : ranker_sources_keys(library)) library.shared_fits->want(key);
   cache->library = library;
   cache->options = options;
   m.fit = [cache](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {

@@ -1,0 +1,90 @@
+// The ranker's sources served from the other rows' fits (shared_fits.hpp): an evaluation of
+// item_knn, rp3beta, als, label_propagation, temporal_als and the ranker gives bit for bit
+// the same series, validation values and choices with the shared fits as with every fit
+// made afresh, and the ranker is actually served (fits reused, not recomputed).
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include "evaluation/evaluate.hpp"
+#include "evaluation/item_knn.hpp"
+#include "evaluation/library_models.hpp"
+#include "evaluation/ranker_model.hpp"
+#include "graph/random.hpp"
+#include "tests/test_util.hpp"
+
+using namespace driftrec;
+using namespace driftrec::evaluation;
+using graph::Index;
+
+namespace {
+
+// Seven periods of 100 s, random users, items and labels with a popular set that moves.
+EvaluationData moving_data(std::uint64_t seed) {
+  constexpr Index kUsers = 70, kItems = 40, kLabels = 3;
+  graph::Rng rng(seed, 41, 0);
+  std::vector<graph::Triplet> labels;
+  for (Index i = 0; i < kItems; ++i)
+    if (rng.below(5) != 0) labels.push_back({i, static_cast<Index>(rng.below(kLabels)), 1});
+  std::vector<graph::Event> ev;
+  for (int p = 0; p < 7; ++p)
+    for (Index u = 0; u < kUsers; ++u) {
+      if (rng.below(3) == 0) continue;
+      const int n = 1 + static_cast<int>(rng.below(5));
+      for (int k = 0; k < n; ++k) {
+        const Index item = rng.below(2) == 0 ? static_cast<Index>((p * 5 + rng.below(8)) % kItems)
+                                             : static_cast<Index>(rng.below(kItems));
+        ev.push_back({p * 100 + 1 + static_cast<graph::Time>(rng.below(98)), u, item, 1.0f});
+      }
+    }
+  graph::sort_events(ev);
+  return make_evaluation_data(kUsers, kItems, graph::csr_from_triplets(kItems, kLabels, labels),
+                              graph::to_columns(std::move(ev)), graph::Slicing::parse("100s"),
+                              graph::Aggregate::count);
+}
+
+std::vector<ModelSpec> rows(const LibraryModelOptions& o) {
+  return {item_knn_model({50, 200}, o.shared_fits), rp3beta_model(o.shared_fits), als_model(o),
+          label_propagation_model(o), temporal_als_model(o), ranker_model(o)};
+}
+
+}  // namespace
+
+TEST_CASE("the ranker's sources shared with the other rows' fits give the same evaluation bit for bit",
+          "[evaluation][ranker][shared_fits]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const EvaluationData d = moving_data(seed);
+  LibraryModelOptions o;
+  o.window = 3;
+  o.als_iterations = 3;
+  o.threads = 2;
+  o.seed = seed;
+  EvaluateOptions e;
+  e.test_periods = 2;
+  e.threads = 2;
+
+  const ModelOutcomes fresh = evaluate_models(d, rows(o), e);
+  LibraryModelOptions shared = o;
+  shared.shared_fits = std::make_shared<SharedFits>();
+  const ModelOutcomes reused = evaluate_models(d, rows(shared), e);
+
+  // Validation (the ranker's five sources at V) and both test periods: temporal ALS, ALS
+  // and item-KNN whenever the rows chose the ranker's settings; at least the validation's.
+  CHECK(shared.shared_fits->served() >= 4);
+  REQUIRE(fresh.models.size() == reused.models.size());
+  CHECK(fresh.pairs.size() == reused.pairs.size());
+  for (std::size_t m = 0; m < fresh.models.size(); ++m) {
+    CAPTURE(m);
+    const ModelOutcome &a = fresh.models[m], &b = reused.models[m];
+    CHECK(a.chosen == b.chosen);
+    CHECK(a.validation == b.validation);
+    CHECK(a.period_notes == b.period_notes);
+    REQUIRE(a.series.size() == b.series.size());
+    for (std::size_t s = 0; s < a.series.size(); ++s) {
+      CAPTURE(s);
+      CHECK(a.series[s].value == b.series[s].value);
+      CHECK(a.series[s].defined == b.series[s].defined);
+    }
+  }
+}
