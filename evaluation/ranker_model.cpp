@@ -168,7 +168,14 @@ struct Cache {
   RankerOptions options;
   std::mutex mutex;
   std::map<Key, std::shared_ptr<const Sources>> sources;
-  std::map<Key, std::shared_ptr<const std::vector<RankingExample>>> examples;
+  // A fit's examples: the periods' own, held, and pointers to them in the order fitted.
+  struct Examples {
+    std::vector<std::shared_ptr<const std::vector<RankingExample>>> parts;
+    std::vector<const RankingExample*> all;
+    bool empty() const { return all.empty(); }
+  };
+  std::map<Key, std::shared_ptr<const std::vector<RankingExample>>> by_period;
+  std::map<Key, std::shared_ptr<const Examples>> examples;
 
   template <class V>
   static void bound(std::map<Key, V>& m, std::size_t most) {
@@ -184,42 +191,60 @@ struct Cache {
     return s;
   }
 
-  // The listwise examples of every training period before t.period.
-  std::shared_ptr<const std::vector<RankingExample>> examples_of(const Training& t) {
+  // The listwise examples of training period q < the period of `d`'s data: q's users with
+  // new items (at most max_users_per_period, evenly spaced), their candidates from the
+  // sources fitted before q. The fits of the next training_periods periods all use them, so
+  // they are made once, keyed by q and the events up to q's end (all they depend on).
+  std::shared_ptr<const std::vector<RankingExample>> period_examples(const EvaluationData& d, std::size_t q,
+                                                                     const Training& next) {
+    const Key key{q, training_fingerprint(next)};
+    if (auto it = by_period.find(key); it != by_period.end()) return it->second;
+    auto out = std::make_shared<std::vector<RankingExample>>();
+    const Training tq = make_training(d, q);
+    const std::shared_ptr<const Sources> s = sources_of(tq);
+    std::vector<EvaluatedPair> pairs = evaluated_pairs(d, tq);
+    std::erase_if(pairs, [](const EvaluatedPair& e) { return e.items.empty(); });
+    const auto most = static_cast<std::size_t>(options.max_users_per_period);
+    if (pairs.size() > most) {  // evenly spaced, by user
+      std::vector<EvaluatedPair> kept;
+      for (std::size_t j = 0; j < most; ++j) kept.push_back(std::move(pairs[j * pairs.size() / most]));
+      pairs = std::move(kept);
+    }
+    std::vector<RankingExample> made(pairs.size());
+    core::ParallelFor o;
+    o.threads = library.threads;
+    o.schedule = core::Schedule::dynamic;
+    o.chunk = 8;
+    o.serial_nested = true;
+    core::parallel_for_with_state(
+        static_cast<std::int64_t>(pairs.size()), o, [] { return Sources::Scores{}; },
+        [&](std::int64_t j, Sources::Scores& scratch) {
+          const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
+          RankingExample& ex = made[static_cast<std::size_t>(j)];
+          ex.candidates = s->candidates(e.user, scratch, options.per_source);
+          for (Index i : ex.candidates.items)
+            ex.positive.push_back(std::binary_search(e.items.begin(), e.items.end(), i) ? 1 : 0);
+        });
+    for (RankingExample& ex : made)
+      if (std::any_of(ex.positive.begin(), ex.positive.end(), [](auto y) { return y != 0; }))
+        out->push_back(std::move(ex));
+    by_period.emplace(key, out);
+    bound(by_period, static_cast<std::size_t>(options.training_periods) + 1);
+    return out;
+  }
+
+  // The listwise examples of every training period before t.period, the latest first.
+  std::shared_ptr<const Examples> examples_of(const Training& t) {
     const Key key{t.period, training_fingerprint(t)};
     if (auto it = examples.find(key); it != examples.end()) return it->second;
-    auto out = std::make_shared<std::vector<RankingExample>>();
+    auto out = std::make_shared<Examples>();
     const EvaluationData d = as_data(t);
     for (int back = 1; back <= options.training_periods; ++back) {
       if (t.period < static_cast<std::size_t>(back) + 1) break;  // q >= 1
-      const Training tq = make_training(d, t.period - static_cast<std::size_t>(back));
-      const std::shared_ptr<const Sources> s = sources_of(tq);
-      std::vector<EvaluatedPair> pairs = evaluated_pairs(d, tq);
-      std::erase_if(pairs, [](const EvaluatedPair& e) { return e.items.empty(); });
-      const auto most = static_cast<std::size_t>(options.max_users_per_period);
-      if (pairs.size() > most) {  // evenly spaced, by user
-        std::vector<EvaluatedPair> kept;
-        for (std::size_t j = 0; j < most; ++j) kept.push_back(std::move(pairs[j * pairs.size() / most]));
-        pairs = std::move(kept);
-      }
-      std::vector<RankingExample> made(pairs.size());
-      core::ParallelFor o;
-      o.threads = library.threads;
-      o.schedule = core::Schedule::dynamic;
-      o.chunk = 8;
-      o.serial_nested = true;
-      core::parallel_for_with_state(
-          static_cast<std::int64_t>(pairs.size()), o, [] { return Sources::Scores{}; },
-          [&](std::int64_t j, Sources::Scores& scratch) {
-            const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
-            RankingExample& ex = made[static_cast<std::size_t>(j)];
-            ex.candidates = s->candidates(e.user, scratch, options.per_source);
-            for (Index i : ex.candidates.items)
-              ex.positive.push_back(std::binary_search(e.items.begin(), e.items.end(), i) ? 1 : 0);
-          });
-      for (RankingExample& ex : made)
-        if (std::any_of(ex.positive.begin(), ex.positive.end(), [](auto y) { return y != 0; }))
-          out->push_back(std::move(ex));
+      const std::size_t q = t.period - static_cast<std::size_t>(back);
+      auto part = back == 1 ? period_examples(d, q, t) : period_examples(d, q, make_training(d, q + 1));
+      for (const RankingExample& ex : *part) out->all.push_back(&ex);
+      out->parts.push_back(std::move(part));
     }
     examples.emplace(key, out);
     bound(examples, 2);
@@ -303,7 +328,7 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
       w(rank_feature(kRecentPopularitySource)) = 1.0;
       note = "no user had a new item among its candidates in the training periods; ranked by recent popularity";
     } else {
-      const ListwiseFit f = fit_listwise(*examples, param(p, "l2"), 50, cache->library.threads);
+      const ListwiseFit f = fit_listwise(examples->all, param(p, "l2"), 50, cache->library.threads);
       w = f.weights;
       if (f.gradient_norm > 1e-4)
         note = fmt::format("the listwise fit stopped after {} Newton steps with |gradient| {:.3g}", f.iterations,

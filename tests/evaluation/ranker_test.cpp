@@ -3,7 +3,8 @@
 // listwise loss's gradient and Hessian match finite differences, and the Newton fit lands
 // on a stationary point that no random nearby weight beats, for any thread count. And the
 // row's fallback: on the validation period its chosen setting's recall@20 is at least that
-// of each source it combines, each source scored independently as its own evaluate row.
+// of each source it combines, each source scored independently as its own evaluate row;
+// and a fit reusing the examples an earlier period's fit made equals a fresh one.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -289,5 +290,30 @@ TEST_CASE("on validation the ranker's recall@20 is never below the best of the s
   for (std::size_t g = 0; g < c.tried.size(); ++g) {
     CAPTURE(g);
     CHECK(r.validation["ranker"][g]["value"].get<double>() == Approx(c.tried[g].second).margin(1e-12));
+  }
+}
+
+TEST_CASE("the ranker fitted after the period before it, reusing that fit's examples, equals a fresh fit",
+          "[evaluation][ranker]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const EvaluationData d = moving_popularity_data(seed);
+  LibraryModelOptions o;
+  o.window = 3;
+  o.als_iterations = 3;
+  o.threads = 2;
+  const Params learned{{"source", -1}, {"l2", 0.01}};
+  const ModelSpec warm = ranker_model(o);
+  const Training before = make_training(d, 5), t = make_training(d, 6);
+  (void)warm.fit(before, learned);  // makes the examples of period 4, which t's fit uses too
+  const auto reused = warm.fit(t, learned);
+  const auto fresh = ranker_model(o).fit(t, learned);
+  CHECK(reused->note() == fresh->note());
+  for (Index u = 0; u < t.n_users; ++u) {
+    CAPTURE(u);
+    std::vector<float> a(static_cast<std::size_t>(t.n_items)), b(a.size());
+    reused->items(u, a);
+    fresh->items(u, b);
+    REQUIRE(a == b);
   }
 }
