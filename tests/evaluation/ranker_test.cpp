@@ -18,6 +18,7 @@
 #include "evaluation/ranker.hpp"
 #include "evaluation/ranker_model.hpp"
 #include "graph/random.hpp"
+#include "tests/evaluation/moving_data.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -181,34 +182,6 @@ TEST_CASE("the listwise Newton fit reaches the minimum, the same for 1 and 2 thr
 
 namespace {
 
-// Seven periods of 100 s: 90 users, 50 items, a popular set that moves each period (so
-// recent popularity, the users' own items and the learned weights all carry signal).
-EvaluationData moving_popularity_data(std::uint64_t seed) {
-  constexpr Index kUsers = 90, kItems = 50, kLabels = 4;
-  graph::Rng rng(seed, 34, 0);
-  std::vector<graph::Triplet> labels;
-  for (Index i = 0; i < kItems; ++i)
-    if (i % 7 != 0) labels.push_back({i, i % kLabels, 1});  // some items without labels
-  std::vector<graph::Event> ev;
-  for (int p = 0; p < 7; ++p)
-    for (Index u = 0; u < kUsers; ++u) {
-      if (rng.below(3) == 0) continue;
-      const int n = 1 + static_cast<int>(rng.below(5));
-      for (int k = 0; k < n; ++k) {
-        Index item = 0;
-        if (rng.below(2) == 0)
-          item = static_cast<Index>((p * 6 + rng.below(8)) % kItems);  // this period's hits
-        else
-          item = static_cast<Index>((u % kLabels + kLabels * rng.below(kItems / kLabels)) % kItems);  // own taste
-        ev.push_back({p * 100 + 1 + static_cast<graph::Time>(rng.below(98)), u, item, 1.0f});
-      }
-    }
-  graph::sort_events(ev);
-  return make_evaluation_data(kUsers, kItems, graph::csr_from_triplets(kItems, kLabels, labels),
-                              graph::to_columns(std::move(ev)), graph::Slicing::parse("100s"),
-                              graph::Aggregate::count);
-}
-
 // Mean recall@k over the period's users with new items, of a row fitted on the data before it.
 double validation_recall(const EvaluationData& d, std::size_t period, const ModelSpec& m, const Params& p, int k) {
   const Training t = make_training(d, period);
@@ -231,7 +204,7 @@ TEST_CASE("on validation the ranker's recall@20 is never below the best of the s
           "[evaluation][ranker]") {
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
-  const EvaluationData d = moving_popularity_data(seed);
+  const EvaluationData d = driftrec::test::moving_popularity_data(seed);
   REQUIRE(d.periods.size() == 7);
   LibraryModelOptions o;
   o.window = 3;
@@ -297,7 +270,7 @@ TEST_CASE("the ranker fitted after the period before it, reusing that fit's exam
           "[evaluation][ranker]") {
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
-  const EvaluationData d = moving_popularity_data(seed);
+  const EvaluationData d = driftrec::test::moving_popularity_data(seed);
   LibraryModelOptions o;
   o.window = 3;
   o.als_iterations = 3;

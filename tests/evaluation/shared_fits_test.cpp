@@ -10,38 +10,12 @@
 #include "evaluation/item_knn.hpp"
 #include "evaluation/library_models.hpp"
 #include "evaluation/ranker_model.hpp"
-#include "graph/random.hpp"
+#include "tests/evaluation/moving_data.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
 using namespace driftrec::evaluation;
-using graph::Index;
-
 namespace {
-
-// Seven periods of 100 s, random users, items and labels with a popular set that moves.
-EvaluationData moving_data(std::uint64_t seed) {
-  constexpr Index kUsers = 70, kItems = 40, kLabels = 3;
-  graph::Rng rng(seed, 41, 0);
-  std::vector<graph::Triplet> labels;
-  for (Index i = 0; i < kItems; ++i)
-    if (rng.below(5) != 0) labels.push_back({i, static_cast<Index>(rng.below(kLabels)), 1});
-  std::vector<graph::Event> ev;
-  for (int p = 0; p < 7; ++p)
-    for (Index u = 0; u < kUsers; ++u) {
-      if (rng.below(3) == 0) continue;
-      const int n = 1 + static_cast<int>(rng.below(5));
-      for (int k = 0; k < n; ++k) {
-        const Index item = rng.below(2) == 0 ? static_cast<Index>((p * 5 + rng.below(8)) % kItems)
-                                             : static_cast<Index>(rng.below(kItems));
-        ev.push_back({p * 100 + 1 + static_cast<graph::Time>(rng.below(98)), u, item, 1.0f});
-      }
-    }
-  graph::sort_events(ev);
-  return make_evaluation_data(kUsers, kItems, graph::csr_from_triplets(kItems, kLabels, labels),
-                              graph::to_columns(std::move(ev)), graph::Slicing::parse("100s"),
-                              graph::Aggregate::count);
-}
 
 std::vector<ModelSpec> rows(const LibraryModelOptions& o) {
   return {item_knn_model({50, 200}, o.shared_fits), rp3beta_model(o.shared_fits), als_model(o),
@@ -54,7 +28,7 @@ TEST_CASE("the ranker's sources shared with the other rows' fits give the same e
           "[evaluation][ranker][shared_fits]") {
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
-  const EvaluationData d = moving_data(seed);
+  const EvaluationData d = driftrec::test::moving_popularity_data(seed);
   LibraryModelOptions o;
   o.window = 3;
   o.als_iterations = 3;
