@@ -2,6 +2,7 @@
 // a popular set that moves each period (so recent popularity, the users' own items and the
 // learned weights all carry signal).
 #pragma once
+#include "evaluation/library_models.hpp"
 #include "evaluation/split.hpp"
 #include "graph/random.hpp"
 
@@ -31,6 +32,16 @@ inline evaluation::EvaluationData moving_popularity_data(std::uint64_t seed) {
   return evaluation::make_evaluation_data(kUsers, kItems, graph::csr_from_triplets(kItems, kLabels, labels),
                                           graph::to_columns(std::move(ev)), graph::Slicing::parse("100s"),
                                           graph::Aggregate::count);
+}
+
+// Small fits for that log: a window of 3 periods, 3 ALS sweeps, 2 threads.
+inline evaluation::LibraryModelOptions small_library_options(std::uint64_t seed = 0) {
+  evaluation::LibraryModelOptions o;
+  o.window = 3;
+  o.als_iterations = 3;
+  o.threads = 2;
+  o.seed = seed;
+  return o;
 }
 
 }  // namespace driftrec::test

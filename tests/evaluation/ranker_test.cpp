@@ -271,10 +271,7 @@ TEST_CASE("the ranker fitted after the period before it, reusing that fit's exam
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
   const EvaluationData d = driftrec::test::moving_popularity_data(seed);
-  LibraryModelOptions o;
-  o.window = 3;
-  o.als_iterations = 3;
-  o.threads = 2;
+  const LibraryModelOptions o = driftrec::test::small_library_options();
   const Params learned{{"source", -1}, {"l2", 0.01}};
   const ModelSpec warm = ranker_model(o);
   const Training before = make_training(d, 5), t = make_training(d, 6);

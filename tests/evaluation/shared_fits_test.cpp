@@ -29,11 +29,7 @@ TEST_CASE("the ranker's sources shared with the other rows' fits give the same e
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
   const EvaluationData d = driftrec::test::moving_popularity_data(seed);
-  LibraryModelOptions o;
-  o.window = 3;
-  o.als_iterations = 3;
-  o.threads = 2;
-  o.seed = seed;
+  const LibraryModelOptions o = driftrec::test::small_library_options(seed);
   EvaluateOptions e;
   e.test_periods = 2;
   e.threads = 2;
