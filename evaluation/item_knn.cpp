@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "core/parallel.hpp"
 #include "evaluation/metrics.hpp"
 
@@ -106,43 +108,67 @@ namespace {
 // Scores W_u S from a similarity S: item-KNN's and RP3beta's.
 class ItemKnn : public FittedModel {
  public:
-  ItemKnn(const graph::CsrMatrix& history, graph::CsrMatrix similarity)
+  ItemKnn(const graph::CsrMatrix& history, std::shared_ptr<const graph::CsrMatrix> similarity)
       : history_(history), similarity_(std::move(similarity)) {}
   void items(Index user, std::span<float> out) const override {
-    item_knn_scores(history_, similarity_, user, out);
+    item_knn_scores(history_, *similarity_, user, out);
   }
 
  private:
-  graph::CsrMatrix history_, similarity_;
+  graph::CsrMatrix history_;
+  std::shared_ptr<const graph::CsrMatrix> similarity_;
 };
 
 }  // namespace
 
-ModelSpec item_knn_model(std::vector<int> neighbours) {
+std::string item_knn_key(int neighbours) { return fmt::format("item_knn neighbours={}", neighbours); }
+
+std::shared_ptr<const graph::CsrMatrix> shared_item_knn(const Training& t, SharedFits* shared, int neighbours) {
+  auto compute = [&] { return item_knn_similarity(t.history, neighbours); };
+  if (!shared) return std::make_shared<const graph::CsrMatrix>(compute());
+  return shared->get<graph::CsrMatrix>(t, item_knn_key(neighbours), compute);
+}
+
+std::string rp3beta_key(float alpha, float beta, int k) {
+  return fmt::format("rp3beta alpha={} beta={} k={}", alpha, beta, k);
+}
+
+std::shared_ptr<const graph::CsrMatrix> shared_rp3beta(const Training& t, SharedFits* shared, float alpha, float beta,
+                                                       int k) {
+  auto compute = [&] {
+    propagation::WalkSimilarityOptions o;
+    o.alpha = alpha;
+    o.beta = beta;
+    o.k = k;
+    return propagation::rp3beta_similarity(t.history, o);
+  };
+  if (!shared) return std::make_shared<const graph::CsrMatrix>(compute());
+  return shared->get<graph::CsrMatrix>(t, rp3beta_key(alpha, beta, k), compute);
+}
+
+ModelSpec item_knn_model(std::vector<int> neighbours, std::shared_ptr<SharedFits> shared) {
   ModelSpec m;
   m.name = "item_knn";
   m.item = true;
   m.grid.clear();
   for (int k : neighbours) m.grid.push_back({{"neighbours", static_cast<double>(k)}});
-  m.fit = [](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    return std::make_unique<ItemKnn>(t.history, item_knn_similarity(t.history, static_cast<int>(param(p, "neighbours"))));
+  m.fit = [shared](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    return std::make_unique<ItemKnn>(t.history,
+                                     shared_item_knn(t, shared.get(), static_cast<int>(param(p, "neighbours"))));
   };
   return m;
 }
 
-ModelSpec rp3beta_model() {
+ModelSpec rp3beta_model(std::shared_ptr<SharedFits> shared) {
   ModelSpec m;
   m.name = "rp3beta";
   m.item = true;
   m.grid.clear();
   for (double alpha : {0.5, 1.0})
     for (double beta : {0.3, 0.6}) m.grid.push_back({{"alpha", alpha}, {"beta", beta}});
-  m.fit = [](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    propagation::WalkSimilarityOptions o;
-    o.alpha = static_cast<float>(param(p, "alpha"));
-    o.beta = static_cast<float>(param(p, "beta"));
-    o.k = 100;
-    return std::make_unique<ItemKnn>(t.history, propagation::rp3beta_similarity(t.history, o));
+  m.fit = [shared](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
+    return std::make_unique<ItemKnn>(t.history, shared_rp3beta(t, shared.get(), static_cast<float>(param(p, "alpha")),
+                                                               static_cast<float>(param(p, "beta")), 100));
   };
   return m;
 }

@@ -11,7 +11,11 @@
 // (O(sum_u |I_u|^2) in all), parallel over items; the result does not depend on the
 // thread count.
 #pragma once
+#include <memory>
+#include <string>
+
 #include "evaluation/model.hpp"
+#include "evaluation/shared_fits.hpp"
 #include "graph/csr.hpp"
 
 namespace driftrec::evaluation {
@@ -24,12 +28,22 @@ graph::CsrMatrix item_knn_similarity(const graph::CsrMatrix& history, int neighb
 void item_knn_scores(const graph::CsrMatrix& history, const graph::CsrMatrix& similarity,
                      graph::Index user, std::span<float> out);
 
-// The model: grid over `neighbours`.
-ModelSpec item_knn_model(std::vector<int> neighbours = {50, 200});
+// The model: grid over `neighbours`. Its fits go through `shared` (shared_fits.hpp) when
+// given, as do rp3beta_model's.
+ModelSpec item_knn_model(std::vector<int> neighbours = {50, 200}, std::shared_ptr<SharedFits> shared = nullptr);
 
 // RP3beta (Paudel et al. 2017; propagation/random_walk.hpp) on the training history: the
 // top-100 similarity rows, scored like item-KNN (the sum of the rows of the user's
 // items). Grid: alpha {0.5, 1} x beta {0.3, 0.6}.
-ModelSpec rp3beta_model();
+ModelSpec rp3beta_model(std::shared_ptr<SharedFits> shared = nullptr);
+
+// item_knn_similarity(t.history, neighbours) and the RP3beta similarity (alpha, beta, top
+// k, the other options their defaults) through `shared` (null: a fresh one per call), and
+// their SharedFits keys.
+std::string item_knn_key(int neighbours);
+std::shared_ptr<const graph::CsrMatrix> shared_item_knn(const Training& t, SharedFits* shared, int neighbours);
+std::string rp3beta_key(float alpha, float beta, int k);
+std::shared_ptr<const graph::CsrMatrix> shared_rp3beta(const Training& t, SharedFits* shared, float alpha, float beta,
+                                                       int k);
 
 }  // namespace driftrec::evaluation

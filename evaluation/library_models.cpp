@@ -16,30 +16,40 @@ using graph::Index;
 
 namespace {
 
+constexpr double kPropagationTolerance = 1e-4;
+
+template <class T, class F>
+std::shared_ptr<const T> shared_fit(const LibraryModelOptions& o, const Training& t, const std::string& key,
+                                    F&& compute) {
+  if (!o.shared_fits) return std::make_shared<const T>(compute());
+  return o.shared_fits->get<T>(t, key, std::function<T()>(std::forward<F>(compute)));
+}
+
 // Item scores y_i . x for one user's factor row x.
 class FactorScores : public FittedModel {
  public:
-  FactorScores(mf::Factors user, mf::Factors item) : user_(std::move(user)), item_(std::move(item)) {}
+  explicit FactorScores(std::shared_ptr<const mf::AlsModel> m) : m_(std::move(m)) {}
   void items(Index u, std::span<float> out) const override {
     Eigen::Map<Eigen::VectorXf> scores(out.data(), static_cast<Eigen::Index>(out.size()));
-    scores.noalias() = item_ * user_.row(u).transpose();
+    scores.noalias() = m_->item * m_->user.row(u).transpose();
   }
 
  private:
-  mf::Factors user_, item_;
+  std::shared_ptr<const mf::AlsModel> m_;
 };
 
 class PropagatedInterests : public FittedModel {
  public:
-  PropagatedInterests(propagation::DenseMatrix f, std::string note)
+  PropagatedInterests(std::shared_ptr<const PropagationFit> f, std::string note)
       : f_(std::move(f)), note_(std::move(note)) {}
   void interest(Index u, std::span<float> out) const override {
-    for (Eigen::Index l = 0; l < f_.cols(); ++l) out[static_cast<std::size_t>(l)] = f_(u, l);
+    const propagation::DenseMatrix& f = f_->interests;
+    for (Eigen::Index l = 0; l < f.cols(); ++l) out[static_cast<std::size_t>(l)] = f(u, l);
   }
   std::string note() const override { return note_; }
 
  private:
-  propagation::DenseMatrix f_;
+  std::shared_ptr<const PropagationFit> f_;
   std::string note_;
 };
 
@@ -53,15 +63,8 @@ ModelSpec als_model(const LibraryModelOptions& o) {
   for (double factors : {32.0, 64.0})
     for (double reg : {0.1, 10.0}) m.grid.push_back({{"factors", factors}, {"regularization", reg}});
   m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    mf::AlsOptions a;
-    a.factors = static_cast<int>(param(p, "factors"));
-    a.regularization = static_cast<float>(param(p, "regularization"));
-    a.iterations = o.als_iterations;
-    a.seed = o.seed;
-    a.threads = o.threads;
-    a.backend = o.als_backend;
-    mf::AlsModel model = mf::fit_implicit_als(t.history, a);
-    return std::make_unique<FactorScores>(std::move(model.user), std::move(model.item));
+    return std::make_unique<FactorScores>(shared_als(t, o, static_cast<int>(param(p, "factors")),
+                                                     static_cast<float>(param(p, "regularization")), o.als_backend));
   };
   return m;
 }
@@ -74,9 +77,8 @@ ModelSpec temporal_als_model(const LibraryModelOptions& o) {
   for (double gamma : {0.5, 0.9})
     for (double eta : {0.1, 1.0}) m.grid.push_back({{"gamma", gamma}, {"eta", eta}});
   m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    mf::AlsModel last = fit_last_temporal_als(t, o, static_cast<float>(param(p, "gamma")),
-                                              static_cast<float>(param(p, "eta")));
-    return std::make_unique<FactorScores>(std::move(last.user), std::move(last.item));
+    return std::make_unique<FactorScores>(
+        shared_temporal_als(t, o, static_cast<float>(param(p, "gamma")), static_cast<float>(param(p, "eta"))));
   };
   return m;
 }
@@ -107,34 +109,80 @@ ModelSpec label_propagation_model(const LibraryModelOptions& o) {
   for (double alpha : {0.5, 0.85})
     for (double gamma : {0.5, 0.9}) m.grid.push_back({{"alpha", alpha}, {"gamma", gamma}, {"mu", 0.5}});
   m.fit = [o](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
-    propagation::TemporalOptions a;
-    a.propagation.alpha = static_cast<float>(param(p, "alpha"));
-    a.propagation.tolerance = 1e-4;
-    a.propagation.max_iterations = 100;
-    a.propagation.threads = o.threads;
-    a.propagation.backend = o.propagation_backend;
-    a.gamma = static_cast<float>(param(p, "gamma"));
-    a.mu = static_cast<float>(param(p, "mu"));
-    const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
-    propagation::DenseMatrix last;
-    std::size_t not_converged = 0;
-    double worst = 0;
-    propagation::propagate_temporal_streaming(
-        slices, t.item_labels, a,
-        [&](std::size_t period, propagation::PeriodResult& r) {
-          if (!r.converged) {
-            ++not_converged;
-            worst = std::max(worst, r.residual);
-          }
-          if (period + 1 == slices.size()) last = std::move(r.interests);
-        });
+    auto f = shared_propagation(t, o, static_cast<float>(param(p, "alpha")), static_cast<float>(param(p, "gamma")),
+                                static_cast<float>(param(p, "mu")), o.propagation_backend);
     std::string note;
-    if (not_converged > 0)
+    if (f->not_converged > 0)
       note = fmt::format("did not converge (tolerance {}) in {} of {} periods; largest residual {:.3g}",
-                         a.propagation.tolerance, not_converged, slices.size(), worst);
-    return std::make_unique<PropagatedInterests>(std::move(last), std::move(note));
+                         kPropagationTolerance, f->not_converged, f->periods, f->worst_residual);
+    return std::make_unique<PropagatedInterests>(std::move(f), std::move(note));
   };
   return m;
+}
+
+std::string als_key(const LibraryModelOptions& o, int factors, float regularization, const mf::AlsBackend* backend) {
+  return fmt::format("als factors={} regularization={} iterations={} seed={} threads={} backend={}", factors,
+                     regularization, o.als_iterations, o.seed, o.threads, fmt::ptr(backend));
+}
+
+std::shared_ptr<const mf::AlsModel> shared_als(const Training& t, const LibraryModelOptions& o, int factors,
+                                               float regularization, const mf::AlsBackend* backend) {
+  return shared_fit<mf::AlsModel>(o, t, als_key(o, factors, regularization, backend), [&] {
+    mf::AlsOptions a;
+    a.factors = factors;
+    a.regularization = regularization;
+    a.iterations = o.als_iterations;
+    a.seed = o.seed;
+    a.threads = o.threads;
+    a.backend = backend;
+    return mf::fit_implicit_als(t.history, a);
+  });
+}
+
+std::string temporal_als_key(const LibraryModelOptions& o, float gamma, float eta) {
+  return fmt::format("temporal_als gamma={} eta={} iterations={} seed={} threads={} backend={} window={}", gamma, eta,
+                     o.temporal_als_iterations, o.seed, o.threads, fmt::ptr(o.als_backend), o.window);
+}
+
+std::shared_ptr<const mf::AlsModel> shared_temporal_als(const Training& t, const LibraryModelOptions& o, float gamma,
+                                                        float eta) {
+  return shared_fit<mf::AlsModel>(o, t, temporal_als_key(o, gamma, eta),
+                                  [&] { return fit_last_temporal_als(t, o, gamma, eta); });
+}
+
+std::string propagation_key(const LibraryModelOptions& o, float alpha, float gamma, float mu,
+                            const propagation::Backend* backend) {
+  return fmt::format("propagation alpha={} gamma={} mu={} threads={} backend={} window={}", alpha, gamma, mu,
+                     o.threads, fmt::ptr(backend), o.window);
+}
+
+std::shared_ptr<const PropagationFit> shared_propagation(const Training& t, const LibraryModelOptions& o, float alpha,
+                                                         float gamma, float mu, const propagation::Backend* backend) {
+  return shared_fit<PropagationFit>(o, t, propagation_key(o, alpha, gamma, mu, backend), [&] {
+    propagation::TemporalOptions a;
+    a.propagation.alpha = alpha;
+    a.propagation.tolerance = kPropagationTolerance;
+    a.propagation.max_iterations = 100;
+    a.propagation.threads = o.threads;
+    a.propagation.backend = backend;
+    a.gamma = gamma;
+    a.mu = mu;
+    const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
+    PropagationFit f;
+    f.periods = slices.size();
+    propagation::propagate_temporal_streaming(slices, t.item_labels, a,
+                                              [&](std::size_t period, propagation::PeriodResult& r) {
+                                                if (!r.converged) {
+                                                  ++f.not_converged;
+                                                  f.worst_residual = std::max(f.worst_residual, r.residual);
+                                                }
+                                                if (period + 1 == slices.size()) {
+                                                  f.interests = std::move(r.interests);
+                                                  f.item_labels = std::move(r.item_labels);
+                                                }
+                                              });
+    return f;
+  });
 }
 
 }  // namespace driftrec::evaluation

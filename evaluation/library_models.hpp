@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "evaluation/model.hpp"
+#include "evaluation/shared_fits.hpp"
 #include "matrix_factorization/als_backend.hpp"
 #include "propagation/backend.hpp"
 #include "matrix_factorization/implicit_als.hpp"
@@ -46,6 +47,9 @@ struct LibraryModelOptions {
   // users drawn with `seed` and predict for every user (temporal::SequenceModelOptions::
   // train_users); 0: every user. Stores with at most this many users are unaffected.
   int train_users = kDefaultTrainUsers;
+  // Fits the ranker shares with the rows that make them (shared_fits.hpp); null: none
+  // shared. default_models makes one for its rows.
+  std::shared_ptr<SharedFits> shared_fits;
 };
 
 // The slices a temporal model is fitted on (see above).
@@ -61,5 +65,30 @@ matrix_factorization::AlsModel fit_last_temporal_als(const Training& t, const Li
 
 // Grid: alpha x gamma (mu 0.5, tolerance 1e-4, at most 100 iterations per period).
 ModelSpec label_propagation_model(const LibraryModelOptions& o);
+
+// The fits of the rows above (and of item_knn and rp3beta) through o.shared_fits, so that
+// the ranker's sources reuse them (shared_fits.hpp); each *_key names every setting its fit
+// depends on. Without o.shared_fits, a fresh fit per call.
+std::string als_key(const LibraryModelOptions& o, int factors, float regularization,
+                    const matrix_factorization::AlsBackend* backend);
+std::shared_ptr<const matrix_factorization::AlsModel> shared_als(const Training& t, const LibraryModelOptions& o,
+                                                                 int factors, float regularization,
+                                                                 const matrix_factorization::AlsBackend* backend);
+std::string temporal_als_key(const LibraryModelOptions& o, float gamma, float eta);
+std::shared_ptr<const matrix_factorization::AlsModel> shared_temporal_als(const Training& t,
+                                                                          const LibraryModelOptions& o, float gamma,
+                                                                          float eta);
+// Temporal label propagation over windowed_slices(t, o.window) (tolerance 1e-4, at most 100
+// iterations per period): the last period's interests and item labels, and how many
+// periods did not converge.
+struct PropagationFit {
+  propagation::DenseMatrix interests, item_labels;
+  std::size_t periods = 0, not_converged = 0;
+  double worst_residual = 0;
+};
+std::string propagation_key(const LibraryModelOptions& o, float alpha, float gamma, float mu,
+                            const propagation::Backend* backend);
+std::shared_ptr<const PropagationFit> shared_propagation(const Training& t, const LibraryModelOptions& o, float alpha,
+                                                         float gamma, float mu, const propagation::Backend* backend);
 
 }  // namespace driftrec::evaluation

@@ -73,7 +73,27 @@ CandidateSet make_candidates(const std::array<std::span<const float>, kRankerSou
   return c;
 }
 
+namespace {
+
+std::vector<const RankingExample*> pointers(const std::vector<RankingExample>& examples) {
+  std::vector<const RankingExample*> out;
+  out.reserve(examples.size());
+  for (const RankingExample& ex : examples) out.push_back(&ex);
+  return out;
+}
+
+}  // namespace
+
 double listwise_loss(const std::vector<RankingExample>& examples, const Eigen::VectorXd& w, double l2,
+                     Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian, int threads) {
+  return listwise_loss(pointers(examples), w, l2, gradient, hessian, threads);
+}
+
+ListwiseFit fit_listwise(const std::vector<RankingExample>& examples, double l2, int max_iterations, int threads) {
+  return fit_listwise(pointers(examples), l2, max_iterations, threads);
+}
+
+double listwise_loss(std::span<const RankingExample* const> examples, const Eigen::VectorXd& w, double l2,
                      Eigen::VectorXd* gradient, Eigen::MatrixXd* hessian, int threads) {
   const Eigen::Index d = w.size();
   constexpr std::int64_t kBlocks = 64;
@@ -93,7 +113,7 @@ double listwise_loss(const std::vector<RankingExample>& examples, const Eigen::V
     part.g.setZero(d);
     part.h.setZero(d, d);
     for (std::int64_t e = b * n / kBlocks; e < (b + 1) * n / kBlocks; ++e) {
-      const RankingExample& ex = examples[static_cast<std::size_t>(e)];
+      const RankingExample& ex = *examples[static_cast<std::size_t>(e)];
       const Eigen::MatrixXd& x = ex.candidates.features;
       const Eigen::VectorXd s = x * w;
       const double m = s.maxCoeff();
@@ -137,7 +157,8 @@ double listwise_loss(const std::vector<RankingExample>& examples, const Eigen::V
   return loss;
 }
 
-ListwiseFit fit_listwise(const std::vector<RankingExample>& examples, double l2, int max_iterations, int threads) {
+ListwiseFit fit_listwise(std::span<const RankingExample* const> examples, double l2, int max_iterations,
+                         int threads) {
   DRIFTREC_THROW_IF_NOT(l2 > 0, "ranker: the l2 regularisation must be positive");
   ListwiseFit f;
   f.weights = Eigen::VectorXd::Zero(kRankerFeatures);

@@ -77,6 +77,11 @@ struct RankingExample {
 double listwise_loss(const std::vector<RankingExample>& examples, const Eigen::VectorXd& w, double l2,
                      Eigen::VectorXd* gradient = nullptr, Eigen::MatrixXd* hessian = nullptr,
                      int threads = 0);
+// The same over examples held elsewhere (the ranker keeps each training period's examples
+// once for the fits of the two periods after it), in the order given.
+double listwise_loss(std::span<const RankingExample* const> examples, const Eigen::VectorXd& w, double l2,
+                     Eigen::VectorXd* gradient = nullptr, Eigen::MatrixXd* hessian = nullptr,
+                     int threads = 0);
 
 struct ListwiseFit {
   Eigen::VectorXd weights;
@@ -88,6 +93,8 @@ struct ListwiseFit {
 // Newton's method from w = 0 (stops when |grad| < 1e-7 or after max_iterations). l2 > 0
 // makes the minimum unique. No example: w = 0.
 ListwiseFit fit_listwise(const std::vector<RankingExample>& examples, double l2, int max_iterations = 50,
+                         int threads = 0);
+ListwiseFit fit_listwise(std::span<const RankingExample* const> examples, double l2, int max_iterations = 50,
                          int threads = 0);
 
 }  // namespace driftrec::evaluation

@@ -28,8 +28,9 @@ namespace {
 struct Sources {
   std::uint64_t id = 0;  // unique per fit (Ranker's per-thread candidate reuse)
   Index n_items = 0;
-  graph::CsrMatrix history, rp3, knn;
-  mf::Factors tals_user, tals_item, als_user, als_item;
+  graph::CsrMatrix history;
+  std::shared_ptr<const graph::CsrMatrix> rp3, knn;   // shared with rp3beta's and item_knn's fits
+  std::shared_ptr<const mf::AlsModel> tals, als;      // and temporal_als's and als's
   propagation::DenseMatrix interests;  // users x labels
   Eigen::MatrixXf item_labels;         // items x labels, each row a distribution (or zero)
   std::vector<float> recent, age, trend, item_events;
@@ -41,10 +42,10 @@ struct Sources {
   void score(Index u, Scores& out) const {
     const auto n = static_cast<Eigen::Index>(n_items);
     for (auto& v : out) v.assign(static_cast<std::size_t>(n_items), 0.0f);
-    Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals_item * tals_user.row(u).transpose();
-    Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als_item * als_user.row(u).transpose();
-    item_knn_scores(history, rp3, u, out[2]);
-    item_knn_scores(history, knn, u, out[3]);
+    Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals->item * tals->user.row(u).transpose();
+    Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als->item * als->user.row(u).transpose();
+    item_knn_scores(history, *rp3, u, out[2]);
+    item_knn_scores(history, *knn, u, out[3]);
     out[kRecentPopularitySource] = recent;
     Eigen::Map<Eigen::VectorXf>(out[5].data(), n).noalias() = item_labels * interests.row(u).transpose();
   }
@@ -67,6 +68,20 @@ struct Sources {
   }
 };
 
+// The sources' settings.
+constexpr float kTemporalAlsGamma = 0.9f, kTemporalAlsEta = 0.1f;
+constexpr int kAlsFactors = 32;
+constexpr float kAlsRegularization = 10.0f;
+constexpr float kRp3Alpha = 1.0f, kRp3Beta = 0.3f;
+constexpr int kRp3Neighbours = 100, kKnnNeighbours = 200;
+constexpr float kPropagationAlpha = 0.85f, kPropagationGamma = 0.9f, kPropagationMu = 0.5f;
+
+std::vector<std::string> ranker_sources_keys(const LibraryModelOptions& o) {
+  return {temporal_als_key(o, kTemporalAlsGamma, kTemporalAlsEta), als_key(o, kAlsFactors, kAlsRegularization, nullptr),
+          rp3beta_key(kRp3Alpha, kRp3Beta, kRp3Neighbours), item_knn_key(kKnnNeighbours),
+          propagation_key(o, kPropagationAlpha, kPropagationGamma, kPropagationMu, nullptr)};
+}
+
 Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   static std::atomic<std::uint64_t> fitted{0};
   Sources s;
@@ -75,47 +90,15 @@ Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   s.history = t.history;
   const std::size_t P = t.period;
   const auto n_items = static_cast<std::size_t>(t.n_items);
-  const std::vector<graph::CsrMatrix> slices = windowed_slices(t, o.window);
-
-  {
-    mf::AlsModel tals = fit_last_temporal_als(t, o, 0.9f, 0.1f);
-    s.tals_user = std::move(tals.user);
-    s.tals_item = std::move(tals.item);
-  }
-
-  {
-    mf::AlsOptions a;
-    a.factors = 32;
-    a.regularization = 10.0f;
-    a.iterations = o.als_iterations;
-    a.seed = o.seed;
-    a.threads = o.threads;
-    mf::AlsModel als = mf::fit_implicit_als(t.history, a);
-    s.als_user = std::move(als.user);
-    s.als_item = std::move(als.item);
-  }
-
-  propagation::WalkSimilarityOptions w;
-  w.alpha = 1.0f;
-  w.beta = 0.3f;
-  w.k = 100;
-  s.rp3 = propagation::rp3beta_similarity(t.history, w);
-  s.knn = item_knn_similarity(t.history, 200);
-
-  propagation::TemporalOptions p;
-  p.propagation.alpha = 0.85f;
-  p.propagation.tolerance = 1e-4;
-  p.propagation.max_iterations = 100;
-  p.propagation.threads = o.threads;
-  p.gamma = 0.9f;
-  p.mu = 0.5f;
-  propagation::DenseMatrix item_scores;
-  propagation::propagate_temporal_streaming(slices, t.item_labels, p, [&](std::size_t period, propagation::PeriodResult& r) {
-    if (period + 1 == slices.size()) {
-      s.interests = std::move(r.interests);
-      item_scores = std::move(r.item_labels);
-    }
-  });
+  // The settings are those of ranker_sources_keys (wanted by the shared fits).
+  s.tals = shared_temporal_als(t, o, kTemporalAlsGamma, kTemporalAlsEta);
+  s.als = shared_als(t, o, kAlsFactors, kAlsRegularization, nullptr);
+  s.rp3 = shared_rp3beta(t, o.shared_fits.get(), kRp3Alpha, kRp3Beta, kRp3Neighbours);
+  s.knn = shared_item_knn(t, o.shared_fits.get(), kKnnNeighbours);
+  const std::shared_ptr<const PropagationFit> propagated =
+      shared_propagation(t, o, kPropagationAlpha, kPropagationGamma, kPropagationMu, nullptr);
+  s.interests = propagated->interests;
+  const propagation::DenseMatrix& item_scores = propagated->item_labels;
   s.item_labels.setZero(t.n_items, t.n_labels);
   for (Index i = 0; i < t.n_items; ++i) {
     const auto b = t.item_labels.indptr[i], e = t.item_labels.indptr[i + 1];
@@ -166,23 +149,6 @@ Sources fit_sources(const Training& t, const LibraryModelOptions& o) {
   return s;
 }
 
-// FNV-1a over the training events: tells two Trainings of the same period apart (the same
-// ModelSpec may serve several evaluations, the poisoning test's among them).
-std::uint64_t fingerprint(const Training& t) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::uint64_t v) {
-    h ^= v;
-    h *= 1099511628211ull;
-  };
-  mix(t.period);
-  for (std::size_t k = 0; k < t.events.user.size(); ++k) {
-    mix(static_cast<std::uint64_t>(t.events.user[k]));
-    mix(static_cast<std::uint64_t>(t.events.item[k]));
-    mix(static_cast<std::uint64_t>(t.events.time[k]));
-  }
-  return h;
-}
-
 EvaluationData as_data(const Training& t) {
   EvaluationData d;
   d.n_users = t.n_users;
@@ -202,7 +168,14 @@ struct Cache {
   RankerOptions options;
   std::mutex mutex;
   std::map<Key, std::shared_ptr<const Sources>> sources;
-  std::map<Key, std::shared_ptr<const std::vector<RankingExample>>> examples;
+  // A fit's examples: the periods' own, held, and pointers to them in the order fitted.
+  struct Examples {
+    std::vector<std::shared_ptr<const std::vector<RankingExample>>> parts;
+    std::vector<const RankingExample*> all;
+    bool empty() const { return all.empty(); }
+  };
+  std::map<Key, std::shared_ptr<const std::vector<RankingExample>>> by_period;
+  std::map<Key, std::shared_ptr<const Examples>> examples;
 
   template <class V>
   static void bound(std::map<Key, V>& m, std::size_t most) {
@@ -210,7 +183,7 @@ struct Cache {
   }
 
   std::shared_ptr<const Sources> sources_of(const Training& t) {
-    const Key key{t.period, fingerprint(t)};
+    const Key key{t.period, training_fingerprint(t)};
     if (auto it = sources.find(key); it != sources.end()) return it->second;
     auto s = std::make_shared<const Sources>(fit_sources(t, library));
     sources.emplace(key, s);
@@ -218,42 +191,60 @@ struct Cache {
     return s;
   }
 
-  // The listwise examples of every training period before t.period.
-  std::shared_ptr<const std::vector<RankingExample>> examples_of(const Training& t) {
-    const Key key{t.period, fingerprint(t)};
-    if (auto it = examples.find(key); it != examples.end()) return it->second;
+  // The listwise examples of training period q < the period of `d`'s data: q's users with
+  // new items (at most max_users_per_period, evenly spaced), their candidates from the
+  // sources fitted before q. The fits of the next training_periods periods all use them, so
+  // they are made once, keyed by q and the events up to q's end (all they depend on).
+  std::shared_ptr<const std::vector<RankingExample>> period_examples(const EvaluationData& d, std::size_t q,
+                                                                     const Training& next) {
+    const Key key{q, training_fingerprint(next)};
+    if (auto it = by_period.find(key); it != by_period.end()) return it->second;
     auto out = std::make_shared<std::vector<RankingExample>>();
+    const Training tq = make_training(d, q);
+    const std::shared_ptr<const Sources> s = sources_of(tq);
+    std::vector<EvaluatedPair> pairs = evaluated_pairs(d, tq);
+    std::erase_if(pairs, [](const EvaluatedPair& e) { return e.items.empty(); });
+    const auto most = static_cast<std::size_t>(options.max_users_per_period);
+    if (pairs.size() > most) {  // evenly spaced, by user
+      std::vector<EvaluatedPair> kept;
+      for (std::size_t j = 0; j < most; ++j) kept.push_back(std::move(pairs[j * pairs.size() / most]));
+      pairs = std::move(kept);
+    }
+    std::vector<RankingExample> made(pairs.size());
+    core::ParallelFor o;
+    o.threads = library.threads;
+    o.schedule = core::Schedule::dynamic;
+    o.chunk = 8;
+    o.serial_nested = true;
+    core::parallel_for_with_state(
+        static_cast<std::int64_t>(pairs.size()), o, [] { return Sources::Scores{}; },
+        [&](std::int64_t j, Sources::Scores& scratch) {
+          const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
+          RankingExample& ex = made[static_cast<std::size_t>(j)];
+          ex.candidates = s->candidates(e.user, scratch, options.per_source);
+          for (Index i : ex.candidates.items)
+            ex.positive.push_back(std::binary_search(e.items.begin(), e.items.end(), i) ? 1 : 0);
+        });
+    for (RankingExample& ex : made)
+      if (std::any_of(ex.positive.begin(), ex.positive.end(), [](auto y) { return y != 0; }))
+        out->push_back(std::move(ex));
+    by_period.emplace(key, out);
+    bound(by_period, static_cast<std::size_t>(options.training_periods) + 1);
+    return out;
+  }
+
+  // The listwise examples of every training period before t.period, the latest first.
+  std::shared_ptr<const Examples> examples_of(const Training& t) {
+    const Key key{t.period, training_fingerprint(t)};
+    if (auto it = examples.find(key); it != examples.end()) return it->second;
+    auto out = std::make_shared<Examples>();
     const EvaluationData d = as_data(t);
     for (int back = 1; back <= options.training_periods; ++back) {
       if (t.period < static_cast<std::size_t>(back) + 1) break;  // q >= 1
-      const Training tq = make_training(d, t.period - static_cast<std::size_t>(back));
-      const std::shared_ptr<const Sources> s = sources_of(tq);
-      std::vector<EvaluatedPair> pairs = evaluated_pairs(d, tq);
-      std::erase_if(pairs, [](const EvaluatedPair& e) { return e.items.empty(); });
-      const auto most = static_cast<std::size_t>(options.max_users_per_period);
-      if (pairs.size() > most) {  // evenly spaced, by user
-        std::vector<EvaluatedPair> kept;
-        for (std::size_t j = 0; j < most; ++j) kept.push_back(std::move(pairs[j * pairs.size() / most]));
-        pairs = std::move(kept);
-      }
-      std::vector<RankingExample> made(pairs.size());
-      core::ParallelFor o;
-      o.threads = library.threads;
-      o.schedule = core::Schedule::dynamic;
-      o.chunk = 8;
-      o.serial_nested = true;
-      core::parallel_for_with_state(
-          static_cast<std::int64_t>(pairs.size()), o, [] { return Sources::Scores{}; },
-          [&](std::int64_t j, Sources::Scores& scratch) {
-            const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
-            RankingExample& ex = made[static_cast<std::size_t>(j)];
-            ex.candidates = s->candidates(e.user, scratch, options.per_source);
-            for (Index i : ex.candidates.items)
-              ex.positive.push_back(std::binary_search(e.items.begin(), e.items.end(), i) ? 1 : 0);
-          });
-      for (RankingExample& ex : made)
-        if (std::any_of(ex.positive.begin(), ex.positive.end(), [](auto y) { return y != 0; }))
-          out->push_back(std::move(ex));
+      const std::size_t q = t.period - static_cast<std::size_t>(back);
+      auto part = back == 1 ? period_examples(d, q, t) : period_examples(d, q, make_training(d, q + 1));
+      for (const RankingExample& ex : *part) out->all.push_back(&ex);
+      out->parts.push_back(std::move(part));
     }
     examples.emplace(key, out);
     bound(examples, 2);
@@ -320,6 +311,8 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
   if (options.sources_alone)
     for (int s = 0; s < kRankerSources; ++s) m.grid.push_back({{"source", s}, {"l2", 0}});
   auto cache = std::make_shared<Cache>();
+  if (library.shared_fits)
+    for (const std::string& key : ranker_sources_keys(library)) library.shared_fits->want(key);
   cache->library = library;
   cache->options = options;
   m.fit = [cache](const Training& t, const Params& p) -> std::unique_ptr<FittedModel> {
@@ -335,7 +328,7 @@ ModelSpec ranker_model(const LibraryModelOptions& library, const RankerOptions& 
       w(rank_feature(kRecentPopularitySource)) = 1.0;
       note = "no user had a new item among its candidates in the training periods; ranked by recent popularity";
     } else {
-      const ListwiseFit f = fit_listwise(*examples, param(p, "l2"), 50, cache->library.threads);
+      const ListwiseFit f = fit_listwise(examples->all, param(p, "l2"), 50, cache->library.threads);
       w = f.weights;
       if (f.gradient_norm > 1e-4)
         note = fmt::format("the listwise fit stopped after {} Newton steps with |gradient| {:.3g}", f.iterations,

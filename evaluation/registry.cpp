@@ -8,7 +8,10 @@
 
 namespace driftrec::evaluation {
 
-std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
+std::vector<ModelSpec> default_models(const LibraryModelOptions& given) {
+  // One SharedFits for the rows below: the ranker's sources reuse the other rows' fits.
+  LibraryModelOptions options = given;
+  if (!options.shared_fits) options.shared_fits = std::make_shared<SharedFits>();
   std::vector<ModelSpec> models;
   // Baselines.
   models.push_back(popularity_model());
@@ -16,8 +19,8 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& options) {
   models.push_back(last_period_model());
   models.push_back(ewma_model());
   // Item models.
-  models.push_back(item_knn_model());
-  models.push_back(rp3beta_model());
+  models.push_back(item_knn_model({50, 200}, options.shared_fits));
+  models.push_back(rp3beta_model(options.shared_fits));
   models.push_back(als_model(options));
   // Rows of the temporal modules.
   models.push_back(label_propagation_model(options));

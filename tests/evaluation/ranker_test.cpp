@@ -3,7 +3,8 @@
 // listwise loss's gradient and Hessian match finite differences, and the Newton fit lands
 // on a stationary point that no random nearby weight beats, for any thread count. And the
 // row's fallback: on the validation period its chosen setting's recall@20 is at least that
-// of each source it combines, each source scored independently as its own evaluate row.
+// of each source it combines, each source scored independently as its own evaluate row;
+// and a fit reusing the examples an earlier period's fit made equals a fresh one.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "evaluation/ranker.hpp"
 #include "evaluation/ranker_model.hpp"
 #include "graph/random.hpp"
+#include "tests/evaluation/moving_data.hpp"
 #include "tests/test_util.hpp"
 
 using namespace driftrec;
@@ -180,34 +182,6 @@ TEST_CASE("the listwise Newton fit reaches the minimum, the same for 1 and 2 thr
 
 namespace {
 
-// Seven periods of 100 s: 90 users, 50 items, a popular set that moves each period (so
-// recent popularity, the users' own items and the learned weights all carry signal).
-EvaluationData moving_popularity_data(std::uint64_t seed) {
-  constexpr Index kUsers = 90, kItems = 50, kLabels = 4;
-  graph::Rng rng(seed, 34, 0);
-  std::vector<graph::Triplet> labels;
-  for (Index i = 0; i < kItems; ++i)
-    if (i % 7 != 0) labels.push_back({i, i % kLabels, 1});  // some items without labels
-  std::vector<graph::Event> ev;
-  for (int p = 0; p < 7; ++p)
-    for (Index u = 0; u < kUsers; ++u) {
-      if (rng.below(3) == 0) continue;
-      const int n = 1 + static_cast<int>(rng.below(5));
-      for (int k = 0; k < n; ++k) {
-        Index item = 0;
-        if (rng.below(2) == 0)
-          item = static_cast<Index>((p * 6 + rng.below(8)) % kItems);  // this period's hits
-        else
-          item = static_cast<Index>((u % kLabels + kLabels * rng.below(kItems / kLabels)) % kItems);  // own taste
-        ev.push_back({p * 100 + 1 + static_cast<graph::Time>(rng.below(98)), u, item, 1.0f});
-      }
-    }
-  graph::sort_events(ev);
-  return make_evaluation_data(kUsers, kItems, graph::csr_from_triplets(kItems, kLabels, labels),
-                              graph::to_columns(std::move(ev)), graph::Slicing::parse("100s"),
-                              graph::Aggregate::count);
-}
-
 // Mean recall@k over the period's users with new items, of a row fitted on the data before it.
 double validation_recall(const EvaluationData& d, std::size_t period, const ModelSpec& m, const Params& p, int k) {
   const Training t = make_training(d, period);
@@ -230,7 +204,7 @@ TEST_CASE("on validation the ranker's recall@20 is never below the best of the s
           "[evaluation][ranker]") {
   const std::uint64_t seed = driftrec::test::test_seed();
   CAPTURE(seed);
-  const EvaluationData d = moving_popularity_data(seed);
+  const EvaluationData d = driftrec::test::moving_popularity_data(seed);
   REQUIRE(d.periods.size() == 7);
   LibraryModelOptions o;
   o.window = 3;
@@ -289,5 +263,27 @@ TEST_CASE("on validation the ranker's recall@20 is never below the best of the s
   for (std::size_t g = 0; g < c.tried.size(); ++g) {
     CAPTURE(g);
     CHECK(r.validation["ranker"][g]["value"].get<double>() == Approx(c.tried[g].second).margin(1e-12));
+  }
+}
+
+TEST_CASE("the ranker fitted after the period before it, reusing that fit's examples, equals a fresh fit",
+          "[evaluation][ranker]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const EvaluationData d = driftrec::test::moving_popularity_data(seed);
+  const LibraryModelOptions o = driftrec::test::small_library_options();
+  const Params learned{{"source", -1}, {"l2", 0.01}};
+  const ModelSpec warm = ranker_model(o);
+  const Training before = make_training(d, 5), t = make_training(d, 6);
+  (void)warm.fit(before, learned);  // makes the examples of period 4, which t's fit uses too
+  const auto reused = warm.fit(t, learned);
+  const auto fresh = ranker_model(o).fit(t, learned);
+  CHECK(reused->note() == fresh->note());
+  for (Index u = 0; u < t.n_users; ++u) {
+    CAPTURE(u);
+    std::vector<float> a(static_cast<std::size_t>(t.n_items)), b(a.size());
+    reused->items(u, a);
+    fresh->items(u, b);
+    REQUIRE(a == b);
   }
 }
