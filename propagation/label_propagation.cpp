@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/memory.hpp"
 #include "propagation/reorder.hpp"
 
 namespace driftrec::propagation {
@@ -70,13 +71,25 @@ Footprint estimate_footprint(Index users, Index items, Offset nnz, Index labels,
   return {graph + 8 * n + 8 * (i + 1) + dense, graph + dense + row * i};
 }
 
-bool runs_low_memory(LowMemory mode, Offset nnz) {
-  return mode == LowMemory::on ||
-         (mode == LowMemory::automatic && nnz >= LabelPropagationOptions::kLowMemoryMinNonzeros);
+bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available) {
+  if (mode != LowMemory::automatic) return mode == LowMemory::on;
+  return available != 0 && f.with_transpose > static_cast<double>(available);
 }
 
-Transpose choose_transpose(const LabelPropagationOptions& options, Offset nnz) {
-  return runs_low_memory(options.low_memory, nnz) ? Transpose::none : Transpose::stored;
+Transpose choose_transpose(const LabelPropagationOptions& options, const Footprint& f, const char* what,
+                           bool announce) {
+  if (options.low_memory != LowMemory::automatic)
+    return options.low_memory == LowMemory::on ? Transpose::none : Transpose::stored;
+  const std::uint64_t available = options.memory_budget != 0 ? options.memory_budget : core::available_memory();
+  if (!runs_low_memory(options.low_memory, f, available)) return Transpose::stored;
+  if (announce)
+    fmt::print(stderr,
+               "driftrec: label propagation on {}: W and W^T would need about {} but {} is available; "
+               "keeping W alone (about {}, one pass per iteration, same results, 1.2-1.5x slower). "
+               "low_memory = off / --no-low-memory keeps W^T.\n",
+               what, core::format_bytes(f.with_transpose), core::format_bytes(static_cast<double>(available)),
+               core::format_bytes(f.low_memory));
+  return Transpose::none;
 }
 
 DenseMatrix item_seed_labels(const graph::CsrMatrix& item_labels) {
@@ -133,7 +146,8 @@ PropagationResult propagate_labels(const graph::CsrMatrix& w, const graph::CsrMa
   std::unique_ptr<Backend> owned;
   const Backend& backend = backend_or_cpu(options.backend, options.threads, owned);
   const bool reordered = options.reorders(w.nnz());
-  const Transpose transpose = choose_transpose(options, w.nnz());
+  const Transpose transpose = choose_transpose(
+      options, estimate_footprint(w.n_rows, w.n_cols, w.nnz(), item_labels.n_cols, user_prior, reordered), "W");
   if (!reordered)  // the handle owns the graph: nothing else reads it
     return propagate_labels(*backend.prepare(make_bipartite_graph(w, "W", transpose)), seeds, options, progress);
   // Degree order: W relabelled from the caller's matrix (no copy in the original order),

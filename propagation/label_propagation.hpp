@@ -75,17 +75,13 @@ struct LabelPropagationOptions {
   // Whether to keep only W (no stored W^T: 8.9 instead of 17 bytes per edge for the
   // graph's arrays), each iteration then one pass over W that gathers the users and
   // scatters the items (cpu/spmm.hpp fused_iteration; results bit for bit those of the two
-  // half-steps over W and W^T). `on` keeps W alone; `off` keeps W^T and runs the two
-  // half-steps; `automatic` keeps W alone from kLowMemoryMinNonzeros stored entries on.
-  // The one pass ran on par with the two half-steps on R-MAT graphs (within the noise of
-  // one process, at k = 1, 8, 20, 32, 1 and 2 threads, degree-ordered 2^24-edge R-MAT, and
-  // on unordered graphs; bench/propagation/README.md, 2026-11-30), but `driftrec propagate`
-  // on the 10^4-user evaluate store (24 monthly periods, 2,000 items, 30 labels, up to
-  // 280 k entries a period) took 3.7 s with it against 2.5 s with W^T on 2 threads (3.3
-  // against 2.9 s on 1; quiet machine). Below the threshold the graph is small anyway.
+  // half-steps over W and W^T). `off` keeps W^T: on 2 cores the one pass took 1.2-1.5x the
+  // time of the two half-steps (bench/propagation/README.md, "W^T by default again"). `automatic` keeps W^T unless
+  // the estimated footprint with it (estimate_footprint) exceeds the memory available now
+  // (core::available_memory: MemAvailable, capped by a cgroup limit), and says so on stderr.
   LowMemory low_memory = LowMemory::automatic;
-  // LowMemory::automatic keeps W alone for graphs with at least this many stored entries.
-  static constexpr graph::Offset kLowMemoryMinNonzeros = graph::Offset{1} << 21;
+  // Bytes the automatic choice may count on; 0: core::available_memory() at the call.
+  std::uint64_t memory_budget = 0;
 
   // Whether a graph with `nnz` stored entries is run in degree order.
   bool reorders(graph::Offset nnz) const {
@@ -117,7 +113,6 @@ using ProgressCallback = std::function<void(const IterationProgress&)>;
 // (8 per entry, 8 per item), Y_I, F_U, F_I, the permuted seeds and the mapping back when
 // reordered, and the one pass's items x labels accumulators: meant as an upper bound of
 // the growth of the resident memory (propagation_bench --end-to-end reports the ratio).
-// Not used for the choice of storage (which no longer depends on the memory available).
 struct Footprint {
   double with_transpose = 0;
   double low_memory = 0;
@@ -125,13 +120,15 @@ struct Footprint {
 Footprint estimate_footprint(graph::Index users, graph::Index items, graph::Offset nnz, graph::Index labels,
                              bool user_prior, bool reordered);
 
-// Whether to run a graph of `nnz` stored entries without W^T: `on` does, `off` does not,
-// `automatic` does from kLowMemoryMinNonzeros entries on.
-bool runs_low_memory(LowMemory mode, graph::Offset nnz);
+// Whether to run without W^T: `on`/`off` as asked; `automatic` when f.with_transpose exceeds
+// `available` bytes (0: unknown, then W^T is kept).
+bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available);
 
-// The graph storage the easy and temporal tiers build for options.low_memory and a graph
-// of `nnz` stored entries.
-Transpose choose_transpose(const LabelPropagationOptions& options, graph::Offset nnz);
+// The decision of the easy and temporal tiers, with options.memory_budget or else the
+// memory available now; when `automatic` chose the one pass and `announce` is set, one
+// line on stderr says why (what names the graph). Returns the graph storage to build.
+Transpose choose_transpose(const LabelPropagationOptions& options, const Footprint& f, const char* what,
+                           bool announce = true);
 
 // Y_I: each row of item_labels (items x labels, non-negative weights) divided by its sum;
 // rows that sum to 0 (unlabelled items) stay zero. Throws InputError on a broken

@@ -75,6 +75,7 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
   VertexOrder order;
   bool ordered = false;
   DenseMatrix previous_users;  // raw F_U(t-1), in the ORIGINAL order
+  bool announced = false;      // the automatic low-memory choice said so once
   for (std::size_t t = 0; t < slices.size(); ++t) {
     g.item_users = CsrMatrix{};  // the decay step needs G_{t-1} only, not its transpose
     // G_t = gamma * G_{t-1} + W_t, in g's order: when G_{t-1} is degree-ordered the slice
@@ -105,7 +106,16 @@ void propagate_temporal_streaming(const std::vector<CsrMatrix>& slices,
       g.user_items = std::move(history);
       continue;
     }
-    const Transpose transpose = choose_transpose(options.propagation, history.nnz());
+    // The history is already held: only what comes on top of it counts against the memory
+    // available (F_U(t-1) is held too, but its mapping into order is not).
+    const bool prior = t > 0 && options.mu > 0;
+    Footprint need = estimate_footprint(history.n_rows, history.n_cols, history.nnz(), item_labels.n_cols, prior,
+                                        ordered);
+    const double held = 8.0 * static_cast<double>(history.nnz()) + 8.0 * static_cast<double>(history.n_rows + 1);
+    need.with_transpose -= held;
+    need.low_memory -= held;
+    const Transpose transpose = choose_transpose(options.propagation, need, what.c_str(), !announced);
+    announced = announced || (transpose == Transpose::none && options.propagation.low_memory == LowMemory::automatic);
     g = make_bipartite_graph(std::move(history), what.c_str(), transpose);
     if (resume && t == first && t > 0) previous_users = resume->previous_user_scores;
     // Seeds in g's order; F_U(t-1) is kept in the original order between periods.

@@ -75,8 +75,8 @@ struct TemporalResume {
 };
 
 // Streams the periods to on_period (from resume->first_period when given) without keeping them (for long sequences of large
-// graphs). Memory: G_{t-1} and G_t (without a stored transpose unless
-// LabelPropagationOptions::low_memory is off), F_U(t-1), F_U(t), F_I(t), Y_I
+// graphs). Memory: G_{t-1} and G_t with one stored transpose (none when it would not fit,
+// LabelPropagationOptions::low_memory), F_U(t-1), F_U(t), F_I(t), Y_I
 // (in degree order also W_t relabelled, and the permuted seeds and results).
 // Throws InputError on bad options (naming the option), slices of different
 // shapes, a broken slice or a negative / non-finite weight (naming the slice), or

@@ -37,14 +37,14 @@ json end_to_end(const graph::CsrMatrix& w, int k, int threads, int iterations, p
   const bool reordered = o.reorders(w.nnz());
   const propagation::Footprint f = propagation::estimate_footprint(w.n_rows, w.n_cols, w.nnz(), k, true, reordered);
   const std::uint64_t available = core::available_memory();
-  const bool low = propagation::runs_low_memory(mode, w.nnz());
+  const bool low = propagation::runs_low_memory(mode, f, available);
 
   json j{{"k", k}, {"threads", threads}, {"iterations", iterations}, {"nnz", w.nnz()}, {"users", w.n_rows},
          {"items", w.n_cols}, {"reordered", reordered}, {"low_memory", low},
          {"mode", mode == propagation::LowMemory::on ? "on" : mode == propagation::LowMemory::off ? "off" : "automatic"},
          {"available_bytes_before", available},
          {"estimate_with_transpose_bytes", f.with_transpose}, {"estimate_low_memory_bytes", f.low_memory},
-         {"automatic_chooses_low_memory", propagation::runs_low_memory(propagation::LowMemory::automatic, w.nnz())},
+         {"automatic_chooses_low_memory", propagation::runs_low_memory(propagation::LowMemory::automatic, f, available)},
          {"load_average_before", load_average_1min()}};
   j["triad_gb_per_s"] = triad_gbps(std::size_t{1} << 24, 10, threads);
   j["peak_reset_ok"] = reset_peak_rss();

@@ -114,9 +114,9 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
 
 IterationChange CpuBackend::iteration_impl(const PreparedGraph& pg, const Iteration& it) const {
   const BipartiteGraph& g = host(pg);
-  // With W^T stored (LowMemory::off) the two row-parallel half-steps; without it (the
-  // default) the one pass, which scatters into item accumulators. The two ran on par on
-  // 2 cores (bench/propagation/README.md, 2026-11-30), the one pass on half the graph's memory.
+  // With W^T stored (the default while it fits) the two row-parallel half-steps; without
+  // it the one pass, which scatters into item accumulators: half the graph's memory,
+  // 1.2-1.5x slower (bench/propagation/README.md, "W^T by default again").
   if (g.transpose_stored) return two_half_steps(pg, it);
   IterationScales s;
   s.user_scale = g.user_inv_sqrt_degree;

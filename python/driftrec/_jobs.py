@@ -205,9 +205,9 @@ def propagate_store(store, *, method=_d("propagate", "method"), name=_d("propaga
     saved under /results/<name> (default: the method's name). alpha None: the method's
     default (0.85 for label, 1 for the walks).
     low_memory (label): True keeps W without its transpose (about half the graph's memory,
-    one pass per iteration at the speed of the two half-steps, same results), as --low-memory;
-    False keeps W^T and runs two half-steps per iteration, as --no-low-memory; None (the
-    default, neither flag): W alone from 2^21 stored entries on, W^T below.
+    one pass per iteration, 1.2-1.5x slower, same results), as --low-memory; False keeps W^T
+    and runs two half-steps per iteration, as --no-low-memory; None (the default, neither
+    flag): W^T unless W and W^T would not fit in the memory available, then W alone.
     reorder (label): relabel each period's graph by degree (faster gathers on large graphs):
     "auto" (the default; from 2^21 stored entries), "on" or "off"; results equal up to float
     rounding.

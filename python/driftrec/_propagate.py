@@ -84,10 +84,9 @@ def propagate(store, alpha=0.85, gamma=0.5, mu=0.5, tolerance=1e-6, max_iteratio
     (iterations, residual and converged cover every period). keep_item_labels: also return
     F_I per kept period (items x labels; memory). reorder: degree order "auto", "on" or
     "off" (results equal up to float rounding). low_memory: True keeps W without its
-    transpose (about half the graph's memory, one pass per iteration at the speed of the two
-    half-steps, same results), False keeps W^T, None (the default) W alone from 2^21
-    stored entries on, W^T below; as
-    driftrec.propagate_store's.
+    transpose (about half the graph's memory, one pass per iteration, 1.2-1.5x slower, same
+    results), False keeps W^T, None (the default) W^T unless W and W^T would not fit in the
+    memory available, then W alone; as driftrec.propagate_store's.
     threads: 0 for OpenMP's default. Returns a Propagation."""
     opened = not isinstance(store, Store)
     s = Store(store) if opened else store

@@ -157,8 +157,8 @@ TEST_CASE("propagate_labels through a CPU backend with the tiled gather equals t
   const std::uint64_t seed = 41;
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
-  // Above kReorderMinNonzeros and kLowMemoryMinNonzeros: relabelled by degree, W alone,
-  // so the one-pass iteration runs over the tiled copy of the relabelled W.
+  // Above kReorderMinNonzeros and with W alone: relabelled by degree, so the one-pass
+  // iteration runs over the tiled copy of the relabelled W.
   const graph::CsrMatrix w = test::random_skewed_matrix(rng, 60000, 20000, 2400000);
   REQUIRE(w.nnz() >= LabelPropagationOptions::kReorderMinNonzeros);
   const graph::CsrMatrix item_labels = test::random_item_labels(rng, w.n_cols, 8, 0.3);
@@ -169,6 +169,7 @@ TEST_CASE("propagate_labels through a CPU backend with the tiled gather equals t
   o.threads = 2;
   o.max_iterations = 4;
   o.tolerance = 0;
+  o.low_memory = LowMemory::on;
   const PropagationResult plain = propagate_labels(w, item_labels, &prior, o);
   o.backend = &tiled;
   const PropagationResult got = propagate_labels(w, item_labels, &prior, o);

@@ -204,7 +204,7 @@ TEST_CASE("propagate_labels without the stored transpose converges to the closed
   }
 }
 
-TEST_CASE("propagate_labels with low_memory on (W alone, one pass) gives the results of off (W and W^T) bit for bit",
+TEST_CASE("propagate_labels with low_memory (W alone, one pass) gives the default's results bit for bit",
           "[propagation][fused_iteration]") {
   const std::uint64_t seed = GENERATE(61u, 62u);
   const int threads = GENERATE(1, 2);

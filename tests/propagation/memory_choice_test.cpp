@@ -1,7 +1,7 @@
-// The choice between W with its stored transpose and W alone (one pass per iteration):
-// the footprint estimate against an independent count, the rule (automatic and on keep W
-// alone, off keeps W^T), and the easy and temporal tiers giving the same results bit for bit
-// by default and with W^T forced.
+// The automatic choice between W with its stored transpose and W alone (one pass per
+// iteration): the footprint estimate against an independent count, the decision against a
+// fake memory budget (never by exhausting memory), and the easy and temporal tiers taking
+// the one pass under a tiny budget with the same results bit for bit.
 #include <catch2/catch.hpp>
 #include <random>
 #include <vector>
@@ -13,7 +13,6 @@
 using namespace driftrec;
 using namespace driftrec::propagation;
 using graph::Index;
-using graph::Offset;
 
 TEST_CASE("estimate_footprint counts the graph copy, W^T, the dense matrices and the accumulators",
           "[propagation][memory_choice]") {
@@ -36,32 +35,38 @@ TEST_CASE("estimate_footprint counts the graph copy, W^T, the dense matrices and
   CHECK(big.with_transpose - big.low_memory == 8.0 * 290'000'000 + 8.0 * ((1 << 22) + 1) - 80.0 * (1 << 22));
 }
 
-TEST_CASE("runs_low_memory: on keeps W alone, off keeps W^T, automatic from 2^21 entries on",
+TEST_CASE("runs_low_memory: on and off as asked, automatic only when W^T would not fit the budget",
           "[propagation][memory_choice]") {
-  constexpr Offset big = LabelPropagationOptions::kLowMemoryMinNonzeros;
-  CHECK(big == Offset{1} << 21);
-  CHECK(runs_low_memory(LowMemory::automatic, big));
-  CHECK_FALSE(runs_low_memory(LowMemory::automatic, big - 1));
-  for (const Offset nnz : {Offset{0}, big - 1, big}) {
-    CHECK(runs_low_memory(LowMemory::on, nnz));
-    CHECK_FALSE(runs_low_memory(LowMemory::off, nnz));
+  const Footprint f{1000.0, 600.0};
+  for (const std::uint64_t budget : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{999}, std::uint64_t{1000},
+                                     std::uint64_t{1} << 40}) {
+    CAPTURE(budget);
+    CHECK(runs_low_memory(LowMemory::on, f, budget));
+    CHECK_FALSE(runs_low_memory(LowMemory::off, f, budget));
   }
+  CHECK(runs_low_memory(LowMemory::automatic, f, 999));
+  CHECK(runs_low_memory(LowMemory::automatic, f, 1));
+  CHECK_FALSE(runs_low_memory(LowMemory::automatic, f, 1000));  // fits exactly
+  CHECK_FALSE(runs_low_memory(LowMemory::automatic, f, std::uint64_t{1} << 40));
+  CHECK_FALSE(runs_low_memory(LowMemory::automatic, f, 0));  // unknown: keep W^T
 }
 
-TEST_CASE("choose_transpose: the default options build W alone for large graphs, W^T for small ones",
+TEST_CASE("choose_transpose reads the options' memory budget and keeps the explicit overrides",
           "[propagation][memory_choice]") {
-  constexpr Offset big = LabelPropagationOptions::kLowMemoryMinNonzeros;
+  const Footprint f{5e6, 3e6};
   LabelPropagationOptions o;
-  CHECK(o.low_memory == LowMemory::automatic);
-  CHECK(choose_transpose(o, big) == Transpose::none);
-  CHECK(choose_transpose(o, big - 1) == Transpose::stored);
+  o.memory_budget = 4'000'000;
+  CHECK(choose_transpose(o, f, "W", false) == Transpose::none);
+  o.memory_budget = 6'000'000;
+  CHECK(choose_transpose(o, f, "W", false) == Transpose::stored);
   o.low_memory = LowMemory::on;
-  CHECK(choose_transpose(o, 10) == Transpose::none);
+  CHECK(choose_transpose(o, f, "W", false) == Transpose::none);
+  o.memory_budget = 1;
   o.low_memory = LowMemory::off;
-  CHECK(choose_transpose(o, big) == Transpose::stored);
+  CHECK(choose_transpose(o, f, "W", false) == Transpose::stored);
 }
 
-TEST_CASE("the default gives the results of both explicit choices bit for bit",
+TEST_CASE("under a budget too small for W^T the automatic choice gives the results of both paths bit for bit",
           "[propagation][memory_choice]") {
   const std::uint64_t seed = GENERATE(71u, 72u);
   CAPTURE(seed);
@@ -73,6 +78,8 @@ TEST_CASE("the default gives the results of both explicit choices bit for bit",
   o.max_iterations = 40;
   o.threads = 2;
   o.reorder = Reorder::on;
+  o.memory_budget = 1;  // nothing fits: the one pass, said on stderr
+  REQUIRE(choose_transpose(o, estimate_footprint(2000, 600, w.nnz(), 5, false, true), "W", false) == Transpose::none);
   const PropagationResult automatic = propagate_labels(w, labels, nullptr, o);
   for (const LowMemory mode : {LowMemory::on, LowMemory::off}) {
     CAPTURE(static_cast<int>(mode));
@@ -83,19 +90,18 @@ TEST_CASE("the default gives the results of both explicit choices bit for bit",
     CHECK(r.item_labels == automatic.item_labels);
   }
 
-  // The temporal runs, with the decayed history and the user prior, by default and with W^T.
+  // The temporal runs decide per period with the same budget.
   std::vector<graph::CsrMatrix> slices{w, test::random_skewed_matrix(rng, 2000, 600, 8000)};
   TemporalOptions t;
   t.propagation = o;
   t.propagation.low_memory = LowMemory::automatic;
-  const std::vector<PeriodResult> lean = propagate_temporal(slices, labels, t);
+  const std::vector<PeriodResult> tiny = propagate_temporal(slices, labels, t);
   t.propagation.low_memory = LowMemory::off;
   const std::vector<PeriodResult> stored = propagate_temporal(slices, labels, t);
-  REQUIRE(lean.size() == 2);
+  REQUIRE(tiny.size() == 2);
   for (std::size_t p = 0; p < 2; ++p) {
     CAPTURE(p);
-    CHECK(lean[p].iterations == stored[p].iterations);
-    CHECK(lean[p].user_scores == stored[p].user_scores);
-    CHECK(lean[p].item_labels == stored[p].item_labels);
+    CHECK(tiny[p].user_scores == stored[p].user_scores);
+    CHECK(tiny[p].item_labels == stored[p].item_labels);
   }
 }
