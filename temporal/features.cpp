@@ -133,29 +133,6 @@ Batch<float> gather_batch(const SequenceData& d, std::span<const int> users, int
     for (Eigen::Index j = 0; j < b; ++j) out.col(j) = m.col(users[static_cast<std::size_t>(j)]);
     return out;
   };
-  // The users are shuffled, so every column is a cache miss and the copy waited on memory
-  // (a tenth of the GRU row's CPU time at 10^4 users). The columns of step t + 1 are
-  // prefetched while step t is copied; the values copied are the same.
-  auto prefetch = [&](const Matrix<float>& m) {
-    const Eigen::Index rows = m.rows();
-    if (rows == 0) return;
-    for (int u : users) {
-      const float* col = m.data() + static_cast<Eigen::Index>(u) * rows;
-      for (Eigen::Index r = 0; r < rows; r += 16) __builtin_prefetch(col + r);
-      __builtin_prefetch(col + rows - 1);
-    }
-  };
-  auto prefetch_step = [&](int t) {
-    if (t >= steps) return;
-    prefetch(d.features[static_cast<std::size_t>(t)]);
-    if (!(t < d.steps() && t >= first_target_step)) return;
-    prefetch(d.interest_targets[static_cast<std::size_t>(t)]);
-    prefetch(d.interest_mask[static_cast<std::size_t>(t)]);
-    if (d.factor_size > 0) {
-      prefetch(d.factor_targets[static_cast<std::size_t>(t)]);
-      prefetch(d.factor_mask[static_cast<std::size_t>(t)]);
-    }
-  };
   Batch<float> batch;
   const auto n = static_cast<std::size_t>(steps);
   batch.inputs.reserve(n);
@@ -165,9 +142,7 @@ Batch<float> gather_batch(const SequenceData& d, std::span<const int> users, int
     batch.factor_targets.reserve(n);
     batch.factor_mask.reserve(n);
   }
-  prefetch_step(0);
   for (int t = 0; t < steps; ++t) {
-    prefetch_step(t + 1);
     batch.inputs.push_back(gather(d.features[t]));
     const bool has_target = t < d.steps() && t >= first_target_step;
     batch.interest_targets.push_back(has_target ? gather(d.interest_targets[t])

@@ -160,8 +160,7 @@ TEST_CASE("gather_batch picks the users' columns and masks steps before the firs
   CHECK(b.interest_targets[2].col(1) == d.interest_targets[2].col(0));
 }
 
-// gather_batch (which prefetches the next step's columns while copying) against an
-// element-by-element reference on random data: shuffled users with repeats, every steps and
+// gather_batch against an element-by-element reference on random data: shuffled users with repeats, every steps and
 // first_target_step, with and without factors.
 TEST_CASE("gather_batch equals an element-by-element gather on random data", "[temporal]") {
   const unsigned seed = GENERATE(11u, 12u, 13u);
