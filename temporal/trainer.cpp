@@ -17,14 +17,15 @@ namespace driftrec::temporal {
 namespace {
 
 
-// The forward (and backward) pass over `users` cut into fixed chunks of kChunkUsers; chunk
+// The forward (and backward) pass over `users` cut into fixed chunks of `chunk_users`; chunk
 // c's gradient goes to grads[c] and the chunks are reduced in order, so the result does not
 // depend on the number of threads. Returns the summed loss sums.
 LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
                               std::span<const int> users, int steps, int first_target_step,
                               float interest_scale, float factor_scale, int bptt,
-                              core::PassiveTeam& team, Parameters<float>* grad) {
-  const std::size_t chunks = (users.size() + kChunkUsers - 1) / kChunkUsers;
+                              core::PassiveTeam& team, Parameters<float>* grad,
+                              std::size_t chunk_users) {
+  const std::size_t chunks = (users.size() + chunk_users - 1) / chunk_users;
   std::vector<LossSums<float>> sums(chunks);
   std::vector<Parameters<float>> grads(grad != nullptr ? chunks : 0);
   // A team whose threads sleep between mini-batches (core/passive_team.hpp): an OpenMP
@@ -32,8 +33,8 @@ LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
   // threads keep Eigen's products serial; the team size is the whole budget.
   team.run(static_cast<std::int64_t>(chunks), [&](std::int64_t chunk) {
     const auto c = static_cast<std::size_t>(chunk);
-    const std::size_t begin = c * kChunkUsers;
-    const std::size_t end = std::min(users.size(), begin + kChunkUsers);
+    const std::size_t begin = c * chunk_users;
+    const std::size_t end = std::min(users.size(), begin + chunk_users);
     const Batch<float> batch = gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
     Parameters<float>* g = nullptr;
     if (grad != nullptr) {
@@ -168,7 +169,7 @@ StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, 
     throw InputError(fmt::format("sequence model: step {} is outside 0..{}", step, d.steps() - 1));
   const auto [ni, nf] = count_pairs(d, users, step, step + 1);
   const LossSums<double> s = chunked_pass(model.parameters, d, users, step + 1, step, 1.0f, 1.0f,
-                                          model.options.bptt, team, nullptr);
+                                          model.options.bptt, team, nullptr, kValidationChunkUsers);
   StepLoss out;
   out.interest_pairs = ni;
   out.factor_pairs = nf;
@@ -242,7 +243,7 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
       Parameters<float> grad = zero_parameters<float>(options.cell, model.shape());
       const LossSums<double> s =
           chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale, factor_scale,
-                       options.bptt, team, &grad);
+                       options.bptt, team, &grad, kChunkUsers);
       if (!std::isfinite(s.interest) || !std::isfinite(s.factor))
         throw NumericalError(
             fmt::format("sequence model: the training loss is not finite in epoch {}; lower "

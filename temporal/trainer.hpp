@@ -32,7 +32,10 @@
 
 namespace driftrec::temporal {
 
-inline constexpr int kChunkUsers = 16;
+inline constexpr int kChunkUsers = 32;
+// The validation loss (forward only, no gradient buffers) in wider chunks: fewer, wider
+// products for the pass over every user after each epoch.
+inline constexpr int kValidationChunkUsers = 128;
 
 struct SequenceModelOptions {
   CellKind cell = CellKind::gru;

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <vector>
 
 #include "graph/types.hpp"
 
@@ -156,4 +158,56 @@ TEST_CASE("gather_batch picks the users' columns and masks steps before the firs
   CHECK(b.interest_mask[2](0, 1) == 1.0f);  // user 0 at step 2
   CHECK(b.factor_mask[2](0, 1) == 1.0f);
   CHECK(b.interest_targets[2].col(1) == d.interest_targets[2].col(0));
+}
+
+// gather_batch against an element-by-element reference on random data: shuffled users with repeats, every steps and
+// first_target_step, with and without factors.
+TEST_CASE("gather_batch equals an element-by-element gather on random data", "[temporal]") {
+  const unsigned seed = GENERATE(11u, 12u, 13u);
+  const int factor_size = GENERATE(0, 3);
+  CAPTURE(seed, factor_size);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  SequenceData d;
+  d.users = 150;
+  d.periods = 6;
+  d.labels = 5;
+  d.factor_size = factor_size;
+  const auto random = [&](int rows) {
+    Matrix<float> m(rows, d.users);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = value(rng);
+    return m;
+  };
+  for (int t = 0; t < d.periods; ++t) d.features.push_back(random(d.input_size()));
+  for (int t = 0; t < d.steps(); ++t) {
+    d.interest_targets.push_back(random(d.labels));
+    d.interest_mask.push_back(random(1));
+    if (factor_size > 0) {
+      d.factor_targets.push_back(random(factor_size));
+      d.factor_mask.push_back(random(1));
+    }
+  }
+  std::vector<int> users(40);
+  for (int& u : users) u = static_cast<int>(rng() % static_cast<unsigned>(d.users));
+  for (int steps = 1; steps <= d.periods; ++steps)
+    for (int first = 0; first <= steps; ++first) {
+      CAPTURE(steps, first);
+      const Batch<float> b = gather_batch(d, users, steps, first);
+      REQUIRE(b.inputs.size() == static_cast<std::size_t>(steps));
+      REQUIRE(b.factor_targets.size() == (factor_size > 0 ? static_cast<std::size_t>(steps) : 0u));
+      for (int t = 0; t < steps; ++t) {
+        const bool target = t < d.steps() && t >= first;
+        for (std::size_t j = 0; j < users.size(); ++j) {
+          const auto c = static_cast<Eigen::Index>(j);
+          const int u = users[j];
+          for (int r = 0; r < d.input_size(); ++r) REQUIRE(b.inputs[t](r, c) == d.features[t](r, u));
+          for (int r = 0; r < d.labels; ++r)
+            REQUIRE(b.interest_targets[t](r, c) == (target ? d.interest_targets[t](r, u) : 0.0f));
+          REQUIRE(b.interest_mask[t](0, c) == (target ? d.interest_mask[t](0, u) : 0.0f));
+          for (int r = 0; r < factor_size; ++r)
+            REQUIRE(b.factor_targets[t](r, c) == (target ? d.factor_targets[t](r, u) : 0.0f));
+          if (factor_size > 0) REQUIRE(b.factor_mask[t](0, c) == (target ? d.factor_mask[t](0, u) : 0.0f));
+        }
+      }
+    }
 }

@@ -6,10 +6,12 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <random>
 
 #include "graph/types.hpp"
+#include "temporal/network.hpp"
 #include "tests/temporal/planted.hpp"
 
 using namespace driftrec::temporal;
@@ -97,7 +99,7 @@ TEST_CASE("GRU and LSTM learn a planted sequence that needs memory to near-zero 
 }
 
 TEST_CASE("training is bit-for-bit deterministic for a seed, with 1 or 2 threads", "[temporal]") {
-  const SequenceData d = noise_data(40, 6, 11);  // 40 users: chunks of 16, 16, 8
+  const SequenceData d = noise_data(300, 6, 11);  // batches of 40: chunks of 32 and 8; validation chunks of 128, 128, 44
   SequenceModelOptions o;
   o.hidden = 6;
   o.epochs = 4;
@@ -255,4 +257,44 @@ TEST_CASE("training refuses too few periods and data without targets", "[tempora
   for (auto& t : in.interest_truth) t.setZero();
   CHECK_THROWS_WITH(train_sequence_model(assemble_sequences(in), o),
                     Catch::Contains("no user has a target"));
+}
+
+// The validation loss runs in chunks of kValidationChunkUsers, wider than the training's
+// chunks: against a reference that runs every user alone (one-column batches, the losses
+// summed in double), it agrees to float rounding, with several chunks and a partial last one.
+TEST_CASE("step_loss in validation chunks equals the per-user losses averaged over the pairs", "[temporal]") {
+  const int users = 2 * kValidationChunkUsers + 37;
+  const std::uint64_t seed = GENERATE(21u, 22u);
+  CAPTURE(seed, users);
+  const SequenceData d = noise_data(users, 6, seed);
+  for (CellKind cell : {CellKind::gru, CellKind::lstm, CellKind::attention}) {
+    INFO(cell_name(cell));
+    SequenceModelOptions o;
+    o.cell = cell;
+    o.hidden = 5;
+    o.epochs = 2;
+    o.seed = seed;
+    o.threads = 2;
+    const TrainingResult r = train_sequence_model(d, o);
+    const int step = d.steps() - 1;
+    double interest = 0, factor = 0;
+    long long ni = 0, nf = 0;
+    for (int u = 0; u < users; ++u) {
+      const std::array<int, 1> one{u};
+      const Batch<float> b = gather_batch(d, one, step + 1, step);
+      const LossSums<float> s = batch_loss<float>(r.model.parameters, b, 1.0f, 1.0f, o.bptt, nullptr);
+      interest += s.interest;
+      factor += s.factor;
+      ni += d.interest_mask[static_cast<std::size_t>(step)](0, u) != 0;
+      nf += d.factor_mask[static_cast<std::size_t>(step)](0, u) != 0;
+    }
+    REQUIRE(ni > 0);
+    REQUIRE(nf > 0);
+    const StepLoss v = step_loss(r.model, d, step, 2);
+    CHECK(v.interest_pairs == ni);
+    CHECK(v.factor_pairs == nf);
+    CHECK(v.cross_entropy == Approx(interest / static_cast<double>(ni)).epsilon(1e-5));
+    CHECK(v.factor_mse == Approx(factor / static_cast<double>(nf)).epsilon(1e-5));
+    CHECK(step_loss(r.model, d, step, 1).cross_entropy == v.cross_entropy);
+  }
 }
