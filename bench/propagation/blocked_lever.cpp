@@ -76,7 +76,8 @@ nlohmann::json blocked_lever(const propagation::BipartiteGraph& g, int k, int th
   std::vector<std::unique_ptr<propagation::PreparedGraph>> prepared;
   for (std::size_t v = 0; v < n; ++v) {
     backends.push_back(std::make_unique<cpu::CpuBackend>(threads));
-    if (v > 0) backends.back()->set_blocked_gather(configs[v - 1].panel_bits, configs[v - 1].chunk_rows);
+    if (v == 0) backends.back()->set_tiling(cpu::CpuBackend::Tiling::off);
+    else backends.back()->set_tiling(cpu::CpuBackend::Tiling::always, configs[v - 1].panel_bits, configs[v - 1].chunk_rows);
     prepared.push_back(backends.back()->prepare(g));
   }
   const std::vector<Index> column_bounds = cpu::partition_columns(w, 8 * threads);

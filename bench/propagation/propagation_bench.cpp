@@ -313,15 +313,41 @@ int main(int argc, char** argv) {
                          (peak - double(o.bytes()) - acc) / nnz}});
       std::cerr << memory.back().dump() << "\n";
     }
+    // The default storage as propagate_labels prepares it (an owned graph with W^T: the
+    // tiles replace W): its arrays, and the peak while iterating (the counter is reset once
+    // the graph is prepared) beside the peak of preparing it (W, W^T and the tiles at once
+    // until W is freed). lean stays resident meanwhile, so it is subtracted.
+    for (const int k : ks) {
+      const double lean_bytes = 8.0 * nnz + 8.0 * (users + 1) + 4.0 * (users + items);
+      const bool reset = bench::reset_peak_rss();
+      const double before = double(bench::proc_status_bytes("VmRSS"));
+      const propagation::cpu::CpuBackend be(max_threads);
+      const auto pg = be.prepare(propagation::make_bipartite_graph(lean.user_items, "rmat"));
+      const double prepare_peak = double(bench::proc_status_bytes("VmHWM"));
+      Operands o = make_operands(lean, k, seed);
+      const bool reset_again = bench::reset_peak_rss();
+      iteration(*pg, o);
+      const double peak = double(bench::proc_status_bytes("VmHWM"));
+      memory.push_back({{"k", k}, {"storage", "default: W^T and the tiles in place of W (owned graph)"},
+                        {"peak_reset_ok", reset && reset_again}, {"rss_before_bytes", before},
+                        {"dense_bytes", o.bytes()}, {"lean_graph_bytes_also_resident", lean_bytes},
+                        {"graph_arrays_bytes_per_edge", double(be.resident_bytes(*pg)) / nnz},
+                        {"prepare_peak_rss_minus_lean_bytes_per_edge", (prepare_peak - lean_bytes) / nnz},
+                        {"iteration_peak_rss_minus_dense_and_lean_bytes_per_edge",
+                         (peak - double(o.bytes()) - lean_bytes) / nnz}});
+      std::cerr << memory.back().dump() << "\n";
+    }
     if (memory_only) {
       out["graphs"].push_back({{"edges_drawn", e}, {"nnz", lean.nnz()}, {"users", lean.users()},
                                {"items", lean.items()}, {"degree_ordered", degree_order},
                                {"build_seconds", build_s}, {"memory", memory}});
       continue;
     }
-    // The default storage (W and W^T, two half-steps per iteration) beside W alone (the one
-    // pass, LowMemory::on): Backend::iteration runs the two half-steps whenever W^T is
-    // stored, so the one pass is timed on a graph of its own. The anchors read g.
+    // The default storage of propagate_labels (W^T, with the tiles in place of W: an owned
+    // copy of g), the same without tiles (W and W^T: the default before the tiles), and W
+    // alone (the one pass, LowMemory::on): Backend::iteration runs the two half-steps
+    // whenever W^T is stored, so the one pass is timed on a graph of its own. The anchors
+    // read g.
     BipartiteGraph g = propagation::make_bipartite_graph(lean.user_items, "rmat");
     const std::size_t graph_rss = bench::proc_status_bytes("VmRSS");
 
@@ -346,30 +372,41 @@ int main(int argc, char** argv) {
         run["load_average_before"] = bench::load_average_1min();
         const double triad = bench::triad_gbps(std::size_t{1} << 24, 10, t);
         run["triad_gb_per_s"] = triad;
-        propagation::cpu::CpuBackend be(t);
+        propagation::cpu::CpuBackend be(t), untiled(t);
+        untiled.set_tiling(propagation::cpu::CpuBackend::Tiling::off);
         if (block_cost > 0) be.set_iteration_block_cost(block_cost);
-        const auto pg = be.prepare(g);
+        const auto pg = be.prepare(BipartiteGraph(g));
+        const auto pg_untiled = untiled.prepare(g);
         const auto pg_one_pass = be.prepare(lean);
-        // The two half-steps over W and W^T (the default storage) interleaved with the one
-        // pass over W alone (each on its own copy of the operands, same start: the results
-        // must stay bitwise equal).
-        Operands o2 = o;
-        std::vector<double> ours, one_pass;
-        iteration(*pg, o);  // warm-up; W^T stored: the two half-steps
+        // Interleaved, each on its own copy of the operands from the same start: the results
+        // must stay bitwise equal.
+        Operands o2 = o, o3 = o;
+        std::vector<double> ours, plain, one_pass;
+        iteration(*pg, o);  // warm-up
+        iteration(*pg_untiled, o3);
         iteration(*pg_one_pass, o2);
         for (int i = 0; i < iterations; ++i) {
           ours.push_back(iteration(*pg, o));
+          plain.push_back(iteration(*pg_untiled, o3));
           one_pass.push_back(iteration(*pg_one_pass, o2));
         }
-        const Timing ot = bench::summarize(ours), pt = bench::summarize(one_pass);
+        const Timing ot = bench::summarize(ours), pt = bench::summarize(one_pass), ut = bench::summarize(plain);
         run["driftrec"] = timing_json(ot, it_bytes, flops, triad);
-        run["driftrec"]["path"] = "Backend::iteration over W and W^T (the default storage): two half-steps";
+        run["driftrec"]["path"] =
+            "Backend::iteration as propagate_labels runs it: W^T and the tiles in place of W, two half-steps";
+        run["driftrec"]["graph_arrays_bytes_per_edge"] = double(be.resident_bytes(*pg)) / nnz;
+        run["driftrec_untiled"] = timing_json(ut, it_bytes, flops, triad);
+        run["driftrec_untiled"]["path"] = "Backend::iteration over W and W^T (Tiling::off): two half-steps";
+        run["driftrec_untiled"]["graph_arrays_bytes_per_edge"] = double(untiled.resident_bytes(*pg_untiled)) / nnz;
+        run["speedup_tiled_vs_untiled"] = ut.best / ot.best;
         run["driftrec_one_pass"] = timing_json(pt, it_bytes, flops, triad);
         run["driftrec_one_pass"]["path"] = "Backend::iteration over W alone (LowMemory::on): one pass";
+        run["driftrec_one_pass"]["graph_arrays_bytes_per_edge"] = double(be.resident_bytes(*pg_one_pass)) / nnz;
         run["driftrec_one_pass"]["fraction_of_triad_one_pass_model"] =
             one_pass_bytes(nnz, users, items, k) / pt.best / 1e9 / triad;
         run["speedup_one_pass_vs_two_half_steps"] = ot.best / pt.best;
         run["one_pass_bitwise_equal_to_two_half_steps"] = o.f_users == o2.f_users && o.f_items == o2.f_items;
+        run["tiled_bitwise_equal_to_untiled"] = o.f_users == o3.f_users && o.f_items == o3.f_items;
         run["bytes_per_iteration_one_pass_model"] = one_pass_bytes(nnz, users, items, k);
         run["bytes_per_iteration_model"] = it_bytes;
         // The anchors' check: y = W f_items by driftrec's spmm, on the state they are given.
@@ -420,14 +457,19 @@ int main(int argc, char** argv) {
     if (levers) {
       // Each lever on its own copy of the operands (and, for huge pages, of the graph),
       // all variants timed interleaved, iteration by iteration, in this process.
-      BipartiteGraph huge = g;
+      // The one-pass variants run on graphs of W alone (with W^T stored, Backend::iteration
+      // runs the two half-steps), the *_two_half_steps ones on W and W^T (borrowed graphs:
+      // no tiles).
+      BipartiteGraph huge = lean;
       const std::size_t graph_advised = propagation::cpu::advise_huge_pages(huge);
       const auto t_order = Clock::now();
       const propagation::VertexOrder order = propagation::degree_order(g);
       const BipartiteGraph sorted =
           propagation::make_bipartite_graph(propagation::relabel(g.user_items, order, max_threads), "sorted");
       const double reorder_s = since(t_order);
-      BipartiteGraph sorted_huge = sorted;
+      const BipartiteGraph sorted_lean =
+          propagation::make_bipartite_graph(sorted.user_items, "sorted", propagation::Transpose::none);
+      BipartiteGraph sorted_huge = sorted_lean;
       propagation::cpu::advise_huge_pages(sorted_huge);
       using propagation::GatherPrecision;
       struct Variant {
@@ -439,11 +481,11 @@ int main(int argc, char** argv) {
         bool halves = false;  // the two half-steps over W^T instead of the one-pass iteration
       };
       const Variant variants[] = {
-          {"float32", &g, GatherPrecision::float32, false, false},
+          {"float32", &lean, GatherPrecision::float32, false, false},
           {"float32_huge_pages", &huge, GatherPrecision::float32, true, false},
-          {"bf16_gather", &g, GatherPrecision::bfloat16, false, false},
-          {"float32_degree_order", &sorted, GatherPrecision::float32, false, true},
-          {"bf16_degree_order", &sorted, GatherPrecision::bfloat16, false, true},
+          {"bf16_gather", &lean, GatherPrecision::bfloat16, false, false},
+          {"float32_degree_order", &sorted_lean, GatherPrecision::float32, false, true},
+          {"bf16_degree_order", &sorted_lean, GatherPrecision::bfloat16, false, true},
           {"float32_degree_order_huge_pages", &sorted_huge, GatherPrecision::float32, true, true},
           {"bf16_degree_order_huge_pages", &sorted_huge, GatherPrecision::bfloat16, true, true},
           {"float32_two_half_steps", &g, GatherPrecision::float32, false, false, true},

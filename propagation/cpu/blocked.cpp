@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -21,20 +22,32 @@ using detail::store_row;
 // Entries ahead whose x row is prefetched within a tile (as kPrefetchEdges in spmm.cpp).
 constexpr std::uint32_t kPrefetchEntries = 32;
 
-// One chunk's tiles, built on their own, then concatenated in chunk order.
-struct ChunkTiles {
-  std::vector<std::uint32_t> rows_per_tile;  // panels
-  std::vector<std::uint16_t> row_ids;
-  std::vector<std::uint32_t> row_len;
-  std::vector<std::uint16_t> cols;
-  std::vector<float> values;
+// Where chunk c's tiles go in the BlockedMatrix: its first non-empty row (over all its
+// tiles) and its first entry.
+struct ChunkPlace {
+  std::size_t first_row = 0;
+  std::size_t first_entry = 0;
 };
 
-ChunkTiles build_chunk(const graph::CsrMatrix& w, Index r0, Index r1, const BlockedMatrix& b) {
-  ChunkTiles t;
-  t.rows_per_tile.assign(static_cast<std::size_t>(b.panels), 0);
-  // Each row's cursor walks its (sorted) entries panel by panel.
+// Pass 1 of make_blocked: the non-empty rows of each of chunk [r0, r1)'s tiles, into
+// tile_rows[1 + c * panels + p] (a count, summed into offsets afterwards). Each row's
+// cursor walks its (sorted) entries panel by panel.
+void count_chunk(const graph::CsrMatrix& w, Index r0, Index r1, Index c, BlockedMatrix& b) {
+  std::uint32_t* counts = b.tile_rows.data() + 1 + static_cast<std::size_t>(c) * b.panels;
+  for (Index r = r0; r < r1; ++r) {
+    Index last_panel = -1;
+    for (Offset e = w.indptr[r]; e < w.indptr[r + 1]; ++e) {
+      const Index p = w.indices[e] >> b.panel_bits;
+      if (p != last_panel) ++counts[p];
+      last_panel = p;
+    }
+  }
+}
+
+// Pass 2: chunk [r0, r1)'s tiles written in place, panel by panel, from `at`.
+void fill_chunk(const graph::CsrMatrix& w, Index r0, Index r1, ChunkPlace at, BlockedMatrix& b) {
   std::vector<Offset> cursor(w.indptr.begin() + r0, w.indptr.begin() + r1);
+  std::size_t row = at.first_row, entry = at.first_entry;
   for (Index p = 0; p < b.panels; ++p) {
     const Index end_col = std::min<Index>((p + 1) << b.panel_bits, w.n_cols);
     const Index base = p << b.panel_bits;
@@ -42,17 +55,17 @@ ChunkTiles build_chunk(const graph::CsrMatrix& w, Index r0, Index r1, const Bloc
       Offset& e = cursor[static_cast<std::size_t>(r - r0)];
       const Offset first = e, last = w.indptr[r + 1];
       while (e < last && w.indices[e] < end_col) {
-        t.cols.push_back(static_cast<std::uint16_t>(w.indices[e] - base));
-        t.values.push_back(w.data[e]);
+        b.cols[entry] = static_cast<std::uint16_t>(w.indices[e] - base);
+        b.values[entry] = w.data[e];
+        ++entry;
         ++e;
       }
       if (e == first) continue;
-      t.row_ids.push_back(static_cast<std::uint16_t>(r - r0));
-      t.row_len.push_back(static_cast<std::uint32_t>(e - first));
-      ++t.rows_per_tile[static_cast<std::size_t>(p)];
+      b.row_ids[row] = static_cast<std::uint16_t>(r - r0);
+      b.row_start[row + 1] = static_cast<std::uint32_t>(entry);
+      ++row;
     }
   }
-  return t;
 }
 
 // Chunk c: rows [c * chunk_rows, ...) summed tile by tile into part (chunk_rows x k, all
@@ -113,14 +126,17 @@ float gather_any(const BlockedMatrix& b, const Pass& p, Index c, float* part, fl
 }
 
 float run_blocked(const BlockedMatrix& b, const Pass& p, int threads) {
+  // As spmm.cpp's run(): fewer threads below kMinWorkPerThread entries + rows each.
+  const graph::Offset work = static_cast<graph::Offset>(b.values.size()) + b.n_rows;
+  threads = static_cast<int>(std::clamp<graph::Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
   const std::size_t k = static_cast<std::size_t>(p.k);
+  // A chunk's partial sums: chunk_rows x k, or fewer rows when the matrix has fewer.
+  const std::size_t part = static_cast<std::size_t>(std::min(b.chunk_rows, b.n_rows)) * k;
   std::vector<float> change(static_cast<std::size_t>(b.chunks), 0.0f);
   core::parallel_for_with_state(
-      b.chunks, {threads, core::Schedule::dynamic, 1},
-      [&] { return std::vector<float>(static_cast<std::size_t>(b.chunk_rows) * k + 2 * k, 0.0f); },
+      b.chunks, {threads, core::Schedule::dynamic, 1}, [&] { return std::vector<float>(part + 2 * k, 0.0f); },
       [&](std::int64_t c, std::vector<float>& buf) {
-        change[static_cast<std::size_t>(c)] = gather_any(b, p, static_cast<Index>(c), buf.data(),
-                                                         buf.data() + static_cast<std::size_t>(b.chunk_rows) * k);
+        change[static_cast<std::size_t>(c)] = gather_any(b, p, static_cast<Index>(c), buf.data(), buf.data() + part);
       });
   float total = 0;
   for (float c : change) note_change(c, total);
@@ -151,28 +167,31 @@ BlockedMatrix make_blocked(const graph::CsrMatrix& w, int panel_bits, Index chun
   b.chunk_rows = chunk_rows;
   b.panels = std::max<Index>(1, (w.n_cols + (Index{1} << panel_bits) - 1) >> panel_bits);
   b.chunks = (w.n_rows + chunk_rows - 1) / chunk_rows;
-  std::vector<ChunkTiles> parts(static_cast<std::size_t>(b.chunks));
-  core::parallel_for(b.chunks, {std::max(threads, 1), core::Schedule::dynamic, 1}, [&](std::int64_t c) {
+  // Two passes straight into the result (no per-chunk copies to concatenate, so the build
+  // holds W and one tiled copy at most): count each tile's non-empty rows, sum them into
+  // offsets, then write each chunk's rows and entries where they belong.
+  b.tile_rows.assign(static_cast<std::size_t>(b.chunks * b.panels) + 1, 0);
+  const core::ParallelFor per_chunk{std::max(threads, 1), core::Schedule::dynamic, 1};
+  const auto rows_of = [&](std::int64_t c) {
     const Index r0 = static_cast<Index>(c) * chunk_rows;
-    parts[static_cast<std::size_t>(c)] = build_chunk(w, r0, std::min<Index>(r0 + chunk_rows, w.n_rows), b);
+    return std::pair<Index, Index>{r0, std::min<Index>(r0 + chunk_rows, w.n_rows)};
+  };
+  core::parallel_for(b.chunks, per_chunk, [&](std::int64_t c) {
+    const auto [r0, r1] = rows_of(c);
+    count_chunk(w, r0, r1, static_cast<Index>(c), b);
   });
-  std::size_t rows = 0;
-  for (const ChunkTiles& t : parts) rows += t.row_ids.size();
-  b.tile_rows.reserve(static_cast<std::size_t>(b.chunks * b.panels) + 1);
-  b.row_ids.reserve(rows);
-  b.row_start.reserve(rows + 1);
-  b.cols.reserve(static_cast<std::size_t>(w.nnz()));
-  b.values.reserve(static_cast<std::size_t>(w.nnz()));
-  b.tile_rows.push_back(0);
-  b.row_start.push_back(0);
-  for (ChunkTiles& t : parts) {
-    for (const std::uint32_t n : t.rows_per_tile) b.tile_rows.push_back(b.tile_rows.back() + n);
-    b.row_ids.insert(b.row_ids.end(), t.row_ids.begin(), t.row_ids.end());
-    for (const std::uint32_t n : t.row_len) b.row_start.push_back(b.row_start.back() + n);
-    b.cols.insert(b.cols.end(), t.cols.begin(), t.cols.end());
-    b.values.insert(b.values.end(), t.values.begin(), t.values.end());
-    t = ChunkTiles{};
-  }
+  for (std::size_t t = 1; t < b.tile_rows.size(); ++t) b.tile_rows[t] += b.tile_rows[t - 1];
+  const std::size_t rows = b.tile_rows.back();
+  b.row_ids.assign(rows, 0);
+  b.row_start.assign(rows + 1, 0);
+  b.cols.assign(static_cast<std::size_t>(w.nnz()), 0);
+  b.values.assign(static_cast<std::size_t>(w.nnz()), 0.0f);
+  core::parallel_for(b.chunks, per_chunk, [&](std::int64_t c) {
+    const auto [r0, r1] = rows_of(c);
+    const ChunkPlace at{b.tile_rows[static_cast<std::size_t>(c) * b.panels],
+                        static_cast<std::size_t>(w.indptr[r0])};
+    fill_chunk(w, r0, r1, at, b);
+  });
   return b;
 }
 
@@ -181,10 +200,15 @@ float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& s, ConstDens
   const Pass p{nullptr, nullptr, nullptr, x.data, nullptr, static_cast<std::size_t>(y.cols),
                s.in_scale.empty() ? nullptr : s.in_scale.data(), s.out_scale.empty() ? nullptr : s.out_scale.data(),
                s.alpha, s.seed.data, s.seed_coef, y.data, y.cols, true, 0};
-  // As spmm.cpp's run(): fewer threads below kMinWorkPerThread entries + rows each.
-  const graph::Offset work = static_cast<graph::Offset>(b.values.size()) + b.n_rows;
-  threads = static_cast<int>(std::clamp<graph::Offset>(work / kMinWorkPerThread, 1, std::max(threads, 1)));
   return run_blocked(b, p, threads);
+}
+
+void blocked_spmm(const BlockedMatrix& b, ConstDenseView x, DenseView y, int threads) {
+  // spmm's arithmetic: alpha 1, no scales, no seed; the tail's multiply by 1 is exact.
+  if (b.n_rows == 0 || y.cols == 0) return;
+  const Pass p{nullptr, nullptr, nullptr, x.data, nullptr, static_cast<std::size_t>(y.cols), nullptr, nullptr,
+               1.0f, nullptr, 0.0f, y.data, y.cols, false, 0};
+  run_blocked(b, p, threads);
 }
 
 }  // namespace driftrec::propagation::cpu

@@ -12,10 +12,12 @@
 // order as fused_spmm's (0, then its entries in increasing column), so the result equals
 // fused_spmm's bit for bit, for any thread count.
 //
-// A second copy of W: 6 bytes per entry plus 6 per non-empty (row, panel) pair and 4 per
-// tile; BlockedMatrix::bytes() says how much (6.3-7.0 B per entry on the 2^24-edge R-MAT, so
-// W plus this copy exceeds issue 18's 16 B per entry: opt-in, CpuBackend::set_blocked_gather).
-// fused_iteration uses it for its users' gather when IterationScales::blocked is set.
+// The tiles take 6 bytes per entry plus 6 per non-empty (row, panel) pair and 4 per tile;
+// BlockedMatrix::bytes() says how much (6.3-7.0 B per entry on the 2^24-edge R-MAT, against
+// 8 B per entry plus 8 per row for W in CSR). The CPU backend keeps them *in place of* W when
+// its handle owns a graph with W^T stored (CpuBackend::Tiling, the default for
+// propagate_labels): W^T serves the items' half-step, the tiles the users'. fused_iteration
+// uses them for its users' gather when IterationScales::blocked is set.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -45,6 +47,9 @@ BlockedMatrix make_blocked(const graph::CsrMatrix& w, int panel_bits, graph::Ind
 // fused_spmm(w, scales, x, y, threads) from the blocked copy of w: the same bits.
 float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& scales, ConstDenseView x, DenseView y,
                          int threads);
+
+// spmm(w, x, y, threads) from the blocked copy of w: the same bits.
+void blocked_spmm(const BlockedMatrix& b, ConstDenseView x, DenseView y, int threads);
 
 namespace detail {
 // Chunk `chunk` of b gathered as blocked_fused_spmm gathers it (fused_iteration's tiled

@@ -20,31 +20,46 @@ namespace {
 constexpr int kColumnRangesPerThread = 4;
 
 // The host graph, read in place: borrowed (the caller keeps it alive) or owned; with the
-// column ranges the scatter of W^T products deals to the threads (one pass over W's ids).
+// column ranges the scatter of W^T products deals to the threads (one pass over W's ids)
+// and, as CpuBackend::Tiling says, the tiled copy of W. An owned graph with W^T whose W was
+// tiled frees W's arrays: users_w() is then null and every users' product reads the tiles.
 class CpuGraph final : public PreparedGraph {
  public:
   CpuGraph(const CpuBackend& b, const BipartiteGraph& g)
       : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, kColumnRangesPerThread * b.threads())) {
-    make_tiles(b);
+    if (wants_tiles(b, false)) tiles_ = make_blocked(g.user_items, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
   }
   CpuGraph(const CpuBackend& b, BipartiteGraph&& g)
       : PreparedGraph(b, g), owned_(std::move(g)), graph_(&*owned_),
         columns_(partition_columns(graph_->user_items, kColumnRangesPerThread * b.threads())) {
-    make_tiles(b);
+    if (!wants_tiles(b, true)) return;
+    tiles_ = make_blocked(owned_->user_items, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
+    if (owned_->transpose_stored) {  // W^T serves the items' half: W is not read again
+      graph::CsrMatrix& w = owned_->user_items;  // the shape stays; nnz() reads 0 from here on
+      std::vector<graph::Offset>().swap(w.indptr);
+      std::vector<graph::Index>().swap(w.indices);
+      std::vector<float>().swap(w.data);
+      w_freed_ = true;
+    }
   }
   const BipartiteGraph& graph() const { return *graph_; }
+  // W, or null when the tiles replaced it.
+  const graph::CsrMatrix* users_w() const { return w_freed_ ? nullptr : &graph_->user_items; }
   std::span<const graph::Index> columns() const { return columns_; }
   const BlockedMatrix* tiles() const { return tiles_ ? &*tiles_ : nullptr; }
 
  private:
-  void make_tiles(const CpuBackend& b) {
-    if (b.blocked_panel_bits() > 0)
-      tiles_ = make_blocked(graph_->user_items, b.blocked_panel_bits(), b.blocked_chunk_rows(), b.threads());
+  bool wants_tiles(const CpuBackend& b, bool owned) const {
+    using Tiling = CpuBackend::Tiling;
+    if (b.tiling() == Tiling::off || b.gather() != GatherPrecision::float32) return false;
+    if (graph_->nnz() >= (graph::Offset{1} << 32) - 2) return false;  // make_blocked's 32-bit offsets
+    return b.tiling() == Tiling::always || (owned && graph_->transpose_stored);
   }
   std::optional<BipartiteGraph> owned_;
   const BipartiteGraph* graph_;
   std::vector<graph::Index> columns_;
-  std::optional<BlockedMatrix> tiles_;  // the tiled copy of W, when the backend asks for it
+  std::optional<BlockedMatrix> tiles_;
+  bool w_freed_ = false;
 };
 
 const CpuGraph& cpu_graph(const PreparedGraph& g) {
@@ -60,13 +75,27 @@ CpuBackend::CpuBackend(int threads, GatherPrecision gather)
   BackendOptions{threads, gather}.validate();
 }
 
-void CpuBackend::set_blocked_gather(int panel_bits, graph::Index chunk_rows) {
-  DRIFTREC_THROW_IF_NOT(panel_bits >= 0 && panel_bits <= 16,
-                        "CpuBackend::set_blocked_gather: panel_bits must be in [0, 16], got " + std::to_string(panel_bits));
+void CpuBackend::set_tiling(Tiling mode, int panel_bits, graph::Index chunk_rows) {
+  DRIFTREC_THROW_IF_NOT(panel_bits >= 1 && panel_bits <= 16,
+                        "CpuBackend::set_tiling: panel_bits must be in [1, 16], got " + std::to_string(panel_bits));
   DRIFTREC_THROW_IF_NOT(chunk_rows >= 1 && chunk_rows <= 65536,
-                        "CpuBackend::set_blocked_gather: chunk_rows must be in [1, 65536], got " + std::to_string(chunk_rows));
+                        "CpuBackend::set_tiling: chunk_rows must be in [1, 65536], got " + std::to_string(chunk_rows));
+  tiling_ = mode;
   panel_bits_ = panel_bits;
   chunk_rows_ = chunk_rows;
+}
+
+std::size_t CpuBackend::resident_bytes(const PreparedGraph& pg) const {
+  DRIFTREC_THROW_IF_NOT(&pg.backend() == this, "CpuBackend::resident_bytes: the graph was prepared by another backend");
+  const CpuGraph& cg = cpu_graph(pg);
+  const BipartiteGraph& g = cg.graph();
+  const auto csr = [](const graph::CsrMatrix& a) {
+    return sizeof(graph::Offset) * a.indptr.size() + sizeof(graph::Index) * a.indices.size() + sizeof(float) * a.data.size();
+  };
+  return (cg.users_w() ? csr(g.user_items) : 0) + (g.transpose_stored ? csr(g.item_users) : 0) +
+         (cg.tiles() ? cg.tiles()->bytes() : 0) +
+         sizeof(float) * (g.user_inv_sqrt_degree.size() + g.item_inv_sqrt_degree.size()) +
+         sizeof(graph::Index) * cg.columns().size();
 }
 
 std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(const BipartiteGraph& g) const {
@@ -79,6 +108,8 @@ std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(BipartiteGraph&& g) cons
 
 void CpuBackend::multiply_impl(const PreparedGraph& pg, Side out, ConstDenseView x, DenseView y) const {
   const BipartiteGraph& g = host(pg);
+  const CpuGraph& cg = cpu_graph(pg);
+  if (out == Side::users && !cg.users_w()) return blocked_spmm(*cg.tiles(), x, y, threads_);
   if (out == Side::items && !g.transpose_stored) {
     const std::lock_guard<std::mutex> lock(scratch_mutex_);
     fused_spmm_transposed(g.user_items, cpu_graph(pg).columns(), FusedScales{}, x, y, threads_,
@@ -109,6 +140,7 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
     return fused_spmm_bf16(a, s, step.f_in, step.f_out, threads_, bf16_scratch_);
   }
   if (users && cpu_graph(pg).tiles()) return blocked_fused_spmm(*cpu_graph(pg).tiles(), s, step.f_in, step.f_out, threads_);
+  // (bfloat16 above and the plain gather below read W, which is then never freed.)
   return fused_spmm(a, s, step.f_in, step.f_out, threads_);
 }
 

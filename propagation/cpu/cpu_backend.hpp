@@ -1,9 +1,11 @@
 // The CPU/OpenMP propagation backend: the reference every other backend is held to, and
 // the default. Its handle reads the host BipartiteGraph in place (borrowed, or owned
 // when prepare is given the graph by value); Side::users runs the kernels of
-// propagation/cpu/spmm.hpp on W, Side::items on the stored W^T or, when the graph stores
-// none, by a scatter from W's rows; iteration runs both half-steps in one pass over W.
-// Results are identical, bit for bit, for any thread count and either storage.
+// propagation/cpu/spmm.hpp on W (or on its tiled copy, cpu/blocked.hpp, which replaces W
+// in a handle that owns a graph with W^T: see Tiling), Side::items on the stored W^T or,
+// when the graph stores none, by a scatter from W's rows; without W^T, iteration runs both
+// half-steps in one pass over W. Results are identical, bit for bit, for any thread count,
+// either storage and with or without the tiles.
 #pragma once
 #include <cstdint>
 #include <mutex>
@@ -24,17 +26,37 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(int threads = 0, GatherPrecision gather = GatherPrecision::float32);
   std::string_view name() const override { return "cpu"; }
   int threads() const { return threads_; }
+  GatherPrecision gather() const { return gather_; }
   // Entries + rows per block of the fused iteration (a tuning knob; results do not depend
   // on it). Not thread-safe against a running iteration.
   void set_iteration_block_cost(graph::Offset cost) { block_cost_ = std::max<graph::Offset>(cost, 1); }
-  // Opt-in: graphs prepared after this call also hold a tiled copy of W (cpu/blocked.hpp,
-  // panels of 2^panel_bits columns, chunks of chunk_rows rows; about 6.3-7.0 more bytes per
-  // entry), and the float32 users' gather (half_step and iteration) runs over it; the
-  // results are the same bits. panel_bits 0 turns it off (the default); InputError when
-  // out of make_blocked's ranges.
-  void set_blocked_gather(int panel_bits, graph::Index chunk_rows = 16384);
-  int blocked_panel_bits() const { return panel_bits_; }
-  graph::Index blocked_chunk_rows() const { return chunk_rows_; }
+  // The tiled copy of W (cpu/blocked.hpp: panels of 2^panel_bits columns, chunks of
+  // chunk_rows rows; 6.3-7.0 bytes per entry on R-MAT) over which the float32 users' gather
+  // runs (half_step, iteration, multiply), with the same bits as over W. For graphs
+  // prepared after the call:
+  //   automatic (the default): a graph the handle owns (prepare(BipartiteGraph&&), as
+  //     propagate_labels does) with W^T stored gets the tiles *in place of* W: W's arrays
+  //     are freed once the tiles are made, so the graph takes about 15.5 instead of 17.9
+  //     bytes per entry, and the users' gather is 1.2-1.4x faster on large graphs
+  //     (bench/propagation/README.md, "Tiles in place of W"). Any other graph: no tiles.
+  //   always: every graph gets the tiles, in place of W where automatic would put them
+  //     there, beside W otherwise (a borrowed graph, or the one pass without W^T).
+  //   off: never (the plain CSR gather; the reference the tiled one is tested against).
+  // With GatherPrecision::bfloat16 the users' gather reads W, so no tiles are made. A
+  // graph of 2^32 - 2 entries or more is never tiled (32-bit entry offsets). InputError
+  // unless 1 <= panel_bits <= 16 and 1 <= chunk_rows <= 65536. Not thread-safe against a
+  // running prepare.
+  enum class Tiling { automatic, always, off };
+  static constexpr int kDefaultPanelBits = 14;
+  static constexpr graph::Index kDefaultChunkRows = 16384;
+  void set_tiling(Tiling mode, int panel_bits = kDefaultPanelBits, graph::Index chunk_rows = kDefaultChunkRows);
+  Tiling tiling() const { return tiling_; }
+  // Bytes of the graph arrays g's handle reads while it propagates: W (unless the tiles
+  // replaced it), W^T when stored, the tiles, the degree vectors and the scatter's column
+  // ranges; a borrowed graph's arrays count too. InputError for a handle of another backend.
+  std::size_t resident_bytes(const PreparedGraph& g) const;
+  int tile_panel_bits() const { return panel_bits_; }
+  graph::Index tile_chunk_rows() const { return chunk_rows_; }
 
  private:
   std::unique_ptr<PreparedGraph> prepare_impl(const BipartiteGraph& g) const override;
@@ -51,8 +73,9 @@ class CpuBackend final : public Backend {
   mutable std::vector<std::uint16_t> bf16_scratch_;
   mutable IterationScratch scatter_scratch_;  // accumulators of W^T products without W^T
   graph::Offset block_cost_ = graph::Offset{1} << 16;
-  int panel_bits_ = 0;  // 0: no tiled copy
-  graph::Index chunk_rows_ = 16384;
+  Tiling tiling_ = Tiling::automatic;
+  int panel_bits_ = kDefaultPanelBits;
+  graph::Index chunk_rows_ = kDefaultChunkRows;
 };
 
 }  // namespace driftrec::propagation::cpu

@@ -2,10 +2,12 @@
 // bit equal to fused_spmm on the same W (each row sums the same products in the same
 // order), for the fixed widths and the generic path, 1..3 threads, panels from 2 to 2^16
 // columns and chunks from 1 row to 65536, with and without scales and seed; and within
-// float32 rounding of a dense double reference. The one-pass iteration over the tiled
-// copy (CpuBackend::set_blocked_gather) equals the plain one bit for bit, with and without
-// the stored transpose, and so does propagate_labels through such a backend (relabelling
-// included). Random skewed matrices, seeds printed.
+// float32 rounding of a dense double reference; blocked_spmm equals spmm. The CPU
+// backend's iteration, half-steps and products over the tiles (CpuBackend::Tiling) equal
+// the plain ones bit for bit: beside W (borrowed graphs, the one pass) and in place of W (an
+// owned graph with W^T, whose W is then freed); so does propagate_labels, relabelling
+// included, with the default tiling, the tiles forced and the tiles off. Random skewed
+// matrices, seeds printed.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -69,6 +71,11 @@ TEST_CASE("blocked_fused_spmm equals fused_spmm bit for bit for every tiling, wi
               const float change = cpu::blocked_fused_spmm(b, s, view(x), view(got), threads);
               REQUIRE(same_bits(got, want));
               REQUIRE(change == want_change);
+              if (scaled) continue;
+              DenseMatrix plain(rows, k), tiled(rows, k);  // the plain product of multiply
+              cpu::spmm(w, view(x), view(plain), 1);
+              cpu::blocked_spmm(b, view(x), view(tiled), threads);
+              REQUIRE(same_bits(plain, tiled));
             }
       }
     }
@@ -122,11 +129,20 @@ TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal 
   std::mt19937_64 rng(seed);
   // > 3 x kMinWorkPerThread entries + rows, so that three threads really run.
   const graph::CsrMatrix w = test::random_skewed_matrix(rng, 20000, 7000, 450000);
-  for (const Transpose tr : {Transpose::none, Transpose::stored}) {
+  for (int variant = 0; variant < 4; ++variant) {  // (W alone, with W^T) x (borrowed, owned)
+    const Transpose tr = variant < 2 ? Transpose::none : Transpose::stored;
+    const bool owned = variant % 2 == 1;
     const BipartiteGraph g = make_bipartite_graph(w, "W", tr);
     cpu::CpuBackend plain(threads), tiled(threads);
-    tiled.set_blocked_gather(bits, chunk);
-    const auto pp = plain.prepare(g), pt = tiled.prepare(g);
+    plain.set_tiling(cpu::CpuBackend::Tiling::off);
+    tiled.set_tiling(cpu::CpuBackend::Tiling::always, bits, chunk);
+    const auto pp = plain.prepare(g), pt = owned ? tiled.prepare(BipartiteGraph(g)) : tiled.prepare(g);
+    // Owned with W^T: the tiles replace W, whose arrays are gone from the handle.
+    const cpu::BlockedMatrix tiles = cpu::make_blocked(w, bits, chunk, 1);
+    const std::size_t w_bytes = 8 * (w.indptr.size() + static_cast<std::size_t>(w.nnz()));
+    CAPTURE(owned);
+    REQUIRE(tiled.resident_bytes(*pt) ==
+            plain.resident_bytes(*pp) + tiles.bytes() - (owned && g.transpose_stored ? w_bytes : 0));
     for (const int k : {1, 8, 20, 37}) {
       CAPTURE(k, g.transpose_stored);
       DenseMatrix fu = test::random_dense(rng, g.users(), k), fi = test::random_dense(rng, g.items(), k);
@@ -145,36 +161,74 @@ TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal 
       const double hb = tiled.half_step(*pt, {Side::users, 0.7f, view(std::as_const(fi2)), view(fu2), view(yu), 1.0f});
       REQUIRE(same_bits(fu, fu2));
       REQUIRE(ha == hb);
+      for (const Side out : {Side::users, Side::items}) {
+        const DenseMatrix& x = out == Side::users ? fi : fu;
+        DenseMatrix ya(out == Side::users ? g.users() : g.items(), k), yb(ya.rows(), k);
+        plain.multiply(*pp, out, view(x), view(ya));
+        tiled.multiply(*pt, out, view(x), view(yb));
+        REQUIRE(same_bits(ya, yb));
+      }
     }
   }
   cpu::CpuBackend be(1);
-  REQUIRE_THROWS_AS(be.set_blocked_gather(17), driftrec::InputError);
-  REQUIRE_THROWS_AS(be.set_blocked_gather(8, 0), driftrec::InputError);
+  REQUIRE_THROWS_AS(be.set_tiling(cpu::CpuBackend::Tiling::always, 17), driftrec::InputError);
+  REQUIRE_THROWS_AS(be.set_tiling(cpu::CpuBackend::Tiling::always, 0), driftrec::InputError);
+  REQUIRE_THROWS_AS(be.set_tiling(cpu::CpuBackend::Tiling::always, 8, 0), driftrec::InputError);
 }
 
-TEST_CASE("propagate_labels through a CPU backend with the tiled gather equals the default, bit for bit",
+TEST_CASE("the default tiling replaces W only in an owned graph with W^T and a float32 gather",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = 35;
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 3000, 900, 30000);
+  const std::size_t w_bytes = 8 * (w.indptr.size() + static_cast<std::size_t>(w.nnz()));
+  const std::size_t tile_bytes =
+      cpu::make_blocked(w, cpu::CpuBackend::kDefaultPanelBits, cpu::CpuBackend::kDefaultChunkRows, 1).bytes();
+  for (const Transpose tr : {Transpose::none, Transpose::stored}) {
+    const BipartiteGraph g = make_bipartite_graph(w, "W", tr);
+    cpu::CpuBackend automatic(2), off(2), bf16(2, GatherPrecision::bfloat16);
+    off.set_tiling(cpu::CpuBackend::Tiling::off);
+    const std::size_t plain = off.resident_bytes(*off.prepare(g));
+    CAPTURE(g.transpose_stored);
+    REQUIRE(automatic.resident_bytes(*automatic.prepare(g)) == plain);  // borrowed: W stays, no tiles
+    REQUIRE(bf16.resident_bytes(*bf16.prepare(BipartiteGraph(g))) == plain);
+    REQUIRE(off.resident_bytes(*off.prepare(BipartiteGraph(g))) == plain);
+    REQUIRE(automatic.resident_bytes(*automatic.prepare(BipartiteGraph(g))) ==
+            (g.transpose_stored ? plain - w_bytes + tile_bytes : plain));
+  }
+}
+
+TEST_CASE("propagate_labels with the tiles in place of W, beside it and off gives the same bits",
           "[propagation][blocked]") {
   const std::uint64_t seed = 41;
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
-  // Above kReorderMinNonzeros and with W alone: relabelled by degree, so the one-pass
-  // iteration runs over the tiled copy of the relabelled W.
+  // Above kReorderMinNonzeros: relabelled by degree, so the tiles are of the relabelled W.
   const graph::CsrMatrix w = test::random_skewed_matrix(rng, 60000, 20000, 2400000);
   REQUIRE(w.nnz() >= LabelPropagationOptions::kReorderMinNonzeros);
   const graph::CsrMatrix item_labels = test::random_item_labels(rng, w.n_cols, 8, 0.3);
   const DenseMatrix prior = test::random_dense(rng, w.n_rows, 8).cwiseAbs();
-  cpu::CpuBackend tiled(2);
-  tiled.set_blocked_gather(13, 4096);
+  cpu::CpuBackend off(2), always(2);
+  off.set_tiling(cpu::CpuBackend::Tiling::off);
+  always.set_tiling(cpu::CpuBackend::Tiling::always, 13, 4096);
   LabelPropagationOptions o;
   o.threads = 2;
   o.max_iterations = 4;
   o.tolerance = 0;
-  o.low_memory = LowMemory::on;
+  o.backend = &off;
   const PropagationResult plain = propagate_labels(w, item_labels, &prior, o);
-  o.backend = &tiled;
-  const PropagationResult got = propagate_labels(w, item_labels, &prior, o);
-  REQUIRE(got.iterations == plain.iterations);
-  REQUIRE(same_bits(got.user_labels, plain.user_labels));
-  REQUIRE(same_bits(got.item_labels, plain.item_labels));
-  REQUIRE(got.residual == plain.residual);
+  // The default backend (W^T kept: the tiles replace W), the tiles forced with W^T and
+  // without it (the one pass over W and its tiles).
+  for (const cpu::CpuBackend* b : {static_cast<const cpu::CpuBackend*>(nullptr), static_cast<const cpu::CpuBackend*>(&always)})
+    for (const LowMemory lm : {LowMemory::off, LowMemory::on}) {
+      CAPTURE(b == nullptr, lm == LowMemory::on);
+      o.backend = b;
+      o.low_memory = lm;
+      const PropagationResult got = propagate_labels(w, item_labels, &prior, o);
+      REQUIRE(got.iterations == plain.iterations);
+      REQUIRE(same_bits(got.user_labels, plain.user_labels));
+      REQUIRE(same_bits(got.item_labels, plain.item_labels));
+      REQUIRE(got.residual == plain.residual);
+    }
 }
