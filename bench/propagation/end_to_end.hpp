@@ -17,8 +17,10 @@ namespace driftrec::bench {
 // item), a random user prior, `threads` threads, Reorder::automatic and the given
 // low-memory mode. The STREAM triad is measured right before (same threads); the peak-RSS
 // counter is reset after it, so the peak is propagate_labels' plus what the process held
-// (W, prior, labels). Figures per stored entry are in the README.
+// (W, prior, labels). untiled: through a CPU backend with CpuBackend::Tiling::off (W and
+// W^T where the default keeps W^T and the tiles), for a same-run comparison. Figures per
+// stored entry are in the README.
 nlohmann::json end_to_end(const graph::CsrMatrix& w, int k, int threads, int iterations,
-                          propagation::LowMemory mode, std::uint64_t seed);
+                          propagation::LowMemory mode, std::uint64_t seed, bool untiled = false);
 
 }  // namespace driftrec::bench

@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
                "build each graph as propagate_labels holds it, measure one iteration's peak memory, stop");
   app.add_option("--end-to-end", end_to_end,
                  "only propagate_labels end to end with this many iterations per --low-memory mode, then stop");
-  app.add_option("--low-memory", low_memory_modes, "modes of --end-to-end (list): on | off | auto");
+  app.add_option("--low-memory", low_memory_modes, "modes of --end-to-end (list): on | off | auto | off-untiled (W and W^T without the tiles)");
   app.add_option("--block-cost", block_cost, "entries + rows per block of the one-pass iteration (0: default)");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
   app.add_flag("--blocked-lever", blocked_lever,
@@ -268,8 +268,8 @@ int main(int argc, char** argv) {
       for (const std::string& m : low_memory_modes)
         for (const int k : ks) {
           using propagation::LowMemory;
-          const LowMemory mode = m == "on" ? LowMemory::on : m == "off" ? LowMemory::off : LowMemory::automatic;
-          g["end_to_end"].push_back(bench::end_to_end(w0, k, max_threads, end_to_end, mode, seed));
+          const LowMemory mode = m == "on" ? LowMemory::on : m.starts_with("off") ? LowMemory::off : LowMemory::automatic;
+          g["end_to_end"].push_back(bench::end_to_end(w0, k, max_threads, end_to_end, mode, seed, m == "off-untiled"));
           std::cerr << g["end_to_end"].back().dump() << "\n";
           out["graphs"] = json::array({g});  // written after every run: a later one may not fit
           if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";
