@@ -28,9 +28,13 @@ graph::CsrMatrix item_knn_similarity(const graph::CsrMatrix& history, int neighb
 void item_knn_scores(const graph::CsrMatrix& history, const graph::CsrMatrix& similarity,
                      graph::Index user, std::span<float> out);
 
+// The neighbour grid of the `item_knn` row of `driftrec evaluate`.
+inline std::vector<int> default_item_knn_neighbours() { return {50, 200}; }
+
 // The model: grid over `neighbours`. Its fits go through `shared` (shared_fits.hpp) when
 // given, as do rp3beta_model's.
-ModelSpec item_knn_model(std::vector<int> neighbours = {50, 200}, std::shared_ptr<SharedFits> shared = nullptr);
+ModelSpec item_knn_model(std::vector<int> neighbours = default_item_knn_neighbours(),
+                         std::shared_ptr<SharedFits> shared = nullptr);
 
 // RP3beta (Paudel et al. 2017; propagation/random_walk.hpp) on the training history: the
 // top-100 similarity rows, scored like item-KNN (the sum of the rows of the user's

@@ -19,7 +19,7 @@ std::vector<ModelSpec> default_models(const LibraryModelOptions& given) {
   models.push_back(last_period_model());
   models.push_back(ewma_model());
   // Item models.
-  models.push_back(item_knn_model({50, 200}, options.shared_fits));
+  models.push_back(item_knn_model(default_item_knn_neighbours(), options.shared_fits));
   models.push_back(rp3beta_model(options.shared_fits));
   models.push_back(als_model(options));
   // Rows of the temporal modules.

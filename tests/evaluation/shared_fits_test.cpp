@@ -18,7 +18,7 @@ using namespace driftrec::evaluation;
 namespace {
 
 std::vector<ModelSpec> rows(const LibraryModelOptions& o) {
-  return {item_knn_model({50, 200}, o.shared_fits), rp3beta_model(o.shared_fits), als_model(o),
+  return {item_knn_model(default_item_knn_neighbours(), o.shared_fits), rp3beta_model(o.shared_fits), als_model(o),
           label_propagation_model(o), temporal_als_model(o), ranker_model(o)};
 }
 
