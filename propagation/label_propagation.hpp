@@ -144,7 +144,7 @@ DenseMatrix row_normalized(const DenseMatrix& f);
 // Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
 // user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
 // prepared graph, with W^T beside it or not (options.low_memory). With W^T the CPU backend
-// then replaces W by its tiles (CpuBackend::Tiling), so the graph holds about 15.5 bytes
+// then replaces W by its tiles (CpuBackend::Tiling), so the graph holds about 15 bytes
 // per edge while it propagates (8 for W^T, 6.3-7.0 for the tiles, the offsets and degrees);
 // without W^T, 8 bytes per edge plus the row offsets and degrees (use the expert tier with a
 // moved-in graph to avoid the copy). Throws
