@@ -135,7 +135,8 @@ std::vector<ModelSpec> sequence_models(const SequenceOptions& o, const SequenceP
   // before the validation period, for this row alone.
   h.fit = [cache](const Training& t, const Params&) -> std::unique_ptr<FittedModel> {
     auto s = cache->get(t, temporal::CellKind::gru);
-    const temporal::WeightChoice w = temporal::choose_interest_weight(t, *s);
+    const temporal::WeightChoice w =
+        temporal::choose_interest_weight(t, *s, temporal::kInterestWeights, 20, cache->options.model.threads);
     return std::make_unique<HybridRow>(std::move(s), w);
   };
   out.push_back(std::move(h));

@@ -103,7 +103,8 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
                            const std::string& slicing, io::SequenceResult& r, const Progress& progress,
                            const std::string& interests) {
   temporal::TrainedSequence s = temporal::train_sequence(history, options, progress);
-  const temporal::WeightChoice w = temporal::choose_interest_weight(history, s);
+  const temporal::WeightChoice w =
+      temporal::choose_interest_weight(history, s, temporal::kInterestWeights, 20, options.model.threads);
   // The interest mixture on top of the trained cell; kept when asked for, or with "best"
   // when its cross-entropy on the last period (the validation step) is the lower.
   std::optional<temporal::TrainedMixture> mixture;

@@ -123,16 +123,19 @@ SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& 
   return d;
 }
 
+Matrix<float> gather_columns(const Matrix<float>& m, std::span<const int> users) {
+  // Columns are contiguous (column-major): one copy per user. Eigen's indexed view copied
+  // element by element and cost about a tenth of a training epoch.
+  const auto b = static_cast<Eigen::Index>(users.size());
+  Matrix<float> out(m.rows(), b);
+  for (Eigen::Index j = 0; j < b; ++j) out.col(j) = m.col(users[static_cast<std::size_t>(j)]);
+  return out;
+}
+
 Batch<float> gather_batch(const SequenceData& d, std::span<const int> users, int steps,
                           int first_target_step) {
   const auto b = static_cast<Eigen::Index>(users.size());
-  // Columns are contiguous (column-major): one copy per user and matrix. Eigen's indexed
-  // view copied element by element and cost about a tenth of a training epoch.
-  auto gather = [&](const Matrix<float>& m) {
-    Matrix<float> out(m.rows(), b);
-    for (Eigen::Index j = 0; j < b; ++j) out.col(j) = m.col(users[static_cast<std::size_t>(j)]);
-    return out;
-  };
+  auto gather = [&](const Matrix<float>& m) { return gather_columns(m, users); };
   Batch<float> batch;
   const auto n = static_cast<std::size_t>(steps);
   batch.inputs.reserve(n);

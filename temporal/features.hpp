@@ -72,6 +72,9 @@ SequenceData assemble_sequences(const SequenceInputs& inputs, const FeatureOptio
 float gap_feature(int gap);
 float activity_feature(float activity);
 
+// The columns `users` of m, in that order (the gather of gather_batch).
+Matrix<float> gather_columns(const Matrix<float>& m, std::span<const int> users);
+
 // The columns `users` of steps 0..steps-1 as a model batch (steps <= periods; targets
 // exist for steps < periods - 1 only, later steps get empty masks). Targets of steps
 // before `first_target_step` are masked out, so the loss covers steps

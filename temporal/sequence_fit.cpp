@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.hpp"
+
 namespace driftrec::temporal {
 namespace mf = matrix_factorization;
 namespace pr = propagation;
@@ -132,16 +134,28 @@ TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions&
   return out;
 }
 
+void hybrid_parts(const mf::Factors& item_factors, const pr::DenseMatrix& item_label_seeds,
+                  const Eigen::Ref<const Eigen::VectorXf>& factor, const Eigen::Ref<const Eigen::VectorXf>& interests,
+                  HybridParts& out) {
+  out.by_factor.noalias() = item_factors * factor;
+  out.match.noalias() = item_label_seeds * interests;
+  const float f_max = out.by_factor.size() ? out.by_factor.cwiseAbs().maxCoeff() : 0.0f;
+  const float m_max = out.match.size() ? out.match.maxCoeff() : 0.0f;
+  if (f_max > 0) out.by_factor /= f_max;
+  if (m_max > 0) out.match /= m_max;
+}
+
+void hybrid_blend(const HybridParts& parts, double weight, std::span<float> out) {
+  Eigen::Map<Eigen::VectorXf> scores(out.data(), static_cast<Eigen::Index>(out.size()));
+  scores = static_cast<float>(1 - weight) * parts.by_factor + static_cast<float>(weight) * parts.match;
+}
+
 void hybrid_scores(const mf::Factors& item_factors, const pr::DenseMatrix& item_label_seeds,
                    const Eigen::Ref<const Eigen::VectorXf>& factor, const Eigen::Ref<const Eigen::VectorXf>& interests,
                    double weight, std::span<float> out) {
-  Eigen::Map<Eigen::VectorXf> scores(out.data(), static_cast<Eigen::Index>(out.size()));
-  const Eigen::VectorXf by_factor = item_factors * factor;
-  const Eigen::VectorXf match = item_label_seeds * interests;
-  const float f_max = by_factor.size() ? by_factor.cwiseAbs().maxCoeff() : 0.0f;
-  const float m_max = match.size() ? match.maxCoeff() : 0.0f;
-  scores = static_cast<float>(1 - weight) * (f_max > 0 ? Eigen::VectorXf(by_factor / f_max) : by_factor) +
-           static_cast<float>(weight) * (m_max > 0 ? Eigen::VectorXf(match / m_max) : match);
+  HybridParts parts;
+  hybrid_parts(item_factors, item_label_seeds, factor, interests, parts);
+  hybrid_blend(parts, weight, out);
 }
 
 namespace {
@@ -161,14 +175,16 @@ double recall_of(std::span<const float> scores, std::vector<Index> ranked, std::
 
 }  // namespace
 
-WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s, const std::vector<double>& grid, int k) {
+WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s, const std::vector<double>& grid, int k,
+                                   int threads) {
+  core::check_threads(threads);
   WeightChoice best;
-  if (h.slices.size() < 2 || k < 1) return best;
+  if (h.slices.size() < 2 || k < 1 || grid.empty()) return best;
   // Period v = P-1: what was known before it (the candidates, each user's items: every
   // stored entry of W_0 .. W_{v-1}) and each user's items of v.
   const std::size_t v = h.slices.size() - 1, first = h.period_first[v], last = h.period_first[v + 1];
   const auto n_items = static_cast<std::size_t>(h.n_items);
-  std::vector<std::uint8_t> candidate(n_items, 0), mine(n_items, 0);
+  std::vector<std::uint8_t> candidate(n_items, 0);
   for (std::size_t e = 0; e < first; ++e) candidate[static_cast<std::size_t>(h.events.item[e])] = 1;
   std::vector<std::vector<Index>> had(static_cast<std::size_t>(h.n_users)), now(static_cast<std::size_t>(h.n_users));
   for (std::size_t p = 0; p < v; ++p)
@@ -179,31 +195,52 @@ WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s, 
     }
   for (std::size_t e = first; e < last; ++e) now[static_cast<std::size_t>(h.events.user[e])].push_back(h.events.item[e]);
 
-  std::vector<double> sum(grid.size(), 0.0);
+  // Each user's recall at every weight (NaN: not a pair), on threads; summed in user order.
+  const std::size_t n_grid = grid.size();
+  std::vector<double> recalls(static_cast<std::size_t>(h.n_users) * n_grid, std::nan(""));
+  struct Scratch {
+    std::vector<std::uint8_t> mine;
+    std::vector<float> scores;
+    std::vector<Index> ranked, truth;
+    HybridParts parts;
+  };
+  core::ParallelFor pf;
+  pf.threads = threads;
+  pf.schedule = core::Schedule::dynamic;
+  pf.chunk = 16;
+  pf.serial_nested = true;  // Eigen's products inside hybrid_parts stay on their thread
+  core::parallel_for_with_state(
+      h.n_users, pf, [&] { return Scratch{std::vector<std::uint8_t>(n_items, 0), std::vector<float>(n_items), {}, {}, {}}; },
+      [&](std::int64_t user, Scratch& x) {
+        const auto u = static_cast<std::size_t>(user);
+        const auto& before = had[u];
+        if (now[u].empty() || before.empty()) return;
+        for (Index i : before) x.mine[static_cast<std::size_t>(i)] = 1;
+        auto fresh = [&](Index i) { return candidate[static_cast<std::size_t>(i)] && !x.mine[static_cast<std::size_t>(i)]; };
+        x.truth.clear();
+        for (Index i : now[u])
+          if (fresh(i)) x.truth.push_back(i);
+        std::sort(x.truth.begin(), x.truth.end());
+        x.truth.erase(std::unique(x.truth.begin(), x.truth.end()), x.truth.end());
+        x.ranked.clear();
+        for (Index i = 0; i < h.n_items; ++i)
+          if (fresh(i)) x.ranked.push_back(i);
+        for (Index i : before) x.mine[static_cast<std::size_t>(i)] = 0;
+        if (x.truth.empty()) return;
+        const auto row = static_cast<Eigen::Index>(user);
+        hybrid_parts(s.validation_item_factors, s.item_label_seeds, s.validation_next.factors.row(row).transpose(),
+                     s.validation_next.interests.row(row).transpose(), x.parts);
+        for (std::size_t g = 0; g < n_grid; ++g) {
+          hybrid_blend(x.parts, grid[g], x.scores);
+          recalls[u * n_grid + g] = recall_of(x.scores, x.ranked, x.truth, k);
+        }
+      });
+  std::vector<double> sum(n_grid, 0.0);
   std::size_t pairs = 0;
-  std::vector<float> scores(n_items);
-  std::vector<Index> ranked, truth;
-  for (Index u = 0; u < h.n_users; ++u) {
-    const auto& before = had[static_cast<std::size_t>(u)];
-    if (now[static_cast<std::size_t>(u)].empty() || before.empty()) continue;
-    for (Index i : before) mine[static_cast<std::size_t>(i)] = 1;
-    auto fresh = [&](Index i) { return candidate[static_cast<std::size_t>(i)] && !mine[static_cast<std::size_t>(i)]; };
-    truth.clear();
-    for (Index i : now[static_cast<std::size_t>(u)])
-      if (fresh(i)) truth.push_back(i);
-    std::sort(truth.begin(), truth.end());
-    truth.erase(std::unique(truth.begin(), truth.end()), truth.end());
-    ranked.clear();
-    for (Index i = 0; i < h.n_items; ++i)
-      if (fresh(i)) ranked.push_back(i);
-    for (Index i : before) mine[static_cast<std::size_t>(i)] = 0;
-    if (truth.empty()) continue;
+  for (std::size_t u = 0; u < static_cast<std::size_t>(h.n_users); ++u) {
+    if (std::isnan(recalls[u * n_grid])) continue;
     ++pairs;
-    for (std::size_t g = 0; g < grid.size(); ++g) {
-      hybrid_scores(s.validation_item_factors, s.item_label_seeds, s.validation_next.factors.row(u).transpose(),
-                    s.validation_next.interests.row(u).transpose(), grid[g], scores);
-      sum[g] += recall_of(scores, ranked, truth, k);
-    }
+    for (std::size_t g = 0; g < n_grid; ++g) sum[g] += recalls[u * n_grid + g];
   }
   for (std::size_t g = 0; g < grid.size(); ++g) {
     const double recall = pairs ? sum[g] / static_cast<double>(pairs) : 0.0;

@@ -95,6 +95,18 @@ void hybrid_scores(const matrix_factorization::Factors& item_factors, const prop
                    const Eigen::Ref<const Eigen::VectorXf>& factor, const Eigen::Ref<const Eigen::VectorXf>& interests,
                    double weight, std::span<float> out);
 
+// hybrid_scores in two halves, for scoring one user at several weights: the two products,
+// each divided by its maximum (once per user), then the blend (per weight). hybrid_scores is
+// these two calls, so the blend of the parts equals it bit for bit.
+struct HybridParts {
+  Eigen::VectorXf by_factor;  // x_hat.y_i / max|x_hat.y| (unscaled when the maximum is 0)
+  Eigen::VectorXf match;      // m_i / max m (likewise)
+};
+void hybrid_parts(const matrix_factorization::Factors& item_factors, const propagation::DenseMatrix& item_label_seeds,
+                  const Eigen::Ref<const Eigen::VectorXf>& factor, const Eigen::Ref<const Eigen::VectorXf>& interests,
+                  HybridParts& out);
+void hybrid_blend(const HybridParts& parts, double weight, std::span<float> out);
+
 inline const std::vector<double> kInterestWeights{0.0, 0.25, 0.5, 0.75};
 
 // The weight of `grid` whose hybrid has the best mean recall@k on the last period P-1 of
@@ -107,7 +119,10 @@ struct WeightChoice {
   double weight = 0, recall = 0;
   std::size_t pairs = 0;
 };
+// The users are scored on `threads` threads (0: OpenMP's default), each user's products once
+// for every weight; the recalls are summed in user order, so the choice does not depend on
+// the thread count.
 WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s,
-                                    const std::vector<double>& grid = kInterestWeights, int k = 20);
+                                    const std::vector<double>& grid = kInterestWeights, int k = 20, int threads = 0);
 
 }  // namespace driftrec::temporal

@@ -11,23 +11,24 @@
 #include "core/passive_team.hpp"
 #include "graph/random.hpp"
 #include "graph/types.hpp"
+#include "temporal/heads.hpp"
 #include "temporal/network.hpp"
 
 namespace driftrec::temporal {
 namespace {
 
 
-// The forward (and backward) pass over `users` cut into fixed chunks of `chunk_users`; chunk
-// c's gradient goes to grads[c] and the chunks are reduced in order, so the result does not
+// The forward and backward pass over `users` cut into fixed chunks of kChunkUsers; chunk c's
+// gradient goes to grads[c] and the chunks are reduced in order, so the result does not
 // depend on the number of threads. Returns the summed loss sums.
 LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
-                              std::span<const int> users, int steps, int first_target_step,
-                              float interest_scale, float factor_scale, int bptt,
-                              core::PassiveTeam& team, Parameters<float>* grad,
-                              std::size_t chunk_users) {
+                              std::span<const int> users, int steps, float interest_scale,
+                              float factor_scale, int bptt, core::PassiveTeam& team,
+                              Parameters<float>& grad) {
+  const std::size_t chunk_users = kChunkUsers;
   const std::size_t chunks = (users.size() + chunk_users - 1) / chunk_users;
   std::vector<LossSums<float>> sums(chunks);
-  std::vector<Parameters<float>> grads(grad != nullptr ? chunks : 0);
+  std::vector<Parameters<float>> grads(chunks);
   // A team whose threads sleep between mini-batches (core/passive_team.hpp): an OpenMP
   // region per mini-batch spent most of the training's CPU time spinning in libgomp. Its
   // threads keep Eigen's products serial; the team size is the whole budget.
@@ -35,22 +36,57 @@ LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
     const auto c = static_cast<std::size_t>(chunk);
     const std::size_t begin = c * chunk_users;
     const std::size_t end = std::min(users.size(), begin + chunk_users);
-    const Batch<float> batch = gather_batch(d, users.subspan(begin, end - begin), steps, first_target_step);
-    Parameters<float>* g = nullptr;
-    if (grad != nullptr) {
-      grads[c] = zero_parameters<float>(p.cell, p.shape());
-      g = &grads[c];
-    }
-    sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, g);
+    const Batch<float> batch = gather_batch(d, users.subspan(begin, end - begin), steps, 0);
+    grads[c] = zero_parameters<float>(p.cell, p.shape());
+    sums[c] = batch_loss(p, batch, interest_scale, factor_scale, bptt, &grads[c]);
   });
   LossSums<double> total;
   for (std::size_t c = 0; c < chunks; ++c) {
     total.interest += sums[c].interest;
     total.factor += sums[c].factor;
-    if (grad != nullptr)
-      for (std::size_t t = 0; t < kTensorCount; ++t) (*grad)[t] += grads[c][t];
+    for (std::size_t t = 0; t < kTensorCount; ++t) grad[t] += grads[c][t];
   }
   return total;
+}
+
+// The loss of step `step` over one validation chunk `users` (reading periods 0..step): what
+// batch_loss returns for the chunk's gather_batch(d, users, step + 1, step), bit for bit,
+// but only the users with a target at `step` run the cell (a third of them had none on the
+// generated logs of bench/evaluate, and their forward added exactly zero). The heads read
+// the chunk at its full width, the others' columns zero and masked, so the sums add the same
+// terms in the same order. The kept users' states equal the whole chunk's bit for bit: the
+// products compute each column on its own, and the element-wise kernels take the same SIMD
+// path for a column wherever it sits when `hidden` is a multiple of the SIMD width (8 floats
+// with the default x86-64-v3; the default hidden is 32). For other hidden sizes a kept
+// column's path can change with its position, so the last bits may differ
+// (docs/evaluation.md, "Validation loss over the users with a target").
+LossSums<float> validation_chunk_loss(const Parameters<float>& p, const SequenceData& d, std::span<const int> users,
+                                      int step) {
+  const auto t = static_cast<std::size_t>(step);
+  const bool has_factor = d.factor_size > 0;
+  std::vector<int> kept;
+  std::vector<Eigen::Index> where;
+  for (std::size_t j = 0; j < users.size(); ++j) {
+    const int u = users[j];
+    if (d.interest_mask[t](0, u) != 0 || (has_factor && d.factor_mask[t](0, u) != 0)) {
+      kept.push_back(u);
+      where.push_back(static_cast<Eigen::Index>(j));
+    }
+  }
+  if (kept.empty()) return {};  // batch_loss skips a step without a target: zero
+  std::vector<Matrix<float>> inputs;
+  inputs.reserve(t + 1);
+  for (std::size_t s = 0; s <= t; ++s) inputs.push_back(gather_columns(d.features[s], kept));
+  const Matrix<float> last = run_states<float>(p, inputs, {}, {}).h.back();
+  Matrix<float> hidden = Matrix<float>::Zero(p.hidden(), static_cast<Eigen::Index>(users.size()));
+  for (std::size_t i = 0; i < kept.size(); ++i) hidden.col(where[i]) = last.col(static_cast<Eigen::Index>(i));
+  LossSums<float> sums;
+  sums.interest = interest_loss<float>(p, hidden, gather_columns(d.interest_targets[t], users),
+                                gather_columns(d.interest_mask[t], users), 1.0f, nullptr, nullptr);
+  if (has_factor)
+    sums.factor = factor_loss<float>(p, hidden, gather_columns(d.factor_targets[t], users),
+                              gather_columns(d.factor_mask[t], users), 1.0f, nullptr, nullptr);
+  return sums;
 }
 
 // Unmasked (user, step) pairs of `users` over steps [first, last).
@@ -168,8 +204,21 @@ StepLoss step_loss(const SequenceModel& model, const SequenceData& d, int step, 
   if (step < 0 || step >= d.steps())
     throw InputError(fmt::format("sequence model: step {} is outside 0..{}", step, d.steps() - 1));
   const auto [ni, nf] = count_pairs(d, users, step, step + 1);
-  const LossSums<double> s = chunked_pass(model.parameters, d, users, step + 1, step, 1.0f, 1.0f,
-                                          model.options.bptt, team, nullptr, kValidationChunkUsers);
+  // Chunks of kValidationChunkUsers, reduced in order (as chunked_pass does).
+  const std::size_t chunk_users = kValidationChunkUsers;
+  const std::size_t chunks = (users.size() + chunk_users - 1) / chunk_users;
+  std::vector<LossSums<float>> sums(chunks);
+  team.run(static_cast<std::int64_t>(chunks), [&](std::int64_t chunk) {
+    const auto c = static_cast<std::size_t>(chunk);
+    const std::size_t begin = c * chunk_users;
+    const std::size_t end = std::min(users.size(), begin + chunk_users);
+    sums[c] = validation_chunk_loss(model.parameters, d, users.subspan(begin, end - begin), step);
+  });
+  LossSums<double> s;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    s.interest += sums[c].interest;
+    s.factor += sums[c].factor;
+  }
   StepLoss out;
   out.interest_pairs = ni;
   out.factor_pairs = nf;
@@ -242,8 +291,8 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
       const float factor_scale = nf > 0 ? options.factor_weight / static_cast<float>(nf) : 0.0f;
       Parameters<float> grad = zero_parameters<float>(options.cell, model.shape());
       const LossSums<double> s =
-          chunked_pass(model.parameters, d, batch, validation_step, 0, interest_scale, factor_scale,
-                       options.bptt, team, &grad, kChunkUsers);
+          chunked_pass(model.parameters, d, batch, validation_step, interest_scale, factor_scale,
+                       options.bptt, team, grad);
       if (!std::isfinite(s.interest) || !std::isfinite(s.factor))
         throw NumericalError(
             fmt::format("sequence model: the training loss is not finite in epoch {}; lower "

@@ -88,6 +88,15 @@ TEST_CASE("the sequence model beats popularity on planted drift, and its weight 
   }
   REQUIRE(count == c.pairs);
   CHECK(c.recall == Approx(sum / static_cast<double>(count)));
+
+  // The users are scored on threads and summed in user order: any thread count, the same choice.
+  for (const int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    const WeightChoice d = choose_interest_weight(make_training(data, n - 1), s, kInterestWeights, 20, threads);
+    CHECK(d.weight == c.weight);
+    CHECK(d.recall == c.recall);  // bit for bit
+    CHECK(d.pairs == c.pairs);
+  }
 }
 
 TEST_CASE("the sequence rows compute the features of a period once and train on them exactly as alone",

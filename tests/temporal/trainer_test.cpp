@@ -298,3 +298,58 @@ TEST_CASE("step_loss in validation chunks equals the per-user losses averaged ov
     CHECK(step_loss(r.model, d, step, 1).cross_entropy == v.cross_entropy);
   }
 }
+
+// The validation pass runs the cell only for the users with a target at the step; at a
+// hidden size that is a multiple of the SIMD width (the default 32, and 16) its losses are
+// batch_loss over the whole validation chunks bit for bit, users without a target included.
+TEST_CASE("step_loss skipping the users without a target equals batch_loss over whole chunks, bit for bit",
+          "[temporal]") {
+  const int users = 2 * kValidationChunkUsers + 37;
+  const int periods = 6, step = periods - 2;
+  SequenceInputs in = noise_inputs(users, periods, 31);
+  // Every third user has no target at the validation step (no event in the last period), and
+  // the whole second chunk's users from 140 to 200 neither.
+  for (int u = 0; u < users; ++u)
+    if (u % 3 == 0 || (u >= 140 && u < 200)) {
+      in.interest_truth.back().row(u).setZero();
+      in.activity.back()[static_cast<std::size_t>(u)] = 0;
+    }
+  const SequenceData d = assemble_sequences(in);
+  for (CellKind cell : {CellKind::gru, CellKind::lstm, CellKind::attention}) {
+    for (int hidden : {16, 32}) {
+      INFO(cell_name(cell) << ", hidden " << hidden);
+      SequenceModelOptions o;
+      o.cell = cell;
+      o.hidden = hidden;
+      o.epochs = 2;
+      o.seed = 5;
+      o.threads = 2;
+      const TrainingResult r = train_sequence_model(d, o);
+      double interest = 0, factor = 0;
+      long long ni = 0, nf = 0, skipped = 0;
+      for (int begin = 0; begin < users; begin += kValidationChunkUsers) {
+        std::vector<int> chunk;
+        for (int u = begin; u < std::min(users, begin + kValidationChunkUsers); ++u) chunk.push_back(u);
+        const Batch<float> b = gather_batch(d, chunk, step + 1, step);
+        const LossSums<float> s = batch_loss<float>(r.model.parameters, b, 1.0f, 1.0f, o.bptt, nullptr);
+        interest += s.interest;
+        factor += s.factor;
+      }
+      for (int u = 0; u < users; ++u) {
+        const bool i = d.interest_mask[static_cast<std::size_t>(step)](0, u) != 0;
+        const bool f = d.factor_mask[static_cast<std::size_t>(step)](0, u) != 0;
+        ni += i;
+        nf += f;
+        skipped += !i && !f;
+      }
+      REQUIRE(skipped >= users / 3);
+      for (int threads : {1, 2}) {
+        const StepLoss v = step_loss(r.model, d, step, threads);
+        CHECK(v.interest_pairs == ni);
+        CHECK(v.factor_pairs == nf);
+        CHECK(v.cross_entropy == interest / static_cast<double>(ni));
+        CHECK(v.factor_mse == factor / static_cast<double>(nf));
+      }
+    }
+  }
+}
