@@ -26,6 +26,27 @@ auto by_score(std::span<const float> v) {
   };
 }
 
+// Appends the `take` best of `eligible` (ascending) by by_score(v) to `out`, in no order.
+// One pass keeps the best so far in a heap topped by the worst kept: a later item enters
+// only with a score above that worst one's (on equal scores the kept, lower index wins), so
+// most items cost one float comparison, and the eligible list is neither copied nor reordered.
+void append_top(std::span<const float> v, std::span<const Index> eligible, std::size_t take, std::vector<Index>& out) {
+  const auto first = static_cast<std::ptrdiff_t>(out.size());
+  out.insert(out.end(), eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(take));
+  const auto heap = out.begin() + first;
+  const auto better = by_score(v);
+  std::make_heap(heap, out.end(), better);
+  float worst = v[static_cast<std::size_t>(*heap)];
+  for (std::size_t j = take; j < eligible.size(); ++j) {
+    const Index i = eligible[j];
+    if (!(v[static_cast<std::size_t>(i)] > worst)) continue;
+    std::pop_heap(heap, out.end(), better);
+    out.back() = i;
+    std::push_heap(heap, out.end(), better);
+    worst = v[static_cast<std::size_t>(*heap)];
+  }
+}
+
 }  // namespace
 
 CandidateSet make_candidates(const std::array<std::span<const float>, kRankerSources>& scores,
@@ -34,12 +55,10 @@ CandidateSet make_candidates(const std::array<std::span<const float>, kRankerSou
                              double activity, int per_source) {
   DRIFTREC_ASSERT(per_source >= 1);
   CandidateSet c;
-  std::vector<Index> pool(eligible.begin(), eligible.end());
-  const auto take = std::min(pool.size(), static_cast<std::size_t>(per_source));
-  for (int s = 0; s < kRankerSources; ++s) {
-    std::partial_sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(take), pool.end(), by_score(scores[s]));
-    c.items.insert(c.items.end(), pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(take));
-  }
+  const auto take = std::min(eligible.size(), static_cast<std::size_t>(per_source));
+  c.items.reserve(kRankerSources * take);
+  if (take > 0)
+    for (int s = 0; s < kRankerSources; ++s) append_top(scores[s], eligible, take, c.items);
   std::sort(c.items.begin(), c.items.end());
   c.items.erase(std::unique(c.items.begin(), c.items.end()), c.items.end());
 

@@ -39,9 +39,10 @@ struct Sources {
 
   using Scores = std::array<std::vector<float>, kRankerSources>;
 
+  // Every entry of `out` is written, so a scratch reused across users needs no clearing.
   void score(Index u, Scores& out) const {
     const auto n = static_cast<Eigen::Index>(n_items);
-    for (auto& v : out) v.assign(static_cast<std::size_t>(n_items), 0.0f);
+    for (auto& v : out) v.resize(static_cast<std::size_t>(n_items));
     Eigen::Map<Eigen::VectorXf>(out[0].data(), n).noalias() = tals->item * tals->user.row(u).transpose();
     Eigen::Map<Eigen::VectorXf>(out[1].data(), n).noalias() = als->item * als->user.row(u).transpose();
     item_knn_scores(history, *rp3, u, out[2]);
@@ -51,11 +52,17 @@ struct Sources {
   }
 
   // Items seen before P that the user did not have, ascending (eligible_items' rule).
+  // One merge of the user's ascending history against the items, no search per item.
   std::vector<Index> eligible(Index u) const {
     std::vector<Index> out;
-    const auto b = history.indices.begin() + history.indptr[u], e = history.indices.begin() + history.indptr[u + 1];
-    for (Index i = 0; i < n_items; ++i)
-      if (item_events[static_cast<std::size_t>(i)] > 0 && !std::binary_search(b, e, i)) out.push_back(i);
+    out.reserve(static_cast<std::size_t>(n_items));
+    auto k = history.indptr[u];
+    const auto e = history.indptr[u + 1];
+    for (Index i = 0; i < n_items; ++i) {
+      while (k < e && history.indices[k] < i) ++k;
+      if (k < e && history.indices[k] == i) continue;  // the user had it
+      if (item_events[static_cast<std::size_t>(i)] > 0) out.push_back(i);
+    }
     return out;
   }
 
@@ -261,16 +268,17 @@ class Ranker : public FittedModel {
     // The evaluator scores every setting of the grid for a user in a row on one thread
     // (evaluate.cpp, score_models): the candidates, most of a call's cost, are the same
     // for each, so the last user's are kept per thread.
+    // The scores' scratch (six catalogue-long vectors) is kept per thread too.
     struct Last {
       std::uint64_t sources = 0;
       Index user = -1;
       int per_source = 0;
       CandidateSet candidates;
+      Sources::Scores scratch;
     };
     thread_local Last last;
     if (last.sources != s_->id || last.user != u || last.per_source != per_source_) {
-      Sources::Scores scratch;
-      last.candidates = s_->candidates(u, scratch, per_source_);
+      last.candidates = s_->candidates(u, last.scratch, per_source_);
       last.sources = s_->id;
       last.user = u;
       last.per_source = per_source_;

@@ -4,11 +4,13 @@
 // on a stationary point that no random nearby weight beats, for any thread count. And the
 // row's fallback: on the validation period its chosen setting's recall@20 is at least that
 // of each source it combines, each source scored independently as its own evaluate row;
-// and a fit reusing the examples an earlier period's fit made equals a fresh one.
+// and a fit reusing the examples an earlier period's fit made equals a fresh one. The row's
+// evaluation and scores are the same bit for bit for 1 and 2 threads.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "evaluation/baselines.hpp"
@@ -285,5 +287,60 @@ TEST_CASE("the ranker fitted after the period before it, reusing that fit's exam
     reused->items(u, a);
     fresh->items(u, b);
     REQUIRE(a == b);
+  }
+}
+
+namespace {
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+}  // namespace
+
+TEST_CASE("the ranker row gives the same evaluation and scores bit for bit for 1 and 2 threads",
+          "[evaluation][ranker]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  const EvaluationData d = driftrec::test::moving_popularity_data(seed);
+  std::vector<EvaluationReport> reports;
+  std::vector<std::vector<std::vector<float>>> scores;  // per thread count: every user's item scores
+  const Params learned{{"source", -1}, {"l2", 0.01}};
+  for (int threads : {1, 2}) {
+    LibraryModelOptions o = driftrec::test::small_library_options();
+    o.threads = threads;
+    EvaluateOptions eo;
+    eo.test_periods = 2;  // the second test period's fit reuses the first's examples
+    eo.ks = {10, 20};
+    eo.resamples = 20;
+    eo.threads = threads;
+    reports.push_back(evaluate(d, {ranker_model(o)}, eo));
+    const Training t = make_training(d, 6);
+    const auto fitted = ranker_model(o).fit(t, learned);
+    auto& per_user = scores.emplace_back();
+    for (Index u = 0; u < t.n_users; ++u) {
+      std::vector<float> out(static_cast<std::size_t>(t.n_items), 0.0f);
+      fitted->items(u, out);
+      per_user.push_back(std::move(out));
+    }
+  }
+  const EvaluationReport& a = reports[0];
+  const EvaluationReport& b = reports[1];
+  CHECK(a.hyperparameters == b.hyperparameters);
+  CHECK(a.notes == b.notes);
+  REQUIRE(a.validation["ranker"].size() == b.validation["ranker"].size());
+  for (std::size_t g = 0; g < a.validation["ranker"].size(); ++g) {
+    CAPTURE(g);
+    CHECK(same_bits(a.validation["ranker"][g]["value"].get<double>(), b.validation["ranker"][g]["value"].get<double>()));
+  }
+  REQUIRE(a.series.size() == b.series.size());
+  for (std::size_t r = 0; r < a.series.size(); ++r) {
+    CAPTURE(r);
+    REQUIRE(a.series[r].value.size() == b.series[r].value.size());
+    CHECK(a.series[r].defined == b.series[r].defined);
+    CHECK(std::memcmp(a.series[r].value.data(), b.series[r].value.data(), a.series[r].value.size() * sizeof(double)) ==
+          0);
+  }
+  for (std::size_t u = 0; u < scores[0].size(); ++u) {
+    CAPTURE(u);
+    REQUIRE(std::memcmp(scores[0][u].data(), scores[1][u].data(), scores[0][u].size() * sizeof(float)) == 0);
   }
 }
