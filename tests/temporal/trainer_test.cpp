@@ -299,10 +299,12 @@ TEST_CASE("step_loss in validation chunks equals the per-user losses averaged ov
   }
 }
 
-// The validation pass runs the cell only for the users with a target at the step; at a
-// hidden size that is a multiple of the SIMD width (the default 32, and 16) its losses are
-// batch_loss over the whole validation chunks bit for bit, users without a target included.
-TEST_CASE("step_loss skipping the users without a target equals batch_loss over whole chunks, bit for bit",
+// The validation pass runs the cell only for the users with a target at the step; its
+// losses are batch_loss over the whole validation chunks, users without a target included,
+// to 1e-6 relative (docs/evaluation.md, "Validation loss over the users with a target": bit
+// for bit in the optimised x86-64-v3 build at hidden 16 and 32, but the -O1 sanitizer build
+// of scripts/test.sh differed by 1.4e-8 relative for the attention cell at hidden 32).
+TEST_CASE("step_loss skipping the users without a target equals batch_loss over whole chunks to float rounding",
           "[temporal]") {
   const int users = 2 * kValidationChunkUsers + 37;
   const int periods = 6, step = periods - 2;
@@ -347,8 +349,8 @@ TEST_CASE("step_loss skipping the users without a target equals batch_loss over 
         const StepLoss v = step_loss(r.model, d, step, threads);
         CHECK(v.interest_pairs == ni);
         CHECK(v.factor_pairs == nf);
-        CHECK(v.cross_entropy == interest / static_cast<double>(ni));
-        CHECK(v.factor_mse == factor / static_cast<double>(nf));
+        CHECK(v.cross_entropy == Approx(interest / static_cast<double>(ni)).epsilon(1e-6).margin(0));
+        CHECK(v.factor_mse == Approx(factor / static_cast<double>(nf)).epsilon(1e-6).margin(0));
       }
     }
   }
