@@ -68,9 +68,12 @@ Footprint estimate_footprint(Index users, Index items, Offset nnz, Index labels,
   const double graph = 8 * n + 8 * (u + 1) + 4 * (u + i) + 8 * (u + i);
   double dense = row * (i + u + i);  // Y_I, F_U, F_I
   if (reordered) dense += row * (i + (user_prior ? u : 0) + u);  // seeds permuted in, F_U mapped back
-  // With W^T: W^T and, while they are made, the tiles that replace W (6 bytes per entry,
-  // 6 per non-empty (row, panel) pair: 12 at most).
-  return {graph + 8 * n + 8 * (i + 1) + 12 * n + dense, graph + dense + row * i};
+  // With W^T: W^T and the tiles that replace W and then W^T (6 bytes per entry, 6 per
+  // non-empty (row, panel) pair: 12 at most each). The peak is W, W^T and W's tiles, or,
+  // once W is freed, W^T and both tilings.
+  const double wt = 8 * n + 8 * (i + 1);
+  const double tiling = std::max(graph + wt + 12 * n, graph - (8 * n + 8 * (u + 1)) + wt + 24 * n);
+  return {tiling + dense, graph + dense + row * i};
 }
 
 bool runs_low_memory(LowMemory mode, const Footprint& f, std::uint64_t available) {

@@ -110,8 +110,8 @@ using ProgressCallback = std::function<void(const IterationProgress&)>;
 // Bytes the easy tier allocates beyond the caller's arrays for a users x items graph of
 // nnz entries and `labels` labels, with and without W^T: the graph's copy (8 bytes per
 // entry, 8 per row offset, the float degree scales and the build's double degrees), W^T
-// (8 per entry, 8 per item) and the CPU backend's tiles made from W before W is freed (at
-// most 12 per entry), Y_I, F_U, F_I, the permuted seeds and the mapping back when
+// (8 per entry, 8 per item) and the CPU backend's tiles that replace W and then W^T (at
+// most 12 per entry each; the peak is W, W^T and W's tiles, or W^T and both), Y_I, F_U, F_I, the permuted seeds and the mapping back when
 // reordered, and the one pass's items x labels accumulators: meant as an upper bound of
 // the growth of the resident memory (propagation_bench --end-to-end reports the ratio).
 struct Footprint {
@@ -144,8 +144,8 @@ DenseMatrix row_normalized(const DenseMatrix& f);
 // Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
 // user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
 // prepared graph, with W^T beside it or not (options.low_memory). With W^T the CPU backend
-// then replaces W by its tiles (CpuBackend::Tiling), so the graph holds about 15 bytes
-// per edge while it propagates (8 for W^T, 6.3-7.0 for the tiles, the offsets and degrees);
+// then replaces W and W^T by their tiles (CpuBackend::Tiling), so the graph holds about 13
+// bytes per edge while it propagates (6.2-7.0 for each tiling, the degrees);
 // without W^T, 8 bytes per edge plus the row offsets and degrees (use the expert tier with a
 // moved-in graph to avoid the copy). Throws
 // InputError naming the argument or option. With options.reorders(nnz) the graph

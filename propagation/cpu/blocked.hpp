@@ -14,10 +14,11 @@
 //
 // The tiles take 6 bytes per entry plus 6 per non-empty (row, panel) pair and 4 per tile;
 // BlockedMatrix::bytes() says how much (6.3-7.0 B per entry on the 2^24-edge R-MAT, against
-// 8 B per entry plus 8 per row for W in CSR). The CPU backend keeps them *in place of* W when
-// its handle owns a graph with W^T stored (CpuBackend::Tiling, the default for
-// propagate_labels): W^T serves the items' half-step, the tiles the users'. fused_iteration
-// uses them for its users' gather when IterationScales::blocked is set.
+// 8 B per entry plus 8 per row for W in CSR). The same tiling serves the items' gather over
+// W^T (panels of users, chunks of items). The CPU backend keeps the tiles of W and W^T *in
+// place of* them when its handle owns a graph with W^T stored (CpuBackend::Tiling, the
+// default for propagate_labels). fused_iteration uses W's tiles for its users' gather when
+// IterationScales::blocked is set.
 #pragma once
 #include <cstdint>
 #include <vector>

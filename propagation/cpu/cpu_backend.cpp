@@ -21,32 +21,40 @@ constexpr int kColumnRangesPerThread = 4;
 
 // The host graph, read in place: borrowed (the caller keeps it alive) or owned; with the
 // column ranges the scatter of W^T products deals to the threads (one pass over W's ids)
-// and, as CpuBackend::Tiling says, the tiled copy of W. An owned graph with W^T whose W was
-// tiled frees W's arrays: users_w() is then null and every users' product reads the tiles.
+// and, as CpuBackend::Tiling says, the tiled copies of W and of the stored W^T. An owned
+// graph with W^T frees each matrix's arrays once its tiles are made (W's first, so that
+// the two CSR arrays and both tilings never live at once): users_w() and items_wt() are
+// then null and every product reads the tiles.
 class CpuGraph final : public PreparedGraph {
  public:
   CpuGraph(const CpuBackend& b, const BipartiteGraph& g)
       : PreparedGraph(b, g), graph_(&g), columns_(partition_columns(g.user_items, kColumnRangesPerThread * b.threads())) {
-    if (wants_tiles(b, false)) tiles_ = make_blocked(g.user_items, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
+    if (!wants_tiles(b, false)) return;
+    tiles_ = make_blocked(g.user_items, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
+    if (g.transpose_stored) item_tiles_ = make_blocked(g.item_users, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
   }
   CpuGraph(const CpuBackend& b, BipartiteGraph&& g)
       : PreparedGraph(b, g), owned_(std::move(g)), graph_(&*owned_),
         columns_(partition_columns(graph_->user_items, kColumnRangesPerThread * b.threads())) {
     if (!wants_tiles(b, true)) return;
     tiles_ = make_blocked(owned_->user_items, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
-    if (owned_->transpose_stored) {  // W^T serves the items' half: W is not read again
-      graph::CsrMatrix& w = owned_->user_items;  // the shape stays; nnz() reads 0 from here on
-      std::vector<graph::Offset>().swap(w.indptr);
-      std::vector<graph::Index>().swap(w.indices);
-      std::vector<float>().swap(w.data);
-      w_freed_ = true;
-    }
+    if (!owned_->transpose_stored) return;  // the one pass scatters from W's rows: W stays
+    release(owned_->user_items);
+    w_freed_ = true;
+    item_tiles_ = make_blocked(owned_->item_users, b.tile_panel_bits(), b.tile_chunk_rows(), b.threads());
+    release(owned_->item_users);
+    wt_freed_ = true;
   }
   const BipartiteGraph& graph() const { return *graph_; }
-  // W, or null when the tiles replaced it.
+  // W, or null when its tiles replaced it.
   const graph::CsrMatrix* users_w() const { return w_freed_ ? nullptr : &graph_->user_items; }
+  // The stored W^T, or null when its tiles replaced it or none is stored.
+  const graph::CsrMatrix* items_wt() const {
+    return wt_freed_ || !graph_->transpose_stored ? nullptr : &graph_->item_users;
+  }
   std::span<const graph::Index> columns() const { return columns_; }
   const BlockedMatrix* tiles() const { return tiles_ ? &*tiles_ : nullptr; }
+  const BlockedMatrix* item_tiles() const { return item_tiles_ ? &*item_tiles_ : nullptr; }
 
  private:
   bool wants_tiles(const CpuBackend& b, bool owned) const {
@@ -55,11 +63,17 @@ class CpuGraph final : public PreparedGraph {
     if (graph_->nnz() >= (graph::Offset{1} << 32) - 2) return false;  // make_blocked's 32-bit offsets
     return b.tiling() == Tiling::always || (owned && graph_->transpose_stored);
   }
+  // Frees a matrix's arrays; its shape stays (nnz() reads 0 from here on).
+  static void release(graph::CsrMatrix& a) {
+    std::vector<graph::Offset>().swap(a.indptr);
+    std::vector<graph::Index>().swap(a.indices);
+    std::vector<float>().swap(a.data);
+  }
   std::optional<BipartiteGraph> owned_;
   const BipartiteGraph* graph_;
   std::vector<graph::Index> columns_;
-  std::optional<BlockedMatrix> tiles_;
-  bool w_freed_ = false;
+  std::optional<BlockedMatrix> tiles_, item_tiles_;
+  bool w_freed_ = false, wt_freed_ = false;
 };
 
 const CpuGraph& cpu_graph(const PreparedGraph& g) {
@@ -92,8 +106,8 @@ std::size_t CpuBackend::resident_bytes(const PreparedGraph& pg) const {
   const auto csr = [](const graph::CsrMatrix& a) {
     return sizeof(graph::Offset) * a.indptr.size() + sizeof(graph::Index) * a.indices.size() + sizeof(float) * a.data.size();
   };
-  return (cg.users_w() ? csr(g.user_items) : 0) + (g.transpose_stored ? csr(g.item_users) : 0) +
-         (cg.tiles() ? cg.tiles()->bytes() : 0) +
+  return (cg.users_w() ? csr(g.user_items) : 0) + (cg.items_wt() ? csr(g.item_users) : 0) +
+         (cg.tiles() ? cg.tiles()->bytes() : 0) + (cg.item_tiles() ? cg.item_tiles()->bytes() : 0) +
          sizeof(float) * (g.user_inv_sqrt_degree.size() + g.item_inv_sqrt_degree.size()) +
          sizeof(graph::Index) * cg.columns().size();
 }
@@ -109,7 +123,8 @@ std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(BipartiteGraph&& g) cons
 void CpuBackend::multiply_impl(const PreparedGraph& pg, Side out, ConstDenseView x, DenseView y) const {
   const BipartiteGraph& g = host(pg);
   const CpuGraph& cg = cpu_graph(pg);
-  if (out == Side::users && !cg.users_w()) return blocked_spmm(*cg.tiles(), x, y, threads_);
+  const BlockedMatrix* tiles = out == Side::users ? cg.tiles() : cg.item_tiles();
+  if (tiles) return blocked_spmm(*tiles, x, y, threads_);  // the same bits as spmm on W or W^T
   if (out == Side::items && !g.transpose_stored) {
     const std::lock_guard<std::mutex> lock(scratch_mutex_);
     fused_spmm_transposed(g.user_items, cpu_graph(pg).columns(), FusedScales{}, x, y, threads_,
@@ -139,8 +154,9 @@ double CpuBackend::half_step_impl(const PreparedGraph& pg, const HalfStep& step)
     const std::lock_guard<std::mutex> lock(scratch_mutex_);
     return fused_spmm_bf16(a, s, step.f_in, step.f_out, threads_, bf16_scratch_);
   }
-  if (users && cpu_graph(pg).tiles()) return blocked_fused_spmm(*cpu_graph(pg).tiles(), s, step.f_in, step.f_out, threads_);
-  // (bfloat16 above and the plain gather below read W, which is then never freed.)
+  const BlockedMatrix* tiles = users ? cpu_graph(pg).tiles() : cpu_graph(pg).item_tiles();
+  if (tiles) return blocked_fused_spmm(*tiles, s, step.f_in, step.f_out, threads_);
+  // (bfloat16 above and the plain gather below read W or W^T, which are then never freed.)
   return fused_spmm(a, s, step.f_in, step.f_out, threads_);
 }
 

@@ -1,9 +1,9 @@
 // The CPU/OpenMP propagation backend: the reference every other backend is held to, and
 // the default. Its handle reads the host BipartiteGraph in place (borrowed, or owned
 // when prepare is given the graph by value); Side::users runs the kernels of
-// propagation/cpu/spmm.hpp on W (or on its tiled copy, cpu/blocked.hpp, which replaces W
-// in a handle that owns a graph with W^T: see Tiling), Side::items on the stored W^T or,
-// when the graph stores none, by a scatter from W's rows; without W^T, iteration runs both
+// propagation/cpu/spmm.hpp on W, Side::items on the stored W^T (or on their tiled copies,
+// cpu/blocked.hpp, which replace W and W^T in a handle that owns a graph with W^T: see
+// Tiling) or, when the graph stores none, by a scatter from W's rows; without W^T, iteration runs both
 // half-steps in one pass over W. Results are identical, bit for bit, for any thread count,
 // either storage and with or without the tiles.
 #pragma once
@@ -30,19 +30,21 @@ class CpuBackend final : public Backend {
   // Entries + rows per block of the fused iteration (a tuning knob; results do not depend
   // on it). Not thread-safe against a running iteration.
   void set_iteration_block_cost(graph::Offset cost) { block_cost_ = std::max<graph::Offset>(cost, 1); }
-  // The tiled copy of W (cpu/blocked.hpp: panels of 2^panel_bits columns, chunks of
-  // chunk_rows rows; 6.3-7.0 bytes per entry on R-MAT) over which the float32 users' gather
-  // runs (half_step, iteration, multiply), with the same bits as over W. For graphs
-  // prepared after the call:
+  // The tiled copies of W and W^T (cpu/blocked.hpp: panels of 2^panel_bits columns, chunks
+  // of chunk_rows rows; 6.2-7.0 bytes per entry each on R-MAT) over which the float32
+  // gathers run (half_step, iteration, multiply), with the same bits as over W and W^T.
+  // For graphs prepared after the call:
   //   automatic (the default): a graph the handle owns (prepare(BipartiteGraph&&), as
-  //     propagate_labels does) with W^T stored gets the tiles *in place of* W: W's arrays
-  //     are freed once the tiles are made, so the graph takes about 15.0 instead of 17.0
-  //     bytes per entry, and an iteration is 1.1-1.2x faster on the 2^24-edge R-MAT
-  //     (bench/propagation/README.md, "Tiles in place of W"). Any other graph: no tiles.
-  //   always: every graph gets the tiles, in place of W where automatic would put them
-  //     there, beside W otherwise (a borrowed graph, or the one pass without W^T).
+  //     propagate_labels does) with W^T stored gets the tiles of both *in place of* W and
+  //     W^T: each matrix's arrays are freed once its tiles are made, so the graph takes
+  //     about 13 instead of 17 bytes per entry, and an iteration is faster on the
+  //     2^24-edge R-MAT (bench/propagation/README.md, "Tiles in place of W and W^T").
+  //     Any other graph: no tiles.
+  //   always: every graph gets the tiles (of W^T too when stored), in place of W and W^T
+  //     where automatic would put them there, beside them otherwise (a borrowed graph, or
+  //     the one pass without W^T, which reads W's tiles for its users' gather).
   //   off: never (the plain CSR gather; the reference the tiled one is tested against).
-  // With GatherPrecision::bfloat16 the users' gather reads W, so no tiles are made. A
+  // With GatherPrecision::bfloat16 the gathers read W and W^T, so no tiles are made. A
   // graph of 2^32 - 2 entries or more is never tiled (32-bit entry offsets). InputError
   // unless 1 <= panel_bits <= 16 and 1 <= chunk_rows <= 65536. Not thread-safe against a
   // running prepare.
@@ -51,8 +53,8 @@ class CpuBackend final : public Backend {
   static constexpr graph::Index kDefaultChunkRows = 16384;
   void set_tiling(Tiling mode, int panel_bits = kDefaultPanelBits, graph::Index chunk_rows = kDefaultChunkRows);
   Tiling tiling() const { return tiling_; }
-  // Bytes of the graph arrays g's handle reads while it propagates: W (unless the tiles
-  // replaced it), W^T when stored, the tiles, the degree vectors and the scatter's column
+  // Bytes of the graph arrays g's handle reads while it propagates: W and W^T (each unless
+  // its tiles replaced it; W^T when stored), the tiles, the degree vectors and the scatter's column
   // ranges; a borrowed graph's arrays count too. InputError for a handle of another backend.
   std::size_t resident_bytes(const PreparedGraph& g) const;
   int tile_panel_bits() const { return panel_bits_; }

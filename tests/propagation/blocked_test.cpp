@@ -3,9 +3,10 @@
 // order), for the fixed widths and the generic path, 1..3 threads, panels from 2 to 2^16
 // columns and chunks from 1 row to 65536, with and without scales and seed; and within
 // float32 rounding of a dense double reference; blocked_spmm equals spmm. The CPU
-// backend's iteration, half-steps and products over the tiles (CpuBackend::Tiling) equal
-// the plain ones bit for bit: beside W (borrowed graphs, the one pass) and in place of W (an
-// owned graph with W^T, whose W is then freed); so does propagate_labels, relabelling
+// backend's iteration, half-steps and products over the tiles of W and W^T
+// (CpuBackend::Tiling) equal the plain ones bit for bit: beside them (borrowed graphs, the
+// one pass) and in place of them (an owned graph with W^T, whose W and W^T are then
+// freed); so does propagate_labels, relabelling
 // included, with the default tiling, the tiles forced and the tiles off. Random skewed
 // matrices, seeds printed.
 #include <catch2/catch.hpp>
@@ -137,12 +138,14 @@ TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal 
     plain.set_tiling(cpu::CpuBackend::Tiling::off);
     tiled.set_tiling(cpu::CpuBackend::Tiling::always, bits, chunk);
     const auto pp = plain.prepare(g), pt = owned ? tiled.prepare(BipartiteGraph(g)) : tiled.prepare(g);
-    // Owned with W^T: the tiles replace W, whose arrays are gone from the handle.
-    const cpu::BlockedMatrix tiles = cpu::make_blocked(w, bits, chunk, 1);
+    // Owned with W^T: the tiles replace W and W^T, whose arrays are gone from the handle.
     const std::size_t w_bytes = 8 * (w.indptr.size() + static_cast<std::size_t>(w.nnz()));
+    const std::size_t wt_bytes = 8 * (g.item_users.indptr.size() + static_cast<std::size_t>(g.item_users.nnz()));
+    std::size_t tile_bytes = cpu::make_blocked(w, bits, chunk, 1).bytes();
+    if (g.transpose_stored) tile_bytes += cpu::make_blocked(g.item_users, bits, chunk, 1).bytes();
     CAPTURE(owned);
     REQUIRE(tiled.resident_bytes(*pt) ==
-            plain.resident_bytes(*pp) + tiles.bytes() - (owned && g.transpose_stored ? w_bytes : 0));
+            plain.resident_bytes(*pp) + tile_bytes - (owned && g.transpose_stored ? w_bytes + wt_bytes : 0));
     for (const int k : {1, 8, 20, 37}) {
       CAPTURE(k, g.transpose_stored);
       DenseMatrix fu = test::random_dense(rng, g.users(), k), fi = test::random_dense(rng, g.items(), k);
@@ -161,6 +164,10 @@ TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal 
       const double hb = tiled.half_step(*pt, {Side::users, 0.7f, view(std::as_const(fi2)), view(fu2), view(yu), 1.0f});
       REQUIRE(same_bits(fu, fu2));
       REQUIRE(ha == hb);
+      const double hc = plain.half_step(*pp, {Side::items, 0.7f, view(std::as_const(fu)), view(fi), view(yi), 1.0f});
+      const double hd = tiled.half_step(*pt, {Side::items, 0.7f, view(std::as_const(fu2)), view(fi2), view(yi), 1.0f});
+      REQUIRE(same_bits(fi, fi2));
+      REQUIRE(hc == hd);
       for (const Side out : {Side::users, Side::items}) {
         const DenseMatrix& x = out == Side::users ? fi : fu;
         DenseMatrix ya(out == Side::users ? g.users() : g.items(), k), yb(ya.rows(), k);
@@ -176,15 +183,16 @@ TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal 
   REQUIRE_THROWS_AS(be.set_tiling(cpu::CpuBackend::Tiling::always, 8, 0), driftrec::InputError);
 }
 
-TEST_CASE("the default tiling replaces W only in an owned graph with W^T and a float32 gather",
+TEST_CASE("the default tiling replaces W and W^T only in an owned graph with W^T and a float32 gather",
           "[propagation][blocked]") {
   const std::uint64_t seed = 35;
   CAPTURE(seed);
   std::mt19937_64 rng(seed);
   const graph::CsrMatrix w = test::random_skewed_matrix(rng, 3000, 900, 30000);
-  const std::size_t w_bytes = 8 * (w.indptr.size() + static_cast<std::size_t>(w.nnz()));
-  const std::size_t tile_bytes =
-      cpu::make_blocked(w, cpu::CpuBackend::kDefaultPanelBits, cpu::CpuBackend::kDefaultChunkRows, 1).bytes();
+  const auto csr_bytes = [](const graph::CsrMatrix& a) { return 8 * (a.indptr.size() + static_cast<std::size_t>(a.nnz())); };
+  const auto tile_bytes = [](const graph::CsrMatrix& a) {
+    return cpu::make_blocked(a, cpu::CpuBackend::kDefaultPanelBits, cpu::CpuBackend::kDefaultChunkRows, 1).bytes();
+  };
   for (const Transpose tr : {Transpose::none, Transpose::stored}) {
     const BipartiteGraph g = make_bipartite_graph(w, "W", tr);
     cpu::CpuBackend automatic(2), off(2), bf16(2, GatherPrecision::bfloat16);
@@ -194,8 +202,9 @@ TEST_CASE("the default tiling replaces W only in an owned graph with W^T and a f
     REQUIRE(automatic.resident_bytes(*automatic.prepare(g)) == plain);  // borrowed: W stays, no tiles
     REQUIRE(bf16.resident_bytes(*bf16.prepare(BipartiteGraph(g))) == plain);
     REQUIRE(off.resident_bytes(*off.prepare(BipartiteGraph(g))) == plain);
-    REQUIRE(automatic.resident_bytes(*automatic.prepare(BipartiteGraph(g))) ==
-            (g.transpose_stored ? plain - w_bytes + tile_bytes : plain));
+    const std::size_t tiled =
+        plain - csr_bytes(w) - csr_bytes(g.item_users) + tile_bytes(w) + tile_bytes(g.item_users);
+    REQUIRE(automatic.resident_bytes(*automatic.prepare(BipartiteGraph(g))) == (g.transpose_stored ? tiled : plain));
   }
 }
 

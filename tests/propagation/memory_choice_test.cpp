@@ -18,12 +18,13 @@ TEST_CASE("estimate_footprint counts the graph copy, W^T, the dense matrices and
           "[propagation][memory_choice]") {
   const double u = 1000, i = 300, n = 5000, k = 7;
   // Counted by hand: W's copy (8 per entry, 8 per offset), float scales and double degrees
-  // per vertex; with W^T: W^T and the tiles made before W is freed (12 per entry at most);
+  // per vertex; with W^T: W^T and the tiles that replace W and then W^T (12 per entry at
+  // most each), whose peak here is W^T with both tilings once W is freed;
   // Y_I, F_U, F_I; reordered: Y_I and Y_U permuted in, F_U mapped back.
   const double graph = 8 * n + 8 * (u + 1) + 12 * (u + i);
   const double plain_dense = 4 * k * (2 * i + u);
   const Footprint plain = estimate_footprint(1000, 300, 5000, 7, false, false);
-  CHECK(plain.with_transpose == graph + 8 * n + 8 * (i + 1) + 12 * n + plain_dense);
+  CHECK(plain.with_transpose == graph - 8 * n - 8 * (u + 1) + 8 * n + 8 * (i + 1) + 24 * n + plain_dense);
   CHECK(plain.low_memory == graph + plain_dense + 4 * k * i);  // + the accumulators
   const Footprint ordered = estimate_footprint(1000, 300, 5000, 7, true, true);
   CHECK(ordered.with_transpose - plain.with_transpose == 4 * k * (i + u + u));
@@ -33,7 +34,8 @@ TEST_CASE("estimate_footprint counts the graph copy, W^T, the dense matrices and
   CHECK(ordered.low_memory - no_prior.low_memory == 4 * k * u);
   // A 3e8-edge shape stays exact in double (no wrap of 64-bit products).
   const Footprint big = estimate_footprint(Index{1} << 24, Index{1} << 22, 290'000'000, 20, true, true);
-  CHECK(big.with_transpose - big.low_memory == 20.0 * 290'000'000 + 8.0 * ((1 << 22) + 1) - 80.0 * (1 << 22));
+  CHECK(big.with_transpose - big.low_memory ==
+        24.0 * 290'000'000 + 8.0 * ((1 << 22) + 1) - 8.0 * ((1 << 24) + 1) - 80.0 * (1 << 22));
 }
 
 TEST_CASE("runs_low_memory: on and off as asked, automatic only when W^T would not fit the budget",
