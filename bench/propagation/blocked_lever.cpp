@@ -32,6 +32,68 @@ std::vector<float> inverse_sqrt_degrees(const graph::CsrMatrix& w, bool columns)
   return d;
 }
 
+// The items' half over the stored W^T: fused_spmm on W^T (the default path) against
+// blocked_fused_spmm over tiles of W^T (panels of users, chunks of items), interleaved.
+nlohmann::json items_gather(const propagation::BipartiteGraph& g, int k, int threads, int iterations,
+                            std::mt19937_64& rng, double triad, const std::vector<BlockedConfig>& configs) {
+  namespace cpu = propagation::cpu;
+  const graph::CsrMatrix& wt = g.item_users;
+  const auto uk = static_cast<std::size_t>(k), rows = static_cast<std::size_t>(wt.n_rows),
+             cols = static_cast<std::size_t>(wt.n_cols);
+  const std::vector<float> f_users = random_values(cols * uk, rng, 1.0f / float(k));
+  const std::vector<float> seed_items = random_values(rows * uk, rng, 1.0f / float(k));
+  const std::vector<float> start = random_values(rows * uk, rng, 1.0f / float(k));
+  const std::vector<float> out_scale = inverse_sqrt_degrees(wt, false), in_scale = inverse_sqrt_degrees(wt, true);
+  cpu::FusedScales s;
+  s.out_scale = out_scale;
+  s.in_scale = in_scale;
+  s.alpha = 0.8f;
+  s.seed = propagation::ConstDenseView{seed_items.data(), wt.n_rows, k};
+  s.seed_coef = 0.2f;
+  const propagation::ConstDenseView x{f_users.data(), wt.n_cols, k};
+  std::vector<cpu::BlockedMatrix> blocked;
+  std::vector<double> build_s;
+  for (const BlockedConfig& c : configs) {
+    const auto t0 = Clock::now();
+    blocked.push_back(cpu::make_blocked(wt, c.panel_bits, c.chunk_rows, threads));
+    build_s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  const std::size_t n = configs.size() + 1;
+  std::vector<std::vector<float>> y(n, start);
+  std::vector<std::vector<double>> secs(n);
+  for (int i = -1; i < iterations; ++i)
+    for (std::size_t v = 0; v < n; ++v) {
+      y[v] = start;
+      const propagation::DenseView out{y[v].data(), wt.n_rows, k};
+      const auto t0 = Clock::now();
+      if (v == 0) cpu::fused_spmm(wt, s, x, out, threads);
+      else cpu::blocked_fused_spmm(blocked[v - 1], s, x, out, threads);
+      if (i >= 0) secs[v].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+  const double nnz = double(wt.nnz());
+  // The items' half of the float32 compulsory-traffic model (README "Byte model").
+  const double half_bytes = nnz * 8 + double(rows + 1) * 8 + double(rows) * 4 + double(cols) * 4 +
+                            double(cols) * k * 4 + 3.0 * double(rows) * k * 4;
+  const Timing base = summarize(secs[0]);
+  nlohmann::json j{{"items_half_model_bytes", half_bytes},
+                   {"fused_spmm_on_wt", {{"best_ms", base.best * 1e3}, {"median_ms", base.median * 1e3},
+                                         {"fraction_of_triad", half_bytes / base.best / 1e9 / triad}}}};
+  for (std::size_t v = 1; v < n; ++v) {
+    const Timing t = summarize(secs[v]);
+    const cpu::BlockedMatrix& b = blocked[v - 1];
+    j["tiles_of_wt"].push_back({{"panel_bits", b.panel_bits}, {"chunk_rows", b.chunk_rows},
+                                {"best_ms", t.best * 1e3}, {"median_ms", t.median * 1e3},
+                                {"fraction_of_triad", half_bytes / t.best / 1e9 / triad},
+                                {"speedup_vs_fused_spmm_best", base.best / t.best},
+                                {"speedup_vs_fused_spmm_median", base.median / t.median},
+                                {"bitwise_equal", y[v] == y[0]},
+                                {"nonempty_row_panel_pairs", b.row_ids.size()},
+                                {"tiles_bytes_per_nnz", double(b.bytes()) / nnz},
+                                {"build_seconds", build_s[v - 1]}});
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json blocked_lever(const propagation::BipartiteGraph& g, int k, int threads, int iterations, std::uint64_t seed,
@@ -163,6 +225,7 @@ nlohmann::json blocked_lever(const propagation::BipartiteGraph& g, int k, int th
         {"speedup_vs_plain_backend_median", be_plain.median / bt.median},
         {"bitwise_equal", be_users[v] == be_users[0] && be_items[v] == be_items[0]}};
   }
+  if (g.transpose_stored) j["items_gather"] = items_gather(g, k, threads, iterations, rng, triad, configs);
   return j;
 }
 

@@ -2,7 +2,8 @@
 // label-propagation iteration (fused_spmm on W, the current path) against the tiled
 // gather of propagation/cpu/blocked.hpp for several panel widths and chunk heights, all
 // timed interleaved in this process; then the whole iteration with and without the tiled
-// copy, both as fused_iteration (one pass over W) and as CpuBackend::iteration on g.
+// copy, both as fused_iteration (one pass over W) and as CpuBackend::iteration on g; and,
+// when g stores W^T, the items' gather over W^T against tiles of W^T ("items_gather").
 #pragma once
 #include <cstdint>
 #include <vector>

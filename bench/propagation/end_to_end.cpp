@@ -81,11 +81,11 @@ json end_to_end(const graph::CsrMatrix& w, int k, int threads, int iterations, p
   // seeds, F_U and F_I, and the one pass's items x k accumulators.
   const double dense = row * (u + it + (reordered ? u + it : 0) + u + it + (low ? it : 0));
   const double caller_w = 8 * n + 8 * (u + 1);
-  // By formula: W alone, or W and W^T untiled; with W^T and the tiles in place of W (their
-  // size is the CPU backend's: propagation_bench's memory entry reports it) only W^T and
-  // the degrees are counted.
+  // By formula: W alone, or W and W^T untiled; with the tiles in place of W and W^T (their
+  // size is the CPU backend's: propagation_bench's memory entry reports it) only the
+  // degrees are counted.
   const double w_bytes = 8 * n + 8 * (u + 1), wt_bytes = 8 * n + 8 * (it + 1);
-  const double graph = 4 * (u + it) + (low ? w_bytes : untiled ? w_bytes + wt_bytes : wt_bytes);
+  const double graph = 4 * (u + it) + (low ? w_bytes : untiled ? w_bytes + wt_bytes : 0.0);
   const bool tiles = !low && !untiled;
   j["iterations_run"] = r.iterations;
   j["seconds_total"] = total;
