@@ -122,7 +122,9 @@ TEST_CASE("make_blocked rejects panels wider than 16-bit ids and chunks beyond 6
 
 TEST_CASE("the CPU backend's iteration and half-steps over the tiled copy equal the plain ones, bit for bit",
           "[propagation][blocked]") {
-  const std::uint64_t seed = GENERATE(31u, 32u);
+  // One seed: each case builds four graphs and their tiles (four minutes under the
+  // sanitizers with two seeds); the kernel test above draws the tilings' variety.
+  const std::uint64_t seed = 31;
   const int threads = GENERATE(1, 2, 3);
   const int bits = GENERATE(4, 12);
   const Index chunk = GENERATE(Index{100}, Index{4096});
