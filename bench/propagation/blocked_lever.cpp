@@ -32,6 +32,30 @@ std::vector<float> inverse_sqrt_degrees(const graph::CsrMatrix& w, bool columns)
   return d;
 }
 
+// a's tiled copy for each config, and the seconds each took to build.
+std::vector<propagation::cpu::BlockedMatrix> tilings(const graph::CsrMatrix& a, const std::vector<BlockedConfig>& configs,
+                                                     int threads, std::vector<double>& build_s) {
+  std::vector<propagation::cpu::BlockedMatrix> out;
+  for (const BlockedConfig& c : configs) {
+    const auto t0 = Clock::now();
+    out.push_back(propagation::cpu::make_blocked(a, c.panel_bits, c.chunk_rows, threads));
+    build_s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return out;
+}
+
+// One tiling's gather against the plain one (base) of the same half-step, timed alike.
+nlohmann::json tiled_gather_json(const propagation::cpu::BlockedMatrix& b, const Timing& t, const Timing& base,
+                                 double half_bytes, double triad, bool bitwise_equal, double build_seconds) {
+  return {{"panel_bits", b.panel_bits}, {"chunk_rows", b.chunk_rows},
+          {"best_ms", t.best * 1e3}, {"median_ms", t.median * 1e3},
+          {"fraction_of_triad", half_bytes / t.best / 1e9 / triad},
+          {"speedup_vs_fused_spmm_best", base.best / t.best},
+          {"speedup_vs_fused_spmm_median", base.median / t.median},
+          {"bitwise_equal", bitwise_equal}, {"nonempty_row_panel_pairs", b.row_ids.size()},
+          {"build_seconds", build_seconds}};
+}
+
 // The items' half over the stored W^T: fused_spmm on W^T (the default path) against
 // blocked_fused_spmm over tiles of W^T (panels of users, chunks of items), interleaved.
 nlohmann::json items_gather(const propagation::BipartiteGraph& g, int k, int threads, int iterations,
@@ -44,20 +68,11 @@ nlohmann::json items_gather(const propagation::BipartiteGraph& g, int k, int thr
   const std::vector<float> seed_items = random_values(rows * uk, rng, 1.0f / float(k));
   const std::vector<float> start = random_values(rows * uk, rng, 1.0f / float(k));
   const std::vector<float> out_scale = inverse_sqrt_degrees(wt, false), in_scale = inverse_sqrt_degrees(wt, true);
-  cpu::FusedScales s;
-  s.out_scale = out_scale;
-  s.in_scale = in_scale;
-  s.alpha = 0.8f;
-  s.seed = propagation::ConstDenseView{seed_items.data(), wt.n_rows, k};
-  s.seed_coef = 0.2f;
+  const cpu::FusedScales s{.out_scale = out_scale, .in_scale = in_scale, .alpha = 0.8f,
+                           .seed = propagation::ConstDenseView{seed_items.data(), wt.n_rows, k}, .seed_coef = 0.2f};
   const propagation::ConstDenseView x{f_users.data(), wt.n_cols, k};
-  std::vector<cpu::BlockedMatrix> blocked;
   std::vector<double> build_s;
-  for (const BlockedConfig& c : configs) {
-    const auto t0 = Clock::now();
-    blocked.push_back(cpu::make_blocked(wt, c.panel_bits, c.chunk_rows, threads));
-    build_s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
+  const std::vector<cpu::BlockedMatrix> blocked = tilings(wt, configs, threads, build_s);
   const std::size_t n = configs.size() + 1;
   std::vector<std::vector<float>> y(n, start);
   std::vector<std::vector<double>> secs(n);
@@ -81,15 +96,9 @@ nlohmann::json items_gather(const propagation::BipartiteGraph& g, int k, int thr
   for (std::size_t v = 1; v < n; ++v) {
     const Timing t = summarize(secs[v]);
     const cpu::BlockedMatrix& b = blocked[v - 1];
-    j["tiles_of_wt"].push_back({{"panel_bits", b.panel_bits}, {"chunk_rows", b.chunk_rows},
-                                {"best_ms", t.best * 1e3}, {"median_ms", t.median * 1e3},
-                                {"fraction_of_triad", half_bytes / t.best / 1e9 / triad},
-                                {"speedup_vs_fused_spmm_best", base.best / t.best},
-                                {"speedup_vs_fused_spmm_median", base.median / t.median},
-                                {"bitwise_equal", y[v] == y[0]},
-                                {"nonempty_row_panel_pairs", b.row_ids.size()},
-                                {"tiles_bytes_per_nnz", double(b.bytes()) / nnz},
-                                {"build_seconds", build_s[v - 1]}});
+    nlohmann::json e = tiled_gather_json(b, t, base, half_bytes, triad, y[v] == y[0], build_s[v - 1]);
+    e["tiles_bytes_per_nnz"] = double(b.bytes()) / nnz;
+    j["tiles_of_wt"].push_back(std::move(e));
   }
   return j;
 }
@@ -110,21 +119,12 @@ nlohmann::json blocked_lever(const propagation::BipartiteGraph& g, int k, int th
   const std::vector<float> start_users = random_values(users * uk, rng, 1.0f / float(k));
   const std::vector<float> seed_items = random_values(items * uk, rng, 1.0f / float(k));
   const std::vector<float> user_scale = inverse_sqrt_degrees(w, false), item_scale = inverse_sqrt_degrees(w, true);
-  cpu::FusedScales s;
-  s.out_scale = user_scale;
-  s.in_scale = item_scale;
-  s.alpha = 0.8f;
-  s.seed = ConstDenseView{seed_users.data(), w.n_rows, k};
-  s.seed_coef = 0.1f;
+  const cpu::FusedScales s{.out_scale = user_scale, .in_scale = item_scale, .alpha = 0.8f,
+                           .seed = ConstDenseView{seed_users.data(), w.n_rows, k}, .seed_coef = 0.1f};
   const ConstDenseView x{f_items.data(), w.n_cols, k};
 
-  std::vector<cpu::BlockedMatrix> blocked;
   std::vector<double> build_s;
-  for (const BlockedConfig& c : configs) {
-    const auto t0 = Clock::now();
-    blocked.push_back(cpu::make_blocked(w, c.panel_bits, c.chunk_rows, threads));
-    build_s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
+  const std::vector<cpu::BlockedMatrix> blocked = tilings(w, configs, threads, build_s);
   // Variant 0: fused_spmm (the current users' gather); 1..n-1: the tiled gathers. Then the
   // whole one-pass iteration (fused_iteration), plain and over each tiled copy, each on its
   // own copy of the operands from the same start (so their results must be the same bits).
@@ -201,15 +201,10 @@ nlohmann::json blocked_lever(const propagation::BipartiteGraph& g, int k, int th
     float max_diff = 0;
     for (std::size_t e = 0; e < y[0].size(); ++e) max_diff = std::max(max_diff, std::fabs(y[v][e] - y[0][e]));
     const cpu::BlockedMatrix& b = blocked[v - 1];
-    j["blocked"].push_back({{"panel_bits", b.panel_bits}, {"chunk_rows", b.chunk_rows},
-                            {"best_ms", t.best * 1e3}, {"median_ms", t.median * 1e3},
-                            {"fraction_of_triad", half_bytes / t.best / 1e9 / triad},
-                            {"speedup_vs_fused_spmm_best", base.best / t.best},
-                            {"speedup_vs_fused_spmm_median", base.median / t.median},
-                            {"max_abs_diff_vs_fused_spmm", max_diff}, {"bitwise_equal", y[v] == y[0]},
-                            {"nonempty_row_panel_pairs", b.row_ids.size()},
-                            {"blocked_copy_bytes_per_nnz", double(b.bytes()) / nnz},
-                            {"build_seconds", build_s[v - 1]}});
+    nlohmann::json e = tiled_gather_json(b, t, base, half_bytes, triad, y[v] == y[0], build_s[v - 1]);
+    e["max_abs_diff_vs_fused_spmm"] = max_diff;
+    e["blocked_copy_bytes_per_nnz"] = double(b.bytes()) / nnz;
+    j["blocked"].push_back(std::move(e));
     const Timing it = summarize(it_secs[v]);
     j["blocked"].back()["fused_iteration"] = {
         {"best_ms", it.best * 1e3}, {"median_ms", it.median * 1e3},
