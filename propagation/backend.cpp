@@ -3,6 +3,7 @@
 // bipartite form of docs/math.md, "Temporal label propagation"); and the public entry points
 // of Backend, which check every argument once so that no backend's kernels need to.
 #include <cmath>
+#include <stdexcept>
 #include <tuple>
 #include <utility>
 
@@ -94,6 +95,18 @@ std::unique_ptr<PreparedGraph> Backend::prepare(BipartiteGraph&& g) const {
   std::unique_ptr<PreparedGraph> out = prepare_impl(std::move(g));
   DRIFTREC_ASSERT(out && &out->backend() == this);
   return out;
+}
+
+graph::CsrMatrix Backend::take_user_items(std::unique_ptr<PreparedGraph> g) const {
+  if (!g || &g->backend() != this)
+    throw std::logic_error("take_user_items: the handle is null or was prepared by another backend");
+  if (!hands_back_user_items())
+    throw std::logic_error(fmt::format("take_user_items: the '{}' backend does not hand W back", name()));
+  return take_user_items_impl(*g);
+}
+
+graph::CsrMatrix Backend::take_user_items_impl(PreparedGraph&) const {
+  throw std::logic_error(fmt::format("take_user_items: the '{}' backend does not hand W back", name()));
 }
 
 void Backend::multiply(const PreparedGraph& g, Side out, ConstDenseView x, DenseView y) const {

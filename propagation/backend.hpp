@@ -222,6 +222,16 @@ class Backend {
   // half_step(items) (the CPU backend: bit for bit). Throws InputError as half_step does.
   IterationChange iteration(const PreparedGraph& g, const Iteration& it) const;
 
+  // W handed back from g, a handle made by this backend's owning prepare, which it
+  // consumes. Temporal propagation needs each period's W after the period (for the next
+  // decay step) and would otherwise lend the graph, keeping W and W^T beside whatever the
+  // backend made of them; handing the graph over lets the CPU backend replace both by
+  // their tiles and rebuild W from its tiles afterwards (W^T's are freed first).
+  // hands_back_user_items() says whether this backend can (a device backend frees the
+  // host copy once uploaded: it cannot). std::logic_error when it cannot or g was borrowed.
+  virtual bool hands_back_user_items() const { return false; }
+  graph::CsrMatrix take_user_items(std::unique_ptr<PreparedGraph> g) const;
+
  protected:
   Backend() = default;
   // half_step_impl(users) then half_step_impl(items): the default iteration_impl, and what
@@ -238,6 +248,8 @@ class Backend {
   virtual int iterate_impl(const PreparedGraph& g, const IterationLoop& loop) const;
   // Default: the two half_step_impl calls.
   virtual IterationChange iteration_impl(const PreparedGraph& g, const Iteration& it) const;
+  // Called only when hands_back_user_items(); g is destroyed on return.
+  virtual graph::CsrMatrix take_user_items_impl(PreparedGraph& g) const;
 };
 
 // ---- The registry (backend_registry.cpp) ----

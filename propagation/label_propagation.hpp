@@ -144,8 +144,9 @@ DenseMatrix row_normalized(const DenseMatrix& f);
 // Easy tier. W: users x items, finite non-negative weights. item_labels: items x labels.
 // user_prior: Y_U (users x labels, finite) or nullptr for none. Copies W once into the
 // prepared graph, with W^T beside it or not (options.low_memory). With W^T the CPU backend
-// then replaces W and W^T by their tiles (CpuBackend::Tiling), so the graph holds about 13
-// bytes per edge while it propagates (6.2-7.0 for each tiling, the degrees);
+// then replaces W and W^T by their tiles from 2^23 entries (CpuBackend::Tiling), so the
+// graph holds about 13 bytes per edge while it propagates (6.2-7.0 for each tiling, the
+// degrees), 17 below that;
 // without W^T, 8 bytes per edge plus the row offsets and degrees (use the expert tier with a
 // moved-in graph to avoid the copy). Throws
 // InputError naming the argument or option. With options.reorders(nnz) the graph

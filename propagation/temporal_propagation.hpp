@@ -75,9 +75,13 @@ struct TemporalResume {
 };
 
 // Streams the periods to on_period (from resume->first_period when given) without keeping them (for long sequences of large
-// graphs). Memory: G_{t-1} and G_t with one stored transpose (none when it would not fit,
-// LabelPropagationOptions::low_memory), F_U(t-1), F_U(t), F_I(t), Y_I
-// (in degree order also W_t relabelled, and the permuted seeds and results).
+// graphs). Memory: G_{t-1} and G_t while the decay step makes G_t; while G_t propagates,
+// G_t as the backend holds it: the CPU backend (Backend::hands_back_user_items) is handed
+// G_t, keeps the tiles of G_t and its transpose in their place (about 13 bytes per entry;
+// G_t alone, about 9, when W^T would not fit, LabelPropagationOptions::low_memory) and
+// hands G_t back for the next decay step; another backend is lent G_t, which the host
+// keeps with its transpose. Also F_U(t-1), F_U(t), F_I(t), Y_I (in degree order also W_t
+// relabelled, and the permuted seeds and results).
 // Throws InputError on bad options (naming the option), slices of different
 // shapes, a broken slice or a negative / non-finite weight (naming the slice), or
 // item_labels whose row count is not the item count.

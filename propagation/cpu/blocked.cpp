@@ -195,6 +195,45 @@ BlockedMatrix make_blocked(const graph::CsrMatrix& w, int panel_bits, Index chun
   return b;
 }
 
+graph::CsrMatrix csr_of_blocked(const BlockedMatrix& b, int threads) {
+  graph::CsrMatrix w;
+  w.n_rows = b.n_rows;
+  w.n_cols = b.n_cols;
+  w.indptr.assign(static_cast<std::size_t>(b.n_rows) + 1, 0);
+  const core::ParallelFor per_chunk{std::max(threads, 1), core::Schedule::dynamic, 1};
+  // Each chunk's rows count their entries over the chunk's tiles; then, from the offsets,
+  // each row's cursor takes its entries panel by panel (a chunk's tiles are consecutive).
+  const auto tiles_of = [&](std::int64_t c) {
+    const std::size_t first = static_cast<std::size_t>(c) * static_cast<std::size_t>(b.panels);
+    return std::pair<std::uint32_t, std::uint32_t>{b.tile_rows[first], b.tile_rows[first + static_cast<std::size_t>(b.panels)]};
+  };
+  core::parallel_for(b.chunks, per_chunk, [&](std::int64_t c) {
+    const Index r0 = static_cast<Index>(c) * b.chunk_rows;
+    const auto [i0, i1] = tiles_of(c);
+    for (std::uint32_t i = i0; i < i1; ++i)
+      w.indptr[static_cast<std::size_t>(r0 + b.row_ids[i]) + 1] += b.row_start[i + 1] - b.row_start[i];
+  });
+  for (std::size_t r = 1; r < w.indptr.size(); ++r) w.indptr[r] += w.indptr[r - 1];
+  w.indices.resize(b.cols.size());
+  w.data.resize(b.values.size());
+  core::parallel_for(b.chunks, per_chunk, [&](std::int64_t c) {
+    const Index r0 = static_cast<Index>(c) * b.chunk_rows, r1 = std::min<Index>(r0 + b.chunk_rows, b.n_rows);
+    std::vector<Offset> cursor(w.indptr.begin() + r0, w.indptr.begin() + r1);
+    const std::uint32_t* tile_rows = b.tile_rows.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(b.panels);
+    for (Index t = 0; t < b.panels; ++t) {
+      const Index base = t << b.panel_bits;
+      for (std::uint32_t i = tile_rows[t]; i < tile_rows[t + 1]; ++i) {
+        Offset& at = cursor[b.row_ids[i]];
+        for (std::uint32_t e = b.row_start[i]; e < b.row_start[i + 1]; ++e, ++at) {
+          w.indices[static_cast<std::size_t>(at)] = base + b.cols[e];
+          w.data[static_cast<std::size_t>(at)] = b.values[e];
+        }
+      }
+    }
+  });
+  return w;
+}
+
 float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& s, ConstDenseView x, DenseView y, int threads) {
   if (b.n_rows == 0 || y.cols == 0) return 0;
   const Pass p{nullptr, nullptr, nullptr, x.data, nullptr, static_cast<std::size_t>(y.cols),

@@ -52,6 +52,11 @@ float blocked_fused_spmm(const BlockedMatrix& b, const FusedScales& scales, Cons
 // spmm(w, x, y, threads) from the blocked copy of w: the same bits.
 void blocked_spmm(const BlockedMatrix& b, ConstDenseView x, DenseView y, int threads);
 
+// w back from its blocked copy, equal to it entry for entry (shape, offsets, ids and
+// values): the tiles hold every entry once, and a row's entries come back panel by panel,
+// so in increasing column order as make_blocked read them.
+graph::CsrMatrix csr_of_blocked(const BlockedMatrix& b, int threads);
+
 namespace detail {
 // Chunk `chunk` of b gathered as blocked_fused_spmm gathers it (fused_iteration's tiled
 // gather task): part holds b.chunk_rows x p.k floats, all zero on entry and on return;

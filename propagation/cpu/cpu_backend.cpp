@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 #include "core/error.hpp"
@@ -55,13 +56,24 @@ class CpuGraph final : public PreparedGraph {
   std::span<const graph::Index> columns() const { return columns_; }
   const BlockedMatrix* tiles() const { return tiles_ ? &*tiles_ : nullptr; }
   const BlockedMatrix* item_tiles() const { return item_tiles_ ? &*item_tiles_ : nullptr; }
+  // W out of an owned graph (CpuBackend::take_user_items_impl); the handle is dead after.
+  graph::CsrMatrix take_user_items(int threads) {
+    if (!owned_) throw std::logic_error("take_user_items: the graph was lent to the handle, not handed over");
+    item_tiles_.reset();
+    graph::CsrMatrix w = w_freed_ ? csr_of_blocked(*tiles_, threads) : std::move(owned_->user_items);
+    tiles_.reset();
+    owned_.reset();
+    graph_ = nullptr;
+    return w;
+  }
 
  private:
   bool wants_tiles(const CpuBackend& b, bool owned) const {
     using Tiling = CpuBackend::Tiling;
     if (b.tiling() == Tiling::off || b.gather() != GatherPrecision::float32) return false;
     if (graph_->nnz() >= (graph::Offset{1} << 32) - 2) return false;  // make_blocked's 32-bit offsets
-    return b.tiling() == Tiling::always || (owned && graph_->transpose_stored);
+    return b.tiling() == Tiling::always ||
+           (owned && graph_->transpose_stored && graph_->nnz() >= b.min_tiled_nonzeros());
   }
   // Frees a matrix's arrays; its shape stays (nnz() reads 0 from here on).
   static void release(graph::CsrMatrix& a) {
@@ -89,7 +101,7 @@ CpuBackend::CpuBackend(int threads, GatherPrecision gather)
   BackendOptions{threads, gather}.validate();
 }
 
-void CpuBackend::set_tiling(Tiling mode, int panel_bits, graph::Index chunk_rows) {
+void CpuBackend::set_tiling(Tiling mode, int panel_bits, graph::Index chunk_rows, graph::Offset min_nonzeros) {
   DRIFTREC_THROW_IF_NOT(panel_bits >= 1 && panel_bits <= 16,
                         "CpuBackend::set_tiling: panel_bits must be in [1, 16], got " + std::to_string(panel_bits));
   DRIFTREC_THROW_IF_NOT(chunk_rows >= 1 && chunk_rows <= 65536,
@@ -97,6 +109,7 @@ void CpuBackend::set_tiling(Tiling mode, int panel_bits, graph::Index chunk_rows
   tiling_ = mode;
   panel_bits_ = panel_bits;
   chunk_rows_ = chunk_rows;
+  min_tiled_nonzeros_ = std::max<graph::Offset>(min_nonzeros, 0);
 }
 
 std::size_t CpuBackend::resident_bytes(const PreparedGraph& pg) const {
@@ -118,6 +131,10 @@ std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(const BipartiteGraph& g)
 
 std::unique_ptr<PreparedGraph> CpuBackend::prepare_impl(BipartiteGraph&& g) const {
   return std::make_unique<CpuGraph>(*this, std::move(g));
+}
+
+graph::CsrMatrix CpuBackend::take_user_items_impl(PreparedGraph& pg) const {
+  return static_cast<CpuGraph&>(pg).take_user_items(threads_);
 }
 
 void CpuBackend::multiply_impl(const PreparedGraph& pg, Side out, ConstDenseView x, DenseView y) const {

@@ -25,6 +25,9 @@ class CpuBackend final : public Backend {
   // mutex, so concurrent half-steps on one backend serialise.
   explicit CpuBackend(int threads = 0, GatherPrecision gather = GatherPrecision::float32);
   std::string_view name() const override { return "cpu"; }
+  // W back from an owning handle: moved out, or rebuilt from its tiles (csr_of_blocked,
+  // entry for entry) after W^T's tiles are freed, so the rebuild peaks below the handle.
+  bool hands_back_user_items() const override { return true; }
   int threads() const { return threads_; }
   GatherPrecision gather() const { return gather_; }
   // Entries + rows per block of the fused iteration (a tuning knob; results do not depend
@@ -35,11 +38,15 @@ class CpuBackend final : public Backend {
   // gathers run (half_step, iteration, multiply), with the same bits as over W and W^T.
   // For graphs prepared after the call:
   //   automatic (the default): a graph the handle owns (prepare(BipartiteGraph&&), as
-  //     propagate_labels does) with W^T stored gets the tiles of both *in place of* W and
-  //     W^T: each matrix's arrays are freed once its tiles are made, so the graph takes
-  //     about 13 instead of 17 bytes per entry, and an iteration is faster on the
-  //     2^24-edge R-MAT (bench/propagation/README.md, "Tiles in place of W and W^T").
-  //     Any other graph: no tiles.
+  //     propagate_labels and temporal propagation do) with W^T stored and at least
+  //     min_nonzeros entries gets the tiles of both *in place of* W and W^T: each
+  //     matrix's arrays are freed once its tiles are made, so the graph takes about 13
+  //     instead of 17 bytes per entry, and an iteration is faster on the 2^24-edge R-MAT
+  //     (bench/propagation/README.md, "Tiles in place of W and W^T"). Below 2^23 entries
+  //     (the default min_nonzeros) the other side's rows fit in the last-level cache
+  //     anyway: temporal propagation was no faster at 3.7 and 7.6 million entries and
+  //     slower at 1 million, building the tiles every period ("Temporal propagation over
+  //     the tiles"). Any other graph: no tiles.
   //   always: every graph gets the tiles (of W^T too when stored), in place of W and W^T
   //     where automatic would put them there, beside them otherwise (a borrowed graph, or
   //     the one pass without W^T, which reads W's tiles for its users' gather).
@@ -51,7 +58,9 @@ class CpuBackend final : public Backend {
   enum class Tiling { automatic, always, off };
   static constexpr int kDefaultPanelBits = 14;
   static constexpr graph::Index kDefaultChunkRows = 16384;
-  void set_tiling(Tiling mode, int panel_bits = kDefaultPanelBits, graph::Index chunk_rows = kDefaultChunkRows);
+  static constexpr graph::Offset kDefaultMinTiledNonzeros = graph::Offset{1} << 23;
+  void set_tiling(Tiling mode, int panel_bits = kDefaultPanelBits, graph::Index chunk_rows = kDefaultChunkRows,
+                  graph::Offset min_nonzeros = kDefaultMinTiledNonzeros);
   Tiling tiling() const { return tiling_; }
   // Bytes of the graph arrays g's handle reads while it propagates: W and W^T (each unless
   // its tiles replaced it; W^T when stored), the tiles, the degree vectors and the scatter's column
@@ -59,6 +68,7 @@ class CpuBackend final : public Backend {
   std::size_t resident_bytes(const PreparedGraph& g) const;
   int tile_panel_bits() const { return panel_bits_; }
   graph::Index tile_chunk_rows() const { return chunk_rows_; }
+  graph::Offset min_tiled_nonzeros() const { return min_tiled_nonzeros_; }
 
  private:
   std::unique_ptr<PreparedGraph> prepare_impl(const BipartiteGraph& g) const override;
@@ -68,6 +78,7 @@ class CpuBackend final : public Backend {
   // One pass over W (cpu/spmm.hpp, fused_iteration); equal to the two half-steps bit for
   // bit, except that with GatherPrecision::bfloat16 the items' half stays float32.
   IterationChange iteration_impl(const PreparedGraph& g, const Iteration& it) const override;
+  graph::CsrMatrix take_user_items_impl(PreparedGraph& g) const override;
 
   int threads_;
   GatherPrecision gather_;
@@ -78,6 +89,7 @@ class CpuBackend final : public Backend {
   Tiling tiling_ = Tiling::automatic;
   int panel_bits_ = kDefaultPanelBits;
   graph::Index chunk_rows_ = kDefaultChunkRows;
+  graph::Offset min_tiled_nonzeros_ = kDefaultMinTiledNonzeros;
 };
 
 }  // namespace driftrec::propagation::cpu

@@ -7,12 +7,15 @@
 // (CpuBackend::Tiling) equal the plain ones bit for bit: beside them (borrowed graphs, the
 // one pass) and in place of them (an owned graph with W^T, whose W and W^T are then
 // freed); so does propagate_labels, relabelling
-// included, with the default tiling, the tiles forced and the tiles off. Random skewed
-// matrices, seeds printed.
+// included, with the default tiling, the tiles forced and the tiles off. csr_of_blocked
+// gives W back entry for entry, and so does take_user_items from an owning handle. Random
+// skewed matrices, seeds printed.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <utility>
 
 #include "core/error.hpp"
 #include "propagation/cpu/blocked.hpp"
@@ -197,13 +200,17 @@ TEST_CASE("the default tiling replaces W and W^T only in an owned graph with W^T
   };
   for (const Transpose tr : {Transpose::none, Transpose::stored}) {
     const BipartiteGraph g = make_bipartite_graph(w, "W", tr);
-    cpu::CpuBackend automatic(2), off(2), bf16(2, GatherPrecision::bfloat16);
+    // automatic from any size; the default's threshold (2^23 entries) leaves this one untiled.
+    cpu::CpuBackend automatic(2), off(2), bf16(2, GatherPrecision::bfloat16), by_default(2);
+    automatic.set_tiling(cpu::CpuBackend::Tiling::automatic, cpu::CpuBackend::kDefaultPanelBits,
+                         cpu::CpuBackend::kDefaultChunkRows, 0);
     off.set_tiling(cpu::CpuBackend::Tiling::off);
     const std::size_t plain = off.resident_bytes(*off.prepare(g));
     CAPTURE(g.transpose_stored);
     REQUIRE(automatic.resident_bytes(*automatic.prepare(g)) == plain);  // borrowed: W stays, no tiles
     REQUIRE(bf16.resident_bytes(*bf16.prepare(BipartiteGraph(g))) == plain);
     REQUIRE(off.resident_bytes(*off.prepare(BipartiteGraph(g))) == plain);
+    REQUIRE(by_default.resident_bytes(*by_default.prepare(BipartiteGraph(g))) == plain);
     const std::size_t tiled =
         plain - csr_bytes(w) - csr_bytes(g.item_users) + tile_bytes(w) + tile_bytes(g.item_users);
     REQUIRE(automatic.resident_bytes(*automatic.prepare(BipartiteGraph(g))) == (g.transpose_stored ? tiled : plain));
@@ -220,20 +227,23 @@ TEST_CASE("propagate_labels with the tiles in place of W, beside it and off give
   REQUIRE(w.nnz() >= LabelPropagationOptions::kReorderMinNonzeros);
   const graph::CsrMatrix item_labels = test::random_item_labels(rng, w.n_cols, 8, 0.3);
   const DenseMatrix prior = test::random_dense(rng, w.n_rows, 8).cwiseAbs();
-  cpu::CpuBackend off(2), always(2);
+  cpu::CpuBackend off(2), always(2), automatic(2);
   off.set_tiling(cpu::CpuBackend::Tiling::off);
   always.set_tiling(cpu::CpuBackend::Tiling::always, 13, 4096);
+  automatic.set_tiling(cpu::CpuBackend::Tiling::automatic, cpu::CpuBackend::kDefaultPanelBits,
+                       cpu::CpuBackend::kDefaultChunkRows, 0);  // in place of W and W^T at this size too
   LabelPropagationOptions o;
   o.threads = 2;
   o.max_iterations = 4;
   o.tolerance = 0;
   o.backend = &off;
   const PropagationResult plain = propagate_labels(w, item_labels, &prior, o);
-  // The default backend (W^T kept: the tiles replace W), the tiles forced with W^T and
-  // without it (the one pass over W and its tiles).
-  for (const cpu::CpuBackend* b : {static_cast<const cpu::CpuBackend*>(nullptr), static_cast<const cpu::CpuBackend*>(&always)})
+  // The automatic tiling (W^T kept: the tiles replace W and W^T; the default's would from
+  // 2^23 entries), the tiles forced with W^T and without it (the one pass over W and its
+  // tiles).
+  for (const cpu::CpuBackend* b : {&automatic, &always})
     for (const LowMemory lm : {LowMemory::off, LowMemory::on}) {
-      CAPTURE(b == nullptr, lm == LowMemory::on);
+      CAPTURE(b == &automatic, lm == LowMemory::on);
       o.backend = b;
       o.low_memory = lm;
       const PropagationResult got = propagate_labels(w, item_labels, &prior, o);
@@ -242,4 +252,46 @@ TEST_CASE("propagate_labels with the tiles in place of W, beside it and off give
       REQUIRE(same_bits(got.item_labels, plain.item_labels));
       REQUIRE(got.residual == plain.residual);
     }
+}
+
+TEST_CASE("csr_of_blocked gives W back entry for entry for every tiling and thread count", "[propagation][blocked]") {
+  const std::uint64_t seed = 43;
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  const graph::CsrMatrix empty_rows{5, 7, {0, 0, 0, 0, 0, 0}, {}, {}};
+  for (const graph::CsrMatrix& w : {test::random_skewed_matrix(rng, 700, 300, 6000),
+                                    test::random_skewed_matrix(rng, 40, 2000, 900), empty_rows})
+    for (const auto& [bits, chunk] : {std::pair{1, Index{1}}, std::pair{4, Index{37}}, std::pair{14, Index{16384}}})
+      for (const int threads : {1, 2}) {
+        CAPTURE(w.n_rows, w.n_cols, bits, chunk, threads);
+        const graph::CsrMatrix back = cpu::csr_of_blocked(cpu::make_blocked(w, bits, chunk, threads), threads);
+        REQUIRE(back.n_rows == w.n_rows);
+        REQUIRE(back.n_cols == w.n_cols);
+        REQUIRE(back.indptr == w.indptr);
+        REQUIRE(back.indices == w.indices);
+        REQUIRE(std::memcmp(back.data.data(), w.data.data(), sizeof(float) * w.data.size()) == 0);
+      }
+}
+
+TEST_CASE("take_user_items hands W back from an owning handle, tiled or not, and refuses a borrowed one",
+          "[propagation][blocked]") {
+  const std::uint64_t seed = 47;
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  const graph::CsrMatrix w = test::random_skewed_matrix(rng, 900, 400, 9000);
+  cpu::CpuBackend tiled(2), off(2), bf16(2, GatherPrecision::bfloat16);
+  tiled.set_tiling(cpu::CpuBackend::Tiling::automatic, 5, 64, 0);
+  off.set_tiling(cpu::CpuBackend::Tiling::off);
+  REQUIRE(tiled.hands_back_user_items());
+  for (const cpu::CpuBackend* b : {&tiled, &off, &bf16})
+    for (const Transpose tr : {Transpose::stored, Transpose::none}) {
+      CAPTURE(b == &tiled, b == &bf16, tr == Transpose::stored);
+      const graph::CsrMatrix back = b->take_user_items(b->prepare(make_bipartite_graph(w, "W", tr)));
+      REQUIRE(back.indptr == w.indptr);
+      REQUIRE(back.indices == w.indices);
+      REQUIRE(back.data == w.data);
+    }
+  const BipartiteGraph g = make_bipartite_graph(w);
+  REQUIRE_THROWS_AS(tiled.take_user_items(tiled.prepare(g)), std::logic_error);
+  REQUIRE_THROWS_AS(off.take_user_items(tiled.prepare(BipartiteGraph(g))), std::logic_error);
 }
