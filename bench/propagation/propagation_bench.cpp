@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "bench/propagation/anchors.hpp"
 #include "bench/propagation/blocked_lever.hpp"
 #include "bench/propagation/end_to_end.hpp"
+#include "bench/propagation/temporal_end_to_end.hpp"
 #include "graph/rmat.hpp"
 #include "propagation/backend.hpp"
 #include "propagation/cpu/cpu_backend.hpp"
@@ -199,7 +201,7 @@ int main(int argc, char** argv) {
   std::vector<int> ks{1, 8, 20, 32}, threads_list{1, 2};
   int iterations = 5, edge_factor = 16, col_shift = 2;
   bool memory_only = false;
-  int end_to_end = 0;
+  int end_to_end = 0, temporal = 0;
   std::vector<std::string> low_memory_modes{"on"};
   graph::Offset block_cost = 0;
   bool large = false, no_graphblas = false, no_eigen = false, levers = false, degree_order = false,
@@ -227,6 +229,9 @@ int main(int argc, char** argv) {
                "build each graph as propagate_labels holds it, measure one iteration's peak memory, stop");
   app.add_option("--end-to-end", end_to_end,
                  "only propagate_labels end to end with this many iterations per --low-memory mode, then stop");
+  app.add_option("--temporal", temporal,
+                 "with --end-to-end: temporal propagation over this many periods dealt from the graph's entries "
+                 "(--low-memory off | off-untiled: the tiles handed back and forth, or W and W^T)");
   app.add_option("--low-memory", low_memory_modes, "modes of --end-to-end (list): on | off | auto | off-untiled (W and W^T without the tiles)");
   app.add_option("--block-cost", block_cost, "entries + rows per block of the one-pass iteration (0: default)");
   app.add_flag("--levers", levers, "also time the levers (huge pages, bf16 gather), interleaved with the plain run");
@@ -265,6 +270,19 @@ int main(int argc, char** argv) {
              {"generation_seconds", since(t0)}, {"generation_peak_rss_bytes", bench::proc_status_bytes("VmHWM")},
              {"rss_after_generation_bytes", bench::proc_status_bytes("VmRSS")}};
       std::cerr << g.dump() << "\n";
+      if (temporal > 0) {
+        const std::vector<graph::CsrMatrix> slices = bench::split_into_periods(w0, temporal, seed);
+        w0 = graph::CsrMatrix{};
+        for (const std::string& m : low_memory_modes)
+          for (const int k : ks) {
+            if (m != "off" && m != "off-untiled") throw std::invalid_argument("--temporal takes --low-memory off | off-untiled");
+            g["temporal"].push_back(bench::temporal_end_to_end(slices, k, max_threads, end_to_end, seed, m == "off-untiled"));
+            std::cerr << g["temporal"].back().dump() << "\n";
+            out["graphs"] = json::array({g});
+            if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";
+          }
+        continue;
+      }
       for (const std::string& m : low_memory_modes)
         for (const int k : ks) {
           using propagation::LowMemory;
