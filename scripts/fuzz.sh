@@ -5,6 +5,7 @@
 #   FUZZ_RUNS=N                 stop each harness after N inputs instead (0: no limit)
 #   FUZZ_HARNESSES="a b"        a subset of: event_reader label_reader time_parse store_reader
 #   FUZZ_WORK=DIR               where inputs, crashes and logs go (default build-fuzz/run)
+#   FUZZ_JOBS=N                 harnesses run side by side (default 2)
 # Each harness starts from the committed seeds in fuzz/corpus/<harness> (the store seeds
 # are written by fuzz_make_store_seeds); inputs found during the run go to
 # build-fuzz/run/<harness>, crashing ones to build-fuzz/run/<harness>-crash-*, and the
@@ -34,22 +35,44 @@ build-fuzz/fuzz/fuzz_make_store_seeds "$work/store_seeds"
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=abort_on_error=1
-status=0
 runs_arg=-1  # libFuzzer: no limit
 ((runs)) && runs_arg=$runs
-for h in $harnesses; do
+jobs=${FUZZ_JOBS:-2}
+fuzz_one() {  # fuzz_one HARNESS: runs it; its exit status is the harness's verdict
+  local h=$1
+  local seeds=()
   mkdir -p "$work/$h"
-  seeds=()
   [ -d "fuzz/corpus/$h" ] && seeds+=("fuzz/corpus/$h")
   [ "$h" = store_reader ] && seeds+=("$work/store_seeds")
-  echo "fuzz: $h for ${seconds}s$( ((runs)) && echo " or $runs inputs")"
-  if ! build-fuzz/fuzz/fuzz_"$h" -max_total_time="$seconds" -runs="$runs_arg" -timeout=30 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$work/$h-" "$work/$h" "${seeds[@]}" >"$work/$h.log" 2>&1; then
-    echo "fuzz: $h FAILED; the input is $(ls "$work/$h"-* 2>/dev/null | head -1); log $work/$h.log:" >&2
-    grep -v '^#[0-9]' "$work/$h.log" | tail -40 >&2
-    status=1
-  fi
-  grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$work/$h.log" | tail -1 || true
-  grep -E '^stat::number_of_executed_units' "$work/$h.log" || true
+  build-fuzz/fuzz/fuzz_"$h" -max_total_time="$seconds" -runs="$runs_arg" -timeout=30 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$work/$h-" "$work/$h" "${seeds[@]}" >"$work/$h.log" 2>&1
+}
+# libFuzzer runs one input at a time: $jobs harnesses (default 2, one a core) run side by
+# side, each for the full $seconds; their verdicts are printed in the order of the list.
+pids=()
+names=()
+status=0
+report() {  # waits for the running harnesses and prints their verdicts
+  local i
+  for i in "${!pids[@]}"; do
+    local h=${names[$i]}
+    if ! wait "${pids[$i]}"; then
+      echo "fuzz: $h FAILED; the input is $(ls "$work/$h"-* 2>/dev/null | head -1); log $work/$h.log:" >&2
+      grep -v '^#[0-9]' "$work/$h.log" | tail -40 >&2
+      status=1
+    fi
+    echo "fuzz: $h ran ${seconds}s$( ((runs)) && echo " or $runs inputs")"
+    grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$work/$h.log" | tail -1 || true
+    grep -E '^stat::number_of_executed_units' "$work/$h.log" || true
+  done
+  pids=()
+  names=()
+}
+for h in $harnesses; do
+  fuzz_one "$h" &
+  pids+=($!)
+  names+=("$h")
+  if ((${#pids[@]} >= jobs)); then report; fi
 done
+report
 exit $status

@@ -4,7 +4,7 @@
 # (examples/cpp) and the Python module is built and its pytest suite run.
 # Pass --no-sanitize to skip the second pass. Last, scripts/fuzz.sh builds the libFuzzer
 # harnesses (clang, build-fuzz/) and runs each for $FUZZ_SECONDS (default 60) seconds:
-# about 4 minutes of fuzzing plus the build (about 10 minutes on 2 cores without ccache).
+# about 2 minutes of fuzzing (two harnesses at a time) plus the build (about 10 minutes on 2 cores without ccache).
 # Both configure lines turn the tests on themselves (scripts/demo.sh configures build/
 # with them off, and a reused cache would keep that), and ctest fails a pass that finds
 # no test instead of passing it.
