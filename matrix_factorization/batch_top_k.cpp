@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/parallel.hpp"
+#include "matrix_factorization/lanes16.hpp"
 
 namespace driftrec::matrix_factorization {
 namespace {
@@ -22,10 +23,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 #else
 #define DRIFTREC_TOPK_CLONES
 #endif
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // 64-byte vectors never cross a call (all inlined)
-#endif
-using V16 = float __attribute__((vector_size(64)));
+using detail::Lanes16;  // two 8-float vectors (matrix_factorization/lanes16.hpp)
 
 // Scores the kMR packed queries (f x kMR) against `panels` panels from `first` and
 // writes them to out[p][r][lane]; flags[p] gets bit r when row r has a score above
@@ -35,10 +33,9 @@ void score_tile(const float* qpack, const float* first, std::int64_t panels, int
                 float* out, std::uint8_t* flags) {
   for (std::int64_t p = 0; p < panels; ++p) {
     const float* y = first + p * kNR * f;
-    V16 acc[kMR] = {};
+    Lanes16 acc[kMR] = {};
     for (int k = 0; k < f; ++k) {
-      V16 yk;
-      std::memcpy(&yk, y + kNR * k, sizeof yk);
+      const Lanes16 yk = detail::load16(y + kNR * k);
       const float* q = qpack + kMR * k;
 #pragma GCC unroll 8
       for (int r = 0; r < kMR; ++r) acc[r] += q[r] * yk;
@@ -46,15 +43,8 @@ void score_tile(const float* qpack, const float* first, std::int64_t panels, int
     std::uint8_t bits = 0;
 #pragma GCC unroll 8
     for (int r = 0; r < kMR; ++r) {
-      V16 m = acc[r];
-      V16 s = __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-      m = m > s ? m : s;
-      s = __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3);
-      m = m > s ? m : s;
-      s = __builtin_shufflevector(m, m, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1);
-      m = m > s ? m : s;
-      if (std::max(m[0], m[1]) > threshold[r]) bits = static_cast<std::uint8_t>(bits | (1u << r));
-      std::memcpy(out + (p * kMR + r) * kNR, &acc[r], sizeof acc[r]);
+      if (detail::max16(acc[r]) > threshold[r]) bits = static_cast<std::uint8_t>(bits | (1u << r));
+      detail::store16(acc[r], out + (p * kMR + r) * kNR);
     }
     flags[p] = bits;
   }

@@ -3,8 +3,9 @@
 // - cg_solve_row: conjugate gradient on one row's normal equations from the current
 //   solution (Takacs, Pilaszy & Tikk 2011; the loop of implicit's least_squares_cg),
 //   never forming A: A p = G p + sum_e (c_e - 1)(y_e . p) y_e costs O(f^2 + nnz f).
-//   For f = 32, 64, 128 the row's four vectors (x, r, p, A p) live in registers for the
-//   whole row; the random reads of y_e are prefetched a few entries ahead.
+//   For f = 32, 64, 128 the row's four vectors (x, r, p, A p) are held in vector
+//   variables for the whole row (in registers as far as the clone has them); the random
+//   reads of y_e are prefetched a few entries ahead.
 // - syrk_lower: the Gram matrix Y^T Y, four rows per pass.
 //
 // Both are written with GCC vector extensions and plain loops (no intrinsics, no
@@ -14,6 +15,8 @@
 // results are the same for any thread count; between machine levels they may differ in
 // the last bits (fused multiply-add).
 #include "matrix_factorization/row_kernels.hpp"
+
+#include "matrix_factorization/lanes16.hpp"
 
 namespace driftrec::matrix_factorization::detail {
 namespace {
@@ -30,54 +33,35 @@ constexpr float kResidualFloor = 1e-20f;  // implicit's CG stopping test on r . 
 #define DRIFTREC_INLINE inline __attribute__((always_inline))
 
 // Vector arithmetic for the CG kernel, in two flavours with the same interface:
-// - FixedOps<F> (F a multiple of 16): a row vector is F/16 GCC vector registers of 16
-//   floats, so x, r, p and A p stay in registers for the whole row (the compiler lowers a
-//   16-float vector to 1 AVX-512, 2 AVX2 or 4 SSE registers, per clone);
+// - FixedOps<F> (F a multiple of 16): a row vector is F/16 chunks of 16 floats (Lanes16,
+//   matrix_factorization/lanes16.hpp: two 8-float vectors), so x, r, p and A p stay in
+//   registers for the whole row as far as the clone has registers for them;
 // - DynOps: any f, vectors are spans of per-thread scratch.
 // Both sum a dot product in 16 lanes folded by the same fixed tree, so no reassociation
 // is needed (no -ffast-math) and the order of additions is fixed.
-using V16 = float __attribute__((vector_size(64)));
-#if defined(__GNUC__) && !defined(__clang__)
-// These helpers are always inlined, so a 64-byte vector never crosses a call (GCC's note
-// about the AVX-512 calling convention does not apply).
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-DRIFTREC_INLINE V16 load16(const float* p) {
-  V16 v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// Adds lane l + 8, then + 4, + 2, + 1: the same tree as DynOps::dot.
-DRIFTREC_INLINE float fold16(const V16& lanes) {
-  V16 v = lanes;
-  v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-  v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3);
-  v += __builtin_shufflevector(v, v, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1);
-  return v[0] + v[1];
-}
 
 template <int F>
 struct FixedOps {
   static_assert(F % 16 == 0);
   static constexpr int kChunks = F / 16;
   struct Vec {
-    V16 v[kChunks];
+    Lanes16 v[kChunks];
   };
   explicit FixedOps(int) {}
   Vec make(float*) const { return Vec{}; }
   DRIFTREC_INLINE void load(Vec& a, const float* p) const {
     _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) a.v[c] = load16(p + 16 * c);
   }
-  DRIFTREC_INLINE void store(const Vec& a, float* p) const { __builtin_memcpy(p, a.v, sizeof a.v); }
+  DRIFTREC_INLINE void store(const Vec& a, float* p) const {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) store16(a.v[c], p + 16 * c);
+  }
   DRIFTREC_INLINE float dot(const Vec& a, const float* b) const {
-    V16 acc = a.v[0] * load16(b);
+    Lanes16 acc = a.v[0] * load16(b);
     _Pragma("GCC unroll 16") for (int c = 1; c < kChunks; ++c) acc += a.v[c] * load16(b + 16 * c);
     return fold16(acc);
   }
   DRIFTREC_INLINE float dot(const Vec& a, const Vec& b) const {
-    V16 acc = a.v[0] * b.v[0];
+    Lanes16 acc = a.v[0] * b.v[0];
     _Pragma("GCC unroll 16") for (int c = 1; c < kChunks; ++c) acc += a.v[c] * b.v[c];
     return fold16(acc);
   }
@@ -93,7 +77,7 @@ struct FixedOps {
   DRIFTREC_INLINE void copy(const Vec& x, Vec& y) const { y = x; }
   DRIFTREC_INLINE void scale_sub(float s, const float* prior, Vec& y) const {  // y = s prior - y
     _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) {
-      const V16 base = prior ? s * load16(prior + 16 * c) : V16{};
+      const Lanes16 base = prior ? s * load16(prior + 16 * c) : Lanes16{};
       y.v[c] = base - y.v[c];
     }
   }
@@ -101,7 +85,7 @@ struct FixedOps {
   DRIFTREC_INLINE void symv(const float* g, const Vec& v, Vec& out) const {
     alignas(64) float vs[F];
     store(v, vs);
-    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) out.v[c] = V16{};
+    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) out.v[c] = Lanes16{};
     for (int k = 0; k < F; ++k) axpy(vs[k], g + static_cast<std::size_t>(k) * F, out);
   }
 };
