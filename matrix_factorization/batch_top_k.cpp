@@ -18,24 +18,19 @@ constexpr std::int64_t kQueryBlock = 256;    // queries per task: the items stre
 constexpr std::int64_t kTileBytes = 256 * 1024;  // item panels scored together, about half an L2
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define DRIFTREC_TOPK_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define DRIFTREC_TOPK_CLONES
-#endif
-using detail::Lanes16;  // two 8-float vectors (matrix_factorization/lanes16.hpp)
-
 // Scores the kMR packed queries (f x kMR) against `panels` panels from `first` and
 // writes them to out[p][r][lane]; flags[p] gets bit r when row r has a score above
-// threshold[r] in panel p (the only panels the selection then looks at).
-DRIFTREC_TOPK_CLONES
-void score_tile(const float* qpack, const float* first, std::int64_t panels, int f, const float* threshold,
-                float* out, std::uint8_t* flags) {
+// threshold[r] in panel p (the only panels the selection then looks at). L: the layout of
+// 16 floats (matrix_factorization/lanes16.hpp).
+template <class L>
+inline __attribute__((always_inline)) void score_tile_lanes(const float* qpack, const float* first,
+                                                            std::int64_t panels, int f, const float* threshold,
+                                                            float* out, std::uint8_t* flags) {
   for (std::int64_t p = 0; p < panels; ++p) {
     const float* y = first + p * kNR * f;
-    Lanes16 acc[kMR] = {};
+    L acc[kMR] = {};
     for (int k = 0; k < f; ++k) {
-      const Lanes16 yk = detail::load16(y + kNR * k);
+      const L yk = detail::load16<L>(y + kNR * k);
       const float* q = qpack + kMR * k;
 #pragma GCC unroll 8
       for (int r = 0; r < kMR; ++r) acc[r] += q[r] * yk;
@@ -48,6 +43,23 @@ void score_tile(const float* qpack, const float* first, std::int64_t panels, int
     }
     flags[p] = bits;
   }
+}
+
+// Once per instruction set: Wide16 with AVX-512, Split16 below it.
+#ifdef DRIFTREC_LANES_DISPATCH
+DRIFTREC_LANES_AVX512 void score_tile(const float* qpack, const float* first, std::int64_t panels, int f,
+                                      const float* threshold, float* out, std::uint8_t* flags) {
+  score_tile_lanes<detail::Wide16>(qpack, first, panels, f, threshold, out, flags);
+}
+DRIFTREC_LANES_AVX2 void score_tile(const float* qpack, const float* first, std::int64_t panels, int f,
+                                    const float* threshold, float* out, std::uint8_t* flags) {
+  score_tile_lanes<detail::Split16>(qpack, first, panels, f, threshold, out, flags);
+}
+DRIFTREC_LANES_DEFAULT
+#endif
+void score_tile(const float* qpack, const float* first, std::int64_t panels, int f, const float* threshold,
+                float* out, std::uint8_t* flags) {
+  score_tile_lanes<detail::Split16>(qpack, first, panels, f, threshold, out, flags);
 }
 
 struct Slot {

@@ -10,8 +10,9 @@
 //
 // Both are written with GCC vector extensions and plain loops (no intrinsics, no
 // -ffast-math). On x86-64 Linux each is compiled for AVX-512, AVX2 and the baseline and
-// picked when the library loads (target_clones), as the BLAS behind implicit's CPU solver
-// picks its kernels at run time. A dot product adds in 16 lanes folded by a fixed tree, so
+// picked when the library loads (target_clones, or one definition per instruction set where
+// the layout of the vectors differs), as the BLAS behind implicit's CPU solver picks its
+// kernels at run time. A dot product adds in 16 lanes folded by a fixed tree, so
 // results are the same for any thread count; between machine levels they may differ in
 // the last bits (fused multiply-add).
 #include "matrix_factorization/row_kernels.hpp"
@@ -33,40 +34,40 @@ constexpr float kResidualFloor = 1e-20f;  // implicit's CG stopping test on r . 
 #define DRIFTREC_INLINE inline __attribute__((always_inline))
 
 // Vector arithmetic for the CG kernel, in two flavours with the same interface:
-// - FixedOps<F> (F a multiple of 16): a row vector is F/16 chunks of 16 floats (Lanes16,
-//   matrix_factorization/lanes16.hpp: two 8-float vectors), so x, r, p and A p stay in
-//   registers for the whole row as far as the clone has registers for them;
+// - FixedOps<F, L> (F a multiple of 16): a row vector is F/16 chunks of 16 floats in the
+//   layout L (matrix_factorization/lanes16.hpp: Wide16 for AVX-512, Split16 otherwise), so
+//   x, r, p and A p stay in registers for the whole row as far as the clone has them;
 // - DynOps: any f, vectors are spans of per-thread scratch.
 // Both sum a dot product in 16 lanes folded by the same fixed tree, so no reassociation
 // is needed (no -ffast-math) and the order of additions is fixed.
 
-template <int F>
+template <int F, class L>
 struct FixedOps {
   static_assert(F % 16 == 0);
   static constexpr int kChunks = F / 16;
   struct Vec {
-    Lanes16 v[kChunks];
+    L v[kChunks];
   };
   explicit FixedOps(int) {}
   Vec make(float*) const { return Vec{}; }
   DRIFTREC_INLINE void load(Vec& a, const float* p) const {
-    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) a.v[c] = load16(p + 16 * c);
+    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) a.v[c] = load16<L>(p + 16 * c);
   }
   DRIFTREC_INLINE void store(const Vec& a, float* p) const {
     _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) store16(a.v[c], p + 16 * c);
   }
   DRIFTREC_INLINE float dot(const Vec& a, const float* b) const {
-    Lanes16 acc = a.v[0] * load16(b);
-    _Pragma("GCC unroll 16") for (int c = 1; c < kChunks; ++c) acc += a.v[c] * load16(b + 16 * c);
+    L acc = a.v[0] * load16<L>(b);
+    _Pragma("GCC unroll 16") for (int c = 1; c < kChunks; ++c) acc += a.v[c] * load16<L>(b + 16 * c);
     return fold16(acc);
   }
   DRIFTREC_INLINE float dot(const Vec& a, const Vec& b) const {
-    Lanes16 acc = a.v[0] * b.v[0];
+    L acc = a.v[0] * b.v[0];
     _Pragma("GCC unroll 16") for (int c = 1; c < kChunks; ++c) acc += a.v[c] * b.v[c];
     return fold16(acc);
   }
   DRIFTREC_INLINE void axpy(float s, const float* x, Vec& y) const {  // y += s x
-    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) y.v[c] += s * load16(x + 16 * c);
+    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) y.v[c] += s * load16<L>(x + 16 * c);
   }
   DRIFTREC_INLINE void axpy(float s, const Vec& x, Vec& y) const {
     _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) y.v[c] += s * x.v[c];
@@ -77,7 +78,7 @@ struct FixedOps {
   DRIFTREC_INLINE void copy(const Vec& x, Vec& y) const { y = x; }
   DRIFTREC_INLINE void scale_sub(float s, const float* prior, Vec& y) const {  // y = s prior - y
     _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) {
-      const Lanes16 base = prior ? s * load16(prior + 16 * c) : Lanes16{};
+      const L base = prior ? s * load16<L>(prior + 16 * c) : L{};
       y.v[c] = base - y.v[c];
     }
   }
@@ -85,7 +86,7 @@ struct FixedOps {
   DRIFTREC_INLINE void symv(const float* g, const Vec& v, Vec& out) const {
     alignas(64) float vs[F];
     store(v, vs);
-    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) out.v[c] = Lanes16{};
+    _Pragma("GCC unroll 16") for (int c = 0; c < kChunks; ++c) out.v[c] = L{};
     for (int k = 0; k < F; ++k) axpy(vs[k], g + static_cast<std::size_t>(k) * F, out);
   }
 };
@@ -142,8 +143,13 @@ DRIFTREC_INLINE void cg_row(const Ops& ops, int f, const RowProblem& q, int step
   using Vec = typename Ops::Vec;
   Vec x = ops.make(scratch), r = ops.make(scratch + f), p = ops.make(scratch + 2 * f),
       ap = ops.make(scratch + 3 * f);
-  const auto y_row = [&](Offset e) { return q.y + static_cast<std::size_t>(q.idx[e]) * f; };
-  const auto prefetch = [&](Offset e) {  // every cache line of a row kPrefetchAhead on
+  const auto y_row = [&](Offset e) __attribute__((always_inline)) {
+    return q.y + static_cast<std::size_t>(q.idx[e]) * f;
+  };
+  // Every cache line of the row kPrefetchAhead entries on. Always inlined: GCC sees no side
+  // effect in __builtin_prefetch, so a call to this lambda left out of line was found
+  // "pure" and deleted, which dropped the prefetches of the fixed-size kernels silently.
+  const auto prefetch = [&](Offset e) __attribute__((always_inline)) {
     if (e + kPrefetchAhead < q.n) {
       const char* line = reinterpret_cast<const char*>(y_row(e + kPrefetchAhead));
       for (int b = 0; b < f * static_cast<int>(sizeof(float)); b += 64) __builtin_prefetch(line + b);
@@ -187,14 +193,27 @@ DRIFTREC_INLINE void cg_row(const Ops& ops, int f, const RowProblem& q, int step
   ops.store(x, x_io);
 }
 
-DRIFTREC_CLONES void cg_row_32(const RowProblem& q, int steps, float* x, float* scratch) {
-  cg_row(FixedOps<32>(32), 32, q, steps, x, scratch);
+// f = 32, 64 or 128, once per instruction set (lanes16.hpp: Wide16 with AVX-512, Split16
+// below it; the function multiversioning picks one when the library loads).
+template <class L>
+DRIFTREC_INLINE void cg_row_fixed_lanes(int f, const RowProblem& q, int steps, float* x, float* scratch) {
+  switch (f) {
+    case 32: return cg_row(FixedOps<32, L>(32), 32, q, steps, x, scratch);
+    case 64: return cg_row(FixedOps<64, L>(64), 64, q, steps, x, scratch);
+    default: return cg_row(FixedOps<128, L>(128), 128, q, steps, x, scratch);
+  }
 }
-DRIFTREC_CLONES void cg_row_64(const RowProblem& q, int steps, float* x, float* scratch) {
-  cg_row(FixedOps<64>(64), 64, q, steps, x, scratch);
+#ifdef DRIFTREC_LANES_DISPATCH
+DRIFTREC_LANES_AVX512 void cg_row_fixed(int f, const RowProblem& q, int steps, float* x, float* scratch) {
+  cg_row_fixed_lanes<Wide16>(f, q, steps, x, scratch);
 }
-DRIFTREC_CLONES void cg_row_128(const RowProblem& q, int steps, float* x, float* scratch) {
-  cg_row(FixedOps<128>(128), 128, q, steps, x, scratch);
+DRIFTREC_LANES_AVX2 void cg_row_fixed(int f, const RowProblem& q, int steps, float* x, float* scratch) {
+  cg_row_fixed_lanes<Split16>(f, q, steps, x, scratch);
+}
+DRIFTREC_LANES_DEFAULT
+#endif
+void cg_row_fixed(int f, const RowProblem& q, int steps, float* x, float* scratch) {
+  cg_row_fixed_lanes<Split16>(f, q, steps, x, scratch);
 }
 DRIFTREC_CLONES void cg_row_any(int f, const RowProblem& q, int steps, float* x, float* scratch) {
   cg_row(DynOps(f), f, q, steps, x, scratch);
@@ -203,12 +222,8 @@ DRIFTREC_CLONES void cg_row_any(int f, const RowProblem& q, int steps, float* x,
 }  // namespace
 
 void cg_solve_row(int f, const RowProblem& q, int steps, float* x, float* scratch) {
-  switch (f) {
-    case 32: return cg_row_32(q, steps, x, scratch);
-    case 64: return cg_row_64(q, steps, x, scratch);
-    case 128: return cg_row_128(q, steps, x, scratch);
-    default: return cg_row_any(f, q, steps, x, scratch);
-  }
+  if (f == 32 || f == 64 || f == 128) return cg_row_fixed(f, q, steps, x, scratch);
+  cg_row_any(f, q, steps, x, scratch);
 }
 
 namespace {
