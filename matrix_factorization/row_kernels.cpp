@@ -3,7 +3,7 @@
 // - cg_solve_row: conjugate gradient on one row's normal equations from the current
 //   solution (Takacs, Pilaszy & Tikk 2011; the loop of implicit's least_squares_cg),
 //   never forming A: A p = G p + sum_e (c_e - 1)(y_e . p) y_e costs O(f^2 + nnz f).
-//   For f = 32, 64, 128 the row's four vectors (x, r, p, A p) are held in vector
+//   For f = 16, 32, 64, 128 the row's four vectors (x, r, p, A p) are held in vector
 //   variables for the whole row (in registers as far as the clone has them); the random
 //   reads of y_e are prefetched a few entries ahead.
 // - syrk_lower: the Gram matrix Y^T Y, four rows per pass.
@@ -193,11 +193,12 @@ DRIFTREC_INLINE void cg_row(const Ops& ops, int f, const RowProblem& q, int step
   ops.store(x, x_io);
 }
 
-// f = 32, 64 or 128, once per instruction set (lanes16.hpp: Wide16 with AVX-512, Split16
+// f = 16, 32, 64 or 128, once per instruction set (lanes16.hpp: Wide16 with AVX-512, Split16
 // below it; the function multiversioning picks one when the library loads).
 template <class L>
 DRIFTREC_INLINE void cg_row_fixed_lanes(int f, const RowProblem& q, int steps, float* x, float* scratch) {
   switch (f) {
+    case 16: return cg_row(FixedOps<16, L>(16), 16, q, steps, x, scratch);
     case 32: return cg_row(FixedOps<32, L>(32), 32, q, steps, x, scratch);
     case 64: return cg_row(FixedOps<64, L>(64), 64, q, steps, x, scratch);
     default: return cg_row(FixedOps<128, L>(128), 128, q, steps, x, scratch);
@@ -222,7 +223,7 @@ DRIFTREC_CLONES void cg_row_any(int f, const RowProblem& q, int steps, float* x,
 }  // namespace
 
 void cg_solve_row(int f, const RowProblem& q, int steps, float* x, float* scratch) {
-  if (f == 32 || f == 64 || f == 128) return cg_row_fixed(f, q, steps, x, scratch);
+  if (f == 16 || f == 32 || f == 64 || f == 128) return cg_row_fixed(f, q, steps, x, scratch);
   cg_row_any(f, q, steps, x, scratch);
 }
 

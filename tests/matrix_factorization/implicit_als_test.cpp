@@ -151,6 +151,31 @@ TEST_CASE("a Cholesky half-sweep solves every row's normal equations", "[mf][als
   }
 }
 
+// The CG row kernel has a vectorised version for f = 16, 32, 64 and 128 (in one 16-float
+// vector on AVX-512, two 8-float halves below it: matrix_factorization/lanes16.hpp) and a
+// generic one for other sizes; each must solve the rows' normal equations, which are built
+// here densely in double from every column.
+TEST_CASE("conjugate gradient solves the normal equations at every specialised size and a generic one", "[mf][als]") {
+  std::mt19937_64 rng(driftrec::test::test_seed());
+  for (int f : {16, 24, 32, 64, 128}) {
+    INFO("factors " << f);
+    AlsOptions o;
+    o.factors = f;
+    o.alpha = 3;
+    o.regularization = 1.0f;
+    o.solver = Solver::cg;
+    o.cg_steps = 3 * f;
+    const CsrMatrix m = random_ratings(rng, 30, 60, 0.3, true);
+    const Factors y = random_factors(rng, 60, f, 0.3);
+    Factors x = random_factors(rng, 30, f);
+    solve_rows(m, y, x, o);
+    REQUIRE(worst_normal_equation_residual(m, y, x, o, nullptr, 0) < 1e-4);
+    const Factors prior = random_factors(rng, 30, f);
+    solve_rows(m, y, x, o, DriftPrior{&prior, 2.5f});
+    REQUIRE(worst_normal_equation_residual(m, y, x, o, &prior, 2.5f) < 1e-4);
+  }
+}
+
 TEST_CASE("conjugate gradient with enough steps and Cholesky give the same fit", "[mf][als]") {
   std::mt19937_64 rng(driftrec::test::test_seed());
   const CsrMatrix m = random_ratings(rng, 60, 40, 0.15);
