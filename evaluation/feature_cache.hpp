@@ -22,8 +22,9 @@ namespace driftrec::evaluation {
 
 class FeatureCache {
  public:
-  // temporal::sequence_features(t, o, progress), computed on the first call for
-  // (t.period, temporal::features_key(o)) and the same object on later ones. Thread-safe;
+  // temporal::sequence_features(t, o, progress) with its `data` assembled, computed on the
+  // first call for (t.period, temporal::features_key(o)) and the same object on later ones;
+  // fits that train_sequence takes it by shared_ptr share its sequences. Thread-safe;
   // `progress` hears only the call that computes.
   std::shared_ptr<const temporal::SequenceFeatures> sequence(const Training& t, const temporal::SequenceOptions& o,
                                                              const temporal::SequenceProgress& progress = {});

@@ -98,7 +98,7 @@ struct Cache {
       fit_progress(stage, done, total);
     };
     const auto f = features->sequence(t, o, progress);
-    auto fit = std::make_shared<const TrainedSequence>(temporal::train_sequence(*f, o, progress));
+    auto fit = std::make_shared<const TrainedSequence>(temporal::train_sequence(f, o, progress));
     fits.emplace(key, fit);
     return fit;
   }

@@ -53,8 +53,13 @@ void read_heads(const Parameters<float>& p, const Matrix<float>& h, int begin, i
 
 }  // namespace
 
-Prediction predict_next(const SequenceModel& model, const SequenceData& d, int threads, RecurrentState* state) {
+Prediction predict_next(const SequenceModel& model, const SequenceData& d, int threads, RecurrentState* state,
+                        int periods) {
   check_shape(model, d.input_size(), d.labels, d.factor_size, threads);
+  if (periods < 0 || periods > d.periods)
+    throw InputError(fmt::format("sequence prediction: `periods` must be 0 (all) or 1..{} (got {})", d.periods,
+                                 periods));
+  const int read = periods == 0 ? d.periods : periods;
   Prediction out;
   out.interests.resize(d.users, d.labels);
   out.factors.resize(d.users, d.factor_size);
@@ -64,13 +69,13 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
   if (state) {
     state->hidden.resize(d.users, hidden);
     state->cell.resize(lstm ? d.users : 0, hidden);
-    const std::size_t memory = attention ? static_cast<std::size_t>(d.periods) : 0;
+    const std::size_t memory = attention ? static_cast<std::size_t>(read) : 0;
     state->keys.assign(memory, RowMatrix(d.users, hidden));
     state->values.assign(memory, RowMatrix(d.users, hidden));
   }
   for_each_chunk(d.users, threads, [&](int begin, int end) {
     std::vector<Matrix<float>> inputs;
-    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[t].middleCols(begin, end - begin));
+    for (int t = 0; t < read; ++t) inputs.push_back(d.features[t].middleCols(begin, end - begin));
     if (attention && state) {  // run_states' attention forward, keeping what a step reads
       AttentionTrace<float> trace;
       attention_forward(model.parameters, inputs, trace);

@@ -26,12 +26,15 @@ struct RecurrentState {
   std::vector<RowMatrix> keys, values;
 };
 
-// Every user of `data`, reading all data.periods periods: the prediction for the period
-// after the last. Users are run in chunks in parallel; the result does not depend on the
-// thread count. Throws InputError when the data's shape does not fit the model. With
-// `state`, also each user's state after the last period.
+// Every user of `data`, reading its first `periods` periods (0: all data.periods): the
+// prediction for the period after the last one read. A period's features depend on no
+// later period (features.hpp), so reading the first P-1 periods of the data of P periods
+// predicts exactly what the data of the first P-1 periods would. Users are run in chunks in
+// parallel; the result does not depend on the thread count. Throws InputError when the
+// data's shape does not fit the model or `periods` is outside 0..data.periods. With
+// `state`, also each user's state after the last period read.
 Prediction predict_next(const SequenceModel& model, const SequenceData& data, int threads = 0,
-                        RecurrentState* state = nullptr);
+                        RecurrentState* state = nullptr, int periods = 0);
 
 // One period more: feeds `features` (D x users, column u = z_u of the new period) to the
 // cell from `state` (users x H, as predict_next left it; for the attention cell the keys

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
@@ -99,13 +101,23 @@ std::string features_key(const SequenceOptions& o) {
 
 TrainedSequence train_sequence(const History& t, const SequenceOptions& o, const SequenceProgress& progress) {
   o.validate();
-  return train_sequence(sequence_features(t, o, progress), o, progress);
+  return train_sequence(std::make_shared<const SequenceFeatures>(sequence_features(t, o, progress)), o, progress);
 }
 
 TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions& o,
                                const SequenceProgress& progress) {
+  return train_sequence(std::make_shared<const SequenceFeatures>(f), o, progress);
+}
+
+TrainedSequence train_sequence(std::shared_ptr<const SequenceFeatures> fp, const SequenceOptions& o,
+                               const SequenceProgress& progress) {
   o.validate();
-  auto kept = std::make_shared<SequenceData>(assemble_sequences(f.inputs, o.features));
+  if (!fp) throw std::invalid_argument("train_sequence: no features");
+  const SequenceFeatures& f = *fp;
+  if (f.data && f.data->options.gap_cap != o.features.gap_cap)
+    throw std::invalid_argument("train_sequence: the features' assembled data has other feature options");
+  const std::shared_ptr<const SequenceData> kept =
+      f.data ? f.data : std::make_shared<const SequenceData>(assemble_sequences(f.inputs, o.features));
   const SequenceData& data = *kept;
   TrainedSequence out;
   out.data = kept;
@@ -121,16 +133,13 @@ TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions&
       if (f.inputs.activity[p][u] > 0) out.state.last_active[u] = static_cast<std::int32_t>(p);
   out.state.fed_periods = data.periods;
   out.state.periods = f.history_periods;
-  SequenceInputs before = f.inputs;  // periods 0..P-2
-  for (auto* v : {&before.interests, &before.factors, &before.interest_truth})
-    if (!v->empty()) v->pop_back();
-  before.activity.pop_back();
-  out.validation_next = predict_next(out.training.model, assemble_sequences(before, o.features), o.model.threads);
+  // Periods 0..P-2 predict P-1: the first P-1 periods of the same data (predict_next).
+  out.validation_next = predict_next(out.training.model, data, o.model.threads, nullptr, data.periods - 1);
   out.validation_item_factors = f.validation_item_factors;
   out.item_factors = f.item_factors;
   out.item_label_seeds = f.item_label_seeds;
   out.not_converged = f.not_converged;
-  out.inputs = std::make_shared<const SequenceInputs>(f.inputs);
+  out.inputs = std::shared_ptr<const SequenceInputs>(fp, &f.inputs);  // shares *fp's ownership
   return out;
 }
 

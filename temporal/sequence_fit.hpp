@@ -53,6 +53,10 @@ struct SequenceFeatures {
   int not_converged = 0;                                  // propagation periods that did not converge
   std::int64_t history_periods = 0;                       // periods of the history (before windowing)
   std::int64_t users = 0;                                 // users of the history
+  // assemble_sequences(inputs, o.features), when a caller that trains several models on
+  // these features assembled it once to share it (evaluation's FeatureCache); null:
+  // train_sequence assembles it.
+  std::shared_ptr<const SequenceData> data;
 };
 SequenceFeatures sequence_features(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
 
@@ -86,7 +90,12 @@ struct TrainedSequence {
 // Needs P >= 3 periods. Throws InputError as the trainer does.
 TrainedSequence train_sequence(const History& h, const SequenceOptions& o, const SequenceProgress& progress = {});
 // The same on features already computed by sequence_features(h, o') with
-// features_key(o') == features_key(o); the result is identical to the call above.
+// features_key(o') == features_key(o); the result is identical to the call above. The
+// shared_ptr form keeps no copy of the features: the result's `inputs` and `data` point
+// into *f (and f->data when set), so fits of several cells on one cached SequenceFeatures
+// hold its per-user sequences once. The reference form copies f's inputs.
+TrainedSequence train_sequence(std::shared_ptr<const SequenceFeatures> f, const SequenceOptions& o,
+                               const SequenceProgress& progress = {});
 TrainedSequence train_sequence(const SequenceFeatures& f, const SequenceOptions& o,
                                const SequenceProgress& progress = {});
 

@@ -8,6 +8,9 @@
 #   bench/evaluate/run.sh [DRIFTREC] [SCALES...]     default: build/cli/driftrec 10000 100000
 #   OUT=dir LABEL=after bench/evaluate/run.sh build/cli/driftrec 10000
 #   ARGS="--train-users 2000 --models sequence_gru" LABEL=cap bench/evaluate/run.sh ...   (extra evaluate options)
+#   ITEMS=20000 bench/evaluate/run.sh build/cli/driftrec 10000 1000000   (a fixed catalogue:
+#     every row's full-catalogue scoring is users x items, so only at fixed items can time
+#     grow linearly in users)
 #
 # Writes $OUT/evaluate_<LABEL>_<users>.json (the evaluate report) and appends one summary
 # object per scale to $OUT/results_<LABEL>.json.
@@ -23,8 +26,9 @@ mkdir -p "$out" "$work"
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (/usr/bin/time)" >&2; exit 2; }
 
 for users in "${scales[@]}"; do
-  items=$((users / 5)); events=$((users * 50))
+  items=${ITEMS:-$((users / 5))}; events=$((users * 50))
   g=$work/g$users
+  [ -z "${ITEMS:-}" ] || g=$work/g${users}_items$items
   if [ ! -f "$g.h5" ]; then
     "$bin" generate -o "$g" --users "$users" --items "$items" --labels 30 --periods 24 --events "$events" --seed 9 --force >/dev/null
     "$bin" ingest "$g/events.csv" --labels "$g/labels.csv" --slice 2592000s -o "$g.h5" --force >/dev/null

@@ -194,3 +194,38 @@ TEST_CASE("evaluate reports progress from inside the sequence fits", "[evaluatio
   // Outside evaluate() nothing is forwarded (and nothing breaks).
   fit_progress("stray", 1, 1);
 }
+
+TEST_CASE("train_sequence on shared features keeps no copy of them and equals the copying form bit for bit",
+          "[evaluation][sequence]") {
+  const EvaluationData data = planted_data(150, 7, 21);
+  const Training t = make_training(data, data.slices.size() - 1);
+  const SequenceOptions o = small_options();
+  auto f = std::make_shared<SequenceFeatures>(sequence_features(t, o));
+  // The reference: the reference form, which copies the inputs and assembles its own data,
+  // and predicts the validation period from the data of periods 0..P-2 assembled anew.
+  const TrainedSequence want = train_sequence(static_cast<const SequenceFeatures&>(*f), o);
+  SequenceInputs before = f->inputs;
+  for (auto* v : {&before.interests, &before.factors, &before.interest_truth}) v->pop_back();
+  before.activity.pop_back();
+  const Prediction want_validation =
+      predict_next(want.training.model, assemble_sequences(before, o.features), o.model.threads);
+  CHECK(want.validation_next.interests == want_validation.interests);
+  CHECK(want.validation_next.factors == want_validation.factors);
+
+  f->data = std::make_shared<const SequenceData>(assemble_sequences(f->inputs, o.features));
+  const std::shared_ptr<const SequenceFeatures> shared = f;
+  const TrainedSequence got = train_sequence(shared, o);
+  CHECK(got.inputs.get() == &shared->inputs);  // points into the features, no copy
+  CHECK(got.data == shared->data);
+  CHECK(got.next.interests == want.next.interests);
+  CHECK(got.next.factors == want.next.factors);
+  CHECK(got.validation_next.interests == want.validation_next.interests);
+  CHECK(got.validation_next.factors == want.validation_next.factors);
+  CHECK(got.state.recurrent.hidden == want.state.recurrent.hidden);
+  for (std::size_t k = 0; k < kTensorCount; ++k) CHECK(got.training.model.parameters[k] == want.training.model.parameters[k]);
+
+  // Assembled data of other feature options is refused.
+  SequenceOptions other = o;
+  other.features.gap_cap = o.features.gap_cap + 1;
+  CHECK_THROWS_AS(train_sequence(shared, other), std::invalid_argument);
+}

@@ -54,3 +54,38 @@ TEST_CASE("prediction refuses data or features of another shape", "[temporal]") 
   const SequenceData fits = assemble_sequences(planted_inputs(3, 4, false));
   CHECK(predict_next(m, fits).interests.rows() == 3);
 }
+
+TEST_CASE("reading the first periods of the data predicts what the data of those periods does, state included",
+          "[temporal]") {
+  const int users = 18, periods = 9;
+  const SequenceInputs in = planted_inputs(users, periods, true);
+  const SequenceData d = assemble_sequences(in);
+  for (const int read : {1, 4, periods - 1}) {
+    // The reference: the data assembled from the first `read` periods alone.
+    SequenceInputs head = in;
+    head.interests.resize(read);
+    head.factors.resize(read);
+    head.activity.resize(read);
+    head.interest_truth.resize(read);
+    const SequenceData short_d = assemble_sequences(head);
+    for (CellKind cell : {CellKind::gru, CellKind::lstm, CellKind::attention}) {
+      INFO(cell_name(cell) << ", " << read << " of " << periods << " periods");
+      SequenceModel m;
+      m.parameters = initial_parameters(cell, {d.input_size(), 6, d.labels, d.factor_size}, 7);
+      RecurrentState got_state, want_state;
+      const Prediction got = predict_next(m, d, 2, &got_state, read);
+      const Prediction want = predict_next(m, short_d, 2, &want_state);
+      CHECK(got.interests == want.interests);
+      CHECK(got.factors == want.factors);
+      CHECK(got_state.hidden == want_state.hidden);
+      CHECK(got_state.cell == want_state.cell);
+      CHECK(got_state.keys == want_state.keys);
+      CHECK(got_state.values == want_state.values);
+    }
+  }
+  SequenceModel m;
+  m.parameters = initial_parameters(CellKind::gru, {d.input_size(), 6, d.labels, d.factor_size}, 7);
+  CHECK(predict_next(m, d, 1, nullptr, 0).interests == predict_next(m, d, 1).interests);  // 0: every period
+  CHECK_THROWS_WITH(predict_next(m, d, 1, nullptr, periods + 1), Catch::Contains("`periods`"));
+  CHECK_THROWS_WITH(predict_next(m, d, 1, nullptr, -1), Catch::Contains("`periods`"));
+}
