@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -118,32 +119,30 @@ MixtureBatch gather_columns(const MixtureBatch& b, const std::vector<Eigen::Inde
   return out;
 }
 
-MixtureBatch concatenate(const std::vector<const MixtureBatch*>& parts) {
+MixtureBatch concatenate(std::span<MixtureBatch> parts) {
   MixtureBatch out;
   if (parts.empty()) return out;
-  Eigen::Index n = 0;
-  for (const MixtureBatch* p : parts) n += p->size();
-  const MixtureBatch& first = *parts.front();
-  auto stack = [&](auto member) {
-    Matrix<double> m((first.*member).rows(), n);
+  std::vector<Eigen::Index> sizes;
+  for (const MixtureBatch& p : parts) sizes.push_back(p.size());
+  const Eigen::Index n = std::accumulate(sizes.begin(), sizes.end(), Eigen::Index{0});
+  // One matrix of every part at a time, each part's freed once copied: the peak is the
+  // parts plus one member's worth, not the parts twice.
+  auto stack = [&](auto&& member) {
+    Matrix<double> m(member(parts.front()).rows(), n);
     Eigen::Index at = 0;
-    for (const MixtureBatch* p : parts) {
-      m.middleCols(at, p->size()) = p->*member;
-      at += p->size();
+    for (std::size_t j = 0; j < parts.size(); ++j) {
+      Matrix<double>& part = member(parts[j]);
+      m.middleCols(at, sizes[j]) = part;
+      at += sizes[j];
+      part = Matrix<double>();
     }
     return m;
   };
-  for (std::size_t k = 0; k < out.experts.size(); ++k) {
-    out.experts[k].resize(first.experts[k].rows(), n);
-    Eigen::Index at = 0;
-    for (const MixtureBatch* p : parts) {
-      out.experts[k].middleCols(at, p->size()) = p->experts[k];
-      at += p->size();
-    }
-  }
-  out.hidden = stack(&MixtureBatch::hidden);
-  out.gate_input = stack(&MixtureBatch::gate_input);
-  out.target = stack(&MixtureBatch::target);
+  for (std::size_t k = 0; k < out.experts.size(); ++k)
+    out.experts[k] = stack([k](MixtureBatch& b) -> Matrix<double>& { return b.experts[k]; });
+  out.hidden = stack([](MixtureBatch& b) -> Matrix<double>& { return b.hidden; });
+  out.gate_input = stack([](MixtureBatch& b) -> Matrix<double>& { return b.gate_input; });
+  out.target = stack([](MixtureBatch& b) -> Matrix<double>& { return b.target; });
   return out;
 }
 

@@ -28,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -53,8 +54,9 @@ struct MixtureBatch {
 
 // Columns `cols` of every matrix, in that order.
 MixtureBatch gather_columns(const MixtureBatch& b, const std::vector<Eigen::Index>& cols);
-// The columns of every batch, one after the other.
-MixtureBatch concatenate(const std::vector<const MixtureBatch*>& parts);
+// The columns of every batch, one after the other. Consumes the parts: each of their
+// matrices is freed once copied (they are left empty), so the peak stays near one copy.
+MixtureBatch concatenate(std::span<MixtureBatch> parts);
 
 enum MixtureTensor : std::size_t { kGateWeight, kGateBias, kHeadWeight, kHeadBias, kMixtureTensorCount };
 std::string_view mixture_tensor_name(std::size_t tensor);  // "gate_weight", ...

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -189,11 +190,11 @@ TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s
   // The sequence model's training sample (every user below the cap: no filter at all).
   const std::vector<int> sample = training_user_sample(d.users, o.model.train_users, o.model.seed);
   const bool sampled = sample.size() < static_cast<std::size_t>(d.users);
-  const std::vector<MixtureBatch> steps =
+  std::vector<MixtureBatch> steps =
       mixture_steps(d, *s.inputs, population, hidden, &users, &out.state, sampled ? &sample : nullptr);
-  std::vector<const MixtureBatch*> train;
-  for (int t = 0; t + 2 < d.periods; ++t) train.push_back(&steps[static_cast<std::size_t>(t)]);
-  const MixtureBatch train_batch = concatenate(train);
+  // Steps 0..T-3 train (moved into one batch, which empties them); T-2 validates.
+  const MixtureBatch train_batch =
+      concatenate(std::span<MixtureBatch>(steps.data(), static_cast<std::size_t>(d.periods - 2)));
   const MixtureBatch& validation = steps[static_cast<std::size_t>(d.periods - 2)];
   const Parameters<float>& p = s.training.model.parameters;
   MixtureOptions mo = mixture;

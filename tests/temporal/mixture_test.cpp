@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -325,4 +326,32 @@ TEST_CASE("mixture steps with a training sample: target batches of the sample's 
   }
   CHECK(sample_users[3] == std::vector<int>({0, 1, 2, 3, 4}));
   CHECK(sampled[3].gate_input == every[3].gate_input);
+}
+
+TEST_CASE("concatenate stacks the parts' columns in order and empties the parts", "[temporal][mixture]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  std::vector<MixtureBatch> parts;
+  for (int n : {3, 0, 7, 1}) parts.push_back(random_batch(5, 4, n, rng));
+  const std::vector<MixtureBatch> copies = parts;
+  const MixtureBatch all = concatenate(parts);
+  REQUIRE(all.size() == 11);
+  // The reference: column j of the result is column j - offset of the part that holds it.
+  Eigen::Index at = 0;
+  for (const MixtureBatch& p : copies) {
+    for (Eigen::Index j = 0; j < p.size(); ++j, ++at) {
+      for (std::size_t k = 0; k < p.experts.size(); ++k) REQUIRE(all.experts[k].col(at) == p.experts[k].col(j));
+      REQUIRE(all.hidden.col(at) == p.hidden.col(j));
+      REQUIRE(all.gate_input.col(at) == p.gate_input.col(j));
+      REQUIRE(all.target.col(at) == p.target.col(j));
+    }
+  }
+  for (const MixtureBatch& p : parts) {
+    CHECK(p.hidden.size() == 0);
+    CHECK(p.target.size() == 0);
+    CHECK(p.gate_input.size() == 0);
+    for (const auto& e : p.experts) CHECK(e.size() == 0);
+  }
+  CHECK(concatenate(std::span<MixtureBatch>()).size() == 0);
 }
