@@ -19,7 +19,9 @@ command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (scripts/setup.
 export CCACHE_BASEDIR=$PWD
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_C_FLAGS=-O1 \
+# -O1 -g1: line tables only, enough for file and line in a crash's stack (as in the
+# sanitizer pass of scripts/test.sh); full -g about doubles the build.
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${launcher[@]}" \
   -DDRIFTREC_BUILD_FUZZERS=ON -DDRIFTREC_BUILD_TESTS=OFF -DDRIFTREC_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j2 --target fuzzers

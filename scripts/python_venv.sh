@@ -13,8 +13,9 @@ fi
 "$venv/bin/python" -m pip install -q --upgrade pip >&2
 "$venv/bin/python" -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.0" numpy scipy pandas h5py pytest \
   "matplotlib>=3.6" >&2
-# ccache keys on paths relative to the checkout, so clones in other folders share objects.
-export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+# ccache (CMakeLists.txt) reuses the objects of build/ when scripts/test.sh or demo.sh built
+# them position-independent; it keys on absolute paths, so no CCACHE_BASEDIR.
+unset CCACHE_BASEDIR
 # No build isolation: the build tools above are the ones the cached build folder knows.
 "$venv/bin/python" -m pip install -q --no-build-isolation . >&2
 echo "$PWD/$venv/bin/python"
