@@ -59,9 +59,8 @@ double mean_defined(const Series& s) {
 }
 
 // Scores fitted models of one row (the settings of its grid, or its one fit) on the pairs of
-// one period, in one pass over the pairs: each pair's eligible items are listed once for all
-// of them, and a model may reuse per-user work between consecutive calls for the same user
-// on the same thread (the ranker's candidates are the same for every setting of its grid).
+// one period, in one pass over the pairs: the period's candidate items are listed once, and a
+// model may reuse per-user work between consecutive calls for the same user on the same thread (the ranker's candidates are the same for every setting of its grid).
 // Every (model, pair) slot is computed as it would be alone, so the series are the same.
 std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<const FittedModel*>& fitted,
                                       const Training& t, const std::vector<EvaluatedPair>& pairs,
@@ -71,6 +70,7 @@ std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<c
   std::vector<ModelSeries> out;
   for (std::size_t g = 0; g < fitted.size(); ++g) out.emplace_back(spec, n, ks.size(), truth != nullptr);
   const int max_k = *std::max_element(ks.begin(), ks.end());
+  const std::vector<Index> candidates = spec.item ? candidate_items(t) : std::vector<Index>{};
   // Pairs cost whatever the model's scoring costs (a sequence model's forward pass, a
   // similarity row sum): dynamic schedule, small chunks. Each pair writes only its own
   // slots, so the series do not depend on the schedule.
@@ -121,12 +121,12 @@ std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<c
             }
           }
         if (spec.item && !e.items.empty()) {
-          const std::vector<Index> eligible = eligible_items(t, e.user);
+          const std::span<const Index> seen = seen_items(t, e.user);
           for (std::size_t g = 0; g < fitted.size(); ++g) {
             ModelSeries& s_out = out[g];
             std::fill(items.begin(), items.end(), 0.0f);
             fitted[g]->items(e.user, items);
-            const std::vector<Index> top = top_k_of(items, eligible, max_k);
+            const std::vector<Index> top = top_k_unseen(items, candidates, seen, max_k);
             for (std::size_t k = 0; k < ks.size(); ++k) {
               set(s_out.item[3 * k], i, recall_at(top, e.items, ks[k]));
               set(s_out.item[3 * k + 1], i, ndcg_at(top, e.items, ks[k]));

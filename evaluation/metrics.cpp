@@ -67,6 +67,49 @@ std::vector<Index> top_k_of(std::span<const float> scores, std::span<const Index
   return top_of(scores, std::vector<Index>(eligible.begin(), eligible.end()), k);
 }
 
+std::vector<Index> top_k_unseen(std::span<const float> scores, std::span<const Index> candidates,
+                                std::span<const Index> seen, int k) {
+  const auto want = static_cast<std::size_t>(std::max(k, 0));
+  std::vector<Index> best;  // the numbers kept, best first (Better's order)
+  std::vector<Index> nans;  // NaN items in index order, needed only while best is not full
+  best.reserve(want + 1);
+  if (want == 0) return best;
+  std::size_t s = 0;
+  std::size_t c = 0;
+  // Until k numbers are kept every eligible item enters; NaN ones wait after them.
+  for (; c < candidates.size() && best.size() < want; ++c) {
+    const Index i = candidates[c];
+    while (s < seen.size() && seen[s] < i) ++s;
+    if (s < seen.size() && seen[s] == i) continue;  // the user had it
+    const float v = scores[static_cast<std::size_t>(i)];
+    if (std::isnan(v)) {
+      if (nans.size() < want) nans.push_back(i);
+      continue;
+    }
+    // After every kept entry with a score >= v: they have lower indices.
+    auto at = best.end();
+    while (at != best.begin() && scores[static_cast<std::size_t>(*(at - 1))] < v) --at;
+    best.insert(at, i);
+  }
+  // Full: a later item (higher index) enters only with a score strictly above the k-th best;
+  // NaN never does.
+  float threshold = best.size() == want ? scores[static_cast<std::size_t>(best.back())] : 0.0f;
+  for (; c < candidates.size(); ++c) {
+    const Index i = candidates[c];
+    const float v = scores[static_cast<std::size_t>(i)];
+    if (!(v > threshold)) continue;
+    while (s < seen.size() && seen[s] < i) ++s;
+    if (s < seen.size() && seen[s] == i) continue;
+    best.pop_back();
+    auto at = best.end();
+    while (at != best.begin() && scores[static_cast<std::size_t>(*(at - 1))] < v) --at;
+    best.insert(at, i);
+    threshold = scores[static_cast<std::size_t>(best.back())];
+  }
+  for (std::size_t j = 0; j < nans.size() && best.size() < want; ++j) best.push_back(nans[j]);
+  return best;
+}
+
 double cross_entropy(std::span<const double> truth, std::span<const double> p) {
   double h = 0;
   for (std::size_t l = 0; l < truth.size(); ++l)

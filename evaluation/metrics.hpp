@@ -37,6 +37,14 @@ std::vector<graph::Index> top_k(std::span<const double> scores, int k);
 std::vector<graph::Index> top_k_of(std::span<const float> scores,
                                    std::span<const graph::Index> eligible, int k);
 
+// top_k_of(scores, eligible, k) with eligible = the `candidates` (ascending) not in `seen`
+// (ascending), without listing them: one merge and one pass that keeps the k best so far.
+// An item is looked at beyond one comparison only when it beats the current k-th best,
+// which a later item (higher index) must do strictly, so the result is top_k_of's, entry for
+// entry (tests/evaluation/metrics_test.cpp compares them on random cases).
+std::vector<graph::Index> top_k_unseen(std::span<const float> scores, std::span<const graph::Index> candidates,
+                                       std::span<const graph::Index> seen, int k);
+
 // -sum t log p over t > 0 (p must be positive where t is).
 double cross_entropy(std::span<const double> truth, std::span<const double> p);
 // sum over t > 0 of t log(t / p).

@@ -362,6 +362,7 @@ RankerChoice choose_ranker_setting(const EvaluationData& data, const ModelSpec& 
   c.params = ranker.grid.front();
   c.pairs = pairs.size();
   c.recall = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<Index> candidates = candidate_items(t);
   for (const Params& p : ranker.grid) {
     const std::unique_ptr<FittedModel> fitted = ranker.fit(t, p);
     std::vector<double> recall(pairs.size(), 0.0);
@@ -375,7 +376,7 @@ RankerChoice choose_ranker_setting(const EvaluationData& data, const ModelSpec& 
           const EvaluatedPair& e = pairs[static_cast<std::size_t>(j)];
           std::fill(scores.begin(), scores.end(), 0.0f);
           fitted->items(e.user, scores);
-          const std::vector<Index> top = top_k_of(scores, eligible_items(t, e.user), k);
+          const std::vector<Index> top = top_k_unseen(scores, candidates, seen_items(t, e.user), k);
           recall[static_cast<std::size_t>(j)] = recall_at(top, e.items, k);
         });
     double mean = std::numeric_limits<double>::quiet_NaN();

@@ -134,6 +134,18 @@ std::vector<Index> eligible_items(const Training& t, Index user) {
   return out;
 }
 
+std::vector<Index> candidate_items(const Training& t) {
+  std::vector<Index> out;
+  for (Index i = 0; i < t.n_items; ++i)
+    if (t.item_events[static_cast<std::size_t>(i)] > 0) out.push_back(i);
+  return out;
+}
+
+std::span<const Index> seen_items(const Training& t, Index user) {
+  const graph::Offset b = t.history.indptr[user], e = t.history.indptr[user + 1];
+  return {t.history.indices.data() + b, static_cast<std::size_t>(e - b)};
+}
+
 std::vector<EvaluatedPair> evaluated_pairs(const EvaluationData& d, const Training& t) {
   const std::size_t p = t.period;
   const std::size_t first = d.period_first[p], last = d.period_first[p + 1];

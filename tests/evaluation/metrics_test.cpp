@@ -151,3 +151,39 @@ TEST_CASE("interest scores: ties in the prediction, new labels, floor", "[evalua
   const double floor_p = 1e-6 / (1.0 + 3e-6);
   CHECK(t.cross_entropy == Approx(-std::log(floor_p)).epsilon(1e-12));
 }
+
+TEST_CASE("top_k_unseen equals top_k_of over candidates minus seen, and a full sort", "[evaluation]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  INFO("seed " << seed);
+  graph::Rng rng(seed, 7, 0);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int trial = 0; trial < 400; ++trial) {
+    const std::size_t n = 1 + rng.below(80);
+    std::vector<float> s(n);
+    const bool specials = trial % 3 == 0;
+    for (auto& v : s) {
+      const auto r = rng.below(specials ? 9 : 6);  // many ties; sometimes NaN and infinities
+      v = r < 6 ? static_cast<float>(r) - 2.0f : r == 6 ? std::nanf("") : r == 7 ? inf : -inf;
+    }
+    std::vector<Index> candidates, seen, eligible;
+    for (Index i = 0; i < static_cast<Index>(n); ++i) {
+      const bool candidate = rng.below(4) != 0, had = rng.below(3) == 0;
+      if (candidate) candidates.push_back(i);
+      if (had) seen.push_back(i);  // seen may hold items that are not candidates
+      if (candidate && !had) eligible.push_back(i);
+    }
+    const int k = static_cast<int>(rng.below(n + 5));
+    INFO("trial " << trial << ", n " << n << ", k " << k);
+    const std::vector<Index> got = top_k_unseen(s, candidates, seen, k);
+    CHECK(got == top_k_of(s, eligible, k));
+    // Independently: a stable sort of the eligible items, numbers by score, NaN last.
+    std::vector<Index> ref = eligible;
+    std::stable_sort(ref.begin(), ref.end(), [&](Index a, Index b) {
+      const bool an = std::isnan(s[a]), bn = std::isnan(s[b]);
+      if (an != bn) return bn;
+      return !an && s[a] > s[b];
+    });
+    ref.resize(std::min<std::size_t>(ref.size(), static_cast<std::size_t>(k)));
+    CHECK(got == ref);
+  }
+}
