@@ -59,8 +59,9 @@ double mean_defined(const Series& s) {
 }
 
 // Scores fitted models of one row (the settings of its grid, or its one fit) on the pairs of
-// one period, in one pass over the pairs: the period's candidate items are listed once, and a
-// model may reuse per-user work between consecutive calls for the same user on the same thread (the ranker's candidates are the same for every setting of its grid).
+// one period, in one pass over the pairs: the period's candidate items are flagged once, and a
+// model may reuse per-user work between consecutive calls for the same user on the same
+// thread (the ranker's candidates are the same for every setting of its grid).
 // Every (model, pair) slot is computed as it would be alone, so the series are the same.
 std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<const FittedModel*>& fitted,
                                       const Training& t, const std::vector<EvaluatedPair>& pairs,
@@ -70,7 +71,7 @@ std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<c
   std::vector<ModelSeries> out;
   for (std::size_t g = 0; g < fitted.size(); ++g) out.emplace_back(spec, n, ks.size(), truth != nullptr);
   const int max_k = *std::max_element(ks.begin(), ks.end());
-  const std::vector<Index> candidates = spec.item ? candidate_items(t) : std::vector<Index>{};
+  const std::vector<std::uint8_t> candidates = spec.item ? candidate_flags(t) : std::vector<std::uint8_t>{};
   // Pairs cost whatever the model's scoring costs (a sequence model's forward pass, a
   // similarity row sum): dynamic schedule, small chunks. Each pair writes only its own
   // slots, so the series do not depend on the schedule.

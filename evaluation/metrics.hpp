@@ -37,12 +37,12 @@ std::vector<graph::Index> top_k(std::span<const double> scores, int k);
 std::vector<graph::Index> top_k_of(std::span<const float> scores,
                                    std::span<const graph::Index> eligible, int k);
 
-// top_k_of(scores, eligible, k) with eligible = the `candidates` (ascending) not in `seen`
-// (ascending), without listing them: one merge and one pass that keeps the k best so far.
-// An item is looked at beyond one comparison only when it beats the current k-th best,
-// which a later item (higher index) must do strictly, so the result is top_k_of's, entry for
-// entry (tests/evaluation/metrics_test.cpp compares them on random cases).
-std::vector<graph::Index> top_k_unseen(std::span<const float> scores, std::span<const graph::Index> candidates,
+// top_k_of(scores, eligible, k) with eligible = the items i with candidate[i] != 0 that are
+// not in `seen` (ascending), without listing them: once k items are kept, scores are compared
+// with the k-th best sixteen at a time, and an item is looked at alone only where one of its
+// block beats it (a later item, with a higher index, must beat it strictly). The result is
+// top_k_of's, entry for entry (tests/evaluation/metrics_test.cpp compares them on random cases).
+std::vector<graph::Index> top_k_unseen(std::span<const float> scores, std::span<const std::uint8_t> candidate,
                                        std::span<const graph::Index> seen, int k);
 
 // -sum t log p over t > 0 (p must be positive where t is).

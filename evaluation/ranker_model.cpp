@@ -362,7 +362,7 @@ RankerChoice choose_ranker_setting(const EvaluationData& data, const ModelSpec& 
   c.params = ranker.grid.front();
   c.pairs = pairs.size();
   c.recall = std::numeric_limits<double>::quiet_NaN();
-  const std::vector<Index> candidates = candidate_items(t);
+  const std::vector<std::uint8_t> candidates = candidate_flags(t);
   for (const Params& p : ranker.grid) {
     const std::unique_ptr<FittedModel> fitted = ranker.fit(t, p);
     std::vector<double> recall(pairs.size(), 0.0);

@@ -134,10 +134,9 @@ std::vector<Index> eligible_items(const Training& t, Index user) {
   return out;
 }
 
-std::vector<Index> candidate_items(const Training& t) {
-  std::vector<Index> out;
-  for (Index i = 0; i < t.n_items; ++i)
-    if (t.item_events[static_cast<std::size_t>(i)] > 0) out.push_back(i);
+std::vector<std::uint8_t> candidate_flags(const Training& t) {
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(t.n_items));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = t.item_events[i] > 0;
   return out;
 }
 

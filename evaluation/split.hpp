@@ -105,9 +105,9 @@ std::vector<EvaluatedPair> evaluated_pairs(const EvaluationData& data, const Tra
 // row of training.history, ascending.
 std::vector<graph::Index> eligible_items(const Training& training, graph::Index user);
 
-// The candidates of P, ascending: the items with item_events > 0, for every user at once
+// The candidates of P as one flag per item (item_events > 0), for every user at once
 // (metrics.hpp top_k_unseen ranks them minus a user's row of training.history).
-std::vector<graph::Index> candidate_items(const Training& training);
+std::vector<std::uint8_t> candidate_flags(const Training& training);
 
 // The user's items of training.history (ascending): what top_k_unseen leaves out.
 std::span<const graph::Index> seen_items(const Training& training, graph::Index user);
