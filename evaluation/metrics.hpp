@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "graph/top_k.hpp"
 #include "graph/types.hpp"
 
 namespace driftrec::evaluation {
@@ -37,13 +38,8 @@ std::vector<graph::Index> top_k(std::span<const double> scores, int k);
 std::vector<graph::Index> top_k_of(std::span<const float> scores,
                                    std::span<const graph::Index> eligible, int k);
 
-// top_k_of(scores, eligible, k) with eligible = the items i with candidate[i] != 0 that are
-// not in `seen` (ascending), without listing them: once k items are kept, scores are compared
-// with the k-th best sixteen at a time, and an item is looked at alone only where one of its
-// block beats it (a later item, with a higher index, must beat it strictly). The result is
-// top_k_of's, entry for entry (tests/evaluation/metrics_test.cpp compares them on random cases).
-std::vector<graph::Index> top_k_unseen(std::span<const float> scores, std::span<const std::uint8_t> candidate,
-                                       std::span<const graph::Index> seen, int k);
+// The same over the candidates a user has not had, without listing them (graph/top_k.hpp).
+using graph::top_k_unseen;
 
 // -sum t log p over t > 0 (p must be positive where t is).
 double cross_entropy(std::span<const double> truth, std::span<const double> p);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.hpp"
+#include "graph/top_k.hpp"
 
 namespace driftrec::temporal {
 namespace mf = matrix_factorization;
@@ -169,16 +170,13 @@ void hybrid_scores(const mf::Factors& item_factors, const pr::DenseMatrix& item_
 
 namespace {
 
-// hits in the best k of `ranked` (higher score first, then lower index, NaN last) / min(k, |truth|).
-double recall_of(std::span<const float> scores, std::vector<Index> ranked, std::span<const Index> truth, int k) {
-  const std::size_t n = std::min(ranked.size(), static_cast<std::size_t>(k));
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(), [&](Index a, Index b) {
-    const float x = scores[static_cast<std::size_t>(a)], y = scores[static_cast<std::size_t>(b)];
-    if (std::isnan(x) != std::isnan(y)) return std::isnan(y);
-    return x != y && !std::isnan(x) ? x > y : a < b;
-  });
+// hits in the best k of the candidates the user did not have (graph::top_k_unseen: higher
+// score first, then lower index, NaN last) / min(k, |truth|).
+double recall_of(std::span<const float> scores, std::span<const std::uint8_t> candidate, std::span<const Index> had,
+                 std::span<const Index> truth, int k) {
   std::size_t hits = 0;
-  for (std::size_t r = 0; r < n; ++r) hits += std::binary_search(truth.begin(), truth.end(), ranked[r]) ? 1 : 0;
+  for (Index i : graph::top_k_unseen(scores, candidate, had, k))
+    hits += std::binary_search(truth.begin(), truth.end(), i) ? 1 : 0;
   return static_cast<double>(hits) / static_cast<double>(std::min(truth.size(), static_cast<std::size_t>(k)));
 }
 
@@ -210,7 +208,7 @@ WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s, 
   struct Scratch {
     std::vector<std::uint8_t> mine;
     std::vector<float> scores;
-    std::vector<Index> ranked, truth;
+    std::vector<Index> had, truth;
     HybridParts parts;
   };
   core::ParallelFor pf;
@@ -231,17 +229,17 @@ WeightChoice choose_interest_weight(const History& h, const TrainedSequence& s, 
           if (fresh(i)) x.truth.push_back(i);
         std::sort(x.truth.begin(), x.truth.end());
         x.truth.erase(std::unique(x.truth.begin(), x.truth.end()), x.truth.end());
-        x.ranked.clear();
-        for (Index i = 0; i < h.n_items; ++i)
-          if (fresh(i)) x.ranked.push_back(i);
         for (Index i : before) x.mine[static_cast<std::size_t>(i)] = 0;
         if (x.truth.empty()) return;
+        x.had.assign(before.begin(), before.end());  // ranked: the candidates not in it
+        std::sort(x.had.begin(), x.had.end());
+        x.had.erase(std::unique(x.had.begin(), x.had.end()), x.had.end());
         const auto row = static_cast<Eigen::Index>(user);
         hybrid_parts(s.validation_item_factors, s.item_label_seeds, s.validation_next.factors.row(row).transpose(),
                      s.validation_next.interests.row(row).transpose(), x.parts);
         for (std::size_t g = 0; g < n_grid; ++g) {
           hybrid_blend(x.parts, grid[g], x.scores);
-          recalls[u * n_grid + g] = recall_of(x.scores, x.ranked, x.truth, k);
+          recalls[u * n_grid + g] = recall_of(x.scores, candidate, x.had, x.truth, k);
         }
       });
   std::vector<double> sum(n_grid, 0.0);

@@ -6,7 +6,10 @@ hyper-parameters, validation scores, fallbacks and pairs are equal, and for ever
 differs: A's value, B's value, the change, and the change as a fraction of half A's 95%
 bootstrap interval (|change| / half-width; below 1: inside the interval's half-width).
 
-    bench/evaluate/compare.py A.json B.json [--json OUT]
+    bench/evaluate/compare.py A.json B.json [--json OUT] [--common]
+
+--common compares only the models both reports have (B run with --models on a subset of A's
+rows, say): notes are matched by their model name prefix, per-model fields by key.
 """
 import json
 import sys
@@ -16,8 +19,20 @@ def rows(report):
     return {(r["model"], r["task"], r["metric"]): r for r in report["results"]}
 
 
+def restrict(report, models):
+    report["results"] = [r for r in report["results"] if r["model"] in models]
+    report["notes"] = [n for n in report.get("notes", []) if n.split(" ", 1)[0] in models]
+    for field in ("hyperparameters", "validation", "fallbacks"):
+        if isinstance(report.get(field), dict):
+            report[field] = {k: v for k, v in report[field].items() if k in models}
+
+
 def main(argv):
     a, b = (json.load(open(f)) for f in argv[1:3])
+    if "--common" in argv:
+        models = {r["model"] for r in a["results"]} & {r["model"] for r in b["results"]}
+        for r in (a, b):
+            restrict(r, models)
     ra, rb = rows(a), rows(b)
     if ra.keys() != rb.keys():
         sys.exit("the reports have different rows")
