@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <span>
+#include <utility>
 
 #include "core/passive_team.hpp"
 #include "graph/random.hpp"
@@ -250,9 +252,13 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
   // The users trained and validated on: every user, or a sample of options.train_users.
   const std::vector<int> sample = training_user_sample(d.users, options.train_users, options.seed);
   std::vector<int> users;  // users of the sample with a training target
+  // Each user's training pairs, counted once: a mini-batch's counts are their sums (read
+  // per batch from the masks, they were one scattered load per user and step every epoch).
+  std::vector<std::pair<int, int>> pairs_of(static_cast<std::size_t>(d.users));
   for (int u : sample) {
     const std::array<int, 1> one{u};
     const auto [ni, nf] = count_pairs(d, one, 0, validation_step);
+    pairs_of[static_cast<std::size_t>(u)] = {static_cast<int>(ni), static_cast<int>(nf)};
     if (ni + nf > 0) users.push_back(u);
   }
   if (users.empty())
@@ -286,7 +292,11 @@ TrainingResult train_sequence_model(const SequenceData& d, const SequenceModelOp
     for (std::size_t begin = 0; begin < users.size(); begin += options.batch_users) {
       const std::span<const int> batch(
           users.data() + begin, std::min<std::size_t>(options.batch_users, users.size() - begin));
-      const auto [ni, nf] = count_pairs(d, batch, 0, validation_step);
+      long long ni = 0, nf = 0;
+      for (int u : batch) {
+        ni += pairs_of[static_cast<std::size_t>(u)].first;
+        nf += pairs_of[static_cast<std::size_t>(u)].second;
+      }
       const float interest_scale = ni > 0 ? 1.0f / static_cast<float>(ni) : 0.0f;
       const float factor_scale = nf > 0 ? options.factor_weight / static_cast<float>(nf) : 0.0f;
       Parameters<float> grad = zero_parameters<float>(options.cell, model.shape());
