@@ -222,6 +222,9 @@ void UserRanking::rank(std::span<const Index> users, int k, Index* out_items, fl
     // Eligible: the items seen before the period after the last that u did not have
     // (evaluation::eligible_items), less the filter; the ranker's candidates score above
     // every other item, which follow by index (evaluation::top_k_of's ties).
+    std::vector<std::uint8_t> candidate = ev::candidate_flags(ranker_training_);
+    for (std::size_t i = 0; i < blocked_.size() && i < candidate.size(); ++i)
+      if (blocked_[i] != 0) candidate[i] = 0;
     core::ParallelFor pf;
     pf.threads = threads_;
     pf.parallel = rows > 1;
@@ -233,10 +236,7 @@ void UserRanking::rank(std::span<const Index> users, int k, Index* out_items, fl
           const Index u = users[static_cast<std::size_t>(r)];
           std::fill(scores.begin(), scores.end(), 0.0f);
           ranker_->items(u, scores);
-          std::vector<Index> eligible = ev::eligible_items(ranker_training_, u);
-          if (!blocked_.empty())
-            std::erase_if(eligible, [&](Index i) { return blocked_[static_cast<std::size_t>(i)] != 0; });
-          const std::vector<Index> top = ev::top_k_of(scores, eligible, k);
+          const std::vector<Index> top = ev::top_k_unseen(scores, candidate, ev::seen_items(ranker_training_, u), k);
           for (int j = 0; j < k; ++j) {
             const bool has = static_cast<std::size_t>(j) < top.size();
             out_items[r * k + j] = has ? top[static_cast<std::size_t>(j)] : -1;
