@@ -205,12 +205,22 @@ TrainedMixture train_interest_mixture(const History& h, const TrainedSequence& s
                             if (progress)
                               progress("mixture", static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(epochs));
                           });
+  out.ranking = choose_new_label_boost(mixture_distribution(out.fit.parameters, validation), validation);
   const Matrix<double> next = mixture_distribution(out.fit.parameters, steps.back());
   out.next = RowMatrix::Zero(d.users, d.labels);
   const std::vector<int>& cols = users.back();
   for (std::size_t j = 0; j < cols.size(); ++j)
     out.next.row(cols[j]) = next.col(static_cast<Eigen::Index>(j)).transpose().cast<float>();
   return out;
+}
+
+void label_ranking(const TrainedMixture& m, int user, std::span<float> out) {
+  const auto u = static_cast<Eigen::Index>(user);
+  const auto boost = static_cast<float>(m.ranking.boost);
+  for (std::size_t l = 0; l < out.size(); ++l) {
+    const auto i = static_cast<Eigen::Index>(l);
+    out[l] = m.state.ewma_long(i, u) > 0 ? m.next(u, i) : m.next(u, i) * boost;
+  }
 }
 
 }  // namespace driftrec::temporal

@@ -19,8 +19,10 @@
 // prediction for P: the step of period P-1, every user.
 #pragma once
 #include <Eigen/Dense>
+#include <span>
 #include <vector>
 
+#include "temporal/label_ranking.hpp"
 #include "temporal/mixture.hpp"
 #include "temporal/sequence_fit.hpp"
 
@@ -73,7 +75,12 @@ struct TrainedMixture {
   MixtureFit fit;
   RowMatrix next;      // users x L: the predicted distribution of period P
   MixtureState state;  // after period P-1
+  BoostChoice ranking; // the never-had labels' boost in the label ranking (label_ranking.hpp)
 };
+
+// The label ranking of user u for period P (label_ranking.hpp): next(u, l) times the chosen
+// boost where the user never had l (state.ewma_long(l, u) is 0). out.size() == L.
+void label_ranking(const TrainedMixture& m, int user, std::span<float> out);
 
 // Needs s.inputs and s.data (train_sequence keeps them). Trained and validated on the users
 // the sequence model was (o.model.train_users); predicts for every user. Throws InputError as
