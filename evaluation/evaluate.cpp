@@ -80,14 +80,16 @@ std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<c
   o.schedule = core::Schedule::dynamic;
   o.chunk = 4;
   struct Scratch {
-    std::vector<float> labels, items;
+    std::vector<float> labels, items, ranking;
+    std::vector<double> order;
   };
   std::vector<std::atomic<std::int64_t>> fallbacks(fitted.size());
   core::parallel_for_with_state(
       static_cast<std::int64_t>(n), o,
       [&] {
         return Scratch{std::vector<float>(static_cast<std::size_t>(t.n_labels)),
-                       std::vector<float>(static_cast<std::size_t>(t.n_items))};
+                       std::vector<float>(static_cast<std::size_t>(t.n_items)),
+                       std::vector<float>(static_cast<std::size_t>(t.n_labels)), {}};
       },
       [&](std::int64_t pair, Scratch& scratch) {
         const auto i = static_cast<std::size_t>(pair);
@@ -106,7 +108,12 @@ std::vector<ModelSeries> score_models(const ModelSpec& spec, const std::vector<c
             }
             const std::vector<double> p = floored_distribution(labels);
             if (e.has_interest) {
-              const InterestScores s = interest_scores(e.interest, p, e.new_labels);
+              std::vector<double>& order = scratch.order;
+              order.clear();
+              std::fill(scratch.ranking.begin(), scratch.ranking.end(), 0.0f);
+              if (any && fitted[g]->label_ranking(e.user, scratch.ranking))
+                order.assign(scratch.ranking.begin(), scratch.ranking.end());
+              const InterestScores s = interest_scores(e.interest, p, e.new_labels, order);
               set(s_out.interest[0], i, s.cross_entropy);
               set(s_out.interest[1], i, s.kl);
               set(s_out.interest[2], i, s.recall3);

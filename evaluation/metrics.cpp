@@ -118,10 +118,10 @@ std::vector<Index> support(std::span<const double> t) {
 }
 
 InterestScores interest_scores(std::span<const double> truth, std::span<const double> p,
-                               std::span<const Index> new_labels) {
+                               std::span<const Index> new_labels, std::span<const double> ranking) {
   InterestScores s;
   const std::vector<Index> relevant = support(truth);
-  const std::vector<Index> top = top_k(p, 3);
+  const std::vector<Index> top = top_k(ranking.empty() ? p : ranking, 3);
   s.cross_entropy = cross_entropy(truth, p);
   s.kl = kl_divergence(truth, p);
   s.recall3 = recall_at(top, relevant, 3);

@@ -63,8 +63,10 @@ struct InterestScores {
   double new_label_recall3 = 0;
   bool has_new_label_recall = false;
 };
+// `ranking`, when not empty, orders the labels for recall@3, ndcg@3 and new-label recall@3
+// (FittedModel::label_ranking); p's order otherwise.
 InterestScores interest_scores(std::span<const double> truth, std::span<const double> p,
-                               std::span<const graph::Index> new_labels);
+                               std::span<const graph::Index> new_labels, std::span<const double> ranking = {});
 
 // The support of a distribution: indices with t > 0, ascending.
 std::vector<graph::Index> support(std::span<const double> t);

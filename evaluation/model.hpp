@@ -32,6 +32,11 @@ class FittedModel {
   // normalises them. All zero means "no prediction for this user": the evaluator then
   // uses popularity's prediction (the label distribution of every training event).
   virtual void interest(graph::Index user, std::span<float> out) const;
+  // The order the label metrics (recall@3, ndcg@3, new-label recall@3) rank `user`'s labels
+  // in, when it is not the order of interest()'s scores: fills `out` (n_labels, higher
+  // first, ties toward the lower index) and returns true. Cross-entropy and KL always score
+  // interest()'s distribution. Only called when interest() gave a prediction.
+  virtual bool label_ranking(graph::Index /*user*/, std::span<float> /*out*/) const { return false; }
   // A score for every item (out.size() == n_items), higher is better; only candidates the
   // user did not have are ranked, ties toward the lower index.
   virtual void items(graph::Index user, std::span<float> out) const;

@@ -63,14 +63,23 @@ class MixtureRow : public FittedModel {
   void interest(Index u, std::span<float> out) const override {
     for (std::size_t l = 0; l < out.size(); ++l) out[l] = m_.next(u, static_cast<Eigen::Index>(l));
   }
+  bool label_ranking(Index u, std::span<float> out) const override {
+    temporal::label_ranking(m_, u, out);
+    return true;
+  }
   std::string note() const override {
     const temporal::MixtureFit& f = m_.fit;
+    const temporal::BoostChoice& r = m_.ranking;
     std::string n = fmt::format("{}; mixture {} epochs (best {}), validation cross-entropy {:.4f} (gated {:.4f}", SequenceRow::note_of(*s_),
                                 f.epochs_run, f.best_epoch, f.validation_chosen, f.validation_mixture);
     for (int k = 0; k < temporal::kExpertCount; ++k)
       n += fmt::format(", {} {:.4f}", temporal::expert_name(k), f.validation_expert[static_cast<std::size_t>(k)]);
     n += f.parameters.only_expert >= 0 ? fmt::format("): fell back to {}", temporal::expert_name(f.parameters.only_expert))
                                        : std::string("): gated");
+    n += fmt::format("; label ranking: never-had labels x{} (validation recall@3 {:.4f} against ewma {:.4f}, "
+                     "new-label recall@3 {:.4f} against population {:.4f}, {} pairs, {} with a new label)",
+                     r.boost, r.recall3, r.ewma_recall3, r.new_label_recall3, r.population_new_label_recall3, r.pairs,
+                     r.new_label_pairs);
     return n;
   }
 

@@ -374,3 +374,54 @@ TEST_CASE("models evaluated apart and assembled give evaluate's report", "[evalu
   CHECK(missing.pairs.size() == whole.pairs.size());
   CHECK_THROWS_AS(assemble_report(d, models, o, std::move(missing)), std::invalid_argument);
 }
+
+TEST_CASE("a row's label ranking orders its label metrics; its distribution keeps the cross-entropy",
+          "[evaluation]") {
+  const EvaluationData d = drift_data(driftrec::test::test_seed(), false);
+  // Scores rising with the label index (p's order: 4, 3, 2) or falling (0, 1, 2).
+  auto model = [](std::string name, bool falling_p, bool ranking) {
+    ModelSpec m = popularity_model();
+    m.name = std::move(name);
+    m.item = false;
+    m.fit = [falling_p, ranking](const Training&, const Params&) -> std::unique_ptr<FittedModel> {
+      struct Fixed : FittedModel {
+        bool falling_p = false, ranking = false;
+        void interest(Index, std::span<float> out) const override {
+          for (std::size_t l = 0; l < out.size(); ++l)
+            out[l] = static_cast<float>(falling_p ? out.size() - l : 1 + l);
+        }
+        bool label_ranking(Index, std::span<float> out) const override {
+          for (std::size_t l = 0; l < out.size(); ++l) out[l] = static_cast<float>(out.size() - l);
+          return ranking;
+        }
+      };
+      auto f = std::make_unique<Fixed>();
+      f->falling_p = falling_p;
+      f->ranking = ranking;
+      return f;
+    };
+    return m;
+  };
+  EvaluateOptions o;
+  o.test_periods = 2;
+  o.ks = {3};
+  o.resamples = 10;
+  const EvaluationReport r =
+      evaluate(d, {model("rising", false, false), model("falling", true, false), model("ranked", false, true)}, o);
+  auto series = [&](const std::string& name, const std::string& metric) {
+    for (std::size_t s = 0; s < r.rows.size(); ++s)
+      if (r.rows[s].model == name && r.rows[s].task == "interest" && r.rows[s].metric == metric) return r.series[s];
+    FAIL("no row " << name << " " << metric);
+    return Series{};
+  };
+  for (const char* metric : {"cross_entropy", "kl"}) {
+    INFO(metric);
+    CHECK(series("ranked", metric).value == series("rising", metric).value);
+  }
+  for (const char* metric : {"recall@3", "ndcg@3", "new_label_recall@3"}) {
+    INFO(metric);
+    CHECK(series("ranked", metric).value == series("falling", metric).value);
+    CHECK(series("ranked", metric).defined == series("falling", metric).defined);
+    CHECK(series("ranked", metric).value != series("rising", metric).value);
+  }
+}
