@@ -81,6 +81,11 @@ void add_train(CLI::App& app) {
                s.validation_cross_entropy_sequence, s.validation_cross_entropy_mixture,
                s.mixture_only_expert >= 0 ? fmt::format(", fell back to {}", temporal::expert_name(s.mixture_only_expert))
                                           : std::string());
+    if (s.interests == "mixture")
+      fmt::print("labels ranked by: probability, never-had labels x{} (on the last period: recall@3 {:.4f} against "
+                 "ewma {:.4f}, new-label recall@3 {:.4f} against population {:.4f})\n",
+                 s.label_ranking.boost, s.label_ranking.recall3, s.label_ranking.ewma_recall3,
+                 s.label_ranking.new_label_recall3, s.label_ranking.population_new_label_recall3);
     if (std::isnan(s.validation_recall_ranker))
       fmt::print("items ranked by: {}\n", s.items);
     else
@@ -89,7 +94,10 @@ void add_train(CLI::App& app) {
   });
 
   auto* pred = app.add_subcommand("predict", "A user's predicted interests for the next period (from `driftrec train`)");
-  pred->footer("Labels the user never had an item of are flagged as new.\nExample: driftrec predict ml.h5 --user 414 --top 5");
+  pred->footer("Labels the user never had an item of are flagged as new. They are ranked by probability; with the "
+               "interest mixture's prediction (the default), the labels a user never had are first multiplied by the "
+               "boost `train` chose on the last period (its output's 'labels ranked by' line), since the mixture's "
+               "probabilities alone favour labels a user already has.\nExample: driftrec predict ml.h5 --user 414 --top 5");
   struct PredictArgs {
     pipeline::PredictRequest request;
     bool json = false;

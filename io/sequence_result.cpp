@@ -107,6 +107,7 @@ void write_sequence_result(StoreWriter& w, const std::string& name, const Sequen
                                 std::pair{"validation_recall_ranker", r.validation_recall_ranker}})
     h5::write_attr(g, attr, fmt::format("{}", v));
   h5::write_attr(g, "validation_cross_entropy_sequence", fmt::format("{}", r.validation_cross_entropy_sequence));
+  h5::write_attr(g, "new_label_boost", fmt::format("{}", r.new_label_boost));
   if (r.mixture) {
     h5::write_attr(g, "validation_cross_entropy_mixture", fmt::format("{}", r.validation_cross_entropy_mixture));
     h5::write_attr(g, "mixture_only_expert", static_cast<std::int64_t>(r.mixture->only_expert));
@@ -169,6 +170,12 @@ SequenceResult read_sequence_result(const Store& store, const std::string& name)
   };
   out.validation_cross_entropy_sequence = number("validation_cross_entropy_sequence");
   out.validation_cross_entropy_mixture = number("validation_cross_entropy_mixture");
+  if (h5::has_attr(g, "new_label_boost")) {
+    out.new_label_boost = number("new_label_boost");
+    if (!(out.new_label_boost >= 1))
+      throw InputError(fmt::format("{}: result '{}': new_label_boost is {}, expected 1 or more", store.path(), name,
+                                   out.new_label_boost));
+  }
   if (h5::has_attr(g, "items")) {
     out.items = h5::read_attr_string(g, "items", cx);
     if (out.items != "hybrid" && out.items != "ranker")

@@ -29,7 +29,9 @@
 // = periods) as attributes; `interests` says which model's prediction next_interests
 // holds ("sequence": the cell's head, "mixture": the interest mixture), with their
 // cross-entropies on the last period (validation_cross_entropy_sequence / _mixture) and
-// mixture_only_expert (-1: gated, else the expert it fell back to). Results written
+// mixture_only_expert (-1: gated, else the expert it fell back to), and
+// new_label_boost, the factor `predict` ranks the labels a user never had by (the
+// mixture's label ranking, temporal/label_ranking.hpp; absent: 1). Results written
 // before the mixture existed read as interests "sequence". `items` says what
 // `recommend --model`, `export` and `serve` rank its items by (pipeline/ranking.hpp) ("hybrid": the predicted factor blended with the predicted
 // interests; "ranker": the learned item ranker, refitted when asked, with ranker_source and
@@ -65,6 +67,7 @@ struct SequenceResult {
   std::string interests = "sequence";  // "sequence" | "mixture": what next_interests holds
   double validation_cross_entropy_sequence = 0, validation_cross_entropy_mixture = 0;
   std::optional<temporal::MixtureParameters> mixture;  // when a mixture was trained
+  double new_label_boost = 1;  // >= 1: the ranking's factor on never-had labels (interests "mixture")
   std::string items = "hybrid";  // "hybrid" | "ranker": what recommend --model ranks by
   double ranker_source = -1, ranker_l2 = 0;  // the ranker's setting (evaluation/ranker_model.hpp)
   double validation_recall_hybrid = 0, validation_recall_ranker = 0;

@@ -134,6 +134,7 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
     out.validation_cross_entropy_mixture = mixture->fit.validation_chosen;
     out.mixture_only_expert = mixture->fit.parameters.only_expert;
   }
+  if (use_mixture) out.label_ranking = mixture->ranking;
   out.interests = use_mixture ? "mixture" : "sequence";
 
   r = io::SequenceResult{};
@@ -144,6 +145,7 @@ TrainSummary train_history(const temporal::History& history, const temporal::Seq
   r.model = std::move(s.training.model);
   r.next_interests = use_mixture ? std::move(mixture->next) : std::move(s.next.interests);
   r.interests = out.interests;
+  r.new_label_boost = out.label_ranking.boost;
   r.validation_cross_entropy_sequence = out.validation_cross_entropy_sequence;
   if (mixture) {
     r.validation_cross_entropy_mixture = mixture->fit.validation_chosen;
@@ -193,6 +195,7 @@ nlohmann::json TrainSummary::to_json() const {
                                                    ? nlohmann::json(nullptr)
                                                    : nlohmann::json(validation_cross_entropy_mixture)},
           {"mixture_only_expert", mixture_only_expert},
+          {"new_label_boost", label_ranking.boost},
           {"items", items},
           {"ranker_setting", ranker_setting},
           {"validation_recall_ranker@20", std::isnan(validation_recall_ranker)
@@ -215,9 +218,13 @@ Prediction predict(const PredictRequest& q) {
       for (graph::Offset p = labels.indptr[e.item[k]]; p < labels.indptr[e.item[k] + 1]; ++p) had.insert(labels.indices[p]);
   std::vector<graph::Index> order(static_cast<std::size_t>(store.n_labels()));
   for (graph::Index l = 0; l < store.n_labels(); ++l) order[static_cast<std::size_t>(l)] = l;
-  std::stable_sort(order.begin(), order.end(), [&](graph::Index x, graph::Index y) {
-    return s.next_interests(u, x) > s.next_interests(u, y);
-  });
+  // The labels by probability, those the user never had times the result's boost (the
+  // mixture's label ranking; 1 for other results).
+  auto rank = [&](graph::Index l) {
+    const double p = s.next_interests(u, l);
+    return had.contains(l) ? p : p * s.new_label_boost;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](graph::Index x, graph::Index y) { return rank(x) > rank(y); });
   order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(q.top)));
   const std::vector<std::string> names = store.labels();
   Prediction out{q.user, q.model, {}};

@@ -12,6 +12,7 @@
 
 #include "io/sequence_result.hpp"
 #include "pipeline/common.hpp"
+#include "temporal/label_ranking.hpp"
 #include "temporal/sequence_fit.hpp"
 
 namespace driftrec::pipeline {
@@ -47,6 +48,7 @@ struct TrainSummary {
   double validation_cross_entropy_sequence = 0;
   double validation_cross_entropy_mixture = 0;  // NaN when no mixture was trained
   int mixture_only_expert = -1;                 // -1: gated; else the expert it fell back to
+  temporal::BoostChoice label_ranking;          // the mixture's (boost 1: p's order, or no mixture served)
   std::string items = "hybrid";                 // what recommend --model ranks by: "hybrid" | "ranker"
   std::string ranker_setting;                   // "learned" or a source's name; empty: not fitted
   double validation_recall_ranker = 0;          // recall@20 on the last period (NaN: not fitted)
@@ -90,12 +92,14 @@ struct PredictedLabel {
 
 struct Prediction {
   std::string user, model;
-  std::vector<PredictedLabel> labels;  // most probable first
+  std::vector<PredictedLabel> labels;  // ranked first (below)
 
   nlohmann::json to_json() const;
 };
 
-// The user's `top` most probable labels for the period after the store's last.
+// The user's `top` first labels for the period after the store's last: by probability,
+// those the user never had multiplied by the result's new_label_boost (the interest
+// mixture's label ranking, docs/math.md; 1 for a cell's own head), ties by label index.
 Prediction predict(const PredictRequest& request);
 
 }  // namespace driftrec::pipeline

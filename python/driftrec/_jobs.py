@@ -102,8 +102,9 @@ def train(store, *, name=_d("train", "name"), cell=_d("train", "cell"), hidden=_
 
 Prediction = namedtuple("Prediction", ["user", "model", "labels", "probabilities", "new"])
 Prediction.__doc__ = """One user's predicted interests for the period after the store's last,
-most probable first: label names (str array), probabilities (float32) and whether the user
-never had an item of the label (bool array)."""
+in ranked order (by probability, a label the user never had multiplied by the result's
+new_label_boost: the interest mixture's label ranking): label names (str array),
+probabilities (float32) and whether the user never had an item of the label (bool array)."""
 
 SequencePrediction = namedtuple(
     "SequencePrediction",

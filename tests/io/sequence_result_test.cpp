@@ -1,5 +1,6 @@
 // io/sequence_result: a trained sequence model and its predictions read back as written;
-// another kind of result, a weight outside [0, 1] and misfit predictions are refused.
+// another kind of result, a weight outside [0, 1], a boost below 1 and misfit predictions
+// are refused.
 #include "io/sequence_result.hpp"
 
 #include <catch2/catch.hpp>
@@ -39,7 +40,8 @@ TEST_CASE("a sequence result reads back as written", "[io][sequence_result]") {
   const std::string path = test::result_store(dir);
   const std::uint64_t seed = test::test_seed();
   std::mt19937_64 rng(seed);
-  const io::SequenceResult r = random_result(rng, seed);
+  io::SequenceResult r = random_result(rng, seed);
+  r.new_label_boost = 1.75;
   {
     io::StoreWriter w(path, io::StoreWriter::Amend{});
     io::write_sequence_result(w, "seq", r);
@@ -59,6 +61,7 @@ TEST_CASE("a sequence result reads back as written", "[io][sequence_result]") {
   CHECK(b.window == 24);
   CHECK(b.slicing == "month");
   CHECK(b.periods == 2);
+  CHECK(b.new_label_boost == 1.75);
 }
 
 TEST_CASE("reading a sequence result refuses other kinds, a bad weight and misfit predictions",
@@ -71,10 +74,13 @@ TEST_CASE("reading a sequence result refuses other kinds, a bad weight and misfi
   weight.interest_weight = 1.5;
   io::SequenceResult rows = random_result(rng, seed);
   rows.next_interests = RowMatrix::Zero(3, 3);  // 3 users, the store has 4
+  io::SequenceResult boost = random_result(rng, seed);
+  boost.new_label_boost = 0.5;
   {
     io::StoreWriter w(path, io::StoreWriter::Amend{});
     io::write_sequence_result(w, "weight", weight);
     io::write_sequence_result(w, "rows", rows);
+    io::write_sequence_result(w, "boost", boost);
     io::FactorsResultWriter f(w, "als");
     f.finish({}, "month", 2);
     w.commit();
@@ -83,6 +89,7 @@ TEST_CASE("reading a sequence result refuses other kinds, a bad weight and misfi
   CHECK_THROWS_WITH(io::read_sequence_result(store, "weight"), Catch::Contains("interest_weight"));
   CHECK_THROWS_WITH(io::read_sequence_result(store, "rows"), Catch::Contains("next_interests has 3 rows"));
   CHECK_THROWS_WITH(io::read_sequence_result(store, "als"), Catch::Contains("not a sequence model"));
+  CHECK_THROWS_WITH(io::read_sequence_result(store, "boost"), Catch::Contains("new_label_boost is 0.5"));
 }
 
 TEST_CASE("an attention result's keys and values and a mixture's running values read back as written",

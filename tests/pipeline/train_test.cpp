@@ -67,6 +67,7 @@ TEST_CASE("train_store saves the model driftrec train saves; predict returns wha
   CHECK(b.mixture->only_expert == s.mixture_only_expert);
   CHECK(b.validation_cross_entropy_mixture == Approx(s.validation_cross_entropy_mixture).epsilon(1e-6));
   CHECK(b.validation_cross_entropy_sequence == Approx(s.validation_cross_entropy_sequence).epsilon(1e-6));
+  CHECK(b.new_label_boost == (s.interests == "mixture" ? s.label_ranking.boost : 1.0));
   if (s.interests == "mixture")
     CHECK(s.validation_cross_entropy_mixture < s.validation_cross_entropy_sequence);
   else
@@ -82,6 +83,13 @@ TEST_CASE("train_store saves the model driftrec train saves; predict returns wha
     REQUIRE(cli.exit_code == 0);
     const pipeline::Prediction got = pipeline::predict(p);
     CHECK(got.labels.size() == 4);
+    // Ranked by probability, a never-had label's times the stored boost.
+    for (std::size_t i = 1; i < got.labels.size(); ++i) {
+      auto rank = [&](const pipeline::PredictedLabel& l) {
+        return static_cast<double>(l.probability) * (l.is_new ? b.new_label_boost : 1.0);
+      };
+      CHECK(rank(got.labels[i - 1]) >= rank(got.labels[i]));
+    }
     CHECK(test::without(got.to_json(), {"model"}) == test::without(json::parse(cli.out), {"model"}));
 
     pipeline::RecommendRequest rq;
