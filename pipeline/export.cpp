@@ -18,6 +18,7 @@
 #include "io/sequence_result.hpp"
 #include "io/store.hpp"
 #include "io/table_file.hpp"
+#include "temporal/label_ranking.hpp"
 #include "io/text.hpp"
 #include "pipeline/ranking.hpp"
 
@@ -290,8 +291,9 @@ ExportSummary export_store(const ExportRequest& q) {
               item_labels);
           std::vector<Index> order(static_cast<std::size_t>(p.cols()));
           std::iota(order.begin(), order.end(), Index{0});
-          if (!q.full)
-            std::stable_sort(order.begin(), order.end(), [&](Index x, Index y) { return p(u, x) > p(u, y); });
+          if (!q.full)  // as predict ranks them (temporal/label_ranking.hpp)
+            order = temporal::ranked_labels(std::span<const float>(p.row(u).data(), order.size()), had,
+                                            static_cast<float>(sequence->new_label_boost), order.size());
           for (int j = 0; j < width; ++j) {
             const Index l = order[static_cast<std::size_t>(j)];
             items[base + j] = l;

@@ -216,19 +216,14 @@ Prediction predict(const PredictRequest& q) {
   for (std::size_t k = 0; k < e.size(); ++k)
     if (e.user[k] == u)
       for (graph::Offset p = labels.indptr[e.item[k]]; p < labels.indptr[e.item[k] + 1]; ++p) had.insert(labels.indices[p]);
-  std::vector<graph::Index> order(static_cast<std::size_t>(store.n_labels()));
-  for (graph::Index l = 0; l < store.n_labels(); ++l) order[static_cast<std::size_t>(l)] = l;
-  // The labels by probability, those the user never had times the result's boost (the
-  // mixture's label ranking; 1 for other results).
-  auto rank = [&](graph::Index l) {
-    const double p = s.next_interests(u, l);
-    return had.contains(l) ? p : p * s.new_label_boost;
-  };
-  std::stable_sort(order.begin(), order.end(), [&](graph::Index x, graph::Index y) { return rank(x) > rank(y); });
-  order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(q.top)));
+  std::vector<std::uint8_t> flags(static_cast<std::size_t>(store.n_labels()), 0);
+  for (graph::Index l : had) flags[static_cast<std::size_t>(l)] = 1;
+  const std::span<const float> p(s.next_interests.row(u).data(), static_cast<std::size_t>(store.n_labels()));
   const std::vector<std::string> names = store.labels();
   Prediction out{q.user, q.model, {}};
-  for (graph::Index l : order) out.labels.push_back({names[static_cast<std::size_t>(l)], s.next_interests(u, l), !had.contains(l)});
+  for (graph::Index l : temporal::ranked_labels(p, flags, static_cast<float>(s.new_label_boost),
+                                                static_cast<std::size_t>(q.top)))
+    out.labels.push_back({names[static_cast<std::size_t>(l)], p[static_cast<std::size_t>(l)], flags[static_cast<std::size_t>(l)] == 0});
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "io/store_info.hpp"
 #include "pipeline/common.hpp"
 #include "pipeline/ranking.hpp"
+#include "temporal/label_ranking.hpp"
 
 namespace driftrec::serve {
 
@@ -55,18 +56,13 @@ std::vector<Scored> Snapshot::similar(std::int32_t item, int k) const {
 std::vector<Snapshot::Interest> Snapshot::user_interests(std::int32_t user, int k) const {
   DRIFTREC_ASSERT(interests && user >= 0 && user < n_users() && k >= 1);
   const Interests& in = *interests;
-  const float* p = in.next.data() + static_cast<std::int64_t>(user) * in.n_labels;
-  std::vector<std::int32_t> order(static_cast<std::size_t>(in.n_labels));
-  for (std::int32_t l = 0; l < in.n_labels; ++l) order[static_cast<std::size_t>(l)] = l;
-  const auto keep = std::min(order.size(), static_cast<std::size_t>(k));
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
-                    [p](std::int32_t a, std::int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
-  const std::span<const std::int32_t> had = in.had.row(user);
+  const auto labels = static_cast<std::size_t>(in.n_labels);
+  const std::span<const float> p(in.next.data() + static_cast<std::int64_t>(user) * in.n_labels, labels);
+  std::vector<std::uint8_t> had(labels, 0);
+  for (std::int32_t l : in.had.row(user)) had[static_cast<std::size_t>(l)] = 1;
   std::vector<Interest> out;
-  for (std::size_t r = 0; r < keep; ++r) {
-    const std::int32_t l = order[r];
-    out.push_back({l, p[l], !std::binary_search(had.begin(), had.end(), l)});
-  }
+  for (std::int32_t l : temporal::ranked_labels(p, had, in.new_label_boost, static_cast<std::size_t>(k)))
+    out.push_back({l, p[static_cast<std::size_t>(l)], had[static_cast<std::size_t>(l)] == 0});
   return out;
 }
 
@@ -176,6 +172,7 @@ Snapshot load_snapshot(const SnapshotSource& src) {
     in.n_labels = static_cast<std::int64_t>(label_names.size());
     DRIFTREC_ASSERT(r.next_interests.rows() == s.n_users() && r.next_interests.cols() == in.n_labels);
     in.next.assign(r.next_interests.data(), r.next_interests.data() + r.next_interests.size());
+    in.new_label_boost = static_cast<float>(r.new_label_boost);
     // Labels of every item the user had, as `driftrec predict` flags new ones.
     std::vector<std::pair<std::int32_t, std::int32_t>> had;
     for (std::size_t k = 0; k < e.size(); ++k)

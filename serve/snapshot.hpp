@@ -48,6 +48,7 @@ struct Interests {
   std::int64_t n_labels = 0;
   std::vector<float> next;           // users x labels, row-major: the predicted distribution
   RowLists had;                      // per user, the labels of the items they had
+  float new_label_boost = 1;         // the result's: ranks a never-had label (temporal/label_ranking.hpp)
 };
 
 struct Snapshot {
@@ -90,7 +91,8 @@ struct Snapshot {
     float probability;
     bool is_new;  // the user never had an item with this label
   };
-  // The k most probable labels, ties toward the lower label; requires `interests`.
+  // The user's first k labels as `driftrec predict` ranks them (by probability, a never-had
+  // label's times new_label_boost; ties toward the lower label); requires `interests`.
   std::vector<Interest> user_interests(std::int32_t user, int k) const;
 };
 

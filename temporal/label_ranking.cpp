@@ -32,6 +32,21 @@ std::array<Eigen::Index, 3> boosted_top3(std::span<const double> scores, std::sp
   return top;
 }
 
+std::vector<std::int32_t> ranked_labels(std::span<const float> p, std::span<const std::uint8_t> had, float boost,
+                                        std::size_t k) {
+  std::vector<float> rank(p.size());
+  for (std::size_t l = 0; l < p.size(); ++l) rank[l] = had[l] ? p[l] : p[l] * boost;
+  std::vector<std::int32_t> order(p.size());
+  for (std::size_t l = 0; l < p.size(); ++l) order[l] = static_cast<std::int32_t>(l);
+  const auto keep = static_cast<std::ptrdiff_t>(std::min(k, order.size()));
+  std::partial_sort(order.begin(), order.begin() + keep, order.end(), [&](std::int32_t a, std::int32_t b) {
+    const float x = rank[static_cast<std::size_t>(a)], y = rank[static_cast<std::size_t>(b)];
+    return x > y || (x == y && a < b);
+  });
+  order.resize(static_cast<std::size_t>(keep));
+  return order;
+}
+
 namespace {
 
 // Hits of `top` among the labels with target > 0, and among those the user never had.

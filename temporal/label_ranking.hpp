@@ -16,7 +16,9 @@
 // is admissible, 1 (p's own order).
 #pragma once
 #include <array>
+#include <cstdint>
 #include <span>
+#include <vector>
 
 #include "temporal/mixture.hpp"
 
@@ -34,6 +36,12 @@ bool had_label(const MixtureBatch& b, Eigen::Index j, Eigen::Index l);
 // toward the lower index (evaluation's top_k order).
 std::array<Eigen::Index, 3> boosted_top3(std::span<const double> scores, std::span<const std::uint8_t> had,
                                          double boost);
+
+// The order `predict`, `serve` and `export` show a user's labels in: p_l, times `boost`
+// where had_l is 0 (in float, as the mixture's label_ranking scores them), descending, ties
+// toward the lower label; the first min(k, L). boost 1 gives p's own order.
+std::vector<std::int32_t> ranked_labels(std::span<const float> p, std::span<const std::uint8_t> had, float boost,
+                                        std::size_t k);
 
 struct BoostChoice {
   double boost = 1;

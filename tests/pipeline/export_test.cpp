@@ -307,6 +307,13 @@ TEST_CASE("export of interests gives predict's labels, probabilities and new fla
   t.options.model.seed = 1;
   t.threads = 2;
   pipeline::train_store(t);
+  {  // A large boost on never-had labels, so that the order is not p's alone.
+    io::SequenceResult r = io::read_sequence_result(io::Store::open(store), "sequence");
+    r.new_label_boost = 50;
+    io::StoreWriter w(store, io::StoreWriter::Amend{});
+    io::write_sequence_result(w, "sequence", r);
+    w.commit();
+  }
   pipeline::ExportRequest q = request(store, (dir / "i.csv").string());
   q.what = "interests";
   q.model = "sequence";
@@ -326,6 +333,7 @@ TEST_CASE("export of interests gives predict's labels, probabilities and new fla
   }
   const std::vector<std::string> users = io::Store::open(store).users();
   CHECK(by_user.size() == users.size());
+  int promoted = 0;  // a new label ranked above a more probable one
   for (std::size_t u = 0; u < users.size(); u += 11) {
     pipeline::PredictRequest p;
     p.store = store;
@@ -338,8 +346,10 @@ TEST_CASE("export of interests gives predict's labels, probabilities and new fla
       CHECK(got[j][2] == want.labels[j].label);
       CHECK(std::stof(got[j][3]) == want.labels[j].probability);
       CHECK(got[j][4] == (want.labels[j].is_new ? "1" : "0"));
+      if (j > 0 && want.labels[j - 1].probability < want.labels[j].probability) ++promoted;
     }
   }
+  CHECK(promoted > 0);
   q.full = true;
   q.out = (dir / "full.csv").string();
   const pipeline::ExportSummary full = pipeline::export_store(q);

@@ -189,3 +189,31 @@ TEST_CASE("the boost rule keeps p's order when no pair brings a new label", "[te
   CHECK_THROWS_AS(choose_new_label_boost(Matrix<double>::Constant(2, 3, 0.5), b, std::vector<double>{2, 3}),
                   std::invalid_argument);
 }
+
+TEST_CASE("ranked_labels equals a stable sort by the boosted scores, cut at k", "[temporal][label_ranking]") {
+  const std::uint64_t seed = driftrec::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> level(0, 6), coin(0, 1), size(1, 12);
+  for (int round = 0; round < 300; ++round) {
+    CAPTURE(round);
+    const auto labels = static_cast<std::size_t>(size(rng));
+    std::vector<float> p(labels);
+    std::vector<std::uint8_t> had(labels);
+    for (std::size_t l = 0; l < labels; ++l) {
+      p[l] = 0.0625f * static_cast<float>(level(rng));
+      had[l] = static_cast<std::uint8_t>(coin(rng));
+    }
+    const float boost = std::array<float, 3>{1.0f, 2.0f, 1.5f}[static_cast<std::size_t>(round % 3)];
+    const auto k = static_cast<std::size_t>(size(rng));
+    std::vector<std::int32_t> expected(labels);
+    for (std::size_t l = 0; l < labels; ++l) expected[l] = static_cast<std::int32_t>(l);
+    auto r = [&](std::int32_t l) {
+      const auto i = static_cast<std::size_t>(l);
+      return had[i] ? p[i] : p[i] * boost;
+    };
+    std::stable_sort(expected.begin(), expected.end(), [&](std::int32_t a, std::int32_t b) { return r(a) > r(b); });
+    expected.resize(std::min(k, labels));
+    CHECK(ranked_labels(p, had, boost, k) == expected);
+  }
+}
