@@ -385,6 +385,7 @@ nb::dict sequence_result(const std::string& store, const std::string& model) {
   d["window"] = r.window;
   d["periods"] = r.periods;
   d["trained_periods"] = r.trained_periods;
+  d["new_label_boost"] = r.new_label_boost;
   d["train_loss"] = to_numpy(std::move(r.train_loss));
   d["validation_loss"] = to_numpy(std::move(r.validation_loss));
   return d;

@@ -109,18 +109,20 @@ probabilities (float32) and whether the user never had an item of the label (boo
 SequencePrediction = namedtuple(
     "SequencePrediction",
     ["users", "labels", "interests", "factors", "item_factors", "interest_weight", "best_epoch", "window",
-     "periods", "train_loss", "validation_loss", "trained_periods"])
+     "periods", "train_loss", "validation_loss", "trained_periods", "new_label_boost"])
 SequencePrediction.__doc__ = """Everything a train result predicts for the period after the
 store's last: interests (users x labels, float32, rows summing to 1), factors (users x f, the
 predicted user factors), item_factors (items x f, the last period's), with the users' and
 labels' ids, the hybrid's interest_weight, best_epoch, window, periods (the store's when
 the prediction was made: when trained, or the periods Store.append stepped the model forward
-to), the train and validation loss per epoch, and trained_periods (the store's when
-trained)."""
+to), the train and validation loss per epoch, trained_periods (the store's when trained) and
+new_label_boost (predict ranks a label the user never had by its probability times it: the
+interest mixture's label ranking; 1 for a cell's own head)."""
 
 
 def predict(store, user=None, *, model=_d("predict", "model"), top=_d("predict", "top")):
-    """`driftrec predict`: the `top` most probable labels of `user` (an id as in the log)
+    """`driftrec predict`: the `top` first labels of `user` (an id as in the log; by
+    probability, a label the user never had times the result's new_label_boost)
     for the period after the store's last, from the train result `model`, as a
     Prediction. Without a user: the whole users x labels matrix and the rest of the result,
     as a SequencePrediction."""

@@ -164,11 +164,14 @@ def test_train_and_predict_equal_cli_and_are_deterministic(store, cli):
         assert list(p.labels) == [x["label"] for x in cli_p["labels"]]
         np.testing.assert_array_equal(p.probabilities, np.array([x["probability"] for x in cli_p["labels"]], np.float32))
         assert list(p.new) == [x["new"] for x in cli_p["labels"]]
-        # The top labels are the user's row of the stored matrix, most probable first.
+        # The top labels are the user's row of the stored matrix, ranked by probability, a
+        # new label's times the result's boost.
         row = full.interests[list(full.users).index(user)]
         column = {label: k for k, label in enumerate(full.labels)}
         np.testing.assert_array_equal(p.probabilities, row[[column[label] for label in p.labels]])
-        assert p.probabilities[0] == row.max()
+        rank = p.probabilities * np.where(p.new, np.float32(full.new_label_boost), np.float32(1))
+        assert np.all(np.diff(rank) <= 0)
+        assert full.new_label_boost >= 1 and rank[0] >= row.max()
 
     # Another seed trains another model.
     driftrec.train(other, **{**options, "seed": 12})
