@@ -155,8 +155,9 @@ def stacked_shares(dates, shares, names, ranks, ylabel, xlabel, width=8.6, heigh
 
 
 def prediction_bars(labels, probabilities, new, ranks_by_name, show=8):
-    """The predicted next-period interests as horizontal bars, most probable on top; labels
-    new to the user outlined in black and named "NEW" in bold."""
+    """The predicted next-period interests as horizontal bars in predict's order (by
+    probability, a label new to the user boosted by the result's new_label_boost) from the
+    top; labels new to the user outlined in black and named "NEW" in bold."""
     labels, probabilities, new = list(labels[:show]), np.asarray(probabilities[:show]) * 100, list(new[:show])
     fig, ax = plt.subplots(figsize=(3.4, 3.6))
     y = np.arange(len(labels))[::-1]

@@ -135,8 +135,9 @@ def _user_section(v, store, dates, slicing, ranks, ranks_by_name):
     if v.prediction is not None:
         p = v.prediction
         out.append(_figure(_charts.prediction_bars(p.labels, p.probabilities, p.new, ranks_by_name),
-                           "Predicted interests for the period after the store's last (sequence model); NEW "
-                           "(bold, black outline): a label the user never had."))
+                           "Predicted interests for the period after the store's last (sequence model), in "
+                           "the order predict ranks them: a label the user never had (NEW, bold, black "
+                           "outline) may rank above a more probable one it already has."))
     else:
         out.append(_missing(_e(v.prediction_missing).replace("`driftrec train STORE`",
                                                              "<code>driftrec train STORE</code>")))
