@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "io/sequence_result.hpp"
 #include "io/store.hpp"
 #include "pipeline/factorize.hpp"
 #include "pipeline/recommend.hpp"
@@ -113,6 +114,41 @@ void check_same_items(const json& served, const std::vector<pipeline::RankedItem
 }
 
 }  // namespace
+
+TEST_CASE("/interests ranks with the result's new-label boost, as predict does", "[serve][server]") {
+  const Fixture& f = fixture();
+  test::TempDir dir;
+  const std::string store = (dir / "boost.h5").string();
+  std::filesystem::copy_file(f.store, store);
+  {  // A large boost on never-had labels, so that the order is not p's alone.
+    io::SequenceResult r = io::read_sequence_result(io::Store::open(store), "sequence");
+    r.new_label_boost = 50;
+    io::StoreWriter w(store, io::StoreWriter::Amend{});
+    io::write_sequence_result(w, "sequence", r);
+    w.commit();
+  }
+  serve::Server server(options_for(store, true));
+  const int port = server.start();
+  const std::vector<std::string> users = io::Store::open(store).users();
+  int promoted = 0;  // a new label above a more probable one
+  for (std::size_t u = 0; u < users.size(); u += 13) {
+    CAPTURE(users[u]);
+    pipeline::PredictRequest p;
+    p.store = store;
+    p.user = users[u];
+    p.top = 4;
+    const pipeline::Prediction want = pipeline::predict(p);
+    const Reply r = get(port, fmt::format("/v1/users/{}/interests?k=4", users[u]));
+    REQUIRE(r.status == 200);
+    REQUIRE(r.body.at("labels").size() == want.labels.size());
+    for (std::size_t l = 0; l < want.labels.size(); ++l) {
+      CHECK(r.body["labels"][l].at("label") == want.labels[l].label);
+      CHECK(r.body["labels"][l].at("new") == want.labels[l].is_new);
+      if (l > 0 && want.labels[l - 1].probability < want.labels[l].probability) ++promoted;
+    }
+  }
+  CHECK(promoted > 0);
+}
 
 TEST_CASE("with --exact the service answers what recommend, similar_items and predict compute", "[serve][server]") {
   const Fixture& f = fixture();
