@@ -577,6 +577,7 @@ TEST_CASE("update steps a trained sequence model forward one period with its wei
     for (std::size_t t = 0; t < temporal::kTensorCount; ++t) CHECK(got.model.parameters[t] == before.model.parameters[t]);
     CHECK(got.train_loss == before.train_loss);
     CHECK(got.interest_weight == before.interest_weight);
+    CHECK(got.new_label_boost == before.new_label_boost);  // chosen when trained, like the weights
     CHECK(got.window == 5);
     CHECK(got.periods == 8);
     CHECK(got.trained_periods == 7);
