@@ -520,6 +520,11 @@ std::size_t fixed_string_width(hid_t stored, const std::string& what, const Read
   if (width == 0 || width > (std::size_t{1} << 20)) read_fail(cx, fmt::format("{} has a string width of {} bytes", what, width));
   return width;
 }
+// Whether attribute a holds exactly one element (a scalar, or a simple space of one point).
+bool single_element(hid_t a) {
+  Handle space(H5Aget_space(a), H5Sclose);
+  return space >= 0 && H5Sget_simple_extent_npoints(space) == 1;
+}
 std::string unpad(const char* p, std::size_t width) {
   std::size_t n = 0;
   while (n < width && p[n] != '\0') ++n;
@@ -562,8 +567,7 @@ std::string read_attr_string(hid_t obj, const std::string& name, const ReadConte
   Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
   if (a < 0) read_fail(cx, fmt::format("cannot open attribute '{}'", name));
   Handle stored(H5Aget_type(a), H5Tclose);
-  Handle space(H5Aget_space(a), H5Sclose);
-  if (stored < 0 || space < 0 || H5Sget_simple_extent_npoints(space) != 1)
+  if (stored < 0 || !single_element(a))
     read_fail(cx, fmt::format("attribute '{}' is not a single string", name));
   const std::size_t width = fixed_string_width(stored, fmt::format("attribute '{}'", name), cx);
   std::vector<char> buf(width);
@@ -577,7 +581,9 @@ std::int64_t read_attr_int(hid_t obj, const std::string& name, const ReadContext
   Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
   Handle stored(H5Aget_type(a), H5Tclose);
   std::int64_t v = 0;
-  if (a < 0 || stored < 0 || H5Tget_class(stored) != H5T_INTEGER || H5Aread(a, H5T_NATIVE_INT64, &v) < 0)
+  // H5Aread writes every element: an attribute of more than one would overrun v.
+  if (a < 0 || stored < 0 || !single_element(a) || H5Tget_class(stored) != H5T_INTEGER ||
+      H5Aread(a, H5T_NATIVE_INT64, &v) < 0)
     read_fail(cx, fmt::format("attribute '{}' is not an integer", name));
   return v;
 }
@@ -587,7 +593,8 @@ double read_attr_double(hid_t obj, const std::string& name, const ReadContext& c
   Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
   Handle stored(H5Aget_type(a), H5Tclose);
   double v = 0;
-  if (a < 0 || stored < 0 || H5Tget_class(stored) != H5T_FLOAT || H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
+  if (a < 0 || stored < 0 || !single_element(a) || H5Tget_class(stored) != H5T_FLOAT ||
+      H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
     read_fail(cx, fmt::format("attribute '{}' is not a number", name));
   return v;
 }

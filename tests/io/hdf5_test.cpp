@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/test_util.hpp"
@@ -177,4 +178,38 @@ TEST_CASE("a chunk that deflate does not shrink is still a zlib stream with filt
   CHECK(h5::read_array<float>(f, "floats", cx) == floats);
   CHECK(h5::read_array<std::int64_t>(f, "one", cx) == one);
   CHECK(h5::read_array<std::int32_t>(f, "three", cx) == three);
+}
+
+TEST_CASE("a number or string attribute of more than one element is refused, not read past its one value", "[hdf5]") {
+  TempDir dir;
+  const std::string file = (dir / "attrs.h5").string();
+  {
+    h5::Handle f = h5::create_file(file);
+    h5::write_attr(f, "one_int", std::int64_t{5});
+    h5::write_attr(f, "one_double", 2.5);
+    h5::write_attr(f, "one_string", std::string("abc"));
+    // What a damaged store could hold: the same names' types with four elements.
+    const hsize_t four = 4;
+    h5::Handle space(H5Screate_simple(1, &four, nullptr), H5Sclose);
+    const std::int64_t ints[4] = {1, 2, 3, 4};
+    const double doubles[4] = {1, 2, 3, 4};
+    const char chars[4][3] = {{'a', 'b', 'c'}, {'d', 'e', 'f'}, {'g', 'h', 'i'}, {'j', 'k', 'l'}};
+    h5::Handle s3(H5Tcopy(H5T_C_S1), H5Tclose);
+    REQUIRE(H5Tset_size(s3, 3) >= 0);
+    for (const auto& [name, type, data] : {std::tuple{"four_ints", H5T_NATIVE_INT64, static_cast<const void*>(ints)},
+                                           std::tuple{"four_doubles", H5T_NATIVE_DOUBLE, static_cast<const void*>(doubles)},
+                                           std::tuple{"four_strings", hid_t{s3}, static_cast<const void*>(chars)}}) {
+      h5::Handle a(H5Acreate2(f, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+      REQUIRE(a >= 0);
+      REQUIRE(H5Awrite(a, type, data) >= 0);
+    }
+  }
+  h5::Handle f = h5::open_file(file);
+  const h5::ReadContext cx{file, std::uint64_t{1} << 32};
+  CHECK(h5::read_attr_int(f, "one_int", cx) == 5);
+  CHECK(h5::read_attr_double(f, "one_double", cx) == 2.5);
+  CHECK(h5::read_attr_string(f, "one_string", cx) == "abc");
+  CHECK_THROWS_WITH(h5::read_attr_int(f, "four_ints", cx), Catch::Contains("'four_ints' is not an integer"));
+  CHECK_THROWS_WITH(h5::read_attr_double(f, "four_doubles", cx), Catch::Contains("'four_doubles' is not a number"));
+  CHECK_THROWS_WITH(h5::read_attr_string(f, "four_strings", cx), Catch::Contains("'four_strings' is not a single string"));
 }
