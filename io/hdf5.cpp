@@ -129,16 +129,24 @@ Handle open_file_for_update(const std::string& path) {
   return Handle(f, H5Fclose);
 }
 
+Handle untimed_creation(hid_t cls) {
+  Handle plist(H5Pcreate(cls), H5Pclose);
+  if (plist < 0 || H5Pset_obj_track_times(plist, 0) < 0) write_fail("cannot set up object creation properties");
+  return plist;
+}
+
 Handle create_file(const std::string& path) {
   quiet_errors();
   Handle fapl = format_1_10_access();
-  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  Handle fcpl = untimed_creation(H5P_FILE_CREATE);  // the root group's header
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
   if (f < 0) write_fail(fmt::format("cannot create {}", path));
   return Handle(f, H5Fclose);
 }
 
 Handle create_group(hid_t loc, const std::string& name) {
-  hid_t g = H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  Handle gcpl = untimed_creation(H5P_GROUP_CREATE);
+  hid_t g = H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
   if (g < 0) write_fail(fmt::format("cannot create group '{}'", name));
   return Handle(g, H5Gclose);
 }
@@ -147,9 +155,9 @@ Handle create_array(hid_t loc, const std::string& name, hid_t type, std::uint64_
   const bool grows = extent == Extent::extensible;
   hsize_t dims = n, maxdims = grows ? H5S_UNLIMITED : n;
   Handle space(H5Screate_simple(1, &dims, &maxdims), H5Sclose);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  Handle dcpl = untimed_creation(H5P_DATASET_CREATE);
   hsize_t chunk = std::clamp<std::uint64_t>(n, grows ? kMinExtensibleChunk : 1, kChunkElements);
-  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+  if (space < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
       H5Pset_deflate(dcpl, 1) < 0)
     write_fail(fmt::format("cannot set up dataset '{}'", name));
   hid_t d = H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);

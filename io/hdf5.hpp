@@ -43,6 +43,9 @@ template <class T> hid_t native_type() {
 }
 
 // --- writing -----------------------------------------------------------------------
+// Creation properties of class `cls` (file, group, dataset) that record no access,
+// modification or change times, so writing the same content twice gives the same bytes.
+Handle untimed_creation(hid_t cls);
 Handle create_file(const std::string& path);  // truncates
 Handle open_file_for_update(const std::string& path);  // read-write, same format bounds
 Handle create_group(hid_t loc, const std::string& name);

@@ -69,8 +69,8 @@ h5::Handle create_matrix(hid_t loc, const std::string& name, hid_t type, std::ui
   hsize_t chunk[2] = {std::clamp<hsize_t>(rows, 1, std::max<hsize_t>(1, (1 << 18) / std::max<hsize_t>(cols, 1))),
                       std::max<hsize_t>(cols, 1)};
   h5::Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+  h5::Handle dcpl = h5::untimed_creation(H5P_DATASET_CREATE);
+  if (space < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
       H5Pset_deflate(dcpl, 1) < 0)
     throw std::runtime_error(fmt::format("HDF5: cannot set up matrix '{}'", name));
   h5::Handle d(H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);

@@ -6,6 +6,10 @@
 #   FUZZ_HARNESSES="a b"        a subset of: event_reader label_reader time_parse store_reader
 #   FUZZ_WORK=DIR               where inputs, crashes and logs go (default build-fuzz/run)
 #   FUZZ_JOBS=N                 harnesses run side by side (default 2)
+#   FUZZ_SEED=N                 libFuzzer's random seed (default 1; 0: a new one each run)
+# With a fixed seed a run is repeatable: the same commit mutates the same seeds (the store
+# seeds are byte-identical from run to run) in the same order, so an input CI found is found
+# again by the same command here, for as many inputs as CI ran. FUZZ_SEED=0 explores anew.
 # Each harness starts from the committed seeds in fuzz/corpus/<harness> (the store seeds
 # are written by fuzz_make_store_seeds); inputs found during the run go to
 # build-fuzz/run/<harness>, crashing ones to build-fuzz/run/<harness>-crash-*, and the
@@ -14,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-60}}
 runs=${FUZZ_RUNS:-0}
+seed=${FUZZ_SEED:-1}
 harnesses=${FUZZ_HARNESSES:-"event_reader label_reader time_parse store_reader"}
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (scripts/setup.sh installs it)" >&2; exit 1; }
 export CCACHE_BASEDIR=$PWD
@@ -36,7 +41,8 @@ build-fuzz/fuzz/fuzz_make_store_seeds "$work/store_seeds"
 # HDF5 keeps library-lifetime allocations (as in the sanitizer pass of scripts/test.sh).
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export ASAN_OPTIONS=abort_on_error=1
+# No shadow-byte legend: a failure's report is its stack, printed whole below.
+export ASAN_OPTIONS=abort_on_error=1:print_legend=0
 runs_arg=-1  # libFuzzer: no limit
 ((runs)) && runs_arg=$runs
 jobs=${FUZZ_JOBS:-2}
@@ -46,7 +52,7 @@ fuzz_one() {  # fuzz_one HARNESS: runs it; its exit status is the harness's verd
   mkdir -p "$work/$h"
   [ -d "fuzz/corpus/$h" ] && seeds+=("fuzz/corpus/$h")
   [ "$h" = store_reader ] && seeds+=("$work/store_seeds")
-  build-fuzz/fuzz/fuzz_"$h" -max_total_time="$seconds" -runs="$runs_arg" -timeout=30 -rss_limit_mb=2048 \
+  build-fuzz/fuzz/fuzz_"$h" -seed="$seed" -max_total_time="$seconds" -runs="$runs_arg" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$work/$h-" "$work/$h" "${seeds[@]}" >"$work/$h.log" 2>&1
 }
 # libFuzzer runs one input at a time: $jobs harnesses (default 2, one a core) run side by
@@ -59,8 +65,9 @@ report() {  # waits for the running harnesses and prints their verdicts
   for i in "${!pids[@]}"; do
     local h=${names[$i]}
     if ! wait "${pids[$i]}"; then
-      echo "fuzz: $h FAILED; the input is $(ls "$work/$h"-* 2>/dev/null | head -1); log $work/$h.log:" >&2
-      grep -v '^#[0-9]' "$work/$h.log" | tail -40 >&2
+      echo "fuzz: $h FAILED (seed $seed); the input is $(ls "$work/$h"-* 2>/dev/null | head -1); log $work/$h.log:" >&2
+      # The report from its first line (sanitizer, libFuzzer or UBSan) on, without progress lines.
+      awk '/^==[0-9]+==|runtime error/ {on=1} on && !/^#[0-9]/' "$work/$h.log" | head -150 >&2
       status=1
     fi
     echo "fuzz: $h ran ${seconds}s$( ((runs)) && echo " or $runs inputs")"
