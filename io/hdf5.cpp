@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.hpp"
+#include "io/chunk_read.hpp"
 #include "io/plane_deflate.hpp"
 #include "io/write_guard.hpp"
 
@@ -350,12 +351,11 @@ std::uint64_t grow(hid_t d, const std::string& name, hid_t type, std::size_t ele
   const std::uint64_t start = n / chunk * chunk;
   tail.assign((n - start) * elem, 0);
   if (n > start) {
-    hsize_t off = start, cnt = n - start;
-    Handle file_space(H5Dget_space(d), H5Sclose);
-    Handle mem_space(H5Screate_simple(1, &cnt, nullptr), H5Sclose);
-    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &off, nullptr, &cnt, nullptr) < 0 ||
-        H5Dread(d, type, mem_space, file_space, H5P_DEFAULT, tail.data()) < 0)
-      write_fail(fmt::format("cannot read the end of '{}'", name));
+    // The stored end is read like any read of a store: a damaged chunk is an InputError.
+    const ssize_t len = H5Fget_name(d, nullptr, 0);
+    std::string file(len > 0 ? static_cast<std::size_t>(len) : 0, '\0');
+    if (len > 0) H5Fget_name(d, file.data(), file.size() + 1);
+    read_rows(d, name, start, n - start, type, tail.data(), ReadContext{file, std::uint64_t{1} << 40});
   }
   const hsize_t grown = n + added;
   if (H5Dset_extent(d, &grown) < 0) write_fail(fmt::format("cannot extend '{}'", name));
@@ -493,13 +493,7 @@ std::vector<T> read_range(hid_t loc, const std::string& name, std::uint64_t offs
   if (offset > n || count > n - offset)
     read_fail(cx, fmt::format("dataset '{}' has {} elements, fewer than needed ({})", name, n, offset + count));
   std::vector<T> out(count);
-  if (count == 0) return out;
-  hsize_t start = offset, cnt = count;
-  Handle file_space(H5Dget_space(d), H5Sclose);
-  Handle mem_space(H5Screate_simple(1, &cnt, nullptr), H5Sclose);
-  if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &cnt, nullptr) < 0 ||
-      H5Dread(d, native_type<T>(), mem_space, file_space, H5P_DEFAULT, out.data()) < 0)
-    read_fail(cx, fmt::format("cannot read dataset '{}' (damaged?)", name));
+  read_rows(d, name, offset, count, native_type<T>(), out.data(), cx);
   return out;
 }
 
@@ -558,11 +552,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, const 
   for (std::uint64_t first = 0; first < n; first += kStringSlab) {
     hsize_t start = first, count = std::min<std::uint64_t>(kStringSlab, n - first);
     buf.resize(count * width);
-    Handle file_space(H5Dget_space(d), H5Sclose);
-    Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-    if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
-        H5Dread(d, type, mem_space, file_space, H5P_DEFAULT, buf.data()) < 0)
-      read_fail(cx, fmt::format("cannot read strings '{}' (damaged?)", name));
+    read_rows(d, name, start, count, type, buf.data(), cx);
     for (std::uint64_t k = 0; k < count; ++k) out.push_back(unpad(buf.data() + k * width, width));
   }
   return out;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "io/chunk_read.hpp"
+
 namespace driftrec::io {
 
 namespace {
@@ -107,8 +109,7 @@ M read_matrix_of(hid_t loc, const std::string& name, const h5::ReadContext& cx, 
   M m{dims[0], dims[1], {}};
   if (m.cols != 0 && m.rows > cx.max_bytes / sizeof(T) / m.cols) fail("larger than the file could hold (corrupt?)");
   m.data.resize(m.rows * m.cols);
-  if (!m.data.empty() && H5Dread(d, h5::native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data.data()) < 0)
-    fail("cannot read (damaged?)");
+  if (!m.data.empty()) h5::read_rows(d, name, 0, m.rows, h5::native_type<T>(), m.data.data(), cx);
   return m;
 }
 
