@@ -5,7 +5,7 @@
 # consumer check in examples/cpp compiles every installed header without HDF5's headers.
 include(CMakePackageConfigHelpers)
 
-set(DRIFTREC_INTERNAL_HEADERS_REGEX "/(io/hdf5|io/results|matrix_factorization/row_kernels|[a-z_]+/cuda/[a-z_]+)\\.(hpp|cuh)$")
+set(DRIFTREC_INTERNAL_HEADERS_REGEX "/(io/hdf5|io/chunk_read|io/results|matrix_factorization/row_kernels|[a-z_]+/cuda/[a-z_]+)\\.(hpp|cuh)$")
 
 get_property(driftrec_modules GLOBAL PROPERTY DRIFTREC_MODULES)
 add_library(driftrec_library INTERFACE)
