@@ -7,9 +7,10 @@
 #   FUZZ_WORK=DIR               where inputs, crashes and logs go (default build-fuzz/run)
 #   FUZZ_JOBS=N                 harnesses run side by side (default 2)
 #   FUZZ_SEED=N                 libFuzzer's random seed (default 1; 0: a new one each run)
-# With a fixed seed a run is repeatable: the same commit mutates the same seeds (the store
-# seeds are byte-identical from run to run) in the same order, so an input CI found is found
-# again by the same command here, for as many inputs as CI ran. FUZZ_SEED=0 explores anew.
+# With a fixed seed a run is nearly repeatable: the same commit mutates the same seeds (the
+# store seeds are byte-identical from run to run) in almost the same order, so an input CI
+# found is very likely found again by the same command here (docs/contributing.md).
+# FUZZ_SEED=0 explores anew.
 # Each harness starts from the committed seeds in fuzz/corpus/<harness> (the store seeds
 # are written by fuzz_make_store_seeds); inputs found during the run go to
 # build-fuzz/run/<harness>, crashing ones to build-fuzz/run/<harness>-crash-*, and the
