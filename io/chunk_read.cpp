@@ -70,11 +70,9 @@ struct DecompressorFree {
   void operator()(libdeflate_decompressor* p) const { libdeflate_free_decompressor(p); }
 };
 
-void read_all(hid_t d, const std::string& name, std::uint64_t first, std::uint64_t count, std::uint64_t cols,
-              hid_t mem_type, void* out, const ReadContext& cx) {
+void read_all(hid_t d, const std::string& name, int rank, std::uint64_t first, std::uint64_t count,
+              std::uint64_t cols, hid_t mem_type, void* out, const ReadContext& cx) {
   hsize_t start[2] = {first, 0}, cnt[2] = {count, cols};
-  const int rank = cols == 0 ? 1 : 2;
-  if (cols == 0) cnt[1] = 1;
   Handle file_space(H5Dget_space(d), H5Sclose);
   Handle mem_space(H5Screate_simple(rank, cnt, nullptr), H5Sclose);
   if (file_space < 0 || mem_space < 0 ||
@@ -93,9 +91,10 @@ void read_rows(hid_t d, const std::string& name, std::uint64_t first, std::uint6
   hsize_t dims[2] = {0, 0};
   if ((rank != 1 && rank != 2) || H5Sget_simple_extent_dims(space, dims, nullptr) < 0)
     fail(cx, name, "is not a 1-d or 2-d array");
-  const std::uint64_t cols = rank == 2 ? dims[1] : 0, row_elems = std::max<std::uint64_t>(cols, 1);
+  const std::uint64_t row_elems = rank == 2 ? dims[1] : 1;
+  if (row_elems == 0) return;  // rows of no columns
   const std::optional<Pipeline> p = own_pipeline(d, rank, dims);
-  if (!p) return read_all(d, name, first, count, cols, mem_type, out, cx);
+  if (!p) return read_all(d, name, rank, first, count, row_elems, mem_type, out, cx);
 
   Handle file_type(H5Dget_type(d), H5Tclose);
   if (file_type < 0) fail(cx, name, "has an unreadable type");
