@@ -108,17 +108,17 @@ BoostChoice choose_new_label_boost(const Matrix<double>& predicted, const Mixtur
   const double new_pairs = static_cast<double>(std::max<long long>(c.new_label_pairs, 1));
   c.population_new_label_recall3 = population_fresh / new_pairs;
   c.ewma_recall3 = std::max(ewma_recall[0], ewma_recall[1]) / pairs;
-  // The choice compares the sums the means come from, so that equal means compare equal.
+  // Means within kRecallTolerance are equal: an exact comparison let the order of the
+  // additions decide between equal recalls.
   std::size_t chosen = nb;
   if (c.new_label_pairs > 0) {
-    const double ewma_sum = std::max(ewma_recall[0], ewma_recall[1]);
     for (std::size_t k = 0; k < nb; ++k) {
-      if (recall[k] < ewma_sum) continue;  // not admissible
-      if (fresh[k] >= population_fresh) {
+      if (recall[k] / pairs < c.ewma_recall3 - kRecallTolerance) continue;  // not admissible
+      if (fresh[k] / new_pairs >= c.population_new_label_recall3 - kRecallTolerance) {
         chosen = k;
         break;
       }
-      if (chosen == nb || fresh[k] > fresh[chosen]) chosen = k;
+      if (chosen == nb || fresh[k] / new_pairs > fresh[chosen] / new_pairs + kRecallTolerance) chosen = k;
     }
   }
   if (chosen == nb) chosen = 0;  // nothing admissible, or no new label to rank: p's own order

@@ -25,6 +25,10 @@
 namespace driftrec::temporal {
 
 inline constexpr std::array<double, 8> kNewLabelBoosts = {1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3};
+// Mean recalls closer than this compare equal in the rule: they are sums of fractions
+// (hits / min(3, relevant), hits / new labels) added in different orders, so mathematically
+// equal means can differ in their last bits.
+inline constexpr double kRecallTolerance = 1e-9;
 
 // Whether the user of column j had label l before the step (a label of any item in their
 // history): the batch's ewma_long expert is the user's normalised EWMA smoothed as

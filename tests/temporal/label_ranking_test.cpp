@@ -159,15 +159,16 @@ TEST_CASE("the boost rule: the smallest boost reaching the population's new-labe
     const double population_mean = population / static_cast<double>(new_pairs);
     CHECK(c.ewma_recall3 == Approx(ewma_best).epsilon(1e-12));
     CHECK(c.population_new_label_recall3 == Approx(population_mean).epsilon(1e-12));
+    // Means within kRecallTolerance are equal (the two computations add in other orders).
+    const double tol = kRecallTolerance;
+    auto admissible = [&](std::size_t k) { return recall[k] / static_cast<double>(pairs) >= ewma_best - tol; };
+    auto fresh_mean = [&](std::size_t k) { return fresh[k] / static_cast<double>(new_pairs); };
     std::size_t expected = nb;  // the smallest admissible reaching the population
     for (std::size_t k = 0; k < nb && expected == nb; ++k)
-      if (recall[k] / static_cast<double>(pairs) >= ewma_best - 1e-12 &&
-          fresh[k] / static_cast<double>(new_pairs) >= population_mean - 1e-12)
-        expected = k;
+      if (admissible(k) && fresh_mean(k) >= population_mean - tol) expected = k;
     if (expected == nb)  // else the admissible one with the most new-label recall (first on ties)
       for (std::size_t k = 0; k < nb; ++k)
-        if (recall[k] / static_cast<double>(pairs) >= ewma_best - 1e-12 && (expected == nb || fresh[k] > fresh[expected]))
-          expected = k;
+        if (admissible(k) && (expected == nb || fresh_mean(k) > fresh_mean(expected) + tol)) expected = k;
     if (expected == nb) expected = 0;
     CHECK(c.boost == kNewLabelBoosts[expected]);
     CHECK(c.recall3 == Approx(recall[expected] / static_cast<double>(pairs)).epsilon(1e-12));
