@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <stdexcept>
 
 #include "graph/types.hpp"
 
@@ -67,20 +69,41 @@ float activity_feature(float activity) {
   return static_cast<float>(std::log1p(static_cast<double>(activity)));
 }
 
+SequenceData SequenceData::zeros(int users, int periods, int labels, int factor_size, const FeatureOptions& options) {
+  if (users < 0 || periods < 0 || labels < 0 || factor_size < 0)
+    throw InputError(fmt::format("sequence features: negative size (users {}, periods {}, labels {}, factors {})",
+                                 users, periods, labels, factor_size));
+  SequenceData d;
+  d.options = options;
+  d.users = users;
+  d.periods = periods;
+  d.labels = labels;
+  d.factor_size = factor_size;
+  d.values.assign(static_cast<std::size_t>(users) * static_cast<std::size_t>(periods) *
+                      static_cast<std::size_t>(d.record_size()),
+                  0.0f);
+  return d;
+}
+
+ColumnsView SequenceData::view(int t, int count, int offset, int rows) const {
+  if (t < 0 || t >= count)
+    throw std::out_of_range(fmt::format("sequence data: period {} is outside 0..{}", t, count - 1));
+  const auto record = static_cast<Eigen::Index>(record_size());
+  return {values.data() + record * t + offset, rows, users, Eigen::OuterStride<>(record * periods)};
+}
+
 SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& options) {
   options.validate();
   validate_inputs(in);
-  SequenceData d;
-  d.options = options;
-  d.periods = static_cast<int>(in.interests.size());
-  d.users = static_cast<int>(in.interests[0].rows());
-  d.labels = static_cast<int>(in.interests[0].cols());
-  d.factor_size = in.factors.empty() ? 0 : static_cast<int>(in.factors[0].cols());
-  const int users = d.users, labels = d.labels, f = d.factor_size;
+  const int periods = static_cast<int>(in.interests.size());
+  const int users = static_cast<int>(in.interests[0].rows());
+  const int labels = static_cast<int>(in.interests[0].cols());
+  const int f = in.factors.empty() ? 0 : static_cast<int>(in.factors[0].cols());
+  SequenceData d = SequenceData::zeros(users, periods, labels, f, options);
 
   std::vector<int> last_active(static_cast<std::size_t>(users), -1);
   for (int t = 0; t < d.periods; ++t) {
-    Matrix<float> z(d.input_size(), users);
+    MutableColumnsView z = d.features(t);
     for (int u = 0; u < users; ++u) {
       z.col(u).head(labels) = in.interests[t].row(u).transpose();
       if (f > 0) z.col(u).segment(labels, f) = in.factors[t].row(u).transpose();
@@ -91,14 +114,12 @@ SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& 
       z(labels + f + 1, u) = gap_feature(gap);
       if (a > 0) last_active[u] = t;
     }
-    d.features.push_back(std::move(z));
     if (t + 1 >= d.periods) break;
 
-    // Targets of step t: period t + 1. last_active now covers periods 0..t.
-    Matrix<float> target = Matrix<float>::Zero(labels, users);
-    Matrix<float> mask = Matrix<float>::Zero(1, users);
-    Matrix<float> factor_target = Matrix<float>::Zero(f, users);
-    Matrix<float> factor_mask = Matrix<float>::Zero(1, users);
+    // Targets of step t: period t + 1. last_active now covers periods 0..t. The storage
+    // is zero, so masked columns stay zero.
+    MutableColumnsView target = d.interest_targets(t), mask = d.interest_mask(t);
+    MutableColumnsView factor_target = d.factor_targets(t), factor_mask = d.factor_mask(t);
     for (int u = 0; u < users; ++u) {
       if (last_active[u] < 0) continue;
       const double mass =
@@ -113,48 +134,66 @@ SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& 
         factor_mask(0, u) = 1;
       }
     }
-    d.interest_targets.push_back(std::move(target));
-    d.interest_mask.push_back(std::move(mask));
-    if (f > 0) {
-      d.factor_targets.push_back(std::move(factor_target));
-      d.factor_mask.push_back(std::move(factor_mask));
-    }
   }
   return d;
 }
 
-Matrix<float> gather_columns(const Matrix<float>& m, std::span<const int> users) {
-  // Columns are contiguous (column-major): one copy per user. Eigen's indexed view copied
-  // element by element and cost about a tenth of a training epoch.
+Matrix<float> gather_columns(const ColumnsView& m, std::span<const int> users) {
+  // Columns are contiguous: one copy per user.
   const auto b = static_cast<Eigen::Index>(users.size());
   Matrix<float> out(m.rows(), b);
   for (Eigen::Index j = 0; j < b; ++j) out.col(j) = m.col(users[static_cast<std::size_t>(j)]);
   return out;
 }
 
+std::vector<Matrix<float>> gather_inputs(const SequenceData& d, std::span<const int> users, int steps) {
+  const auto b = static_cast<Eigen::Index>(users.size());
+  const int dim = d.input_size();
+  const auto record = static_cast<std::size_t>(d.record_size());
+  std::vector<Matrix<float>> inputs;
+  inputs.reserve(static_cast<std::size_t>(steps));
+  for (int t = 0; t < steps; ++t) inputs.emplace_back(dim, b);  // every entry written below
+  for (Eigen::Index j = 0; j < b; ++j) {
+    const float* r = d.record(users[static_cast<std::size_t>(j)]);
+    for (std::size_t t = 0; t < inputs.size(); ++t, r += record) std::copy_n(r, dim, inputs[t].col(j).data());
+  }
+  return inputs;
+}
+
 Batch<float> gather_batch(const SequenceData& d, std::span<const int> users, int steps,
                           int first_target_step) {
   const auto b = static_cast<Eigen::Index>(users.size());
-  auto gather = [&](const Matrix<float>& m) { return gather_columns(m, users); };
-  Batch<float> batch;
+  const int dim = d.input_size(), labels = d.labels, f = d.factor_size;
   const auto n = static_cast<std::size_t>(steps);
+  const auto record = static_cast<std::size_t>(d.record_size());
+  const auto has_target = [&](std::size_t t) {
+    return static_cast<int>(t) < d.steps() && static_cast<int>(t) >= first_target_step;
+  };
+  Batch<float> batch;
   batch.inputs.reserve(n);
-  batch.interest_targets.reserve(n);
-  batch.interest_mask.reserve(n);
-  if (d.factor_size > 0) {
-    batch.factor_targets.reserve(n);
-    batch.factor_mask.reserve(n);
+  for (std::size_t t = 0; t < n; ++t) {
+    batch.inputs.emplace_back(dim, b);  // every entry written below
+    // Steps with a target are overwritten column by column below; the others stay zero.
+    const bool target = has_target(t);
+    batch.interest_targets.push_back(target ? Matrix<float>(labels, b) : Matrix<float>::Zero(labels, b));
+    batch.interest_mask.push_back(target ? Matrix<float>(1, b) : Matrix<float>::Zero(1, b));
+    if (f > 0) {
+      batch.factor_targets.push_back(target ? Matrix<float>(f, b) : Matrix<float>::Zero(f, b));
+      batch.factor_mask.push_back(target ? Matrix<float>(1, b) : Matrix<float>::Zero(1, b));
+    }
   }
-  for (int t = 0; t < steps; ++t) {
-    batch.inputs.push_back(gather(d.features[t]));
-    const bool has_target = t < d.steps() && t >= first_target_step;
-    batch.interest_targets.push_back(has_target ? gather(d.interest_targets[t])
-                                                : Matrix<float>::Zero(d.labels, b));
-    batch.interest_mask.push_back(has_target ? gather(d.interest_mask[t]) : Matrix<float>::Zero(1, b));
-    if (d.factor_size > 0) {
-      batch.factor_targets.push_back(has_target ? gather(d.factor_targets[t])
-                                                : Matrix<float>::Zero(d.factor_size, b));
-      batch.factor_mask.push_back(has_target ? gather(d.factor_mask[t]) : Matrix<float>::Zero(1, b));
+  // One sequential sweep over each user's records.
+  for (Eigen::Index j = 0; j < b; ++j) {
+    const float* r = d.record(users[static_cast<std::size_t>(j)]);
+    for (std::size_t t = 0; t < n; ++t, r += record) {
+      std::copy_n(r, dim, batch.inputs[t].col(j).data());
+      if (!has_target(t)) continue;
+      std::copy_n(r + dim, labels, batch.interest_targets[t].col(j).data());
+      batch.interest_mask[t](0, j) = r[dim + labels];
+      if (f > 0) {
+        std::copy_n(r + dim + labels + 1, f, batch.factor_targets[t].col(j).data());
+        batch.factor_mask[t](0, j) = r[dim + labels + 1 + f];
+      }
     }
   }
   return batch;

@@ -72,7 +72,7 @@ std::vector<Matrix<float>> hidden_states(const SequenceModel& model, const Seque
   core::parallel_for(chunks, o, [&](std::int64_t chunk) {
     const int begin = static_cast<int>(chunk) * kChunkUsers, end = std::min(d.users, begin + kChunkUsers);
     std::vector<Matrix<float>> inputs;
-    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features[static_cast<std::size_t>(t)].middleCols(begin, end - begin));
+    for (int t = 0; t < d.periods; ++t) inputs.push_back(d.features(t).middleCols(begin, end - begin));
     const States<float> s = run_states<float>(model.parameters, inputs, {}, {});
     for (int t = 0; t < d.periods; ++t) out[static_cast<std::size_t>(t)].middleCols(begin, end - begin) = s.h[static_cast<std::size_t>(t)];
   });
@@ -104,9 +104,10 @@ double advance_mixture_state(MixtureState& s, const RowMatrix* truth, const Eige
   return shift;
 }
 
-MixtureBatch mixture_batch(const MixtureState& s, double shift, const RowMatrix& interests, const Matrix<float>& features,
+MixtureBatch mixture_batch(const MixtureState& s, double shift, const RowMatrix& interests,
+                           const Eigen::Ref<const Matrix<float>, 0, Eigen::OuterStride<>>& features,
                            int factor_size, const Matrix<float>& hidden, const std::vector<int>& cols,
-                           const Matrix<float>* targets) {
+                           const ColumnsView* targets) {
   const auto labels = static_cast<int>(s.ewma_short.rows());
   const int f = factor_size;
   const auto n = static_cast<Eigen::Index>(cols.size());
@@ -159,15 +160,20 @@ std::vector<MixtureBatch> mixture_steps(const SequenceData& d, const SequenceInp
         advance_mixture_state(state, in.interest_truth.empty() ? nullptr : &in.interest_truth[tt], population[tt]);
     const bool last = t + 1 == d.periods;
     std::vector<int> cols;
-    if (last || targets_of == nullptr) {
-      for (int u = 0; u < users; ++u)
-        if (last || d.interest_mask[tt](0, u) != 0) cols.push_back(u);
+    if (last) {
+      for (int u = 0; u < users; ++u) cols.push_back(u);
+      out.push_back(mixture_batch(state, shift, in.interests[tt], d.features(t), d.factor_size, hidden[tt], cols, nullptr));
     } else {
-      for (int u : *targets_of)
-        if (d.interest_mask[tt](0, u) != 0) cols.push_back(u);
+      const ColumnsView mask = d.interest_mask(t), targets = d.interest_targets(t);
+      if (targets_of == nullptr) {
+        for (int u = 0; u < users; ++u)
+          if (mask(0, u) != 0) cols.push_back(u);
+      } else {
+        for (int u : *targets_of)
+          if (mask(0, u) != 0) cols.push_back(u);
+      }
+      out.push_back(mixture_batch(state, shift, in.interests[tt], d.features(t), d.factor_size, hidden[tt], cols, &targets));
     }
-    out.push_back(mixture_batch(state, shift, in.interests[tt], d.features[tt], d.factor_size, hidden[tt], cols,
-                                last ? nullptr : &d.interest_targets[tt]));
     if (users_out) users_out->push_back(std::move(cols));
   }
   if (state_out) *state_out = std::move(state);

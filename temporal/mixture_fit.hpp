@@ -55,8 +55,9 @@ double advance_mixture_state(MixtureState& state, const RowMatrix* truth, const 
 // shift advance_mixture_state returned, F_U(t) (users x L), the model's features of t
 // (D x users), h(t) (H x users) and, when not null, the targets (L x users).
 MixtureBatch mixture_batch(const MixtureState& state, double shift, const RowMatrix& interests,
-                           const Matrix<float>& features, int factor_size, const Matrix<float>& hidden,
-                           const std::vector<int>& cols, const Matrix<float>* targets);
+                           const Eigen::Ref<const Matrix<float>, 0, Eigen::OuterStride<>>& features,
+                           int factor_size, const Matrix<float>& hidden, const std::vector<int>& cols,
+                           const ColumnsView* targets);
 
 // One batch per period t = 0..T-1: for t < T-1 the users with an interest target at step t
 // (target = the truth of t + 1), only those of `targets_of` when it is not null (ascending

@@ -75,7 +75,7 @@ Prediction predict_next(const SequenceModel& model, const SequenceData& d, int t
   }
   for_each_chunk(d.users, threads, [&](int begin, int end) {
     std::vector<Matrix<float>> inputs;
-    for (int t = 0; t < read; ++t) inputs.push_back(d.features[t].middleCols(begin, end - begin));
+    for (int t = 0; t < read; ++t) inputs.push_back(d.features(t).middleCols(begin, end - begin));
     if (attention && state) {  // run_states' attention forward, keeping what a step reads
       AttentionTrace<float> trace;
       attention_forward(model.parameters, inputs, trace);

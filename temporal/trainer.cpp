@@ -64,30 +64,28 @@ LossSums<double> chunked_pass(const Parameters<float>& p, const SequenceData& d,
 // (docs/evaluation.md, "Validation loss over the users with a target").
 LossSums<float> validation_chunk_loss(const Parameters<float>& p, const SequenceData& d, std::span<const int> users,
                                       int step) {
-  const auto t = static_cast<std::size_t>(step);
   const bool has_factor = d.factor_size > 0;
+  const ColumnsView interest_mask = d.interest_mask(step), factor_mask = d.factor_mask(step);
   std::vector<int> kept;
   std::vector<Eigen::Index> where;
   for (std::size_t j = 0; j < users.size(); ++j) {
     const int u = users[j];
-    if (d.interest_mask[t](0, u) != 0 || (has_factor && d.factor_mask[t](0, u) != 0)) {
+    if (interest_mask(0, u) != 0 || (has_factor && factor_mask(0, u) != 0)) {
       kept.push_back(u);
       where.push_back(static_cast<Eigen::Index>(j));
     }
   }
   if (kept.empty()) return {};  // batch_loss skips a step without a target: zero
-  std::vector<Matrix<float>> inputs;
-  inputs.reserve(t + 1);
-  for (std::size_t s = 0; s <= t; ++s) inputs.push_back(gather_columns(d.features[s], kept));
+  const std::vector<Matrix<float>> inputs = gather_inputs(d, kept, step + 1);
   const Matrix<float> last = run_states<float>(p, inputs, {}, {}).h.back();
   Matrix<float> hidden = Matrix<float>::Zero(p.hidden(), static_cast<Eigen::Index>(users.size()));
   for (std::size_t i = 0; i < kept.size(); ++i) hidden.col(where[i]) = last.col(static_cast<Eigen::Index>(i));
   LossSums<float> sums;
-  sums.interest = interest_loss<float>(p, hidden, gather_columns(d.interest_targets[t], users),
-                                gather_columns(d.interest_mask[t], users), 1.0f, nullptr, nullptr);
+  sums.interest = interest_loss<float>(p, hidden, gather_columns(d.interest_targets(step), users),
+                                       gather_columns(interest_mask, users), 1.0f, nullptr, nullptr);
   if (has_factor)
-    sums.factor = factor_loss<float>(p, hidden, gather_columns(d.factor_targets[t], users),
-                              gather_columns(d.factor_mask[t], users), 1.0f, nullptr, nullptr);
+    sums.factor = factor_loss<float>(p, hidden, gather_columns(d.factor_targets(step), users),
+                                     gather_columns(factor_mask, users), 1.0f, nullptr, nullptr);
   return sums;
 }
 
@@ -95,11 +93,13 @@ LossSums<float> validation_chunk_loss(const Parameters<float>& p, const Sequence
 std::pair<long long, long long> count_pairs(const SequenceData& d, std::span<const int> users,
                                             int first, int last) {
   long long interest = 0, factor = 0;
-  for (int t = first; t < last; ++t)
+  for (int t = first; t < last; ++t) {
+    const ColumnsView interest_mask = d.interest_mask(t), factor_mask = d.factor_mask(t);
     for (int u : users) {
-      interest += d.interest_mask[t](0, u) != 0;
-      if (d.factor_size > 0) factor += d.factor_mask[t](0, u) != 0;
+      interest += interest_mask(0, u) != 0;
+      if (d.factor_size > 0) factor += factor_mask(0, u) != 0;
     }
+  }
   return {interest, factor};
 }
 

@@ -36,7 +36,7 @@ TEST_CASE("the planted model predicts each user's next label and factor", "[temp
     CHECK(p2.factors == p.factors);
     for (int u : {0, 5, 17}) {
       Matrix<float> z(d.input_size(), periods);
-      for (int t = 0; t < periods; ++t) z.col(t) = d.features[t].col(u);
+      for (int t = 0; t < periods; ++t) z.col(t) = d.features(t).col(u);
       const UserPrediction one = predict_user(r.model, z);
       CHECK((one.interests.transpose() - p.interests.row(u)).cwiseAbs().maxCoeff() < 1e-5);
       CHECK((one.factor.transpose() - p.factors.row(u)).cwiseAbs().maxCoeff() < 1e-5);

@@ -285,8 +285,8 @@ TEST_CASE("step_loss in validation chunks equals the per-user losses averaged ov
       const LossSums<float> s = batch_loss<float>(r.model.parameters, b, 1.0f, 1.0f, o.bptt, nullptr);
       interest += s.interest;
       factor += s.factor;
-      ni += d.interest_mask[static_cast<std::size_t>(step)](0, u) != 0;
-      nf += d.factor_mask[static_cast<std::size_t>(step)](0, u) != 0;
+      ni += d.interest_mask(step)(0, u) != 0;
+      nf += d.factor_mask(step)(0, u) != 0;
     }
     REQUIRE(ni > 0);
     REQUIRE(nf > 0);
@@ -338,8 +338,8 @@ TEST_CASE("step_loss skipping the users without a target equals batch_loss over 
         factor += s.factor;
       }
       for (int u = 0; u < users; ++u) {
-        const bool i = d.interest_mask[static_cast<std::size_t>(step)](0, u) != 0;
-        const bool f = d.factor_mask[static_cast<std::size_t>(step)](0, u) != 0;
+        const bool i = d.interest_mask(step)(0, u) != 0;
+        const bool f = d.factor_mask(step)(0, u) != 0;
         ni += i;
         nf += f;
         skipped += !i && !f;
