@@ -89,7 +89,9 @@ ColumnsView SequenceData::view(int t, int count, int offset, int rows) const {
   if (t < 0 || t >= count)
     throw std::out_of_range(fmt::format("sequence data: period {} is outside 0..{}", t, count - 1));
   const auto record = static_cast<Eigen::Index>(record_size());
-  return {values.data() + record * t + offset, rows, users, Eigen::OuterStride<>(record * periods)};
+  // No users: no storage, and no offset may be applied to its null pointer.
+  const float* first = values.empty() ? nullptr : values.data() + record * t + offset;
+  return {first, rows, users, Eigen::OuterStride<>(record * periods)};
 }
 
 SequenceData assemble_sequences(const SequenceInputs& in, const FeatureOptions& options) {

@@ -261,4 +261,8 @@ TEST_CASE("the views of SequenceData address disjoint places of the user-major r
   CHECK_THROWS_AS(c.interest_targets(c.steps()), std::out_of_range);
   CHECK_THROWS_AS(c.factor_mask(c.steps()), std::out_of_range);
   CHECK_THROWS_AS(SequenceData::zeros(-1, 2, 2, 0), InputError);
+  const SequenceData none = SequenceData::zeros(0, 3, 2, factor_size);  // no users: empty views
+  CHECK(none.features(2).cols() == 0);
+  CHECK(none.interest_targets(1).rows() == 2);
+  CHECK(gather_batch(none, {}, 3, 0).inputs.size() == 3u);
 }
