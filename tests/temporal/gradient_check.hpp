@@ -31,8 +31,14 @@ inline Matrix<double> random_matrix(Eigen::Index rows, Eigen::Index cols, std::m
 
 // Random inputs, target distributions (some sparse), factor targets, and masks with about
 // a third of the (user, step) pairs masked out (masked targets are zero, as assembled).
+// Every step keeps at least one unmasked user per head, so each head's gradient is not zero
+// (with 6 users and one step, all masked was a 1-in-750 draw per head, and it failed the
+// gradient norm checks).
 inline Batch<double> random_batch(const Shape& s, int users, int steps, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u01(0, 1);
+  const auto keep_one = [&](Matrix<double>& mask) {
+    if (users > 0 && (mask.array() == 0).all()) mask(0, static_cast<Eigen::Index>(rng() % static_cast<unsigned>(users))) = 1;
+  };
   Batch<double> b;
   for (int t = 0; t < steps; ++t) {
     b.inputs.push_back(random_matrix(s.input_size, users, rng));
@@ -44,8 +50,12 @@ inline Batch<double> random_batch(const Shape& s, int users, int steps, std::mt1
       target(0, u) += 0.1;
       target.col(u) /= target.col(u).sum();
       mask(0, u) = u01(rng) < 0.67 ? 1.0 : 0.0;
-      if (mask(0, u) == 0) target.col(u).setZero();
       factor_mask(0, u) = u01(rng) < 0.67 ? 1.0 : 0.0;
+    }
+    keep_one(mask);
+    keep_one(factor_mask);
+    for (int u = 0; u < users; ++u) {
+      if (mask(0, u) == 0) target.col(u).setZero();
       if (factor_mask(0, u) == 0) factor.col(u).setZero();
     }
     b.interest_targets.push_back(target);
